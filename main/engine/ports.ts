@@ -1,0 +1,8 @@
+// What the engine needs from its host (Electron shell, CLI or tests), injected by createEngine.
+export type { SecretStore } from './secrets/secret-store.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };

@@ -1,0 +1,182 @@
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import Conf from 'conf';
+import { connectProfile } from '../db/pg-connect.ts';
+import { LifeboatError, toErrorInfo } from '../errors.ts';
+import type { ToolResolver } from '../pgtools/tool-resolver.ts';
+import { serverMajorOf } from '../pgtools/tool-version.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { Clock } from '../ports.ts';
+import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
+import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
+import { normaliseProfileFields } from './profile-validation.ts';
+
+interface ProfileFile {
+  profiles: Profile[];
+}
+
+const secretAccount = (id: string) => `profile:${id}`;
+
+/** Connection profiles: fields on disk (profiles.json), passwords in the SecretStore only. */
+export class ProfileService {
+  readonly #conf: Conf<ProfileFile>;
+  readonly #secrets: SecretStore;
+  readonly #tools: ToolResolver;
+  readonly #clock: Clock;
+
+  constructor(deps: { dataDir: string; secrets: SecretStore; tools: ToolResolver; clock: Clock }) {
+    this.#conf = new Conf<ProfileFile>({ cwd: deps.dataDir, configName: 'profiles', defaults: { profiles: [] }, clearInvalidConfig: false });
+    this.#secrets = deps.secrets;
+    this.#tools = deps.tools;
+    this.#clock = deps.clock;
+  }
+
+  async list(): Promise<ProfileSummary[]> {
+    return Promise.all(this.#all().map((profile) => this.#summary(profile)));
+  }
+
+  async get(idOrName: string): Promise<ProfileSummary> {
+    return this.#summary(this.#find(idOrName));
+  }
+
+  /** The stored profile plus its password, for engine work only (never returned over IPC). */
+  async resolveForConnection(idOrName: string): Promise<{ profile: Profile; password: string | null }> {
+    const profile = this.#find(idOrName);
+    return { profile, password: await this.#secrets.get(secretAccount(profile.id)) };
+  }
+
+  async add(input: ProfileInput): Promise<ProfileSummary> {
+    const fields = normaliseProfileFields(input);
+    this.#assertNameFree(fields.name);
+    const now = this.#clock.now().toISOString();
+    const profile: Profile = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
+    if (typeof input.password === 'string' && input.password !== '') await this.#secrets.set(secretAccount(profile.id), input.password);
+    this.#save([...this.#all(), profile]);
+    return this.#summary(profile);
+  }
+
+  async update(id: string, input: ProfileInput): Promise<ProfileSummary> {
+    const existing = this.#find(id);
+    const fields = normaliseProfileFields(input);
+    this.#assertNameFree(fields.name, existing.id);
+    const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
+    if (typeof input.password === 'string' && input.password !== '') await this.#secrets.set(secretAccount(profile.id), input.password);
+    if (input.password === null) await this.#secrets.delete(secretAccount(profile.id));
+    this.#save(this.#all().map((p) => (p.id === profile.id ? profile : p)));
+    return this.#summary(profile);
+  }
+
+  /** A copy named "<name> copy" (numbered when taken), including the saved password. */
+  async duplicate(id: string): Promise<ProfileSummary> {
+    const source = this.#find(id);
+    const taken = new Set(this.#all().map((p) => p.name.toLowerCase()));
+    let name = `${source.name} copy`;
+    for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${source.name} copy ${n}`;
+    const password = await this.#secrets.get(secretAccount(source.id));
+    const { id: _id, createdAt: _c, updatedAt: _u, ...fields } = source;
+    return this.add({ ...fields, name, password });
+  }
+
+  async remove(idOrName: string): Promise<void> {
+    const profile = this.#find(idOrName);
+    await this.#secrets.delete(secretAccount(profile.id));
+    this.#save(this.#all().filter((p) => p.id !== profile.id));
+  }
+
+  /** Proposals to review before saving; passwords found are kept in the engine until then. */
+  async importCandidates(source: { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' }): Promise<ImportCandidate[]> {
+    return (await this.#parse(source)).map(({ fields, password, source: from }) => ({ fields, hasPassword: password !== null, source: from }));
+  }
+
+  /** Saves an import; a password found in the source goes to the keychain. */
+  async importAndSave(
+    source: { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' },
+    overrides: { name?: string; password?: string | null } = {},
+  ): Promise<ProfileSummary[]> {
+    const parsed = await this.#parse(source);
+    const saved: ProfileSummary[] = [];
+    for (const item of parsed) {
+      const name = parsed.length === 1 && overrides.name ? overrides.name : item.fields.name;
+      const password = overrides.password !== undefined ? overrides.password : item.password;
+      saved.push(await this.add({ ...item.fields, name, password }));
+    }
+    return saved;
+  }
+
+  /** Connects, reads version and size, and names the pg_dump/pg_restore Lifeboat will use. */
+  async test(idOrName: string): Promise<ConnectionTestResult> {
+    try {
+      const { profile, password } = await this.resolveForConnection(idOrName);
+      const started = performance.now();
+      const { client, ssl } = await connectProfile(profile, password);
+      try {
+        const latencyMs = Math.round(performance.now() - started);
+        const { rows } = await client.query<{ version: string; num: string; size: string }>(
+          "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, pg_database_size(current_database())::text AS size",
+        );
+        const row = rows[0]!;
+        const serverVersionNum = Number(row.num);
+        const serverMajor = serverMajorOf(serverVersionNum);
+        const serverVersion = row.version.split(' ')[0]!;
+        const [pgDump, pgRestore] = await Promise.all([
+          this.#tools.choose('pg_dump', serverMajor, serverVersion),
+          this.#tools.choose('pg_restore', serverMajor, serverVersion),
+        ]);
+        return {
+          ok: true,
+          report: {
+            profile: profile.name, host: profile.host, port: profile.port, database: profile.database, user: profile.user,
+            serverVersion, serverVersionNum, serverMajor, databaseSizeBytes: Number(row.size), ssl, latencyMs,
+            tools: { pg_dump: pgDump, pg_restore: pgRestore },
+          },
+        };
+      } finally {
+        await client.end().catch(() => {});
+      }
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+  }
+
+  async #parse(source: { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' }): Promise<ParsedConnection[]> {
+    if (source.kind === 'uri') return [parseConnectionUri(source.uri)];
+    const file = source.kind === 'pgpass' && source.file ? source.file : defaultPgpassPath();
+    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (source.kind === 'env' && error.code === 'ENOENT') return '';
+      throw new LifeboatError('IMPORT_FAILED', `Could not read ${file}: ${error.code === 'ENOENT' ? 'the file does not exist' : error.message}.`, 'Choose an existing .pgpass file.');
+    });
+    if (source.kind === 'env') return [connectionFromEnv(process.env, parsePgpass(text))];
+    const found = connectionsFromPgpass(text, file);
+    if (found.length === 0) throw new LifeboatError('IMPORT_FAILED', `${file} has no usable lines (host:port:database:user:password, with a concrete host and user).`, 'Check the file, or import from a URI instead.');
+    return found;
+  }
+
+  #all(): Profile[] {
+    return this.#conf.get('profiles');
+  }
+
+  #save(profiles: Profile[]): void {
+    this.#conf.set('profiles', profiles);
+  }
+
+  #find(idOrName: string): Profile {
+    const all = this.#all();
+    const profile = all.find((p) => p.id === idOrName) ?? all.find((p) => p.name.toLowerCase() === idOrName.toLowerCase());
+    if (!profile) {
+      const names = all.map((p) => p.name).join(', ');
+      throw new LifeboatError('PROFILE_NOT_FOUND', `There is no profile named "${idOrName}".`, names ? `Known profiles: ${names}.` : 'Add one first with "lifeboat profile add NAME --url postgres://user@host/db".');
+    }
+    return profile;
+  }
+
+  #assertNameFree(name: string, exceptId?: string): void {
+    if (this.#all().some((p) => p.name.toLowerCase() === name.toLowerCase() && p.id !== exceptId)) {
+      throw new LifeboatError('PROFILE_EXISTS', `A profile named "${name}" already exists.`, 'Choose another name, or edit the existing profile.');
+    }
+  }
+
+  async #summary(profile: Profile): Promise<ProfileSummary> {
+    const has = (await this.#secrets.get(secretAccount(profile.id))) !== null;
+    return { ...profile, passwordStorage: has ? this.#secrets.storage : 'none' };
+  }
+}

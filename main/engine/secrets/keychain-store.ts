@@ -1,0 +1,50 @@
+import { AsyncEntry } from '@napi-rs/keyring';
+import { LifeboatError } from '../errors.ts';
+import type { KeychainStatus } from '../types.ts';
+import { KEYCHAIN_SERVICE, SessionSecretStore, type SecretStore } from './secret-store.ts';
+
+// On Linux the library silently falls back to the volatile kernel keyring; pin Secret Service
+// so a "saved" password survives a reboot, or fail loudly.
+const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
+
+export class KeychainSecretStore implements SecretStore {
+  readonly storage = 'keychain' as const;
+
+  status(): KeychainStatus {
+    return { available: true, message: `Passwords are stored in the OS keychain (service "${KEYCHAIN_SERVICE}").` };
+  }
+
+  async get(account: string): Promise<string | null> {
+    return this.#call('read', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).getPassword());
+  }
+
+  async set(account: string, secret: string): Promise<void> {
+    await this.#call('save', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).setPassword(secret));
+  }
+
+  async delete(account: string): Promise<void> {
+    await this.#call('delete', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).deletePassword());
+  }
+
+  async #call<T>(what: string, action: () => Promise<T>): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      // The library's message names the store, never the secret.
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new LifeboatError('KEYCHAIN', `Could not ${what} a password in the OS keychain: ${reason}`, 'Unlock the keychain (or log in to the desktop session) and try again.');
+    }
+  }
+}
+
+/** Uses the OS keychain when it answers, otherwise keeps passwords in memory and says so. */
+export async function openSecretStore(): Promise<SecretStore> {
+  if (process.env.LIFEBOAT_NO_KEYCHAIN === '1') return new SessionSecretStore('disabled by LIFEBOAT_NO_KEYCHAIN');
+  try {
+    await new AsyncEntry(KEYCHAIN_SERVICE, 'lifeboat:probe', ENTRY_OPTIONS).getPassword();
+    return new KeychainSecretStore();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
+    return new SessionSecretStore(reason);
+  }
+}
