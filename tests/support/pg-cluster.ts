@@ -30,7 +30,7 @@ export interface Cluster {
   caFile?: string;
   /** Connection URL WITHOUT the password (tests pass it separately, like the app does). */
   url(database?: string): string;
-  query<T = any>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], database?: string): Promise<T[]>;
   createDatabase(name: string): Promise<void>;
   createRole(name: string, password: string, opts?: { superuser?: boolean }): Promise<void>;
   serverVersionNum(): Promise<number>;
@@ -378,7 +378,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       url(database = 'postgres') {
         return `postgres://postgres@127.0.0.1:${port}/${encodeURIComponent(database)}`;
       },
-      async query<T = any>(sql: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
+      async query<T = Record<string, unknown>>(sql: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
         const config: ClientConfig = {
           host: '127.0.0.1',
           port,

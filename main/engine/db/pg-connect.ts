@@ -93,7 +93,7 @@ export function explainConnectError(error: unknown, profile: Pick<Profile, 'host
   if (/client password must be a string|SCRAM-SERVER-FIRST-MESSAGE/i.test(message)) {
     return new LifeboatError('PASSWORD_MISSING', `The server at ${where} asks for a password for "${profile.user}", and none is saved for this profile.`, 'Edit the profile and enter the password.', cause);
   }
-  if (code === '28000' && /no encryption/i.test(message)) {
+  if (code === '28000' && /no encryption|SSL off/i.test(message)) {
     return new LifeboatError('SSL_REQUIRED', `The server at ${where} only accepts SSL connections, and the profile's SSL mode is "${profile.sslmode}".`, 'Set the SSL mode to "require" (or "verify-full" with the server\'s CA certificate) and test again.', cause);
   }
   if (code === '28000') {

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import react from '@vitejs/plugin-react';
+import { defineConfig } from 'electron-vite';
+
+const root = path.resolve(import.meta.dirname, '..');
+
+// Three targets: main (ESM, dependencies external), sandboxed preload (one CommonJS file), renderer.
+export default defineConfig({
+  main: {
+    build: {
+      outDir: path.join(root, 'out/main'),
+      externalizeDeps: true,
+      rollupOptions: { input: { index: path.join(root, 'main/index.ts') } },
+    },
+  },
+  preload: {
+    build: {
+      outDir: path.join(root, 'out/preload'),
+      externalizeDeps: false,
+      rollupOptions: {
+        input: { index: path.join(root, 'preload/index.ts') },
+        output: { format: 'cjs', entryFileNames: '[name].cjs' },
+      },
+    },
+  },
+  renderer: {
+    root: path.join(root, 'renderer'),
+    plugins: [react()],
+    build: {
+      outDir: path.join(root, 'out/renderer'),
+      rollupOptions: { input: { index: path.join(root, 'renderer/index.html') } },
+    },
+  },
+});

@@ -1,0 +1,56 @@
+// Layering is enforced here: the engine never imports Electron, raw IPC lives in two wrappers only,
+// and the renderer reaches Node only through window.api.
+import js from '@eslint/js';
+import globals from 'globals';
+import tseslint from 'typescript-eslint';
+
+const RAW_IPC = {
+  name: 'electron',
+  importNames: ['ipcMain', 'ipcRenderer'],
+  message: 'Raw IPC is only allowed in main/ipc/typed-ipc.ts and preload/index.ts; add a channel to main/ipc/contract.ts instead.',
+};
+
+export default tseslint.config(
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'tests/.artifacts/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { ...globals.node } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-restricted-imports': ['error', { paths: [RAW_IPC] }],
+    },
+  },
+  {
+    files: ['main/engine/**', 'main/cli/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'main/engine and the CLI are pure Node: pass what you need from Electron in through a port (main/engine/ports.ts).' }],
+          patterns: [{ group: ['electron/*', '**/ipc/typed-ipc*', '**/platform/**', '**/window*', '**/menu*'], message: 'The engine must not depend on the Electron shell.' }],
+        },
+      ],
+    },
+  },
+  {
+    files: ['main/ipc/typed-ipc.ts', 'preload/index.ts'],
+    rules: { '@typescript-eslint/no-restricted-imports': 'off' },
+  },
+  {
+    files: ['renderer/**'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [{ name: 'electron', message: 'The renderer talks to window.api through the zustand stores.' }],
+          patterns: [
+            { group: ['node:*'], message: 'The renderer has no Node: go through window.api.' },
+            { group: ['**/main/**', '!**/main/ipc/contract*', '!**/main/engine/types*'], allowTypeImports: true, message: 'The renderer may import only types from main/ (contract, engine types).' },
+          ],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,56 @@
+// App lifecycle only: single instance, window, menu, engine and IPC wiring.
+import path from 'node:path';
+import { app, BrowserWindow } from 'electron';
+import { createEngine } from './engine/index.ts';
+import { createDispatcher, createHandlers } from './ipc/handlers.ts';
+import { registerInvokeHandlers } from './ipc/typed-ipc.ts';
+import { installAppMenu } from './menu.ts';
+import { chooseFile } from './platform/dialogs.ts';
+import { createMainWindow } from './window.ts';
+
+let mainWindow: BrowserWindow | null = null;
+
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('web-contents-created', (_event, contents) => {
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+    contents.on('will-navigate', (event) => event.preventDefault());
+  });
+  void app.whenReady().then(start);
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+}
+
+async function start(): Promise<void> {
+  const devServerUrl = process.env.ELECTRON_RENDERER_URL;
+  const bundledToolsDir = app.isPackaged ? path.join(process.resourcesPath, 'pg-tools', 'bin') : undefined;
+  const engine = await createEngine({ dataDir: process.env.LIFEBOAT_HOME ?? app.getPath('userData'), ...(bundledToolsDir ? { bundledToolsDir } : {}) });
+  const handlers = createHandlers(engine, {
+    appVersion: app.getVersion(),
+    chooseFile: (title, filters) => chooseFile(mainWindow, title, filters),
+  });
+  registerInvokeHandlers(createDispatcher(handlers), devServerUrl);
+  installAppMenu(() => mainWindow);
+  openWindow(devServerUrl);
+  app.on('activate', () => {
+    if (BrowserWindow.getAllWindows().length === 0) openWindow(devServerUrl);
+  });
+}
+
+function openWindow(devServerUrl: string | undefined): void {
+  mainWindow = createMainWindow({
+    preloadPath: path.join(import.meta.dirname, '../preload/index.cjs'),
+    rendererDir: path.join(import.meta.dirname, '../renderer'),
+    devServerUrl,
+  });
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+}

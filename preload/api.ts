@@ -1,0 +1,47 @@
+// Builds window.api from the contract: named, typed functions only, nothing generic reaches the page.
+// No `electron` import here, so the E2E bridge can build the very same object over its own transport.
+import type { Events, EventChannel, Invoke, InvokeChannel, InvokeResult } from '../main/ipc/contract.ts';
+
+export type InvokeTransport = (channel: InvokeChannel, args: unknown[]) => Promise<unknown>;
+export type EventTransport = (channel: EventChannel, listener: (...args: unknown[]) => void) => () => void;
+
+/** Method name → channel; the test bridge reads this map to build the same API in the page. */
+export const API_CHANNELS = {
+  app: { info: 'app:info' },
+  profiles: {
+    list: 'profiles:list',
+    add: 'profiles:add',
+    update: 'profiles:update',
+    duplicate: 'profiles:duplicate',
+    remove: 'profiles:remove',
+    test: 'profiles:test',
+    importPreview: 'profiles:import-preview',
+    importSave: 'profiles:import-save',
+  },
+  tools: { report: 'tools:report' },
+  settings: { get: 'settings:get', update: 'settings:update' },
+  dialog: { chooseFile: 'dialog:choose-file' },
+} as const satisfies Record<string, Record<string, InvokeChannel>>;
+
+export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile' } as const satisfies Record<string, EventChannel>;
+
+type Caller<K extends InvokeChannel> = (...args: Parameters<Invoke[K]>) => Promise<InvokeResult<K>>;
+type Group<G extends Record<string, InvokeChannel>> = { [M in keyof G]: Caller<G[M]> };
+type Subscriber<K extends EventChannel> = (listener: Events[K]) => () => void;
+
+export type Api = { [G in keyof typeof API_CHANNELS]: Group<(typeof API_CHANNELS)[G]> } & {
+  on: { [E in keyof typeof API_EVENTS]: Subscriber<(typeof API_EVENTS)[E]> };
+};
+
+export function buildApi(invoke: InvokeTransport, subscribe: EventTransport): Api {
+  const groups = Object.fromEntries(
+    Object.entries(API_CHANNELS).map(([group, methods]) => [
+      group,
+      Object.fromEntries(Object.entries(methods).map(([method, channel]) => [method, (...args: unknown[]) => invoke(channel, args)])),
+    ]),
+  );
+  const on = Object.fromEntries(
+    Object.entries(API_EVENTS).map(([name, channel]) => [name, (listener: (...args: unknown[]) => void) => subscribe(channel, listener)]),
+  );
+  return { ...groups, on } as Api;
+}

@@ -1,0 +1,15 @@
+// Sandboxed preload: exposes window.api and nothing else. The only ipcRenderer user.
+import { contextBridge, ipcRenderer } from 'electron';
+import { buildApi } from './api.ts';
+
+const api = buildApi(
+  (channel, args) => ipcRenderer.invoke(channel, ...args),
+  (channel, listener) => {
+    // The page never sees the IpcRendererEvent (it would expose ipcRenderer.sender).
+    const wrapped = (_event: unknown, ...args: unknown[]) => listener(...args);
+    ipcRenderer.on(channel, wrapped);
+    return () => ipcRenderer.removeListener(channel, wrapped);
+  },
+);
+
+contextBridge.exposeInMainWorld('api', api);

@@ -1,0 +1,137 @@
+import { useEffect, useRef, useState } from 'react';
+import type { ProfileSummary } from '../../../main/ipc/contract.ts';
+import { ErrorMessage } from '../../components/error-message.tsx';
+import { connectionLabel, PASSWORD_STORAGE_LABEL } from '../../components/format.ts';
+import { Icon } from '../../components/icons.tsx';
+import { useAppStore } from '../../stores/app-store.ts';
+import { useProfilesStore } from '../../stores/profiles-store.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
+import type { ErrorInfo } from '../../../main/ipc/contract.ts';
+import { TestResult } from './test-result.tsx';
+
+export function ProfileCard({ profile }: { profile: ProfileSummary }) {
+  const testState = useProfilesStore((s) => s.tests[profile.id]);
+  const { test, duplicate, remove, openEditor } = useProfilesStore.getState();
+  const announce = useAppStore((s) => s.announce);
+  const [confirming, setConfirming] = useState(false);
+  const [actionError, setActionError] = useState<ErrorInfo | null>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  const deleteRef = useRef<HTMLButtonElement>(null);
+  const nameId = `profile-${profile.id}-name`;
+  const running = testState?.status === 'running';
+
+  useEffect(() => {
+    if (confirming) cancelRef.current?.focus();
+  }, [confirming]);
+
+  const runTest = async () => {
+    setActionError(null);
+    const result = await test(profile.id);
+    announce(
+      result.ok
+        ? `Connection to ${profile.name} succeeded: PostgreSQL ${result.report.serverVersion}.`
+        : `Connection to ${profile.name} failed: ${result.error.message}`,
+    );
+  };
+
+  const runDuplicate = async () => {
+    setActionError(null);
+    try {
+      const copy = await duplicate(profile.id);
+      announce(`Duplicated ${profile.name} as ${copy.name}.`);
+    } catch (error) {
+      setActionError(toErrorInfo(error));
+    }
+  };
+
+  const runDelete = async () => {
+    try {
+      await remove(profile.id);
+      announce(`Deleted ${profile.name}.`);
+    } catch (error) {
+      setConfirming(false);
+      setActionError(toErrorInfo(error));
+    }
+  };
+
+  return (
+    <li className="profile-item">
+      <article className="card profile-card" aria-labelledby={nameId}>
+        <div className="profile-row">
+          <span className={`color-dot color-${profile.color}`} aria-hidden="true" />
+          <div className="profile-text">
+            <h2 id={nameId} className="profile-name">
+              {profile.name}
+              <span className="sr-only">, colour label {profile.color}</span>
+            </h2>
+            <p className="profile-conn">{connectionLabel(profile)}</p>
+            <ul className="profile-meta" aria-label="Details">
+              <li>
+                <Icon name="shield" />
+                <span>
+                  SSL <strong>{profile.sslmode}</strong>
+                </span>
+              </li>
+              <li className={profile.passwordStorage === 'session' ? 'meta-warn' : undefined}>
+                <Icon name="key" />
+                <span>
+                  Password: <strong>{PASSWORD_STORAGE_LABEL[profile.passwordStorage]}</strong>
+                </span>
+              </li>
+            </ul>
+          </div>
+          <div className="profile-actions">
+            <button type="button" className="btn btn-primary" onClick={runTest} disabled={running} aria-busy={running}>
+              <Icon name="plug" />
+              Test connection
+            </button>
+            <button type="button" className="btn btn-icon" aria-label="Edit" title="Edit" onClick={() => openEditor({ mode: 'edit', id: profile.id })}>
+              <Icon name="pencil" />
+            </button>
+            <button type="button" className="btn btn-icon" aria-label="Duplicate" title="Duplicate" onClick={runDuplicate}>
+              <Icon name="copy" />
+            </button>
+            <button
+              type="button"
+              className="btn btn-icon btn-icon-danger"
+              aria-label="Delete"
+              title="Delete"
+              ref={deleteRef}
+              onClick={() => setConfirming(true)}
+              aria-expanded={confirming}
+            >
+              <Icon name="trash" />
+            </button>
+          </div>
+        </div>
+
+        {confirming ? (
+          <div className="confirm-bar" role="group" aria-labelledby={`${nameId}-confirm`}>
+            <p id={`${nameId}-confirm`}>
+              Delete <strong>{profile.name}</strong>? Its saved password is removed too. Backups already made are not touched.
+            </p>
+            <div className="confirm-actions">
+              <button
+                type="button"
+                className="btn"
+                ref={cancelRef}
+                onClick={() => {
+                  setConfirming(false);
+                  deleteRef.current?.focus();
+                }}
+              >
+                Cancel
+              </button>
+              <button type="button" className="btn btn-danger" onClick={runDelete}>
+                Delete connection
+              </button>
+            </div>
+          </div>
+        ) : null}
+
+        {actionError ? <ErrorMessage error={actionError} /> : null}
+        {testState ? <TestResult state={testState} headingId={`${nameId}-result`} /> : null}
+      </article>
+    </li>
+  );
+}

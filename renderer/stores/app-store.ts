@@ -1,0 +1,47 @@
+import { create } from 'zustand';
+import type { AppInfo, ErrorInfo, FileFilter, ScreenId } from '../../main/ipc/contract.ts';
+import { api, toErrorInfo, unwrap } from './unwrap.ts';
+
+export const SCREENS: readonly { id: ScreenId; label: string }[] = [
+  { id: 'connections', label: 'Connections' },
+  { id: 'backups', label: 'Backups' },
+  { id: 'restore', label: 'Restore' },
+  { id: 'drills', label: 'Drills' },
+  { id: 'schedules', label: 'Schedules' },
+  { id: 'activity', label: 'Activity' },
+  { id: 'settings', label: 'Settings' },
+];
+
+interface AppState {
+  screen: ScreenId;
+  info: AppInfo | null;
+  infoError: ErrorInfo | null;
+  /** Text for the polite live region; the counter makes a repeated message be read again. */
+  announcement: { text: string; seq: number };
+  navigate(screen: ScreenId): void;
+  loadInfo(): Promise<void>;
+  announce(text: string): void;
+  /** Native file picker; null when the user cancelled. */
+  chooseFile(title: string, filters: FileFilter[]): Promise<string | null>;
+}
+
+export const useAppStore = create<AppState>()((set, get) => ({
+  screen: 'connections',
+  info: null,
+  infoError: null,
+  announcement: { text: '', seq: 0 },
+  navigate: (screen) => set({ screen }),
+  loadInfo: async () => {
+    try {
+      set({ info: unwrap(await api().app.info()), infoError: null });
+    } catch (error) {
+      set({ infoError: toErrorInfo(error) });
+    }
+  },
+  announce: (text) => set({ announcement: { text, seq: get().announcement.seq + 1 } }),
+  chooseFile: async (title, filters) => unwrap(await api().dialog.chooseFile(title, filters)),
+}));
+
+export function isScreenId(value: unknown): value is ScreenId {
+  return SCREENS.some((s) => s.id === value);
+}

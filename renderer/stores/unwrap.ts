@@ -1,0 +1,35 @@
+// IpcResult → value, or a thrown ApiError carrying what the engine said (code, message, fix).
+import type { ErrorCode, ErrorInfo, IpcResult } from '../../main/ipc/contract.ts';
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly fix: string | undefined;
+
+  constructor(info: ErrorInfo) {
+    super(info.message);
+    this.name = 'ApiError';
+    this.code = info.code;
+    this.fix = info.fix;
+  }
+
+  toInfo(): ErrorInfo {
+    return this.fix ? { code: this.code, message: this.message, fix: this.fix } : { code: this.code, message: this.message };
+  }
+}
+
+export function unwrap<T>(result: IpcResult<T>): T {
+  if (result.ok) return result.value;
+  throw new ApiError(result.error);
+}
+
+/** Anything caught → something to show: message + fix. A broken bridge becomes INTERNAL, not a blank screen. */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof ApiError) return error.toInfo();
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message: `Unexpected error: ${message}`, fix: 'Restart Lifeboat; if it happens again, please report it with the steps that led to it.' };
+}
+
+/** The one place the renderer reaches the preload API. */
+export function api(): Window['api'] {
+  return window.api;
+}
