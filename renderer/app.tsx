@@ -1,0 +1,59 @@
+import { useEffect, useRef } from 'react';
+import { Sidebar } from './components/sidebar.tsx';
+import { ConnectionsScreen } from './features/connections/connections-screen.tsx';
+import { PlaceholderScreen } from './features/placeholders/placeholder-screens.tsx';
+import { SettingsScreen } from './features/settings/settings-screen.tsx';
+import { isScreenId, useAppStore } from './stores/app-store.ts';
+import { useProfilesStore } from './stores/profiles-store.ts';
+import { subscribeMenu } from './stores/menu-events.ts';
+
+export function App() {
+  const screen = useAppStore((s) => s.screen);
+  const announcement = useAppStore((s) => s.announcement);
+  const mainRef = useRef<HTMLElement>(null);
+
+  useEffect(() => {
+    void useAppStore.getState().loadInfo();
+    return subscribeMenu({
+      navigate: (target) => {
+        if (isScreenId(target)) useAppStore.getState().navigate(target);
+      },
+      newProfile: () => {
+        useAppStore.getState().navigate('connections');
+        useProfilesStore.getState().openEditor({ mode: 'add' });
+      },
+    });
+  }, []);
+
+  useEffect(() => {
+    document.title = `${screenTitle(screen)} · Lifeboat`;
+  }, [screen]);
+
+  return (
+    <>
+      <a
+        className="skip-link"
+        href="#main"
+        onClick={(event) => {
+          event.preventDefault();
+          mainRef.current?.focus();
+        }}
+      >
+        Skip to content
+      </a>
+      <div className="app">
+        <Sidebar />
+        <main id="main" ref={mainRef} tabIndex={-1} className="content">
+          {screen === 'connections' ? <ConnectionsScreen /> : screen === 'settings' ? <SettingsScreen /> : <PlaceholderScreen id={screen} />}
+        </main>
+      </div>
+      <div className="sr-only" role="status" aria-live="polite" aria-atomic="true">
+        {announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
+      </div>
+    </>
+  );
+}
+
+function screenTitle(screen: string): string {
+  return screen.charAt(0).toUpperCase() + screen.slice(1);
+}

@@ -1,0 +1,81 @@
+// Screens still to come: each says plainly what it will do, so the navigation is honest.
+import type { ScreenId } from '../../../main/ipc/contract.ts';
+import { Icon, type IconName } from '../../components/icons.tsx';
+import { ScreenHeader } from '../../components/screen-header.tsx';
+
+interface Plan {
+  title: string;
+  subtitle: string;
+  icon: IconName;
+  text: string;
+  points: string[];
+}
+
+export const PLANS: Record<Exclude<ScreenId, 'connections' | 'settings'>, Plan> = {
+  backups: {
+    title: 'Backups',
+    subtitle: 'One click from a connection to an encrypted archive.',
+    icon: 'archive',
+    text:
+      'Here you will make a backup of any saved connection with one click: Lifeboat runs pg_dump inside a consistent snapshot, counts every table’s rows in that same snapshot, and streams the result straight into an age-encrypted .lifeboat archive — never plaintext on disk. The archive library lists every backup with its size, source, date and row counts, and “Verify” checks an archive’s checksum and structure without restoring it.',
+    points: ['Encrypted with a passphrase or an age key', 'Exact row counts in the manifest', 'Verify any archive in the library'],
+  },
+  restore: {
+    title: 'Restore',
+    subtitle: 'Bring a database back, without surprises.',
+    icon: 'restore',
+    text:
+      'Here you will drop a backup file — a Lifeboat archive, an age file, or any pg_dump output — and Lifeboat will inspect it before touching anything: a safety checklist covers archive integrity, tool and server versions, the roles and extensions it needs, free space and active sessions. By default it restores into a new database; “Replace” restores alongside, verifies, then swaps by renaming, keeping the old database and a fresh safety backup.',
+    points: ['Format detected by content, not by extension', 'Preflight checklist before any change', 'Replace by swap, the old database kept'],
+  },
+  drills: {
+    title: 'Drills',
+    subtitle: 'Prove that your backups restore.',
+    icon: 'flask',
+    text:
+      'Here you will run restore drills: Lifeboat restores an archive into a scratch database — on a server you choose, or on a throwaway local PostgreSQL it starts itself — then compares every table’s exact row count with the archive’s manifest. Each drill ends with a verdict, the measured time to restore, and a self-contained HTML evidence report you can hand to an auditor.',
+    points: ['Scratch database, torn down afterwards', 'Row-count proof per table', 'Evidence report with the measured RTO'],
+  },
+  schedules: {
+    title: 'Schedules',
+    subtitle: 'Backups and drills that run on their own.',
+    icon: 'calendar',
+    text:
+      'Here you will schedule backups and drills per connection, set how long archives are kept (a retention policy that never deletes the last good backup), and choose when you are notified: on failure only, or after every run.',
+    points: ['Daily, weekly or custom schedules', 'Retention that keeps the last good backup', 'Desktop notifications on failure'],
+  },
+  activity: {
+    title: 'Activity',
+    subtitle: 'Everything Lifeboat did, and how it went.',
+    icon: 'activity',
+    text:
+      'Here you will find a log of everything that ran — backups, verifications, restores, drills and scheduled jobs — with start and end times, the connection involved, the outcome, and the details you need when something went wrong. Connection strings are redacted; passwords never appear.',
+    points: ['Every run with its outcome and duration', 'Filter by connection or kind', 'Errors with the fix, not a stack trace'],
+  },
+};
+
+export function PlaceholderScreen({ id }: { id: keyof typeof PLANS }) {
+  const plan = PLANS[id];
+  return (
+    <div className="screen">
+      <ScreenHeader title={plan.title} subtitle={plan.subtitle} />
+      <section className="card coming" aria-label={`What ${plan.title} will do`}>
+        <div className="coming-icon">
+          <Icon name={plan.icon} />
+        </div>
+        <div className="coming-body">
+          <span className="badge">Coming next</span>
+          <p className="coming-text">{plan.text}</p>
+          <ul className="coming-points">
+            {plan.points.map((point) => (
+              <li key={point}>
+                <Icon name="check" />
+                {point}
+              </li>
+            ))}
+          </ul>
+        </div>
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,124 @@
+// Every IPC channel is validated in main before the engine sees anything; the renderer is untrusted.
+import { describe, expect, it } from 'vitest';
+import type { Engine } from '../../main/engine/index.ts';
+import type { InvokeChannel } from '../../main/ipc/contract.ts';
+import { createDispatcher, createHandlers } from '../../main/ipc/handlers.ts';
+import { invokeSchemas } from '../../main/ipc/schemas.ts';
+import { API_CHANNELS } from '../../preload/api.ts';
+
+const CHANNELS = Object.keys(invokeSchemas) as InvokeChannel[];
+const HUGE = 'x'.repeat(1_000_000);
+const TRAVERSAL = '../../etc/passwd';
+
+/** An engine whose every service method records the call instead of running. */
+function recordingEngine(): { engine: Engine; calls: string[] } {
+  const calls: string[] = [];
+  const service = (name: string) => new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`${name}.${String(method)}`); return args; } });
+  const engine = {
+    dataDir: '/tmp/x',
+    secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
+    profiles: service('profiles'),
+    tools: service('tools'),
+    settings: { get: () => ({ pgToolsDir: null }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
+  } as unknown as Engine;
+  return { engine, calls };
+}
+
+const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
+
+const VALID: Record<InvokeChannel, unknown[]> = {
+  'app:info': [],
+  'profiles:list': [],
+  'profiles:add': [validProfile],
+  'profiles:update': ['0b6c-id', { ...validProfile, password: null }],
+  'profiles:duplicate': ['abc-123'],
+  'profiles:remove': ['abc-123'],
+  'profiles:test': ['abc-123'],
+  'profiles:import-preview': [{ kind: 'uri', uri: 'postgres://u@h/db' }],
+  'profiles:import-save': [{ kind: 'pgpass', file: '/home/me/.pgpass' }, null],
+  'tools:report': [],
+  'settings:get': [],
+  'settings:update': [{ pgToolsDir: '/usr/lib/postgresql/17/bin' }],
+  'dialog:choose-file': ['CA certificate', [{ name: 'Certificates', extensions: ['crt', 'pem'] }]],
+};
+
+/** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
+function invalidPayloads(channel: InvokeChannel): { label: string; args: unknown[] }[] {
+  const valid = VALID[channel];
+  const cases = [
+    { label: 'an extra argument', args: [...valid, 'extra'] },
+    { label: 'a non-array payload', args: 'not-an-array' as unknown as unknown[] },
+  ];
+  if (valid.length > 0) {
+    cases.push({ label: 'a missing argument', args: valid.slice(0, -1) });
+    cases.push({ label: 'a number instead of the first argument', args: [42, ...valid.slice(1)] });
+    cases.push({ label: 'a huge string', args: [HUGE, ...valid.slice(1)] });
+    cases.push({ label: 'a prototype-polluting object', args: [JSON.parse('{"__proto__":{"admin":true}}'), ...valid.slice(1)] });
+  }
+  return cases;
+}
+
+const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
+  { channel: 'profiles:add', label: 'CA path traversal', args: [{ ...validProfile, sslmode: 'verify-full', sslRootCert: TRAVERSAL }] },
+  { channel: 'profiles:add', label: 'a relative key path', args: [{ ...validProfile, sslKey: 'key.pem', sslCert: '/c.crt' }] },
+  { channel: 'profiles:add', label: 'a path with .. inside', args: [{ ...validProfile, sslCert: '/home/me/../../etc/shadow', sslKey: '/k' }] },
+  { channel: 'profiles:add', label: 'a missing host', args: [{ ...validProfile, host: undefined }] },
+  { channel: 'profiles:add', label: 'a port as string', args: [{ ...validProfile, port: '5432' }] },
+  { channel: 'profiles:add', label: 'an unknown sslmode', args: [{ ...validProfile, sslmode: 'sometimes' }] },
+  { channel: 'profiles:add', label: 'an unknown field', args: [{ ...validProfile, isAdmin: true }] },
+  { channel: 'profiles:add', label: 'a huge password', args: [{ ...validProfile, password: HUGE }] },
+  { channel: 'profiles:add', label: 'a NUL in the name', args: [{ ...validProfile, name: 'a\0b' }] },
+  { channel: 'profiles:update', label: 'an id with path traversal', args: [TRAVERSAL, validProfile] },
+  { channel: 'profiles:remove', label: 'an empty id', args: [''] },
+  { channel: 'profiles:import-preview', label: 'a pgpass path traversal', args: [{ kind: 'pgpass', file: TRAVERSAL }] },
+  { channel: 'profiles:import-preview', label: 'an unknown import kind', args: [{ kind: 'shell', command: 'rm -rf /' }] },
+  { channel: 'settings:update', label: 'a relative tools folder', args: [{ pgToolsDir: '../bin' }] },
+  { channel: 'settings:update', label: 'an unknown setting', args: [{ pgToolsDir: null, telemetry: true }] },
+  { channel: 'dialog:choose-file', label: 'a filter extension with a slash', args: ['t', [{ name: 'x', extensions: ['../x'] }]] },
+];
+
+describe('IPC contract', () => {
+  it('has a schema for every channel the preload exposes, and nothing else', () => {
+    const exposed = Object.values(API_CHANNELS).flatMap((group) => Object.values(group)).sort();
+    expect(exposed).toEqual([...CHANNELS].sort());
+  });
+
+  it.each(CHANNELS)('%s: a valid payload reaches the engine', async (channel) => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => { calls.push('shell.chooseFile'); return null; } }));
+    const result = await dispatch(channel, VALID[channel]);
+    expect(result.ok, JSON.stringify(result)).toBe(true);
+    if (!['app:info', 'settings:get'].includes(channel)) expect(calls.length).toBeGreaterThan(0);
+  });
+
+  it.each(CHANNELS)('%s: invalid payloads are rejected with an error and never reach the engine', async (channel) => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => { calls.push('shell.chooseFile'); return null; } }));
+    for (const { label, args } of [...invalidPayloads(channel), ...TARGETED.filter((t) => t.channel === channel)]) {
+      const result = await dispatch(channel, args);
+      expect(result.ok, `${channel} with ${label}`).toBe(false);
+      if (!result.ok) {
+        expect(result.error.code).toBe('INVALID_INPUT');
+        expect(result.error.message).toContain(channel);
+        expect(result.error.message.length).toBeLessThan(500);
+      }
+    }
+    expect(calls).toEqual([]);
+  });
+
+  it('refuses unknown channels', async () => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => null }));
+    const result = await dispatch('fs:read' as InvokeChannel, ['/etc/passwd']);
+    expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(calls).toEqual([]);
+  });
+
+  it('turns engine errors into data with code, message and fix — never a stack', async () => {
+    const { engine } = recordingEngine();
+    const { LifeboatError } = await import('../../main/engine/errors.ts');
+    (engine as unknown as { profiles: object }).profiles = { list: () => { throw new LifeboatError('PROFILE_NOT_FOUND', 'There is no profile named "x".', 'Add one.'); } };
+    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => null }));
+    expect(await dispatch('profiles:list', [])).toEqual({ ok: false, error: { code: 'PROFILE_NOT_FOUND', message: 'There is no profile named "x".', fix: 'Add one.' } });
+  });
+});
