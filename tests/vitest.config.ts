@@ -13,6 +13,7 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'engine', include: ['tests/engine/**/*.test.ts'], environment: 'node' } },
       { extends: true, test: { name: 'e2e', include: ['tests/e2e/**/*.test.ts'], environment: 'node', fileParallelism: false } },
+      { extends: true, test: { name: 'electron', include: ['tests/electron/**/*.test.ts'], environment: 'node', fileParallelism: false } },
     ],
   },
 });

@@ -247,7 +247,7 @@ async function assertHbaRequiresPassword(dataDir: string): Promise<void> {
     .map((l) => l.replace(/#.*/, '').trim())
     .filter(Boolean)
     .map((l) => l.split(/\s+/));
-  const loopback = rules.filter((r) => r[0].startsWith('host') && r[3] === '127.0.0.1/32');
+  const loopback = rules.filter((r) => r[0]!.startsWith('host') && r[3] === '127.0.0.1/32');
   if (loopback.length === 0 || loopback.some((r) => r[4] !== 'scram-sha-256')) {
     throw new Error(`unexpected pg_hba.conf in ${dataDir}:\n${hba}`);
   }
@@ -408,7 +408,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       },
       async serverVersionNum() {
         const rows = await cluster.query<{ server_version_num: string }>('SHOW server_version_num');
-        return Number(rows[0].server_version_num);
+        return Number(rows[0]!.server_version_num);
       },
       stop: entry.stop,
     };
