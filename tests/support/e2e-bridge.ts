@@ -1,0 +1,251 @@
+// Renderer E2E: the built renderer in Chromium (playwright-core), with a window.api whose every call
+// goes through page.exposeBinding to the REAL engine via the same zod-validating dispatcher as
+// Electron's main process. Console errors, page errors, failed requests and CSP violations fail the test.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Engine } from '../../main/engine/index.ts';
+import type { EventChannel, Events, FileFilter } from '../../main/ipc/contract.ts';
+import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
+import { API_CHANNELS, API_EVENTS } from '../../preload/api.ts';
+import { startStaticServer, type StaticServer } from './static-server.ts';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'tests', '.artifacts');
+export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
+const BUILD_DIR = path.join(ARTIFACTS_DIR, 'renderer-build');
+const HASH_FILE = '.inputs-sha256';
+
+/** Must match renderer/index.html; repeated as a header so both delivery paths are exercised. */
+export const RENDERER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'";
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+// --- build once per run (and again only when an input changed) -----------------------------
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    return entry.isDirectory() ? listFiles(full) : [full];
+  });
+}
+
+function rendererInputsHash(): string {
+  const files = [
+    ...listFiles(path.join(REPO_ROOT, 'renderer')),
+    ...['preload/api.ts', 'main/ipc/contract.ts', 'main/engine/types.ts', 'package-lock.json'].map((f) => path.join(REPO_ROOT, f)),
+  ].filter((f) => existsSync(f));
+  const hash = createHash('sha256');
+  for (const file of files.sort()) {
+    hash.update(path.relative(REPO_ROOT, file)).update('\0').update(readFileSync(file)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+let builtDir: Promise<string> | null = null;
+
+/** Builds the renderer with its own vite config into tests/.artifacts/renderer-build (cached by input hash). */
+export function buildRenderer(): Promise<string> {
+  builtDir ??= (async () => {
+    const hash = rendererInputsHash();
+    const existing = await readFile(path.join(BUILD_DIR, HASH_FILE), 'utf8').catch(() => '');
+    if (existing === hash && process.env.LIFEBOAT_E2E_REBUILD !== '1') return BUILD_DIR;
+    const tmp = `${BUILD_DIR}.tmp-${process.pid}`;
+    await rm(tmp, { recursive: true, force: true });
+    await mkdir(ARTIFACTS_DIR, { recursive: true });
+    const vite = path.join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
+    const args = [vite, 'build', '--config', 'renderer/vite.config.ts', '--outDir', tmp, '--emptyOutDir', '--logLevel', 'warn'];
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      child.stdout.on('data', (d: Buffer) => (output += d));
+      child.stderr.on('data', (d: Buffer) => (output += d));
+      child.on('error', reject);
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`vite build failed (exit ${code}):\n${output}`))));
+    });
+    await writeFile(path.join(tmp, HASH_FILE), hash);
+    await rm(BUILD_DIR, { recursive: true, force: true });
+    await rename(tmp, BUILD_DIR);
+    return BUILD_DIR;
+  })();
+  return builtDir;
+}
+
+// --- the page's window.api --------------------------------------------------------------
+
+interface BridgeMaps {
+  channels: Record<string, Record<string, string>>;
+  events: Record<string, string>;
+}
+
+type BridgeWindow = Window & {
+  __lifeboatInvoke(channel: string, args: unknown[]): Promise<unknown>;
+  __lifeboatProblem(text: string): Promise<void>;
+  __lifeboatEmit?(channel: string, args: unknown[]): number;
+};
+
+/** Runs in the page before any of its scripts: the same shape buildApi() makes, over the binding. */
+function installApi({ channels, events }: BridgeMaps): void {
+  const w = window as unknown as BridgeWindow;
+  const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
+  const api: Record<string, Record<string, unknown>> = {};
+  for (const [group, methods] of Object.entries(channels)) {
+    api[group] = Object.freeze(
+      Object.fromEntries(Object.entries(methods).map(([method, channel]) => [method, (...args: unknown[]) => w.__lifeboatInvoke(channel, args)])),
+    );
+  }
+  api.on = Object.freeze(
+    Object.fromEntries(
+      Object.entries(events).map(([name, channel]) => [
+        name,
+        (listener: (...args: unknown[]) => void) => {
+          const set = listeners.get(channel) ?? new Set();
+          listeners.set(channel, set);
+          // Wrapped like the preload does, so unsubscribing one registration never removes another.
+          const wrapped = (...args: unknown[]) => listener(...args);
+          set.add(wrapped);
+          return () => void set.delete(wrapped);
+        },
+      ]),
+    ),
+  );
+  Object.defineProperty(window, 'api', { value: Object.freeze(api), enumerable: true });
+  Object.defineProperty(window, '__lifeboatEmit', {
+    value: (channel: string, args: unknown[]) => {
+      const set = listeners.get(channel);
+      for (const listener of set ?? []) listener(...args);
+      return set?.size ?? 0;
+    },
+  });
+  document.addEventListener('securitypolicyviolation', (event) => {
+    void w.__lifeboatProblem(`CSP violation: ${event.effectiveDirective} blocked ${event.blockedURI || '(inline)'} at ${event.sourceFile}:${event.lineNumber}`);
+  });
+}
+
+// --- opening the app ----------------------------------------------------------------------
+
+export interface OpenAppOptions {
+  engine: Engine;
+  appVersion?: string;
+  colorScheme?: 'light' | 'dark';
+  viewport?: { width: number; height: number };
+  deviceScaleFactor?: number;
+}
+
+export interface InvokeRecord {
+  channel: string;
+  ok: boolean;
+}
+
+export interface E2EApp {
+  page: Page;
+  url: string;
+  /** Sends a main → renderer event (like the menu does); resolves to the number of listeners reached. */
+  emit<K extends EventChannel>(channel: K, ...args: Parameters<Events[K]>): Promise<number>;
+  /** What the next "Choose…" dialog returns (null = cancelled). Unqueued dialogs return null. */
+  queueChosenFile(file: string | null): void;
+  /** Channel and outcome of every call the page made, in order (arguments are not kept: they may hold passwords). */
+  calls: InvokeRecord[];
+  /** Console errors, page errors, failed requests, 404s and CSP violations so far. */
+  problems(): string[];
+  /** Full-page PNG into tests/.artifacts/screenshots/<name>.png; returns the path. */
+  screenshot(name: string): Promise<string>;
+  /** Closes the browser and server; throws if any problem was recorded. */
+  close(): Promise<void>;
+}
+
+export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
+  const root = await buildRenderer();
+  const chosenFiles: (string | null)[] = [];
+  const shell: ShellPorts = {
+    appVersion: options.appVersion ?? readPackageVersion(),
+    chooseFile: async (_title: string, _filters: FileFilter[]) => (chosenFiles.length ? chosenFiles.shift()! : null),
+  };
+  const dispatch = createDispatcher(createHandlers(options.engine, shell));
+  const calls: InvokeRecord[] = [];
+  const problems: string[] = [];
+
+  let server: StaticServer | null = null;
+  let browser: Browser | null = null;
+  let context: BrowserContext | null = null;
+  try {
+    server = await startStaticServer(root, { headers: { 'Content-Security-Policy': RENDERER_CSP } });
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    context = await browser.newContext({
+      viewport: options.viewport ?? { width: 1280, height: 800 },
+      deviceScaleFactor: options.deviceScaleFactor ?? 1,
+      colorScheme: options.colorScheme ?? 'light',
+      reducedMotion: 'reduce',
+      locale: 'en-GB',
+      timezoneId: 'UTC',
+    });
+    const page = await context.newPage();
+    const origin = new URL(server.url).origin;
+
+    await page.exposeBinding('__lifeboatInvoke', async (source, channel: unknown, args: unknown) => {
+      // Only our own page may call (Electron's typed-ipc checks the sender the same way).
+      if (source.frame !== page.mainFrame() || new URL(source.frame.url()).origin !== origin) {
+        problems.push(`untrusted caller ${source.frame.url()} invoked ${String(channel)}`);
+        return { ok: false, error: { code: 'INVALID_INPUT', message: 'Untrusted sender.' } };
+      }
+      const result = await dispatch(String(channel) as never, Array.isArray(args) ? args : [args]);
+      calls.push({ channel: String(channel), ok: result.ok });
+      return result;
+    });
+    await page.exposeBinding('__lifeboatProblem', (_source, text: unknown) => void problems.push(String(text)));
+    await page.addInitScript(installApi, { channels: API_CHANNELS, events: API_EVENTS } as BridgeMaps);
+
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
+
+    await page.goto(server.url);
+    await page.waitForSelector('main#main');
+
+    const openedServer = server;
+    const openedBrowser = browser;
+    return {
+      page,
+      url: server.url,
+      calls,
+      emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
+      queueChosenFile: (file) => void chosenFiles.push(file),
+      problems: () => [...problems, ...openedServer.notFound.map((p) => `404: ${p}`)],
+      screenshot: async (name) => {
+        await mkdir(SCREENSHOTS_DIR, { recursive: true });
+        const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
+        await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+        return file;
+      },
+      close: async () => {
+        const found = [...problems, ...openedServer.notFound.map((p) => `404: ${p}`)];
+        await openedBrowser.close().catch(() => {});
+        await openedServer.close();
+        if (found.length) throw new Error(`The renderer reported problems:\n${found.join('\n')}`);
+      },
+    };
+  } catch (error) {
+    await browser?.close().catch(() => {});
+    await server?.close();
+    throw error;
+  }
+}
+
+function readPackageVersion(): string {
+  const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
