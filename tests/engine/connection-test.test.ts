@@ -67,6 +67,19 @@ describe.each(availableMajors())('PostgreSQL %i', (major) => {
     await fixture.engine.profiles.remove(wrong.id);
     await fixture.engine.profiles.remove(missing.id);
   });
+  it('explains a server without SSL under sslmode require, and a role that may not log in', async () => {
+    const noSsl = await fixture.engine.profiles.add(profileFor(cluster, { name: `nossl${major}`, sslmode: 'require' }));
+    const noSslResult = await fixture.engine.profiles.test(noSsl.id);
+    await fixture.engine.profiles.remove(noSsl.id);
+    expect(noSslResult).toMatchObject({ ok: false, error: { code: 'SSL_UNSUPPORTED', message: expect.stringContaining('does not support SSL') } });
+
+    await cluster.createRole('auditor', 'Auditor-pw-1');
+    await cluster.query('ALTER ROLE auditor NOLOGIN');
+    const nologin = await fixture.engine.profiles.add(profileFor(cluster, { name: `nologin${major}`, user: 'auditor', password: 'Auditor-pw-1' }));
+    const nologinResult = await fixture.engine.profiles.test(nologin.id);
+    await fixture.engine.profiles.remove(nologin.id);
+    expect(nologinResult).toMatchObject({ ok: false, error: { code: 'ACCESS_DENIED', message: expect.stringContaining('"auditor"') } });
+  });
 });
 
 describe('failures the user must be able to act on', () => {

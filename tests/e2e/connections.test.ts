@@ -1,0 +1,217 @@
+// Connections screen end to end: real PostgreSQL 18, real engine (keychain or session store),
+// the built renderer in Chromium, every call through the zod-validating IPC dispatcher.
+import { randomBytes } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
+import { createTestEngine, readAllFiles, type EngineFixture } from '../support/engine-fixture.ts';
+import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+
+const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
+const PROFILE = 'Local PostgreSQL 18';
+
+let cluster: Cluster;
+let fixture: EngineFixture;
+let app: E2EApp;
+let page: Page;
+
+beforeAll(async () => {
+  cluster = await startCluster(18, { password: PASSWORD });
+  await cluster.createDatabase('analytics');
+  await cluster.query('CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g', [], 'analytics');
+  fixture = await createTestEngine();
+  // Which password store this run exercised: the OS keychain (keyring session) or memory only.
+  console.info(`[e2e] password store: ${fixture.engine.secrets.storage} — ${fixture.engine.secrets.status().message}`);
+  app = await openApp({ engine: fixture.engine });
+  page = app.page;
+});
+
+afterAll(async () => {
+  try {
+    await app?.close();
+  } finally {
+    await fixture?.dispose();
+    await stopAllClusters();
+  }
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+// A card's accessible name is "<name>, colour label <colour>".
+const card = (name: string): Locator => page.getByRole('article', { name: new RegExp(`^${name},`) });
+const dialog = () => page.getByRole('dialog');
+
+async function fillProfileForm(fields: { name: string; port: number; password: string; database?: string }) {
+  const form = dialog();
+  await form.getByLabel('Name', { exact: true }).fill(fields.name);
+  await form.getByLabel('Host', { exact: true }).fill('127.0.0.1');
+  await form.getByLabel('Port', { exact: true }).fill(String(fields.port));
+  await form.getByLabel('Database', { exact: true }).fill(fields.database ?? 'postgres');
+  await form.getByLabel('User', { exact: true }).fill('postgres');
+  await form.getByLabel('Password', { exact: true }).fill(fields.password);
+  await form.getByLabel('SSL mode').selectOption('disable');
+}
+
+describe('Connections', () => {
+  test('shows the frame with landmarks and the Connections screen first', async () => {
+    await expectVisible(page.getByRole('navigation', { name: 'Main' }));
+    await expectVisible(page.getByRole('main'));
+    expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Connections' }));
+    await expectVisible(page.getByText('No connections yet'));
+  });
+
+  test('the engine rejects an invalid profile and the form shows message and fix', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await expectVisible(dialog());
+    await dialog().getByLabel('Name', { exact: true }).fill('');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    const alert = dialog().getByRole('alert');
+    await expectVisible(alert);
+    expect(await alert.textContent()).toContain('The profile needs a name.');
+    expect(await alert.textContent()).toContain('How to fix: Type a short name');
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+    await dialog().waitFor({ state: 'detached' });
+  });
+
+  test('adds a profile in the UI, and its test shows PostgreSQL 18 and the pg_dump 18 Lifeboat will use', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await fillProfileForm({ name: PROFILE, port: cluster.port, password: PASSWORD });
+    await dialog().getByRole('radio', { name: 'blue' }).check();
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+
+    const profile = card(PROFILE);
+    await expectVisible(profile);
+    expect(await profile.textContent()).toContain(`postgres@127.0.0.1:${cluster.port}/postgres`);
+    const storage = fixture.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
+    expect(await profile.textContent()).toContain(`Password: ${storage}`);
+
+    await profile.getByRole('button', { name: 'Test connection' }).click();
+    const result = profile.getByRole('region', { name: /Connected/ });
+    await expectVisible(result);
+    const text = (await result.textContent()) ?? '';
+    expect(text).toMatch(/PostgreSQL 18\.\d+/);
+    expect(text).toMatch(/pg_dump 18\.\d+/);
+    expect(text).toMatch(/pg_restore 18\.\d+/);
+    expect(text).toMatch(/\d+(\.\d)? MB/);
+    expect(text).toMatch(/\d+ ms/);
+    await expectVisible(page.getByRole('status').getByText(/Connection to .* succeeded/));
+
+    // Saved: the password is gone from the page, the store and every file Lifeboat wrote.
+    expect(await page.content()).not.toContain(PASSWORD);
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain(PASSWORD);
+    const files = await readAllFiles(fixture.dataDir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const { file, content } of files) expect(content.includes(PASSWORD), `password found in ${file}`).toBe(false);
+    // The renderer never gets it back either.
+    const listed = await page.evaluate(() => window.api.profiles.list());
+    expect(JSON.stringify(listed)).not.toContain(PASSWORD);
+  });
+
+  test('a wrong password fails the test with the message and the fix', async () => {
+    const profile = card(PROFILE);
+    await profile.getByRole('button', { name: 'Edit' }).click();
+    await expectVisible(dialog());
+    expect(await dialog().getByLabel('Password', { exact: true }).inputValue()).toBe('');
+    await dialog().getByLabel('Password', { exact: true }).fill('not-the-password');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+
+    await profile.getByRole('button', { name: 'Test connection' }).click();
+    const alert = profile.getByRole('alert');
+    await expectVisible(alert);
+    const text = (await alert.textContent()) ?? '';
+    expect(text).toContain('Wrong password');
+    expect(text).toContain('How to fix:');
+    await app.screenshot('connections-failed');
+
+    // Put the right one back: an empty password on edit keeps the saved one, so type it again.
+    await profile.getByRole('button', { name: 'Edit' }).click();
+    await dialog().getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    await profile.getByRole('button', { name: 'Test connection' }).click();
+    await expectVisible(profile.getByRole('region', { name: /Connected/ }));
+    expect(await page.content()).not.toContain(PASSWORD);
+  });
+
+  test('imports a connection from a postgres:// URI (preview, then save)', async () => {
+    await page.getByRole('button', { name: 'Import…' }).click();
+    const uri = `postgres://postgres:${PASSWORD}@127.0.0.1:${cluster.port}/analytics?sslmode=disable`;
+    await page.getByLabel('Connection URI').fill(uri);
+    await page.getByRole('button', { name: 'Preview URI' }).click();
+    await expectVisible(page.getByText('Found 1 connection'));
+    await expectVisible(page.getByText('password found'));
+    await page.getByLabel('Name for the imported connection').fill('Analytics');
+    await page.getByRole('button', { name: 'Save imported connection' }).click();
+    const imported = card('Analytics');
+    await expectVisible(imported);
+    expect(await imported.textContent()).toContain(`postgres@127.0.0.1:${cluster.port}/analytics`);
+    const storage = fixture.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
+    expect(await imported.textContent()).toContain(`Password: ${storage}`);
+    // The URI held the password: the field is gone and nothing on the page still has it.
+    expect(await page.getByLabel('Connection URI').count()).toBe(0);
+    expect(await page.content()).not.toContain(PASSWORD);
+  });
+
+  test('duplicates and deletes with a confirm step', async () => {
+    await card('Analytics').getByRole('button', { name: 'Duplicate' }).click();
+    const copy = card('Analytics copy');
+    await expectVisible(copy);
+    await copy.getByRole('button', { name: 'Delete' }).click();
+    // Nothing is deleted before the confirmation.
+    expect((await fixture.engine.profiles.list()).map((p) => p.name)).toContain('Analytics copy');
+    await copy.getByRole('button', { name: 'Delete connection' }).click();
+    await copy.waitFor({ state: 'detached' });
+    expect((await fixture.engine.profiles.list()).map((p) => p.name)).not.toContain('Analytics copy');
+  });
+
+  test('the CA certificate "Choose…" button fills the path from the native dialog', async () => {
+    const ca = path.join(fixture.dataDir, 'root.crt');
+    await writeFile(ca, 'not really a certificate\n');
+    app.queueChosenFile(ca);
+    await card('Analytics').getByRole('button', { name: 'Edit' }).click();
+    await dialog().getByRole('button', { name: 'Choose CA certificate file' }).click();
+    await expect.poll(() => dialog().getByLabel('CA certificate').inputValue()).toBe(ca);
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+    await dialog().waitFor({ state: 'detached' });
+  });
+
+  test('menu events navigate and open the new-connection form', async () => {
+    expect(await app.emit('menu:navigate', 'settings')).toBe(1);
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Settings' }));
+    expect(await app.emit('menu:new-profile')).toBe(1);
+    await expectVisible(dialog().getByRole('heading', { name: 'Add connection' }));
+    await page.keyboard.press('Escape');
+    await dialog().waitFor({ state: 'detached' });
+    expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
+  });
+
+  test('screenshots of every screen', async () => {
+    // The README's picture: the PG 18 profile with a fresh successful test.
+    const profile = card(PROFILE);
+    await profile.getByRole('button', { name: 'Test connection' }).click();
+    await expectVisible(profile.getByRole('region', { name: /Connected/ }));
+    await page.mouse.move(0, 0);
+    await app.screenshot('connections');
+
+    for (const screen of ['Backups', 'Restore', 'Drills', 'Schedules', 'Activity', 'Settings']) {
+      await nav(screen).click();
+      await expectVisible(page.getByRole('heading', { level: 1, name: screen }));
+      if (screen === 'Settings') await expectVisible(page.getByRole('table'));
+      await page.mouse.move(0, 0);
+      await app.screenshot(screen.toLowerCase());
+    }
+
+    const settings = page.getByRole('main');
+    expect(await settings.textContent()).toContain(fixture.dataDir);
+    expect(await settings.textContent()).toMatch(/pg_dump\s*chosen/);
+    expect(app.problems()).toEqual([]);
+  });
+});
+
+async function expectVisible(locator: Locator): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout: 15_000 });
+}
