@@ -18,11 +18,11 @@ const optionalPath = z.union([absolutePath, z.literal('')]).optional();
 
 export const profileInput = z
   .object({
-    name: text(80).min(1),
-    host: text(255).min(1),
+    name: text(200),
+    host: text(255),
     port: z.number().int().min(1).max(65535),
     database: text(63),
-    user: text(63).min(1),
+    user: text(63),
     sslmode: z.enum(SSL_MODES),
     sslRootCert: optionalPath,
     sslCert: optionalPath,

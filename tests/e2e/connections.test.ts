@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
+import type { Api } from '../../preload/api.ts';
 import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
 import { createTestEngine, readAllFiles, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
@@ -24,7 +25,8 @@ beforeAll(async () => {
   fixture = await createTestEngine();
   // Which password store this run exercised: the OS keychain (keyring session) or memory only.
   console.info(`[e2e] password store: ${fixture.engine.secrets.storage} — ${fixture.engine.secrets.status().message}`);
-  app = await openApp({ engine: fixture.engine });
+  // 2× pixels: the connections screenshot heads the README.
+  app = await openApp({ engine: fixture.engine, deviceScaleFactor: 2 });
   page = app.page;
 });
 
@@ -38,8 +40,7 @@ afterAll(async () => {
 });
 
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
-// A card's accessible name is "<name>, colour label <colour>".
-const card = (name: string): Locator => page.getByRole('article', { name: new RegExp(`^${name},`) });
+const card = (name: string): Locator => page.getByRole('article', { name, exact: true });
 const dialog = () => page.getByRole('dialog');
 
 async function fillProfileForm(fields: { name: string; port: number; password: string; database?: string }) {
@@ -62,15 +63,22 @@ describe('Connections', () => {
     await expectVisible(page.getByText('No connections yet'));
   });
 
-  test('the engine rejects an invalid profile and the form shows message and fix', async () => {
+  test('invalid input: the form shows the message and the fix, from the form and from the engine', async () => {
     await page.getByRole('button', { name: 'Add connection' }).click();
     await expectVisible(dialog());
     await dialog().getByLabel('Name', { exact: true }).fill('');
     await dialog().getByRole('button', { name: 'Save' }).click();
     const alert = dialog().getByRole('alert');
     await expectVisible(alert);
-    expect(await alert.textContent()).toContain('The profile needs a name.');
-    expect(await alert.textContent()).toContain('How to fix: Type a short name');
+    expect(await alert.textContent()).toContain('The connection needs a name.');
+
+    // verify-full without a CA certificate passes the IPC schema and is refused by the engine.
+    await dialog().getByLabel('Name', { exact: true }).fill('needs a CA');
+    await dialog().getByLabel('SSL mode').selectOption('verify-full');
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => alert.textContent()).toContain('SSL mode verify-full needs the server');
+    expect(await alert.textContent()).toContain('How to fix: Choose the CA certificate file');
+    expect(await fixture.engine.profiles.list()).toEqual([]);
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
   });
@@ -106,7 +114,7 @@ describe('Connections', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const { file, content } of files) expect(content.includes(PASSWORD), `password found in ${file}`).toBe(false);
     // The renderer never gets it back either.
-    const listed = await page.evaluate(() => window.api.profiles.list());
+    const listed = await page.evaluate(() => (window as unknown as { api: Api }).api.profiles.list());
     expect(JSON.stringify(listed)).not.toContain(PASSWORD);
   });
 
@@ -145,6 +153,7 @@ describe('Connections', () => {
     await expectVisible(page.getByText('Found 1 connection'));
     await expectVisible(page.getByText('password found'));
     await page.getByLabel('Name for the imported connection').fill('Analytics');
+    await app.screenshot('connections-import');
     await page.getByRole('button', { name: 'Save imported connection' }).click();
     const imported = card('Analytics');
     await expectVisible(imported);
@@ -154,6 +163,14 @@ describe('Connections', () => {
     // The URI held the password: the field is gone and nothing on the page still has it.
     expect(await page.getByLabel('Connection URI').count()).toBe(0);
     expect(await page.content()).not.toContain(PASSWORD);
+
+    // Give it its own colour label through the edit form.
+    await imported.getByRole('button', { name: 'Edit' }).click();
+    await dialog().getByRole('radio', { name: 'purple' }).check();
+    await dialog().getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    await expectVisible(imported.getByRole('img', { name: 'Colour label purple' }));
+    expect((await fixture.engine.profiles.get('Analytics')).color).toBe('purple');
   });
 
   test('duplicates and deletes with a confirm step', async () => {
@@ -174,7 +191,7 @@ describe('Connections', () => {
     app.queueChosenFile(ca);
     await card('Analytics').getByRole('button', { name: 'Edit' }).click();
     await dialog().getByRole('button', { name: 'Choose CA certificate file' }).click();
-    await expect.poll(() => dialog().getByLabel('CA certificate').inputValue()).toBe(ca);
+    await expect.poll(() => dialog().getByLabel('CA certificate', { exact: true }).inputValue()).toBe(ca);
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
   });
@@ -189,6 +206,43 @@ describe('Connections', () => {
     expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
   });
 
+  test('Settings: tools report, and the configured tools folder (validated in main)', async () => {
+    await nav('Settings').click();
+    const folder = page.getByLabel('PostgreSQL tools folder');
+    await folder.fill('relative/bin');
+    await page.getByRole('button', { name: 'Save folder' }).click();
+    await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('absolute path');
+    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+
+    await folder.fill('/usr/lib/postgresql/15/bin');
+    await page.getByRole('button', { name: 'Save folder' }).click();
+    await expectVisible(page.getByRole('cell', { name: 'configured folder' }));
+    expect(fixture.engine.settings.get().pgToolsDir).toBe('/usr/lib/postgresql/15/bin');
+    // The bundled 18 stays chosen: newest first.
+    expect(await page.getByRole('row', { name: /pg_dump\s*chosen/ }).textContent()).toMatch(/18\.\d+/);
+
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.getByRole('cell', { name: 'configured folder' }).count()).toBe(0);
+    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+    await nav('Connections').click();
+  });
+
+  test('the navigation works from the keyboard', async () => {
+    await page.getByRole('link', { name: 'Skip to content' }).focus();
+    await expectVisible(page.getByRole('link', { name: 'Skip to content' }));
+    await nav('Connections').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Backups');
+    await page.keyboard.press('Enter');
+    expect(await nav('Backups').getAttribute('aria-current')).toBe('page');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Settings' }));
+    await page.keyboard.press('Home');
+    await page.keyboard.press('Enter');
+    expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
+  });
+
   test('screenshots of every screen', async () => {
     // The README's picture: the PG 18 profile with a fresh successful test.
     const profile = card(PROFILE);
@@ -196,6 +250,20 @@ describe('Connections', () => {
     await expectVisible(profile.getByRole('region', { name: /Connected/ }));
     await page.mouse.move(0, 0);
     await app.screenshot('connections');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await app.screenshot('connections-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await dialog().getByLabel('Name', { exact: true }).fill('production');
+    await dialog().getByLabel('Host', { exact: true }).fill('db.example.com');
+    await dialog().getByLabel('Database', { exact: true }).fill('shop');
+    await dialog().getByLabel('User', { exact: true }).fill('backup');
+    await dialog().getByLabel('SSL mode').selectOption('verify-full');
+    await dialog().getByRole('radio', { name: 'red' }).check();
+    await app.screenshot('connection-form');
+    await dialog().getByRole('button', { name: 'Cancel' }).click();
+    await dialog().waitFor({ state: 'detached' });
 
     for (const screen of ['Backups', 'Restore', 'Drills', 'Schedules', 'Activity', 'Settings']) {
       await nav(screen).click();

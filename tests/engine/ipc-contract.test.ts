@@ -63,6 +63,7 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'profiles:add', label: 'a relative key path', args: [{ ...validProfile, sslKey: 'key.pem', sslCert: '/c.crt' }] },
   { channel: 'profiles:add', label: 'a path with .. inside', args: [{ ...validProfile, sslCert: '/home/me/../../etc/shadow', sslKey: '/k' }] },
   { channel: 'profiles:add', label: 'a missing host', args: [{ ...validProfile, host: undefined }] },
+  { channel: 'profiles:add', label: 'a host of 10,000 characters', args: [{ ...validProfile, host: 'h'.repeat(10_000) }] },
   { channel: 'profiles:add', label: 'a port as string', args: [{ ...validProfile, port: '5432' }] },
   { channel: 'profiles:add', label: 'an unknown sslmode', args: [{ ...validProfile, sslmode: 'sometimes' }] },
   { channel: 'profiles:add', label: 'an unknown field', args: [{ ...validProfile, isAdmin: true }] },

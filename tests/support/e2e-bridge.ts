@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Engine } from '../../main/engine/index.ts';
 import type { EventChannel, Events, FileFilter } from '../../main/ipc/contract.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
@@ -19,9 +19,15 @@ export const SCREENSHOTS_DIR = path.join(ARTIFACTS_DIR, 'screenshots');
 const BUILD_DIR = path.join(ARTIFACTS_DIR, 'renderer-build');
 const HASH_FILE = '.inputs-sha256';
 
-/** Must match renderer/index.html; repeated as a header so both delivery paths are exercised. */
-export const RENDERER_CSP =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'";
+/** The policy in the built index.html's meta tag; the server repeats it as a header, so both paths are enforced. */
+export async function readRendererCsp(root: string): Promise<string> {
+  const html = await readFile(path.join(root, 'index.html'), 'utf8');
+  const match = /<meta\s+http-equiv="Content-Security-Policy"\s+content="([^"]+)"/i.exec(html);
+  if (!match?.[1]) throw new Error('renderer/index.html has no Content-Security-Policy meta tag');
+  const csp = match[1].replace(/\s+/g, ' ').trim();
+  if (!/default-src 'none'/.test(csp) || /unsafe-(inline|eval)/.test(csp)) throw new Error(`renderer CSP is too loose: ${csp}`);
+  return csp;
+}
 
 const CHROMIUM_ARGS = [
   '--no-sandbox',
@@ -179,11 +185,10 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
 
   let server: StaticServer | null = null;
   let browser: Browser | null = null;
-  let context: BrowserContext | null = null;
   try {
-    server = await startStaticServer(root, { headers: { 'Content-Security-Policy': RENDERER_CSP } });
+    server = await startStaticServer(root, { headers: { 'Content-Security-Policy': await readRendererCsp(root) } });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-    context = await browser.newContext({
+    const context = await browser.newContext({
       viewport: options.viewport ?? { width: 1280, height: 800 },
       deviceScaleFactor: options.deviceScaleFactor ?? 1,
       colorScheme: options.colorScheme ?? 'light',

@@ -15,7 +15,8 @@ function have(command) {
   return spawnSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' }).status === 0;
 }
 
-const bundle = path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lifeboat/pg-tools/18/bin/pg_dump');
+const cacheRoot = process.env.LIFEBOAT_PG_TOOLS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lifeboat/pg-tools');
+const bundle = path.join(cacheRoot, '18/bin/pg_dump');
 if (!process.env.LIFEBOAT_BUNDLED_PG_TOOLS && !existsSync(bundle)) {
   console.log('run-tests: building the PostgreSQL 18 client bundle first (npm run pg-tools)…');
   const built = spawnSync('bash', [path.join(root, 'build/pg-tools/build.sh')], { stdio: 'inherit' });

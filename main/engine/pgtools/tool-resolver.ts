@@ -87,7 +87,10 @@ export class ToolResolver {
         if (!tool) continue;
         // Same binary reached twice (symlinks, PATH entries); wrappers like Debian's pg_wrapper
         // serve several names, so the name is part of the identity.
-        const identity = `${tool.name}:${await realpath(tool.path).catch(() => tool.path)}`;
+        const real = await realpath(tool.path).catch(() => tool.path);
+        // Debian's /usr/bin/pg_dump is a dispatcher to /usr/lib/postgresql/N/bin, which is listed itself.
+        if (path.basename(real) === 'pg_wrapper') continue;
+        const identity = `${tool.name}:${real}`;
         if (seen.has(identity)) continue;
         seen.add(identity);
         found.push(tool);

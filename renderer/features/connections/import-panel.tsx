@@ -31,6 +31,8 @@ export function ImportPanel({ onClose }: { onClose: () => void }) {
     try {
       const candidates = await importPreview(source);
       setPreview({ source, candidates });
+      // A URI may carry a password: once parsed, it is no longer shown on screen.
+      if (source.kind === 'uri') setUri('');
       setName(candidates[0]?.fields.name ?? '');
     } catch (e) {
       setError(toErrorInfo(e));

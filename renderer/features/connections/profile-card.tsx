@@ -58,11 +58,10 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
     <li className="profile-item">
       <article className="card profile-card" aria-labelledby={nameId}>
         <div className="profile-row">
-          <span className={`color-dot color-${profile.color}`} aria-hidden="true" />
+          <span className={`color-dot color-${profile.color}`} role="img" aria-label={`Colour label ${profile.color}`} />
           <div className="profile-text">
             <h2 id={nameId} className="profile-name">
               {profile.name}
-              <span className="sr-only">, colour label {profile.color}</span>
             </h2>
             <p className="profile-conn">{connectionLabel(profile)}</p>
             <ul className="profile-meta" aria-label="Details">
@@ -81,7 +80,7 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
             </ul>
           </div>
           <div className="profile-actions">
-            <button type="button" className="btn btn-primary" onClick={runTest} disabled={running} aria-busy={running}>
+            <button type="button" className="btn btn-test" onClick={runTest} disabled={running} aria-busy={running}>
               <Icon name="plug" />
               Test connection
             </button>

@@ -25,6 +25,12 @@ const KEY_FILTERS: FileFilter[] = [
   { name: 'All files', extensions: ['*'] },
 ];
 
+const REQUIRED: [key: 'name' | 'host' | 'user', message: string, fix: string][] = [
+  ['name', 'The connection needs a name.', 'Type a short name such as "production".'],
+  ['host', 'The connection needs a host.', 'Type the server name or address, e.g. db.example.com or 127.0.0.1.'],
+  ['user', 'The connection needs a user name.', 'Type the PostgreSQL role to connect as, e.g. postgres.'],
+];
+
 interface FormFields {
   name: string;
   host: string;
@@ -107,6 +113,12 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
+    // Empty required fields are caught here: the IPC schema would refuse them with a terser message.
+    const missing = REQUIRED.find(([key]) => fields[key].trim() === '');
+    if (missing) {
+      setError({ code: 'INVALID_INPUT', message: missing[1], fix: missing[2] });
+      return;
+    }
     const portText = fields.port.trim();
     const port = portText === '' ? 5432 : Number(portText);
     if (!Number.isInteger(port) || port < 1 || port > 65535) {
