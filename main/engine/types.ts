@@ -89,6 +89,15 @@ export type ErrorCode =
   | 'KEYCHAIN'
   | 'IMPORT_FAILED'
   | 'CONNECTION_FAILED'
+  | 'WRONG_KEY'
+  | 'NO_KEY'
+  | 'ARCHIVE_DAMAGED'
+  | 'ARCHIVE_UNSUPPORTED'
+  | 'NOT_AN_ARCHIVE'
+  | 'FILE_NOT_FOUND'
+  | 'BACKUP_FAILED'
+  | 'DISK_FULL'
+  | 'CANCELLED'
   | 'INTERNAL';
 
 export interface ErrorInfo {
