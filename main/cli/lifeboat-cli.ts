@@ -4,31 +4,11 @@ import { createEngine, type Engine } from '../engine/index.ts';
 import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { ConnectionReport, PgTool, ProfileColor, ProfileSummary, SslMode } from '../engine/types.ts';
 import { createOutput, formatBytes, readStdin, table, UsageError, type Output } from './cli-output.ts';
-
-const OPTIONS = {
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean', short: 'V' },
-  'pg-bin': { type: 'string' },
-  url: { type: 'string' },
-  'password-stdin': { type: 'boolean' },
-  color: { type: 'string' },
-  sslmode: { type: 'string' },
-  name: { type: 'string' },
-  pgpass: { type: 'string' },
-  env: { type: 'boolean' },
-} as const;
-
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
-
-interface Command {
-  usage: string;
-  summary: string;
-  options: (keyof typeof OPTIONS)[];
-  run(ctx: { engine: Engine; out: Output; args: string[]; values: Values }): Promise<void>;
-}
+import { OPTIONS, type Command } from './cli-command.ts';
+import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
+  ...ARCHIVE_COMMANDS,
   tools: {
     usage: 'tools [--pg-bin DIR] [--json]',
     summary: 'PostgreSQL client tools Lifeboat found, and the ones it picks',

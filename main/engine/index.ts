@@ -1,5 +1,8 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { LibraryService } from './archive/library-service.ts';
+import { BackupService } from './backup/backup-service.ts';
+import { KeyService } from './keys/key-service.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -16,6 +19,8 @@ export interface EngineOptions {
   bundledToolsDir?: string | null;
   /** Use only the tools in this folder (LIFEBOAT_PG_BIN / --pg-bin). */
   toolsOverrideDir?: string | null;
+  /** Recorded in every archive's manifest; defaults to package.json's version. */
+  appVersion?: string;
 }
 
 export type Engine = Awaited<ReturnType<typeof createEngine>>;
@@ -33,7 +38,19 @@ export async function createEngine(options: EngineOptions = {}) {
     overrideDir: options.toolsOverrideDir ?? process.env.LIFEBOAT_PG_BIN ?? null,
   });
   const profiles = new ProfileService({ dataDir, secrets, tools, clock });
-  return { dataDir, secrets, settings, tools, profiles };
+  const keys = new KeyService({ secrets, settings, clock });
+  const appVersion = options.appVersion ?? packageVersion();
+  const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion });
+  const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir });
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library };
+}
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
 }
 
 /** LIFEBOAT_BUNDLED_PG_TOOLS, else the cache build/pg-tools/build.sh fills, when it holds a bundle. */

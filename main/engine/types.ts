@@ -20,6 +20,8 @@ export interface Profile {
   sslCert?: string;
   sslKey?: string;
   color: ProfileColor;
+  /** Where this profile's backups go; absent = the default backup folder. */
+  backupFolder?: string;
   createdAt: string;
   updatedAt: string;
 }

@@ -28,6 +28,7 @@ export const profileInput = z
     sslCert: optionalPath,
     sslKey: optionalPath,
     color: z.enum(PROFILE_COLORS),
+    backupFolder: optionalPath,
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
   })
   .strict();

@@ -62,7 +62,7 @@ export async function openAge(source: AsyncIterable<Uint8Array>, keys: AgeKeys, 
   }
 
   // The header ends with the line starting "---": stanza lines start "-> ", body lines are base64.
-  let headerEnd = -1;
+  let headerEnd: number;
   for (let from = 0; ; ) {
     const mark = pending.indexOf('\n---', from);
     if (mark >= 0) {

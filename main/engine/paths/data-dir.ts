@@ -18,3 +18,10 @@ export function defaultToolsCacheDir(env: NodeJS.ProcessEnv = process.env): stri
   if (env.LIFEBOAT_PG_TOOLS_CACHE) return path.resolve(env.LIFEBOAT_PG_TOOLS_CACHE);
   return path.join(env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'lifeboat', 'pg-tools');
 }
+
+/** Where backups go unless a profile or the settings say otherwise. */
+export function defaultBackupFolder(dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  // With LIFEBOAT_HOME (tests, portable use) everything stays under it.
+  if (env.LIFEBOAT_HOME) return path.join(dataDir, 'backups');
+  return path.join(os.homedir(), 'Lifeboat Backups');
+}

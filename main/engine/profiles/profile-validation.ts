@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import { PROFILE_COLORS, SSL_MODES, type ProfileFields } from '../types.ts';
 
@@ -25,6 +26,11 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
   if (sslRootCert) fields.sslRootCert = sslRootCert;
   if (sslCert) fields.sslCert = sslCert;
   if (sslKey) fields.sslKey = sslKey;
+  const backupFolder = input.backupFolder?.trim();
+  if (backupFolder) {
+    if (!path.isAbsolute(backupFolder)) throw invalid(`The backup folder "${backupFolder}" is not an absolute path.`, 'Choose the folder with the folder picker, or type a full path such as /home/me/Backups.');
+    fields.backupFolder = backupFolder;
+  }
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslRootCert) {
     throw invalid(`SSL mode ${sslmode} needs the server's CA certificate.`, 'Choose the CA certificate file (root.crt) or use SSL mode "require".');
   }

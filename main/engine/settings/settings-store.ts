@@ -1,21 +1,48 @@
 import Conf from 'conf';
 
+export type EncryptionMode = 'key' | 'passphrase';
+export type CompressionMethod = 'zstd' | 'gzip';
+
 export interface Settings {
   /** A folder of PostgreSQL client tools the user points Lifeboat to (tried after the bundled ones). */
   pgToolsDir: string | null;
+  /** Where backups go when the profile names no folder of its own; null = the default folder. */
+  backupFolder: string | null;
+  /** More folders whose archives the library lists. */
+  libraryFolders: string[];
+  /** "key": Lifeboat's own X25519 key (in the keychain); "passphrase": a passphrase kept in the keychain. */
+  encryptionMode: EncryptionMode;
+  /** Extra age recipients (public keys) every backup is also encrypted to, e.g. a team's key. */
+  extraRecipients: string[];
+  compression: CompressionMethod;
+  compressionLevel: number;
+  /** Exact row counts in the backup's snapshot, for drills (costs one extra read of every table). */
+  exactRowCounts: boolean;
+  /** Role passwords (hashes) in globals.sql: off unless the user opts in. */
+  includeRolePasswords: boolean;
 }
 
-const DEFAULTS: Settings = { pgToolsDir: null };
+export const DEFAULT_SETTINGS: Settings = {
+  pgToolsDir: null,
+  backupFolder: null,
+  libraryFolders: [],
+  encryptionMode: 'key',
+  extraRecipients: [],
+  compression: 'zstd',
+  compressionLevel: 3,
+  exactRowCounts: true,
+  includeRolePasswords: false,
+};
 
 export class SettingsStore {
   readonly #conf: Conf<Settings>;
 
   constructor(dataDir: string) {
-    this.#conf = new Conf<Settings>({ cwd: dataDir, configName: 'settings', defaults: DEFAULTS, clearInvalidConfig: false });
+    this.#conf = new Conf<Settings>({ cwd: dataDir, configName: 'settings', defaults: DEFAULT_SETTINGS, clearInvalidConfig: false });
   }
 
   get(): Settings {
-    return { ...DEFAULTS, ...this.#conf.store };
+    return { ...DEFAULT_SETTINGS, ...this.#conf.store };
   }
 
   update(patch: Partial<Settings>): Settings {

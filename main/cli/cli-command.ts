@@ -1,0 +1,37 @@
+import type { parseArgs } from 'node:util';
+import type { Engine } from '../engine/index.ts';
+import type { Output } from './cli-output.ts';
+
+export const OPTIONS = {
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'V' },
+  'pg-bin': { type: 'string' },
+  url: { type: 'string' },
+  'password-stdin': { type: 'boolean' },
+  color: { type: 'string' },
+  sslmode: { type: 'string' },
+  name: { type: 'string' },
+  pgpass: { type: 'string' },
+  env: { type: 'boolean' },
+  profile: { type: 'string' },
+  database: { type: 'string' },
+  out: { type: 'string' },
+  to: { type: 'string' },
+  recipient: { type: 'string', multiple: true },
+  'passphrase-env': { type: 'string' },
+  identity: { type: 'string', multiple: true },
+  'no-encrypt': { type: 'boolean' },
+  'no-row-counts': { type: 'boolean' },
+  full: { type: 'boolean' },
+  yes: { type: 'boolean' },
+} as const;
+
+export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
+
+export interface Command {
+  usage: string;
+  summary: string;
+  options: (keyof typeof OPTIONS)[];
+  run(ctx: { engine: Engine; out: Output; args: string[]; values: Values }): Promise<void>;
+}

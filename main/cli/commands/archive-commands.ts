@@ -1,0 +1,200 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AgeKeys } from '../../engine/crypto/age-decrypt.ts';
+import { parseIdentityFile } from '../../engine/crypto/age-keys.ts';
+import { LifeboatError } from '../../engine/errors.ts';
+import type { Job, JobProgress } from '../../engine/jobs/job.ts';
+import type { EncryptionChoice } from '../../engine/keys/key-service.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { formatBytes, table, UsageError, type Output } from '../cli-output.ts';
+
+export const ARCHIVE_COMMANDS: Record<string, Command> = {
+  backup: {
+    usage: 'backup --profile P [--out DIR] [--recipient age1…]… [--passphrase-env VAR] [--no-encrypt] [--no-row-counts] [--json]',
+    summary: 'back up a profile\'s database into an encrypted .lifeboat archive',
+    options: ['profile', 'out', 'recipient', 'passphrase-env', 'no-encrypt', 'no-row-counts', 'pg-bin'],
+    async run({ engine, out, values }) {
+      if (!values.profile) throw new UsageError('backup needs --profile NAME');
+      const encryption = encryptionChoice(values);
+      if (encryption.kind === 'none') out.note('lifeboat: warning: --no-encrypt: this archive will NOT be encrypted; anyone with the file can read the data.');
+      const job = engine.backups.start({
+        profile: values.profile,
+        ...(values.out ? { outDir: path.resolve(values.out) } : {}),
+        encryption,
+        ...(values['no-row-counts'] ? { exactRowCounts: false } : {}),
+      });
+      const result = await runWithProgress(job, out);
+      if (result.keyCreated) {
+        out.note('lifeboat: Lifeboat created its backup key and keeps it in the OS keychain. Export the recovery key NOW and store it safely: without it nobody can open these backups if this computer is lost.\n  lifeboat key export --out lifeboat-recovery-key.txt');
+      }
+      for (const note of result.notes) out.note(`lifeboat: note: ${note}`);
+      out.result(
+        { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes },
+        () => `Backed up ${result.tables} tables${result.totalRows !== null ? ` (${result.totalRows} rows)` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n${result.archive}\n${formatBytes(result.bytes)}, ${result.sidecar.encryption.kind === 'none' ? 'NOT ENCRYPTED' : `encrypted (${result.sidecar.encryption.kind})`}, sha256 ${result.sha256}`,
+      );
+    },
+  },
+  list: {
+    usage: 'list [DIR…] [--profile P] [--database D] [--json]',
+    summary: 'archives in the library folders (or in DIR), newest first',
+    options: ['profile', 'database'],
+    async run({ engine, out, args, values }) {
+      const archives = await engine.library.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
+      out.result({ archives }, () =>
+        archives.length === 0
+          ? 'No archives found.'
+          : table([
+              ['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'ENCRYPTION', 'STATUS', 'FILE'],
+              ...archives.map(({ path: file, sidecar: s }) => [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, s.serverVersion, formatBytes(s.bytes), s.encryption.kind, s.verification ? `${s.verification.ok ? 'verified' : 'FAILED'} (${s.verification.level})` : '', file]),
+            ]),
+      );
+    },
+  },
+  inspect: {
+    usage: 'inspect FILE [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'what an archive holds: source, versions, options, tables with row counts',
+    options: ['identity', 'passphrase-env'],
+    async run({ engine, out, args, values }) {
+      const file = path.resolve(requireFile(args[0]));
+      const details = await engine.library.details(file, await decryptionKeys(values));
+      out.result(details, () => {
+        const { manifest: m, checksums: c, sidecar: s } = details;
+        const counts = new Map((c.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+        return [
+          `${file}`,
+          `Source:      ${m.source.user}@${m.source.host}:${m.source.port}/${m.source.database} (profile ${m.source.profile})`,
+          `Server:      PostgreSQL ${m.server.version}; pg_dump ${m.tools.pg_dump.version}`,
+          `Created:     ${m.startedAt} (${(c.timings.totalMs / 1000).toFixed(1)} s)`,
+          `Snapshot:    ${m.snapshot.id ?? 'none'}${m.snapshot.note ? ` — ${m.snapshot.note}` : ''}`,
+          `Options:     compression ${m.options.compression}, globals ${m.options.globals}, row counts ${m.options.rowCounts ? (c.rowCounts?.exact ? 'exact' : 'approximate') : 'off'}, encryption ${s.encryption.kind}`,
+          `Dump:        ${formatBytes(c.dump.bytes)} in ${c.dump.parts} part(s), sha256 ${c.dump.sha256}`,
+          '',
+          table([['TABLE', 'ROWS', 'EST. SIZE'], ...m.tables.map((t) => [`${t.schema}.${t.name}${t.kind === 'p' ? ' (partitioned)' : t.kind === 'm' ? ' (materialized view)' : ''}`, String(counts.get(`${t.schema}.${t.name}`) ?? '—'), formatBytes(t.estimatedBytes)])]),
+        ].join('\n');
+      });
+    },
+  },
+  verify: {
+    usage: 'verify FILE [--full] [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'check an archive: sha256 vs its sidecar; --full also decrypts it all and lets pg_restore read it',
+    options: ['full', 'identity', 'passphrase-env', 'pg-bin'],
+    async run({ engine, out, args, values }) {
+      const file = path.resolve(requireFile(args[0]));
+      const job = engine.library.verify(file, values.full ? 'full' : 'quick', await decryptionKeys(values));
+      const result = await runWithProgress(job, out);
+      out.result(result, () => `OK: ${file}\n${result.checks.map((c) => `  ✓ ${c}`).join('\n')}`);
+    },
+  },
+  extract: {
+    usage: 'extract FILE --to DIR [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'write the archive\'s files (manifest, globals.sql, database.dump.*, checksums) into DIR',
+    options: ['to', 'identity', 'passphrase-env'],
+    async run({ engine, out, args, values }) {
+      const file = path.resolve(requireFile(args[0]));
+      if (!values.to) throw new UsageError('extract needs --to DIR');
+      const { files } = await engine.library.extract(file, path.resolve(values.to), await decryptionKeys(values));
+      out.result({ files }, () => `${files.join('\n')}\nRestore with: cat ${path.join(path.resolve(values.to!), 'database.dump.*')} | pg_restore -d DATABASE`);
+    },
+  },
+  'key show': {
+    usage: 'key show [--json]',
+    summary: 'how backups are encrypted, and Lifeboat\'s public key (age1…)',
+    options: [],
+    async run({ engine, out }) {
+      const status = await engine.keys.status();
+      out.result(status, () => [
+        `Mode:        ${status.mode === 'key' ? "Lifeboat's key (X25519)" : 'passphrase'}`,
+        `Public key:  ${status.recipient ?? '(none yet: created by the first backup)'}`,
+        `Extra:       ${status.extraRecipients.join(', ') || '(no extra recipients)'}`,
+        `Passphrase:  ${status.passphraseSaved ? 'saved in the keychain' : 'not set'}`,
+      ].join('\n'));
+    },
+  },
+  'key export': {
+    usage: 'key export --out FILE [--json]',
+    summary: 'write the recovery key (age-keygen format): whoever has it can open your backups',
+    options: ['out'],
+    async run({ engine, out, values }) {
+      if (!values.out) throw new UsageError('key export needs --out FILE');
+      const result = await engine.keys.exportRecoveryKey(path.resolve(values.out));
+      out.result(result, () => `Wrote the recovery key to ${result.file} (readable only by you).\nKeep it somewhere safe and separate from the backups: losing it loses the backups; anyone who has it can read them.\nDecrypt without Lifeboat: age -d -i ${result.file} FILE.lifeboat | tar -x`);
+    },
+  },
+  'key import': {
+    usage: 'key import FILE [--json]',
+    summary: 'use an existing age identity (e.g. your recovery key on a new computer) as Lifeboat\'s key',
+    options: [],
+    async run({ engine, out, args }) {
+      const result = await engine.keys.importIdentity(path.resolve(requireFile(args[0])));
+      out.result(result, () => `Lifeboat now uses the key ${result.recipient}.`);
+    },
+  },
+};
+
+function requireFile(value: string | undefined): string {
+  if (!value) throw new UsageError('missing FILE');
+  return value;
+}
+
+function passphraseFromEnv(variable: string): string {
+  const value = process.env[variable];
+  if (!value) throw new LifeboatError('INVALID_INPUT', `The environment variable ${variable} is empty or not set.`, `Set it to the passphrase, e.g. read -rs ${variable} && export ${variable}.`);
+  return value;
+}
+
+function encryptionChoice(values: Values): EncryptionChoice {
+  const chosen = [values['no-encrypt'], values['passphrase-env'], values.recipient?.length].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('choose one of --recipient, --passphrase-env and --no-encrypt');
+  if (values['no-encrypt']) return { kind: 'none' };
+  if (values['passphrase-env']) return { kind: 'passphrase', passphrase: passphraseFromEnv(values['passphrase-env']) };
+  if (values.recipient?.length) return { kind: 'recipients', recipients: values.recipient };
+  return { kind: 'settings' };
+}
+
+async function decryptionKeys(values: Values): Promise<AgeKeys> {
+  const identities: string[] = [];
+  for (const file of values.identity ?? []) {
+    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the identity file ${file} (${error.code}).`, 'Check the path of your recovery-key file.');
+    });
+    identities.push(...parseIdentityFile(text, file));
+  }
+  const passphrases = values['passphrase-env'] ? [passphraseFromEnv(values['passphrase-env'])] : [];
+  return { identities, passphrases };
+}
+
+/** Shows progress on stderr (a live line on a terminal, JSON lines with --json), cancels on Ctrl-C. */
+async function runWithProgress<R>(job: Job<R>, out: Output): Promise<R> {
+  const tty = process.stderr.isTTY && !out.json;
+  let lastLine = 0;
+  const unsubscribe = job.onProgress((p) => {
+    if (out.json) {
+      process.stderr.write(`${JSON.stringify({ progress: p })}\n`);
+      return;
+    }
+    const now = Date.now();
+    if (!tty && now - lastLine < 5000 && p.fraction !== 1) return;
+    lastLine = now;
+    const line = describeProgress(p);
+    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
+  });
+  const onSigint = () => {
+    process.stderr.write('\nlifeboat: cancelling…\n');
+    job.cancel();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    return await job.result;
+  } finally {
+    unsubscribe();
+    process.removeListener('SIGINT', onSigint);
+    if (tty) process.stderr.write('\r\x1b[2K');
+  }
+}
+
+function describeProgress(p: JobProgress): string {
+  const percent = p.fraction === null ? '' : `${(p.fraction * 100).toFixed(0).padStart(3)}% `;
+  const speed = p.bytesPerSecond ? ` ${formatBytes(p.bytesPerSecond)}/s` : '';
+  const eta = p.etaSeconds !== null ? ` ETA ${p.etaSeconds}s` : '';
+  return `${percent}${p.phase}${p.currentItem ? ` ${p.currentItem}` : ''} ${formatBytes(p.bytes)}${speed}${eta}`;
+}

@@ -1,0 +1,96 @@
+// What a .lifeboat archive holds. Plaintext inside the age layer is a tar stream:
+//   manifest.json, globals.sql, database.dump.0001 …, checksums.json
+// `cat database.dump.*` is a pg_dump custom-format archive for pg_restore.
+
+export const ARCHIVE_FORMAT = 'lifeboat-archive';
+export const ARCHIVE_FORMAT_VERSION = 1;
+export const ARCHIVE_EXTENSION = '.lifeboat';
+export const SIDECAR_SUFFIX = '.json';
+export const PARTIAL_SUFFIX = '.partial';
+/** Dump parts are buffered whole (a tar header needs the size first): this bounds memory. */
+export const DUMP_PART_SIZE = 8 * 1024 * 1024;
+
+export const MANIFEST_ENTRY = 'manifest.json';
+export const GLOBALS_ENTRY = 'globals.sql';
+export const CHECKSUMS_ENTRY = 'checksums.json';
+export const dumpPartName = (index: number) => `database.dump.${String(index).padStart(4, '0')}`;
+export const DUMP_PART_PATTERN = /^database\.dump\.(\d{4,})$/;
+
+export type EncryptionKind = 'x25519' | 'passphrase' | 'none';
+
+export interface ManifestTable {
+  schema: string;
+  name: string;
+  /** r = table, p = partitioned table (its rows live in its partitions), m = materialized view */
+  kind: 'r' | 'p' | 'm';
+  estimatedBytes: number;
+  estimatedRows: number;
+}
+
+export interface ArchiveManifest {
+  format: typeof ARCHIVE_FORMAT;
+  formatVersion: number;
+  createdBy: string;
+  source: { profile: string; host: string; port: number; database: string; user: string };
+  server: { version: string; versionNum: number };
+  tools: { pg_dump: { version: string; path: string }; pg_dumpall: { version: string; path: string } | null };
+  snapshot: { id: string | null; exact: boolean; note: string | null };
+  startedAt: string;
+  options: {
+    compression: string;
+    partSize: number;
+    globals: 'roles-without-passwords' | 'roles-with-passwords' | 'skipped';
+    rowCounts: boolean;
+    encryption: EncryptionKind;
+  };
+  tables: ManifestTable[];
+  notes: string[];
+}
+
+export interface TableRowCount {
+  schema: string;
+  name: string;
+  rows: number;
+}
+
+export interface ArchiveChecksums {
+  dump: { sha256: string; bytes: number; parts: number };
+  globals: { sha256: string; bytes: number };
+  rowCounts: { exact: boolean; tables: TableRowCount[] } | null;
+  finishedAt: string;
+  timings: { totalMs: number; globalsMs: number; dumpMs: number; rowCountsMs: number | null };
+}
+
+export interface VerificationRecord {
+  at: string;
+  level: 'quick' | 'full';
+  ok: boolean;
+  message: string;
+}
+
+/** The plaintext file next to each archive: facts to list and check it without any key. */
+export interface ArchiveSidecar {
+  sidecarVersion: 1;
+  archive: string;
+  formatVersion: number;
+  profile: string;
+  host: string;
+  port: number;
+  database: string;
+  serverVersion: string;
+  pgDumpVersion: string;
+  createdAt: string;
+  finishedAt: string;
+  durationMs: number;
+  bytes: number;
+  sha256: string;
+  encryption: { kind: EncryptionKind; recipients: string[] };
+  compression: string;
+  tables: number;
+  totalRows: number | null;
+  rowCountsExact: boolean;
+  dumpBytes: number;
+  verification?: VerificationRecord;
+  /** Set when the sidecar was rebuilt from an archive whose contents could not be read. */
+  partial?: boolean;
+}

@@ -1,0 +1,126 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { LifeboatError } from '../errors.ts';
+import type { AgeKeys } from '../crypto/age-decrypt.ts';
+import type { AgeEncryption } from '../crypto/age-encrypt.ts';
+import { generateAgeKeyPair, parseIdentityFile, parseRecipient, recipientOf, recoveryKeyFileText } from '../crypto/age-keys.ts';
+import type { Clock } from '../ports.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { SettingsStore } from '../settings/settings-store.ts';
+
+const IDENTITY_ACCOUNT = 'age-identity';
+const PASSPHRASE_ACCOUNT = 'backup-passphrase';
+
+/** How one backup is encrypted, as chosen by the caller (CLI flags, UI) or by the settings. */
+export type EncryptionChoice = { kind: 'settings' } | { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase'; passphrase: string } | { kind: 'none' };
+
+export interface ResolvedEncryption {
+  age: AgeEncryption | null;
+  /** Plain facts for the manifest and sidecar: never a secret. */
+  kind: 'x25519' | 'passphrase' | 'none';
+  recipients: string[];
+  /** This call created Lifeboat's key: the user must now export the recovery key. */
+  keyCreated: boolean;
+}
+
+export interface KeyStatus {
+  mode: 'key' | 'passphrase';
+  /** age1… of Lifeboat's own key, when one exists. */
+  recipient: string | null;
+  extraRecipients: string[];
+  passphraseSaved: boolean;
+  keychain: boolean;
+}
+
+/** Lifeboat's X25519 identity and backup passphrase: kept in the keychain, never in a file unless exported. */
+export class KeyService {
+  readonly #secrets: SecretStore;
+  readonly #settings: SettingsStore;
+  readonly #clock: Clock;
+
+  constructor(deps: { secrets: SecretStore; settings: SettingsStore; clock: Clock }) {
+    this.#secrets = deps.secrets;
+    this.#settings = deps.settings;
+    this.#clock = deps.clock;
+  }
+
+  async status(): Promise<KeyStatus> {
+    const settings = this.#settings.get();
+    const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
+    return {
+      mode: settings.encryptionMode,
+      recipient: identity ? recipientOf(identity) : null,
+      extraRecipients: settings.extraRecipients,
+      passphraseSaved: (await this.#secrets.get(PASSPHRASE_ACCOUNT)) !== null,
+      keychain: this.#secrets.storage === 'keychain',
+    };
+  }
+
+  /** Lifeboat's identity, created on first use. Refuses when it could only live in memory. */
+  async ensureIdentity(): Promise<{ recipient: string; created: boolean }> {
+    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
+    if (existing) return { recipient: recipientOf(existing), created: false };
+    if (this.#secrets.storage !== 'keychain') {
+      throw new LifeboatError('NO_KEY', 'Lifeboat cannot create its backup key: no OS keychain is available to keep it, and a key kept only for this session would make the backups unreadable later.', 'Encrypt to a key of your own (--recipient age1…, from age-keygen) or with a passphrase (--passphrase-env VAR), or unlock the keychain.');
+    }
+    const pair = generateAgeKeyPair();
+    await this.#secrets.set(IDENTITY_ACCOUNT, pair.identity);
+    return { recipient: pair.recipient, created: true };
+  }
+
+  /** Writes the recovery-key file (age-keygen format), readable only by the user. */
+  async exportRecoveryKey(file: string): Promise<{ file: string; recipient: string }> {
+    const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
+    if (!identity) throw new LifeboatError('NO_KEY', 'Lifeboat has no backup key yet.', 'Make a backup first (it creates the key), or import a key.');
+    const recipient = recipientOf(identity);
+    await writeFile(file, recoveryKeyFileText({ identity, recipient }, this.#clock.now()), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${file} already exists.`, 'Choose a new file name; Lifeboat never overwrites a key file.');
+      throw error;
+    });
+    return { file, recipient };
+  }
+
+  /** Adopts an existing age identity (e.g. restoring Lifeboat on a new computer from its recovery key). */
+  async importIdentity(file: string): Promise<{ recipient: string }> {
+    const [identity] = parseIdentityFile(await readFile(file, 'utf8'), file);
+    const recipient = recipientOf(identity!);
+    await this.#secrets.set(IDENTITY_ACCOUNT, identity!);
+    return { recipient };
+  }
+
+  async setPassphrase(passphrase: string | null): Promise<void> {
+    if (passphrase === null) return this.#secrets.delete(PASSPHRASE_ACCOUNT);
+    if (passphrase.length < 8) throw new LifeboatError('INVALID_INPUT', 'The passphrase is shorter than 8 characters.', 'Use a long passphrase: several unrelated words work well.');
+    await this.#secrets.set(PASSPHRASE_ACCOUNT, passphrase);
+  }
+
+  async resolveEncryption(choice: EncryptionChoice): Promise<ResolvedEncryption> {
+    if (choice.kind === 'none') return { age: null, kind: 'none', recipients: [], keyCreated: false };
+    if (choice.kind === 'passphrase') return { age: { passphrase: choice.passphrase }, kind: 'passphrase', recipients: [], keyCreated: false };
+    if (choice.kind === 'recipients') {
+      choice.recipients.forEach(parseRecipient);
+      return { age: { recipients: choice.recipients }, kind: 'x25519', recipients: choice.recipients, keyCreated: false };
+    }
+    const settings = this.#settings.get();
+    if (settings.encryptionMode === 'passphrase') {
+      const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
+      if (!passphrase) throw new LifeboatError('NO_KEY', 'Backups are set to use a passphrase, and none is saved.', 'Set the backup passphrase in Settings → Encryption, or pass --passphrase-env VAR.');
+      return { age: { passphrase }, kind: 'passphrase', recipients: [], keyCreated: false };
+    }
+    const { recipient, created } = await this.ensureIdentity();
+    const recipients = [recipient, ...settings.extraRecipients.filter((r) => r !== recipient)];
+    return { age: { recipients }, kind: 'x25519', recipients, keyCreated: created };
+  }
+
+  /** Every key Lifeboat holds, plus any the caller gives, for opening archives. */
+  async decryptionKeys(extra: AgeKeys = {}): Promise<AgeKeys> {
+    const identities = [...(extra.identities ?? [])];
+    const passphrases = [...(extra.passphrases ?? [])];
+    if (identities.length === 0 && passphrases.length === 0) {
+      const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
+      const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
+      if (identity) identities.push(identity);
+      if (passphrase) passphrases.push(passphrase);
+    }
+    return { identities, passphrases };
+  }
+}

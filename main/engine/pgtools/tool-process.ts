@@ -1,0 +1,56 @@
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
+import { createInterface } from 'node:readline';
+
+export interface ToolProcess {
+  child: ChildProcessByStdio<Writable | null, Readable, Readable>;
+  stdout: Readable;
+  /** Resolves when the process exits, with its error lines (those not consumed as progress). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; errors: string[] }>;
+  kill(): void;
+}
+
+/**
+ * Starts a PostgreSQL tool with its connection in `env` (never in argv), reads stderr line by line
+ * (progress lines go to `onLine`), and kills it — children included — when `signal` aborts.
+ */
+export function startTool(options: {
+  path: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  stdin?: 'pipe' | 'ignore';
+  onLine?: (line: string) => boolean | void;
+}): ToolProcess {
+  const child = spawn(options.path, options.args, { env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }) as ToolProcess['child'];
+  const errors: string[] = [];
+  const lines = createInterface({ input: child.stderr });
+  lines.on('line', (line) => {
+    if (options.onLine?.(line) === true) return;
+    errors.push(line);
+    if (errors.length > 50) errors.shift();
+  });
+  let killTimer: NodeJS.Timeout | undefined;
+  const kill = () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGTERM');
+    killTimer = setTimeout(() => child.kill('SIGKILL'), 3000);
+    killTimer.unref();
+  };
+  options.signal?.addEventListener('abort', kill, { once: true });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; errors: string[] }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(killTimer);
+      options.signal?.removeEventListener('abort', kill);
+      resolve({ code, signal, errors });
+    });
+  });
+  return { child, stdout: child.stdout, exited, kill };
+}
+
+/** The meaningful error lines a PostgreSQL tool printed ("pg_dump: error: …"), for messages. */
+export function toolErrorSummary(errors: string[]): string {
+  const important = errors.filter((line) => /error|fatal|failed|could not|denied|aborting/i.test(line));
+  return (important.length ? important : errors).slice(-3).map((line) => line.trim()).join(' ') || 'no error message';
+}
