@@ -3,9 +3,9 @@ import path from 'node:path';
 import { app, BrowserWindow } from 'electron';
 import { createEngine } from './engine/index.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
-import { registerInvokeHandlers } from './ipc/typed-ipc.ts';
+import { registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
 import { installAppMenu } from './menu.ts';
-import { chooseFile } from './platform/dialogs.ts';
+import { chooseFile, chooseFolder, chooseSaveFile, revealInFolder } from './platform/dialogs.ts';
 import { createMainWindow } from './window.ts';
 
 let mainWindow: BrowserWindow | null = null;
@@ -31,10 +31,16 @@ if (!app.requestSingleInstanceLock()) {
 async function start(): Promise<void> {
   const devServerUrl = process.env.ELECTRON_RENDERER_URL;
   const bundledToolsDir = app.isPackaged ? path.join(process.resourcesPath, 'pg-tools', 'bin') : undefined;
-  const engine = await createEngine({ dataDir: process.env.LIFEBOAT_HOME ?? app.getPath('userData'), ...(bundledToolsDir ? { bundledToolsDir } : {}) });
+  const engine = await createEngine({ dataDir: process.env.LIFEBOAT_HOME ?? app.getPath('userData'), appVersion: app.getVersion(), ...(bundledToolsDir ? { bundledToolsDir } : {}) });
   const handlers = createHandlers(engine, {
     appVersion: app.getVersion(),
     chooseFile: (title, filters) => chooseFile(mainWindow, title, filters),
+    chooseFolder: (title) => chooseFolder(mainWindow, title),
+    chooseSaveFile: (title, defaultName) => chooseSaveFile(mainWindow, title, defaultName),
+    revealInFolder,
+    emit: (channel, ...args) => {
+      if (mainWindow) send(mainWindow, channel, ...args);
+    },
   });
   registerInvokeHandlers(createDispatcher(handlers), devServerUrl);
   installAppMenu(() => mainWindow);

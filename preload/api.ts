@@ -20,10 +20,22 @@ export const API_CHANNELS = {
   },
   tools: { report: 'tools:report' },
   settings: { get: 'settings:get', update: 'settings:update' },
-  dialog: { chooseFile: 'dialog:choose-file' },
+  dialog: { chooseFile: 'dialog:choose-file', chooseFolder: 'dialog:choose-folder', chooseSaveFile: 'dialog:choose-save-file' },
+  backups: { start: 'backups:start' },
+  jobs: { cancel: 'jobs:cancel', active: 'jobs:active' },
+  library: {
+    folders: 'library:folders',
+    list: 'library:list',
+    details: 'library:details',
+    verify: 'library:verify',
+    remove: 'library:delete',
+    importArchive: 'library:import',
+    reveal: 'library:reveal',
+  },
+  keys: { status: 'keys:status', exportRecovery: 'keys:export-recovery', setPassphrase: 'keys:set-passphrase' },
 } as const satisfies Record<string, Record<string, InvokeChannel>>;
 
-export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile' } as const satisfies Record<string, EventChannel>;
+export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile', jobProgress: 'jobs:progress', jobFinished: 'jobs:finished' } as const satisfies Record<string, EventChannel>;
 
 type Caller<K extends InvokeChannel> = (...args: Parameters<Invoke[K]>) => Promise<InvokeResult<K>>;
 type Group<G extends Record<string, InvokeChannel>> = { [M in keyof G]: Caller<G[M]> };

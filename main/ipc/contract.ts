@@ -10,7 +10,15 @@ import type {
   ToolsReport,
 } from '../engine/types.ts';
 
+import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/archive/library-service.ts';
+import type { BackupResult } from '../engine/backup/backup-service.ts';
+import type { JobProgress } from '../engine/jobs/job.ts';
+import type { KeyStatus } from '../engine/keys/key-service.ts';
+import type { Settings } from '../engine/settings/settings-store.ts';
+
 export type * from '../engine/types.ts';
+export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
+export type { ArchiveDetails, ArchiveEntry, BackupResult, JobProgress, KeyStatus, VerifyResult };
 
 export type ImportSource = { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' };
 
@@ -21,9 +29,19 @@ export interface AppInfo {
   keychain: KeychainStatus;
 }
 
-export interface AppSettings {
-  pgToolsDir: string | null;
+/** Everything in Settings the renderer may read and change (no secrets live there). */
+export type AppSettings = Settings;
+
+export interface BackupStartRequest {
+  profileId: string;
+  /** 'settings': as configured (Lifeboat's key or the saved passphrase); 'none': explicitly unencrypted. */
+  encryption: 'settings' | 'none';
 }
+
+export type JobOutcome =
+  | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
+  | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult }
+  | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo };
 
 export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
 
@@ -47,12 +65,29 @@ export interface Invoke {
   'settings:get': () => AppSettings;
   'settings:update': (patch: Partial<AppSettings>) => AppSettings;
   'dialog:choose-file': (title: string, filters: FileFilter[]) => string | null;
+  'dialog:choose-folder': (title: string) => string | null;
+  'dialog:choose-save-file': (title: string, defaultName: string) => string | null;
+  'backups:start': (request: BackupStartRequest) => { jobId: string };
+  'jobs:cancel': (jobId: string) => void;
+  'jobs:active': () => JobProgress[];
+  'library:folders': () => string[];
+  'library:list': (filter: { profile?: string; database?: string }) => ArchiveEntry[];
+  'library:details': (file: string) => ArchiveDetails;
+  'library:verify': (file: string, level: 'quick' | 'full') => { jobId: string };
+  'library:delete': (file: string) => void;
+  'library:import': (file: string) => ArchiveEntry;
+  'library:reveal': (file: string) => void;
+  'keys:status': () => KeyStatus;
+  'keys:export-recovery': (file: string) => { file: string; recipient: string };
+  'keys:set-passphrase': (passphrase: string | null) => void;
 }
 
 /** Main → renderer events. */
 export interface Events {
   'menu:navigate': (screen: ScreenId) => void;
   'menu:new-profile': () => void;
+  'jobs:progress': (progress: JobProgress) => void;
+  'jobs:finished': (outcome: JobOutcome) => void;
 }
 
 export type InvokeChannel = keyof Invoke;

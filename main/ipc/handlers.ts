@@ -1,18 +1,46 @@
 // validate → call engine → return plain data. No `electron` import: the E2E bridge and the IPC
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain.
-import { toErrorInfo, type Engine } from '../engine/index.ts';
-import type { AppInfo, FileFilter, Invoke, InvokeChannel, InvokeResult } from './contract.ts';
+import path from 'node:path';
+import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
+import type { Job } from '../engine/jobs/job.ts';
+import type { AppInfo, Events, EventChannel, FileFilter, Invoke, InvokeChannel, InvokeResult, JobOutcome } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
 
-/** What only the shell can do (native dialogs); tests provide their own. */
+/** What only the shell can do (native dialogs, the file manager, events to the window); tests provide their own. */
 export interface ShellPorts {
   appVersion: string;
   chooseFile(title: string, filters: FileFilter[]): Promise<string | null>;
+  chooseFolder(title: string): Promise<string | null>;
+  chooseSaveFile(title: string, defaultName: string): Promise<string | null>;
+  revealInFolder(file: string): void;
+  emit<K extends EventChannel>(channel: K, ...args: Parameters<Events[K]>): void;
 }
 
 type Handlers = { [K in InvokeChannel]: (...args: Parameters<Invoke[K]>) => Promise<Awaited<ReturnType<Invoke[K]>>> | Awaited<ReturnType<Invoke[K]>> };
 
 export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
+  const jobs = new Map<string, Job<unknown>>();
+
+  /** Forwards a job's progress and outcome to the window; forgets it when done. */
+  function track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>): { jobId: string } {
+    jobs.set(job.id, job as Job<unknown>);
+    const unsubscribe = job.onProgress((progress) => shell.emit('jobs:progress', progress));
+    job.result.then(
+      (value) => shell.emit('jobs:finished', { ...outcome(value), jobId: job.id } as JobOutcome),
+      (error: unknown) => shell.emit('jobs:finished', { jobId: job.id, kind: job.kind, ok: false as const, error: toErrorInfo(error) }),
+    ).finally(() => {
+      unsubscribe();
+      jobs.delete(job.id);
+    });
+    return { jobId: job.id };
+  }
+
+  /** Deleting is allowed only inside the library's folders. */
+  async function assertInLibrary(file: string): Promise<void> {
+    const folders = await engine.library.folders();
+    if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
+  }
+
   return {
     'app:info': (): AppInfo => ({ version: shell.appVersion, dataDir: engine.dataDir, platform: process.platform, keychain: engine.secrets.status() }),
     'profiles:list': () => engine.profiles.list(),
@@ -24,13 +52,37 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'profiles:import-preview': (source) => engine.profiles.importCandidates(source),
     'profiles:import-save': (source, name) => engine.profiles.importAndSave(source, name ? { name } : {}),
     'tools:report': () => engine.tools.report(),
-    'settings:get': () => ({ pgToolsDir: engine.settings.get().pgToolsDir }),
+    'settings:get': () => engine.settings.get(),
     'settings:update': (patch) => {
       const next = engine.settings.update(patch);
       engine.tools.refresh();
-      return { pgToolsDir: next.pgToolsDir };
+      return next;
     },
     'dialog:choose-file': (title, filters) => shell.chooseFile(title, filters),
+    'dialog:choose-folder': (title) => shell.chooseFolder(title),
+    'dialog:choose-save-file': (title, defaultName) => shell.chooseSaveFile(title, defaultName),
+    'backups:start': (request) =>
+      track(engine.backups.start({ profile: request.profileId, encryption: request.encryption === 'none' ? { kind: 'none' } : { kind: 'settings' } }), (value) => ({ kind: 'backup', ok: true, value })),
+    'jobs:cancel': (jobId) => {
+      jobs.get(jobId)?.cancel();
+    },
+    'jobs:active': () => [...jobs.values()].map((job) => job.lastProgress()).filter((p) => p !== null),
+    'library:folders': () => engine.library.folders(),
+    'library:list': (filter) => engine.library.list(filter),
+    'library:details': (file) => engine.library.details(file),
+    'library:verify': (file, level) => track(engine.library.verify(file, level), (value) => ({ kind: 'verify', ok: true, value })),
+    'library:delete': async (file) => {
+      await assertInLibrary(file);
+      await engine.library.remove(file);
+    },
+    'library:import': async (file) => {
+      const [folder] = await engine.library.folders();
+      return engine.library.importArchive(file, folder!);
+    },
+    'library:reveal': (file) => shell.revealInFolder(file),
+    'keys:status': () => engine.keys.status(),
+    'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(file),
+    'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
   };
 }
 

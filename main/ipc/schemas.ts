@@ -39,6 +39,23 @@ export const importSource = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('env') }).strict(),
 ]);
 
+const archivePath = absolutePath.refine((p) => p.endsWith('.lifeboat'), 'must be a .lifeboat archive');
+const recipient = z.string().max(200).regex(/^age1[02-9ac-hj-np-z]{20,}$/, 'must be an age1… public key');
+
+export const settingsPatch = z
+  .object({
+    pgToolsDir: z.union([absolutePath, z.null()]).optional(),
+    backupFolder: z.union([absolutePath, z.null()]).optional(),
+    libraryFolders: z.array(absolutePath).max(50).optional(),
+    encryptionMode: z.enum(['key', 'passphrase']).optional(),
+    extraRecipients: z.array(recipient).max(50).optional(),
+    compression: z.enum(['zstd', 'gzip']).optional(),
+    compressionLevel: z.number().int().min(0).max(19).optional(),
+    exactRowCounts: z.boolean().optional(),
+    includeRolePasswords: z.boolean().optional(),
+  })
+  .strict();
+
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
 /** Argument tuples per channel. */
@@ -54,6 +71,21 @@ export const invokeSchemas = {
   'profiles:import-save': z.tuple([importSource, z.union([text(80).min(1), z.null()])]),
   'tools:report': z.tuple([]),
   'settings:get': z.tuple([]),
-  'settings:update': z.tuple([z.object({ pgToolsDir: z.union([absolutePath, z.null()]).optional() }).strict()]),
+  'settings:update': z.tuple([settingsPatch]),
   'dialog:choose-file': z.tuple([text(200), z.array(fileFilter).max(10)]),
+  'dialog:choose-folder': z.tuple([text(200)]),
+  'dialog:choose-save-file': z.tuple([text(200), text(255).regex(/^[^/\\]+$/, 'must be a file name without folders')]),
+  'backups:start': z.tuple([z.object({ profileId: id, encryption: z.enum(['settings', 'none']) }).strict()]),
+  'jobs:cancel': z.tuple([id]),
+  'jobs:active': z.tuple([]),
+  'library:folders': z.tuple([]),
+  'library:list': z.tuple([z.object({ profile: text(200).optional(), database: text(200).optional() }).strict()]),
+  'library:details': z.tuple([archivePath]),
+  'library:verify': z.tuple([archivePath, z.enum(['quick', 'full'])]),
+  'library:delete': z.tuple([archivePath]),
+  'library:import': z.tuple([absolutePath]),
+  'library:reveal': z.tuple([archivePath]),
+  'keys:status': z.tuple([]),
+  'keys:export-recovery': z.tuple([absolutePath]),
+  'keys:set-passphrase': z.tuple([z.union([z.string().min(1).max(1000), z.null()])]),
 } satisfies Record<InvokeChannel, z.ZodType>;

@@ -1,4 +1,4 @@
-import { dialog, type BrowserWindow } from 'electron';
+import { dialog, shell, type BrowserWindow } from 'electron';
 import type { FileFilter } from '../ipc/contract.ts';
 
 /** Native "open file" dialog for certificate and key files. */
@@ -6,4 +6,20 @@ export async function chooseFile(window: BrowserWindow | null, title: string, fi
   const options = { title, filters: [...filters, { name: 'All files', extensions: ['*'] }], properties: ['openFile' as const, 'showHiddenFiles' as const] };
   const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
   return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+export async function chooseFolder(window: BrowserWindow | null, title: string): Promise<string | null> {
+  const options = { title, properties: ['openDirectory' as const, 'createDirectory' as const] };
+  const result = window ? await dialog.showOpenDialog(window, options) : await dialog.showOpenDialog(options);
+  return result.canceled ? null : (result.filePaths[0] ?? null);
+}
+
+export async function chooseSaveFile(window: BrowserWindow | null, title: string, defaultName: string): Promise<string | null> {
+  const options = { title, defaultPath: defaultName };
+  const result = window ? await dialog.showSaveDialog(window, options) : await dialog.showSaveDialog(options);
+  return result.canceled ? null : (result.filePath ?? null);
+}
+
+export function revealInFolder(file: string): void {
+  shell.showItemInFolder(file);
 }

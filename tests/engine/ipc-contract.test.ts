@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../main/engine/index.ts';
 import type { InvokeChannel } from '../../main/ipc/contract.ts';
-import { createDispatcher, createHandlers } from '../../main/ipc/handlers.ts';
+import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
 import { invokeSchemas } from '../../main/ipc/schemas.ts';
 import { API_CHANNELS } from '../../preload/api.ts';
 
@@ -16,12 +16,28 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
   const service = (name: string) => new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`${name}.${String(method)}`); return args; } });
   const engine = {
     dataDir: '/tmp/x',
+    backups: { start: (...args: unknown[]) => { calls.push('backups.start'); return fakeJob(args); } },
+    library: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`library.${String(method)}`); return method === 'verify' ? fakeJob(args) : method === 'folders' ? ['/backups'] : args; } }),
+    keys: service('keys'),
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
     profiles: service('profiles'),
     tools: service('tools'),
     settings: { get: () => ({ pgToolsDir: null }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
   } as unknown as Engine;
   return { engine, calls };
+}
+
+function fakeJob(args: unknown[]) {
+  return { id: 'job-1', kind: 'backup', result: Promise.resolve(args), onProgress: () => () => {}, cancel() {}, lastProgress: () => null };
+}
+
+/** Shell ports that record what reached them. */
+function recordingShell(calls: string[]): ShellPorts {
+  const record = (name: string) => async () => {
+    calls.push(`shell.${name}`);
+    return null;
+  };
+  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), emit: () => {} };
 }
 
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
@@ -40,6 +56,21 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'settings:get': [],
   'settings:update': [{ pgToolsDir: '/usr/lib/postgresql/17/bin' }],
   'dialog:choose-file': ['CA certificate', [{ name: 'Certificates', extensions: ['crt', 'pem'] }]],
+  'dialog:choose-folder': ['Backup folder'],
+  'dialog:choose-save-file': ['Export the recovery key', 'lifeboat-recovery-key.txt'],
+  'backups:start': [{ profileId: 'abc-123', encryption: 'settings' }],
+  'jobs:cancel': ['job-1'],
+  'jobs:active': [],
+  'library:folders': [],
+  'library:list': [{ profile: 'prod' }],
+  'library:details': ['/backups/prod_app_20261122T010000Z.lifeboat'],
+  'library:verify': ['/backups/prod_app_20261122T010000Z.lifeboat', 'full'],
+  'library:delete': ['/backups/prod_app_20261122T010000Z.lifeboat'],
+  'library:import': ['/home/me/Downloads/old.lifeboat'],
+  'library:reveal': ['/backups/prod_app_20261122T010000Z.lifeboat'],
+  'keys:status': [],
+  'keys:export-recovery': ['/home/me/lifeboat-recovery-key.txt'],
+  'keys:set-passphrase': ['a long passphrase'],
 };
 
 /** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
@@ -76,6 +107,16 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'settings:update', label: 'a relative tools folder', args: [{ pgToolsDir: '../bin' }] },
   { channel: 'settings:update', label: 'an unknown setting', args: [{ pgToolsDir: null, telemetry: true }] },
   { channel: 'dialog:choose-file', label: 'a filter extension with a slash', args: ['t', [{ name: 'x', extensions: ['../x'] }]] },
+  { channel: 'dialog:choose-save-file', label: 'a default name with a folder', args: ['t', '../../etc/passwd'] },
+  { channel: 'backups:start', label: 'an unknown encryption', args: [{ profileId: 'abc', encryption: 'rot13' }] },
+  { channel: 'backups:start', label: 'an out folder smuggled in', args: [{ profileId: 'abc', encryption: 'none', outDir: '/etc' }] },
+  { channel: 'library:details', label: 'path traversal', args: [TRAVERSAL] },
+  { channel: 'library:delete', label: 'a file that is not an archive', args: ['/etc/passwd'] },
+  { channel: 'library:delete', label: 'a path with ..', args: ['/backups/../etc/x.lifeboat'] },
+  { channel: 'library:verify', label: 'an unknown level', args: ['/b/x.lifeboat', 'paranoid'] },
+  { channel: 'keys:export-recovery', label: 'a relative file', args: ['key.txt'] },
+  { channel: 'settings:update', label: 'a recipient that is not age1', args: [{ extraRecipients: ['ssh-ed25519 AAAA'] }] },
+  { channel: 'settings:update', label: 'a relative library folder', args: [{ libraryFolders: ['../x'] }] },
 ];
 
 describe('IPC contract', () => {
@@ -86,15 +127,15 @@ describe('IPC contract', () => {
 
   it.each(CHANNELS)('%s: a valid payload reaches the engine', async (channel) => {
     const { engine, calls } = recordingEngine();
-    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => { calls.push('shell.chooseFile'); return null; } }));
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     const result = await dispatch(channel, VALID[channel]);
     expect(result.ok, JSON.stringify(result)).toBe(true);
-    if (!['app:info', 'settings:get'].includes(channel)) expect(calls.length).toBeGreaterThan(0);
+    if (!['app:info', 'settings:get', 'jobs:cancel', 'jobs:active'].includes(channel)) expect(calls.length).toBeGreaterThan(0);
   });
 
   it.each(CHANNELS)('%s: invalid payloads are rejected with an error and never reach the engine', async (channel) => {
     const { engine, calls } = recordingEngine();
-    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => { calls.push('shell.chooseFile'); return null; } }));
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     for (const { label, args } of [...invalidPayloads(channel), ...TARGETED.filter((t) => t.channel === channel)]) {
       const result = await dispatch(channel, args);
       expect(result.ok, `${channel} with ${label}`).toBe(false);
@@ -109,17 +150,17 @@ describe('IPC contract', () => {
 
   it('refuses unknown channels', async () => {
     const { engine, calls } = recordingEngine();
-    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => null }));
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     const result = await dispatch('fs:read' as InvokeChannel, ['/etc/passwd']);
     expect(result).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(calls).toEqual([]);
   });
 
   it('turns engine errors into data with code, message and fix — never a stack', async () => {
-    const { engine } = recordingEngine();
+    const { engine, calls } = recordingEngine();
     const { LifeboatError } = await import('../../main/engine/errors.ts');
     (engine as unknown as { profiles: object }).profiles = { list: () => { throw new LifeboatError('PROFILE_NOT_FOUND', 'There is no profile named "x".', 'Add one.'); } };
-    const dispatch = createDispatcher(createHandlers(engine, { appVersion: '0', chooseFile: async () => null }));
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     expect(await dispatch('profiles:list', [])).toEqual({ ok: false, error: { code: 'PROFILE_NOT_FOUND', message: 'There is no profile named "x".', fix: 'Add one.' } });
   });
 });

@@ -175,9 +175,17 @@ export interface E2EApp {
 export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
   const root = await buildRenderer();
   const chosenFiles: (string | null)[] = [];
+  const revealed: string[] = [];
+  // Engine events reach the page once it exists (jobs:progress, jobs:finished).
+  let emitToPage: ((channel: string, args: unknown[]) => void) | null = null;
+  const nextChosen = async () => (chosenFiles.length ? chosenFiles.shift()! : null);
   const shell: ShellPorts = {
     appVersion: options.appVersion ?? readPackageVersion(),
-    chooseFile: async (_title: string, _filters: FileFilter[]) => (chosenFiles.length ? chosenFiles.shift()! : null),
+    chooseFile: async (_title: string, _filters: FileFilter[]) => nextChosen(),
+    chooseFolder: async () => nextChosen(),
+    chooseSaveFile: async () => nextChosen(),
+    revealInFolder: (file) => void revealed.push(file),
+    emit: (channel, ...args) => emitToPage?.(channel, args),
   };
   const dispatch = createDispatcher(createHandlers(options.engine, shell));
   const calls: InvokeRecord[] = [];
@@ -218,6 +226,9 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
 
+    emitToPage = (channel, args) => {
+      void page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit?.(c, a), [channel, args] as [string, unknown[]]).catch(() => {});
+    };
     await page.goto(server.url);
     await page.waitForSelector('main#main');
 
