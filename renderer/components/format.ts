@@ -1,4 +1,6 @@
-import type { PasswordStorage, ProfileFields, ToolSource } from '../../main/ipc/contract.ts';
+import type { ArchiveSidecar, PasswordStorage, ProfileFields, ToolSource } from '../../main/ipc/contract.ts';
+
+type EncryptionKind = ArchiveSidecar['encryption']['kind'];
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';
@@ -31,3 +33,57 @@ export const TOOL_SOURCE_LABEL: Record<ToolSource, string> = {
   path: 'PATH',
   'well-known': 'system install',
 };
+
+/** "12 Mar 2026, 14:03" in the user's locale and time zone. */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+export function formatDate(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString([], { dateStyle: 'medium' });
+}
+
+/** 850 ms, 12.4 s, 3 min 05 s, 1 h 02 min */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const seconds = ms / 1000;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min` : `${m} min ${String(s).padStart(2, '0')} s`;
+}
+
+/** A time left, rounded the way people say it. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return 'estimating…';
+  if (seconds < 5) return 'a few seconds';
+  if (seconds < 60) return `about ${Math.round(seconds / 5) * 5} s`;
+  if (seconds < 3600) return `about ${Math.round(seconds / 60)} min`;
+  return `about ${(seconds / 3600).toFixed(1)} h`;
+}
+
+export function formatRate(bytesPerSecond: number | null): string {
+  return bytesPerSecond === null || !Number.isFinite(bytesPerSecond) ? '—' : `${formatBytes(Math.max(bytesPerSecond, 0))}/s`;
+}
+
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : n.toLocaleString();
+}
+
+export const ENCRYPTION_LABEL: Record<EncryptionKind, string> = {
+  x25519: 'Encrypted · age key',
+  passphrase: 'Encrypted · passphrase',
+  none: 'Unencrypted',
+};
+
+/** The last path segment, for either separator (the renderer has no node:path). */
+export function baseName(file: string): string {
+  return file.split(/[\\/]/).pop() ?? file;
+}

@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 export type IconName =
   | 'lifebuoy' | 'database' | 'archive' | 'restore' | 'flask' | 'calendar' | 'activity' | 'settings'
   | 'plus' | 'import' | 'plug' | 'pencil' | 'copy' | 'trash' | 'check' | 'alert' | 'key' | 'clock'
-  | 'folder' | 'shield' | 'info' | 'x';
+  | 'folder' | 'shield' | 'info' | 'x' | 'play' | 'eye' | 'lock' | 'unlock' | 'refresh' | 'file';
 
 const PATHS: Record<IconName, ReactNode> = {
   lifebuoy: (
@@ -122,6 +122,37 @@ const PATHS: Record<IconName, ReactNode> = {
     </>
   ),
   x: <path d="M18 6 6 18M6 6l12 12" />,
+  play: <path d="M6 4v16l13-8z" />,
+  eye: (
+    <>
+      <path d="M2 12s3.5-7 10-7 10 7 10 7-3.5 7-10 7S2 12 2 12Z" />
+      <circle cx="12" cy="12" r="3" />
+    </>
+  ),
+  lock: (
+    <>
+      <rect width="16" height="11" x="4" y="11" rx="2" />
+      <path d="M8 11V7a4 4 0 0 1 8 0v4" />
+    </>
+  ),
+  unlock: (
+    <>
+      <rect width="16" height="11" x="4" y="11" rx="2" />
+      <path d="M8 11V7a4 4 0 0 1 7.75-1.4" />
+    </>
+  ),
+  refresh: (
+    <>
+      <path d="M21 12a9 9 0 0 1-15.5 6.2L3 16M3 12a9 9 0 0 1 15.5-6.2L21 8" />
+      <path d="M21 3v5h-5M3 21v-5h5" />
+    </>
+  ),
+  file: (
+    <>
+      <path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z" />
+      <path d="M14 2v6h6" />
+    </>
+  ),
 };
 
 export function Icon({ name, className }: { name: IconName; className?: string }) {

@@ -8,8 +8,12 @@ interface SettingsState {
   loading: boolean;
   error: ErrorInfo | null;
   load(): Promise<void>;
+  /** Settings only, without probing the tools. */
+  loadSettings(): Promise<void>;
   /** Throws ApiError (e.g. a relative path) for the field to show. */
   setToolsDir(dir: string | null): Promise<void>;
+  /** Saves a change (validated in main); throws ApiError for the field to show. */
+  update(patch: Partial<AppSettings>): Promise<AppSettings>;
 }
 
 export const useSettingsStore = create<SettingsState>()((set) => ({
@@ -28,6 +32,13 @@ export const useSettingsStore = create<SettingsState>()((set) => ({
       set({ loading: false });
     }
   },
+  loadSettings: async () => {
+    try {
+      set({ settings: unwrap(await api().settings.get()) });
+    } catch (error) {
+      set({ error: toErrorInfo(error) });
+    }
+  },
   setToolsDir: async (dir) => {
     const settings = unwrap(await api().settings.update({ pgToolsDir: dir }));
     set({ settings, loading: true });
@@ -38,5 +49,10 @@ export const useSettingsStore = create<SettingsState>()((set) => ({
     } finally {
       set({ loading: false });
     }
+  },
+  update: async (patch) => {
+    const settings = unwrap(await api().settings.update(patch));
+    set({ settings });
+    return settings;
   },
 }));

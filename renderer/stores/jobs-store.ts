@@ -1,0 +1,160 @@
+// Long operations (backups, verifications) run in main as jobs; their progress and outcome arrive
+// as events. One subscription for the whole window, so a job keeps reporting while another screen is shown.
+import { create } from 'zustand';
+import type { JobOutcome, JobProgress } from '../../main/ipc/contract.ts';
+import { formatBytes } from '../components/format.ts';
+import { useAppStore } from './app-store.ts';
+import { useKeysStore } from './keys-store.ts';
+import { useLibraryStore } from './library-store.ts';
+import { api, unwrap } from './unwrap.ts';
+
+export type JobSubject =
+  | { kind: 'backup'; profileId: string; profileName: string }
+  | { kind: 'verify'; path: string; level: 'quick' | 'full' };
+
+export interface JobEntry {
+  jobId: string;
+  kind: JobProgress['kind'];
+  /** What the job works on; null for a job re-attached after a reload whose subject is unknown. */
+  subject: JobSubject | null;
+  progress: JobProgress | null;
+  outcome: JobOutcome | null;
+  cancelling: boolean;
+}
+
+// jobs:active tells only id and progress: the subject is remembered here across reloads of the page.
+const SUBJECTS_KEY = 'lifeboat.jobSubjects';
+
+function readSubjects(): Record<string, JobSubject> {
+  try {
+    return JSON.parse(window.sessionStorage.getItem(SUBJECTS_KEY) ?? '{}') as Record<string, JobSubject>;
+  } catch {
+    return {};
+  }
+}
+
+function rememberSubject(jobId: string, subject: JobSubject | null): void {
+  try {
+    const subjects = readSubjects();
+    if (subject) subjects[jobId] = subject;
+    else delete subjects[jobId];
+    window.sessionStorage.setItem(SUBJECTS_KEY, JSON.stringify(subjects));
+  } catch {
+    // Without storage a reload shows the job without its subject.
+  }
+}
+
+interface JobsState {
+  jobs: Record<string, JobEntry>;
+  /** The connection chosen on the Backups screen. */
+  backupProfileId: string | null;
+  setBackupProfile(id: string): void;
+  /** Subscribes to job events; returns the unsubscribe. */
+  listen(): () => void;
+  /** Picks up jobs that were already running (e.g. after a reload). */
+  attachActive(): Promise<void>;
+  /** Throws ApiError when the job could not start. */
+  startBackup(profile: { id: string; name: string }): Promise<string>;
+  startVerify(path: string, level: 'quick' | 'full'): Promise<string>;
+  cancel(jobId: string): Promise<void>;
+  dismiss(jobId: string): void;
+}
+
+export const isRunning = (job: JobEntry) => job.outcome === null;
+
+export const useJobsStore = create<JobsState>()((set, get) => {
+  const patch = (jobId: string, update: (entry: JobEntry) => Partial<JobEntry>, kind: JobProgress['kind']) => {
+    const current = get().jobs[jobId] ?? { jobId, kind, subject: readSubjects()[jobId] ?? null, progress: null, outcome: null, cancelling: false };
+    set({ jobs: { ...get().jobs, [jobId]: { ...current, ...update(current) } } });
+  };
+
+  const finished = (outcome: JobOutcome) => {
+    // Progress may stop a little early: a finished job always reads 100 % or its error.
+    patch(outcome.jobId, () => ({ outcome, cancelling: false }), outcome.kind);
+    rememberSubject(outcome.jobId, null);
+    const entry = get().jobs[outcome.jobId]!;
+    const announce = useAppStore.getState().announce;
+    if (outcome.kind === 'backup') {
+      const name = entry.subject?.kind === 'backup' ? entry.subject.profileName : 'the connection';
+      if (outcome.ok) {
+        announce(`Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.`);
+        if (outcome.value.keyCreated) useKeysStore.getState().markRecoveryKeyPending();
+      } else if (outcome.error.code === 'CANCELLED') announce('Backup cancelled; nothing was kept.');
+      else announce(`Backup of ${name} failed: ${outcome.error.message}`);
+    } else if (outcome.ok) {
+      announce(`Verified (${outcome.value.level}): the archive is intact.`);
+    } else if (outcome.error.code !== 'CANCELLED') {
+      announce(`Verification failed: ${outcome.error.message}`);
+    }
+    // New archive, or a new verification record in a sidecar.
+    if (outcome.ok || outcome.kind === 'verify') void useLibraryStore.getState().load();
+  };
+
+  return {
+    jobs: {},
+    backupProfileId: null,
+    setBackupProfile: (id) => set({ backupProfileId: id }),
+
+    listen: () => {
+      const offs = [
+        api().on.jobProgress((progress) => {
+          // A late progress event must not reopen a finished job.
+          if (get().jobs[progress.jobId]?.outcome) return;
+          patch(progress.jobId, () => ({ progress }), progress.kind);
+        }),
+        api().on.jobFinished((outcome) => finished(outcome)),
+      ];
+      return () => {
+        for (const off of offs) off();
+      };
+    },
+
+    attachActive: async () => {
+      const active = unwrap(await api().jobs.active());
+      for (const progress of active) {
+        if (get().jobs[progress.jobId]?.outcome) continue;
+        patch(progress.jobId, () => ({ progress }), progress.kind);
+      }
+    },
+
+    startBackup: async (profile) => {
+      // A new backup replaces the previous result shown for this connection.
+      const jobs = Object.fromEntries(
+        Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'backup' && j.subject.profileId === profile.id)),
+      );
+      set({ jobs });
+      const { jobId } = unwrap(await api().backups.start({ profileId: profile.id, encryption: 'settings' }));
+      const subject: JobSubject = { kind: 'backup', profileId: profile.id, profileName: profile.name };
+      // Progress (even the outcome) may have arrived before the call returned.
+      if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
+      patch(jobId, () => ({ subject }), 'backup');
+      return jobId;
+    },
+
+    startVerify: async (path, level) => {
+      const jobs = Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'verify' && j.subject.path === path)));
+      set({ jobs });
+      const { jobId } = unwrap(await api().library.verify(path, level));
+      const subject: JobSubject = { kind: 'verify', path, level };
+      if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
+      patch(jobId, () => ({ subject }), 'verify');
+      return jobId;
+    },
+
+    cancel: async (jobId) => {
+      const entry = get().jobs[jobId];
+      if (!entry || entry.outcome) return;
+      patch(jobId, () => ({ cancelling: true }), entry.kind);
+      try {
+        unwrap(await api().jobs.cancel(jobId));
+      } catch {
+        patch(jobId, () => ({ cancelling: false }), entry.kind);
+      }
+    },
+
+    dismiss: (jobId) => {
+      const { [jobId]: _gone, ...rest } = get().jobs;
+      set({ jobs: rest });
+    },
+  };
+});

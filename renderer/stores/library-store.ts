@@ -1,0 +1,104 @@
+import { create } from 'zustand';
+import type { ArchiveDetails, ArchiveEntry, ErrorInfo } from '../../main/ipc/contract.ts';
+import { api, toErrorInfo, unwrap } from './unwrap.ts';
+
+export interface LibraryFilter {
+  /** '' = every profile / database. */
+  profile: string;
+  database: string;
+}
+
+interface LibraryState {
+  entries: ArchiveEntry[];
+  /** Profiles and databases present in the whole library, for the filter menus. */
+  choices: { profiles: string[]; databases: string[] };
+  filter: LibraryFilter;
+  /** The library's folders; the first is where backups go by default. */
+  folders: string[];
+  loaded: boolean;
+  loading: boolean;
+  error: ErrorInfo | null;
+  load(): Promise<void>;
+  loadFolders(): Promise<void>;
+  setFilter(patch: Partial<LibraryFilter>): void;
+  details(file: string): Promise<ArchiveDetails>;
+  /** Throws ApiError. */
+  remove(file: string): Promise<void>;
+  /** Asks for a file and copies it into the library; null when the user cancelled. Throws ApiError. */
+  importArchive(): Promise<ArchiveEntry | null>;
+  reveal(file: string): Promise<void>;
+}
+
+const distinct = (values: string[]) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
+
+export const useLibraryStore = create<LibraryState>()((set, get) => {
+  let seq = 0;
+  return {
+    entries: [],
+    choices: { profiles: [], databases: [] },
+    filter: { profile: '', database: '' },
+    folders: [],
+    loaded: false,
+    loading: false,
+    error: null,
+
+    load: async () => {
+      const mine = ++seq;
+      const { filter } = get();
+      const filtered = filter.profile !== '' || filter.database !== '';
+      set({ loading: true });
+      try {
+        const [all, some, folders] = await Promise.all([
+          api().library.list({}),
+          filtered ? api().library.list({ ...(filter.profile ? { profile: filter.profile } : {}), ...(filter.database ? { database: filter.database } : {}) }) : null,
+          api().library.folders(),
+        ]);
+        if (mine !== seq) return; // a newer load (other filter) won
+        const every = unwrap(all);
+        set({
+          entries: some ? unwrap(some) : every,
+          choices: { profiles: distinct(every.map((e) => e.sidecar.profile)), databases: distinct(every.map((e) => e.sidecar.database)) },
+          folders: unwrap(folders),
+          loaded: true,
+          error: null,
+        });
+      } catch (error) {
+        if (mine === seq) set({ loaded: true, error: toErrorInfo(error) });
+      } finally {
+        if (mine === seq) set({ loading: false });
+      }
+    },
+    loadFolders: async () => {
+      try {
+        set({ folders: unwrap(await api().library.folders()) });
+      } catch (error) {
+        set({ error: toErrorInfo(error) });
+      }
+    },
+    setFilter: (patch) => {
+      set({ filter: { ...get().filter, ...patch } });
+      void get().load();
+    },
+    details: async (file) => unwrap(await api().library.details(file)),
+    remove: async (file) => {
+      unwrap(await api().library.remove(file));
+      set({ entries: get().entries.filter((e) => e.path !== file) });
+      await get().load();
+    },
+    importArchive: async () => {
+      const file = unwrap(
+        await api().dialog.chooseFile('Import a Lifeboat archive', [
+          { name: 'Lifeboat archives', extensions: ['lifeboat'] },
+          { name: 'All files', extensions: ['*'] },
+        ]),
+      );
+      if (!file) return null;
+      const entry = unwrap(await api().library.importArchive(file));
+      await get().load();
+      return entry;
+    },
+    reveal: async (file) => {
+      unwrap(await api().library.reveal(file));
+    },
+  };
+});
