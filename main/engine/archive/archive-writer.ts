@@ -60,7 +60,8 @@ export async function writeArchiveFile(options: {
   sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums }) => ArchiveSidecar;
 }): Promise<WrittenArchive> {
   const finalPath = path.join(options.folder, options.fileName);
-  const partialPath = finalPath + PARTIAL_SUFFIX;
+  // The writer's pid in the name lets a later run tell a crashed backup's leftovers from a live one.
+  const partialPath = `${finalPath}.${process.pid}${PARTIAL_SUFFIX}`;
   const sidecarPath = finalPath + SIDECAR_SUFFIX;
   const mtime = new Date(options.content.manifest.startedAt);
   let dumpBytes = 0;

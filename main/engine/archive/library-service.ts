@@ -81,6 +81,7 @@ export class LibraryService {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !filter.folders?.length) continue;
         throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the folder ${folder}: ${(error as NodeJS.ErrnoException).code}.`, 'Check the folder path.');
       }
+      await removeStalePartials(folder, names);
       const archives = names.filter((name) => name.endsWith(ARCHIVE_EXTENSION));
       const present = new Set(names);
       const found = await mapLimit(archives, 32, async (name) => {
@@ -223,6 +224,27 @@ export class LibraryService {
     });
     const sidecar = await this.rebuildSidecar(target, extraKeys);
     return { path: target, folder, sidecar };
+  }
+}
+
+/** Leftovers of backups whose process died (SIGKILL, power loss): their writer pid is gone. */
+export async function removeStalePartials(folder: string, names: string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of names) {
+    const match = /\.lifeboat\.(\d+)\.partial$/.exec(name);
+    if (!match || isAlive(Number(match[1]))) continue;
+    await rm(path.join(folder, name), { force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

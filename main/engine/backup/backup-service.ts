@@ -1,7 +1,8 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
 import { writeArchiveFile } from '../archive/archive-writer.ts';
+import { removeStalePartials } from '../archive/library-service.ts';
 import { LifeboatError } from '../errors.ts';
 import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
@@ -76,6 +77,7 @@ export class BackupService {
     await mkdir(folder, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
       throw new LifeboatError('BACKUP_FAILED', `The backup folder ${folder} cannot be created (${error.code}).`, 'Choose a backup folder you can write to.');
     });
+    await removeStalePartials(folder, await readdir(folder));
 
     const session = await SnapshotSession.open(profile, password);
     const libpq = await libpqEnvironment(profile, password);

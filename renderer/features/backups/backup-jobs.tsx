@@ -1,0 +1,208 @@
+import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import type { BackupResult, ErrorInfo } from '../../../main/ipc/contract.ts';
+import { ErrorMessage } from '../../components/error-message.tsx';
+import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, formatEta, formatRate } from '../../components/format.ts';
+import { Icon } from '../../components/icons.tsx';
+import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
+import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { useLibraryStore } from '../../stores/library-store.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
+
+/** Running backups with live progress, then each one's outcome until dismissed. */
+export function BackupJobs() {
+  const jobs = useJobsStore((s) => s.jobs);
+  // Verifications of a known archive show in its library row; the rest show here.
+  const shown = Object.values(jobs).filter((j) => j.kind === 'backup' || j.subject === null);
+  if (shown.length === 0) return null;
+  return (
+    <div className="job-stack">
+      {shown.map((job) => (isRunning(job) ? <JobProgressPanel key={job.jobId} job={job} /> : <JobOutcomePanel key={job.jobId} job={job} />))}
+    </div>
+  );
+}
+
+function jobTitle(job: JobEntry): string {
+  if (job.subject?.kind === 'backup') return job.subject.profileName;
+  if (job.subject?.kind === 'verify') return baseName(job.subject.path);
+  return job.kind === 'backup' ? 'a connection' : 'an archive';
+}
+
+export function JobProgressPanel({ job }: { job: JobEntry }) {
+  const cancel = useJobsStore((s) => s.cancel);
+  const uid = useId();
+  const p = job.progress;
+  const fraction = p?.fraction ?? null;
+  const phase = job.cancelling ? 'Cancelling…' : p?.phase || 'Starting';
+  const title = job.kind === 'backup' ? `Backing up ${jobTitle(job)}` : `Verifying ${jobTitle(job)}`;
+
+  return (
+    <section className="card job-panel" aria-labelledby={`${uid}-title`} aria-busy="true">
+      <header className="job-header">
+        <span className="spinner" aria-hidden="true" />
+        <div className="job-heading">
+          <h2 id={`${uid}-title`}>{title}</h2>
+          <p className="job-phase" aria-live="polite">
+            {phase}
+            {p?.message && job.kind === 'backup' && phase === 'Dumping' ? <span className="muted"> · {p.message}</span> : null}
+          </p>
+        </div>
+        <span className="job-percent" aria-hidden="true">
+          {percentOf(fraction)}
+        </span>
+        <button type="button" className="btn" onClick={() => void cancel(job.jobId)} disabled={job.cancelling} aria-busy={job.cancelling}>
+          <Icon name="x" />
+          Cancel
+        </button>
+      </header>
+      <ProgressBar fraction={fraction} label={`${title}: progress`} valueText={fraction === null ? phase : `${percentOf(fraction)}, ${phase}`} />
+      <dl className="job-stats">
+        <div>
+          <dt>Current table</dt>
+          <dd>{p?.currentItem ? <code>{p.currentItem}</code> : '—'}</dd>
+        </div>
+        <div>
+          <dt>Written</dt>
+          <dd>{formatBytes(p?.bytes ?? 0)}</dd>
+        </div>
+        <div>
+          <dt>Speed</dt>
+          <dd>{formatRate(p?.bytesPerSecond ?? null)}</dd>
+        </div>
+        <div>
+          <dt>Time left</dt>
+          <dd>{formatEta(p?.etaSeconds ?? null)}</dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+function JobOutcomePanel({ job }: { job: JobEntry }) {
+  const dismiss = useJobsStore((s) => s.dismiss);
+  const outcome = job.outcome!;
+  const dismissButton = (
+    <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(job.jobId)}>
+      <Icon name="x" />
+    </button>
+  );
+
+  if (!outcome.ok && outcome.error.code === 'CANCELLED') {
+    return (
+      <section className="callout callout-calm job-cancelled" aria-label="Backup cancelled">
+        <Icon name="info" className="callout-icon" />
+        <div className="callout-body">
+          <p className="callout-title">{job.kind === 'backup' ? 'Backup cancelled; nothing was kept.' : 'Verification cancelled.'}</p>
+          <p className="muted">{job.kind === 'backup' ? `No archive of ${jobTitle(job)} was written; the partial file was removed.` : 'The archive was not changed.'}</p>
+        </div>
+        {dismissButton}
+      </section>
+    );
+  }
+  if (!outcome.ok) {
+    return (
+      <section className="job-failed" aria-label={job.kind === 'backup' ? 'Backup failed' : 'Verification failed'}>
+        <ErrorMessage error={outcome.error} title={job.kind === 'backup' ? `Backup of ${jobTitle(job)} failed` : `Verification of ${jobTitle(job)} failed`} />
+        {dismissButton}
+      </section>
+    );
+  }
+  if (outcome.kind === 'backup') return <BackupSummary job={job} result={outcome.value} dismissButton={dismissButton} />;
+  return (
+    <section className="callout callout-ok" aria-label="Verified">
+      <Icon name="check" className="callout-icon" />
+      <div className="callout-body">
+        <p className="callout-title">Verified ({outcome.value.level})</p>
+        <p>{outcome.value.checks.join('; ')}</p>
+      </div>
+      {dismissButton}
+    </section>
+  );
+}
+
+function BackupSummary({ job, result, dismissButton }: { job: JobEntry; result: BackupResult; dismissButton: ReactNode }) {
+  const reveal = useLibraryStore((s) => s.reveal);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const ref = useRef<HTMLElement>(null);
+  const uid = useId();
+  const encryption = result.sidecar.encryption.kind;
+
+  // Bring the result into view: the button that started it may be far above.
+  useEffect(() => ref.current?.scrollIntoView({ block: 'nearest' }), []);
+
+  return (
+    <section ref={ref} className="card job-panel job-done" aria-labelledby={`${uid}-title`}>
+      <header className="job-header">
+        <Icon name="check" className="job-done-icon" />
+        <div className="job-heading">
+          <h2 id={`${uid}-title`}>Backup of {jobTitle(job)} complete</h2>
+          <p className="job-phase">{baseName(result.archive)}</p>
+        </div>
+        {dismissButton}
+      </header>
+      <dl className="facts">
+        <div className="fact">
+          <dt>Size</dt>
+          <dd>{formatBytes(result.bytes)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Tables</dt>
+          <dd>{formatCount(result.tables)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Rows</dt>
+          <dd>{formatCount(result.totalRows)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Duration</dt>
+          <dd>{formatDuration(result.durationMs)}</dd>
+        </div>
+      </dl>
+      <dl className="kv">
+        <div>
+          <dt>Archive</dt>
+          <dd className="path-line">
+            <code>{result.archive}</code>
+            <button
+              type="button"
+              className="btn btn-sm"
+              onClick={() => {
+                setError(null);
+                reveal(result.archive).catch((e: unknown) => setError(toErrorInfo(e)));
+              }}
+            >
+              <Icon name="folder" />
+              Reveal in folder
+            </button>
+          </dd>
+        </div>
+        <div>
+          <dt>Encryption</dt>
+          <dd className={encryption === 'none' ? 'text-warn' : undefined}>
+            {ENCRYPTION_LABEL[encryption]}
+            {encryption === 'x25519' ? <span className="muted"> · {result.sidecar.encryption.recipients.length} recipient{result.sidecar.encryption.recipients.length === 1 ? '' : 's'}</span> : null}
+          </dd>
+        </div>
+        <div>
+          <dt>SHA-256</dt>
+          <dd>
+            <code className="hash">{result.sha256}</code>
+          </dd>
+        </div>
+      </dl>
+      {result.notes.length ? (
+        <div className="notes">
+          <h3 className="tools-heading">Notes</h3>
+          <ul>
+            {result.notes.map((note) => (
+              <li key={note}>
+                <Icon name="info" />
+                <span>{note}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+      {error ? <ErrorMessage error={error} /> : null}
+    </section>
+  );
+}

@@ -1,0 +1,142 @@
+// What a failed, cancelled or killed backup leaves behind: nothing that looks like an archive.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import { createTestEngine, NODE_BIN_DIR, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
+import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+
+let fixture: EngineFixture;
+let cluster: Cluster;
+let work: string;
+const key = generateAgeKeyPair();
+const recipients = { kind: 'recipients' as const, recipients: [key.recipient] };
+
+beforeAll(async () => {
+  fixture = await createTestEngine();
+  work = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-failures-'));
+  cluster = await startCluster(18);
+  // Big enough that a backup takes a few seconds on this machine.
+  await cluster.query(`CREATE TABLE big (id bigint, payload text);
+    INSERT INTO big SELECT i, md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) FROM generate_series(1, 1500000) i;
+    CREATE TABLE secret_stuff (x int); INSERT INTO secret_stuff VALUES (1);`);
+  await cluster.createRole('limited', 'Limited-pw-1');
+  await cluster.query('GRANT SELECT ON big TO limited');
+  await fixture.engine.profiles.add({ name: 'big', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'amber', password: cluster.password });
+  await fixture.engine.profiles.add({ name: 'limited', host: cluster.host, port: cluster.port, database: 'postgres', user: 'limited', sslmode: 'disable', color: 'amber', password: 'Limited-pw-1' });
+});
+afterAll(async () => {
+  await fixture.dispose();
+  await cluster.stop();
+  await rm(work, { recursive: true, force: true });
+});
+
+async function lifeboatDumpBackends(): Promise<number> {
+  const rows = await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'Lifeboat%' AND pid <> pg_backend_pid()");
+  return rows[0]!.n;
+}
+
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await check()) return;
+  throw new Error('condition not reached');
+}
+
+describe('backup failures', () => {
+  it('cancel stops pg_dump and the row counter, and keeps nothing', async () => {
+    const out = path.join(work, 'cancel');
+    const job = fixture.engine.backups.start({ profile: 'big', outDir: out, encryption: recipients });
+    const fractions: number[] = [];
+    await new Promise<void>((resolve) => job.onProgress((p) => {
+      if (p.fraction !== null) fractions.push(p.fraction);
+      if (p.phase === 'Dumping' && p.bytes > 0) resolve();
+    }));
+    job.cancel();
+    await expect(job.result).rejects.toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('nothing was kept') });
+    expect(await readdir(out)).toEqual([]);
+    await waitFor(async () => (await lifeboatDumpBackends()) === 0);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1]!)).toBe(true);
+  });
+
+  it('reports live progress with percent, current table, bytes, speed and an ETA', async () => {
+    const out = path.join(work, 'progress');
+    const job = fixture.engine.backups.start({ profile: 'big', outDir: out, encryption: recipients });
+    const seen: { fraction: number | null; item: string | null; bytes: number; speed: number | null; eta: number | null }[] = [];
+    job.onProgress((p) => seen.push({ fraction: p.fraction, item: p.currentItem, bytes: p.bytes, speed: p.bytesPerSecond, eta: p.etaSeconds }));
+    await job.result;
+    const during = seen.filter((p) => p.item === 'public.big');
+    expect(during.length).toBeGreaterThan(2);
+    // The bar moves inside the big table (pg_stat_progress_copy), not only between tables.
+    expect(new Set(during.map((p) => p.fraction)).size).toBeGreaterThan(2);
+    expect(during.some((p) => p.speed !== null && p.speed > 0)).toBe(true);
+    expect(during.some((p) => p.eta !== null)).toBe(true);
+    expect(seen.at(-1)).toMatchObject({ fraction: 1 });
+  });
+
+  it('a pg_dump error (no privilege on a table) fails with its message and keeps nothing', async () => {
+    const out = path.join(work, 'denied');
+    const job = fixture.engine.backups.start({ profile: 'limited', outDir: out, encryption: recipients });
+    await expect(job.result).rejects.toMatchObject({ code: 'BACKUP_FAILED', message: expect.stringMatching(/pg_dump failed.*permission denied.*secret_stuff/) });
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('without a keychain Lifeboat refuses to invent a key it could not keep', async () => {
+    const { SessionSecretStore } = await import('../../main/engine/secrets/secret-store.ts');
+    const session = await createTestEngine({ secrets: new SessionSecretStore('test') });
+    try {
+      await session.engine.profiles.add({ name: 'big', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'amber', password: cluster.password });
+      await expect(session.engine.backups.start({ profile: 'big', outDir: path.join(work, 'nokey') }).result).rejects.toMatchObject({ code: 'NO_KEY', fix: expect.stringContaining('--recipient') });
+    } finally {
+      await session.dispose();
+    }
+  });
+
+  it('a Lifeboat process killed (SIGKILL) at random moments never leaves an archive that is not complete', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-kill-'));
+    const out = path.join(work, 'killed');
+    const env = { ...process.env, PATH: `${NODE_BIN_DIR}:${process.env.PATH}`, LIFEBOAT_HOME: home };
+    const cli = path.join(REPO_ROOT, 'main/cli/bin.mjs');
+    await new Promise<void>((resolve, reject) => {
+      const add = spawn(cli, ['profile', 'add', 'big', '--url', cluster.url('postgres'), '--password-stdin'], { env });
+      add.stdin.end(cluster.password);
+      add.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`profile add exited ${code}`))));
+    });
+    let seed = 20261122;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let completed = 0;
+    let killed = 0;
+    for (let round = 0; round < 6; round++) {
+      const child = spawn(cli, ['backup', '--profile', 'big', '--out', out, '--recipient', key.recipient, '--json'], { env, stdio: 'ignore' });
+      const delay = 150 + Math.floor(random() * 3500);
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+      clearTimeout(timer);
+      if (code === 0) completed++;
+      else killed++;
+      const archives = (await readdir(out).catch(() => [] as string[])).filter((n) => n.endsWith('.lifeboat'));
+      // Whatever is named .lifeboat is complete: it verifies fully (a kill after the rename is fine).
+      for (const name of archives) await fixture.engine.library.verify(path.join(out, name), 'full', { identities: [key.identity] }).result;
+      expect(archives.length, `round ${round}, killed after ${delay} ms`).toBeGreaterThanOrEqual(completed);
+    }
+    expect(killed, 'most rounds must really be killed mid-backup').toBeGreaterThanOrEqual(3);
+    // A later run clears the dead processes' partial files.
+    await fixture.engine.library.list({ folders: [out] });
+    expect((await readdir(out)).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('verify catches a flipped byte (quick and full) and a wrong key', async () => {
+    const out = path.join(work, 'verify');
+    const small = await cluster.query("SELECT 1").then(() => fixture.engine.profiles.add({ name: 'small', host: cluster.host, port: cluster.port, database: 'postgres', user: 'limited', sslmode: 'disable', color: 'teal', password: 'Limited-pw-1' }));
+    await cluster.query('GRANT SELECT ON secret_stuff TO limited');
+    const { archive } = await fixture.engine.backups.start({ profile: small.id, outDir: out, encryption: recipients }).result;
+    await expect(fixture.engine.library.verify(archive, 'full', { identities: [generateAgeKeyPair().identity] }).result).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    const bytes = await readFile(archive);
+    bytes[Math.floor(bytes.length / 2)]! ^= 0x01;
+    await writeFile(archive, bytes);
+    await expect(fixture.engine.library.verify(archive, 'quick').result).rejects.toMatchObject({ code: 'ARCHIVE_DAMAGED' });
+    const sidecar = JSON.parse(await readFile(`${archive}.json`, 'utf8'));
+    expect(sidecar.verification).toMatchObject({ ok: false, level: 'quick' });
+  });
+});
