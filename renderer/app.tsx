@@ -1,9 +1,11 @@
 import { useEffect, useRef } from 'react';
 import { Sidebar } from './components/sidebar.tsx';
+import { BackupsScreen } from './features/backups/backups-screen.tsx';
 import { ConnectionsScreen } from './features/connections/connections-screen.tsx';
 import { PlaceholderScreen } from './features/placeholders/placeholder-screens.tsx';
 import { SettingsScreen } from './features/settings/settings-screen.tsx';
 import { isScreenId, useAppStore } from './stores/app-store.ts';
+import { useJobsStore } from './stores/jobs-store.ts';
 import { useProfilesStore } from './stores/profiles-store.ts';
 import { subscribeMenu } from './stores/menu-events.ts';
 
@@ -14,7 +16,9 @@ export function App() {
 
   useEffect(() => {
     void useAppStore.getState().loadInfo();
-    return subscribeMenu({
+    // Job events are heard on every screen: a backup keeps its progress while you look elsewhere.
+    const stopJobs = useJobsStore.getState().listen();
+    const stopMenu = subscribeMenu({
       navigate: (target) => {
         if (isScreenId(target)) useAppStore.getState().navigate(target);
       },
@@ -23,6 +27,10 @@ export function App() {
         useProfilesStore.getState().openEditor({ mode: 'add' });
       },
     });
+    return () => {
+      stopJobs();
+      stopMenu();
+    };
   }, []);
 
   useEffect(() => {
@@ -44,7 +52,15 @@ export function App() {
       <div className="app">
         <Sidebar />
         <main id="main" ref={mainRef} tabIndex={-1} className="content">
-          {screen === 'connections' ? <ConnectionsScreen /> : screen === 'settings' ? <SettingsScreen /> : <PlaceholderScreen id={screen} />}
+          {screen === 'connections' ? (
+            <ConnectionsScreen />
+          ) : screen === 'backups' ? (
+            <BackupsScreen />
+          ) : screen === 'settings' ? (
+            <SettingsScreen />
+          ) : (
+            <PlaceholderScreen id={screen} />
+          )}
         </main>
       </div>
       <div className="sr-only" role="status" aria-live="polite" aria-atomic="true">

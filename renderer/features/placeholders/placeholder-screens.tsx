@@ -11,15 +11,7 @@ interface Plan {
   points: string[];
 }
 
-export const PLANS: Record<Exclude<ScreenId, 'connections' | 'settings'>, Plan> = {
-  backups: {
-    title: 'Backups',
-    subtitle: 'One click from a connection to an encrypted archive.',
-    icon: 'archive',
-    text:
-      'Here you will make a backup of any saved connection with one click: Lifeboat runs pg_dump inside a consistent snapshot, counts every table’s rows in that same snapshot, and streams the result straight into an age-encrypted .lifeboat archive — never plaintext on disk. The archive library lists every backup with its size, source, date and row counts, and “Verify” checks an archive’s checksum and structure without restoring it.',
-    points: ['Encrypted with a passphrase or an age key', 'Exact row counts in the manifest', 'Verify any archive in the library'],
-  },
+export const PLANS: Record<Exclude<ScreenId, 'connections' | 'backups' | 'settings'>, Plan> = {
   restore: {
     title: 'Restore',
     subtitle: 'Bring a database back, without surprises.',

@@ -1,0 +1,282 @@
+// Summaries, targets and the printed / JSON / Markdown report of the benchmark.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { BuiltDatabase } from './bench-db.ts';
+
+export interface RunSample {
+  round: number;
+  wallS: number;
+  archiveBytes: number;
+  /** Lifeboat only: the engine's own durationMs (without process start-up), in seconds. */
+  engineS?: number;
+  /** Lifeboat only: peak RSS of the lifeboat (node) process itself, MB (getrusage RUSAGE_SELF). */
+  nodeRssMb?: number;
+  /** Lifeboat only: CPU seconds of the node process itself. */
+  nodeCpuS?: number;
+  /** CPU seconds of the whole client tree (pg_dump, and for Lifeboat node + pg_dump + pg_dumpall). */
+  treeCpuS?: number;
+  /** Largest peak RSS in the client tree (MB). */
+  treeRssMb?: number;
+  /** CPU seconds the PostgreSQL server spent meanwhile. */
+  serverCpuS?: number;
+  compression?: string;
+  dumpBytes?: number;
+}
+
+export interface VariantResult {
+  database: string;
+  id: string;
+  label: string;
+  kind: 'bare' | 'lifeboat';
+  compression: string;
+  rowCounts: boolean | null;
+  runs: RunSample[];
+}
+
+export interface VariantSummary extends Omit<VariantResult, 'runs'> {
+  runs: number;
+  medianS: number;
+  minS: number;
+  maxS: number;
+  wallS: number[];
+  archiveBytes: number;
+  medianEngineS: number | null;
+  medianNodeRssMb: number | null;
+  maxNodeRssMb: number | null;
+  medianNodeCpuS: number | null;
+  medianTreeCpuS: number | null;
+  medianServerCpuS: number | null;
+  /** median / median of the bare pg_dump with the same compression, same database. */
+  ratioVsBare: number | null;
+  /** Lifeboat only: engine-internal time / bare pg_dump. */
+  engineRatioVsBare: number | null;
+  /** archive size / size of the pg_dump -Fc default archive (wide database only). */
+  sizeVsPgDumpDefault: number | null;
+}
+
+export interface Target {
+  id: string;
+  description: string;
+  value: number | null;
+  threshold: string;
+  pass: boolean | null;
+  detail: string;
+}
+
+export interface RssComparison {
+  small: { database: string; sizeBytes: number; rssMb: number[]; medianMb: number; maxMb: number; wallS: number[] };
+  large: { database: string; sizeBytes: number; rssMb: number[]; medianMb: number; maxMb: number; wallS: number[] };
+  deltaMedianMb: number;
+  deltaMaxMb: number;
+}
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function medianOf(runs: RunSample[], key: keyof RunSample): number | null {
+  const values = runs.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+  return values.length ? median(values) : null;
+}
+
+export function summarize(results: VariantResult[]): VariantSummary[] {
+  const summaries = results.map((v): VariantSummary => {
+    const wall = v.runs.map((r) => r.wallS);
+    const rss = v.runs.map((r) => r.nodeRssMb).filter((x): x is number => typeof x === 'number');
+    return {
+      database: v.database, id: v.id, label: v.label, kind: v.kind, compression: v.compression, rowCounts: v.rowCounts,
+      runs: v.runs.length,
+      medianS: median(wall),
+      minS: Math.min(...wall),
+      maxS: Math.max(...wall),
+      wallS: wall,
+      archiveBytes: medianOf(v.runs, 'archiveBytes') ?? 0,
+      medianEngineS: medianOf(v.runs, 'engineS'),
+      medianNodeRssMb: rss.length ? median(rss) : null,
+      maxNodeRssMb: rss.length ? Math.max(...rss) : null,
+      medianNodeCpuS: medianOf(v.runs, 'nodeCpuS'),
+      medianTreeCpuS: medianOf(v.runs, 'treeCpuS'),
+      medianServerCpuS: medianOf(v.runs, 'serverCpuS'),
+      ratioVsBare: null,
+      engineRatioVsBare: null,
+      sizeVsPgDumpDefault: null,
+    };
+  });
+  for (const s of summaries) {
+    const bare = summaries.find((b) => b.database === s.database && b.kind === 'bare' && b.compression === s.compression);
+    if (bare) {
+      s.ratioVsBare = s.medianS / bare.medianS;
+      if (s.medianEngineS !== null) s.engineRatioVsBare = s.medianEngineS / bare.medianS;
+    }
+    const pgDefault = summaries.find((b) => b.database === s.database && b.id === 'pg_dump-default');
+    if (pgDefault) s.sizeVsPgDumpDefault = s.archiveBytes / pgDefault.archiveBytes;
+  }
+  return summaries;
+}
+
+export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rss: RssComparison | null): Target[] {
+  const targets: Target[] = [];
+  const find = (db: string, id: string) => summaries.find((s) => s.database === db && s.id === id);
+  for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
+    const bare = find(db.name, 'pg_dump-zstd');
+    for (const [id, limit, what] of [['lifeboat-no-rows', 1.05, 'row counts off'], ['lifeboat-rows', 1.15, 'exact row counts on']] as const) {
+      const lb = find(db.name, id);
+      if (!bare || !lb) continue;
+      const ratio = lb.ratioVsBare!;
+      targets.push({
+        id: `${db.kind}:${id}/pg_dump-zstd`,
+        description: `${db.kind} (${formatMB(db.sizeBytes)}): lifeboat backup (encrypted+hashed, ${what}) / bare pg_dump -Fc zstd:3`,
+        value: ratio,
+        threshold: `≤ ${limit.toFixed(2)}`,
+        pass: ratio <= limit,
+        detail: `${lb.medianS.toFixed(2)} s vs ${bare.medianS.toFixed(2)} s (engine-internal ${lb.engineRatioVsBare?.toFixed(3) ?? '—'})`,
+      });
+    }
+    if (db.kind === 'wide') {
+      const pgDefault = find(db.name, 'pg_dump-default');
+      for (const [id, what] of [['lifeboat-no-rows', 'variant 2: row counts off'], ['lifeboat-rows', 'Settings defaults: exact row counts on']] as const) {
+        const lb = find(db.name, id);
+        if (!pgDefault || !lb) continue;
+        const speedup = pgDefault.medianS / lb.medianS;
+        const smaller = lb.archiveBytes <= pgDefault.archiveBytes;
+        targets.push({
+          id: `${db.kind}:pg_dump-default/${id}`,
+          description: `wide (${formatMB(db.sizeBytes)}): Lifeboat defaults (${what}) vs pg_dump -Fc defaults (gzip 6): speed-up, archive size`,
+          value: speedup,
+          threshold: '≥ 3.00× and size ≤',
+          pass: speedup >= 3 && smaller,
+          detail: `${pgDefault.medianS.toFixed(2)} s / ${lb.medianS.toFixed(2)} s; archive ${formatMB(lb.archiveBytes)} vs ${formatMB(pgDefault.archiveBytes)} (${(lb.archiveBytes / pgDefault.archiveBytes).toFixed(3)}×)`,
+        });
+      }
+    }
+  }
+  if (rss) {
+    targets.push({
+      id: 'rss:large-small',
+      description: `Lifeboat peak RSS: ${formatMB(rss.large.sizeBytes)} database vs ${formatMB(rss.small.sizeBytes)} database`,
+      value: rss.deltaMedianMb,
+      threshold: '≤ 50 MB',
+      pass: rss.deltaMedianMb <= 50,
+      detail: `median ${rss.large.medianMb.toFixed(1)} MB vs ${rss.small.medianMb.toFixed(1)} MB (max ${rss.large.maxMb.toFixed(1)} vs ${rss.small.maxMb.toFixed(1)}, Δmax ${rss.deltaMaxMb.toFixed(1)} MB)`,
+    });
+  }
+  return targets;
+}
+
+export function formatMB(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+const fx = (v: number | null, digits = 2, suffix = '') => (v === null ? '—' : `${v.toFixed(digits)}${suffix}`);
+
+function summaryRows(summaries: VariantSummary[]): string[][] {
+  return [
+    ['database', 'variant', 'median s', 'runs (s)', 'ratio vs bare', 'archive', 'size vs pg_dump default', 'Lifeboat peak RSS', 'node CPU s', 'client CPU s', 'server CPU s'],
+    ...summaries.map((s) => [
+      s.database,
+      s.label,
+      s.medianS.toFixed(2),
+      s.wallS.map((w) => w.toFixed(2)).join(' / '),
+      s.ratioVsBare === null ? '—' : s.ratioVsBare.toFixed(3),
+      formatMB(s.archiveBytes),
+      s.sizeVsPgDumpDefault === null ? '—' : s.sizeVsPgDumpDefault.toFixed(3),
+      s.medianNodeRssMb === null ? '—' : `${s.medianNodeRssMb.toFixed(1)} MB (max ${s.maxNodeRssMb!.toFixed(1)})`,
+      fx(s.medianNodeCpuS),
+      fx(s.medianTreeCpuS),
+      fx(s.medianServerCpuS),
+    ]),
+  ];
+}
+
+function textTable(rows: string[][]): string {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
+  const line = (row: string[]) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd();
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+function markdownTable(rows: string[][]): string {
+  const esc = (cell: string) => cell.replaceAll('|', '\\|');
+  return [
+    `| ${rows[0]!.map(esc).join(' | ')} |`,
+    `|${rows[0]!.map(() => '---').join('|')}|`,
+    ...rows.slice(1).map((row) => `| ${row.map(esc).join(' | ')} |`),
+  ].join('\n');
+}
+
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  options: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  databases: BuiltDatabase[];
+  variants: VariantResult[];
+  summaries: VariantSummary[];
+  rss: RssComparison | null;
+  targets: Target[];
+  notes: string[];
+}
+
+function targetLines(targets: Target[]): string[] {
+  return targets.map((t) => `${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value === null ? '—' : t.value.toFixed(3)} (target ${t.threshold}) — ${t.detail}`);
+}
+
+export function printReport(report: BenchReport): string {
+  const parts: string[] = [];
+  parts.push('Databases:');
+  parts.push(textTable([['name', 'content', 'size', 'build s'], ...report.databases.map((d) => [d.name, d.description, formatMB(d.sizeBytes), d.buildSeconds.toFixed(1)])]));
+  if (report.summaries.length) {
+    parts.push('', `Wall times, median of ${report.options.runs} (alternating runs):`);
+    parts.push(textTable(summaryRows(report.summaries)));
+  }
+  if (report.rss) {
+    const { small, large } = report.rss;
+    parts.push('', 'Lifeboat peak RSS by database size (lifeboat backup with its defaults):');
+    parts.push(textTable([
+      ['database', 'size', 'peak RSS per run (MB)', 'median', 'max', 'wall s'],
+      ...[small, large].map((x) => [x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1), x.wallS.map((v) => v.toFixed(1)).join(' / ')]),
+    ]));
+  }
+  parts.push('', ...targetLines(report.targets));
+  if (report.notes.length) parts.push('', ...report.notes.map((n) => `note: ${n}`));
+  return parts.join('\n');
+}
+
+export async function writeArtifacts(dir: string, report: BenchReport): Promise<{ json: string; md: string }> {
+  await mkdir(dir, { recursive: true });
+  const json = path.join(dir, 'latest.json');
+  const md = path.join(dir, 'latest.md');
+  await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+  const env = report.environment;
+  const lines = [
+    `# Lifeboat benchmark — ${report.finishedAt}`,
+    '',
+    `Machine: ${env.cpus} × ${env.cpuModel}, ${env.memoryGb} GB RAM; Node ${env.node}; server PostgreSQL ${env.serverVersion}; pg_dump ${env.pgDumpVersion}. Options: \`${JSON.stringify(report.options)}\`.`,
+    '',
+    '## Databases',
+    '',
+    markdownTable([['name', 'content', 'size', 'build s'], ...report.databases.map((d) => [d.name, d.description, formatMB(d.sizeBytes), d.buildSeconds.toFixed(1)])]),
+    '',
+  ];
+  if (report.summaries.length) {
+    lines.push(`## Wall times (median of ${report.options.runs}, alternating)`, '', markdownTable(summaryRows(report.summaries)), '');
+    lines.push(
+      'Ratios are against the bare `pg_dump -Fc` with the same compression on the same database. ' +
+        '"Lifeboat peak RSS" is the lifeboat process itself (getrusage RUSAGE_SELF ru_maxrss, via `node --import tests/bench/rss-probe.ts`); ' +
+        '"client CPU" is the whole client tree under /usr/bin/time (for Lifeboat: node + pg_dump + pg_dumpall); "server CPU" is the PostgreSQL server meanwhile.',
+      '',
+    );
+  }
+  if (report.rss) {
+    const { small, large } = report.rss;
+    lines.push('## Peak RSS by database size', '', markdownTable([
+      ['database', 'size', 'peak RSS per run (MB)', 'median MB', 'max MB'],
+      ...[small, large].map((x) => [x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1)]),
+    ]), '');
+  }
+  lines.push('## Targets', '', ...targetLines(report.targets).map((l) => `- ${l}`), '');
+  if (report.notes.length) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
+  await writeFile(md, `${lines.join('\n')}\n`);
+  return { json, md };
+}
