@@ -3,6 +3,7 @@ import path from 'node:path';
 import { LibraryService } from './archive/library-service.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
+import { RestoreService } from './restore/restore-service.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -42,7 +43,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const appVersion = options.appVersion ?? packageVersion();
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir });
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library };
+  const restores = new RestoreService({ profiles, tools, keys, backups, clock });
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores };
 }
 
 function packageVersion(): string {

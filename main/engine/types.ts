@@ -98,6 +98,9 @@ export type ErrorCode =
   | 'NOT_AN_ARCHIVE'
   | 'FILE_NOT_FOUND'
   | 'BACKUP_FAILED'
+  | 'RESTORE_FAILED'
+  | 'PREFLIGHT_BLOCKED'
+  | 'VERIFY_FAILED'
   | 'DISK_FULL'
   | 'CANCELLED'
   | 'INTERNAL';

@@ -69,8 +69,20 @@ export interface ArchiveWalk {
  * Reads a whole archive and checks its structure: manifest, globals, dump parts in order, checksums
  * last, nothing else; dump and globals hashes against checksums.json. `onDump` sees the dump bytes.
  */
-export async function walkArchive(file: string, keys: AgeKeys, options: { signal?: AbortSignal; onDump?: (chunk: Buffer) => void | Promise<void>; onPlaintextBytes?: (bytes: number) => void } = {}): Promise<ArchiveWalk> {
-  const plaintext = await openArchivePlaintext(file, keys, options.signal);
+export async function walkArchive(file: string, keys: AgeKeys, options: WalkOptions = {}): Promise<ArchiveWalk> {
+  return walkPlaintext(await openArchivePlaintext(file, keys, options.signal), options);
+}
+
+export interface WalkOptions {
+  signal?: AbortSignal;
+  onDump?: (chunk: Buffer) => void | Promise<void>;
+  onPlaintextBytes?: (bytes: number) => void;
+  /** Called once globals.sql has been read, before the first dump byte. */
+  onGlobals?: (sql: Buffer, manifest: ArchiveManifest) => void | Promise<void>;
+}
+
+/** The same checks over an already-decrypted tar stream (used by restore, which sniffs first). */
+export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: WalkOptions = {}): Promise<ArchiveWalk> {
   const expected = [MANIFEST_ENTRY, GLOBALS_ENTRY];
   const seen: string[] = [];
   const json = new Map<string, Buffer[]>();
@@ -123,8 +135,9 @@ export async function walkArchive(file: string, keys: AgeKeys, options: { signal
           await options.onDump?.(chunk);
         }
       },
-      entryEnd(header) {
+      async entryEnd(header) {
         if (header.name === MANIFEST_ENTRY) manifest = checkManifest(parseJson(json.get(MANIFEST_ENTRY)!, MANIFEST_ENTRY));
+        if (header.name === GLOBALS_ENTRY) await options.onGlobals?.(Buffer.concat(globalsChunks), manifest!);
         if (header.name === CHECKSUMS_ENTRY) checksums = parseJson(json.get(CHECKSUMS_ENTRY)!, CHECKSUMS_ENTRY) as ArchiveChecksums;
       },
     });

@@ -16,7 +16,12 @@ import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type Archive
 import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive } from './archive-reader.ts';
 import { writeFileDurably } from './archive-writer.ts';
 import { readTar } from './tar-reader.ts';
-import { startTocCheck, type TocReport } from './toc-check.ts';
+import { startTocListing } from '../restore/toc-listing.ts';
+
+export interface TocReport {
+  entries: number;
+  tableData: string[];
+}
 
 export interface ArchiveEntry {
   path: string;
@@ -153,7 +158,7 @@ export class LibraryService {
           const manifestPeek = await readManifest(file, keys);
           const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifestPeek.tools.pg_dump.version}`)?.major ?? null;
           const pgRestore = await this.#deps.tools.choose('pg_restore', dumpMajor);
-          const tocCheck = startTocCheck(pgRestore, ctx.signal);
+          const tocCheck = startTocListing(pgRestore, ctx.signal);
           const expectedPlain = Math.max(sidecar.dumpBytes, 1);
           const walk = await walkArchive(file, keys, {
             signal: ctx.signal,
@@ -162,9 +167,8 @@ export class LibraryService {
           });
           checks.push(`decrypted; tar structure: manifest, globals, ${walk.dumpParts} dump part(s), checksums`);
           checks.push(`dump sha256 ${walk.dumpSha256} (${walk.dumpBytes} bytes) matches checksums.json`);
-          toc = await tocCheck.finish().catch((error: Error) => {
-            throw new LifeboatError('ARCHIVE_DAMAGED', error.message, 'Use another copy of this backup, or an earlier backup.');
-          });
+          const listing = await tocCheck.finish();
+          toc = { entries: listing.entries.length, tableData: listing.entries.filter((e) => e.type === 'TABLE DATA').map((e) => `${e.schema} ${e.name}`) };
           const expectedData = (walk.checksums.rowCounts?.tables ?? []).map((t) => `${t.schema} ${t.name}`);
           const missing = expectedData.filter((t) => !toc!.tableData.includes(t));
           if (missing.length) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore's table of contents lacks data for ${missing.slice(0, 5).join(', ')}.`, 'Use another copy of this backup.');

@@ -19,6 +19,8 @@ import { countRows, SnapshotSession, type LiveTable } from './snapshot-session.t
 
 export interface BackupRequest {
   profile: string;
+  /** Another database on the profile's server (the safety backup before a replace). */
+  database?: string;
   /** Folder for the archive; default: the profile's, then the settings', then ~/Lifeboat Backups. */
   outDir?: string;
   encryption?: EncryptionChoice;
@@ -71,7 +73,9 @@ export class BackupService {
     const options = settings.get();
     ctx.report({ phase: 'Connecting', message: 'Opening a consistent snapshot' });
 
-    const { profile, password } = await profiles.resolveForConnection(request.profile);
+    const resolved = await profiles.resolveForConnection(request.profile);
+    const profile = request.database ? { ...resolved.profile, database: request.database } : resolved.profile;
+    const password = resolved.password;
     const encryption = await keys.resolveEncryption(request.encryption ?? { kind: 'settings' });
     const folder = request.outDir ?? profile.backupFolder ?? options.backupFolder ?? defaultBackupFolder(this.#deps.dataDir);
     await mkdir(folder, { recursive: true }).catch((error: NodeJS.ErrnoException) => {

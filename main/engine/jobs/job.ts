@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-export type JobKind = 'backup' | 'verify';
+export type JobKind = 'backup' | 'verify' | 'restore';
 
 export interface JobProgress {
   jobId: string;

@@ -1,0 +1,296 @@
+// What a dropped file is and holds, and the safety checklist before any database is touched.
+import { readFile } from 'node:fs/promises';
+import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
+import { walkPlaintext } from '../archive/archive-reader.ts';
+import { sha256File } from '../archive/library-service.ts';
+import type { AgeKeys } from '../crypto/age-decrypt.ts';
+import { LifeboatError } from '../errors.ts';
+import { parseToolVersion } from '../pgtools/tool-version.ts';
+import type { ErrorInfo, PgTool } from '../types.ts';
+import { openSource, type SourceDescription } from './restore-source.ts';
+import { SqlGuard, type SqlFacts } from './sql-guard.ts';
+import { listToc, startTocListing, type TocListing } from './toc-listing.ts';
+import type { SessionInfo, TargetFacts } from './target-server.ts';
+
+export interface InspectedTable {
+  schema: string;
+  name: string;
+  rows: number | null;
+}
+
+export interface Inspection extends SourceDescription {
+  encryption: 'age' | 'gpg' | null;
+  sourceDatabase: string | null;
+  sourceServerVersion: string | null;
+  dumpedBy: string | null;
+  createdAt: string | null;
+  tables: InspectedTable[];
+  /** Roles the archive's objects belong to or are granted to. */
+  roles: string[];
+  extensions: string[];
+  /** The newest pg_dump major that wrote it (decides which pg_restore can read it). */
+  dumpMajor: number | null;
+  lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums; globals: string; sidecar: ArchiveSidecar | null } | null;
+  toc: TocListing | null;
+  sql: Pick<SqlFacts, 'lines' | 'connects' | 'createsDatabase' | 'needsAutocommit'> | null;
+  /** Problem found while reading (damage, forbidden command): the preflight turns it into a blocker. */
+  problem: ErrorInfo | null;
+}
+
+/** Reads the whole file once: Lifeboat archives are verified, SQL is scanned, pg archives' TOCs listed. */
+export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (dumpMajor: number | null) => Promise<PgTool>, signal?: AbortSignal): Promise<Inspection> {
+  const source = await openSource(file, keys, { signal });
+  const base: Inspection = {
+    path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
+    encryption: source.layers.includes('age') ? 'age' : source.layers.includes('gpg') ? 'gpg' : null,
+    sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], extensions: [], dumpMajor: null,
+    lifeboat: null, toc: null, sql: null, problem: null,
+  };
+  try {
+    if (source.inner === 'lifeboat-tar') {
+      let globals = '';
+      let listing: ReturnType<typeof startTocListing> | null = null;
+      const walk = await walkPlaintext(source.stream!, {
+        signal,
+        onGlobals: async (sql, manifest) => {
+          globals = sql.toString('utf8');
+          listing = startTocListing(await pgRestoreFor(parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null), signal);
+        },
+        onDump: (chunk) => (listing as ReturnType<typeof startTocListing> | null)?.write(chunk),
+      });
+      const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
+      const sidecar = await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+      const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
+      Object.assign(base, {
+        sourceDatabase: walk.manifest.source.database,
+        sourceServerVersion: walk.manifest.server.version,
+        dumpedBy: walk.manifest.tools.pg_dump.version,
+        createdAt: walk.manifest.startedAt,
+        tables: walk.manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: counts.get(`${t.schema}.${t.name}`) ?? null })),
+        roles: [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...rolesInGlobals(globals)])],
+        extensions: (toc?.entries ?? []).filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+        dumpMajor: parseToolVersion(`(PostgreSQL) ${walk.manifest.tools.pg_dump.version}`)?.major ?? null,
+        lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar },
+        toc,
+      });
+    } else if (source.inner === 'sql') {
+      const guard = new SqlGuard();
+      let carry = '';
+      try {
+        for await (const chunk of source.stream!) {
+          const lines = (carry + chunk.toString('utf8')).split('\n');
+          carry = lines.pop()!;
+          for (const line of lines) guard.line(line.replace(/\r$/, ''));
+        }
+        if (carry) guard.line(carry);
+        guard.finish();
+      } finally {
+        const f = guard.facts;
+        Object.assign(base, {
+          sourceServerVersion: f.dumpedFromVersion,
+          tables: f.tables.map((t) => splitName(t)),
+          roles: [...new Set([...f.owners, ...f.grantees])],
+          extensions: [...f.extensions],
+          sql: { lines: f.lines, connects: f.connects, createsDatabase: f.createsDatabase, needsAutocommit: f.needsAutocommit },
+        });
+      }
+    } else {
+      const tool = await pgRestoreFor(null);
+      const toc = await listToc(tool, source.inner === 'pg-directory' ? { directory: source.path } : { stream: source.stream! }, signal);
+      Object.assign(base, {
+        toc,
+        sourceDatabase: toc.database,
+        sourceServerVersion: toc.dumpedFromVersion,
+        dumpedBy: toc.dumpedByVersion,
+        createdAt: toc.createdAt,
+        tables: toc.entries.filter((e) => e.type === 'TABLE').map((e) => ({ schema: e.schema, name: e.name, rows: null })),
+        roles: [...new Set(toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'))],
+        extensions: toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+        dumpMajor: parseToolVersion(`(PostgreSQL) ${toc.dumpedByVersion ?? ''}`)?.major ?? null,
+      });
+    }
+  } catch (error) {
+    if (!(error instanceof LifeboatError) || ['NO_KEY', 'WRONG_KEY', 'TOOL_NOT_FOUND', 'NOT_AN_ARCHIVE', 'FILE_NOT_FOUND'].includes(error.code)) throw error;
+    base.problem = error.toInfo();
+  } finally {
+    await source.close();
+  }
+  return base;
+}
+
+function rolesInGlobals(sql: string): string[] {
+  return [...sql.matchAll(/^CREATE ROLE ("(?:[^"]|"")+"|\S+?);/gm)].map((m) => (m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!));
+}
+
+function splitName(qualified: string): InspectedTable {
+  const parts = qualified.match(/("(?:[^"]|"")+"|[^.]+)/g) ?? [qualified];
+  const clean = (p: string) => (p.startsWith('"') ? p.slice(1, -1).replaceAll('""', '"') : p);
+  return parts.length >= 2 ? { schema: clean(parts[0]!), name: clean(parts[1]!), rows: null } : { schema: 'public', name: clean(parts[0]!), rows: null };
+}
+
+export type CheckStatus = 'ok' | 'info' | 'warning' | 'blocker';
+
+export interface CheckItem {
+  id: 'identity' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
+  status: CheckStatus;
+  title: string;
+  detail: string;
+  fix?: string;
+}
+
+export interface PreflightOptions {
+  mode: 'new' | 'replace' | 'data-only';
+  database: string;
+  tables?: string[];
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+  createMissingRoles?: boolean;
+  safetyBackup?: boolean;
+  confirm?: string;
+}
+
+export interface TargetState {
+  facts: TargetFacts;
+  exists: boolean;
+  owner: string | null;
+  sessions: SessionInfo[];
+  freeSpace: { bytes: number; where: string } | null;
+  pgRestore: PgTool | null;
+  pgRestoreError: ErrorInfo | null;
+}
+
+/** The checklist: each item ✓ / info / warning / blocker with a sentence of why and what to do. */
+export async function buildChecklist(inspection: Inspection, target: TargetState, options: PreflightOptions): Promise<CheckItem[]> {
+  const items: CheckItem[] = [];
+  const { facts } = target;
+  const human = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
+
+  // Identity and integrity.
+  if (inspection.problem) {
+    items.push({ id: 'identity', status: 'blocker', title: 'The file cannot be used', detail: inspection.problem.message, ...(inspection.problem.fix ? { fix: inspection.problem.fix } : {}) });
+  } else if (inspection.lifeboat) {
+    const { sidecar, checksums } = inspection.lifeboat;
+    let detail = `Lifeboat archive of "${inspection.sourceDatabase}"; decrypted and checked: the dump's sha256 matches checksums.json (${checksums.dump.parts} part(s)).`;
+    let status: CheckStatus = 'ok';
+    if (sidecar) {
+      const actual = await sha256File(inspection.path);
+      if (actual !== sidecar.sha256) {
+        items.push({ id: 'identity', status: 'blocker', title: 'The archive changed since it was written', detail: 'Its sha256 differs from the one in its sidecar.', fix: 'Use another copy of this backup.' });
+      } else detail += ' The file\'s sha256 matches its sidecar.';
+    } else {
+      status = 'info';
+      detail += ' It has no sidecar (.json), so the whole-file checksum cannot be compared.';
+    }
+    if (!items.some((i) => i.id === 'identity')) items.push({ id: 'identity', status, title: 'Archive identity and integrity', detail });
+  } else if (inspection.sql) {
+    items.push({ id: 'identity', status: 'ok', title: 'SQL script scanned', detail: `${inspection.label}: ${inspection.sql.lines} lines, no psql commands other than those pg_dump writes.` });
+    if (inspection.sql.connects.length || inspection.sql.createsDatabase) {
+      items.push({ id: 'identity', status: 'blocker', title: 'The script creates or switches databases itself', detail: `It contains ${inspection.sql.createsDatabase ? 'CREATE DATABASE' : ''}${inspection.sql.createsDatabase && inspection.sql.connects.length ? ' and ' : ''}${inspection.sql.connects.length ? `\\connect ${inspection.sql.connects.join(', ')}` : ''}, so it would not restore into the database you choose.`, fix: 'Use a dump made by pg_dump without -C (not pg_dumpall), or remove those lines.' });
+    }
+  } else if (inspection.toc) {
+    items.push({ id: 'identity', status: 'ok', title: 'Archive readable', detail: `${inspection.label}: pg_restore reads its table of contents (${inspection.toc.entries.length} entries).` });
+  }
+
+  // Versions.
+  if (target.pgRestoreError) {
+    items.push({ id: 'tools', status: 'blocker', title: 'No suitable pg_restore', detail: target.pgRestoreError.message, ...(target.pgRestoreError.fix ? { fix: target.pgRestoreError.fix } : {}) });
+  }
+  const sourceMajor = inspection.sourceServerVersion ? parseToolVersion(`(PostgreSQL) ${inspection.sourceServerVersion}`)?.major ?? null : null;
+  const newerDump = (inspection.dumpMajor ?? sourceMajor ?? 0) > facts.serverMajor;
+  items.push({
+    id: 'versions',
+    status: newerDump ? 'warning' : 'ok',
+    title: 'Versions',
+    detail: `Source: PostgreSQL ${inspection.sourceServerVersion ?? 'unknown'}${inspection.dumpedBy ? `, written by pg_dump ${inspection.dumpedBy}` : ''}; target: PostgreSQL ${facts.serverVersion}${target.pgRestore ? `; pg_restore ${target.pgRestore.version}` : ''}.` +
+      (newerDump ? ` The dump is newer than the target: settings the target does not know (such as transaction_timeout) are skipped and reported; any other error stops the restore and removes what it created.` : ''),
+  });
+
+  // Roles.
+  const missingRoles = inspection.roles.filter((r) => !facts.roles.has(r));
+  const globalsRoles = inspection.lifeboat ? rolesInGlobals(inspection.lifeboat.globals) : [];
+  if (missingRoles.length === 0) {
+    items.push({ id: 'roles', status: 'ok', title: 'Roles', detail: inspection.roles.length ? `Every role the archive uses exists on the target (${inspection.roles.slice(0, 8).join(', ')}${inspection.roles.length > 8 ? ', …' : ''}).` : 'The archive names no roles.' });
+  } else if (options.createMissingRoles && missingRoles.every((r) => globalsRoles.includes(r))) {
+    items.push({ id: 'roles', status: 'ok', title: 'Roles', detail: `Will create ${missingRoles.join(', ')} from the archive's globals.sql, without passwords.` });
+  } else if (options.noOwner) {
+    items.push({ id: 'roles', status: options.noPrivileges ? 'ok' : 'warning', title: 'Roles', detail: `Missing on the target: ${missingRoles.join(', ')}. Objects will belong to ${facts.currentUser}${options.noPrivileges ? ' and privileges are not restored' : '; GRANTs to missing roles would still fail'}.`, ...(options.noPrivileges ? {} : { fix: 'Also choose "no privileges".' }) });
+  } else {
+    const canCreate = missingRoles.every((r) => globalsRoles.includes(r));
+    items.push({
+      id: 'roles',
+      status: 'blocker',
+      title: 'Roles missing on the target',
+      detail: `The archive uses roles the target lacks: ${missingRoles.join(', ')}.`,
+      fix: canCreate ? 'Create them from the archive\'s globals.sql (without passwords), or restore with "no owner" and "no privileges".' : 'Create them on the target first, or restore with "no owner" and "no privileges".',
+    });
+  }
+
+  // Extensions.
+  const missingExtensions = inspection.extensions.filter((e) => !facts.availableExtensions.has(e));
+  items.push(missingExtensions.length
+    ? { id: 'extensions', status: 'blocker', title: 'Extensions missing on the target', detail: `The archive needs extensions the target server does not have installed: ${missingExtensions.join(', ')}.`, fix: 'Install their packages on the target server (e.g. postgresql-NN-postgis), then try again.' }
+    : { id: 'extensions', status: 'ok', title: 'Extensions', detail: inspection.extensions.length ? `Available on the target: ${inspection.extensions.join(', ')}.` : 'The archive needs no extensions.' });
+
+  // Space.
+  const expected = inspection.lifeboat ? inspection.lifeboat.manifest.tables.reduce((sum, t) => sum + t.estimatedBytes, 0) : null;
+  const expectedText = expected !== null ? `about ${human(expected)} of table data (indexes come on top)` : `unknown before restoring (the file is ${human(inspection.size)}; compressed dumps often grow 3–10×)`;
+  if (target.freeSpace) {
+    const enough = expected === null || target.freeSpace.bytes > expected * 1.5;
+    items.push({ id: 'space', status: enough ? 'ok' : expected !== null && target.freeSpace.bytes < expected ? 'blocker' : 'warning', title: 'Disk space', detail: `${human(target.freeSpace.bytes)} free where the server keeps its data; the restore needs ${expectedText}.`, ...(enough ? {} : { fix: 'Free space on the server, or restore to another server.' }) });
+  } else {
+    items.push({ id: 'space', status: 'info', title: 'Disk space', detail: `Free space on the server cannot be checked from here; the restore needs ${expectedText}.` });
+  }
+
+  // Target database.
+  if (!facts.canCreateDatabase && options.mode !== 'data-only') {
+    items.push({ id: 'target', status: 'blocker', title: 'No permission to create databases', detail: `${facts.currentUser} may not create databases on this server.`, fix: 'Use a profile whose role has CREATEDB (or is a superuser).' });
+  }
+  if (options.mode === 'new') {
+    items.push(target.exists
+      ? { id: 'target', status: 'blocker', title: `A database named "${options.database}" already exists`, detail: 'Restoring into a new database never touches an existing one.', fix: 'Choose another name, or use "replace" to swap it.' }
+      : { id: 'target', status: 'ok', title: 'Target', detail: `A new database "${options.database}" will be created; nothing existing is changed.` });
+  } else if (options.mode === 'replace') {
+    if (!target.exists) items.push({ id: 'target', status: 'blocker', title: `There is no database "${options.database}" to replace`, detail: 'Replace swaps an existing database.', fix: 'Restore into a new database instead.' });
+    else if (!facts.superuser && target.owner !== facts.currentUser) {
+      items.push({ id: 'target', status: 'blocker', title: 'Renaming is not permitted', detail: `Replace swaps by renaming, which needs the owner (${target.owner}) or a superuser; ${facts.currentUser} is neither.`, fix: 'Use a profile of the owner or a superuser, or restore into a new database and switch your application to it.' });
+    } else items.push({ id: 'target', status: 'ok', title: 'Target', detail: `"${options.database}" will be restored as a new database, verified, then swapped in; the current one is kept as "${options.database}_before_restore_…".` });
+  } else {
+    items.push(target.exists
+      ? { id: 'target', status: 'ok', title: 'Target', detail: `Rows of the chosen tables are added to "${options.database}" in one transaction: all or nothing.` }
+      : { id: 'target', status: 'blocker', title: `There is no database "${options.database}"`, detail: 'Data-only restores add rows to an existing database.', fix: 'Choose an existing database.' });
+  }
+
+  // Selected tables.
+  if (options.tables?.length) {
+    const known = new Set(inspection.tables.map((t) => `${t.schema}.${t.name}`));
+    const unknown = options.tables.filter((t) => !known.has(t));
+    items.push(unknown.length
+      ? { id: 'tables', status: 'blocker', title: 'Tables not in the archive', detail: `Not found: ${unknown.join(', ')}.`, fix: 'Pick tables from the archive\'s list (schema.table).' }
+      : { id: 'tables', status: 'ok', title: 'Selected tables', detail: options.tables.join(', ') });
+  } else if (options.mode === 'data-only') {
+    items.push({ id: 'tables', status: 'blocker', title: 'No tables chosen', detail: 'A data-only restore brings back the rows of tables you pick.', fix: 'Choose one or more tables.' });
+  }
+
+  // Sessions.
+  if (options.mode !== 'new' && target.exists) {
+    const list = target.sessions.map((s) => `${s.user}@${s.client} (${s.application}, ${s.state})`).join('; ');
+    items.push(target.sessions.length
+      ? { id: 'sessions', status: options.mode === 'replace' ? 'warning' : 'info', title: `${target.sessions.length} active session(s) on "${options.database}"`, detail: `${list}.${options.mode === 'replace' ? ' They are ended at the swap (new connections are blocked first).' : ''}` }
+      : { id: 'sessions', status: 'ok', title: 'Sessions', detail: `Nobody is connected to "${options.database}".` });
+  }
+
+  if (options.mode === 'replace') {
+    items.push(options.safetyBackup === false
+      ? { id: 'safety-backup', status: 'warning', title: 'No safety backup', detail: 'You turned the safety backup off: the kept copy is the only way back.' }
+      : { id: 'safety-backup', status: 'ok', title: 'Safety backup', detail: `"${options.database}" is backed up first (an encrypted archive in its backup folder).` });
+    items.push(options.confirm === options.database
+      ? { id: 'confirmation', status: 'ok', title: 'Confirmed', detail: `You typed "${options.database}".` }
+      : { id: 'confirmation', status: 'blocker', title: 'Confirmation needed', detail: `Type the database name "${options.database}" to confirm the replace.`, fix: 'In the CLI: --yes.' });
+  }
+  return items;
+}
+
+export function firstBlocker(items: CheckItem[]): CheckItem | undefined {
+  return items.find((i) => i.status === 'blocker');
+}
+

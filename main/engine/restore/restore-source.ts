@@ -1,0 +1,185 @@
+// Opens anything a user may drop — layer by layer (age / gpg / gzip / zstd), detected by content —
+// down to a pg_dump archive, a Lifeboat archive or plain SQL.
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { access, mkdtemp, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { LifeboatError } from '../errors.ts';
+import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
+import { describeInner, sniff, SNIFF_BYTES, type InnerKind, type WrapperKind } from './file-sniff.ts';
+
+export type SourceInner = InnerKind | 'pg-directory';
+
+export interface SourceDescription {
+  path: string;
+  size: number;
+  /** Outermost first, e.g. ['age', 'gzip']. */
+  layers: WrapperKind[];
+  inner: SourceInner;
+  label: string;
+}
+
+export interface OpenedSource extends SourceDescription {
+  /** The inner bytes (absent for a directory-format dump, which pg_restore reads by path). */
+  stream: AsyncIterable<Buffer> | null;
+  close(): Promise<void>;
+}
+
+export const ACCEPTED = 'Lifeboat archives (.lifeboat), age files, pg_dump custom (.dump/.backup), tar (.tar) and directory archives, plain SQL (.sql) and gzip- or zstd-compressed SQL (.sql.gz, .sql.zst), and gpg --symmetric files';
+
+const LAYER_WORDS: Record<WrapperKind, string> = { age: 'age-encrypted', gpg: 'gpg-encrypted', gzip: 'gzip-compressed', zstd: 'zstd-compressed' };
+
+export function sourceLabel(layers: WrapperKind[], inner: SourceInner): string {
+  const innerText = inner === 'pg-directory' ? 'pg_dump directory-format archive' : describeInner(inner);
+  return [...layers.map((l) => LAYER_WORDS[l]), innerText].join(' ');
+}
+
+/**
+ * Opens `file` through its layers. `onRawBytes` reports how much of the file was read (progress).
+ * Throws a LifeboatError naming what the file looks like when it is not something Lifeboat restores.
+ */
+export async function openSource(file: string, keys: AgeKeys, options: { signal?: AbortSignal; onRawBytes?: (bytes: number) => void } = {}): Promise<OpenedSource> {
+  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
+    throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}.`, 'Check the path.');
+  });
+  if (info.isDirectory()) {
+    const hasToc = await access(path.join(file, 'toc.dat')).then(() => true, () => false);
+    if (!hasToc) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, but not a pg_dump directory-format archive (it has no toc.dat).`, `Drop the folder pg_dump -Fd wrote, or a file: ${ACCEPTED}.`);
+    return { path: file, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, close: async () => {} };
+  }
+  const raw = createReadStream(file, { highWaterMark: 1 << 20, signal: options.signal });
+  const cleanups: (() => Promise<void> | void)[] = [() => void raw.destroy()];
+  const close = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  };
+  let read = 0;
+  let current: AsyncIterable<Buffer> = (async function* () {
+    for await (const chunk of raw) {
+      read += (chunk as Buffer).length;
+      options.onRawBytes?.(read);
+      yield chunk as Buffer;
+    }
+  })();
+  const layers: WrapperKind[] = [];
+  try {
+    for (;;) {
+      const { head, stream } = await peek(current, SNIFF_BYTES);
+      const found = sniff(head);
+      if ('inner' in found) {
+        return { path: file, size: info.size, layers, inner: found.inner, label: sourceLabel(layers, found.inner), stream, close };
+      }
+      if ('unknown' in found) {
+        const inside = layers.length ? ` inside its ${layers.map((l) => LAYER_WORDS[l]).join(', ')} layer` : '';
+        throw new LifeboatError('NOT_AN_ARCHIVE', `${path.basename(file)} is not something Lifeboat can restore: it looks like ${found.unknown}${inside}.`, `Lifeboat restores ${ACCEPTED}.`);
+      }
+      if (layers.length >= 3 || layers.includes(found.wrapper)) throw new LifeboatError('NOT_AN_ARCHIVE', `${path.basename(file)} is wrapped in too many layers (${[...layers, found.wrapper].join(', ')}).`, `Lifeboat restores ${ACCEPTED}.`);
+      layers.push(found.wrapper);
+      current = await unwrap(found.wrapper, stream, keys, cleanups, file);
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+async function unwrap(kind: WrapperKind, stream: AsyncIterable<Buffer>, keys: AgeKeys, cleanups: (() => Promise<void> | void)[], file: string): Promise<AsyncIterable<Buffer>> {
+  switch (kind) {
+    case 'age':
+      if (!(keys.identities?.length || keys.passphrases?.length)) {
+        throw new LifeboatError('NO_KEY', `${path.basename(file)} is encrypted (age) and no key is available to open it.`, 'Give the recovery-key file (--identity KEYFILE) or the passphrase (--passphrase-env VAR).');
+      }
+      return openAge(stream, keys);
+    case 'gzip':
+      return decompress(stream, zlib.createGunzip(), 'gzip', cleanups);
+    case 'zstd':
+      return decompress(stream, zlib.createZstdDecompress(), 'zstd', cleanups);
+    case 'gpg':
+      return gpgDecrypt(stream, keys, cleanups, file);
+  }
+}
+
+function decompress(stream: AsyncIterable<Buffer>, transform: zlib.Gunzip | zlib.ZstdDecompress, what: string, cleanups: (() => Promise<void> | void)[]): AsyncIterable<Buffer> {
+  const input = Readable.from(stream);
+  input.on('error', (error) => transform.destroy(error));
+  input.pipe(transform);
+  cleanups.push(() => {
+    input.destroy();
+    transform.destroy();
+  });
+  return (async function* () {
+    try {
+      for await (const chunk of transform) yield chunk as Buffer;
+    } catch (error) {
+      if (error instanceof LifeboatError) throw error;
+      throw new LifeboatError('ARCHIVE_DAMAGED', `The ${what} data is damaged or cut short (${(error as Error).message}).`, 'Use another copy of the file.', { cause: error });
+    }
+  })();
+}
+
+/** gpg --symmetric files, through the gpg program (passphrase on a private pipe, throwaway GNUPGHOME). */
+async function gpgDecrypt(stream: AsyncIterable<Buffer>, keys: AgeKeys, cleanups: (() => Promise<void> | void)[], file: string): Promise<AsyncIterable<Buffer>> {
+  const passphrase = keys.passphrases?.[0];
+  if (!passphrase) throw new LifeboatError('NO_KEY', `${path.basename(file)} is encrypted with gpg and needs its passphrase.`, 'Give the passphrase (--passphrase-env VAR, or type it in the Restore screen).');
+  const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-gnupg-'));
+  cleanups.push(() => rm(home, { recursive: true, force: true }));
+  const child = spawn('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase-fd', '3', '--decrypt'], {
+    stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
+    env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C' },
+  });
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'ENOENT' ? new LifeboatError('TOOL_NOT_FOUND', `${path.basename(file)} is encrypted with gpg, and no gpg program is installed.`, 'Install GnuPG (e.g. apt install gnupg, brew install gnupg, or Gpg4win), or decrypt the file with gpg yourself first.') : error),
+    );
+  });
+  await spawned;
+  cleanups.push(() => void child.kill('SIGKILL'));
+  const passphrasePipe = child.stdio[3] as NodeJS.WritableStream;
+  passphrasePipe.end(`${passphrase}\n`);
+  let errors = '';
+  child.stderr!.on('data', (d) => (errors += d));
+  const input = Readable.from(stream);
+  input.on('error', () => child.kill());
+  child.stdin!.on('error', () => {}); // gpg may stop reading early on a wrong passphrase
+  input.pipe(child.stdin!);
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  return (async function* () {
+    for await (const chunk of child.stdout!) yield chunk as Buffer;
+    const code = await exited;
+    if (code !== 0) {
+      if (/bad session key|bad passphrase|decryption failed: No secret key|wrong passphrase/i.test(errors)) throw new LifeboatError('WRONG_KEY', 'The passphrase does not open this gpg file.', 'Check the passphrase (it is case-sensitive).');
+      throw new LifeboatError('ARCHIVE_DAMAGED', `gpg could not decrypt the file: ${errors.trim().split('\n').slice(-2).join(' ') || `exit code ${code}`}.`, 'Use another copy of the file.');
+    }
+  })();
+}
+
+/** Reads at least `n` bytes (or to the end) and returns them plus a stream that replays them first. */
+export async function peek(source: AsyncIterable<Buffer>, n: number): Promise<{ head: Buffer; stream: AsyncIterable<Buffer> }> {
+  const iterator = source[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < n) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    chunks.push(next.value);
+    length += next.value.length;
+  }
+  const buffered = Buffer.concat(chunks);
+  const stream = (async function* () {
+    if (buffered.length) yield buffered;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  })();
+  return { head: buffered.subarray(0, n), stream };
+}

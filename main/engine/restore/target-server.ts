@@ -1,0 +1,159 @@
+import { statfs } from 'node:fs/promises';
+import type pg from 'pg';
+import { connectProfile } from '../db/pg-connect.ts';
+import { quoteIdent, quoteLiteral } from '../backup/snapshot-session.ts';
+import { serverMajorOf } from '../pgtools/tool-version.ts';
+import type { Profile } from '../types.ts';
+
+export interface SessionInfo {
+  pid: number;
+  user: string;
+  client: string;
+  application: string;
+  state: string;
+  since: string | null;
+}
+
+export interface TargetFacts {
+  serverVersion: string;
+  serverMajor: number;
+  superuser: boolean;
+  canCreateDatabase: boolean;
+  roles: Set<string>;
+  availableExtensions: Set<string>;
+  currentUser: string;
+}
+
+const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
+
+/** A connection to the target server's maintenance database, for creating, renaming and dropping databases. */
+export class TargetServer {
+  readonly client: pg.Client;
+  readonly database: string;
+  readonly #profile: Profile;
+
+  private constructor(client: pg.Client, database: string, profile: Profile) {
+    this.client = client;
+    this.database = database;
+    this.#profile = profile;
+  }
+
+  /** Prefers the "postgres" database, so the profile's own database can be renamed or dropped. */
+  static async connect(profile: Profile, password: string | null): Promise<TargetServer> {
+    for (const database of [...new Set(['postgres', profile.database, 'template1'])]) {
+      try {
+        const { client } = await connectProfile({ ...profile, database }, password);
+        return new TargetServer(client, database, profile);
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'DATABASE_NOT_FOUND' && (error as { code?: string }).code !== 'ACCESS_DENIED') throw error;
+      }
+    }
+    const { client } = await connectProfile(profile, password);
+    return new TargetServer(client, profile.database, profile);
+  }
+
+  async facts(): Promise<TargetFacts> {
+    const { rows } = await this.client.query<{ version: string; num: string; superuser: boolean; createdb: boolean; me: string }>(
+      "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, rolsuper AS superuser, rolcreatedb AS createdb, current_user AS me FROM pg_roles WHERE rolname = current_user",
+    );
+    const row = rows[0]!;
+    const roles = new Set((await this.client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+    const extensions = new Set((await this.client.query<{ name: string }>('SELECT name FROM pg_available_extensions')).rows.map((r) => r.name));
+    return {
+      serverVersion: row.version.split(' ')[0]!,
+      serverMajor: serverMajorOf(Number(row.num)),
+      superuser: row.superuser,
+      canCreateDatabase: row.superuser || row.createdb,
+      roles,
+      availableExtensions: extensions,
+      currentUser: row.me,
+    };
+  }
+
+  async exists(database: string): Promise<boolean> {
+    const { rows } = await this.client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    return rows.length > 0;
+  }
+
+  async owner(database: string): Promise<string | null> {
+    const { rows } = await this.client.query<{ owner: string }>('SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = $1', [database]);
+    return rows[0]?.owner ?? null;
+  }
+
+  async databaseSize(database: string): Promise<number | null> {
+    const { rows } = await this.client.query<{ size: string }>('SELECT pg_database_size(datname)::text AS size FROM pg_database WHERE datname = $1', [database]).catch(() => ({ rows: [] as { size: string }[] }));
+    return rows[0] ? Number(rows[0].size) : null;
+  }
+
+  async sessions(database: string): Promise<SessionInfo[]> {
+    const { rows } = await this.client.query<{ pid: number; usename: string | null; client: string | null; application_name: string; state: string | null; since: Date | null }>(
+      `SELECT pid, usename, coalesce(client_hostname, host(client_addr), 'local socket') AS client, application_name, state, backend_start AS since
+         FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend' ORDER BY backend_start`,
+      [database],
+    );
+    return rows.map((r) => ({ pid: r.pid, user: r.usename ?? '?', client: r.client ?? '?', application: r.application_name || '—', state: r.state ?? '?', since: r.since ? r.since.toISOString() : null }));
+  }
+
+  async terminateSessions(database: string): Promise<number> {
+    const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    for (let i = 0; i < 50 && (await this.sessions(database)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    return rows.filter((r) => r.ok).length;
+  }
+
+  async createDatabase(name: string): Promise<void> {
+    await this.client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
+  }
+
+  async dropDatabase(name: string): Promise<void> {
+    await this.terminateSessions(name);
+    await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
+  }
+
+  async renameDatabase(from: string, to: string): Promise<void> {
+    await this.client.query(`ALTER DATABASE ${quoteIdent(from)} RENAME TO ${quoteIdent(to)}`);
+  }
+
+  async allowConnections(database: string, allow: boolean): Promise<void> {
+    await this.client.query(`ALTER DATABASE ${quoteIdent(database)} WITH ALLOW_CONNECTIONS ${allow ? 'true' : 'false'}`);
+  }
+
+  /** Free bytes where the server keeps its data, when the server runs on this computer and says where. */
+  async freeSpace(): Promise<{ bytes: number; where: string } | null> {
+    if (!LOCAL_HOSTS.has(this.#profile.host) && !this.#profile.host.startsWith('/')) return null;
+    try {
+      const { rows } = await this.client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
+      const info = await statfs(rows[0]!.dir);
+      return { bytes: info.bavail * info.bsize, where: rows[0]!.dir };
+    } catch {
+      return null; // not a superuser / pg_read_all_settings, or the folder is not readable from here
+    }
+  }
+
+  /** Runs CREATE ROLE for roles missing on the target, from globals.sql's statements, never with passwords. */
+  async createRolesFrom(globalsSql: string, wanted: string[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const role of wanted) {
+      const lines = globalsSql.split('\n').filter((line) => new RegExp(`^(CREATE|ALTER) ROLE ${escapeRegExp(quoteIdentIfNeeded(role))}( |;)`).test(line));
+      const create = lines.find((l) => l.startsWith('CREATE'));
+      if (!create) continue;
+      await this.client.query(create);
+      for (const alter of lines.filter((l) => l.startsWith('ALTER'))) await this.client.query(alter.replace(/ PASSWORD '[^']*'/, ''));
+      created.push(role);
+    }
+    return created;
+  }
+
+  async close(): Promise<void> {
+    await this.client.end().catch(() => {});
+  }
+}
+
+function quoteIdentIfNeeded(name: string): string {
+  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export { quoteIdent, quoteLiteral };
