@@ -25,6 +25,15 @@ export const OPTIONS = {
   'no-row-counts': { type: 'boolean' },
   full: { type: 'boolean' },
   yes: { type: 'boolean' },
+  into: { type: 'string' },
+  replace: { type: 'string' },
+  'data-only': { type: 'string' },
+  tables: { type: 'string' },
+  jobs: { type: 'string' },
+  'no-owner': { type: 'boolean' },
+  'no-privileges': { type: 'boolean' },
+  'create-roles': { type: 'boolean' },
+  'no-safety-backup': { type: 'boolean' },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

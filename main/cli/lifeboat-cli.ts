@@ -6,9 +6,11 @@ import type { ConnectionReport, PgTool, ProfileColor, ProfileSummary, SslMode } 
 import { createOutput, formatBytes, readStdin, table, UsageError, type Output } from './cli-output.ts';
 import { OPTIONS, type Command } from './cli-command.ts';
 import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
+import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
   ...ARCHIVE_COMMANDS,
+  ...RESTORE_COMMANDS,
   tools: {
     usage: 'tools [--pg-bin DIR] [--json]',
     summary: 'PostgreSQL client tools Lifeboat found, and the ones it picks',

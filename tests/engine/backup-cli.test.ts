@@ -81,8 +81,8 @@ describe('lifeboat backup and the library commands', () => {
     const inspect = await lifeboat(['inspect', list.archives[1].path, '--json']);
     expect(inspect.code, inspect.stderr).toBe(0);
     const details = JSON.parse(inspect.stdout);
-    expect(details.manifest.server.version).toMatch(/^17\./);
-    expect(details.checksums.rowCounts.tables).toContainEqual({ schema: 'shop', name: 'customers', rows: 500 });
+    expect(details.lifeboat.manifest.server.version).toMatch(/^17\./);
+    expect(details.lifeboat.checksums.rowCounts.tables).toContainEqual({ schema: 'shop', name: 'customers', rows: 500 });
     expect((await lifeboat(['inspect', list.archives[1].path])).stdout).toMatch(/shop\.customers\s+500/);
 
     const verify = await lifeboat(['verify', newest, '--full', '--json']);
@@ -136,6 +136,6 @@ describe('lifeboat backup and the library commands', () => {
     const notArchive = path.join(home, 'fake.lifeboat');
     await (await import('node:fs/promises')).writeFile(notArchive, 'hello, I am not an archive\n'.repeat(40));
     const fake = await lifeboat(['inspect', notArchive]);
-    expect(fake.stderr).toMatch(/is not a Lifeboat archive/);
+    expect(fake.stderr).toMatch(/fake\.lifeboat is not something Lifeboat can restore: it looks like a text file, but not SQL\. Fix: Lifeboat restores Lifeboat archives/);
   });
 });

@@ -50,30 +50,6 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       );
     },
   },
-  inspect: {
-    usage: 'inspect FILE [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
-    summary: 'what an archive holds: source, versions, options, tables with row counts',
-    options: ['identity', 'passphrase-env'],
-    async run({ engine, out, args, values }) {
-      const file = path.resolve(requireFile(args[0]));
-      const details = await engine.library.details(file, await decryptionKeys(values));
-      out.result(details, () => {
-        const { manifest: m, checksums: c, sidecar: s } = details;
-        const counts = new Map((c.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
-        return [
-          `${file}`,
-          `Source:      ${m.source.user}@${m.source.host}:${m.source.port}/${m.source.database} (profile ${m.source.profile})`,
-          `Server:      PostgreSQL ${m.server.version}; pg_dump ${m.tools.pg_dump.version}`,
-          `Created:     ${m.startedAt} (${(c.timings.totalMs / 1000).toFixed(1)} s)`,
-          `Snapshot:    ${m.snapshot.id ?? 'none'}${m.snapshot.note ? ` — ${m.snapshot.note}` : ''}`,
-          `Options:     compression ${m.options.compression}, globals ${m.options.globals}, row counts ${m.options.rowCounts ? (c.rowCounts?.exact ? 'exact' : 'approximate') : 'off'}, encryption ${s.encryption.kind}`,
-          `Dump:        ${formatBytes(c.dump.bytes)} in ${c.dump.parts} part(s), sha256 ${c.dump.sha256}`,
-          '',
-          table([['TABLE', 'ROWS', 'EST. SIZE'], ...m.tables.map((t) => [`${t.schema}.${t.name}${t.kind === 'p' ? ' (partitioned)' : t.kind === 'm' ? ' (materialized view)' : ''}`, String(counts.get(`${t.schema}.${t.name}`) ?? '—'), formatBytes(t.estimatedBytes)])]),
-        ].join('\n');
-      });
-    },
-  },
   verify: {
     usage: 'verify FILE [--full] [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
     summary: 'check an archive: sha256 vs its sidecar; --full also decrypts it all and lets pg_restore read it',
@@ -131,7 +107,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
   },
 };
 
-function requireFile(value: string | undefined): string {
+export function requireFile(value: string | undefined): string {
   if (!value) throw new UsageError('missing FILE');
   return value;
 }
@@ -142,7 +118,7 @@ function passphraseFromEnv(variable: string): string {
   return value;
 }
 
-function encryptionChoice(values: Values): EncryptionChoice {
+export function encryptionChoice(values: Pick<Values, 'no-encrypt' | 'passphrase-env' | 'recipient'>): EncryptionChoice {
   const chosen = [values['no-encrypt'], values['passphrase-env'], values.recipient?.length].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --recipient, --passphrase-env and --no-encrypt');
   if (values['no-encrypt']) return { kind: 'none' };
@@ -151,7 +127,7 @@ function encryptionChoice(values: Values): EncryptionChoice {
   return { kind: 'settings' };
 }
 
-async function decryptionKeys(values: Values): Promise<AgeKeys> {
+export async function decryptionKeys(values: Values): Promise<AgeKeys> {
   const identities: string[] = [];
   for (const file of values.identity ?? []) {
     const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
@@ -164,7 +140,7 @@ async function decryptionKeys(values: Values): Promise<AgeKeys> {
 }
 
 /** Shows progress on stderr (a live line on a terminal, JSON lines with --json), cancels on Ctrl-C. */
-async function runWithProgress<R>(job: Job<R>, out: Output): Promise<R> {
+export async function runWithProgress<R>(job: Job<R>, out: Output): Promise<R> {
   const tty = process.stderr.isTTY && !out.json;
   let lastLine = 0;
   const unsubscribe = job.onProgress((p) => {

@@ -41,7 +41,7 @@ export function sniff(head: Buffer): Sniffed {
     if (head.subarray(0, bytes.length).equals(bytes)) return describe(what);
   }
   if (looksLikeText(head)) {
-    return looksLikeSql(head.toString('utf8')) ? { inner: 'sql' } : describe('a text file that does not look like SQL');
+    return looksLikeSql(head.toString('utf8')) ? { inner: 'sql' } : describe('a text file, but not SQL');
   }
   return describe('binary data of an unknown kind');
 }

@@ -1,0 +1,106 @@
+import path from 'node:path';
+import { LifeboatError } from '../../engine/errors.ts';
+import type { CheckItem, Inspection } from '../../engine/restore/restore-inspect.ts';
+import type { RestoreRequest } from '../../engine/restore/restore-service.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { formatBytes, table, UsageError } from '../cli-output.ts';
+import { decryptionKeys, encryptionChoice, requireFile, runWithProgress } from './archive-commands.ts';
+
+const MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', warning: '!', blocker: '✗' };
+
+export const RESTORE_COMMANDS: Record<string, Command> = {
+  inspect: {
+    usage: 'inspect FILE|DIR [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'what a backup file is and holds (any kind Lifeboat restores), detected by content',
+    options: ['identity', 'passphrase-env', 'pg-bin'],
+    async run({ engine, out, args, values }) {
+      const file = path.resolve(requireFile(args[0]));
+      const inspection = await engine.restores.inspect(file, await decryptionKeys(values));
+      if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+      out.result(inspection, () => describeInspection(inspection));
+    },
+  },
+  preflight: {
+    usage: 'preflight FILE --profile P (--into NEWDB | --replace DB | --data-only DB --tables s.t,…) [restore options] [--json]',
+    summary: 'the safety checklist for a restore, without changing anything',
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'create-roles', 'no-safety-backup', 'yes', 'identity', 'passphrase-env', 'pg-bin'],
+    async run({ engine, out, args, values }) {
+      const request = await restoreRequest(args, values);
+      const preflight = await engine.restores.preflight(request);
+      out.result(preflight, () => `${describeInspection(preflight.inspection)}\n\nTarget: ${preflight.target.profile} (PostgreSQL ${preflight.target.serverVersion}), database "${preflight.target.database}"\n${describeItems(preflight.items)}\n\n${preflight.ok ? 'Ready to restore.' : 'Blocked: resolve the ✗ items first.'}`);
+      if (!preflight.ok) process.exitCode = 1;
+    },
+  },
+  restore: {
+    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--no-owner] [--no-privileges] [--create-roles] [--no-safety-backup] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'create-roles', 'no-safety-backup', 'yes', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
+    async run({ engine, out, args, values }) {
+      const request = await restoreRequest(args, values);
+      if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
+      const result = await runWithProgress(engine.restores.start(request), out);
+      out.result(result, () => [
+        `Restored ${result.source} into "${result.database}" in ${(result.durationMs / 1000).toFixed(1)} s.`,
+        `Verified: ${result.verification.note}`,
+        ...result.tolerated.map((t) => `Tolerated: ${t}.`),
+        ...(result.createdRoles.length ? [`Created roles (no passwords): ${result.createdRoles.join(', ')}`] : []),
+        ...(result.safetyBackup ? [`Safety backup: ${result.safetyBackup.archive}`] : []),
+        ...(result.keptDatabase ? [`The previous database is kept as "${result.keptDatabase}"${result.endedSessions ? ` (${result.endedSessions} session(s) were ended)` : ''}. Drop it when you no longer need it: lifeboat drop-kept --profile ${values.profile} ${result.keptDatabase}`] : []),
+      ].join('\n'));
+    },
+  },
+  'drop-kept': {
+    usage: 'drop-kept --profile P NAME_before_restore_STAMP [--json]',
+    summary: 'drop the copy a replace kept',
+    options: ['profile'],
+    async run({ engine, out, args, values }) {
+      if (!values.profile) throw new UsageError('drop-kept needs --profile P');
+      const name = args[0];
+      if (!name) throw new UsageError('missing the kept database name');
+      await engine.restores.dropKeptCopy(values.profile, name);
+      out.result({ dropped: name }, () => `Dropped "${name}".`);
+    },
+  },
+};
+
+async function restoreRequest(args: string[], values: Values): Promise<RestoreRequest> {
+  const file = path.resolve(requireFile(args[0]));
+  if (!values.profile) throw new UsageError('needs --profile P (the server to restore to)');
+  const modes = [values.into !== undefined, values.replace !== undefined, values['data-only'] !== undefined].filter(Boolean).length;
+  if (modes !== 1) throw new UsageError('choose exactly one of --into NEWDB, --replace DB or --data-only DB');
+  if (values.jobs && values.jobs !== '1') throw new UsageError('--jobs: parallel restore is not available yet; Lifeboat streams the restore (one job)');
+  const mode = values.into !== undefined ? 'new' : values.replace !== undefined ? 'replace' : 'data-only';
+  const database = (values.into ?? values.replace ?? values['data-only'])!;
+  if (mode === 'replace' && !values.yes) throw new UsageError(`--replace ${database} changes an existing database: add --yes to confirm`);
+  return {
+    file,
+    profile: values.profile,
+    mode,
+    database,
+    ...(values.tables ? { tables: values.tables.split(',').map((t) => (t.includes('.') ? t.trim() : `public.${t.trim()}`)) } : {}),
+    noOwner: values['no-owner'] ?? false,
+    noPrivileges: values['no-privileges'] ?? false,
+    createMissingRoles: values['create-roles'] ?? false,
+    safetyBackup: !values['no-safety-backup'],
+    ...(mode === 'replace' ? { confirm: database } : {}),
+    keys: await decryptionKeys(values),
+  };
+}
+
+function describeInspection(i: Inspection): string {
+  return [
+    `${i.path}`,
+    `Kind:        ${i.label}`,
+    `Size:        ${formatBytes(i.size)}${i.encryption ? `, encrypted (${i.encryption})` : ''}`,
+    `Source:      ${i.sourceDatabase ? `database "${i.sourceDatabase}", ` : ''}PostgreSQL ${i.sourceServerVersion ?? 'unknown'}${i.dumpedBy ? `, pg_dump ${i.dumpedBy}` : ''}`,
+    ...(i.createdAt ? [`Created:     ${i.createdAt}`] : []),
+    ...(i.extensions.length ? [`Extensions:  ${i.extensions.join(', ')}`] : []),
+    ...(i.roles.length ? [`Roles:       ${i.roles.join(', ')}`] : []),
+    '',
+    i.tables.length ? table([['TABLE', 'ROWS'], ...i.tables.map((t) => [`${t.schema}.${t.name}`, t.rows === null ? '—' : String(t.rows)])]) : '(no tables listed)',
+  ].join('\n');
+}
+
+function describeItems(items: CheckItem[]): string {
+  return items.map((item) => `  ${MARK[item.status]} ${item.title}: ${item.detail}${item.fix ? `\n      → ${item.fix}` : ''}`).join('\n');
+}
