@@ -32,7 +32,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--no-owner] [--no-privileges] [--create-roles] [--no-safety-backup] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--create-roles] [--no-safety-backup] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
     options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'create-roles', 'no-safety-backup', 'yes', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
     async run({ engine, out, args, values }) {
@@ -68,7 +68,8 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
   if (!values.profile) throw new UsageError('needs --profile P (the server to restore to)');
   const modes = [values.into !== undefined, values.replace !== undefined, values['data-only'] !== undefined].filter(Boolean).length;
   if (modes !== 1) throw new UsageError('choose exactly one of --into NEWDB, --replace DB or --data-only DB');
-  if (values.jobs && values.jobs !== '1') throw new UsageError('--jobs: parallel restore is not available yet; Lifeboat streams the restore (one job)');
+  const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 16) throw new UsageError('--jobs takes a number from 1 to 16');
   const mode = values.into !== undefined ? 'new' : values.replace !== undefined ? 'replace' : 'data-only';
   const database = (values.into ?? values.replace ?? values['data-only'])!;
   if (mode === 'replace' && !values.yes) throw new UsageError(`--replace ${database} changes an existing database: add --yes to confirm`);
@@ -82,6 +83,7 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
     noPrivileges: values['no-privileges'] ?? false,
     createMissingRoles: values['create-roles'] ?? false,
     safetyBackup: !values['no-safety-backup'],
+    jobs,
     ...(mode === 'replace' ? { confirm: database } : {}),
     keys: await decryptionKeys(values),
   };

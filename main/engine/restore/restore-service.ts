@@ -1,6 +1,8 @@
 // Restore without fear: into a new database (default), replace by verified swap, or data-only rows
 // into an existing database — a failed or cancelled restore drops what it created and leaves the
 // target exactly as it was.
+import { once } from 'node:events';
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +31,8 @@ import type { TocListing } from './toc-listing.ts';
 
 export interface RestoreRequest extends PreflightOptions {
   file: string;
+  /** Parallel pg_restore jobs. Above 1 the archive is first decrypted into a private temporary file (deleted afterwards). */
+  jobs?: number;
   profile: string;
   keys?: AgeKeys;
   /** How the safety backup before a replace is encrypted (default: as in Settings). */
@@ -63,6 +67,23 @@ export interface RestoreResult {
 }
 
 const MAX_NAME = 63;
+
+interface RestoreIntoOptions {
+  request: RestoreRequest;
+  profile: Profile;
+  password: string | null;
+  keys: AgeKeys;
+  pgRestore: PgTool;
+  psql: PgTool;
+  targetMajor: number;
+  database: string;
+  inspection: Inspection;
+  ctx: JobContext;
+  fractionStart: number;
+  fractionEnd: number;
+  createRoles: (globals: string, wanted: string[]) => Promise<void>;
+  missingRoles: string[];
+}
 
 export interface RestoreDeps {
   profiles: ProfileService;
@@ -241,11 +262,8 @@ export class RestoreService {
   }
 
   /** Streams the source through pg_restore (for archives) and the SQL guard into psql. */
-  async #restoreInto(o: {
-    request: RestoreRequest; profile: Profile; password: string | null; keys: AgeKeys; pgRestore: PgTool; psql: PgTool; targetMajor: number; database: string;
-    inspection: Inspection; ctx: JobContext; fractionStart: number; fractionEnd: number;
-    createRoles: (globals: string, wanted: string[]) => Promise<void>; missingRoles: string[];
-  }): Promise<{ tolerated: string[]; walk: ArchiveWalk | null }> {
+  async #restoreInto(o: RestoreIntoOptions): Promise<{ tolerated: string[]; walk: ArchiveWalk | null }> {
+    if ((o.request.jobs ?? 1) > 1) return this.#restoreParallel(o);
     const { request, ctx, inspection } = o;
     const rate = new RateMeter();
     let current: string | null = null;
@@ -334,6 +352,100 @@ export class RestoreService {
       await rm(workDir, { recursive: true, force: true });
     }
   }
+
+  /**
+   * pg_restore -j N cannot read a pipe: the archive is decrypted into a 0600 file in a private
+   * temporary folder first (opt-in, labelled in the UI), restored directly, and the file deleted.
+   */
+  async #restoreParallel(o: RestoreIntoOptions): Promise<{ tolerated: string[]; walk: ArchiveWalk | null }> {
+    const { request, ctx, inspection } = o;
+    const jobs = Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
+    if (inspection.inner === 'sql') throw new LifeboatError('INVALID_INPUT', 'Plain SQL scripts restore through psql, one statement after another: parallel jobs do not apply.', 'Restore without --jobs.');
+    if (inspection.inner === 'pg-tar') throw new LifeboatError('INVALID_INPUT', 'pg_restore cannot restore tar-format archives in parallel.', 'Restore without --jobs, or convert the dump to custom format.');
+    const span = o.fractionEnd - o.fractionStart;
+    const rate = new RateMeter();
+    const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-restore-'));
+    const libpq = await libpqEnvironment(o.profile, o.password, o.database);
+    let walk: ArchiveWalk | null = null;
+    try {
+      let archivePath = inspection.path;
+      if (inspection.inner !== 'pg-directory') {
+        archivePath = path.join(workDir, 'decrypted.dump');
+        const out = createWriteStream(archivePath, { mode: 0o600, flags: 'wx' });
+        const source = await openSource(request.file, o.keys, {
+          signal: ctx.signal,
+          onRawBytes: (bytes) => ctx.report({ phase: 'Decrypting to a temporary file', fraction: o.fractionStart + span * 0.3 * Math.min(bytes / Math.max(inspection.size, 1), 1), bytes, bytesPerSecond: rate.sample(bytes), etaSeconds: null, currentItem: null }),
+        });
+        try {
+          if (inspection.inner === 'lifeboat-tar') {
+            let created = false;
+            walk = await walkPlaintext(source.stream!, {
+              signal: ctx.signal,
+              onGlobals: async (globals) => {
+                if (o.missingRoles.length && !created) {
+                  created = true;
+                  await o.createRoles(globals.toString('utf8'), o.missingRoles);
+                }
+              },
+              onDump: async (chunk) => {
+                if (!out.write(chunk)) await once(out, 'drain');
+              },
+            });
+            await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+          } else {
+            await pipeline(Readable.from(source.stream!), out, { signal: ctx.signal });
+          }
+        } finally {
+          await source.close();
+        }
+      }
+      const entries = Math.max(inspection.toc?.entries.length ?? 1, 1);
+      let done = 0;
+      const listFile = await writeTocList(workDir, inspection.toc, request.tables, request.mode === 'data-only');
+      const exitOnError = o.targetMajor >= (inspection.dumpMajor ?? o.targetMajor);
+      const proc = startTool({
+        path: o.pgRestore.path,
+        args: [`--jobs=${jobs}`, '--verbose', '--no-password', `--dbname=${o.database}`, ...(exitOnError ? ['--exit-on-error'] : []),
+          ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), ...(request.mode === 'data-only' ? ['--data-only', '--single-transaction'] : []),
+          ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
+        env: libpq.env,
+        signal: ctx.signal,
+        onLine: (line) => {
+          // Each TOC item is announced once as "processing item N TYPE name"; the other verbose lines repeat it.
+          const match = /^pg_restore: processing item \d+ (.+)$/.exec(line);
+          if (!match) return /^pg_restore: (?!error|warning)/.test(line);
+          done++;
+          ctx.report({ phase: `Restoring (${jobs} jobs)`, fraction: o.fractionStart + span * (0.3 + 0.7 * Math.min(done / entries, 0.99)), currentItem: match[1]!, etaSeconds: null });
+          return true;
+        },
+      });
+      proc.stdout.resume();
+      const exit = await proc.exited;
+      ctx.signal.throwIfAborted();
+      const { tolerated, real } = splitRestoreErrors(exit.errors);
+      if (exit.code !== 0 && (exitOnError || real.length > 0 || tolerated.length === 0)) {
+        throw new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${real[0] ?? toolErrorSummary(exit.errors)}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).');
+      }
+      return { tolerated, walk };
+    } finally {
+      await libpq.dispose();
+      await rm(workDir, { recursive: true, force: true });
+    }
+  }
+}
+
+/** Known-benign errors of a newer dump on an older server; anything else is a real failure. */
+function splitRestoreErrors(errors: string[]): { tolerated: string[]; real: string[] } {
+  const tolerated = new Set<string>();
+  const real: string[] = [];
+  for (let i = 0; i < errors.length; i++) {
+    const line = errors[i]!;
+    if (!/^pg_restore: error:/.test(line)) continue;
+    const command = errors[i + 1]?.startsWith('Command was:') ? errors[i + 1]! : '';
+    if (/unrecognized configuration parameter "transaction_timeout"/.test(line) || /SET transaction_timeout/.test(command)) tolerated.add('SET transaction_timeout (a setting PostgreSQL 17 introduced) failed harmlessly');
+    else real.push(line.replace(/^pg_restore: error: /, ''));
+  }
+  return { tolerated: [...tolerated], real };
 }
 
 async function writeTo(proc: ReturnType<typeof startTool>, chunk: Buffer): Promise<void> {
