@@ -33,9 +33,10 @@ export const API_CHANNELS = {
     reveal: 'library:reveal',
   },
   keys: { status: 'keys:status', exportRecovery: 'keys:export-recovery', setPassphrase: 'keys:set-passphrase' },
+  restore: { inspect: 'restore:inspect', preflight: 'restore:preflight', start: 'restore:start', dropKept: 'restore:drop-kept' },
 } as const satisfies Record<string, Record<string, InvokeChannel>>;
 
-export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile', jobProgress: 'jobs:progress', jobFinished: 'jobs:finished' } as const satisfies Record<string, EventChannel>;
+export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile', jobProgress: 'jobs:progress', jobFinished: 'jobs:finished', openFile: 'app:open-file' } as const satisfies Record<string, EventChannel>;
 
 type Caller<K extends InvokeChannel> = (...args: Parameters<Invoke[K]>) => Promise<InvokeResult<K>>;
 type Group<G extends Record<string, InvokeChannel>> = { [M in keyof G]: Caller<G[M]> };
@@ -43,9 +44,11 @@ type Subscriber<K extends EventChannel> = (listener: Events[K]) => () => void;
 
 export type Api = { [G in keyof typeof API_CHANNELS]: Group<(typeof API_CHANNELS)[G]> } & {
   on: { [E in keyof typeof API_EVENTS]: Subscriber<(typeof API_EVENTS)[E]> };
+  /** The absolute path of a file or folder dropped on the window (sandboxed pages cannot read it themselves). */
+  pathForFile: (file: File) => string;
 };
 
-export function buildApi(invoke: InvokeTransport, subscribe: EventTransport): Api {
+export function buildApi(invoke: InvokeTransport, subscribe: EventTransport, pathForFile: (file: File) => string): Api {
   const groups = Object.fromEntries(
     Object.entries(API_CHANNELS).map(([group, methods]) => [
       group,
@@ -55,5 +58,5 @@ export function buildApi(invoke: InvokeTransport, subscribe: EventTransport): Ap
   const on = Object.fromEntries(
     Object.entries(API_EVENTS).map(([name, channel]) => [name, (listener: (...args: unknown[]) => void) => subscribe(channel, listener)]),
   );
-  return { ...groups, on } as Api;
+  return { ...groups, on, pathForFile } as Api;
 }

@@ -1,5 +1,5 @@
 // Sandboxed preload: exposes window.api and nothing else. The only ipcRenderer user.
-import { contextBridge, ipcRenderer } from 'electron';
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { buildApi } from './api.ts';
 
 const api = buildApi(
@@ -10,6 +10,7 @@ const api = buildApi(
     ipcRenderer.on(channel, wrapped);
     return () => ipcRenderer.removeListener(channel, wrapped);
   },
+  (file) => webUtils.getPathForFile(file),
 );
 
 contextBridge.exposeInMainWorld('api', api);

@@ -14,11 +14,34 @@ import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/archi
 import type { BackupResult } from '../engine/backup/backup-service.ts';
 import type { JobProgress } from '../engine/jobs/job.ts';
 import type { KeyStatus } from '../engine/keys/key-service.ts';
+import type { CheckItem, Inspection } from '../engine/restore/restore-inspect.ts';
+import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
 import type { Settings } from '../engine/settings/settings-store.ts';
 
 export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
-export type { ArchiveDetails, ArchiveEntry, BackupResult, JobProgress, KeyStatus, VerifyResult };
+export type { ArchiveDetails, ArchiveEntry, BackupResult, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
+
+/** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
+export interface OpenKeys {
+  passphrase?: string;
+  identityFile?: string;
+}
+
+export interface RestoreUiRequest extends OpenKeys {
+  file: string;
+  profileId: string;
+  mode: 'new' | 'replace' | 'data-only';
+  database: string;
+  tables?: string[];
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+  createMissingRoles?: boolean;
+  safetyBackup?: boolean;
+  /** replace: the database name typed by the user. */
+  confirm?: string;
+  jobs?: number;
+}
 
 export type ImportSource = { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' };
 
@@ -41,6 +64,7 @@ export interface BackupStartRequest {
 export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult }
+  | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
   | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo };
 
 export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
@@ -80,6 +104,10 @@ export interface Invoke {
   'keys:status': () => KeyStatus;
   'keys:export-recovery': (file: string) => { file: string; recipient: string };
   'keys:set-passphrase': (passphrase: string | null) => void;
+  'restore:inspect': (file: string, keys: OpenKeys) => Inspection;
+  'restore:preflight': (request: RestoreUiRequest) => Preflight;
+  'restore:start': (request: RestoreUiRequest) => { jobId: string };
+  'restore:drop-kept': (profileId: string, database: string) => void;
 }
 
 /** Main → renderer events. */
@@ -88,6 +116,8 @@ export interface Events {
   'menu:new-profile': () => void;
   'jobs:progress': (progress: JobProgress) => void;
   'jobs:finished': (outcome: JobOutcome) => void;
+  /** A file was opened from the OS (dock, "Open with", command line): show it in Restore. */
+  'app:open-file': (file: string) => void;
 }
 
 export type InvokeChannel = keyof Invoke;

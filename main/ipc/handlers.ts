@@ -1,9 +1,13 @@
 // validate → call engine → return plain data. No `electron` import: the E2E bridge and the IPC
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain.
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
+import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
+import type { RestoreRequest } from '../engine/restore/restore-service.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { Job } from '../engine/jobs/job.ts';
-import type { AppInfo, Events, EventChannel, FileFilter, Invoke, InvokeChannel, InvokeResult, JobOutcome } from './contract.ts';
+import type { AppInfo, Events, EventChannel, FileFilter, Invoke, InvokeChannel, InvokeResult, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
 
 /** What only the shell can do (native dialogs, the file manager, events to the window); tests provide their own. */
@@ -39,6 +43,17 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
   async function assertInLibrary(file: string): Promise<void> {
     const folders = await engine.library.folders();
     if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
+  }
+
+  /** Keys typed in the UI plus an identity file, if one was chosen. */
+  async function keysFrom(keys: OpenKeys): Promise<AgeKeys> {
+    const identities = keys.identityFile ? parseIdentityFile(await readFile(keys.identityFile, 'utf8'), keys.identityFile) : [];
+    return { identities, passphrases: keys.passphrase ? [keys.passphrase] : [] };
+  }
+
+  async function restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {
+    const { profileId, passphrase: _p, identityFile: _i, ...rest } = request;
+    return { ...rest, profile: profileId, keys: await keysFrom(request) };
   }
 
   return {
@@ -83,6 +98,10 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'keys:status': () => engine.keys.status(),
     'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(file),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
+    'restore:inspect': async (file, keys) => engine.restores.inspect(file, await keysFrom(keys)),
+    'restore:preflight': async (request) => engine.restores.preflight(await restoreRequestFrom(request)),
+    'restore:start': async (request) => track(engine.restores.start(await restoreRequestFrom(request)), (value) => ({ kind: 'restore', ok: true, value })),
+    'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
   };
 }
 

@@ -56,6 +56,27 @@ export const settingsPatch = z
   })
   .strict();
 
+const openKeys = {
+  passphrase: z.string().min(1).max(1000).optional(),
+  identityFile: absolutePath.optional(),
+};
+export const restoreRequest = z
+  .object({
+    file: absolutePath,
+    profileId: id,
+    mode: z.enum(['new', 'replace', 'data-only']),
+    database: text(63).min(1),
+    tables: z.array(text(200).regex(/^[^.]+\..+$/, 'must be schema.table')).max(1000).optional(),
+    noOwner: z.boolean().optional(),
+    noPrivileges: z.boolean().optional(),
+    createMissingRoles: z.boolean().optional(),
+    safetyBackup: z.boolean().optional(),
+    confirm: text(63).optional(),
+    jobs: z.number().int().min(1).max(16).optional(),
+    ...openKeys,
+  })
+  .strict();
+
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
 /** Argument tuples per channel. */
@@ -88,4 +109,8 @@ export const invokeSchemas = {
   'keys:status': z.tuple([]),
   'keys:export-recovery': z.tuple([absolutePath]),
   'keys:set-passphrase': z.tuple([z.union([z.string().min(1).max(1000), z.null()])]),
+  'restore:inspect': z.tuple([absolutePath, z.object(openKeys).strict()]),
+  'restore:preflight': z.tuple([restoreRequest]),
+  'restore:start': z.tuple([restoreRequest]),
+  'restore:drop-kept': z.tuple([id, text(63).regex(/_before_restore_\d{8}T\d{6}Z$/, 'must be a copy kept by a replace')]),
 } satisfies Record<InvokeChannel, z.ZodType>;

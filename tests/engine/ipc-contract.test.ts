@@ -19,6 +19,7 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     backups: { start: (...args: unknown[]) => { calls.push('backups.start'); return fakeJob(args); } },
     library: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`library.${String(method)}`); return method === 'verify' ? fakeJob(args) : method === 'folders' ? ['/backups'] : args; } }),
     keys: service('keys'),
+    restores: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`restores.${String(method)}`); return method === 'start' ? fakeJob(args) : args; } }),
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
     profiles: service('profiles'),
     tools: service('tools'),
@@ -71,6 +72,10 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'keys:status': [],
   'keys:export-recovery': ['/home/me/lifeboat-recovery-key.txt'],
   'keys:set-passphrase': ['a long passphrase'],
+  'restore:inspect': ['/home/me/Downloads/shop.dump', {}],
+  'restore:preflight': [{ file: '/home/me/shop.sql.gz', profileId: 'abc-123', mode: 'new', database: 'shop_restored' }],
+  'restore:start': [{ file: '/backups/x.lifeboat', profileId: 'abc-123', mode: 'replace', database: 'shop', confirm: 'shop', safetyBackup: true, passphrase: 'pw' }],
+  'restore:drop-kept': ['abc-123', 'shop_before_restore_20261122T010000Z'],
 };
 
 /** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
@@ -117,6 +122,13 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'keys:export-recovery', label: 'a relative file', args: ['key.txt'] },
   { channel: 'settings:update', label: 'a recipient that is not age1', args: [{ extraRecipients: ['ssh-ed25519 AAAA'] }] },
   { channel: 'settings:update', label: 'a relative library folder', args: [{ libraryFolders: ['../x'] }] },
+  { channel: 'restore:inspect', label: 'path traversal', args: [TRAVERSAL, {}] },
+  { channel: 'restore:inspect', label: 'a relative identity file', args: ['/x.dump', { identityFile: 'key.txt' }] },
+  { channel: 'restore:start', label: 'an unknown mode', args: [{ file: '/x.dump', profileId: 'a', mode: 'merge', database: 'd' }] },
+  { channel: 'restore:start', label: 'a table without schema', args: [{ file: '/x.dump', profileId: 'a', mode: 'data-only', database: 'd', tables: ['orders'] }] },
+  { channel: 'restore:start', label: '100 parallel jobs', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd', jobs: 100 }] },
+  { channel: 'restore:preflight', label: 'a database name over 63 characters', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd'.repeat(64) }] },
+  { channel: 'restore:drop-kept', label: 'dropping any database', args: ['a', 'production'] },
 ];
 
 describe('IPC contract', () => {
