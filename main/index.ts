@@ -1,4 +1,5 @@
 // App lifecycle only: single instance, window, menu, engine and IPC wiring.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { app, BrowserWindow } from 'electron';
 import { createEngine } from './engine/index.ts';
@@ -13,10 +14,16 @@ let mainWindow: BrowserWindow | null = null;
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  app.on('second-instance', () => {
+  app.on('second-instance', (_event, argv) => {
     if (!mainWindow) return;
     if (mainWindow.isMinimized()) mainWindow.restore();
     mainWindow.focus();
+    openFromArgv(argv.slice(1));
+  });
+  // macOS: a backup file double-clicked or dropped on the dock icon.
+  app.on('open-file', (event, file) => {
+    event.preventDefault();
+    if (mainWindow) send(mainWindow, 'app:open-file', file);
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -48,6 +55,12 @@ async function start(): Promise<void> {
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openWindow(devServerUrl);
   });
+}
+
+/** "lifeboat-app some-backup.lifeboat": the file opens in the Restore screen. */
+function openFromArgv(args: string[]): void {
+  const file = args.find((arg) => !arg.startsWith('-') && path.isAbsolute(arg) && existsSync(arg));
+  if (file && mainWindow) send(mainWindow, 'app:open-file', file);
 }
 
 function openWindow(devServerUrl: string | undefined): void {

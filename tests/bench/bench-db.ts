@@ -18,6 +18,10 @@ export interface BenchServer {
   pgEnv(database: string): NodeJS.ProcessEnv;
   /** CPU seconds the server has used so far: postmaster + every backend that has exited. */
   serverCpuSeconds(): number | null;
+  /** PIDs of the postmaster's children now (backends and background processes). */
+  serverChildren(): Set<number>;
+  /** Waits (≤ 3 s) until children that are not in `baseline` have exited, so their CPU is counted. */
+  settle(baseline: Set<number>): Promise<void>;
   settings: Record<string, string>;
   notes: string[];
   dispose(): Promise<void>;
@@ -80,14 +84,28 @@ export async function startBenchServer(major: number): Promise<BenchServer> {
   );
   for (const row of rows) settings[row.name] = `${row.setting}${row.unit ? ` ${row.unit}` : ''}`;
 
+  const postmasterPid = () => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const serverChildren = (): Set<number> => {
+    try {
+      const pid = postmasterPid();
+      return new Set(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number));
+    } catch {
+      return new Set();
+    }
+  };
   return {
     cluster,
     pgEnv,
     settings,
     notes,
+    serverChildren,
+    async settle(baseline) {
+      const deadline = Date.now() + 3000;
+      while (Date.now() < deadline && [...serverChildren()].some((pid) => !baseline.has(pid))) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
     serverCpuSeconds() {
       try {
-        const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+        const pid = postmasterPid();
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         // Fields after the ")" of the command name: 14-17 are utime, stime, cutime, cstime.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -270,7 +288,7 @@ export async function buildWide(server: BenchServer, name: string, targetMb: num
     databaseSize(server, name).then((s) => {
       if (s >= target * 0.97) done = true; // the primary key adds a little afterwards
     }, () => {});
-  }, 500);
+  }, 200);
   const generator = new RowGenerator();
   async function* rows(): AsyncGenerator<Buffer> {
     while (!done) {

@@ -64,6 +64,7 @@ export interface Target {
 }
 
 export interface RssComparison {
+  data: 'pgbench' | 'wide';
   small: { database: string; sizeBytes: number; rssMb: number[]; medianMb: number; maxMb: number; wallS: number[] };
   large: { database: string; sizeBytes: number; rssMb: number[]; medianMb: number; maxMb: number; wallS: number[] };
   deltaMedianMb: number;
@@ -116,7 +117,7 @@ export function summarize(results: VariantResult[]): VariantSummary[] {
   return summaries;
 }
 
-export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rss: RssComparison | null): Target[] {
+export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rssComparisons: RssComparison[]): Target[] {
   const targets: Target[] = [];
   const find = (db: string, id: string) => summaries.find((s) => s.database === db && s.id === id);
   for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
@@ -152,10 +153,10 @@ export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDat
       }
     }
   }
-  if (rss) {
+  for (const rss of rssComparisons) {
     targets.push({
-      id: 'rss:large-small',
-      description: `Lifeboat peak RSS: ${formatMB(rss.large.sizeBytes)} database vs ${formatMB(rss.small.sizeBytes)} database`,
+      id: `rss:${rss.data}:large-small`,
+      description: `Lifeboat peak RSS, ${rss.data} data: ${formatMB(rss.large.sizeBytes)} database vs ${formatMB(rss.small.sizeBytes)} database (difference)`,
       value: rss.deltaMedianMb,
       threshold: '≤ 50 MB',
       pass: rss.deltaMedianMb <= 50,
@@ -205,6 +206,13 @@ function markdownTable(rows: string[][]): string {
   ].join('\n');
 }
 
+function rssRows(comparisons: RssComparison[]): string[][] {
+  return [
+    ['data', 'database', 'size', 'peak RSS per run (MB)', 'median MB', 'max MB', 'wall s'],
+    ...comparisons.flatMap((c) => [c.small, c.large].map((x) => [c.data, x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1), x.wallS.map((v) => v.toFixed(1)).join(' / ')])),
+  ];
+}
+
 export interface BenchReport {
   startedAt: string;
   finishedAt: string;
@@ -213,7 +221,7 @@ export interface BenchReport {
   databases: BuiltDatabase[];
   variants: VariantResult[];
   summaries: VariantSummary[];
-  rss: RssComparison | null;
+  rss: RssComparison[];
   targets: Target[];
   notes: string[];
 }
@@ -230,13 +238,9 @@ export function printReport(report: BenchReport): string {
     parts.push('', `Wall times, median of ${report.options.runs} (alternating runs):`);
     parts.push(textTable(summaryRows(report.summaries)));
   }
-  if (report.rss) {
-    const { small, large } = report.rss;
-    parts.push('', 'Lifeboat peak RSS by database size (lifeboat backup with its defaults):');
-    parts.push(textTable([
-      ['database', 'size', 'peak RSS per run (MB)', 'median', 'max', 'wall s'],
-      ...[small, large].map((x) => [x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1), x.wallS.map((v) => v.toFixed(1)).join(' / ')]),
-    ]));
+  if (report.rss.length) {
+    parts.push('', 'Lifeboat peak RSS by database size (lifeboat backup with its defaults, alternating runs):');
+    parts.push(textTable(rssRows(report.rss)));
   }
   parts.push('', ...targetLines(report.targets));
   if (report.notes.length) parts.push('', ...report.notes.map((n) => `note: ${n}`));
@@ -268,13 +272,7 @@ export async function writeArtifacts(dir: string, report: BenchReport): Promise<
       '',
     );
   }
-  if (report.rss) {
-    const { small, large } = report.rss;
-    lines.push('## Peak RSS by database size', '', markdownTable([
-      ['database', 'size', 'peak RSS per run (MB)', 'median MB', 'max MB'],
-      ...[small, large].map((x) => [x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1)]),
-    ]), '');
-  }
+  if (report.rss.length) lines.push('## Lifeboat peak RSS by database size', '', markdownTable(rssRows(report.rss)), '');
   lines.push('## Targets', '', ...targetLines(report.targets).map((l) => `- ${l}`), '');
   if (report.notes.length) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   await writeFile(md, `${lines.join('\n')}\n`);

@@ -160,8 +160,10 @@ export interface E2EApp {
   url: string;
   /** Sends a main → renderer event (like the menu does); resolves to the number of listeners reached. */
   emit<K extends EventChannel>(channel: K, ...args: Parameters<Events[K]>): Promise<number>;
-  /** What the next "Choose…" dialog returns (null = cancelled). Unqueued dialogs return null. */
+  /** What the next file, folder or save-file dialog returns (null = cancelled), in order. Unqueued dialogs return null. */
   queueChosenFile(file: string | null): void;
+  /** Every file the page asked to reveal in the file manager, in order. */
+  revealed: string[];
   /** Channel and outcome of every call the page made, in order (arguments are not kept: they may hold passwords). */
   calls: InvokeRecord[];
   /** Console errors, page errors, failed requests, 404s and CSP violations so far. */
@@ -240,6 +242,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       calls,
       emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
       queueChosenFile: (file) => void chosenFiles.push(file),
+      revealed,
       problems: () => [...problems, ...openedServer.notFound.map((p) => `404: ${p}`)],
       screenshot: async (name) => {
         await mkdir(SCREENSHOTS_DIR, { recursive: true });

@@ -127,7 +127,10 @@ function BackupSummary({ job, result, dismissButton }: { job: JobEntry; result: 
   const encryption = result.sidecar.encryption.kind;
 
   // Bring the result into view: the button that started it may be far above.
-  useEffect(() => ref.current?.scrollIntoView({ block: 'nearest' }), []);
+  // Braces matter: in recent Chromium scrollIntoView returns a promise, which React takes for a cleanup.
+  useEffect(() => {
+    ref.current?.scrollIntoView({ block: 'nearest' });
+  }, []);
 
   return (
     <section ref={ref} className="card job-panel job-done" aria-labelledby={`${uid}-title`}>

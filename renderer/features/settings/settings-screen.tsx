@@ -7,6 +7,7 @@ import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { EncryptionSettings } from './encryption-settings.tsx';
 
 export function SettingsScreen() {
   const info = useAppStore((s) => s.info);
@@ -21,7 +22,7 @@ export function SettingsScreen() {
 
   return (
     <div className="screen">
-      <ScreenHeader title="Settings" subtitle="About this installation and the PostgreSQL client tools Lifeboat runs." />
+      <ScreenHeader title="Settings" subtitle="This installation, how backups are encrypted and made, and the PostgreSQL client tools Lifeboat runs." />
 
       <section className="card" aria-labelledby="settings-app">
         <h2 id="settings-app" className="card-title">
@@ -54,6 +55,8 @@ export function SettingsScreen() {
           </dl>
         ) : null}
       </section>
+
+      <EncryptionSettings />
 
       <section className="card" aria-labelledby="settings-tools">
         <h2 id="settings-tools" className="card-title">
