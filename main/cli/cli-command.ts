@@ -34,6 +34,10 @@ export const OPTIONS = {
   'no-privileges': { type: 'boolean' },
   'create-roles': { type: 'boolean' },
   'no-safety-backup': { type: 'boolean' },
+  scratch: { type: 'string' },
+  'scratch-profile': { type: 'string' },
+  keep: { type: 'boolean' },
+  report: { type: 'string' },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

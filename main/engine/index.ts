@@ -4,6 +4,7 @@ import { LibraryService } from './archive/library-service.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
 import { RestoreService } from './restore/restore-service.ts';
+import { DrillService } from './drill/drill-service.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -44,7 +45,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir });
   const restores = new RestoreService({ profiles, tools, keys, backups, clock });
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores };
+  const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion });
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills };
 }
 
 function packageVersion(): string {

@@ -22,6 +22,8 @@ export interface Profile {
   color: ProfileColor;
   /** Where this profile's backups go; absent = the default backup folder. */
   backupFolder?: string;
+  /** Canary queries: SQL returning one value, captured in each backup's snapshot and re-checked by drills. */
+  canaryQueries?: { name: string; sql: string }[];
   createdAt: string;
   updatedAt: string;
 }

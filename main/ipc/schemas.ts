@@ -29,6 +29,7 @@ export const profileInput = z
     sslKey: optionalPath,
     color: z.enum(PROFILE_COLORS),
     backupFolder: optionalPath,
+    canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
   })
   .strict();

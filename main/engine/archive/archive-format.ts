@@ -44,7 +44,30 @@ export interface ArchiveManifest {
     encryption: EncryptionKind;
   };
   tables: ManifestTable[];
+  /** Counts of schema objects in the snapshot; a drill compares them after restoring. */
+  objectCounts?: ObjectCounts;
+  /** Canary queries (one value each) run in the backup's snapshot; a drill re-runs them. */
+  canaries?: CanaryResult[];
   notes: string[];
+}
+
+export interface ObjectCounts {
+  tables: number;
+  views: number;
+  materializedViews: number;
+  sequences: number;
+  indexes: number;
+  functions: number;
+}
+
+export interface CanaryQuery {
+  name: string;
+  sql: string;
+}
+
+export interface CanaryResult extends CanaryQuery {
+  value: string | null;
+  error: string | null;
 }
 
 export interface TableRowCount {
@@ -91,6 +114,8 @@ export interface ArchiveSidecar {
   rowCountsExact: boolean;
   dumpBytes: number;
   verification?: VerificationRecord;
+  /** The latest test-restore drill of this archive. */
+  drill?: { at: string; passed: boolean; recoveryMs: number };
   /** Set when the sidecar was rebuilt from an archive whose contents could not be read. */
   partial?: boolean;
 }

@@ -94,6 +94,9 @@ export class BackupService {
       const pgDump = await tools.choose('pg_dump', serverMajor, server.version);
       const pgDumpall = await tools.choose('pg_dumpall', serverMajor, server.version).catch(() => null);
       const tables = await session.tables();
+      const objectCounts = await session.objectCounts();
+      const canaries = profile.canaryQueries?.length ? await session.canaries(profile.canaryQueries) : [];
+      for (const failed of canaries.filter((c) => c.error)) notes.push(`Canary "${failed.name}" failed at backup time: ${failed.error}`);
       ctx.signal.throwIfAborted();
 
       ctx.report({ phase: 'Saving roles', message: 'pg_dumpall --globals-only' });
@@ -117,6 +120,8 @@ export class BackupService {
         startedAt: started.toISOString(),
         options: { compression: compression.label, partSize: 8 * 1024 * 1024, globals: globals.kind, rowCounts: rowCountsOn, encryption: encryption.kind },
         tables: tables.map(({ oid: _oid, ...table }) => table),
+        objectCounts,
+        canaries,
         notes,
       };
 

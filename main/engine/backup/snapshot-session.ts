@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { connectProfile } from '../db/pg-connect.ts';
-import type { ManifestTable, TableRowCount } from '../archive/archive-format.ts';
+import type { CanaryQuery, CanaryResult, ManifestTable, ObjectCounts, TableRowCount } from '../archive/archive-format.ts';
 import type { Profile } from '../types.ts';
 
 export interface LiveTable extends ManifestTable {
@@ -60,6 +60,27 @@ export class SnapshotSession {
     return rows.map((row) => ({ oid: row.oid, schema: row.schema, name: row.name, kind: row.kind, estimatedBytes: Number(row.bytes), estimatedRows: Number(row.rows) }));
   }
 
+  async objectCounts(): Promise<ObjectCounts> {
+    return countObjects(this.client);
+  }
+
+  /** Runs each canary in the snapshot; a failing one is recorded, not fatal (savepoints keep the transaction). */
+  async canaries(queries: CanaryQuery[]): Promise<CanaryResult[]> {
+    const results: CanaryResult[] = [];
+    for (const query of queries) {
+      await this.client.query('SAVEPOINT lifeboat_canary');
+      try {
+        await this.client.query("SET LOCAL statement_timeout = '60s'");
+        results.push({ ...query, value: await canaryValue(this.client, query.sql), error: null });
+        await this.client.query('RELEASE SAVEPOINT lifeboat_canary');
+      } catch (error) {
+        await this.client.query('ROLLBACK TO SAVEPOINT lifeboat_canary');
+        results.push({ ...query, value: null, error: (error as Error).message });
+      }
+    }
+    return results;
+  }
+
   /** Live COPY progress of the backend pg_dump uses (PostgreSQL 14+), or null. */
   async copyProgress(applicationName: string): Promise<{ relid: number; tuples: number; bytes: number } | null> {
     // Activity statistics are cached per transaction: clear them so each poll sees fresh numbers.
@@ -100,6 +121,32 @@ export async function countRows(profile: Profile, password: string | null, snaps
     signal.removeEventListener('abort', abort);
     await client.end().catch(() => {});
   }
+}
+
+const USER_SCHEMA = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'";
+const NOT_EXTENSION = (catalog: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+/** Schema objects a restore must bring back (extension members excluded: the extension recreates them). */
+export async function countObjects(client: pg.Client): Promise<ObjectCounts> {
+  const { rows } = await client.query<Record<keyof ObjectCounts, string>>(`
+    SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::text AS tables,
+           count(*) FILTER (WHERE c.relkind = 'v')::text AS views,
+           count(*) FILTER (WHERE c.relkind = 'm')::text AS "materializedViews",
+           count(*) FILTER (WHERE c.relkind = 'S')::text AS sequences,
+           count(*) FILTER (WHERE c.relkind IN ('i', 'I'))::text AS indexes,
+           (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_proc', 'p.oid')})::text AS functions
+      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_class', 'c.oid')}`);
+  const row = rows[0]!;
+  return { tables: Number(row.tables), views: Number(row.views), materializedViews: Number(row.materializedViews), sequences: Number(row.sequences), indexes: Number(row.indexes), functions: Number(row.functions) };
+}
+
+/** The first column of the first row, as text (null for no rows or NULL). */
+export async function canaryValue(client: pg.Client, sql: string): Promise<string | null> {
+  const result = await client.query({ text: sql, rowMode: 'array' });
+  const value = (result.rows[0] as unknown[] | undefined)?.[0];
+  if (value === undefined || value === null) return null;
+  return value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
 
 export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-export type JobKind = 'backup' | 'verify' | 'restore';
+export type JobKind = 'backup' | 'verify' | 'restore' | 'drill';
 
 export interface JobProgress {
   jobId: string;

@@ -31,6 +31,15 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
     if (!path.isAbsolute(backupFolder)) throw invalid(`The backup folder "${backupFolder}" is not an absolute path.`, 'Choose the folder with the folder picker, or type a full path such as /home/me/Backups.');
     fields.backupFolder = backupFolder;
   }
+  if (input.canaryQueries?.length) {
+    fields.canaryQueries = input.canaryQueries.map((canary, index) => {
+      const name = canary.name?.trim() || `canary ${index + 1}`;
+      const sql = canary.sql?.trim() ?? '';
+      if (!sql) throw invalid(`Canary "${name}" has no SQL.`, 'Write a query that returns one value, e.g. SELECT max(id) FROM orders.');
+      if (sql.length > 10_000) throw invalid(`Canary "${name}" is longer than 10,000 characters.`, 'Keep canary queries short.');
+      return { name, sql: sql.replace(/;\s*$/, '') };
+    });
+  }
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslRootCert) {
     throw invalid(`SSL mode ${sslmode} needs the server's CA certificate.`, 'Choose the CA certificate file (root.crt) or use SSL mode "require".');
   }

@@ -30,34 +30,64 @@ export interface Inspection extends SourceDescription {
   extensions: string[];
   /** The newest pg_dump major that wrote it (decides which pg_restore can read it). */
   dumpMajor: number | null;
-  lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums; globals: string; sidecar: ArchiveSidecar | null } | null;
+  lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums | null; globals: string; sidecar: ArchiveSidecar | null } | null;
   toc: TocListing | null;
   sql: Pick<SqlFacts, 'lines' | 'connects' | 'createsDatabase' | 'needsAutocommit'> | null;
   /** Problem found while reading (damage, forbidden command): the preflight turns it into a blocker. */
   problem: ErrorInfo | null;
+  /** Read only up to the table of contents (drills): integrity is checked while restoring instead. */
+  quick: boolean;
 }
 
 /** Reads the whole file once: Lifeboat archives are verified, SQL is scanned, pg archives' TOCs listed. */
-export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (dumpMajor: number | null) => Promise<PgTool>, signal?: AbortSignal): Promise<Inspection> {
+export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (dumpMajor: number | null) => Promise<PgTool>, signal?: AbortSignal, options: { quick?: boolean } = {}): Promise<Inspection> {
   const source = await openSource(file, keys, { signal });
   const base: Inspection = {
     path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
     encryption: source.layers.includes('age') ? 'age' : source.layers.includes('gpg') ? 'gpg' : null,
     sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], extensions: [], dumpMajor: null,
-    lifeboat: null, toc: null, sql: null, problem: null,
+    lifeboat: null, toc: null, sql: null, problem: null, quick: false,
   };
   try {
     if (source.inner === 'lifeboat-tar') {
       let globals = '';
+      let manifestSeen: ArchiveManifest | null = null;
       let listing: ReturnType<typeof startTocListing> | null = null;
+      const enough = new Error('table of contents read');
       const walk = await walkPlaintext(source.stream!, {
         signal,
         onGlobals: async (sql, manifest) => {
           globals = sql.toString('utf8');
+          manifestSeen = manifest;
           listing = startTocListing(await pgRestoreFor(parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null), signal);
         },
-        onDump: (chunk) => (listing as ReturnType<typeof startTocListing> | null)?.write(chunk),
+        onDump: async (chunk) => {
+          const current = listing as ReturnType<typeof startTocListing> | null;
+          if (options.quick && current?.done) throw enough;
+          await current?.write(chunk);
+        },
+      }).catch((error: unknown) => {
+        if (error !== enough) throw error;
+        return null;
       });
+      if (!walk) {
+        const manifest = manifestSeen as unknown as ArchiveManifest;
+        const toc = await (listing as unknown as ReturnType<typeof startTocListing>).finish();
+        Object.assign(base, {
+          quick: true,
+          sourceDatabase: manifest.source.database,
+          sourceServerVersion: manifest.server.version,
+          dumpedBy: manifest.tools.pg_dump.version,
+          createdAt: manifest.startedAt,
+          tables: manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: null })),
+          roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...rolesInGlobals(globals)])],
+          extensions: toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+          dumpMajor: parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null,
+          lifeboat: { manifest, checksums: null, globals, sidecar: await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null) },
+          toc,
+        });
+        return base;
+      }
       const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
       const sidecar = await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
       const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
@@ -168,7 +198,9 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
   // Identity and integrity.
   if (inspection.problem) {
     items.push({ id: 'identity', status: 'blocker', title: 'The file cannot be used', detail: inspection.problem.message, ...(inspection.problem.fix ? { fix: inspection.problem.fix } : {}) });
-  } else if (inspection.lifeboat) {
+  } else if (inspection.lifeboat && !inspection.lifeboat.checksums) {
+    items.push({ id: 'identity', status: 'ok', title: 'Archive identity', detail: `Lifeboat archive of "${inspection.sourceDatabase}"; its checksums are verified while it is restored.` });
+  } else if (inspection.lifeboat?.checksums) {
     const { sidecar, checksums } = inspection.lifeboat;
     let detail = `Lifeboat archive of "${inspection.sourceDatabase}"; decrypted and checked: the dump's sha256 matches checksums.json (${checksums.dump.parts} part(s)).`;
     let status: CheckStatus = 'ok';

@@ -1,6 +1,7 @@
 // Restore without fear: into a new database (default), replace by verified swap, or data-only rows
 // into an existing database — a failed or cancelled restore drops what it created and leaves the
 // target exactly as it was.
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -25,7 +26,7 @@ import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
 import { buildChecklist, firstBlocker, inspectFile, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { openSource } from './restore-source.ts';
-import { feed, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
+import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
 import { TargetServer } from './target-server.ts';
 import type { TocListing } from './toc-listing.ts';
 
@@ -37,6 +38,12 @@ export interface RestoreRequest extends PreflightOptions {
   keys?: AgeKeys;
   /** How the safety backup before a replace is encrypted (default: as in Settings). */
   safetyBackupEncryption?: EncryptionChoice;
+  /** A server that is not a saved profile (a drill's embedded scratch server). */
+  target?: { profile: Profile; password: string | null };
+  /** 'report' (drills): row-count mismatches are returned instead of failing the restore. */
+  verify?: 'strict' | 'report';
+  /** An inspection already made (a drill reads the archive once for both). */
+  inspection?: Inspection;
 }
 
 export interface Preflight {
@@ -64,9 +71,18 @@ export interface RestoreResult {
   endedSessions: number;
   durationMs: number;
   source: string;
+  /** sha256 of the file as it was read during this restore (null for a dump folder). */
+  fileSha256: string | null;
+  timings: { restoreMs: number; verifyMs: number };
 }
 
 const MAX_NAME = 63;
+
+interface RestoreIntoResult {
+  tolerated: string[];
+  walk: ArchiveWalk | null;
+  fileSha256: string | null;
+}
 
 interface RestoreIntoOptions {
   request: RestoreRequest;
@@ -83,6 +99,7 @@ interface RestoreIntoOptions {
   fractionEnd: number;
   createRoles: (globals: string, wanted: string[]) => Promise<void>;
   missingRoles: string[];
+  unknownColumnOptions: string[];
 }
 
 export interface RestoreDeps {
@@ -166,8 +183,8 @@ export class RestoreService {
     const t0 = performance.now();
     const keys = await this.#deps.keys.decryptionKeys(request.keys);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
-    const { profile, password } = await this.#deps.profiles.resolveForConnection(request.profile);
-    const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal);
+    const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile));
+    const inspection = request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal));
     const server = await TargetServer.connect(profile, password);
     const created: string[] = [];
     let swapped = false;
@@ -205,17 +222,22 @@ export class RestoreService {
         await server.createDatabase(into);
         created.push(into);
       }
+      const tRestore = performance.now();
       const restored = await this.#restoreInto({
         request, profile, password, keys, pgRestore, psql, targetMajor: facts.serverMajor, database: into, inspection, ctx, fractionStart: share, fractionEnd: 0.9,
+        unknownColumnOptions: await server.unknownColumnOptions(FOREIGN_COLUMN_OPTIONS),
         createRoles: async (globals, wanted) => {
           createdRoles = await server.createRolesFrom(globals, wanted);
         },
         missingRoles: request.createMissingRoles ? inspection.roles.filter((r) => !facts.roles.has(r)) : [],
       });
 
+      const restoreMs = Math.round(performance.now() - tRestore);
       ctx.report({ phase: 'Verifying', fraction: 0.92, message: 'Comparing row counts' });
+      const tVerify = performance.now();
       const verification = await verifyRestore(profile, password, into, restored.walk, request.tables);
-      if (verification.mismatches.length) {
+      const verifyMs = Math.round(performance.now() - tVerify);
+      if (verification.mismatches.length && request.verify !== 'report') {
         const first = verification.mismatches[0]!;
         throw new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} has ${first.actual} rows, the backup recorded ${first.expected}${verification.mismatches.length > 1 ? ` (and ${verification.mismatches.length - 1} more tables differ)` : ''}.`, request.mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
       }
@@ -251,6 +273,8 @@ export class RestoreService {
         endedSessions,
         durationMs: Math.round(performance.now() - t0),
         source: inspection.label,
+        fileSha256: restored.fileSha256,
+        timings: { restoreMs, verifyMs },
       };
     } catch (error) {
       if (!swapped) for (const name of created) await server.dropDatabase(name).catch(() => {});
@@ -262,7 +286,7 @@ export class RestoreService {
   }
 
   /** Streams the source through pg_restore (for archives) and the SQL guard into psql. */
-  async #restoreInto(o: RestoreIntoOptions): Promise<{ tolerated: string[]; walk: ArchiveWalk | null }> {
+  async #restoreInto(o: RestoreIntoOptions): Promise<RestoreIntoResult> {
     if ((o.request.jobs ?? 1) > 1) return this.#restoreParallel(o);
     const { request, ctx, inspection } = o;
     const rate = new RateMeter();
@@ -270,7 +294,8 @@ export class RestoreService {
     let rawBytes = 0;
     const span = o.fractionEnd - o.fractionStart;
     const report = () => ctx.report({ phase: 'Restoring', fraction: o.fractionStart + span * Math.min(inspection.size > 0 ? rawBytes / inspection.size : 0, 0.99), bytes: rawBytes, bytesPerSecond: rate.sample(rawBytes), etaSeconds: null, currentItem: current });
-    const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawBytes: (bytes) => { rawBytes = bytes; report(); } });
+    const fileHash = createHash('sha256');
+    const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => { rawBytes = bytes; report(); } });
     const libpq = await libpqEnvironment(o.profile, o.password, o.database);
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-restore-'));
     try {
@@ -279,6 +304,7 @@ export class RestoreService {
       const pgRestoreArgs = ['--file=-', '--verbose', ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), ...(dataOnly ? ['--data-only'] : []), ...(listFile ? [`--use-list=${listFile}`] : [])];
       const guarded = guardedSqlStream(o.targetMajor, {
         allowConnect: false,
+        unknownColumnOptions: o.unknownColumnOptions,
         onStatementLine: inspection.inner === 'sql' ? (line) => {
           const match = /^(?:CREATE TABLE|COPY|CREATE INDEX|ALTER TABLE ONLY)\s+(\S+)/.exec(line);
           if (match) current = match[1]!;
@@ -328,24 +354,32 @@ export class RestoreService {
         }
       }
 
-      const toPsql = pipeline(Readable.from(sqlText), guarded.transform, psql.child.stdin!).catch((error: unknown) => {
-        psql.kill();
-        throw error;
-      });
-      const [, psqlExit, restoreExit, walk] = await Promise.all([
-        toPsql,
+      const settled = await Promise.allSettled([
+        pipeline(Readable.from(sqlText), guarded.transform, psql.child.stdin!).catch((error: unknown) => {
+          psql.kill();
+          throw error;
+        }),
         psql.exited,
         restoreProc?.exited ?? Promise.resolve(null),
         walking ?? Promise.resolve(null),
-      ]).catch(async (error: unknown) => {
+      ]);
+      const [piped, psqlSettled, restoreSettled, walkSettled] = settled;
+      if (settled.some((r) => r.status === 'rejected')) {
         restoreProc?.kill();
         psql.kill();
-        throw error;
-      });
+      }
       ctx.signal.throwIfAborted();
+      // The most telling error first: damage found while reading, then the guard, then psql's own message.
+      if (walkSettled.status === 'rejected') throw walkSettled.reason;
+      if (piped.status === 'rejected' && piped.reason instanceof LifeboatError) throw piped.reason;
+      const psqlExit = psqlSettled.status === 'fulfilled' ? psqlSettled.value : null;
+      if (psqlExit && psqlExit.code !== 0 && psqlExit.errors.some((l) => /ERROR:|FATAL:|error:/i.test(l))) throw psqlFailure(psqlExit.errors);
+      const restoreExit = restoreSettled.status === 'fulfilled' ? restoreSettled.value : null;
       if (restoreExit && restoreExit.code !== 0) throw new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${toolErrorSummary(restoreExit.errors)}`, 'The archive may be damaged. Nothing was changed.');
-      if (psqlExit.code !== 0) throw psqlFailure(psqlExit.errors);
-      return { tolerated: guarded.tolerated, walk };
+      if (piped.status === 'rejected') throw piped.reason;
+      if (!psqlExit || psqlExit.code !== 0) throw psqlFailure(psqlExit?.errors ?? []);
+      const walk = walkSettled.status === 'fulfilled' ? walkSettled.value : null;
+      return { tolerated: guarded.tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
     } finally {
       await source.close();
       await libpq.dispose();
@@ -357,7 +391,7 @@ export class RestoreService {
    * pg_restore -j N cannot read a pipe: the archive is decrypted into a 0600 file in a private
    * temporary folder first (opt-in, labelled in the UI), restored directly, and the file deleted.
    */
-  async #restoreParallel(o: RestoreIntoOptions): Promise<{ tolerated: string[]; walk: ArchiveWalk | null }> {
+  async #restoreParallel(o: RestoreIntoOptions): Promise<RestoreIntoResult> {
     const { request, ctx, inspection } = o;
     const jobs = Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
     if (inspection.inner === 'sql') throw new LifeboatError('INVALID_INPUT', 'Plain SQL scripts restore through psql, one statement after another: parallel jobs do not apply.', 'Restore without --jobs.');
@@ -367,6 +401,7 @@ export class RestoreService {
     const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-restore-'));
     const libpq = await libpqEnvironment(o.profile, o.password, o.database);
     let walk: ArchiveWalk | null = null;
+    const fileHash = createHash('sha256');
     try {
       let archivePath = inspection.path;
       if (inspection.inner !== 'pg-directory') {
@@ -374,6 +409,7 @@ export class RestoreService {
         const out = createWriteStream(archivePath, { mode: 0o600, flags: 'wx' });
         const source = await openSource(request.file, o.keys, {
           signal: ctx.signal,
+          onRawChunk: (chunk) => fileHash.update(chunk),
           onRawBytes: (bytes) => ctx.report({ phase: 'Decrypting to a temporary file', fraction: o.fractionStart + span * 0.3 * Math.min(bytes / Math.max(inspection.size, 1), 1), bytes, bytesPerSecond: rate.sample(bytes), etaSeconds: null, currentItem: null }),
         });
         try {
@@ -426,7 +462,7 @@ export class RestoreService {
       if (exit.code !== 0 && (exitOnError || real.length > 0 || tolerated.length === 0)) {
         throw new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${real[0] ?? toolErrorSummary(exit.errors)}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).');
       }
-      return { tolerated, walk };
+      return { tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
     } finally {
       await libpq.dispose();
       await rm(workDir, { recursive: true, force: true });
@@ -443,6 +479,7 @@ function splitRestoreErrors(errors: string[]): { tolerated: string[]; real: stri
     if (!/^pg_restore: error:/.test(line)) continue;
     const command = errors[i + 1]?.startsWith('Command was:') ? errors[i + 1]! : '';
     if (/unrecognized configuration parameter "transaction_timeout"/.test(line) || /SET transaction_timeout/.test(command)) tolerated.add('SET transaction_timeout (a setting PostgreSQL 17 introduced) failed harmlessly');
+    else if (FOREIGN_COLUMN_OPTIONS.some((o) => line.includes(`unrecognized parameter "${o}"`))) tolerated.add('A column option written by the source server\'s build, unknown to the target, failed harmlessly');
     else real.push(line.replace(/^pg_restore: error: /, ''));
   }
   return { tolerated: [...tolerated], real };

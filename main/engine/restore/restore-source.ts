@@ -41,7 +41,7 @@ export function sourceLabel(layers: WrapperKind[], inner: SourceInner): string {
  * Opens `file` through its layers. `onRawBytes` reports how much of the file was read (progress).
  * Throws a LifeboatError naming what the file looks like when it is not something Lifeboat restores.
  */
-export async function openSource(file: string, keys: AgeKeys, options: { signal?: AbortSignal; onRawBytes?: (bytes: number) => void } = {}): Promise<OpenedSource> {
+export async function openSource(file: string, keys: AgeKeys, options: { signal?: AbortSignal; onRawBytes?: (bytes: number) => void; onRawChunk?: (chunk: Buffer) => void } = {}): Promise<OpenedSource> {
   const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
     throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}.`, 'Check the path.');
   });
@@ -59,6 +59,7 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
   let current: AsyncIterable<Buffer> = (async function* () {
     for await (const chunk of raw) {
       read += (chunk as Buffer).length;
+      options.onRawChunk?.(chunk as Buffer);
       options.onRawBytes?.(read);
       yield chunk as Buffer;
     }

@@ -18,10 +18,20 @@ export interface GuardedSql {
 }
 
 /** A line-by-line Transform that passes SQL through the guard; lines keep their exact bytes. */
-export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; onStatementLine?: (line: string) => void }): GuardedSql {
+/**
+ * Column options some builds stamp on every column (this project's Debian PostgreSQL 15.20 writes
+ * pg_attver=N) that other servers reject as "unrecognized parameter". Metadata only: skipped where
+ * the target does not know them.
+ */
+export const FOREIGN_COLUMN_OPTIONS = ['pg_attver'] as const;
+
+export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void }): GuardedSql {
   const guard = new SqlGuard({ allowConnect: options.allowConnect });
   const tolerated = new Set<string>();
   const benign = BENIGN_FOR_OLDER.filter((b) => targetMajor < b.before);
+  for (const option of options.unknownColumnOptions ?? []) {
+    benign.push({ pattern: new RegExp(`^ALTER TABLE ONLY .+ ALTER COLUMN .+ SET \\(${option}=[^,)]*\\);$`), before: Infinity, note: `Column option ${option} (written by the source server's build, unknown to the target) was skipped` });
+  }
   let carry: Buffer = Buffer.alloc(0);
   const processLine = (line: Buffer, out: Buffer[]) => {
     if (guard.inCopyData) {

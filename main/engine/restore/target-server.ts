@@ -70,6 +70,23 @@ export class TargetServer {
     };
   }
 
+  /** Which of the given column options this server rejects (tried in a transaction that is rolled back). */
+  async unknownColumnOptions(options: readonly string[]): Promise<string[]> {
+    const unknown: string[] = [];
+    for (const option of options) {
+      await this.client.query('BEGIN');
+      try {
+        await this.client.query('CREATE TEMP TABLE lifeboat_probe (a int)');
+        await this.client.query(`ALTER TABLE lifeboat_probe ALTER COLUMN a SET (${option} = 1)`);
+      } catch {
+        unknown.push(option);
+      } finally {
+        await this.client.query('ROLLBACK');
+      }
+    }
+    return unknown;
+  }
+
   async exists(database: string): Promise<boolean> {
     const { rows } = await this.client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     return rows.length > 0;

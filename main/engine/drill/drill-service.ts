@@ -1,0 +1,289 @@
+// Test-restore drills: restore an archive into a scratch database (embedded PostgreSQL 18 or a
+// server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
+// the evidence (history, sidecar badge, HTML report).
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
+import { utcStamp } from '../archive/archive-names.ts';
+import { writeFileDurably } from '../archive/archive-writer.ts';
+import { canaryValue, countObjects } from '../backup/snapshot-session.ts';
+import type { AgeKeys } from '../crypto/age-decrypt.ts';
+import { connectProfile } from '../db/pg-connect.ts';
+import { LifeboatError, toErrorInfo } from '../errors.ts';
+import { startJob, type Job, type JobContext } from '../jobs/job.ts';
+import type { KeyService } from '../keys/key-service.ts';
+import type { ToolResolver } from '../pgtools/tool-resolver.ts';
+import type { Clock } from '../ports.ts';
+import type { ProfileService } from '../profiles/profile-service.ts';
+import { inspectFile } from '../restore/restore-inspect.ts';
+import type { RestoreResult, RestoreService } from '../restore/restore-service.ts';
+import { TargetServer } from '../restore/target-server.ts';
+import { startEmbeddedPostgres, type ScratchServer } from '../scratch/embedded-postgres.ts';
+import type { ErrorInfo, Profile } from '../types.ts';
+import { renderDrillReport } from './drill-report.ts';
+
+export type ScratchChoice = { kind: 'embedded' } | { kind: 'profile'; profile: string };
+
+export interface DrillRequest {
+  file: string;
+  scratch?: ScratchChoice;
+  /** Keep the scratch database (server scratch only) for inspection. */
+  keep?: boolean;
+  keys?: AgeKeys;
+  /** Also write the HTML evidence report here. */
+  reportFile?: string;
+}
+
+export interface DrillCheck {
+  kind: 'restore' | 'integrity' | 'table' | 'objects' | 'canary';
+  name: string;
+  expected: string;
+  actual: string;
+  passed: boolean;
+  note?: string;
+}
+
+export interface DrillRecord {
+  id: string;
+  passed: boolean;
+  /** true when the drill itself could not run (no key, scratch would not start): no verdict on the backup. */
+  couldNotRun: boolean;
+  archive: { path: string; name: string; sha256: string | null };
+  source: { profile: string | null; database: string | null; host: string | null; serverVersion: string | null; createdAt: string | null };
+  scratch: { kind: 'embedded' | 'profile'; server: string; database: string; kept: boolean };
+  startedAt: string;
+  finishedAt: string;
+  who: string;
+  tools: { pg_restore: string | null; psql: string | null; scratchServer: string | null; lifeboat: string };
+  checks: DrillCheck[];
+  tolerated: string[];
+  timings: { startMs: number; restoreMs: number; verifyMs: number; teardownMs: number; totalMs: number };
+  error: ErrorInfo | null;
+  reportFile: string | null;
+}
+
+export interface DrillDeps {
+  restores: RestoreService;
+  profiles: ProfileService;
+  tools: ToolResolver;
+  keys: KeyService;
+  clock: Clock;
+  dataDir: string;
+  appVersion: string;
+}
+
+const HISTORY = 'drills.jsonl';
+
+export class DrillService {
+  readonly #deps: DrillDeps;
+
+  constructor(deps: DrillDeps) {
+    this.#deps = deps;
+  }
+
+  start(request: DrillRequest): Job<DrillRecord> {
+    return startJob('drill', (ctx) => this.#run(request, ctx));
+  }
+
+  async history(filter: { archive?: string; profile?: string } = {}): Promise<DrillRecord[]> {
+    const text = await readFile(path.join(this.#deps.dataDir, HISTORY), 'utf8').catch(() => '');
+    return text
+      .split('\n')
+      .filter(Boolean)
+      .flatMap((line) => {
+        try {
+          return [JSON.parse(line) as DrillRecord];
+        } catch {
+          return [];
+        }
+      })
+      .filter((r) => !filter.archive || r.archive.path === filter.archive || r.archive.name === filter.archive)
+      .filter((r) => !filter.profile || r.source.profile?.toLowerCase() === filter.profile.toLowerCase())
+      .reverse();
+  }
+
+  async #run(request: DrillRequest, ctx: JobContext): Promise<DrillRecord> {
+    const { clock } = this.#deps;
+    const started = clock.now();
+    const t0 = performance.now();
+    const record: DrillRecord = {
+      id: `${utcStamp(started)}-${Math.random().toString(36).slice(2, 8)}`,
+      passed: false,
+      couldNotRun: false,
+      archive: { path: request.file, name: path.basename(request.file), sha256: null },
+      source: { profile: null, database: null, host: null, serverVersion: null, createdAt: null },
+      scratch: { kind: request.scratch?.kind ?? 'embedded', server: '', database: '', kept: false },
+      startedAt: started.toISOString(),
+      finishedAt: '',
+      who: `${safeUser()}@${os.hostname()}`,
+      tools: { pg_restore: null, psql: null, scratchServer: null, lifeboat: this.#deps.appVersion },
+      checks: [],
+      tolerated: [],
+      timings: { startMs: 0, restoreMs: 0, verifyMs: 0, teardownMs: 0, totalMs: 0 },
+      error: null,
+      reportFile: null,
+    };
+    let scratch: ScratchServer | null = null;
+    let server: TargetServer | null = null;
+    let target: { profile: Profile; password: string | null } | null = null;
+    let restored = false;
+    try {
+      ctx.report({ phase: 'Reading the archive', fraction: 0, message: record.archive.name });
+      const keys = await this.#deps.keys.decryptionKeys(request.keys);
+      const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { quick: true });
+      const manifest: ArchiveManifest | null = inspection.lifeboat?.manifest ?? null;
+      Object.assign(record.source, {
+        profile: manifest?.source.profile ?? null,
+        database: manifest?.source.database ?? inspection.sourceDatabase,
+        host: manifest ? `${manifest.source.host}:${manifest.source.port}` : null,
+        serverVersion: inspection.sourceServerVersion,
+        createdAt: inspection.createdAt,
+      });
+      if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+
+      ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
+      const tStart = performance.now();
+      if ((request.scratch?.kind ?? 'embedded') === 'embedded') {
+        scratch = await startEmbeddedPostgres({ signal: ctx.signal }).catch((error: unknown) => {
+          record.couldNotRun = true;
+          throw error;
+        });
+        target = { profile: scratch.profile, password: scratch.password };
+        record.scratch.server = `embedded PostgreSQL ${scratch.version} on 127.0.0.1:${scratch.profile.port}`;
+        record.tools.scratchServer = scratch.version;
+      } else {
+        const chosen = await this.#deps.profiles.resolveForConnection((request.scratch as { profile: string }).profile);
+        target = chosen;
+        record.scratch.server = `${chosen.profile.name} (${chosen.profile.host}:${chosen.profile.port})`;
+      }
+      record.timings.startMs = Math.round(performance.now() - tStart);
+      record.scratch.database = `lifeboat_drill_${utcStamp(started).toLowerCase()}`;
+      server = await TargetServer.connect(target.profile, target.password);
+      record.tools.scratchServer ??= (await server.facts()).serverVersion;
+      const pgRestore = await this.#deps.tools.choose('pg_restore', inspection.dumpMajor);
+      const psql = await this.#deps.tools.choose('psql', null);
+      record.tools.pg_restore = pgRestore.version;
+      record.tools.psql = psql.version;
+
+      let result: RestoreResult;
+      try {
+        const job = this.#deps.restores.start({
+          file: request.file,
+          profile: target.profile.name,
+          target,
+          inspection,
+          mode: 'new',
+          database: record.scratch.database,
+          keys,
+          verify: 'report',
+          // Scratch servers know no roles of the source; ownership is not what a drill proves.
+          noOwner: scratch !== null,
+          noPrivileges: scratch !== null,
+        });
+        const stop = job.onProgress((p) => ctx.report({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
+        const cancel = () => job.cancel();
+        ctx.signal.addEventListener('abort', cancel, { once: true });
+        try {
+          result = await job.result;
+        } finally {
+          stop();
+          ctx.signal.removeEventListener('abort', cancel);
+        }
+        restored = true;
+      } catch (error) {
+        const info = toErrorInfo(error);
+        if (info.code === 'CANCELLED' || info.code === 'WRONG_KEY' || info.code === 'NO_KEY' || info.code === 'TOOL_NOT_FOUND' || info.code === 'TOOL_TOO_OLD') record.couldNotRun = true;
+        record.checks.push({ kind: 'restore', name: 'Restore finished without errors', expected: 'success', actual: info.message, passed: false });
+        throw error;
+      }
+      record.archive.sha256 = result.fileSha256;
+      record.tolerated = result.tolerated;
+      record.timings.restoreMs = result.timings.restoreMs;
+      record.checks.push({ kind: 'restore', name: 'Restore finished without errors', expected: 'success', actual: 'success', passed: true, ...(result.tolerated.length ? { note: `Tolerated: ${result.tolerated.join('; ')}` } : {}) });
+
+      ctx.report({ phase: 'Verifying', fraction: 0.88, message: 'Row counts, objects, canaries' });
+      const tVerify = performance.now();
+      const sidecar = await readFile(`${request.file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+      if (sidecar && result.fileSha256) {
+        record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: sidecar.sha256, actual: result.fileSha256, passed: sidecar.sha256 === result.fileSha256 });
+      }
+      for (const check of result.verification.checked) {
+        record.checks.push({ kind: 'table', name: check.table, expected: String(check.expected), actual: String(check.actual), passed: check.expected === check.actual });
+      }
+      if (manifest && !result.verification.checked.length && manifest.options.rowCounts) {
+        record.checks.push({ kind: 'table', name: 'Row counts', expected: 'recorded in the backup', actual: 'none recorded', passed: false });
+      }
+      const { client } = await connectProfile({ ...target.profile, database: record.scratch.database }, target.password);
+      try {
+        if (manifest?.objectCounts) {
+          const actual = await countObjects(client);
+          for (const key of Object.keys(manifest.objectCounts) as (keyof typeof actual)[]) {
+            record.checks.push({ kind: 'objects', name: OBJECT_LABELS[key], expected: String(manifest.objectCounts[key]), actual: String(actual[key]), passed: manifest.objectCounts[key] === actual[key] });
+          }
+        }
+        for (const canary of manifest?.canaries ?? []) {
+          if (canary.error) {
+            record.checks.push({ kind: 'canary', name: canary.name, expected: '(failed at backup time)', actual: '—', passed: true, note: `Not checked: ${canary.error}` });
+            continue;
+          }
+          let value: string | null;
+          try {
+            value = await canaryValue(client, canary.sql);
+          } catch (error) {
+            value = `error: ${(error as Error).message}`;
+          }
+          record.checks.push({ kind: 'canary', name: canary.name, expected: String(canary.value), actual: String(value), passed: canary.value === value });
+        }
+      } finally {
+        await client.end().catch(() => {});
+      }
+      record.timings.verifyMs = result.timings.verifyMs + Math.round(performance.now() - tVerify);
+      record.passed = record.checks.every((c) => c.passed);
+    } catch (error) {
+      const info = toErrorInfo(error);
+      record.error = info;
+      record.passed = false;
+      if (!record.checks.length && !['ARCHIVE_DAMAGED', 'RESTORE_FAILED', 'VERIFY_FAILED', 'NOT_AN_ARCHIVE', 'ARCHIVE_UNSUPPORTED'].includes(info.code)) record.couldNotRun = true;
+    } finally {
+      ctx.report({ phase: 'Cleaning up', fraction: 0.95 });
+      const tTeardown = performance.now();
+      const keep = Boolean(request.keep && !scratch && restored);
+      record.scratch.kept = keep;
+      if (server && !scratch && !keep && record.scratch.database) await server.dropDatabase(record.scratch.database).catch(() => {});
+      await server?.close();
+      await scratch?.stop();
+      record.timings.teardownMs = Math.round(performance.now() - tTeardown);
+    }
+    record.timings.totalMs = Math.round(performance.now() - t0);
+    record.finishedAt = this.#deps.clock.now().toISOString();
+    record.checks.sort((a, b) => Number(a.passed) - Number(b.passed));
+    if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', 'The drill was cancelled; the scratch database was removed.');
+    await this.#record(record, request);
+    ctx.report({ phase: record.passed ? 'Passed' : record.couldNotRun ? 'Could not run' : 'Failed', fraction: 1 });
+    return record;
+  }
+
+  /** History line, sidecar badge, optional report file. */
+  async #record(record: DrillRecord, request: DrillRequest): Promise<void> {
+    if (request.reportFile) {
+      await writeFile(request.reportFile, renderDrillReport(record));
+      record.reportFile = request.reportFile;
+    }
+    if (record.couldNotRun) return; // no verdict on the backup
+    await appendFile(path.join(this.#deps.dataDir, HISTORY), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    const sidecarPath = `${request.file}.json`;
+    const sidecar = await readFile(sidecarPath, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+    if (sidecar) await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, drill: { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.totalMs } }, null, 2)}\n`).catch(() => {});
+  }
+}
+
+const OBJECT_LABELS = { tables: 'Tables', views: 'Views', materializedViews: 'Materialized views', sequences: 'Sequences', indexes: 'Indexes', functions: 'Functions' } as const;
+
+function safeUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'unknown';
+  }
+}

