@@ -6,7 +6,7 @@ import { createEngine } from './engine/index.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
 import { registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
 import { installAppMenu } from './menu.ts';
-import { chooseFile, chooseFolder, chooseSaveFile, revealInFolder } from './platform/dialogs.ts';
+import { chooseFile, chooseFolder, chooseSaveFile, openPath, revealInFolder } from './platform/dialogs.ts';
 import { createMainWindow } from './window.ts';
 
 let mainWindow: BrowserWindow | null = null;
@@ -45,6 +45,7 @@ async function start(): Promise<void> {
     chooseFolder: (title) => chooseFolder(mainWindow, title),
     chooseSaveFile: (title, defaultName) => chooseSaveFile(mainWindow, title, defaultName),
     revealInFolder,
+    openPath,
     emit: (channel, ...args) => {
       if (mainWindow) send(mainWindow, channel, ...args);
     },

@@ -16,16 +16,25 @@ import type { JobProgress } from '../engine/jobs/job.ts';
 import type { KeyStatus } from '../engine/keys/key-service.ts';
 import type { CheckItem, Inspection } from '../engine/restore/restore-inspect.ts';
 import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
+import type { DrillRecord } from '../engine/drill/drill-service.ts';
 import type { Settings } from '../engine/settings/settings-store.ts';
 
 export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
-export type { ArchiveDetails, ArchiveEntry, BackupResult, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
+export type { DrillCheck } from '../engine/drill/drill-service.ts';
+export type { ArchiveDetails, ArchiveEntry, BackupResult, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
 export interface OpenKeys {
   passphrase?: string;
   identityFile?: string;
+}
+
+export interface DrillUiRequest extends OpenKeys {
+  file: string;
+  /** 'embedded': a throwaway local PostgreSQL 18; otherwise a scratch database on this profile's server. */
+  scratch: 'embedded' | { profileId: string };
+  keep?: boolean;
 }
 
 export interface RestoreUiRequest extends OpenKeys {
@@ -65,6 +74,7 @@ export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult }
   | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
+  | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord }
   | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo };
 
 export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
@@ -108,6 +118,10 @@ export interface Invoke {
   'restore:preflight': (request: RestoreUiRequest) => Preflight;
   'restore:start': (request: RestoreUiRequest) => { jobId: string };
   'restore:drop-kept': (profileId: string, database: string) => void;
+  'drills:start': (request: DrillUiRequest) => { jobId: string };
+  'drills:history': (filter: { profile?: string; archive?: string }) => DrillRecord[];
+  'drills:open-report': (drillId: string) => void;
+  'drills:export-report': (drillId: string, file: string) => void;
 }
 
 /** Main → renderer events. */

@@ -1,6 +1,6 @@
 // validate → call engine → return plain data. No `electron` import: the E2E bridge and the IPC
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain.
-import { readFile } from 'node:fs/promises';
+import { access, copyFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
@@ -17,6 +17,8 @@ export interface ShellPorts {
   chooseFolder(title: string): Promise<string | null>;
   chooseSaveFile(title: string, defaultName: string): Promise<string | null>;
   revealInFolder(file: string): void;
+  /** Opens a file with the system's default app (the drill report in a browser). */
+  openPath(file: string): void;
   emit<K extends EventChannel>(channel: K, ...args: Parameters<Events[K]>): void;
 }
 
@@ -76,8 +78,14 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'dialog:choose-file': (title, filters) => shell.chooseFile(title, filters),
     'dialog:choose-folder': (title) => shell.chooseFolder(title),
     'dialog:choose-save-file': (title, defaultName) => shell.chooseSaveFile(title, defaultName),
-    'backups:start': (request) =>
-      track(engine.backups.start({ profile: request.profileId, encryption: request.encryption === 'none' ? { kind: 'none' } : { kind: 'settings' } }), (value) => ({ kind: 'backup', ok: true, value })),
+    'backups:start': (request) => {
+      const job = engine.backups.start({ profile: request.profileId, encryption: request.encryption === 'none' ? { kind: 'none' } : { kind: 'settings' } });
+      // "Drill after every backup": a finished backup starts its own drill, reported like any job.
+      job.result.then((result) => {
+        if (engine.settings.get().drillAfterBackup) track(engine.drills.start({ file: result.archive }), (value) => ({ kind: 'drill', ok: true, value }));
+      }, () => {});
+      return track(job, (value) => ({ kind: 'backup', ok: true, value }));
+    },
     'jobs:cancel': (jobId) => {
       jobs.get(jobId)?.cancel();
     },
@@ -102,6 +110,22 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'restore:preflight': async (request) => engine.restores.preflight(await restoreRequestFrom(request)),
     'restore:start': async (request) => track(engine.restores.start(await restoreRequestFrom(request)), (value) => ({ kind: 'restore', ok: true, value })),
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
+    'drills:start': async (request) =>
+      track(
+        engine.drills.start({ file: request.file, scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, keys: await keysFrom(request) }),
+        (value) => ({ kind: 'drill', ok: true, value }),
+      ),
+    'drills:history': (filter) => engine.drills.history(filter),
+    'drills:open-report': async (drillId) => {
+      const file = engine.drills.reportPath(drillId);
+      await access(file).catch(() => {
+        throw new LifeboatError('FILE_NOT_FOUND', 'The report of that drill is not stored any more.', 'Run the drill again.');
+      });
+      shell.openPath(file);
+    },
+    'drills:export-report': async (drillId, file) => {
+      await copyFile(engine.drills.reportPath(drillId), file);
+    },
   };
 }
 

@@ -54,6 +54,7 @@ export const settingsPatch = z
     compressionLevel: z.number().int().min(0).max(19).optional(),
     exactRowCounts: z.boolean().optional(),
     includeRolePasswords: z.boolean().optional(),
+    drillAfterBackup: z.boolean().optional(),
   })
   .strict();
 
@@ -77,6 +78,16 @@ export const restoreRequest = z
     ...openKeys,
   })
   .strict();
+
+export const drillRequest = z
+  .object({
+    file: absolutePath,
+    scratch: z.union([z.literal('embedded'), z.object({ profileId: id }).strict()]),
+    keep: z.boolean().optional(),
+    ...openKeys,
+  })
+  .strict();
+const drillId = z.string().min(1).max(80).regex(/^[\w-]+$/, 'must be a drill id');
 
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
@@ -113,5 +124,9 @@ export const invokeSchemas = {
   'restore:inspect': z.tuple([absolutePath, z.object(openKeys).strict()]),
   'restore:preflight': z.tuple([restoreRequest]),
   'restore:start': z.tuple([restoreRequest]),
+  'drills:start': z.tuple([drillRequest]),
+  'drills:history': z.tuple([z.object({ profile: text(200).optional(), archive: absolutePath.optional() }).strict()]),
+  'drills:open-report': z.tuple([drillId]),
+  'drills:export-report': z.tuple([drillId, absolutePath]),
   'restore:drop-kept': z.tuple([id, text(63).regex(/_before_restore_\d{8}T\d{6}Z$/, 'must be a copy kept by a replace')]),
 } satisfies Record<InvokeChannel, z.ZodType>;

@@ -23,3 +23,7 @@ export async function chooseSaveFile(window: BrowserWindow | null, title: string
 export function revealInFolder(file: string): void {
   shell.showItemInFolder(file);
 }
+
+export function openPath(file: string): void {
+  void shell.openPath(file);
+}

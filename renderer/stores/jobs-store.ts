@@ -44,6 +44,17 @@ function rememberSubject(jobId: string, subject: JobSubject | null): void {
   }
 }
 
+// The connection last backed up from this window is the next one offered.
+const PROFILE_KEY = 'lifeboat.backupProfileId';
+
+function readChosenProfile(): string | null {
+  try {
+    return window.localStorage.getItem(PROFILE_KEY);
+  } catch {
+    return null;
+  }
+}
+
 interface JobsState {
   jobs: Record<string, JobEntry>;
   /** The connection chosen on the Backups screen. */
@@ -77,14 +88,18 @@ export const useJobsStore = create<JobsState>()((set, get) => {
     if (outcome.kind === 'backup') {
       const name = entry.subject?.kind === 'backup' ? entry.subject.profileName : 'the connection';
       if (outcome.ok) {
-        announce(`Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.`);
+        const keyNote = outcome.value.keyCreated ? ' Lifeboat created your backup key: export the recovery key now.' : '';
+        announce(`Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.${keyNote}`);
         if (outcome.value.keyCreated) useKeysStore.getState().markRecoveryKeyPending();
       } else if (outcome.error.code === 'CANCELLED') announce('Backup cancelled; nothing was kept.');
       else announce(`Backup of ${name} failed: ${outcome.error.message}`);
-    } else if (outcome.ok) {
-      announce(`Verified (${outcome.value.level}): the archive is intact.`);
-    } else if (outcome.error.code !== 'CANCELLED') {
-      announce(`Verification failed: ${outcome.error.message}`);
+    } else if (outcome.kind === 'verify') {
+      if (outcome.ok) announce(`Verified (${outcome.value.level}): the archive is intact.`);
+      else if (outcome.error.code !== 'CANCELLED') announce(`Verification failed: ${outcome.error.message}`);
+      // The library row's badge now tells the result; only failures the sidecar does not record stay.
+      if (entry.subject && (outcome.ok || outcome.error.code === 'CANCELLED')) get().dismiss(outcome.jobId);
+    } else {
+      return; // other kinds (restore) are reported by their own screen
     }
     // New archive, or a new verification record in a sidecar.
     if (outcome.ok || outcome.kind === 'verify') void useLibraryStore.getState().load();
@@ -92,8 +107,15 @@ export const useJobsStore = create<JobsState>()((set, get) => {
 
   return {
     jobs: {},
-    backupProfileId: null,
-    setBackupProfile: (id) => set({ backupProfileId: id }),
+    backupProfileId: readChosenProfile(),
+    setBackupProfile: (id) => {
+      try {
+        window.localStorage.setItem(PROFILE_KEY, id);
+      } catch {
+        // Not remembered: the first connection is offered next time.
+      }
+      set({ backupProfileId: id });
+    },
 
     listen: () => {
       const offs = [

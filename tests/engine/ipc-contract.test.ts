@@ -1,3 +1,5 @@
+import os from 'node:os';
+import path from 'node:path';
 // Every IPC channel is validated in main before the engine sees anything; the renderer is untrusted.
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../main/engine/index.ts';
@@ -19,6 +21,7 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     backups: { start: (...args: unknown[]) => { calls.push('backups.start'); return fakeJob(args); } },
     library: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`library.${String(method)}`); return method === 'verify' ? fakeJob(args) : method === 'folders' ? ['/backups'] : args; } }),
     keys: service('keys'),
+    drills: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`drills.${String(method)}`); return method === 'start' ? fakeJob(args) : method === 'reportPath' ? import.meta.filename : args; } }),
     restores: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`restores.${String(method)}`); return method === 'start' ? fakeJob(args) : args; } }),
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
     profiles: service('profiles'),
@@ -38,7 +41,7 @@ function recordingShell(calls: string[]): ShellPorts {
     calls.push(`shell.${name}`);
     return null;
   };
-  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), emit: () => {} };
+  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), emit: () => {} };
 }
 
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
@@ -76,6 +79,10 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'restore:preflight': [{ file: '/home/me/shop.sql.gz', profileId: 'abc-123', mode: 'new', database: 'shop_restored' }],
   'restore:start': [{ file: '/backups/x.lifeboat', profileId: 'abc-123', mode: 'replace', database: 'shop', confirm: 'shop', safetyBackup: true, passphrase: 'pw' }],
   'restore:drop-kept': ['abc-123', 'shop_before_restore_20261122T010000Z'],
+  'drills:start': [{ file: '/backups/x.lifeboat', scratch: 'embedded' }],
+  'drills:history': [{ profile: 'prod' }],
+  'drills:open-report': ['20261122T010000Z-abc123'],
+  'drills:export-report': ['20261122T010000Z-abc123', path.join(os.tmpdir(), `lifeboat-ipc-report-${process.pid}.html`)],
 };
 
 /** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
@@ -129,6 +136,9 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'restore:start', label: '100 parallel jobs', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd', jobs: 100 }] },
   { channel: 'restore:preflight', label: 'a database name over 63 characters', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd'.repeat(64) }] },
   { channel: 'restore:drop-kept', label: 'dropping any database', args: ['a', 'production'] },
+  { channel: 'drills:start', label: 'an unknown scratch', args: [{ file: '/x.lifeboat', scratch: 'docker' }] },
+  { channel: 'drills:open-report', label: 'a report id with path traversal', args: ['../../etc/passwd'] },
+  { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },
 ];
 
 describe('IPC contract', () => {

@@ -168,8 +168,8 @@ export interface E2EApp {
   calls: InvokeRecord[];
   /** Console errors, page errors, failed requests, 404s and CSP violations so far. */
   problems(): string[];
-  /** Full-page PNG into tests/.artifacts/screenshots/<name>.png; returns the path. */
-  screenshot(name: string): Promise<string>;
+  /** PNG into tests/.artifacts/screenshots/<name>.png, full page unless told (a modal is best shot as the viewport); returns the path. */
+  screenshot(name: string, options?: { fullPage?: boolean }): Promise<string>;
   /** Closes the browser and server; throws if any problem was recorded. */
   close(): Promise<void>;
 }
@@ -187,6 +187,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     chooseFolder: async () => nextChosen(),
     chooseSaveFile: async () => nextChosen(),
     revealInFolder: (file) => void revealed.push(file),
+    openPath: (file) => void revealed.push(file),
     emit: (channel, ...args) => emitToPage?.(channel, args),
   };
   const dispatch = createDispatcher(createHandlers(options.engine, shell));
@@ -244,10 +245,13 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
       problems: () => [...problems, ...openedServer.notFound.map((p) => `404: ${p}`)],
-      screenshot: async (name) => {
+      screenshot: async (name, shot = {}) => {
         await mkdir(SCREENSHOTS_DIR, { recursive: true });
         const file = path.join(SCREENSHOTS_DIR, `${name}.png`);
-        await page.screenshot({ path: file, fullPage: true, animations: 'disabled', caret: 'hide' });
+        const fullPage = shot.fullPage ?? true;
+        // A full-page capture keeps the scroll offset: the sticky sidebar would float mid-page.
+        if (fullPage) await page.evaluate(() => window.scrollTo(0, 0));
+        await page.screenshot({ path: file, fullPage, animations: 'disabled', caret: 'hide' });
         return file;
       },
       close: async () => {

@@ -1,7 +1,7 @@
 // Test-restore drills: restore an archive into a scratch database (embedded PostgreSQL 18 or a
 // server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
 // the evidence (history, sidecar badge, HTML report).
-import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
@@ -264,13 +264,21 @@ export class DrillService {
     return record;
   }
 
-  /** History line, sidecar badge, optional report file. */
+  /** The stored evidence report of a past drill. */
+  reportPath(drillId: string): string {
+    if (!/^[\w-]+$/.test(drillId)) throw new LifeboatError('INVALID_INPUT', 'That is not a drill id.', 'Pick a drill from the history.');
+    return path.join(this.#deps.dataDir, 'drill-reports', `${drillId}.html`);
+  }
+
+  /** History line, sidecar badge, the stored report (and a copy where asked). */
   async #record(record: DrillRecord, request: DrillRequest): Promise<void> {
     if (request.reportFile) {
-      await writeFile(request.reportFile, renderDrillReport(record));
+      await writeFile(request.reportFile, renderDrillReport({ ...record, reportFile: request.reportFile }));
       record.reportFile = request.reportFile;
     }
     if (record.couldNotRun) return; // no verdict on the backup
+    await mkdir(path.dirname(this.reportPath(record.id)), { recursive: true, mode: 0o700 });
+    await writeFile(this.reportPath(record.id), renderDrillReport(record), { mode: 0o600 });
     await appendFile(path.join(this.#deps.dataDir, HISTORY), `${JSON.stringify(record)}\n`, { mode: 0o600 });
     const sidecarPath = `${request.file}.json`;
     const sidecar = await readFile(sidecarPath, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);

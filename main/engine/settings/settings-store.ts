@@ -20,6 +20,8 @@ export interface Settings {
   exactRowCounts: boolean;
   /** Role passwords (hashes) in globals.sql: off unless the user opts in. */
   includeRolePasswords: boolean;
+  /** Run a test-restore drill (embedded scratch) after every successful backup. */
+  drillAfterBackup: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -32,6 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   compressionLevel: 3,
   exactRowCounts: true,
   includeRolePasswords: false,
+  drillAfterBackup: false,
 };
 
 export class SettingsStore {

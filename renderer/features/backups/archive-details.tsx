@@ -150,7 +150,9 @@ export function ArchiveDetailsDrawer({ entry, onClose }: { entry: ArchiveEntry; 
                   <Row label="Roles">{GLOBALS_LABEL[data.manifest.options.globals]}</Row>
                   <Row label="Row counts">{data.checksums.rowCounts ? (data.checksums.rowCounts.exact ? 'exact, in the snapshot' : 'counted, not in one snapshot') : 'not counted'}</Row>
                   <Row label="Dump">
-                    {formatBytes(data.checksums.dump.bytes)} in {data.checksums.dump.parts} part{data.checksums.dump.parts === 1 ? '' : 's'} · sha256{' '}
+                    {formatBytes(data.checksums.dump.bytes)} in {data.checksums.dump.parts} part{data.checksums.dump.parts === 1 ? '' : 's'}
+                  </Row>
+                  <Row label="Dump SHA-256">
                     <code className="hash">{data.checksums.dump.sha256}</code>
                   </Row>
                   <Row label="Duration">

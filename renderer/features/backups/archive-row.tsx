@@ -23,7 +23,9 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const fileName = baseName(entry.path);
   const verifying = job !== undefined && isRunning(job);
   // Failures the sidecar does not record (no key, wrong key) are shown from the job itself.
-  const jobError = job?.outcome && !job.outcome.ok && job.outcome.error.code !== 'CANCELLED' && !sidecar.verification ? job.outcome.error : null;
+  const failed = job?.outcome && !job.outcome.ok && job.outcome.error.code !== 'CANCELLED' ? job.outcome.error : null;
+  const recorded = failed !== null && sidecar.verification?.ok === false && sidecar.verification.message === failed.message;
+  const jobError = recorded ? null : failed;
 
   useEffect(() => {
     if (confirming) cancelRef.current?.focus();

@@ -12,7 +12,7 @@ import { toErrorInfo } from '../../stores/unwrap.ts';
 export function BackupJobs() {
   const jobs = useJobsStore((s) => s.jobs);
   // Verifications of a known archive show in its library row; the rest show here.
-  const shown = Object.values(jobs).filter((j) => j.kind === 'backup' || j.subject === null);
+  const shown = Object.values(jobs).filter((j) => j.kind === 'backup' || (j.kind === 'verify' && j.subject === null));
   if (shown.length === 0) return null;
   return (
     <div className="job-stack">
@@ -43,7 +43,7 @@ export function JobProgressPanel({ job }: { job: JobEntry }) {
           <h2 id={`${uid}-title`}>{title}</h2>
           <p className="job-phase" aria-live="polite">
             {phase}
-            {p?.message && job.kind === 'backup' && phase === 'Dumping' ? <span className="muted"> · {p.message}</span> : null}
+            {p?.message && job.kind === 'backup' && phase === 'Dumping' ? <span className="muted"> · {p.message.replace(/^1 tables$/, '1 table')}</span> : null}
           </p>
         </div>
         <span className="job-percent" aria-hidden="true">
@@ -107,6 +107,7 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
     );
   }
   if (outcome.kind === 'backup') return <BackupSummary job={job} result={outcome.value} dismissButton={dismissButton} />;
+  if (outcome.kind !== 'verify') return null;
   return (
     <section className="callout callout-ok" aria-label="Verified">
       <Icon name="check" className="callout-icon" />

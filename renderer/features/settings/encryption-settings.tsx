@@ -1,0 +1,500 @@
+import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'react';
+import type { AppSettings, ErrorInfo } from '../../../main/ipc/contract.ts';
+import { ErrorMessage } from '../../components/error-message.tsx';
+import { Icon } from '../../components/icons.tsx';
+import { useAppStore } from '../../stores/app-store.ts';
+import { useKeysStore } from '../../stores/keys-store.ts';
+import { useLibraryStore } from '../../stores/library-store.ts';
+import { useSettingsStore } from '../../stores/settings-store.ts';
+import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+
+const LEVELS: Record<AppSettings['compression'], { min: number; max: number; default: number; help: string }> = {
+  zstd: { min: 1, max: 19, default: 3, help: 'Level 3 is fast and small; higher levels save a little space for much more time.' },
+  gzip: { min: 0, max: 9, default: 6, help: 'For older PostgreSQL client tools (before 16) that cannot write zstd. 0 stores without compressing.' },
+};
+
+/** Settings → Encryption & backups: how archives are encrypted, the key, and how backups are made. */
+export function EncryptionSettings() {
+  const settings = useSettingsStore((s) => s.settings);
+  const keys = useKeysStore((s) => s.status);
+  const keysError = useKeysStore((s) => s.error);
+  const uid = useId();
+
+  useEffect(() => {
+    void useKeysStore.getState().load();
+    void useLibraryStore.getState().loadFolders();
+  }, []);
+
+  return (
+    <section className="card" aria-labelledby={`${uid}-title`}>
+      <h2 id={`${uid}-title`} className="card-title">
+        Encryption &amp; backups
+      </h2>
+      <p className="card-intro">How every new backup is encrypted and made. Archives already written keep the encryption they were made with.</p>
+      {keysError ? <ErrorMessage error={keysError} title="Could not read the key status" /> : null}
+      {settings && keys ? (
+        <>
+          <EncryptionMode settings={settings} />
+          <KeyGroup />
+          <PassphraseGroup />
+          <RecipientsGroup settings={settings} />
+          <BackupOptions settings={settings} />
+        </>
+      ) : (
+        <p className="muted">Reading the settings…</p>
+      )}
+    </section>
+  );
+}
+
+function Group({ title, id, children, intro }: { title: string; id: string; children: ReactNode; intro?: ReactNode }) {
+  return (
+    <div className="settings-group" role="group" aria-labelledby={id}>
+      <h3 id={id} className="settings-group-title">
+        {title}
+      </h3>
+      {intro ? <p className="settings-group-intro">{intro}</p> : null}
+      {children}
+    </div>
+  );
+}
+
+/** Saves one change; the caller shows the error next to the control. */
+function useSave() {
+  const update = useSettingsStore((s) => s.update);
+  const announce = useAppStore((s) => s.announce);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [busy, setBusy] = useState(false);
+  const save = async (patch: Partial<AppSettings>, said: string): Promise<boolean> => {
+    setError(null);
+    setBusy(true);
+    try {
+      await update(patch);
+      announce(said);
+      return true;
+    } catch (e) {
+      setError(toErrorInfo(e));
+      return false;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { save, error, busy };
+}
+
+function EncryptionMode({ settings }: { settings: AppSettings }) {
+  const { save, error, busy } = useSave();
+  const [optimistic, setOptimistic] = useState<AppSettings['encryptionMode'] | null>(null);
+  const uid = useId();
+  const mode = optimistic ?? settings.encryptionMode;
+  const choose = (value: AppSettings['encryptionMode']) => {
+    setOptimistic(value);
+    void save({ encryptionMode: value }, `Backups will be encrypted with ${value === 'key' ? 'Lifeboat’s key' : 'the passphrase'}.`).finally(() => setOptimistic(null));
+  };
+  const options = [
+    {
+      value: 'key' as const,
+      label: 'Lifeboat’s key (recommended)',
+      help: 'An age key made with the first backup and kept in the OS keychain: nothing to type or remember. Export its recovery key and keep it safe.',
+    },
+    {
+      value: 'passphrase' as const,
+      label: 'Passphrase',
+      help: 'A passphrase you choose, kept in the OS keychain. Anyone who knows it can open the backups; if it is forgotten, they are lost.',
+    },
+  ];
+  return (
+    <fieldset className="settings-group" disabled={busy}>
+      <legend className="settings-group-title">Encrypt backups with</legend>
+      <div className="radio-cards">
+        {options.map((o) => (
+          <label key={o.value} className="radio-card">
+            <input
+              type="radio"
+              name={`${uid}-mode`}
+              value={o.value}
+              checked={mode === o.value}
+              onChange={() => choose(o.value)}
+              aria-describedby={`${uid}-${o.value}`}
+            />
+            <span className="radio-card-text">
+              <span className="radio-card-label">{o.label}</span>
+              <span id={`${uid}-${o.value}`} className="hint">
+                {o.help}
+              </span>
+            </span>
+          </label>
+        ))}
+      </div>
+      {error ? <ErrorMessage error={error} title="Could not change the encryption" /> : null}
+    </fieldset>
+  );
+}
+
+function KeyGroup() {
+  const keys = useKeysStore((s) => s.status)!;
+  const exportRecovery = useKeysStore((s) => s.exportRecovery);
+  const announce = useAppStore((s) => s.announce);
+  const [savedTo, setSavedTo] = useState<string | null>(null);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [busy, setBusy] = useState(false);
+  const uid = useId();
+
+  const runExport = async () => {
+    setError(null);
+    setBusy(true);
+    try {
+      const file = await exportRecovery();
+      if (file) {
+        setSavedTo(file);
+        announce(`Recovery key saved to ${file}.`);
+      }
+    } catch (e) {
+      setError(toErrorInfo(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <Group title="Lifeboat’s key" id={`${uid}-title`}>
+      <dl className="kv">
+        <div>
+          <dt>Public key</dt>
+          <dd>{keys.recipient ? <code className="hash">{keys.recipient}</code> : <span className="muted">Not created yet: the first backup with Lifeboat’s key creates it.</span>}</dd>
+        </div>
+        <div>
+          <dt>Kept in</dt>
+          {keys.keychain ? (
+            <dd className="status-ok">
+              <Icon name="check" />
+              <span>The OS keychain</span>
+            </dd>
+          ) : (
+            <dd className="status-warn">
+              <Icon name="alert" />
+              <span>No OS keychain is available, so Lifeboat cannot create or keep its key on this computer. Use a passphrase, or an extra recipient of your own.</span>
+            </dd>
+          )}
+        </div>
+      </dl>
+      <div className="export-row">
+        <button type="button" className="btn" onClick={runExport} disabled={!keys.recipient || busy} aria-busy={busy} aria-describedby={`${uid}-warning`}>
+          <Icon name="key" />
+          Export recovery key…
+        </button>
+        <p id={`${uid}-warning`} className="export-warning">
+          <Icon name="alert" />
+          <span>Whoever has this file can open your backups; if you lose it and this computer, the backups are lost.</span>
+        </p>
+      </div>
+      {savedTo ? (
+        <p className="status-ok saved-line">
+          <Icon name="check" />
+          <span>
+            Recovery key saved to <code>{savedTo}</code>.
+          </span>
+        </p>
+      ) : null}
+      {error ? <ErrorMessage error={error} title="The recovery key was not saved" /> : null}
+    </Group>
+  );
+}
+
+function PassphraseGroup() {
+  const keys = useKeysStore((s) => s.status)!;
+  const setPassphrase = useKeysStore((s) => s.setPassphrase);
+  const announce = useAppStore((s) => s.announce);
+  // Typed text lives in this component only and is dropped once saved; a saved passphrase is never shown.
+  const [first, setFirst] = useState('');
+  const [second, setSecond] = useState('');
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [justSaved, setJustSaved] = useState(false);
+  const uid = useId();
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    setJustSaved(false);
+    if (first !== second) {
+      setError({ code: 'INVALID_INPUT', message: 'The two passphrases differ.', fix: 'Type the same passphrase in both fields: a typo here would make the backups unreadable.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      await setPassphrase(first);
+      setFirst('');
+      setSecond('');
+      setJustSaved(true);
+      announce('Passphrase saved.');
+    } catch (e) {
+      setError(toErrorInfo(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const forget = async () => {
+    setError(null);
+    setJustSaved(false);
+    try {
+      await setPassphrase(null);
+      announce('Passphrase removed.');
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+
+  return (
+    <Group
+      title="Backup passphrase"
+      id={`${uid}-title`}
+      intro="Used when backups are set to “Passphrase”. Long is what counts: four or five unrelated words work well."
+    >
+      <p className={keys.passphraseSaved ? 'status-ok' : 'status-none'} aria-live="polite">
+        <Icon name={keys.passphraseSaved ? 'check' : 'info'} />
+        <span>
+          {keys.passphraseSaved
+            ? justSaved
+              ? 'Passphrase saved.'
+              : `A passphrase is saved${keys.keychain ? ' in the OS keychain' : ' for this session only'}.`
+            : 'No passphrase is saved.'}
+        </span>
+      </p>
+      <form className="passphrase-form" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={`${uid}-pass`}>{keys.passphraseSaved ? 'New passphrase' : 'Passphrase'}</label>
+          <input id={`${uid}-pass`} type="password" value={first} onChange={(e) => setFirst(e.target.value)} autoComplete="new-password" />
+        </div>
+        <div className="field">
+          <label htmlFor={`${uid}-again`}>Repeat it</label>
+          <input id={`${uid}-again`} type="password" value={second} onChange={(e) => setSecond(e.target.value)} autoComplete="new-password" />
+        </div>
+        <div className="passphrase-actions">
+          <button type="submit" className="btn btn-primary" disabled={busy || first === ''} aria-busy={busy}>
+            Save passphrase
+          </button>
+          {keys.passphraseSaved ? (
+            <button type="button" className="btn" onClick={forget}>
+              Remove passphrase
+            </button>
+          ) : null}
+        </div>
+      </form>
+      {error ? <ErrorMessage error={error} title="The passphrase was not saved" /> : null}
+    </Group>
+  );
+}
+
+function RecipientsGroup({ settings }: { settings: AppSettings }) {
+  const { save, error, busy } = useSave();
+  const [draft, setDraft] = useState('');
+  const uid = useId();
+  const list = settings.extraRecipients;
+
+  const add = async (event: FormEvent) => {
+    event.preventDefault();
+    const key = draft.trim();
+    if (key === '' || list.includes(key)) {
+      setDraft('');
+      return;
+    }
+    if (await save({ extraRecipients: [...list, key] }, 'Recipient added.')) setDraft('');
+  };
+
+  return (
+    <Group
+      title="Extra recipients"
+      id={`${uid}-title`}
+      intro={
+        <>
+          Backups made with Lifeboat’s key are also encrypted to these age public keys (a team key, or one kept offline), so each holder can open them with{' '}
+          <code>age -d -i</code>. Passphrase backups use the passphrase only.
+        </>
+      }
+    >
+      {list.length ? (
+        <ul className="recipient-list" aria-label="Extra recipients">
+          {list.map((key) => (
+            <li key={key}>
+              <Icon name="key" />
+              <code className="hash">{key}</code>
+              <button
+                type="button"
+                className="btn btn-icon btn-icon-danger"
+                aria-label={`Remove recipient ${key}`}
+                title="Remove"
+                disabled={busy}
+                onClick={() => void save({ extraRecipients: list.filter((k) => k !== key) }, 'Recipient removed.')}
+              >
+                <Icon name="trash" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted">No extra recipients.</p>
+      )}
+      <form className="input-row recipient-form" onSubmit={add}>
+        <label htmlFor={`${uid}-add`} className="sr-only">
+          Add a recipient
+        </label>
+        <input id={`${uid}-add`} value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="age1…" spellCheck={false} autoComplete="off" />
+        <button type="submit" className="btn" disabled={busy || draft.trim() === ''}>
+          <Icon name="plus" />
+          Add recipient
+        </button>
+      </form>
+      {error ? <ErrorMessage error={error} title="Could not save the recipients" /> : null}
+    </Group>
+  );
+}
+
+function BackupOptions({ settings }: { settings: AppSettings }) {
+  const folders = useLibraryStore((s) => s.folders);
+  const loadFolders = useLibraryStore((s) => s.loadFolders);
+  const { save, error, busy } = useSave();
+  const [pickError, setPickError] = useState<ErrorInfo | null>(null);
+  const uid = useId();
+  const levels = LEVELS[settings.compression];
+
+  const chooseFolder = async () => {
+    setPickError(null);
+    try {
+      const folder = unwrap(await api().dialog.chooseFolder('Choose the default backup folder'));
+      if (folder && (await save({ backupFolder: folder }, `Backups will be saved to ${folder}.`))) await loadFolders();
+    } catch (e) {
+      setPickError(toErrorInfo(e));
+    }
+  };
+
+  const useDefault = async () => {
+    if (await save({ backupFolder: null }, 'Backups will be saved to the default folder.')) await loadFolders();
+  };
+
+  return (
+    <Group title="Backups" id={`${uid}-title`}>
+      <div className="setting-row">
+        <div className="setting-text">
+          <p className="setting-label" id={`${uid}-folder-label`}>
+            Default backup folder
+          </p>
+          <p className="setting-value" aria-labelledby={`${uid}-folder-label`}>
+            {settings.backupFolder ? (
+              <code>{settings.backupFolder}</code>
+            ) : (
+              <>
+                <span className="badge">default</span> {folders[0] ? <code>{folders[0]}</code> : null}
+              </>
+            )}
+          </p>
+          <p className="hint">Where backups go unless a connection names a folder of its own.</p>
+        </div>
+        <div className="setting-actions">
+          <button type="button" className="btn" onClick={chooseFolder} disabled={busy} aria-label="Choose the default backup folder">
+            <Icon name="folder" />
+            Choose…
+          </button>
+          <button type="button" className="btn" onClick={useDefault} disabled={busy || settings.backupFolder === null}>
+            Use default
+          </button>
+        </div>
+      </div>
+
+      <Toggle
+        label="Exact row counts"
+        checked={settings.exactRowCounts}
+        disabled={busy}
+        onChange={(on) => save({ exactRowCounts: on }, on ? 'Exact row counts on.' : 'Exact row counts off.')}
+        help="Counts every table’s rows in the backup’s own snapshot, so a drill can prove a restore is complete. Costs one extra read of each table."
+      />
+      <Toggle
+        label="Include role passwords"
+        checked={settings.includeRolePasswords}
+        disabled={busy}
+        onChange={(on) => save({ includeRolePasswords: on }, on ? 'Role passwords will be included.' : 'Role passwords will be left out.')}
+        help="Off by default: with the password hashes, anyone who can open an archive could log in as those roles on any server. Turn on only if restores must recreate roles with their passwords."
+      />
+
+      <div className="setting-row">
+        <div className="setting-text">
+          <p className="setting-label">Compression</p>
+          <p className="hint" id={`${uid}-level-help`}>
+            {levels.help}
+          </p>
+        </div>
+        <div className="setting-actions compression-fields">
+          <div className="field">
+            <label htmlFor={`${uid}-method`}>Method</label>
+            <select
+              id={`${uid}-method`}
+              value={settings.compression}
+              disabled={busy}
+              onChange={(e) => {
+                const method = e.target.value as AppSettings['compression'];
+                void save({ compression: method, compressionLevel: LEVELS[method].default }, `Compression: ${method} level ${LEVELS[method].default}.`);
+              }}
+            >
+              <option value="zstd">zstd (recommended)</option>
+              <option value="gzip">gzip</option>
+            </select>
+          </div>
+          <div className="field field-level">
+            <label htmlFor={`${uid}-level`}>Level</label>
+            <select
+              id={`${uid}-level`}
+              value={settings.compressionLevel}
+              disabled={busy}
+              aria-describedby={`${uid}-level-help`}
+              onChange={(e) => void save({ compressionLevel: Number(e.target.value) }, `Compression level ${e.target.value}.`)}
+            >
+              {Array.from({ length: levels.max - levels.min + 1 }, (_, i) => levels.min + i).map((level) => (
+                <option key={level} value={level}>
+                  {level}
+                  {level === levels.default ? ' (default)' : ''}
+                </option>
+              ))}
+            </select>
+          </div>
+        </div>
+      </div>
+      {error ? <ErrorMessage error={error} title="Could not save the setting" /> : null}
+      {pickError ? <ErrorMessage error={pickError} title="Could not choose the folder" /> : null}
+    </Group>
+  );
+}
+
+function Toggle({ label, checked, disabled, onChange, help }: { label: string; checked: boolean; disabled: boolean; onChange: (on: boolean) => Promise<boolean>; help: string }) {
+  const uid = useId();
+  // Shows the new state at once; the saved settings take over when main answered (or refused).
+  const [optimistic, setOptimistic] = useState<boolean | null>(null);
+  return (
+    <div className="setting-row">
+      <div className="setting-text">
+        <label className="setting-label" htmlFor={uid}>
+          {label}
+        </label>
+        <p className="hint" id={`${uid}-help`}>
+          {help}
+        </p>
+      </div>
+      <div className="setting-actions">
+        <input
+          id={uid}
+          type="checkbox"
+          role="switch"
+          className="switch"
+          checked={optimistic ?? checked}
+          disabled={disabled}
+          onChange={(e) => {
+            const on = e.target.checked;
+            setOptimistic(on);
+            void onChange(on).finally(() => setOptimistic(null));
+          }}
+          aria-describedby={`${uid}-help`}
+        />
+      </div>
+    </div>
+  );
+}
