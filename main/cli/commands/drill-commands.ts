@@ -64,3 +64,19 @@ function describeDrill(record: DrillRecord): string {
   ];
   return lines.join('\n');
 }
+
+export const DEMO_COMMANDS: Record<string, Command> = {
+  demo: {
+    usage: 'demo [--keep] [--json]',
+    summary: 'see Lifeboat work without a server: an embedded PostgreSQL with a demo shop, then backup → verify → drill → restore',
+    options: ['keep'],
+    async run({ out, values }) {
+      const { runDemo } = await import('../../engine/demo/demo-run.ts');
+      const result = await runDemo((step) => {
+        if (!out.json) process.stdout.write(`${step.ok ? '✓' : '✗'} ${step.step} (${(step.ms / 1000).toFixed(1)} s)\n    ${step.detail}\n`);
+      }, { keep: values.keep ?? false });
+      if (out.json) out.result(result, () => '');
+      else process.stdout.write(values.keep ? `\nEverything is in ${result.folder} (archive, demo-key.txt, drill-report.html).\n` : '\nThe demo server and its files were removed.\n');
+    },
+  },
+};
