@@ -2,8 +2,9 @@
 // whole process tree), each in its own process group so an interrupt can stop it with all its
 // children (pg_dump under the lifeboat CLI, the command under /usr/bin/time).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { Readable } from 'node:stream';
 
 export const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -16,6 +17,8 @@ export interface TreeUsage {
 }
 
 export interface Finished {
+  /** performance.now() when the command was spawned. */
+  startedAt: number;
   code: number | null;
   signal: NodeJS.Signals | null;
   wallS: number;
@@ -115,7 +118,7 @@ export async function runCommand(file: string, args: string[], options: RunOptio
     const [, user, sys, rss] = last.split(/\s+/).map(Number);
     if (user !== undefined && sys !== undefined && rss !== undefined && [user, sys, rss].every(Number.isFinite)) tree = { cpuS: user + sys, maxRssKb: rss };
   }
-  return { code, signal, wallS, stdout, stderrTail: tail.join('\n'), tree };
+  return { startedAt: started, code, signal, wallS, stdout, stderrTail: tail.join('\n'), tree };
 }
 
 /** Like runCommand, but throws with the command's stderr when it fails. */
@@ -125,4 +128,38 @@ export async function runChecked(what: string, file: string, args: string[], opt
     throw new Error(`${what} failed (${result.signal ? `signal ${result.signal}` : `exit code ${result.code}`}):\n${result.stderrTail || result.stdout.slice(-2000)}`);
   }
   return result;
+}
+
+// --- machine noise ------------------------------------------------------------------------------
+
+const USER_HZ = 100;
+
+/** CPU seconds the whole machine has been busy since boot (all CPUs; /proc/stat), or null. */
+export function machineBusySeconds(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+    const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+    return [user, nice, system, irq, softirq, steal].reduce<number>((sum, v) => sum + (v ?? 0), 0) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until the machine is quiet (busy < 15 % of all CPUs over 0.5 s) — other
+ * work on the machine skews wall times. Returns the seconds waited (gives up after `maxS`).
+ */
+export async function waitForQuiet(maxS: number): Promise<number> {
+  const started = performance.now();
+  const cpus = os.availableParallelism();
+  while ((performance.now() - started) / 1000 < maxS) {
+    const before = machineBusySeconds();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const after = machineBusySeconds();
+    if (before === null || after === null) return 0;
+    const share = (after - before) / (((performance.now() - t0) / 1000) * cpus);
+    if (share < 0.15) break;
+  }
+  return (performance.now() - started) / 1000;
 }

@@ -19,8 +19,28 @@ export interface RunSample {
   treeRssMb?: number;
   /** CPU seconds the PostgreSQL server spent meanwhile. */
   serverCpuS?: number;
+  /** CPU seconds used meanwhile by processes that are neither the client tree nor the server. */
+  foreignCpuS?: number;
+  /** Seconds waited before the run for the machine to be quiet. */
+  waitedS?: number;
+  /** Lifeboat only: when its progress phases began, from the CLI's --json progress lines. */
+  phases?: LifeboatPhases;
   compression?: string;
   dumpBytes?: number;
+}
+
+/** Seconds of a Lifeboat run, split by the progress lines the CLI prints with --json. */
+export interface LifeboatPhases {
+  /** Process start, module loading, engine set-up: until "Connecting". */
+  startupS: number;
+  /** Connect, snapshot, find tools, list tables, pg_dumpall --globals-only: until "Dumping" starts. */
+  setupS: number;
+  /** pg_dump running (with the row counter alongside when on): until "Finishing"/"Counting rows". */
+  dumpS: number;
+  /** Waiting for row counts, checksums, fsync, sidecar: until "Done". */
+  finishS: number;
+  /** Process exit after "Done". */
+  exitS: number;
 }
 
 export interface VariantResult {
@@ -46,6 +66,8 @@ export interface VariantSummary extends Omit<VariantResult, 'runs'> {
   medianNodeCpuS: number | null;
   medianTreeCpuS: number | null;
   medianServerCpuS: number | null;
+  medianForeignCpuS: number | null;
+  medianPhases: LifeboatPhases | null;
   /** median / median of the bare pg_dump with the same compression, same database. */
   ratioVsBare: number | null;
   /** Lifeboat only: engine-internal time / bare pg_dump. */
@@ -82,6 +104,13 @@ function medianOf(runs: RunSample[], key: keyof RunSample): number | null {
   return values.length ? median(values) : null;
 }
 
+function medianPhases(runs: RunSample[]): LifeboatPhases | null {
+  const all = runs.map((r) => r.phases).filter((p): p is LifeboatPhases => !!p);
+  if (!all.length) return null;
+  const keys = ['startupS', 'setupS', 'dumpS', 'finishS', 'exitS'] as const;
+  return Object.fromEntries(keys.map((k) => [k, median(all.map((p) => p[k]))])) as unknown as LifeboatPhases;
+}
+
 export function summarize(results: VariantResult[]): VariantSummary[] {
   const summaries = results.map((v): VariantSummary => {
     const wall = v.runs.map((r) => r.wallS);
@@ -100,13 +129,16 @@ export function summarize(results: VariantResult[]): VariantSummary[] {
       medianNodeCpuS: medianOf(v.runs, 'nodeCpuS'),
       medianTreeCpuS: medianOf(v.runs, 'treeCpuS'),
       medianServerCpuS: medianOf(v.runs, 'serverCpuS'),
+      medianForeignCpuS: medianOf(v.runs, 'foreignCpuS'),
+      medianPhases: medianPhases(v.runs),
       ratioVsBare: null,
       engineRatioVsBare: null,
       sizeVsPgDumpDefault: null,
     };
   });
   for (const s of summaries) {
-    const bare = summaries.find((b) => b.database === s.database && b.kind === 'bare' && b.compression === s.compression);
+    const referenceId = s.compression === 'zstd:3' ? 'pg_dump-zstd' : 'pg_dump-default';
+    const bare = summaries.find((b) => b.database === s.database && b.id === referenceId);
     if (bare) {
       s.ratioVsBare = s.medianS / bare.medianS;
       if (s.medianEngineS !== null) s.engineRatioVsBare = s.medianEngineS / bare.medianS;
@@ -174,7 +206,7 @@ const fx = (v: number | null, digits = 2, suffix = '') => (v === null ? '—' : 
 
 function summaryRows(summaries: VariantSummary[]): string[][] {
   return [
-    ['database', 'variant', 'median s', 'runs (s)', 'ratio vs bare', 'archive', 'size vs pg_dump default', 'Lifeboat peak RSS', 'node CPU s', 'client CPU s', 'server CPU s'],
+    ['database', 'variant', 'median s', 'runs (s)', 'ratio vs bare', 'archive', 'size vs pg_dump default', 'Lifeboat peak RSS', 'node CPU s', 'client CPU s', 'server CPU s', 'other CPU s'],
     ...summaries.map((s) => [
       s.database,
       s.label,
@@ -187,9 +219,25 @@ function summaryRows(summaries: VariantSummary[]): string[][] {
       fx(s.medianNodeCpuS),
       fx(s.medianTreeCpuS),
       fx(s.medianServerCpuS),
+      fx(s.medianForeignCpuS),
     ]),
   ];
 }
+
+function phaseRows(summaries: VariantSummary[]): string[][] {
+  return [
+    ['database', 'variant', 'start-up s', 'set-up s', 'dump s', 'finish s', 'exit s', 'total s'],
+    ...summaries.filter((s) => s.medianPhases).map((s) => {
+      const p = s.medianPhases!;
+      return [s.database, s.label, p.startupS.toFixed(2), p.setupS.toFixed(2), p.dumpS.toFixed(2), p.finishS.toFixed(2), p.exitS.toFixed(2), s.medianS.toFixed(2)];
+    }),
+  ];
+}
+
+const PHASES_NOTE =
+  'Phases (medians) from the timestamps of the CLI\'s --json progress lines: start-up = process start, module loading and engine set-up until "Connecting"; ' +
+  'set-up = connect, snapshot, tool discovery, table list and pg_dumpall --globals-only until pg_dump starts; dump = pg_dump running; ' +
+  'finish = waiting for row counts, checksums, fsync and the sidecar; exit = process exit.';
 
 function textTable(rows: string[][]): string {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
@@ -206,11 +254,22 @@ function markdownTable(rows: string[][]): string {
   ].join('\n');
 }
 
+function diagnosticRows(diagnostics: Diagnostic[]): string[][] {
+  return [['command', 'median s', 'runs (s)', 'peak RSS'], ...diagnostics.map((d) => [d.label, d.medianS.toFixed(3), d.wallS.map((w) => w.toFixed(3)).join(' / '), d.medianRssMb === null ? '—' : `${d.medianRssMb.toFixed(1)} MB`])];
+}
+
 function rssRows(comparisons: RssComparison[]): string[][] {
   return [
     ['data', 'database', 'size', 'peak RSS per run (MB)', 'median MB', 'max MB', 'wall s'],
     ...comparisons.flatMap((c) => [c.small, c.large].map((x) => [c.data, x.database, formatMB(x.sizeBytes), x.rssMb.map((v) => v.toFixed(1)).join(' / '), x.medianMb.toFixed(1), x.maxMb.toFixed(1), x.wallS.map((v) => v.toFixed(1)).join(' / ')])),
   ];
+}
+
+export interface Diagnostic {
+  label: string;
+  wallS: number[];
+  medianS: number;
+  medianRssMb: number | null;
 }
 
 export interface BenchReport {
@@ -222,6 +281,7 @@ export interface BenchReport {
   variants: VariantResult[];
   summaries: VariantSummary[];
   rss: RssComparison[];
+  diagnostics: Diagnostic[];
   targets: Target[];
   notes: string[];
 }
@@ -237,11 +297,15 @@ export function printReport(report: BenchReport): string {
   if (report.summaries.length) {
     parts.push('', `Wall times, median of ${report.options.runs} (alternating runs):`);
     parts.push(textTable(summaryRows(report.summaries)));
+    if (report.summaries.some((s) => s.medianPhases)) {
+      parts.push('', 'Where Lifeboat\'s time goes (medians):', textTable(phaseRows(report.summaries)));
+    }
   }
   if (report.rss.length) {
     parts.push('', 'Lifeboat peak RSS by database size (lifeboat backup with its defaults, alternating runs):');
     parts.push(textTable(rssRows(report.rss)));
   }
+  if (report.diagnostics.length) parts.push('', 'Fixed costs (diagnostics):', textTable(diagnosticRows(report.diagnostics)));
   parts.push('', ...targetLines(report.targets));
   if (report.notes.length) parts.push('', ...report.notes.map((n) => `note: ${n}`));
   return parts.join('\n');
@@ -267,12 +331,20 @@ export async function writeArtifacts(dir: string, report: BenchReport): Promise<
     lines.push(`## Wall times (median of ${report.options.runs}, alternating)`, '', markdownTable(summaryRows(report.summaries)), '');
     lines.push(
       'Ratios are against the bare `pg_dump -Fc` with the same compression on the same database. ' +
-        '"Lifeboat peak RSS" is the lifeboat process itself (getrusage RUSAGE_SELF ru_maxrss, via `node --import tests/bench/rss-probe.ts`); ' +
-        '"client CPU" is the whole client tree under /usr/bin/time (for Lifeboat: node + pg_dump + pg_dumpall); "server CPU" is the PostgreSQL server meanwhile.',
+        '"Lifeboat peak RSS" is the lifeboat process itself (getrusage RUSAGE_SELF ru_maxrss, via `node --import tests/bench/rss-probe.mjs`); ' +
+        '"client CPU" is the whole client tree under /usr/bin/time (for Lifeboat: node + pg_dump + pg_dumpall); "server CPU" is the PostgreSQL server meanwhile; ' +
+        '"other CPU" is what the rest of the machine used meanwhile (noise: /proc/stat busy time minus client and server).',
+      '',
+      '### Where Lifeboat\'s time goes',
+      '',
+      markdownTable(phaseRows(report.summaries)),
+      '',
+      PHASES_NOTE,
       '',
     );
   }
   if (report.rss.length) lines.push('## Lifeboat peak RSS by database size', '', markdownTable(rssRows(report.rss)), '');
+  if (report.diagnostics.length) lines.push('## Fixed costs (diagnostics)', '', markdownTable(diagnosticRows(report.diagnostics)), '');
   lines.push('## Targets', '', ...targetLines(report.targets).map((l) => `- ${l}`), '');
   if (report.notes.length) lines.push('## Notes', '', ...report.notes.map((n) => `- ${n}`), '');
   await writeFile(md, `${lines.join('\n')}\n`);
