@@ -51,6 +51,15 @@ async function start(): Promise<void> {
     },
   });
   registerInvokeHandlers(createDispatcher(handlers), devServerUrl);
+  // The demo database runs while the app runs.
+  void engine.demo.status().then((status) => (status.exists && status.profile ? engine.demo.start() : null)).catch(() => {});
+  let stopping = false;
+  app.on('before-quit', (event) => {
+    if (stopping) return;
+    stopping = true;
+    event.preventDefault();
+    void engine.demo.stop().finally(() => app.quit());
+  });
   installAppMenu(() => mainWindow);
   openWindow(devServerUrl);
   app.on('activate', () => {

@@ -34,6 +34,7 @@ export const API_CHANNELS = {
   },
   keys: { status: 'keys:status', exportRecovery: 'keys:export-recovery', setPassphrase: 'keys:set-passphrase' },
   restore: { inspect: 'restore:inspect', preflight: 'restore:preflight', start: 'restore:start', dropKept: 'restore:drop-kept' },
+  demo: { status: 'demo:status', start: 'demo:start', remove: 'demo:remove' },
   drills: { start: 'drills:start', history: 'drills:history', openReport: 'drills:open-report', exportReport: 'drills:export-report' },
 } as const satisfies Record<string, Record<string, InvokeChannel>>;
 

@@ -5,6 +5,7 @@ import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
 import { RestoreService } from './restore/restore-service.ts';
 import { DrillService } from './drill/drill-service.ts';
+import { DemoServer } from './demo/demo-server.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -46,7 +47,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir });
   const restores = new RestoreService({ profiles, tools, keys, backups, clock });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion });
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills };
+  const demo = new DemoServer({ dataDir, profiles });
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo };
 }
 
 function packageVersion(): string {

@@ -17,12 +17,13 @@ import type { KeyStatus } from '../engine/keys/key-service.ts';
 import type { CheckItem, Inspection } from '../engine/restore/restore-inspect.ts';
 import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
 import type { DrillRecord } from '../engine/drill/drill-service.ts';
+import type { DemoStatus } from '../engine/demo/demo-server.ts';
 import type { Settings } from '../engine/settings/settings-store.ts';
 
 export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
 export type { DrillCheck } from '../engine/drill/drill-service.ts';
-export type { ArchiveDetails, ArchiveEntry, BackupResult, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
+export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
 export interface OpenKeys {
@@ -122,6 +123,9 @@ export interface Invoke {
   'drills:history': (filter: { profile?: string; archive?: string }) => DrillRecord[];
   'drills:open-report': (drillId: string) => void;
   'drills:export-report': (drillId: string, file: string) => void;
+  'demo:status': () => DemoStatus;
+  'demo:start': () => ProfileSummary;
+  'demo:remove': () => void;
 }
 
 /** Main → renderer events. */

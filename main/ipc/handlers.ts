@@ -116,6 +116,9 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
         (value) => ({ kind: 'drill', ok: true, value }),
       ),
     'drills:history': (filter) => engine.drills.history(filter),
+    'demo:status': () => engine.demo.status(),
+    'demo:start': () => engine.demo.start(),
+    'demo:remove': () => engine.demo.remove(),
     'drills:open-report': async (drillId) => {
       const file = engine.drills.reportPath(drillId);
       await access(file).catch(() => {

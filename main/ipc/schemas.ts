@@ -128,5 +128,8 @@ export const invokeSchemas = {
   'drills:history': z.tuple([z.object({ profile: text(200).optional(), archive: absolutePath.optional() }).strict()]),
   'drills:open-report': z.tuple([drillId]),
   'drills:export-report': z.tuple([drillId, absolutePath]),
+  'demo:status': z.tuple([]),
+  'demo:start': z.tuple([]),
+  'demo:remove': z.tuple([]),
   'restore:drop-kept': z.tuple([id, text(63).regex(/_before_restore_\d{8}T\d{6}Z$/, 'must be a copy kept by a replace')]),
 } satisfies Record<InvokeChannel, z.ZodType>;

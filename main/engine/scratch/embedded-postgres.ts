@@ -69,41 +69,85 @@ function exec(file: string, args: string[], user: { uid: number; gid: number } |
   });
 }
 
+export interface LocalCluster {
+  dir: string;
+  port: number;
+  version: string;
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
+}
+
+/** initdb into `dir`/data: TCP needs the password (scram); the private socket folder trusts its owner. */
+export async function initCluster(dir: string, password: string): Promise<void> {
+  const { initdb } = await binaries();
+  const user = await runAs();
+  if (user) await chown(dir, user.uid, user.gid);
+  const passwordFile = path.join(dir, 'pw');
+  await writeFile(passwordFile, password, { mode: 0o600 });
+  if (user) await chown(passwordFile, user.uid, user.gid);
+  const init = await exec(initdb, ['-D', path.join(dir, 'data'), '-U', SUPERUSER, `--pwfile=${passwordFile}`, '--auth-host=scram-sha-256', '--auth-local=trust', '--no-sync', '-E', 'UTF8', '--locale=C', '--no-instructions'], user, envFor(dir));
+  await rm(passwordFile, { force: true });
+  if (init.code !== 0) throw new Error(`initdb failed: ${init.output.trim().split('\n').slice(-3).join(' ')}`);
+}
+
+/** Starts the cluster in `dir` on a free loopback port (retrying if another process takes it first). */
+export async function startCluster(dir: string): Promise<LocalCluster> {
+  const { pg_ctl } = await binaries();
+  const user = await runAs();
+  const env = envFor(dir);
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
+    await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-m', mode, '-w', 'stop'], user, env).catch(() => null);
+  };
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const started = await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-w', '-t', '30', '-l', path.join(dir, 'server.log'), '-o',
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20`, 'start'], user, env);
+    if (started.code === 0) {
+      const versionOut = await exec(pg_ctl, ['--version'], user, env);
+      return { dir, port, version: /\d+\.\d+/.exec(versionOut.output)?.[0] ?? '18', stop };
+    }
+    const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
+    if (attempt < 3 && /could not bind|address already in use/i.test(log + started.output)) continue;
+    throw new Error(`the server did not start: ${(log || started.output).trim().split('\n').slice(-3).join(' ')}`);
+  }
+}
+
+function envFor(dir: string): NodeJS.ProcessEnv {
+  return { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: dir };
+}
+
+/**
+ * Where a long-lived local cluster may live. As root the server runs as "nobody", which cannot
+ * enter the private (0700) data directory, so it lives in a folder of its own under the temp dir.
+ */
+export async function clusterHome(preferred: string, name: string): Promise<string> {
+  return (await runAs()) ? path.join(os.tmpdir(), `lifeboat-${name}-root`) : preferred;
+}
+
+export function clusterProfile(port: number, name: string, database = 'postgres'): Profile {
+  return { id: 'scratch', name, host: '127.0.0.1', port, database, user: SUPERUSER, sslmode: 'disable', color: 'slate', createdAt: '', updatedAt: '' };
+}
+
 export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = {}): Promise<ScratchServer> {
   const t0 = performance.now();
   await removeOrphans();
-  const { initdb, pg_ctl } = await binaries();
-  const user = await runAs();
+  await binaries();
   const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX));
   await writeFile(path.join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() }));
   const password = randomBytes(24).toString('base64url');
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, LC_ALL: 'C', LANG: 'C', HOME: dir };
+  let cluster: LocalCluster | null = null;
   const stop = async () => {
-    await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], user, env).catch(() => null);
+    if (cluster) await cluster.stop('immediate'); // a scratch server's data is thrown away
+    else {
+      const { pg_ctl } = await binaries();
+      await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop'], await runAs(), envFor(dir)).catch(() => null);
+    }
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    if (user) await chown(dir, user.uid, user.gid);
-    const passwordFile = path.join(dir, 'pw');
-    await writeFile(passwordFile, password, { mode: 0o600 });
-    if (user) await chown(passwordFile, user.uid, user.gid);
-    const init = await exec(initdb, ['-D', path.join(dir, 'data'), '-U', SUPERUSER, `--pwfile=${passwordFile}`, '-A', 'scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C', '--no-instructions'], user, env);
-    await rm(passwordFile, { force: true });
-    if (init.code !== 0) throw new Error(`initdb failed: ${init.output.trim().split('\n').slice(-3).join(' ')}`);
+    await initCluster(dir, password);
     options.signal?.throwIfAborted();
-    for (let attempt = 0; ; attempt++) {
-      const port = await freePort();
-      const started = await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-w', '-t', '30', '-l', path.join(dir, 'server.log'), '-o',
-        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20`, 'start'], user, env);
-      if (started.code === 0) {
-        const profile: Profile = { id: 'scratch', name: 'embedded scratch', host: '127.0.0.1', port, database: 'postgres', user: SUPERUSER, sslmode: 'disable', color: 'slate', createdAt: '', updatedAt: '' };
-        const versionOut = await exec(pg_ctl, ['--version'], user, env);
-        return { profile, password, dir, version: /\d+\.\d+/.exec(versionOut.output)?.[0] ?? '18', startMs: Math.round(performance.now() - t0), stop };
-      }
-      const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
-      if (attempt < 3 && /could not bind|address already in use/i.test(log + started.output)) continue;
-      throw new Error(`the server did not start: ${(log || started.output).trim().split('\n').slice(-3).join(' ')}`);
-    }
+    cluster = await startCluster(dir);
+    return { profile: clusterProfile(cluster.port, 'embedded scratch'), password, dir, version: cluster.version, startMs: Math.round(performance.now() - t0), stop };
   } catch (error) {
     await stop();
     if (error instanceof LifeboatError) throw error;
