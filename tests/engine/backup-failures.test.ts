@@ -104,11 +104,15 @@ describe('backup failures', () => {
     });
     let seed = 20261122;
     const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    // How long one backup takes here, so the kills land inside it.
+    const t0 = Date.now();
+    await new Promise((resolve) => spawn(cli, ['backup', '--profile', 'big', '--out', path.join(work, 'timing'), '--recipient', key.recipient], { env, stdio: 'ignore' }).on('exit', resolve));
+    const duration = Date.now() - t0;
     let completed = 0;
     let killed = 0;
     for (let round = 0; round < 6; round++) {
       const child = spawn(cli, ['backup', '--profile', 'big', '--out', out, '--recipient', key.recipient, '--json'], { env, stdio: 'ignore' });
-      const delay = 150 + Math.floor(random() * 3500);
+      const delay = 100 + Math.floor(random() * duration * 0.85);
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
       clearTimeout(timer);

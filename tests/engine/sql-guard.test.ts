@@ -72,6 +72,18 @@ describe('plain SQL guard', () => {
     expect(guard.facts.needsAutocommit).toHaveLength(3);
   });
 
+  it('is not fooled into COPY-data mode by FROM STDIN inside a string or a COPY (query)', () => {
+    expect(() => scan("COPY (SELECT 'FROM STDIN') TO STDOUT;\n\\! touch /tmp/x\n\\.")).toThrow(/Line 2 .*"\\!"/);
+    expect(() => scan('COPY (SELECT 1) TO STDOUT;\n\\! id')).toThrow(/Line 2/);
+    expect(scan('COPY "odd ( name" (a) FROM stdin;\n\\! data, not a command\n\\.').facts.tables).toEqual(['"odd']);
+  });
+
+  it('refuses scripts that turn standard_conforming_strings off (psql would then read backslashes differently)', () => {
+    expect(() => scan("SET standard_conforming_strings = off;\nSELECT '\\'' \\! touch X #';")).toThrow(/Line 1 .*standard_conforming_strings/);
+    expect(() => scan("SELECT set_config('standard_conforming_strings', 'off', false);")).toThrow(/standard_conforming_strings/);
+    expect(scan("SET standard_conforming_strings = on;").facts.lines).toBe(1);
+  });
+
   it('a file cut inside COPY data is damaged', () => {
     expect(() => scan('COPY t (a) FROM stdin;\n1\n2')).toThrow(/ends inside COPY data/);
   });

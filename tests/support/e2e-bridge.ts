@@ -100,6 +100,8 @@ type BridgeWindow = Window & {
   __lifeboatInvoke(channel: string, args: unknown[]): Promise<unknown>;
   __lifeboatProblem(text: string): Promise<void>;
   __lifeboatEmit?(channel: string, args: unknown[]): number;
+  /** File name → absolute path of what a test drops (E2EApp.dropFile); what webUtils.getPathForFile knows in Electron. */
+  __lifeboatDropPaths?: Map<string, string>;
 };
 
 /** Runs in the page before any of its scripts: the same shape buildApi() makes, over the binding. */
@@ -127,6 +129,11 @@ function installApi({ channels, events }: BridgeMaps): void {
       ]),
     ),
   );
+  // Electron's preload answers with webUtils.getPathForFile: the real path of a File dropped from the
+  // OS, '' for any other File. Here the test says which dropped names stand for which paths.
+  const dropPaths = new Map<string, string>();
+  Object.defineProperty(window, '__lifeboatDropPaths', { value: dropPaths });
+  api.pathForFile = ((file: File) => dropPaths.get(file.name) ?? '') as never;
   Object.defineProperty(window, 'api', { value: Object.freeze(api), enumerable: true });
   Object.defineProperty(window, '__lifeboatEmit', {
     value: (channel: string, args: unknown[]) => {
@@ -164,6 +171,13 @@ export interface E2EApp {
   queueChosenFile(file: string | null): void;
   /** Every file the page asked to reveal in the file manager, in order. */
   revealed: string[];
+  /**
+   * Drags `file` (an absolute path; a file or a folder) from "the OS" onto the page and drops it, the
+   * way a user does from the file manager: dragenter, dragover, drop with a DataTransfer holding a
+   * File of that name, whose path window.api.pathForFile then returns (like Electron's webUtils).
+   * `hold: true` stops before the drop (to see the drag-over state); `dropFile` again completes it.
+   */
+  dropFile(file: string, options?: { hold?: boolean; selector?: string }): Promise<void>;
   /** Channel and outcome of every call the page made, in order (arguments are not kept: they may hold passwords). */
   calls: InvokeRecord[];
   /** Console errors, page errors, failed requests, 404s and CSP violations so far. */
@@ -244,6 +258,26 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
+      dropFile: async (file, drop = {}) => {
+        if (!path.isAbsolute(file)) throw new Error(`dropFile needs an absolute path, got ${file}`);
+        await page.evaluate(
+          ([name, full, selector, hold]) => {
+            const w = window as unknown as BridgeWindow;
+            const known = w.__lifeboatDropPaths!.get(name);
+            if (known !== undefined && known !== full) throw new Error(`Two dropped files are named ${name}: ${known} and ${full}`);
+            w.__lifeboatDropPaths!.set(name, full);
+            const transfer = new DataTransfer();
+            transfer.items.add(new File(['(dropped by the test)'], name));
+            transfer.effectAllowed = 'copy';
+            const target = document.querySelector(selector) ?? document.body;
+            const fire = (type: string) => target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, composed: true, dataTransfer: transfer }));
+            fire('dragenter');
+            fire('dragover');
+            if (!hold) fire('drop');
+          },
+          [path.basename(file), file, drop.selector ?? 'main#main', drop.hold ?? false] as [string, string, string, boolean],
+        );
+      },
       problems: () => [...problems, ...openedServer.notFound.map((p) => `404: ${p}`)],
       screenshot: async (name, shot = {}) => {
         await mkdir(SCREENSHOTS_DIR, { recursive: true });

@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { open, rename, rm, writeFile } from 'node:fs/promises';
+import { access, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -57,12 +57,11 @@ export async function writeArchiveFile(options: {
   encryption: AgeEncryption | null;
   signal: AbortSignal;
   onProgress?: (written: { fileBytes: number; dumpBytes: number }) => void;
-  sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums }) => ArchiveSidecar;
+  sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }) => ArchiveSidecar;
 }): Promise<WrittenArchive> {
-  const finalPath = path.join(options.folder, options.fileName);
+  let finalPath = path.join(options.folder, options.fileName);
   // The writer's pid in the name lets a later run tell a crashed backup's leftovers from a live one.
-  const partialPath = `${finalPath}.${process.pid}${PARTIAL_SUFFIX}`;
-  const sidecarPath = finalPath + SIDECAR_SUFFIX;
+  const partialPath = `${finalPath}.${process.pid}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
   const mtime = new Date(options.content.manifest.startedAt);
   let dumpBytes = 0;
   let fileBytes = 0;
@@ -116,7 +115,9 @@ export async function writeArchiveFile(options: {
     await pipeline(Readable.from(tarStream(), { objectMode: false }), encrypt, meter, out, { signal: options.signal });
     const bytes = fileBytes;
     const digest = fileHash.digest('hex');
-    const sidecar = options.sidecar({ bytes, sha256: digest, checksums: checksums! });
+    finalPath = await unusedName(finalPath); // two backups in the same second must not replace each other
+    const sidecarPath = finalPath + SIDECAR_SUFFIX;
+    const sidecar = options.sidecar({ bytes, sha256: digest, checksums: checksums!, fileName: path.basename(finalPath) });
     await writeFileDurably(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
     await rename(partialPath, finalPath);
     await fsyncDirectory(options.folder);
@@ -133,6 +134,16 @@ export async function writeArchiveFile(options: {
       throw new LifeboatError('BACKUP_FAILED', `Lifeboat may not write to ${options.folder} (${code}).`, 'Choose a backup folder you can write to.', { cause: error });
     }
     throw error;
+  }
+}
+
+async function unusedName(file: string): Promise<string> {
+  const extension = path.extname(file);
+  const base = file.slice(0, -extension.length);
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? file : `${base}-${n}${extension}`;
+    const taken = await access(candidate).then(() => true, () => false);
+    if (!taken) return candidate;
   }
 }
 

@@ -112,7 +112,7 @@ export class LibraryService {
       sidecar = sidecarFrom(path.basename(file), walk.manifest, walk.checksums, size, digest, await encryptionOf(file));
     } catch {
       // Without a key (or for a damaged file) keep what the name and the bytes tell.
-      const match = /^(.*)_(.*)_(\d{8}T\d{6}Z)\.lifeboat$/.exec(path.basename(file));
+      const match = /^(.*)_(.*)_(\d{8}T\d{6}Z)(-\d+)?\.lifeboat$/.exec(path.basename(file));
       const created = match ? `${match[3]!.slice(0, 4)}-${match[3]!.slice(4, 6)}-${match[3]!.slice(6, 8)}T${match[3]!.slice(9, 11)}:${match[3]!.slice(11, 13)}:${match[3]!.slice(13, 15)}.000Z` : (await stat(file)).mtime.toISOString();
       sidecar = {
         sidecarVersion: 1, archive: path.basename(file), formatVersion: ARCHIVE_FORMAT_VERSION, profile: match?.[1] ?? '?', host: '?', port: 0, database: match?.[2] ?? '?',
@@ -235,7 +235,7 @@ export class LibraryService {
 export async function removeStalePartials(folder: string, names: string[]): Promise<string[]> {
   const removed: string[] = [];
   for (const name of names) {
-    const match = /\.lifeboat\.(\d+)\.partial$/.exec(name);
+    const match = /\.lifeboat\.(\d+)(\.[0-9a-f]+)?\.partial$/.exec(name);
     if (!match || isAlive(Number(match[1]))) continue;
     await rm(path.join(folder, name), { force: true });
     removed.push(name);

@@ -179,9 +179,9 @@ export class BackupService {
             };
           },
         },
-        sidecar: ({ bytes, sha256, checksums }) => ({
+        sidecar: ({ bytes, sha256, checksums, fileName }) => ({
           sidecarVersion: 1,
-          archive: archiveFileName(profile.name, profile.database, started),
+          archive: fileName,
           formatVersion: ARCHIVE_FORMAT_VERSION,
           profile: profile.name,
           host: profile.host,

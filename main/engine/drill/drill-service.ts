@@ -126,7 +126,7 @@ export class DrillService {
     };
     let scratch: ScratchServer | null = null;
     let server: TargetServer | null = null;
-    let target: { profile: Profile; password: string | null } | null = null;
+    let target: { profile: Profile; password: string | null };
     let restored = false;
     try {
       ctx.report({ phase: 'Reading the archive', fraction: 0, message: record.archive.name });

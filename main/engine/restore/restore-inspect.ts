@@ -9,7 +9,7 @@ import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
 import { openSource, type SourceDescription } from './restore-source.ts';
 import { SqlGuard, type SqlFacts } from './sql-guard.ts';
-import { listToc, startTocListing, type TocListing } from './toc-listing.ts';
+import { listToc, startSchemaScan, startTocListing, type TocListing } from './toc-listing.ts';
 import type { SessionInfo, TargetFacts } from './target-server.ts';
 
 export interface InspectedTable {
@@ -53,26 +53,35 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
       let globals = '';
       let manifestSeen: ArchiveManifest | null = null;
       let listing: ReturnType<typeof startTocListing> | null = null;
+      let schema: ReturnType<typeof startSchemaScan> | null = null;
       const enough = new Error('table of contents read');
       const walk = await walkPlaintext(source.stream!, {
         signal,
         onGlobals: async (sql, manifest) => {
           globals = sql.toString('utf8');
           manifestSeen = manifest;
-          listing = startTocListing(await pgRestoreFor(parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null), signal);
+          const tool = await pgRestoreFor(parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null);
+          listing = startTocListing(tool, signal);
+          schema = startSchemaScan(tool, null, signal);
         },
         onDump: async (chunk) => {
           const current = listing as ReturnType<typeof startTocListing> | null;
-          if (options.quick && current?.done) throw enough;
-          await current?.write(chunk);
+          const scan = schema as ReturnType<typeof startSchemaScan> | null;
+          if (options.quick && current?.done && scan?.done) throw enough;
+          await Promise.all([current?.write(chunk), scan?.write(chunk)]);
         },
-      }).catch((error: unknown) => {
-        if (error !== enough) throw error;
+      }).catch(async (error: unknown) => {
+        if (error !== enough) {
+          await (listing as ReturnType<typeof startTocListing> | null)?.abort();
+          await (schema as ReturnType<typeof startSchemaScan> | null)?.abort();
+          throw error;
+        }
         return null;
       });
       if (!walk) {
         const manifest = manifestSeen as unknown as ArchiveManifest;
         const toc = await (listing as unknown as ReturnType<typeof startTocListing>).finish();
+        const definitions = await (schema as unknown as ReturnType<typeof startSchemaScan>).finish();
         Object.assign(base, {
           quick: true,
           sourceDatabase: manifest.source.database,
@@ -80,8 +89,8 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           dumpedBy: manifest.tools.pg_dump.version,
           createdAt: manifest.startedAt,
           tables: manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: null })),
-          roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...rolesInGlobals(globals)])],
-          extensions: toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+          roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+          extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
           dumpMajor: parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null,
           lifeboat: { manifest, checksums: null, globals, sidecar: await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null) },
           toc,
@@ -89,6 +98,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         return base;
       }
       const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
+      const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], extensions: [] };
       const sidecar = await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
       const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
       Object.assign(base, {
@@ -97,8 +107,8 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         dumpedBy: walk.manifest.tools.pg_dump.version,
         createdAt: walk.manifest.startedAt,
         tables: walk.manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: counts.get(`${t.schema}.${t.name}`) ?? null })),
-        roles: [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...rolesInGlobals(globals)])],
-        extensions: (toc?.entries ?? []).filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+        roles: [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+        extensions: [...new Set([...(toc?.entries ?? []).filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${walk.manifest.tools.pg_dump.version}`)?.major ?? null,
         lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar },
         toc,
@@ -126,7 +136,27 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
       }
     } else {
       const tool = await pgRestoreFor(null);
-      const toc = await listToc(tool, source.inner === 'pg-directory' ? { directory: source.path } : { stream: source.stream! }, signal);
+      let toc: TocListing;
+      let definitions: { roles: string[]; extensions: string[] };
+      if (source.inner === 'pg-directory') {
+        toc = await listToc(tool, { directory: source.path }, signal);
+        definitions = await startSchemaScan(tool, { directory: source.path }, signal).finish();
+      } else {
+        const listing = startTocListing(tool, signal);
+        const scan = startSchemaScan(tool, null, signal);
+        try {
+          for await (const chunk of source.stream!) {
+            if (listing.done && scan.done) break;
+            await Promise.all([listing.write(chunk), scan.write(chunk)]);
+          }
+          toc = await listing.finish();
+          definitions = await scan.finish();
+        } catch (error) {
+          await listing.abort();
+          await scan.abort();
+          throw error;
+        }
+      }
       Object.assign(base, {
         toc,
         sourceDatabase: toc.database,
@@ -134,8 +164,8 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         dumpedBy: toc.dumpedByVersion,
         createdAt: toc.createdAt,
         tables: toc.entries.filter((e) => e.type === 'TABLE').map((e) => ({ schema: e.schema, name: e.name, rows: null })),
-        roles: [...new Set(toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'))],
-        extensions: toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean),
+        roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+        extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${toc.dumpedByVersion ?? ''}`)?.major ?? null,
       });
     }

@@ -248,7 +248,9 @@ export class RestoreService {
         ctx.report({ phase: 'Swapping', fraction: 0.96, message: `Switching "${request.database}" to the restored copy` });
         keptDatabase = derivedName(request.database, `_before_restore_${stamp}`);
         ctx.signal.throwIfAborted();
-        // Block new sessions first, so nobody slips in between ending sessions and the rename.
+        // Block new sessions on both databases first, so nobody slips in between ending sessions and the renames.
+        await server.allowConnections(into, false);
+        await server.terminateSessions(into);
         await server.allowConnections(request.database, false);
         try {
           endedSessions = await server.terminateSessions(request.database);
@@ -257,8 +259,16 @@ export class RestoreService {
           await server.allowConnections(request.database, true).catch(() => {});
           throw new LifeboatError('RESTORE_FAILED', `The swap could not rename "${request.database}": ${(error as Error).message}`, 'Nothing was swapped; the database is unchanged. Retry when its sessions have ended.', { cause: error });
         }
-        await server.renameDatabase(into, request.database);
+        try {
+          await server.renameDatabase(into, request.database);
+        } catch (error) {
+          // Put the original back under its name before reporting.
+          await server.renameDatabase(keptDatabase, request.database).catch(() => {});
+          await server.allowConnections(request.database, true).catch(() => {});
+          throw new LifeboatError('RESTORE_FAILED', `The restored copy could not take the name "${request.database}": ${(error as Error).message}`, 'Nothing was swapped; the original database is back under its name.', { cause: error });
+        }
         swapped = true;
+        await server.allowConnections(request.database, true);
         await server.allowConnections(keptDatabase, true).catch(() => {});
       }
       ctx.report({ phase: 'Done', fraction: 1, message: request.database });
@@ -287,7 +297,8 @@ export class RestoreService {
 
   /** Streams the source through pg_restore (for archives) and the SQL guard into psql. */
   async #restoreInto(o: RestoreIntoOptions): Promise<RestoreIntoResult> {
-    if ((o.request.jobs ?? 1) > 1) return this.#restoreParallel(o);
+    // Data-only restores run in one transaction, which pg_restore cannot combine with parallel jobs.
+    if ((o.request.jobs ?? 1) > 1 && o.request.mode !== 'data-only') return this.#restoreParallel(o);
     const { request, ctx, inspection } = o;
     const rate = new RateMeter();
     let current: string | null = null;
@@ -335,6 +346,7 @@ export class RestoreService {
           },
         });
         sqlText = restoreProc.stdout as AsyncIterable<Buffer>;
+        restoreProc.child.stdin?.on('error', () => {}); // EPIPE when pg_restore stops early; its exit status tells why
         if (inspection.inner === 'lifeboat-tar') {
           const dump = restoreProc;
           let created = false;
@@ -354,30 +366,43 @@ export class RestoreService {
         }
       }
 
-      const settled = await Promise.allSettled([
-        pipeline(Readable.from(sqlText), guarded.transform, psql.child.stdin!).catch((error: unknown) => {
-          psql.kill();
-          throw error;
+      // Everything flows into psql, but its input is closed — which COMMITs the single transaction —
+      // only once every producer finished cleanly; otherwise psql is killed and the server rolls back.
+      const psqlIn = psql.child.stdin!;
+      psqlIn.on('error', () => {});
+      const psqlGone = () => psql.child.exitCode !== null || psql.child.signalCode !== null;
+      const [piped, restoreSettled, walkSettled] = await Promise.allSettled([
+        pipeline(Readable.from(sqlText), guarded.transform, async (chunks: AsyncIterable<Buffer>) => {
+          for await (const chunk of chunks) {
+            if (psqlGone()) return;
+            if (!psqlIn.write(chunk)) await Promise.race([once(psqlIn, 'drain'), once(psql.child, 'exit')]).catch(() => {});
+          }
         }),
-        psql.exited,
         restoreProc?.exited ?? Promise.resolve(null),
         walking ?? Promise.resolve(null),
       ]);
-      const [piped, psqlSettled, restoreSettled, walkSettled] = settled;
-      if (settled.some((r) => r.status === 'rejected')) {
-        restoreProc?.kill();
-        psql.kill();
-      }
-      ctx.signal.throwIfAborted();
-      // The most telling error first: damage found while reading, then the guard, then psql's own message.
-      if (walkSettled.status === 'rejected') throw walkSettled.reason;
-      if (piped.status === 'rejected' && piped.reason instanceof LifeboatError) throw piped.reason;
-      const psqlExit = psqlSettled.status === 'fulfilled' ? psqlSettled.value : null;
-      if (psqlExit && psqlExit.code !== 0 && psqlExit.errors.some((l) => /ERROR:|FATAL:|error:/i.test(l))) throw psqlFailure(psqlExit.errors);
       const restoreExit = restoreSettled.status === 'fulfilled' ? restoreSettled.value : null;
-      if (restoreExit && restoreExit.code !== 0) throw new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${toolErrorSummary(restoreExit.errors)}`, 'The archive may be damaged. Nothing was changed.');
-      if (piped.status === 'rejected') throw piped.reason;
-      if (!psqlExit || psqlExit.code !== 0) throw psqlFailure(psqlExit?.errors ?? []);
+      const psqlFailedEarly = psqlGone() && psql.child.exitCode !== 0;
+      const producersOk = piped.status === 'fulfilled' && walkSettled.status === 'fulfilled' && restoreSettled.status === 'fulfilled' && (!restoreExit || restoreExit.code === 0);
+      if (!producersOk || psqlFailedEarly || ctx.signal.aborted) {
+        psql.child.kill('SIGKILL');
+        restoreProc?.kill();
+        const psqlExit = await psql.exited.catch(() => null);
+        ctx.signal.throwIfAborted();
+        // The most telling error first: damage found while reading, psql's own message, pg_restore's, the guard's.
+        if (walkSettled.status === 'rejected') throw walkSettled.reason;
+        if (psqlFailedEarly && psqlExit) throw psqlFailure(psqlExit.errors);
+        if (restoreExit && restoreExit.code !== 0) {
+          const how = restoreExit.signal ? `was stopped by ${restoreExit.signal}` : `failed (exit code ${restoreExit.code})`;
+          throw new LifeboatError('RESTORE_FAILED', `pg_restore ${how}: ${toolErrorSummary(restoreExit.errors)}`, 'Nothing was changed: what the restore created was removed. If this repeats, the archive may be damaged.');
+        }
+        if (piped.status === 'rejected') throw piped.reason;
+        if (restoreSettled.status === 'rejected') throw restoreSettled.reason;
+        throw psqlFailure(psqlExit?.errors ?? []);
+      }
+      psqlIn.end();
+      const psqlExit = await psql.exited;
+      if (psqlExit.code !== 0) throw psqlFailure(psqlExit.errors);
       const walk = walkSettled.status === 'fulfilled' ? walkSettled.value : null;
       return { tolerated: guarded.tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
     } finally {
@@ -442,7 +467,7 @@ export class RestoreService {
       const proc = startTool({
         path: o.pgRestore.path,
         args: [`--jobs=${jobs}`, '--verbose', '--no-password', `--dbname=${o.database}`, ...(exitOnError ? ['--exit-on-error'] : []),
-          ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), ...(request.mode === 'data-only' ? ['--data-only', '--single-transaction'] : []),
+          ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), 
           ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
         env: libpq.env,
         signal: ctx.signal,
@@ -487,7 +512,7 @@ function splitRestoreErrors(errors: string[]): { tolerated: string[]; real: stri
 
 async function writeTo(proc: ReturnType<typeof startTool>, chunk: Buffer): Promise<void> {
   const stdin = proc.child.stdin!;
-  if (stdin.destroyed || proc.child.exitCode !== null) return;
+  if (stdin.destroyed || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   if (!stdin.write(chunk)) await new Promise<void>((resolve) => {
     const done = () => {
       stdin.off('drain', done);

@@ -35,6 +35,8 @@ export class SqlGuard {
   #dollarTag = '';
   #commentDepth = 0;
   #statement = '';
+  /** The statement with the contents of strings, quoted names and dollar bodies left out. */
+  #bare = '';
   readonly #allowConnect: boolean;
 
   /** allowConnect: false when Lifeboat chooses the database, so a script may not switch to another. */
@@ -68,46 +70,61 @@ export class SqlGuard {
             const prev = text[i - 1];
             this.#state = prev === 'E' || prev === 'e' ? 'escape-single' : 'single';
             this.#statement += char;
+            this.#bare += char;
           } else if (char === '"') {
             this.#state = 'double';
             this.#statement += char;
+            this.#bare += char;
           } else if (char === '$') {
             const tag = /^\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(text.slice(i));
             if (tag && !/[\w$]/.test(text[i - 1] ?? ' ')) {
               this.#state = 'dollar';
               this.#dollarTag = tag[0];
               this.#statement += tag[0];
+              this.#bare += tag[0];
               i += tag[0].length - 1;
             } else {
               this.#statement += char;
+              this.#bare += char;
             }
           } else if (char === '\\') {
             this.#metaCommand(text.slice(i), lineNo);
             i = text.length;
           } else if (char === ';') {
-            this.#endStatement();
+            this.#endStatement(lineNo);
           } else {
             this.#statement += char;
+            this.#bare += char;
           }
           break;
         case 'single':
           this.#statement += char;
-          if (char === "'") this.#state = 'normal'; // '' re-enters and leaves again: same effect
+          if (char === "'") {
+            this.#state = 'normal'; // '' re-enters and leaves again: same effect
+            this.#bare += char;
+          }
           break;
         case 'escape-single':
           this.#statement += char;
           if (char === '\\') {
             this.#statement += next ?? '';
             i++;
-          } else if (char === "'") this.#state = 'normal';
+          } else if (char === "'") {
+            this.#state = 'normal';
+            this.#bare += char;
+          }
           break;
         case 'double':
           this.#statement += char;
-          if (char === '"') this.#state = 'normal';
+          if (char === '"') {
+            this.#state = 'normal';
+            this.#bare += char;
+          }
           break;
         case 'dollar':
           if (text.startsWith(this.#dollarTag, i)) {
             this.#statement += this.#dollarTag;
+            this.#bare += this.#dollarTag;
             i += this.#dollarTag.length - 1;
             this.#state = 'normal';
           }
@@ -125,6 +142,7 @@ export class SqlGuard {
       }
     }
     if (this.#state === 'normal' || this.#state === 'single' || this.#state === 'escape-single' || this.#state === 'double') this.#statement += ' ';
+    if (this.#state === 'normal') this.#bare += ' ';
   }
 
   /** Inside COPY data only the terminator matters, so callers may skip decoding those lines. */
@@ -150,12 +168,19 @@ export class SqlGuard {
     );
   }
 
-  #endStatement(): void {
+  #endStatement(line: number): void {
     const sql = this.#statement.trim().replace(/\s+/g, ' ');
+    const bare = this.#bare.trim().replace(/\s+/g, ' ');
     this.#statement = '';
+    this.#bare = '';
     if (!sql) return;
     const upper = sql.toUpperCase();
-    if (/^COPY\b[\s\S]*\bFROM\s+STDIN\b/i.test(sql)) {
+    // psql's lexer treats backslashes in strings by this setting; pg_dump always writes "on".
+    if (/standard_conforming_strings/i.test(sql) && !/^SET standard_conforming_strings\s*(=|TO)\s*'?on'?$/i.test(sql)) {
+      throw new LifeboatError('INVALID_INPUT', `Line ${line} of the SQL file changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
+    }
+    // COPY data follows only "COPY table [(columns)] FROM STDIN" — judged without string contents.
+    if (/^COPY\s+(?!\()[^()]*?(\([^()]*\)\s*)?FROM\s+STDIN\b/i.test(bare)) {
       this.#state = 'copy-data';
       const table = /^COPY\s+(\S+)/i.exec(sql)?.[1];
       if (table) this.facts.tables.push(table);

@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
 import { LifeboatError } from '../errors.ts';
+import { SqlGuard } from './sql-guard.ts';
 
 export interface TocEntry {
   id: number;
@@ -52,6 +53,57 @@ export function startTocListing(pgRestore: PgTool, signal?: AbortSignal) {
     async finish(): Promise<TocListing> {
       if (!closed) stdin.end();
       return readListing(await proc.exited, output);
+    },
+    /** Stops pg_restore when the caller gives up (e.g. the archive turned out damaged). */
+    async abort(): Promise<void> {
+      proc.kill();
+      await proc.exited.catch(() => {});
+    },
+  };
+}
+
+/**
+ * `pg_restore --schema-only --file=-` scanned as it is produced: the roles the archive's GRANTs and
+ * OWNER TOs name, and its extensions (the TOC listing shows owners, not grantees). Fed like the listing.
+ */
+export function startSchemaScan(pgRestore: PgTool, input: { directory: string } | null, signal?: AbortSignal) {
+  const proc = startTool({ path: pgRestore.path, args: ['--schema-only', '--file=-', ...(input ? [input.directory] : [])], env: { ...process.env, LC_MESSAGES: 'C' }, stdin: input ? 'ignore' : 'pipe', signal });
+  const guard = new SqlGuard();
+  let carry = '';
+  let failure: unknown = null;
+  proc.stdout.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      const lines = (carry + chunk.toString('utf8')).split('\n');
+      carry = lines.pop()!;
+      for (const line of lines) guard.line(line);
+    } catch (error) {
+      failure = error; // a forbidden command in a pg archive's definitions: reported by the caller
+    }
+  });
+  const stdin = proc.child.stdin;
+  let closed = !stdin;
+  stdin?.on('error', () => (closed = true));
+  proc.child.once('exit', () => (closed = true));
+  return {
+    get done() {
+      return closed;
+    },
+    async write(chunk: Buffer): Promise<void> {
+      if (closed || !stdin) return;
+      if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), once(proc.child, 'exit')]).catch(() => {});
+    },
+    async finish(): Promise<{ roles: string[]; extensions: string[] }> {
+      if (!closed) stdin?.end();
+      const exit = await proc.exited;
+      if (failure) throw failure;
+      if (exit.code !== 0) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore cannot read this archive's definitions: ${toolErrorSummary(exit.errors)}`, 'The archive is damaged, or was written by a newer pg_dump.');
+      if (carry) guard.line(carry);
+      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], extensions: [...guard.facts.extensions] };
+    },
+    async abort(): Promise<void> {
+      proc.kill();
+      await proc.exited.catch(() => {});
     },
   };
 }
