@@ -2,12 +2,17 @@ import { useEffect, useRef } from 'react';
 import { Sidebar } from './components/sidebar.tsx';
 import { BackupsScreen } from './features/backups/backups-screen.tsx';
 import { ConnectionsScreen } from './features/connections/connections-screen.tsx';
+import { DrillsScreen } from './features/drills/drills-screen.tsx';
 import { PlaceholderScreen } from './features/placeholders/placeholder-screens.tsx';
+import { WindowFileDrop } from './features/restore/file-drop.tsx';
+import { RestoreScreen } from './features/restore/restore-screen.tsx';
 import { SettingsScreen } from './features/settings/settings-screen.tsx';
 import { isScreenId, useAppStore } from './stores/app-store.ts';
 import { useJobsStore } from './stores/jobs-store.ts';
 import { useProfilesStore } from './stores/profiles-store.ts';
 import { subscribeMenu } from './stores/menu-events.ts';
+import { useRestoreStore } from './stores/restore-store.ts';
+import { api } from './stores/unwrap.ts';
 
 export function App() {
   const screen = useAppStore((s) => s.screen);
@@ -27,9 +32,12 @@ export function App() {
         useProfilesStore.getState().openEditor({ mode: 'add' });
       },
     });
+    // A backup file opened from the OS (double-click, "Open with", the dock, the command line).
+    const stopOpenFile = api().on.openFile((file) => useRestoreStore.getState().open(file));
     return () => {
       stopJobs();
       stopMenu();
+      stopOpenFile();
     };
   }, []);
 
@@ -56,6 +64,10 @@ export function App() {
             <ConnectionsScreen />
           ) : screen === 'backups' ? (
             <BackupsScreen />
+          ) : screen === 'restore' ? (
+            <RestoreScreen />
+          ) : screen === 'drills' ? (
+            <DrillsScreen />
           ) : screen === 'settings' ? (
             <SettingsScreen />
           ) : (
@@ -63,6 +75,7 @@ export function App() {
           )}
         </main>
       </div>
+      <WindowFileDrop />
       <div className="sr-only" role="status" aria-live="polite" aria-atomic="true">
         {announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
       </div>

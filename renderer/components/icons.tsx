@@ -4,7 +4,8 @@ import type { ReactNode } from 'react';
 export type IconName =
   | 'lifebuoy' | 'database' | 'archive' | 'restore' | 'flask' | 'calendar' | 'activity' | 'settings'
   | 'plus' | 'import' | 'plug' | 'pencil' | 'copy' | 'trash' | 'check' | 'alert' | 'key' | 'clock'
-  | 'folder' | 'shield' | 'info' | 'x' | 'play' | 'eye' | 'lock' | 'unlock' | 'refresh' | 'file';
+  | 'folder' | 'shield' | 'info' | 'x' | 'play' | 'eye' | 'lock' | 'unlock' | 'refresh' | 'file'
+  | 'upload' | 'external' | 'download' | 'undo' | 'server';
 
 const PATHS: Record<IconName, ReactNode> = {
   lifebuoy: (
@@ -151,6 +152,37 @@ const PATHS: Record<IconName, ReactNode> = {
     <>
       <path d="M14 2H6a2 2 0 0 0-2 2v16a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8z" />
       <path d="M14 2v6h6" />
+    </>
+  ),
+  upload: (
+    <>
+      <path d="M12 15V3M7 8l5-5 5 5" />
+      <path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4" />
+    </>
+  ),
+  external: (
+    <>
+      <path d="M15 3h6v6M10 14 21 3" />
+      <path d="M18 13v6a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2V8a2 2 0 0 1 2-2h6" />
+    </>
+  ),
+  download: (
+    <>
+      <path d="M12 3v12M7 10l5 5 5-5" />
+      <path d="M21 15v4a2 2 0 0 1-2 2H5a2 2 0 0 1-2-2v-4" />
+    </>
+  ),
+  undo: (
+    <>
+      <path d="M9 14 4 9l5-5" />
+      <path d="M4 9h10.5a5.5 5.5 0 0 1 0 11H11" />
+    </>
+  ),
+  server: (
+    <>
+      <rect width="20" height="8" x="2" y="2" rx="2" />
+      <rect width="20" height="8" x="2" y="14" rx="2" />
+      <path d="M6 6h.01M6 18h.01" />
     </>
   ),
 };

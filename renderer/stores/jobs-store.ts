@@ -1,7 +1,8 @@
-// Long operations (backups, verifications) run in main as jobs; their progress and outcome arrive
-// as events. One subscription for the whole window, so a job keeps reporting while another screen is shown.
+// Long operations (backups, verifications, restores, drills) run in main as jobs; their progress and
+// outcome arrive as events. One subscription for the whole window, so a job keeps reporting while
+// another screen is shown.
 import { create } from 'zustand';
-import type { JobOutcome, JobProgress } from '../../main/ipc/contract.ts';
+import type { DrillUiRequest, JobOutcome, JobProgress, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useKeysStore } from './keys-store.ts';
@@ -10,7 +11,10 @@ import { api, unwrap } from './unwrap.ts';
 
 export type JobSubject =
   | { kind: 'backup'; profileId: string; profileName: string }
-  | { kind: 'verify'; path: string; level: 'quick' | 'full' };
+  | { kind: 'verify'; path: string; level: 'quick' | 'full' }
+  | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
+  /** file is null for a drill main started on its own ("drill after every backup"): only its name is known. */
+  | { kind: 'drill'; file: string | null; name: string; auto: boolean };
 
 export interface JobEntry {
   jobId: string;
@@ -20,6 +24,8 @@ export interface JobEntry {
   progress: JobProgress | null;
   outcome: JobOutcome | null;
   cancelling: boolean;
+  /** Order in which jobs finished in this window (0 while running): the newest result wins. */
+  finishedSeq: number;
 }
 
 // jobs:active tells only id and progress: the subject is remembered here across reloads of the page.
@@ -67,21 +73,36 @@ interface JobsState {
   /** Throws ApiError when the job could not start. */
   startBackup(profile: { id: string; name: string }): Promise<string>;
   startVerify(path: string, level: 'quick' | 'full'): Promise<string>;
+  startRestore(request: RestoreUiRequest, profileName: string): Promise<string>;
+  startDrill(request: DrillUiRequest, name: string): Promise<string>;
   cancel(jobId: string): Promise<void>;
   dismiss(jobId: string): void;
 }
 
 export const isRunning = (job: JobEntry) => job.outcome === null;
 
+/** What a job main started on its own is about, from its first progress (a drill after a backup names its archive). */
+function derivedSubject(progress: JobProgress): JobSubject | null {
+  if (progress.kind === 'drill' && progress.message) return { kind: 'drill', file: null, name: progress.message, auto: true };
+  return null;
+}
+
 export const useJobsStore = create<JobsState>()((set, get) => {
+  let finishedCount = 0;
   const patch = (jobId: string, update: (entry: JobEntry) => Partial<JobEntry>, kind: JobProgress['kind']) => {
-    const current = get().jobs[jobId] ?? { jobId, kind, subject: readSubjects()[jobId] ?? null, progress: null, outcome: null, cancelling: false };
+    const current = get().jobs[jobId] ?? { jobId, kind, subject: readSubjects()[jobId] ?? null, progress: null, outcome: null, cancelling: false, finishedSeq: 0 };
     set({ jobs: { ...get().jobs, [jobId]: { ...current, ...update(current) } } });
+  };
+
+  /** Records the subject of a job this window started (progress may have arrived before the call returned). */
+  const adopt = (jobId: string, kind: JobProgress['kind'], subject: JobSubject) => {
+    if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
+    patch(jobId, () => ({ subject }), kind);
   };
 
   const finished = (outcome: JobOutcome) => {
     // Progress may stop a little early: a finished job always reads 100 % or its error.
-    patch(outcome.jobId, () => ({ outcome, cancelling: false }), outcome.kind);
+    patch(outcome.jobId, () => ({ outcome, cancelling: false, finishedSeq: ++finishedCount }), outcome.kind);
     rememberSubject(outcome.jobId, null);
     const entry = get().jobs[outcome.jobId]!;
     const announce = useAppStore.getState().announce;
@@ -98,10 +119,22 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       else if (outcome.error.code !== 'CANCELLED') announce(`Verification failed: ${outcome.error.message}`);
       // The library row's badge now tells the result; only failures the sidecar does not record stay.
       if (entry.subject && (outcome.ok || outcome.error.code === 'CANCELLED')) get().dismiss(outcome.jobId);
-    } else {
-      return; // other kinds (restore) are reported by their own screen
+    } else if (outcome.kind === 'restore') {
+      const into = entry.subject?.kind === 'restore' ? entry.subject.database : 'the database';
+      if (outcome.ok) announce(`Restore finished: ${outcome.value.verification.note}`);
+      else if (outcome.error.code === 'CANCELLED') announce('Restore cancelled; nothing was changed.');
+      else announce(`The restore into ${into} failed: ${outcome.error.message}`);
+      // A safety backup before a replace is a new archive in the library.
+      if (!(outcome.ok && outcome.value.safetyBackup)) return;
+    } else if (outcome.kind === 'drill') {
+      const name = entry.subject?.kind === 'drill' ? entry.subject.name : 'the backup';
+      if (outcome.ok) {
+        const record = outcome.value;
+        announce(record.passed ? `Drill of ${name} passed.` : record.couldNotRun ? `The drill of ${name} could not run: ${record.error?.message ?? ''}` : `Drill of ${name} failed.`);
+      } else if (outcome.error.code === 'CANCELLED') announce('Drill cancelled; the scratch database was removed.');
+      else announce(`The drill of ${name} could not run: ${outcome.error.message}`);
     }
-    // New archive, or a new verification record in a sidecar.
+    // New archive, a new verification record in a sidecar, or a drill badge.
     if (outcome.ok || outcome.kind === 'verify') void useLibraryStore.getState().load();
   };
 
@@ -122,7 +155,7 @@ export const useJobsStore = create<JobsState>()((set, get) => {
         api().on.jobProgress((progress) => {
           // A late progress event must not reopen a finished job.
           if (get().jobs[progress.jobId]?.outcome) return;
-          patch(progress.jobId, () => ({ progress }), progress.kind);
+          patch(progress.jobId, (entry) => ({ progress, ...(entry.subject ? {} : { subject: derivedSubject(progress) }) }), progress.kind);
         }),
         api().on.jobFinished((outcome) => finished(outcome)),
       ];
@@ -135,7 +168,7 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       const active = unwrap(await api().jobs.active());
       for (const progress of active) {
         if (get().jobs[progress.jobId]?.outcome) continue;
-        patch(progress.jobId, () => ({ progress }), progress.kind);
+        patch(progress.jobId, (entry) => ({ progress, ...(entry.subject ? {} : { subject: derivedSubject(progress) }) }), progress.kind);
       }
     },
 
@@ -146,10 +179,8 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       );
       set({ jobs });
       const { jobId } = unwrap(await api().backups.start({ profileId: profile.id, encryption: 'settings' }));
-      const subject: JobSubject = { kind: 'backup', profileId: profile.id, profileName: profile.name };
       // Progress (even the outcome) may have arrived before the call returned.
-      if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
-      patch(jobId, () => ({ subject }), 'backup');
+      adopt(jobId, 'backup', { kind: 'backup', profileId: profile.id, profileName: profile.name });
       return jobId;
     },
 
@@ -157,9 +188,19 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       const jobs = Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'verify' && j.subject.path === path)));
       set({ jobs });
       const { jobId } = unwrap(await api().library.verify(path, level));
-      const subject: JobSubject = { kind: 'verify', path, level };
-      if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
-      patch(jobId, () => ({ subject }), 'verify');
+      adopt(jobId, 'verify', { kind: 'verify', path, level });
+      return jobId;
+    },
+
+    startRestore: async (request, profileName) => {
+      const { jobId } = unwrap(await api().restore.start(request));
+      adopt(jobId, 'restore', { kind: 'restore', file: request.file, mode: request.mode, database: request.database, profileId: request.profileId, profileName });
+      return jobId;
+    },
+
+    startDrill: async (request, name) => {
+      const { jobId } = unwrap(await api().drills.start(request));
+      adopt(jobId, 'drill', { kind: 'drill', file: request.file, name, auto: false });
       return jobId;
     },
 

@@ -5,13 +5,16 @@ import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDate, forma
 import { Icon } from '../../components/icons.tsx';
 import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
+import { useDrillsStore } from '../../stores/drills-store.ts';
 import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { DrillBadge } from '../drills/drill-badge.tsx';
 
 export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetails: () => void }) {
   const { sidecar } = entry;
   const job = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'verify' && j.subject?.kind === 'verify' && j.subject.path === entry.path));
+  const drilling = useJobsStore((s) => Object.values(s.jobs).some((j) => j.kind === 'drill' && isRunning(j) && j.subject?.kind === 'drill' && j.subject.file === entry.path));
   const { startVerify, cancel, dismiss } = useJobsStore.getState();
   const { remove, reveal } = useLibraryStore.getState();
   const announce = useAppStore((s) => s.announce);
@@ -40,6 +43,17 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
     }
   };
 
+  // Opens Drills, where the drill's phases and verdict are shown.
+  const drill = async () => {
+    setError(null);
+    try {
+      await useDrillsStore.getState().start(entry.path);
+      useAppStore.getState().navigate('drills');
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+
   const runDelete = async () => {
     try {
       await remove(entry.path);
@@ -63,6 +77,7 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
             <h3 className="archive-title">
               <span id={`${uid}-when`}>{formatDateTime(sidecar.createdAt)}</span>
               <StatusBadge verification={sidecar.verification} partial={sidecar.partial === true} />
+              <DrillBadge drill={sidecar.drill} />
             </h3>
             <p className="archive-source" id={`${uid}-what`}>
               {sidecar.profile} · {sidecar.database}
@@ -92,6 +107,15 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
             </button>
             <button type="button" className="btn btn-sm" onClick={() => void verify('full')} disabled={verifying} title="Decrypts everything, checks every hash, and lets pg_restore read the table of contents">
               Verify fully
+            </button>
+            <button
+              type="button"
+              className="btn btn-sm"
+              onClick={() => void drill()}
+              disabled={drilling}
+              title="Restores it into a scratch database and compares every table with the backup (opens Drills)"
+            >
+              {drilling ? 'Drilling…' : 'Drill'}
             </button>
             <button
               type="button"

@@ -11,23 +11,7 @@ interface Plan {
   points: string[];
 }
 
-export const PLANS: Record<Exclude<ScreenId, 'connections' | 'backups' | 'settings'>, Plan> = {
-  restore: {
-    title: 'Restore',
-    subtitle: 'Bring a database back, without surprises.',
-    icon: 'restore',
-    text:
-      'Here you will drop a backup file — a Lifeboat archive, an age file, or any pg_dump output — and Lifeboat will inspect it before touching anything: a safety checklist covers archive integrity, tool and server versions, the roles and extensions it needs, free space and active sessions. By default it restores into a new database; “Replace” restores alongside, verifies, then swaps by renaming, keeping the old database and a fresh safety backup.',
-    points: ['Format detected by content, not by extension', 'Preflight checklist before any change', 'Replace by swap, the old database kept'],
-  },
-  drills: {
-    title: 'Drills',
-    subtitle: 'Prove that your backups restore.',
-    icon: 'flask',
-    text:
-      'Here you will run restore drills: Lifeboat restores an archive into a scratch database — on a server you choose, or on a throwaway local PostgreSQL it starts itself — then compares every table’s exact row count with the archive’s manifest. Each drill ends with a verdict, the measured time to restore, and a self-contained HTML evidence report you can hand to an auditor.',
-    points: ['Scratch database, torn down afterwards', 'Row-count proof per table', 'Evidence report with the measured RTO'],
-  },
+export const PLANS: Record<Exclude<ScreenId, 'connections' | 'backups' | 'restore' | 'drills' | 'settings'>, Plan> = {
   schedules: {
     title: 'Schedules',
     subtitle: 'Backups and drills that run on their own.',

@@ -410,6 +410,13 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
         help="Counts every table’s rows in the backup’s own snapshot, so a drill can prove a restore is complete. Costs one extra read of each table."
       />
       <Toggle
+        label="Drill after every backup"
+        checked={settings.drillAfterBackup}
+        disabled={busy}
+        onChange={(on) => save({ drillAfterBackup: on }, on ? 'Every backup will be drilled.' : 'Backups will not be drilled automatically.')}
+        help="When a backup finishes, Lifeboat restores it into a throwaway local PostgreSQL 18 and compares every table with the backup: proof that it restores, with the recovery time. The verdict shows in Drills and as a badge in the library."
+      />
+      <Toggle
         label="Include role passwords"
         checked={settings.includeRolePasswords}
         disabled={busy}

@@ -1,0 +1,401 @@
+// A running drill with its phases, and a drill's result: the verdict, expected vs actual for every
+// check (mismatches first), the measured recovery time, and the evidence report.
+import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+import type { DrillCheck, DrillRecord, ErrorInfo } from '../../../main/ipc/contract.ts';
+import { ErrorMessage } from '../../components/error-message.tsx';
+import { formatBytes, formatCount, formatDateTime, formatDuration, formatRate } from '../../components/format.ts';
+import { Icon } from '../../components/icons.tsx';
+import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
+import { useAppStore } from '../../stores/app-store.ts';
+import { useDrillsStore } from '../../stores/drills-store.ts';
+import { useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+
+const STEPS: { label: string; matches: (phase: string) => boolean }[] = [
+  { label: 'Reading the archive', matches: (p) => p === 'Reading the archive' },
+  { label: 'Starting the scratch server', matches: (p) => p === 'Starting the scratch server' },
+  { label: 'Restoring', matches: (p) => /^(Checking|Creating database|Restoring|Decrypting)/.test(p) },
+  { label: 'Verifying', matches: (p) => p === 'Verifying' },
+  { label: 'Cleaning up', matches: (p) => p === 'Cleaning up' || p === 'Passed' || p === 'Failed' || p === 'Could not run' },
+];
+
+export function drillName(job: JobEntry): string {
+  return job.subject?.kind === 'drill' ? job.subject.name : 'a backup';
+}
+
+export function DrillProgress({ job }: { job: JobEntry }) {
+  const cancel = useJobsStore((s) => s.cancel);
+  const uid = useId();
+  const p = job.progress;
+  const phase = p?.phase || 'Starting';
+  const fraction = p?.fraction ?? null;
+  const current = Math.max(0, STEPS.findIndex((s) => s.matches(phase)));
+  const title = `Drilling ${drillName(job)}`;
+  const auto = job.subject?.kind === 'drill' && job.subject.auto;
+
+  return (
+    <section className="card job-panel drill-progress" aria-labelledby={`${uid}-title`} aria-busy="true">
+      <header className="job-header">
+        <span className="spinner" aria-hidden="true" />
+        <div className="job-heading">
+          <h2 id={`${uid}-title`}>{title}</h2>
+          <p className="job-phase" aria-live="polite">
+            {job.cancelling ? 'Cancelling…' : phase}
+            {auto ? <span className="muted"> · started after the backup (Settings → Drill after every backup)</span> : null}
+          </p>
+        </div>
+        <span className="job-percent" aria-hidden="true">
+          {percentOf(fraction)}
+        </span>
+        <button type="button" className="btn" onClick={() => void cancel(job.jobId)} disabled={job.cancelling} aria-busy={job.cancelling}>
+          <Icon name="x" />
+          Cancel
+        </button>
+      </header>
+      <ol className="steps" aria-label="Phases">
+        {STEPS.map((step, i) => {
+          const state = i < current ? 'done' : i === current ? 'current' : 'todo';
+          return (
+            <li key={step.label} className={`step step-${state}`} aria-current={state === 'current' ? 'step' : undefined}>
+              <span className="step-dot" aria-hidden="true">
+                {state === 'done' ? '✓' : i + 1}
+              </span>
+              <span className="step-label">
+                {step.label}
+                <span className="sr-only">{state === 'done' ? ' (done)' : state === 'current' ? ' (now)' : ''}</span>
+              </span>
+            </li>
+          );
+        })}
+      </ol>
+      <ProgressBar fraction={fraction} label={`${title}: progress`} valueText={fraction === null ? phase : `${percentOf(fraction)}, ${phase}`} />
+      <dl className="job-stats">
+        <div>
+          <dt>Current object</dt>
+          <dd>{p?.currentItem ? <code>{p.currentItem}</code> : '—'}</dd>
+        </div>
+        <div>
+          <dt>Read</dt>
+          <dd>{formatBytes(p?.bytes ?? 0)}</dd>
+        </div>
+        <div>
+          <dt>Speed</dt>
+          <dd>{formatRate(p?.bytesPerSecond ?? null)}</dd>
+        </div>
+        <div>
+          <dt>Phase</dt>
+          <dd>
+            {current + 1} of {STEPS.length}
+          </dd>
+        </div>
+      </dl>
+    </section>
+  );
+}
+
+/** A drill job that ended without a record (cancelled, or main failed before the drill could start). */
+export function DrillJobFailed({ job }: { job: JobEntry }) {
+  const dismiss = useJobsStore((s) => s.dismiss);
+  const show = useDrillsStore((s) => s.show);
+  const outcome = job.outcome;
+  if (!outcome || outcome.ok) return null;
+  const close = () => {
+    dismiss(job.jobId);
+    show(null);
+  };
+  if (outcome.error.code === 'CANCELLED') {
+    return (
+      <section className="callout callout-calm" aria-label="Drill cancelled">
+        <Icon name="info" className="callout-icon" />
+        <div className="callout-body">
+          <p className="callout-title">Drill cancelled.</p>
+          <p className="muted">{outcome.error.message}</p>
+        </div>
+        <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={close}>
+          <Icon name="x" />
+        </button>
+      </section>
+    );
+  }
+  return (
+    <section className="job-failed" aria-label="The drill could not run">
+      <ErrorMessage error={outcome.error} title={`The drill of ${drillName(job)} could not run`} />
+      <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={close}>
+        <Icon name="x" />
+      </button>
+    </section>
+  );
+}
+
+/** Whole numbers as the locale writes them (3,000); anything else as it is. */
+function countText(value: string): string {
+  return /^-?\d+$/.test(value) && value.length <= 15 ? formatCount(Number(value)) : value;
+}
+
+const KIND_LABEL: Record<DrillCheck['kind'], string> = { restore: 'Restore', integrity: 'Integrity', table: 'Row count', objects: 'Objects', canary: 'Canary' };
+
+function verdictOf(record: DrillRecord): { title: string; className: string; icon: 'check' | 'alert' | 'info' } {
+  if (record.passed) return { title: 'Drill passed: this backup restores', className: 'verdict verdict-pass', icon: 'check' };
+  if (record.couldNotRun) return { title: 'The drill could not run', className: 'verdict verdict-norun', icon: 'info' };
+  return { title: 'Drill failed: this backup does not restore as it was', className: 'verdict verdict-fail', icon: 'alert' };
+}
+
+export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boolean }) {
+  const { openReport, exportReport, show } = useDrillsStore.getState();
+  const announce = useAppStore((s) => s.announce);
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const [exported, setExported] = useState<string | null>(null);
+  const ref = useRef<HTMLElement>(null);
+  const uid = useId();
+  const verdict = verdictOf(record);
+  const matched = record.checks.filter((c) => c.passed).length;
+  const t = record.timings;
+
+  useEffect(() => {
+    if (fresh) ref.current?.scrollIntoView({ block: 'nearest' });
+  }, [fresh, record.id]);
+
+  const runOpen = async () => {
+    setError(null);
+    try {
+      await openReport(record.id);
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+  const runExport = async () => {
+    setError(null);
+    try {
+      const file = await exportReport(record);
+      if (file) {
+        setExported(file);
+        announce(`Report exported to ${file}.`);
+      }
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+
+  return (
+    <section ref={ref} className="card drill-result" aria-labelledby={`${uid}-title`}>
+      <div className={verdict.className}>
+        <Icon name={verdict.icon} className="verdict-icon" />
+        <div className="verdict-text">
+          <h2 id={`${uid}-title`}>{verdict.title}</h2>
+          <p>
+            <code>{record.archive.name}</code>
+            {record.source.profile ? ` · ${record.source.profile}` : ''}
+            {record.source.database ? ` · ${record.source.database}` : ''} · drilled {formatDateTime(record.startedAt)}
+          </p>
+        </div>
+        <button type="button" className="btn btn-icon" aria-label="Close this result" title="Close" onClick={() => show(null)}>
+          <Icon name="x" />
+        </button>
+      </div>
+
+      {record.error ? <ErrorMessage error={record.error} title={record.couldNotRun ? 'Why it could not run' : 'What went wrong'} /> : null}
+      {record.couldNotRun && record.error && (record.error.code === 'NO_KEY' || record.error.code === 'WRONG_KEY') && record.archive.path ? <RetryWithKey file={record.archive.path} /> : null}
+
+      <dl className="facts">
+        <div className="fact fact-strong">
+          <dt>Recovery time</dt>
+          <dd>{record.couldNotRun ? '—' : formatDuration(t.totalMs)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Restore</dt>
+          <dd>{formatDuration(t.restoreMs)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Verify</dt>
+          <dd>{formatDuration(t.verifyMs)}</dd>
+        </div>
+        <div className="fact">
+          <dt>Checks</dt>
+          <dd className={matched < record.checks.length ? 'text-err' : undefined}>
+            {matched} of {record.checks.length} match
+          </dd>
+        </div>
+      </dl>
+
+      {!record.couldNotRun && t.totalMs > 0 ? <Timeline record={record} /> : null}
+
+      {record.scratch.database ? (
+        <p className="drill-scratch">
+          <Icon name="server" />
+          <span>
+            Scratch database <code>{record.scratch.database}</code> · {record.scratch.server} —{' '}
+            {record.scratch.kept ? <strong>kept for inspection: drop it when you are done.</strong> : 'removed afterwards.'}
+          </span>
+        </p>
+      ) : null}
+
+      {record.checks.length ? <ChecksTable checks={record.checks} /> : null}
+
+      {record.tolerated.length ? (
+        <ul className="notes-list">
+          {record.tolerated.map((note) => (
+            <li key={note}>
+              <Icon name="info" />
+              <span>Tolerated: {note}</span>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+
+      {!record.couldNotRun ? (
+        <div className="drill-report-actions">
+          <button type="button" className="btn" onClick={() => void runOpen()}>
+            <Icon name="external" />
+            Open report
+          </button>
+          <button type="button" className="btn" onClick={() => void runExport()}>
+            <Icon name="download" />
+            Export report…
+          </button>
+          <p className="hint">A self-contained HTML page: the archive’s SHA-256, the source, every check and the timings — evidence for an audit.</p>
+        </div>
+      ) : null}
+      {exported ? (
+        <p className="status-ok" role="status">
+          <Icon name="check" />
+          <span>
+            Report exported to <code>{exported}</code>.
+          </span>
+        </p>
+      ) : null}
+      {error ? <ErrorMessage error={error} title="Could not use the report" /> : null}
+    </section>
+  );
+}
+
+/** Where the time went: scratch start, restore, verify, clean-up (and reading/other). */
+function Timeline({ record }: { record: DrillRecord }) {
+  const t = record.timings;
+  const other = Math.max(0, t.totalMs - t.startMs - t.restoreMs - t.verifyMs - t.teardownMs);
+  const parts = [
+    { key: 'other', label: 'Reading', ms: other },
+    { key: 'start', label: 'Scratch start', ms: t.startMs },
+    { key: 'restore', label: 'Restore', ms: t.restoreMs },
+    { key: 'verify', label: 'Verify', ms: t.verifyMs },
+    { key: 'teardown', label: 'Clean-up', ms: t.teardownMs },
+  ].filter((p) => p.ms > 0);
+  return (
+    <div className="timeline">
+      <div className="timeline-bar" aria-hidden="true">
+        {parts.map((p) => (
+          // Widths through the CSSOM, which the CSP (style-src 'self') allows.
+          <span key={p.key} className={`timeline-part timeline-${p.key}`} style={{ width: `${(100 * p.ms) / t.totalMs}%` }} />
+        ))}
+      </div>
+      <ul className="timeline-legend" aria-label="Where the recovery time went">
+        {parts.map((p) => (
+          <li key={p.key}>
+            <span className={`legend-dot timeline-${p.key}`} aria-hidden="true" />
+            {p.label} {formatDuration(p.ms)}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function ChecksTable({ checks }: { checks: DrillCheck[] }) {
+  const failed = checks.filter((c) => !c.passed).length;
+  return (
+    <div className="table-wrap table-scroll table-scroll-tall" tabIndex={0} role="region" aria-label="Expected and actual">
+      <table className="table checks-table">
+        <caption className="sr-only">Each check: what the backup recorded and what the restored copy has{failed ? `; ${failed} mismatches, listed first` : ''}</caption>
+        <thead>
+          <tr>
+            <th scope="col">Result</th>
+            <th scope="col">Check</th>
+            <th scope="col" className="num">
+              Expected (backup)
+            </th>
+            <th scope="col" className="num">
+              Actual (restored)
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {checks.map((c, i) => (
+            <tr key={`${c.kind}-${c.name}-${i}`} className={c.passed ? undefined : 'row-mismatch'}>
+              <td>
+                <span className={c.passed ? 'match match-ok' : 'match match-bad'}>
+                  <span aria-hidden="true">{c.passed ? '✓' : '✗'}</span>
+                  {c.passed ? 'match' : 'differs'}
+                </span>
+              </td>
+              <th scope="row" className="wrap">
+                <span className="check-kind">{KIND_LABEL[c.kind]}</span> {c.kind === 'table' ? <code>{c.name}</code> : c.name}
+                {c.note ? <span className="check-note">{c.note}</span> : null}
+              </th>
+              <td className="num wrap">{c.kind === 'integrity' ? <code className="hash">{c.expected}</code> : countText(c.expected)}</td>
+              <td className="num wrap">{c.kind === 'integrity' ? <code className="hash">{c.actual}</code> : countText(c.actual)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/** The drill could not open the archive: run it again with a passphrase or an identity file. */
+function RetryWithKey({ file }: { file: string }) {
+  const start = useDrillsStore((s) => s.start);
+  const [passphrase, setPassphrase] = useState('');
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const uid = useId();
+
+  const run = async (keys: { passphrase?: string; identityFile?: string }) => {
+    setError(null);
+    try {
+      await start(file, keys);
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (passphrase) void run({ passphrase });
+    setPassphrase('');
+  };
+  const chooseIdentity = async () => {
+    try {
+      const identity = unwrap(await api().dialog.chooseFile('Choose the identity (recovery key) file', [{ name: 'age identity files', extensions: ['txt', 'key'] }]));
+      if (identity) await run({ identityFile: identity });
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+
+  return (
+    <div className="unlock unlock-inline" role="group" aria-labelledby={`${uid}-title`}>
+      <p className="unlock-label" id={`${uid}-title`}>
+        Run it again with the key that opens the archive
+      </p>
+      <div className="unlock-ways">
+        <form className="unlock-way" onSubmit={submit}>
+          <label htmlFor={`${uid}-pass`}>Passphrase</label>
+          <div className="input-row">
+            <input id={`${uid}-pass`} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" />
+            <button type="submit" className="btn btn-primary" disabled={!passphrase}>
+              Drill again
+            </button>
+          </div>
+        </form>
+        <p className="unlock-or" aria-hidden="true">
+          or
+        </p>
+        <div className="unlock-way">
+          <p className="unlock-label">Identity file</p>
+          <button type="button" className="btn" onClick={() => void chooseIdentity()}>
+            <Icon name="key" />
+            Choose identity file…
+          </button>
+        </div>
+      </div>
+      {error ? <ErrorMessage error={error} title="The drill could not start" /> : null}
+    </div>
+  );
+}

@@ -1,0 +1,92 @@
+// Drills: prove that backups restore. Launch (scratch choice, latest backup per connection), live
+// phases, the verdict with expected vs actual, and the history with the recovery-time trend.
+import { useEffect, useState } from 'react';
+import type { ErrorInfo } from '../../../main/ipc/contract.ts';
+import { ErrorMessage } from '../../components/error-message.tsx';
+import { Icon } from '../../components/icons.tsx';
+import { ScreenHeader } from '../../components/screen-header.tsx';
+import { useAppStore } from '../../stores/app-store.ts';
+import { useDrillsStore } from '../../stores/drills-store.ts';
+import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { useProfilesStore } from '../../stores/profiles-store.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
+import { DrillHistory } from './drill-history.tsx';
+import { DrillJobFailed, DrillProgress, DrillResult } from './drill-job.tsx';
+import { DrillLauncher } from './drill-launcher.tsx';
+
+/** The drill job that finished last in this window. */
+function newestFinished(jobs: Record<string, JobEntry>): JobEntry | undefined {
+  let newest: JobEntry | undefined;
+  for (const job of Object.values(jobs)) if (job.kind === 'drill' && job.outcome && (!newest || job.finishedSeq > newest.finishedSeq)) newest = job;
+  return newest;
+}
+
+export function DrillsScreen() {
+  const jobs = useJobsStore((s) => s.jobs);
+  const view = useDrillsStore((s) => s.view);
+  const start = useDrillsStore((s) => s.start);
+  const [chooseError, setChooseError] = useState<ErrorInfo | null>(null);
+  const running = Object.values(jobs).filter((j) => j.kind === 'drill' && isRunning(j));
+  const finished = newestFinished(jobs);
+  const finishedId = finished?.jobId;
+
+  useEffect(() => {
+    const drills = useDrillsStore.getState();
+    void useProfilesStore.getState().load();
+    void drills.loadArchives();
+    void drills.loadHistory();
+    void useJobsStore.getState().attachActive().catch(() => {});
+  }, []);
+
+  // A drill ended (started here, from the library, or after a backup): refresh, and show it unless
+  // the user is watching another drill that is still running.
+  useEffect(() => {
+    if (!finishedId) return;
+    const drills = useDrillsStore.getState();
+    void drills.loadHistory();
+    void drills.loadArchives();
+    const current = drills.view;
+    const watching = current?.kind === 'job' ? useJobsStore.getState().jobs[current.jobId] : undefined;
+    const busy = watching !== undefined && isRunning(watching);
+    // A record picked from the history stays until the user starts another drill.
+    if (current?.kind !== 'record' && !busy) drills.show({ kind: 'job', jobId: finishedId });
+  }, [finishedId]);
+
+  const chooseFile = async () => {
+    setChooseError(null);
+    try {
+      const file = await useAppStore.getState().chooseFile('Choose a backup to drill', [{ name: 'Backups and dumps', extensions: ['lifeboat', 'age', 'dump', 'backup', 'sql', 'gz', 'zst', 'tar', 'gpg'] }]);
+      if (file) await start(file);
+    } catch (e) {
+      setChooseError(toErrorInfo(e));
+    }
+  };
+
+  const shownJob = view?.kind === 'job' ? jobs[view.jobId] : undefined;
+  let result = null;
+  if (view?.kind === 'record') result = <DrillResult key={view.record.id} record={view.record} fresh={false} />;
+  else if (shownJob?.outcome?.ok && shownJob.outcome.kind === 'drill') result = <DrillResult key={shownJob.jobId} record={shownJob.outcome.value} fresh />;
+  else if (shownJob?.outcome && !shownJob.outcome.ok) result = <DrillJobFailed job={shownJob} />;
+
+  return (
+    <div className="screen">
+      <ScreenHeader
+        title="Drills"
+        subtitle="Prove that your backups restore — and measure how long it takes."
+        actions={
+          <button type="button" className="btn" onClick={() => void chooseFile()}>
+            <Icon name="folder" />
+            Drill a file…
+          </button>
+        }
+      />
+      {chooseError ? <ErrorMessage error={chooseError} title="The drill could not start" /> : null}
+      <DrillLauncher />
+      {running.map((job) => (
+        <DrillProgress key={job.jobId} job={job} />
+      ))}
+      {result}
+      <DrillHistory />
+    </div>
+  );
+}

@@ -1,0 +1,299 @@
+// The Restore screen's state: the file being looked at (dropped, chosen or opened by the OS), what it
+// holds, the keys typed to open it, the choices made, and the safety checklist for those choices.
+// The checklist is re-run (debounced) whenever an input changes; Restore is offered only when the
+// checklist of exactly the current inputs has no blocker.
+import { create } from 'zustand';
+import type { ErrorInfo, Inspection, Preflight, ProfileSummary, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import { baseName } from '../components/format.ts';
+import { useAppStore } from './app-store.ts';
+import { isRunning, useJobsStore } from './jobs-store.ts';
+import { useProfilesStore } from './profiles-store.ts';
+import { api, ApiError, toErrorInfo, unwrap } from './unwrap.ts';
+
+export type RestoreMode = RestoreUiRequest['mode'];
+
+export interface RestoreForm {
+  profileId: string;
+  mode: RestoreMode;
+  /** One name per mode, so switching modes keeps what was typed. */
+  names: Record<RestoreMode, string>;
+  tables: string[];
+  noOwner: boolean;
+  noPrivileges: boolean;
+  createMissingRoles: boolean;
+  safetyBackup: boolean;
+  /** replace: the database name typed again. */
+  confirm: string;
+}
+
+/** The keys given for this file only; dropped when another file is opened. */
+export interface OpenKeys {
+  passphrase?: string;
+  identityFile?: string;
+}
+
+interface RestoreState {
+  file: string | null;
+  keys: OpenKeys;
+  inspecting: boolean;
+  inspection: Inspection | null;
+  /** NO_KEY / WRONG_KEY: the file is encrypted and the keys so far do not open it. */
+  locked: ErrorInfo | null;
+  inspectError: ErrorInfo | null;
+  form: RestoreForm;
+  checking: boolean;
+  preflight: Preflight | null;
+  /** The request (as JSON) the shown checklist belongs to. */
+  preflightKey: string | null;
+  preflightError: ErrorInfo | null;
+  /** The restore started from this screen (its progress and outcome live in the jobs store). */
+  jobId: string | null;
+  startError: ErrorInfo | null;
+  /** Something to say about the last drop (several items dropped). */
+  notice: string | null;
+  /** A drop that could not be opened (no path on this computer). */
+  rejected: ErrorInfo | null;
+  /** Opens a file (from a drop, the OS, or the chooser) and shows the Restore screen. */
+  open(file: string, notice?: string | null): void;
+  /** Shows the Restore screen with why a dropped item cannot be opened (the open file, if any, stays). */
+  reject(error: ErrorInfo): void;
+  close(): void;
+  /** Re-inspects with a passphrase or an identity file. */
+  unlock(keys: OpenKeys): Promise<void>;
+  update(patch: Partial<RestoreForm>): void;
+  setName(name: string): void;
+  /** Re-runs the checklist now (e.g. after the target server changed). */
+  recheck(): void;
+  start(): Promise<void>;
+  /** Back to the form after a result (the checklist is run again: the target has changed). */
+  dismissResult(): void;
+  dropKept(profileId: string, database: string): Promise<void>;
+}
+
+const EMPTY_FORM: RestoreForm = {
+  profileId: '',
+  mode: 'new',
+  names: { new: '', replace: '', 'data-only': '' },
+  tables: [],
+  noOwner: false,
+  noPrivileges: false,
+  createMissingRoles: false,
+  safetyBackup: true,
+  confirm: '',
+};
+
+const DEBOUNCE_MS = 350;
+
+/** The request the current inputs make; null while something needed is missing. */
+export function restoreRequest(state: Pick<RestoreState, 'file' | 'keys' | 'form'>): RestoreUiRequest | null {
+  const { file, keys, form } = state;
+  const database = form.names[form.mode].trim();
+  if (!file || !form.profileId || !database) return null;
+  return {
+    file,
+    profileId: form.profileId,
+    mode: form.mode,
+    database,
+    ...(form.mode === 'data-only' ? { tables: form.tables } : {}),
+    noOwner: form.noOwner,
+    noPrivileges: form.noPrivileges,
+    createMissingRoles: form.createMissingRoles,
+    ...(form.mode === 'replace' ? { safetyBackup: form.safetyBackup, confirm: form.confirm } : {}),
+    ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),
+    ...(keys.identityFile ? { identityFile: keys.identityFile } : {}),
+  };
+}
+
+export function requestKey(request: RestoreUiRequest | null): string | null {
+  return request ? JSON.stringify(request) : null;
+}
+
+/** A database name from what the file says it holds (or its file name): lower case, safe characters. */
+function suggestedName(inspection: Inspection): string {
+  const base = inspection.sourceDatabase ?? baseName(inspection.path).replace(/\.(lifeboat|age|gpg|gz|zst|sql|dump|backup|tar)$/gi, '').replace(/\.(lifeboat|age|gpg|gz|zst|sql|dump|backup|tar)$/gi, '');
+  const clean = base.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'restored';
+  return `${clean.slice(0, 50)}_restored`;
+}
+
+/** The connection the file came from, when it is saved here; otherwise the first one. */
+function suggestedProfile(inspection: Inspection, profiles: ProfileSummary[]): string {
+  const source = inspection.lifeboat?.manifest.source;
+  const match = source
+    ? (profiles.find((p) => p.name === source.profile) ?? profiles.find((p) => p.host === source.host && p.port === source.port))
+    : undefined;
+  return (match ?? profiles[0])?.id ?? '';
+}
+
+export const useRestoreStore = create<RestoreState>()((set, get) => {
+  let inspectSeq = 0;
+  let checkSeq = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+
+  const running = () => {
+    const { jobId } = get();
+    const job = jobId ? useJobsStore.getState().jobs[jobId] : undefined;
+    return job !== undefined && isRunning(job);
+  };
+
+  const runPreflight = async () => {
+    timer = null;
+    const request = restoreRequest(get());
+    const key = requestKey(request);
+    const mine = ++checkSeq;
+    if (!request || !get().inspection) {
+      set({ checking: false, preflight: null, preflightKey: null, preflightError: null });
+      return;
+    }
+    set({ checking: true });
+    try {
+      const preflight = unwrap(await api().restore.preflight(request));
+      if (mine !== checkSeq) return; // inputs changed meanwhile: a newer check is on its way
+      set({ preflight, preflightKey: key, preflightError: null, checking: false });
+    } catch (error) {
+      if (mine !== checkSeq) return;
+      set({ preflight: null, preflightKey: null, preflightError: toErrorInfo(error), checking: false });
+    }
+  };
+
+  const schedule = (delay = DEBOUNCE_MS) => {
+    if (timer) clearTimeout(timer);
+    ++checkSeq; // whatever is in flight now answers for old inputs
+    if (!get().inspection || running()) {
+      set({ checking: false });
+      return;
+    }
+    set({ checking: true });
+    timer = setTimeout(() => void runPreflight(), delay);
+  };
+
+  const inspect = async () => {
+    const { file, keys } = get();
+    if (!file) return;
+    const mine = ++inspectSeq;
+    set({ inspecting: true, inspectError: null });
+    try {
+      const inspection = unwrap(await api().restore.inspect(file, keys));
+      if (mine !== inspectSeq) return;
+      await useProfilesStore.getState().load();
+      const profiles = useProfilesStore.getState().profiles;
+      const { form } = get();
+      const source = inspection.sourceDatabase ?? suggestedName(inspection).replace(/_restored$/, '');
+      set({
+        inspection,
+        inspecting: false,
+        locked: null,
+        form: {
+          ...form,
+          profileId: form.profileId || suggestedProfile(inspection, profiles),
+          names: {
+            new: form.names.new || suggestedName(inspection),
+            replace: form.names.replace || source,
+            'data-only': form.names['data-only'] || source,
+          },
+        },
+      });
+      useAppStore.getState().announce(`${baseName(file)}: ${inspection.label}.`);
+      schedule(0);
+    } catch (error) {
+      if (mine !== inspectSeq) return;
+      const info = toErrorInfo(error);
+      if (error instanceof ApiError && (info.code === 'NO_KEY' || info.code === 'WRONG_KEY')) {
+        set({ inspecting: false, locked: info, inspection: null });
+      } else {
+        set({ inspecting: false, inspectError: info, inspection: null });
+      }
+    }
+  };
+
+  return {
+    file: null,
+    keys: {},
+    inspecting: false,
+    inspection: null,
+    locked: null,
+    inspectError: null,
+    form: EMPTY_FORM,
+    checking: false,
+    preflight: null,
+    preflightKey: null,
+    preflightError: null,
+    jobId: null,
+    startError: null,
+    notice: null,
+    rejected: null,
+
+    open: (file, notice = null) => {
+      const app = useAppStore.getState();
+      app.navigate('restore');
+      if (running()) {
+        set({ rejected: { code: 'INVALID_INPUT', message: `A restore is running, so ${baseName(file)} was not opened.`, fix: 'Wait for the restore to finish (or cancel it), then open the file again.' }, notice: null });
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      ++checkSeq;
+      // The connection is proposed again from the new file (its source, when saved here).
+      set({ file, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null });
+      void inspect();
+    },
+
+    reject: (error) => {
+      useAppStore.getState().navigate('restore');
+      set({ rejected: error, notice: null });
+    },
+
+    close: () => {
+      if (running()) return;
+      if (timer) clearTimeout(timer);
+      ++checkSeq;
+      ++inspectSeq;
+      set({ file: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null });
+    },
+
+    unlock: async (keys) => {
+      set({ keys });
+      await inspect();
+    },
+
+    update: (patch) => {
+      const form = { ...get().form, ...patch };
+      // A replace is confirmed for one name only.
+      if (patch.mode !== undefined && patch.mode !== get().form.mode) form.confirm = '';
+      set({ form, startError: null });
+      schedule();
+    },
+
+    setName: (name) => {
+      const { form } = get();
+      set({ form: { ...form, names: { ...form.names, [form.mode]: name }, ...(form.mode === 'replace' ? { confirm: '' } : {}) }, startError: null });
+      schedule();
+    },
+
+    recheck: () => schedule(0),
+
+    start: async () => {
+      const state = get();
+      const request = restoreRequest(state);
+      if (!request || !state.preflight?.ok || state.preflightKey !== requestKey(request) || state.checking || running()) return;
+      set({ startError: null });
+      const profileName = useProfilesStore.getState().profiles.find((p) => p.id === request.profileId)?.name ?? 'the server';
+      try {
+        const jobId = await useJobsStore.getState().startRestore(request, profileName);
+        set({ jobId });
+        useAppStore.getState().announce(`Restoring into ${request.database}.`);
+      } catch (error) {
+        set({ startError: toErrorInfo(error) });
+      }
+    },
+
+    dismissResult: () => {
+      const { jobId } = get();
+      if (jobId) useJobsStore.getState().dismiss(jobId);
+      set({ jobId: null, form: { ...get().form, confirm: '' } });
+      schedule(0);
+    },
+
+    dropKept: async (profileId, database) => {
+      unwrap(await api().restore.dropKept(profileId, database));
+    },
+  };
+});

@@ -1,0 +1,248 @@
+// Drills screen end to end: a real PostgreSQL 18 with the sample schema, a Lifeboat backup made by
+// the engine with Lifeboat's own key (real keychain), drills on the embedded PostgreSQL 18 scratch
+// server and on the connection's server, the evidence report, the history and its trend chart.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Api } from '../../preload/api.ts';
+import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
+import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { databases } from '../support/restore-fixtures.ts';
+import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+
+const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
+const IDENTITY_ACCOUNT = 'age-identity';
+
+let cluster: Cluster;
+let fixture: EngineFixture;
+let app: E2EApp;
+let page: Page;
+let backupDir: string;
+let workDir: string;
+let archive: string;
+
+beforeAll(async () => {
+  cluster = await startCluster(18, { password: PASSWORD });
+  await cluster.createDatabase('shop');
+  await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
+
+  fixture = await createTestEngine();
+  const { engine } = fixture;
+  if (engine.secrets.storage !== 'keychain') {
+    throw new Error(`These tests need a real OS keychain (drills open the backup with Lifeboat's key), but the engine got "${engine.secrets.storage}". Run them through \`node tests/support/run-tests.mjs --project e2e\`.`);
+  }
+  if ((await engine.secrets.get(IDENTITY_ACCOUNT)) && process.env.LIFEBOAT_KEYRING_SESSION !== '1') {
+    throw new Error('This keychain already holds a Lifeboat backup key; refusing to touch it. Run through tests/support/run-tests.mjs (throwaway keyring).');
+  }
+  await engine.keys.ensureIdentity();
+
+  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
+  engine.settings.update({ backupFolder: backupDir });
+  await engine.profiles.add({
+    name: 'Shop',
+    host: '127.0.0.1',
+    port: cluster.port,
+    database: 'shop',
+    user: 'postgres',
+    sslmode: 'disable',
+    color: 'teal',
+    password: PASSWORD,
+    // Values the drill re-computes in the restored copy and compares.
+    canaryQueries: [
+      { name: 'Customers', sql: 'SELECT count(*) FROM shop.customers' },
+      { name: 'Revenue', sql: 'SELECT sum(total) FROM shop.orders' },
+    ],
+  });
+  archive = (await engine.backups.start({ profile: 'Shop', encryption: { kind: 'settings' } }).result).archive;
+
+  app = await openApp({ engine });
+  page = app.page;
+}, 240_000);
+
+afterAll(async () => {
+  try {
+    if (page && !page.isClosed()) {
+      const active = () => page.evaluate(() => (window as unknown as { api: Api }).api.jobs.active()).catch(() => null);
+      const running = await active();
+      for (const job of running?.ok ? running.value : []) await page.evaluate((id) => (window as unknown as { api: Api }).api.jobs.cancel(id), job.jobId);
+      for (let waited = 0; waited < 20_000; waited += 250) {
+        const left = await active();
+        if (!left?.ok || left.value.length === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
+    await app?.close();
+  } finally {
+    if (process.env.LIFEBOAT_KEYRING_SESSION === '1') await fixture?.engine.secrets.delete(IDENTITY_ACCOUNT).catch(() => {});
+    await fixture?.dispose();
+    await stopAllClusters();
+    if (backupDir) await rm(backupDir, { recursive: true, force: true });
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+const launcher = () => page.getByRole('region', { name: 'Run a drill' });
+const history = () => page.getByRole('region', { name: 'Drill history' });
+const passed = () => page.getByRole('region', { name: 'Drill passed: this backup restores' });
+const historyRows = () => history().getByRole('table').getByRole('row').filter({ has: page.getByRole('rowheader') });
+
+async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+/** Records, in the page, every drill phase marked current (a drill on a small database is quick). */
+async function watchPhases(): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __phases: string[] };
+    w.__phases = [];
+    new MutationObserver(() => {
+      const current = document.querySelector('[aria-label="Phases"] [aria-current="step"] .step-label')?.firstChild?.textContent;
+      if (current && w.__phases[w.__phases.length - 1] !== current) w.__phases.push(current);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  });
+}
+
+/** Cells of a table row as text, header cell first. */
+async function cells(row: Locator): Promise<string[]> {
+  return (await row.locator('th, td').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+describe('Drills', () => {
+  test('the screen offers the latest backup of each connection, on the embedded PostgreSQL by default', async () => {
+    await nav('Drills').click();
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Drills' }));
+    expect(await launcher().getByRole('radio', { name: /Embedded PostgreSQL \(recommended\)/ }).isChecked()).toBe(true);
+    expect(await launcher().textContent()).toContain('A throwaway local PostgreSQL 18');
+    const latest = launcher().getByRole('list', { name: 'Latest backup of each connection' }).getByRole('listitem');
+    await expect.poll(() => latest.count()).toBe(1);
+    expect(await latest.first().textContent()).toContain(path.basename(archive));
+    await expectVisible(history().getByText('No drills yet'));
+  });
+
+  test('Drill latest backup: live phases, then the verdict with expected vs actual, timings and the report', async () => {
+    await watchPhases();
+    await launcher().getByRole('button', { name: 'Drill latest backup of Shop' }).click();
+    const progress = page.getByRole('region', { name: `Drilling ${path.basename(archive)}` });
+    await expectVisible(progress, 10_000);
+    // Best effort: a picture of the live phases (the drill may already be past them).
+    await progress.getByRole('listitem').filter({ hasText: 'Starting the scratch server' }).and(page.locator('[aria-current="step"]')).waitFor({ timeout: 3000 }).catch(() => {});
+    await app.screenshot('drills-progress', { fullPage: false });
+    await expectVisible(passed(), 120_000);
+    const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+    expect(phases, phases.join(' → ')).toEqual(expect.arrayContaining(['Starting the scratch server', 'Restoring']));
+    // Phases only move forward.
+    const order = ['Reading the archive', 'Starting the scratch server', 'Restoring', 'Verifying', 'Cleaning up'];
+    expect(phases.map((p) => order.indexOf(p))).toEqual([...phases.map((p) => order.indexOf(p))].sort((a, b) => a - b));
+    await expectVisible(page.getByRole('status').getByText(`Drill of ${path.basename(archive)} passed.`));
+
+    const result = passed();
+    const text = (await result.textContent()) ?? '';
+    expect(text).toContain(path.basename(archive));
+    expect(text).toMatch(/Recovery time\s*\d+(\.\d)? s|Recovery time\s*\d+ ms/);
+    expect(text).toMatch(/embedded PostgreSQL 18\.\d+ on 127\.0\.0\.1:\d+/);
+    expect(text).toContain('removed afterwards');
+    const [, matched, total] = /Checks\s*(\d+) of (\d+) match/.exec(text) ?? [];
+    expect(Number(matched)).toBeGreaterThan(10);
+    expect(matched).toBe(total);
+    expect(await result.getByRole('list', { name: 'Where the recovery time went' }).textContent()).toMatch(/Restore \d/);
+
+    const table = result.getByRole('region', { name: 'Expected and actual' }).getByRole('table');
+    expect(await cells(table.getByRole('row', { name: /Row count shop\.customers/ }))).toEqual(['✓match', 'Row count shop.customers', '500', '500']);
+    expect(await cells(table.getByRole('row', { name: /Canary Customers/ }))).toEqual(['✓match', 'Canary Customers', '500', '500']);
+    expect(await cells(table.getByRole('row', { name: /Objects Tables/ }))).toEqual(expect.arrayContaining(['✓match']));
+    const integrity = await cells(table.getByRole('row', { name: /Integrity/ }));
+    const sidecar = JSON.parse(await readFile(`${archive}.json`, 'utf8')) as { sha256: string; drill?: { passed: boolean } };
+    expect(integrity.slice(2)).toEqual([sidecar.sha256, sidecar.sha256]);
+    expect(await table.locator('.row-mismatch').count()).toBe(0);
+    expect(sidecar.drill?.passed).toBe(true);
+
+    // The evidence report: opened by the shell, and it says PASSED.
+    await result.getByRole('button', { name: 'Open report' }).click();
+    await expect.poll(() => app.revealed.length).toBe(1);
+    const report = app.revealed[0]!;
+    expect(report.startsWith(path.join(fixture.dataDir, 'drill-reports'))).toBe(true);
+    expect(await readFile(report, 'utf8')).toContain('PASSED');
+
+    // Exported where the user says.
+    const exported = path.join(workDir, 'drill-report.html');
+    app.queueChosenFile(exported);
+    await result.getByRole('button', { name: 'Export report…' }).click();
+    await expectVisible(result.getByText(`Report exported to ${exported}.`));
+    expect(await readFile(exported, 'utf8')).toContain('PASSED');
+  }, 180_000);
+
+  test('the history lists the drill with its recovery time, and the trend chart summarises it', async () => {
+    await expect.poll(() => historyRows().count()).toBe(1);
+    const row = await cells(historyRows().first());
+    expect(row[1]).toBe('Shop · shop');
+    expect(row[2]).toBe('passed');
+    expect(row[3]).toMatch(/^\d/);
+    const chart = history().getByRole('img');
+    expect(await chart.getAttribute('aria-label')).toMatch(/^Recovery time of the one drill so far: .+ \(passed\)\.$/);
+  });
+
+  test('the library row shows “Drilled ✓”, and its Drill action runs another drill in the Drills screen', async () => {
+    await nav('Backups').click();
+    const row = page.getByRole('region', { name: 'Archive library' }).getByRole('list', { name: 'Archives' }).getByRole('article').first();
+    await expectVisible(row.getByText(/Drilled ✓/));
+    await row.getByRole('button', { name: 'Drill', exact: true }).click();
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Drills' }));
+    await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(2);
+    await expectVisible(passed());
+    const label = (await history().getByRole('img').getAttribute('aria-label')) ?? '';
+    expect(label).toMatch(/^Recovery time of the last 2 drills, oldest to newest: .+, .+\. The latest, .+, is .+ the first; fastest .+, slowest .+\. All passed\.$/);
+    // The numbers are also in the table, newest first.
+    for (const r of await historyRows().all()) expect((await cells(r))[3]).toMatch(/\d/);
+  }, 180_000);
+
+  test('a scratch database on the connection’s server can be kept for inspection', async () => {
+    await launcher().getByRole('radio', { name: /A server of a connection/ }).check();
+    expect(await launcher().getByLabel('Server', { exact: true }).inputValue()).toBe((await fixture.engine.profiles.list())[0]!.id);
+    await launcher().getByLabel('Keep the scratch database for inspection').check();
+    await launcher().getByRole('button', { name: 'Drill latest backup of Shop' }).click();
+    await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(3);
+    const result = passed();
+    await expectVisible(result.getByText('kept for inspection'));
+    const kept = /Scratch database (lifeboat_drill_\w+) · Shop \(/.exec((await result.textContent()) ?? '')?.[1];
+    expect(await databases(cluster)).toContain(kept);
+    await cluster.query(`DROP DATABASE "${kept}"`);
+    // Back to the default for what follows.
+    await launcher().getByRole('radio', { name: /Embedded PostgreSQL/ }).check();
+  }, 180_000);
+
+  test('Settings → “Drill after every backup”: a backup made in the UI is drilled on its own', async () => {
+    await nav('Settings').click();
+    const toggle = page.getByRole('switch', { name: 'Drill after every backup' });
+    expect(await toggle.isChecked()).toBe(false);
+    await toggle.check();
+    await expect.poll(() => fixture.engine.settings.get().drillAfterBackup).toBe(true);
+
+    await nav('Backups').click();
+    await page.getByRole('region', { name: 'Back up a connection' }).getByRole('button', { name: 'Back up now' }).click();
+    await expectVisible(page.getByRole('region', { name: 'Backup of Shop complete' }), 60_000);
+    await nav('Drills').click();
+    await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(4);
+    await expectVisible(passed());
+    const newest = (await fixture.engine.library.list()).map((e) => e.path).filter((p) => p !== archive);
+    expect(newest).toHaveLength(1);
+    expect(await passed().textContent()).toContain(path.basename(newest[0]!));
+    expect(JSON.parse(await readFile(`${newest[0]!}.json`, 'utf8')).drill?.passed).toBe(true);
+    fixture.engine.settings.update({ drillAfterBackup: false });
+
+    // The README picture: a passed drill, its checks, and the history with the trend.
+    await history().getByRole('combobox').selectOption('Shop');
+    await expect.poll(() => historyRows().count()).toBe(4);
+    await page.mouse.move(0, 0);
+    await app.screenshot('drills');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await app.screenshot('drills-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(app.problems()).toEqual([]);
+  }, 240_000);
+});
