@@ -8,12 +8,14 @@ import { OPTIONS, type Command } from './cli-command.ts';
 import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 import { DEMO_COMMANDS, DRILL_COMMANDS } from './commands/drill-commands.ts';
+import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
   ...ARCHIVE_COMMANDS,
   ...RESTORE_COMMANDS,
   ...DRILL_COMMANDS,
   ...DEMO_COMMANDS,
+  ...SCHEDULE_COMMANDS,
   tools: {
     usage: 'tools [--pg-bin DIR] [--json]',
     summary: 'PostgreSQL client tools Lifeboat found, and the ones it picks',

@@ -6,6 +6,10 @@ import { KeyService } from './keys/key-service.ts';
 import { RestoreService } from './restore/restore-service.ts';
 import { DrillService } from './drill/drill-service.ts';
 import { DemoServer } from './demo/demo-server.ts';
+import { ActivityLog, type ActivityKind } from './activity/activity-log.ts';
+import type { Job } from './jobs/job.ts';
+import { Notifications, type DesktopNotifier } from './notify/notifier.ts';
+import { ScheduleService } from './schedule/schedule-service.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -24,6 +28,10 @@ export interface EngineOptions {
   toolsOverrideDir?: string | null;
   /** Recorded in every archive's manifest; defaults to package.json's version. */
   appVersion?: string;
+  /** Desktop notifications (the Electron shell); none in the CLI. */
+  desktopNotifier?: DesktopNotifier | null;
+  /** Who starts jobs, for the activity log. */
+  via?: 'app' | 'cli' | 'schedule';
 }
 
 export type Engine = Awaited<ReturnType<typeof createEngine>>;
@@ -48,8 +56,43 @@ export async function createEngine(options: EngineOptions = {}) {
   const restores = new RestoreService({ profiles, tools, keys, backups, clock });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion });
   const demo = new DemoServer({ dataDir, profiles });
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo };
+  const activity = new ActivityLog({ dataDir, clock });
+  activity.via = options.via ?? 'cli';
+  const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
+  const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  // Every backup, restore, drill and verify lands in the activity log, whoever started it.
+  for (const service of [backups, restores, drills]) {
+    activityOf.set(service, activity);
+    profileNames.set(service, (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName));
+  }
+  logJobs(backups, (request) => ['backup', `Backup${request.database ? ` of ${request.database}` : ''}`, request.profile], (result) => result.archive);
+  logJobs(restores, (request) => ['restore', `Restore into "${request.database}" (${request.mode})`, request.profile], () => null);
+  logJobs(drills, (request) => ['drill', 'Drill', null, request.file], (record) => {
+    if (!record.passed && !record.couldNotRun) throw Object.assign(new Error(`The drill failed: ${record.checks.filter((c) => !c.passed).length} check(s) did not match.`), { code: 'VERIFY_FAILED' });
+    return record.archive.path;
+  });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, timeZone });
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules };
 }
+
+/** Wraps a service's start() so each job's outcome is appended to the activity log. */
+function logJobs<Req, Res>(
+  service: { start(request: Req): Job<Res> },
+  describe: (request: Req) => [ActivityKind, string, string | null, string?],
+  archiveOf: (result: Res) => string | null,
+): void {
+  const start = service.start.bind(service);
+  service.start = (request: Req) => {
+    const job = start(request);
+    const [what, title, profile, archive] = describe(request);
+    const name = profile ? (profileNames.get(service)?.(profile) ?? Promise.resolve(profile)) : Promise.resolve(null);
+    void name.then((resolved) => activityOf.get(service)?.track({ result: job.result.then(archiveOf).then((a) => a ?? archive ?? null) }, what, title, resolved, (a) => a));
+    return job;
+  };
+}
+
+const activityOf = new WeakMap<object, ActivityLog>();
+const profileNames = new WeakMap<object, (idOrName: string) => Promise<string>>();
 
 function packageVersion(): string {
   try {

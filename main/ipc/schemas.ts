@@ -48,7 +48,7 @@ export const settingsPatch = z
     pgToolsDir: z.union([absolutePath, z.null()]).optional(),
     backupFolder: z.union([absolutePath, z.null()]).optional(),
     libraryFolders: z.array(absolutePath).max(50).optional(),
-    encryptionMode: z.enum(['key', 'passphrase']).optional(),
+    encryptionMode: z.enum(['key', 'passphrase', 'recipients']).optional(),
     extraRecipients: z.array(recipient).max(50).optional(),
     compression: z.enum(['zstd', 'gzip']).optional(),
     compressionLevel: z.number().int().min(0).max(19).optional(),

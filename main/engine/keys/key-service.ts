@@ -23,7 +23,7 @@ export interface ResolvedEncryption {
 }
 
 export interface KeyStatus {
-  mode: 'key' | 'passphrase';
+  mode: 'key' | 'passphrase' | 'recipients';
   /** age1… of Lifeboat's own key, when one exists. */
   recipient: string | null;
   extraRecipients: string[];
@@ -105,6 +105,10 @@ export class KeyService {
       const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
       if (!passphrase) throw new LifeboatError('NO_KEY', 'Backups are set to use a passphrase, and none is saved.', 'Set the backup passphrase in Settings → Encryption, or pass --passphrase-env VAR.');
       return { age: { passphrase }, kind: 'passphrase', recipients: [], keyCreated: false };
+    }
+    if (settings.encryptionMode === 'recipients') {
+      if (settings.extraRecipients.length === 0) throw new LifeboatError('NO_KEY', 'Backups are set to encrypt to your recipients only, and none is configured.', 'Add a recipient (age1…) in Settings → Encryption, or lifeboat backup --recipient age1….');
+      return { age: { recipients: settings.extraRecipients }, kind: 'x25519', recipients: settings.extraRecipients, keyCreated: false };
     }
     const { recipient, created } = await this.ensureIdentity();
     const recipients = [recipient, ...settings.extraRecipients.filter((r) => r !== recipient)];

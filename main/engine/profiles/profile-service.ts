@@ -8,7 +8,7 @@ import { serverMajorOf } from '../pgtools/tool-version.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { Clock } from '../ports.ts';
 import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
-import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
+import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
 import { normaliseProfileFields } from './profile-validation.ts';
 
 interface ProfileFile {
@@ -42,7 +42,10 @@ export class ProfileService {
   /** The stored profile plus its password, for engine work only (never returned over IPC). */
   async resolveForConnection(idOrName: string): Promise<{ profile: Profile; password: string | null }> {
     const profile = this.#find(idOrName);
-    return { profile, password: await this.#secrets.get(secretAccount(profile.id)) };
+    const saved = await this.#secrets.get(secretAccount(profile.id));
+    // Like libpq: without a saved password, ~/.pgpass (or PGPASSFILE) may have one — what unattended
+    // jobs (cron, servers without a desktop keychain) rely on.
+    return { profile, password: saved ?? (await pgpassPassword(profile)) };
   }
 
   async add(input: ProfileInput): Promise<ProfileSummary> {
@@ -179,4 +182,9 @@ export class ProfileService {
     const has = (await this.#secrets.get(secretAccount(profile.id))) !== null;
     return { ...profile, passwordStorage: has ? this.#secrets.storage : 'none' };
   }
+}
+
+async function pgpassPassword(profile: Profile): Promise<string | null> {
+  const text = await readFile(defaultPgpassPath(), 'utf8').catch(() => null);
+  return text ? lookupPgpass(parsePgpass(text), profile) : null;
 }

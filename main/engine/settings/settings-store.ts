@@ -1,6 +1,6 @@
 import Conf from 'conf';
 
-export type EncryptionMode = 'key' | 'passphrase';
+export type EncryptionMode = 'key' | 'passphrase' | 'recipients';
 export type CompressionMethod = 'zstd' | 'gzip';
 
 export interface Settings {
@@ -10,7 +10,11 @@ export interface Settings {
   backupFolder: string | null;
   /** More folders whose archives the library lists. */
   libraryFolders: string[];
-  /** "key": Lifeboat's own X25519 key (in the keychain); "passphrase": a passphrase kept in the keychain. */
+  /**
+   * "key": Lifeboat's own X25519 key (in the keychain) plus the extra recipients; "passphrase": a
+   * passphrase kept in the keychain; "recipients": only the extra recipients' public keys — no secret
+   * on this machine at all, for unattended servers (restore with the matching identity file).
+   */
   encryptionMode: EncryptionMode;
   /** Extra age recipients (public keys) every backup is also encrypted to, e.g. a team's key. */
   extraRecipients: string[];
@@ -22,6 +26,8 @@ export interface Settings {
   includeRolePasswords: boolean;
   /** Run a test-restore drill (embedded scratch) after every successful backup. */
   drillAfterBackup: boolean;
+  /** IANA time zone for schedules; null = the computer's. */
+  timeZone: string | null;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -35,6 +41,7 @@ export const DEFAULT_SETTINGS: Settings = {
   exactRowCounts: true,
   includeRolePasswords: false,
   drillAfterBackup: false,
+  timeZone: null,
 };
 
 export class SettingsStore {

@@ -1,0 +1,78 @@
+// Everything Lifeboat did, one JSON line per event in the data directory (activity.jsonl).
+import { appendFile, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Clock } from '../ports.ts';
+import type { ErrorInfo } from '../types.ts';
+
+export type ActivityKind = 'backup' | 'restore' | 'drill' | 'verify' | 'prune' | 'schedule' | 'settings' | 'notification';
+
+export interface ActivityEntry {
+  at: string;
+  what: ActivityKind;
+  /** Short human description, e.g. "Scheduled backup" or "Retention policy changed". */
+  title: string;
+  profile: string | null;
+  archive: string | null;
+  result: 'ok' | 'failed' | 'cancelled' | 'info';
+  durationMs: number | null;
+  error: ErrorInfo | null;
+  /** How it was started: the app, the CLI, or the scheduler. */
+  via: 'app' | 'cli' | 'schedule';
+}
+
+export interface ActivityFilter {
+  what?: ActivityKind;
+  profile?: string;
+  result?: ActivityEntry['result'];
+  since?: string;
+  limit?: number;
+}
+
+export class ActivityLog {
+  readonly #file: string;
+  readonly #clock: Clock;
+  via: ActivityEntry['via'] = 'cli';
+
+  constructor(deps: { dataDir: string; clock: Clock }) {
+    this.#file = path.join(deps.dataDir, 'activity.jsonl');
+    this.#clock = deps.clock;
+  }
+
+  async add(entry: Omit<ActivityEntry, 'at' | 'via'> & { via?: ActivityEntry['via'] }): Promise<ActivityEntry> {
+    const full: ActivityEntry = { at: this.#clock.now().toISOString(), via: this.via, ...entry };
+    // One write per line: appends of a few hundred bytes do not interleave between processes.
+    await appendFile(this.#file, `${JSON.stringify(full)}\n`, { mode: 0o600 });
+    return full;
+  }
+
+  /** Newest first. */
+  async list(filter: ActivityFilter = {}): Promise<ActivityEntry[]> {
+    const text = await readFile(this.#file, 'utf8').catch(() => '');
+    const entries: ActivityEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      try {
+        entries.push(JSON.parse(line) as ActivityEntry);
+      } catch {
+        // a torn last line after a crash: skip it
+      }
+    }
+    return entries
+      .filter((e) => !filter.what || e.what === filter.what)
+      .filter((e) => !filter.profile || e.profile?.toLowerCase() === filter.profile.toLowerCase())
+      .filter((e) => !filter.result || e.result === filter.result)
+      .filter((e) => !filter.since || e.at >= filter.since)
+      .reverse()
+      .slice(0, filter.limit ?? Infinity);
+  }
+
+  /** Records a job's outcome when it ends. */
+  track<R>(job: { result: Promise<R> }, what: ActivityKind, title: string, profile: string | null, archiveOf: (value: R) => string | null = () => null): void {
+    const started = performance.now();
+    job.result.then(
+      (value) => this.add({ what, title, profile, archive: archiveOf(value), result: 'ok', durationMs: Math.round(performance.now() - started), error: null }),
+      (error: { code?: string; message?: string; fix?: string }) =>
+        this.add({ what, title, profile, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - started), error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
+    ).catch(() => {});
+  }
+}

@@ -1,0 +1,275 @@
+// Schedules per profile (backup and drill), retention with a live preview, notifications, and the
+// catch-up runner `run-due` shared by the app's timer and the OS job.
+import Conf from 'conf';
+import type { ActivityLog } from '../activity/activity-log.ts';
+import type { LibraryService } from '../archive/library-service.ts';
+import type { BackupService } from '../backup/backup-service.ts';
+import type { DrillService } from '../drill/drill-service.ts';
+import { LifeboatError, toErrorInfo } from '../errors.ts';
+import type { Notifications } from '../notify/notifier.ts';
+import type { Clock } from '../ports.ts';
+import type { ProfileService } from '../profiles/profile-service.ts';
+import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
+import { tryLock } from './profile-lock.ts';
+import { cronExpression, dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
+
+export interface ProfileSchedule {
+  profileId: string;
+  backup: ScheduleSpec | null;
+  drill: ScheduleSpec | null;
+  /** Drill every backup right after it is made. */
+  drillAfterBackup: boolean;
+  retention: RetentionPolicy;
+  /** Prune automatically after each scheduled backup. */
+  autoPrune: boolean;
+  notify: { webhookUrl: string | null; onSuccess: boolean; desktop: boolean; staleHours: number | null };
+  /** The last scheduled slot handled per kind (ISO), so missed slots run once, not once each. */
+  handled: { backup: string; drill: string; staleAlert: string | null };
+}
+
+export interface ScheduleView extends ProfileSchedule {
+  profile: string;
+  timeZone: string;
+  next: { backup: string[]; drill: string[] };
+}
+
+export interface DueRun {
+  profile: string;
+  kind: 'backup' | 'drill' | 'prune' | 'stale-alert';
+  result: 'ok' | 'failed' | 'skipped';
+  detail: string;
+  archive?: string | null;
+}
+
+interface ScheduleFile {
+  schedules: ProfileSchedule[];
+}
+
+export interface ScheduleDeps {
+  dataDir: string;
+  clock: Clock;
+  profiles: ProfileService;
+  backups: BackupService;
+  drills: DrillService;
+  library: LibraryService;
+  activity: ActivityLog;
+  notifications: Notifications;
+  timeZone: () => string;
+}
+
+export class ScheduleService {
+  readonly #conf: Conf<ScheduleFile>;
+  readonly #deps: ScheduleDeps;
+
+  constructor(deps: ScheduleDeps) {
+    this.#deps = deps;
+    this.#conf = new Conf<ScheduleFile>({ cwd: deps.dataDir, configName: 'schedules', defaults: { schedules: [] }, clearInvalidConfig: false });
+  }
+
+  async list(): Promise<ScheduleView[]> {
+    const profiles = await this.#deps.profiles.list();
+    const now = this.#deps.clock.now();
+    const timeZone = this.#deps.timeZone();
+    return this.#all()
+      .filter((s) => profiles.some((p) => p.id === s.profileId))
+      .map((s) => ({
+        ...s,
+        profile: profiles.find((p) => p.id === s.profileId)!.name,
+        timeZone,
+        next: {
+          backup: s.backup ? nextRuns(s.backup, timeZone, now).map((d) => d.toISOString()) : [],
+          drill: s.drill ? nextRuns(s.drill, timeZone, now).map((d) => d.toISOString()) : [],
+        },
+      }));
+  }
+
+  async get(profile: string): Promise<ScheduleView> {
+    const { id, name } = await this.#deps.profiles.get(profile);
+    const existing = (await this.list()).find((s) => s.profileId === id);
+    if (existing) return existing;
+    const fresh = this.#fresh(id);
+    return { ...fresh, profile: name, timeZone: this.#deps.timeZone(), next: { backup: [], drill: [] } };
+  }
+
+  /** Changes a profile's schedule; the slots before now count as handled (no run for the past). */
+  async set(profile: string, patch: Partial<Omit<ProfileSchedule, 'profileId' | 'handled'>>): Promise<ScheduleView> {
+    const { id, name } = await this.#deps.profiles.get(profile);
+    for (const spec of [patch.backup, patch.drill]) if (spec) cronExpression(spec) && nextRuns(spec, this.#deps.timeZone(), this.#deps.clock.now(), 1);
+    if (patch.retention) validateRetention(patch.retention);
+    if (patch.notify?.webhookUrl && !/^https?:\/\//.test(patch.notify.webhookUrl)) throw new LifeboatError('INVALID_INPUT', 'The webhook URL must start with http:// or https://.', 'Paste the URL your chat or monitoring tool gave you.');
+    const now = this.#deps.clock.now().toISOString();
+    const current = this.#all().find((s) => s.profileId === id) ?? this.#fresh(id);
+    const next: ProfileSchedule = {
+      ...current,
+      ...patch,
+      notify: { ...current.notify, ...patch.notify },
+      retention: { ...current.retention, ...patch.retention },
+      handled: { backup: patch.backup ? now : current.handled.backup, drill: patch.drill ? now : current.handled.drill, staleAlert: current.handled.staleAlert },
+    };
+    this.#save([...this.#all().filter((s) => s.profileId !== id), next]);
+    await this.#deps.activity.add({ what: 'schedule', title: `Schedule of "${name}" changed`, profile: name, archive: null, result: 'info', durationMs: null, error: null });
+    return this.get(id);
+  }
+
+  /** Every archive of the profile with keep/delete and the reasons; nothing is deleted. */
+  async previewRetention(profile: string, policy?: RetentionPolicy): Promise<RetentionPlan> {
+    const { name, id } = await this.#deps.profiles.get(profile);
+    const schedule = this.#all().find((s) => s.profileId === id) ?? this.#fresh(id);
+    const archives = (await this.#deps.library.list({ profile: name })).filter((a) => !a.sidecar.partial);
+    const failing = await this.#latestRunsFailing(name);
+    return planRetention(
+      archives.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, proven: Boolean(a.sidecar.verification?.ok || a.sidecar.drill?.passed) })),
+      policy ?? schedule.retention,
+      { timeZone: this.#deps.timeZone(), latestRunsFailing: failing },
+    );
+  }
+
+  /** Deletes what the policy says (only this profile's Lifeboat archives), logging each deletion. */
+  async prune(profile: string, options: { dryRun?: boolean } = {}): Promise<RetentionPlan & { deleted: string[] }> {
+    const { name } = await this.#deps.profiles.get(profile);
+    const plan = await this.previewRetention(profile);
+    const deleted: string[] = [];
+    if (!options.dryRun && !plan.blocked) {
+      for (const decision of plan.decisions.filter((d) => !d.keep)) {
+        await this.#deps.library.remove(decision.path);
+        deleted.push(decision.path);
+      }
+      await this.#deps.activity.add({ what: 'prune', title: `Pruned ${deleted.length} archive(s) of "${name}"`, profile: name, archive: null, result: 'ok', durationMs: null, error: null });
+    }
+    return { ...plan, deleted };
+  }
+
+  /** Runs what is due (once per missed slot group), each profile under its lock. */
+  async runDue(): Promise<DueRun[]> {
+    const via = this.#deps.activity.via;
+    this.#deps.activity.via = 'schedule';
+    try {
+      return await this.#runDue();
+    } finally {
+      this.#deps.activity.via = via;
+    }
+  }
+
+  async #runDue(): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    const now = this.#deps.clock.now();
+    const timeZone = this.#deps.timeZone();
+    for (const schedule of this.#all()) {
+      const profile = await this.#deps.profiles.get(schedule.profileId).catch(() => null);
+      if (!profile) continue;
+      const backupSlot = schedule.backup ? dueSlot(schedule.backup, timeZone, new Date(schedule.handled.backup), now) : null;
+      const drillSlot = schedule.drill ? dueSlot(schedule.drill, timeZone, new Date(schedule.handled.drill), now) : null;
+      if (backupSlot || drillSlot) {
+        const lock = await tryLock(this.#deps.dataDir, profile.id);
+        if (!lock) {
+          runs.push({ profile: profile.name, kind: backupSlot ? 'backup' : 'drill', result: 'skipped', detail: 'Another Lifeboat process is running a job for this profile.' });
+          continue;
+        }
+        try {
+          // Re-read under the lock: another runner may have handled the slot meanwhile.
+          const fresh = this.#all().find((s) => s.profileId === schedule.profileId)!;
+          if (backupSlot && new Date(fresh.handled.backup) < backupSlot) {
+            this.#markHandled(schedule.profileId, 'backup', now.toISOString());
+            runs.push(...(await this.#scheduledBackup(profile.name, fresh)));
+          }
+          if (drillSlot && new Date(fresh.handled.drill) < drillSlot) {
+            this.#markHandled(schedule.profileId, 'drill', now.toISOString());
+            runs.push(await this.#drillLatest(profile.name, fresh));
+          }
+        } finally {
+          await lock.release();
+        }
+      }
+      const stale = await this.#staleAlert(profile.name, schedule, now);
+      if (stale) runs.push(stale);
+    }
+    return runs;
+  }
+
+  async testWebhook(profile: string): Promise<{ ok: boolean; attempts: number; error: string | null }> {
+    const view = await this.get(profile);
+    if (!view.notify.webhookUrl) throw new LifeboatError('INVALID_INPUT', `"${view.profile}" has no webhook URL.`, 'Set one in Schedules → Notifications.');
+    const result = await this.#deps.notifications.send({ kind: 'test', profile: view.profile, text: `Lifeboat test notification for "${view.profile}": webhooks work.` }, { webhookUrl: view.notify.webhookUrl, desktop: false });
+    return { ok: result!.ok, attempts: result!.attempts, error: result!.error };
+  }
+
+  async #scheduledBackup(profile: string, schedule: ProfileSchedule): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    const job = this.#deps.backups.start({ profile });
+    try {
+      const result = await job.result;
+      runs.push({ profile, kind: 'backup', result: 'ok', detail: `${result.tables} tables, ${result.bytes} bytes`, archive: result.archive });
+      if (schedule.notify.onSuccess) await this.#deps.notifications.send({ kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive }, schedule.notify);
+      if (schedule.drillAfterBackup) runs.push(await this.#drill(profile, result.archive, schedule));
+      if (schedule.autoPrune) {
+        const pruned = await this.prune(profile);
+        runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });
+      }
+    } catch (error) {
+      const info = toErrorInfo(error);
+      runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
+      await this.#deps.notifications.send({ kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message }, schedule.notify);
+    }
+    return runs;
+  }
+
+  async #drillLatest(profile: string, schedule: ProfileSchedule): Promise<DueRun> {
+    const [latest] = await this.#deps.library.list({ profile });
+    if (!latest) return { profile, kind: 'drill', result: 'skipped', detail: 'No backup to drill yet.' };
+    return this.#drill(profile, latest.path, schedule);
+  }
+
+  async #drill(profile: string, archive: string, schedule: ProfileSchedule): Promise<DueRun> {
+    const job = this.#deps.drills.start({ file: archive });
+    const record = await job.result.catch((error: unknown) => ({ passed: false, couldNotRun: true, error: toErrorInfo(error) }));
+    const passed = record.passed;
+    if (!passed || schedule.notify.onSuccess) {
+      await this.#deps.notifications.send({ kind: passed ? 'drill-succeeded' : 'drill-failed', profile, text: passed ? `Lifeboat: the drill of "${profile}" passed (${archive}).` : `Lifeboat: the drill of "${profile}" FAILED for ${archive}${record.error ? `: ${record.error.message}` : ''}.`, archive }, schedule.notify);
+    }
+    return { profile, kind: 'drill', result: passed ? 'ok' : 'failed', detail: passed ? 'passed' : (record.error?.message ?? 'checks did not match'), archive };
+  }
+
+  /** "No successful backup for X hours" fires even when nothing ran; at most once per X hours. */
+  async #staleAlert(profile: string, schedule: ProfileSchedule, now: Date): Promise<DueRun | null> {
+    const hours = schedule.notify.staleHours;
+    if (!hours) return null;
+    const [latest] = await this.#deps.library.list({ profile });
+    const lastOk = latest ? new Date(latest.sidecar.finishedAt) : null;
+    const limit = now.getTime() - hours * 3_600_000;
+    if (lastOk && lastOk.getTime() >= limit) return null;
+    if (schedule.handled.staleAlert && new Date(schedule.handled.staleAlert).getTime() >= limit) return null;
+    const current = this.#all().find((s) => s.profileId === schedule.profileId)!;
+    this.#save(this.#all().map((s) => (s.profileId === schedule.profileId ? { ...current, handled: { ...current.handled, staleAlert: now.toISOString() } } : s)));
+    const text = `Lifeboat: no successful backup of "${profile}" for more than ${hours} hours${lastOk ? ` (last: ${lastOk.toISOString()})` : ''}.`;
+    await this.#deps.notifications.send({ kind: 'stale', profile, text }, schedule.notify);
+    return { profile, kind: 'stale-alert', result: 'ok', detail: text };
+  }
+
+  async #latestRunsFailing(profile: string): Promise<string | null> {
+    const [latest] = await this.#deps.activity.list({ what: 'backup', profile, limit: 1 });
+    return latest && latest.result === 'failed' ? `the last backup, ${latest.at}, failed: ${latest.error?.message ?? 'error'}` : null;
+  }
+
+  #markHandled(profileId: string, kind: 'backup' | 'drill', at: string): void {
+    this.#save(this.#all().map((s) => (s.profileId === profileId ? { ...s, handled: { ...s.handled, [kind]: at } } : s)));
+  }
+
+  #fresh(profileId: string): ProfileSchedule {
+    const now = this.#deps.clock.now().toISOString();
+    return { profileId, backup: null, drill: null, drillAfterBackup: false, retention: DEFAULT_RETENTION, autoPrune: false, notify: { webhookUrl: null, onSuccess: false, desktop: true, staleHours: null }, handled: { backup: now, drill: now, staleAlert: null } };
+  }
+
+  #all(): ProfileSchedule[] {
+    return this.#conf.get('schedules');
+  }
+
+  #save(schedules: ProfileSchedule[]): void {
+    this.#conf.set('schedules', schedules);
+  }
+}
+
+function validateRetention(policy: Partial<RetentionPolicy>): void {
+  for (const [key, value] of Object.entries(policy)) {
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 10_000) throw new LifeboatError('INVALID_INPUT', `${key} must be a whole number from 0 to 10000.`, 'Use counts such as keep-daily 7.');
+  }
+}
