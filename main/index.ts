@@ -1,7 +1,8 @@
 // App lifecycle only: single instance, window, menu, engine and IPC wiring.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { app, BrowserWindow } from 'electron';
+import { app, BrowserWindow, Notification } from 'electron';
+import { installTray, keepsRunningInTray } from './tray.ts';
 import { createEngine } from './engine/index.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
 import { registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
@@ -31,14 +32,24 @@ if (!app.requestSingleInstanceLock()) {
   });
   void app.whenReady().then(start);
   app.on('window-all-closed', () => {
-    if (process.platform !== 'darwin') app.quit();
+    // With "keep running in the tray", schedules keep running while no window is open.
+    if (process.platform !== 'darwin' && !keepsRunningInTray()) app.quit();
   });
 }
 
 async function start(): Promise<void> {
   const devServerUrl = process.env.ELECTRON_RENDERER_URL;
   const bundledToolsDir = app.isPackaged ? path.join(process.resourcesPath, 'pg-tools', 'bin') : undefined;
-  const engine = await createEngine({ dataDir: process.env.LIFEBOAT_HOME ?? app.getPath('userData'), appVersion: app.getVersion(), ...(bundledToolsDir ? { bundledToolsDir } : {}) });
+  const showNotification = (title: string, body: string) => {
+    if (Notification.isSupported()) new Notification({ title, body }).show();
+  };
+  const engine = await createEngine({
+    dataDir: process.env.LIFEBOAT_HOME ?? app.getPath('userData'),
+    appVersion: app.getVersion(),
+    via: 'app',
+    desktopNotifier: { show: showNotification },
+    ...(bundledToolsDir ? { bundledToolsDir } : {}),
+  });
   const handlers = createHandlers(engine, {
     appVersion: app.getVersion(),
     chooseFile: (title, filters) => chooseFile(mainWindow, title, filters),
@@ -49,7 +60,21 @@ async function start(): Promise<void> {
     emit: (channel, ...args) => {
       if (mainWindow) send(mainWindow, channel, ...args);
     },
+    notify: showNotification,
+    // The OS job runs the CLI with this app's own runtime (Electron as Node), so nothing else must be installed.
+    runDueCommand: () => ({
+      executable: process.execPath,
+      args: [path.join(app.getAppPath(), 'main/cli/bin.mjs')],
+      env: { ELECTRON_RUN_AS_NODE: '1', ...(bundledToolsDir ? { LIFEBOAT_BUNDLED_PG_TOOLS: bundledToolsDir } : {}) },
+    }),
   });
+  // The in-app scheduler: what is due runs (missed slots once), now and every minute; the per-profile
+  // lock keeps it from racing the OS job.
+  const tick = () => void engine.schedules.runDue().catch(() => {});
+  setTimeout(tick, 10_000);
+  setInterval(tick, 60_000);
+  installTray(() => mainWindow, () => openWindow(devServerUrl), engine.settings);
+  app.setLoginItemSettings({ openAtLogin: engine.settings.get().startAtLogin, args: ['--hidden'] });
   registerInvokeHandlers(createDispatcher(handlers), devServerUrl);
   // The demo database runs while the app runs.
   void engine.demo.status().then((status) => (status.exists && status.profile ? engine.demo.start() : null)).catch(() => {});

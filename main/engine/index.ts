@@ -10,6 +10,7 @@ import { ActivityLog, type ActivityKind } from './activity/activity-log.ts';
 import type { Job } from './jobs/job.ts';
 import { Notifications, type DesktopNotifier } from './notify/notifier.ts';
 import { ScheduleService } from './schedule/schedule-service.ts';
+import { installOsJob, osJobStatus, uninstallOsJob, type RunDueCommand } from './schedule/os-job.ts';
 import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
@@ -72,7 +73,12 @@ export async function createEngine(options: EngineOptions = {}) {
     return record.archive.path;
   });
   const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, timeZone });
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules };
+  const osJob = {
+    status: () => osJobStatus(),
+    install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
+    uninstall: () => uninstallOsJob(),
+  };
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob };
 }
 
 /** Wraps a service's start() so each job's outcome is appended to the activity log. */

@@ -18,11 +18,17 @@ import type { CheckItem, Inspection } from '../engine/restore/restore-inspect.ts
 import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
 import type { DrillRecord } from '../engine/drill/drill-service.ts';
 import type { DemoStatus } from '../engine/demo/demo-server.ts';
+import type { ActivityEntry, ActivityKind } from '../engine/activity/activity-log.ts';
+import type { DueRun, ProfileSchedule, ScheduleView } from '../engine/schedule/schedule-service.ts';
+import type { RetentionPlan, RetentionPolicy } from '../engine/retention/retention-policy.ts';
+import type { OsJobStatus } from '../engine/schedule/os-job.ts';
 import type { Settings } from '../engine/settings/settings-store.ts';
 
 export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
 export type { DrillCheck } from '../engine/drill/drill-service.ts';
+export type { ScheduleSpec } from '../engine/schedule/schedule-spec.ts';
+export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
@@ -30,6 +36,8 @@ export interface OpenKeys {
   passphrase?: string;
   identityFile?: string;
 }
+
+export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: Partial<ProfileSchedule['notify']> };
 
 export interface DrillUiRequest extends OpenKeys {
   file: string;
@@ -123,6 +131,18 @@ export interface Invoke {
   'drills:history': (filter: { profile?: string; archive?: string }) => DrillRecord[];
   'drills:open-report': (drillId: string) => void;
   'drills:export-report': (drillId: string, file: string) => void;
+  'schedules:list': () => ScheduleView[];
+  'schedules:set': (profileId: string, patch: SchedulePatch) => ScheduleView;
+  'schedules:preview-retention': (profileId: string, policy: RetentionPolicy) => RetentionPlan;
+  'schedules:prune': (profileId: string) => RetentionPlan & { deleted: string[] };
+  'schedules:run-due': () => DueRun[];
+  'schedules:test-webhook': (profileId: string) => { ok: boolean; attempts: number; error: string | null };
+  'schedules:test-desktop': () => void;
+  'schedules:os-job': () => OsJobStatus;
+  'schedules:install-os-job': () => OsJobStatus;
+  'schedules:uninstall-os-job': () => OsJobStatus;
+  'activity:list': (filter: { what?: ActivityKind; profile?: string; result?: ActivityEntry['result']; limit?: number }) => ActivityEntry[];
+  'activity:export': (file: string) => { file: string; entries: number };
   'demo:status': () => DemoStatus;
   'demo:start': () => ProfileSummary;
   'demo:remove': () => void;

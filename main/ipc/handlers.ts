@@ -1,10 +1,11 @@
 // validate → call engine → return plain data. No `electron` import: the E2E bridge and the IPC
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain.
-import { access, copyFile, readFile } from 'node:fs/promises';
+import { access, copyFile, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
 import type { RestoreRequest } from '../engine/restore/restore-service.ts';
+import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { Job } from '../engine/jobs/job.ts';
 import type { AppInfo, Events, EventChannel, FileFilter, Invoke, InvokeChannel, InvokeResult, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
@@ -19,6 +20,10 @@ export interface ShellPorts {
   revealInFolder(file: string): void;
   /** Opens a file with the system's default app (the drill report in a browser). */
   openPath(file: string): void;
+  /** A desktop notification (the Electron shell; tests record it). */
+  notify(title: string, body: string): void;
+  /** How the OS job runs Lifeboat's CLI (the app's own binary, or Node with the CLI script). */
+  runDueCommand(): { executable: string; args: string[]; env?: Record<string, string> };
   emit<K extends EventChannel>(channel: K, ...args: Parameters<Events[K]>): void;
 }
 
@@ -106,8 +111,11 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'keys:status': () => engine.keys.status(),
     'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(file),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
-    'restore:inspect': async (file, keys) => engine.restores.inspect(file, await keysFrom(keys)),
-    'restore:preflight': async (request) => engine.restores.preflight(await restoreRequestFrom(request)),
+    'restore:inspect': async (file, keys) => forRenderer(await engine.restores.inspect(file, await keysFrom(keys))),
+    'restore:preflight': async (request) => {
+      const preflight = await engine.restores.preflight(await restoreRequestFrom(request));
+      return { ...preflight, inspection: forRenderer(preflight.inspection) };
+    },
     'restore:start': async (request) => track(engine.restores.start(await restoreRequestFrom(request)), (value) => ({ kind: 'restore', ok: true, value })),
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
     'drills:start': async (request) =>
@@ -116,6 +124,22 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
         (value) => ({ kind: 'drill', ok: true, value }),
       ),
     'drills:history': (filter) => engine.drills.history(filter),
+    'schedules:list': () => engine.schedules.list(),
+    'schedules:set': (profileId, patch) => engine.schedules.set(profileId, patch as Parameters<typeof engine.schedules.set>[1]),
+    'schedules:preview-retention': (profileId, policy) => engine.schedules.previewRetention(profileId, policy),
+    'schedules:prune': (profileId) => engine.schedules.prune(profileId),
+    'schedules:run-due': () => engine.schedules.runDue(),
+    'schedules:test-webhook': (profileId) => engine.schedules.testWebhook(profileId),
+    'schedules:test-desktop': () => shell.notify('Lifeboat', 'Desktop notifications work: you will hear from Lifeboat when a backup or drill fails.'),
+    'schedules:os-job': () => engine.osJob.status(),
+    'schedules:install-os-job': () => engine.osJob.install(shell.runDueCommand()),
+    'schedules:uninstall-os-job': () => engine.osJob.uninstall(),
+    'activity:list': (filter) => engine.activity.list(filter),
+    'activity:export': async (file) => {
+      const entries = await engine.activity.list();
+      await writeFile(file, `${entries.reverse().map((e) => JSON.stringify(e)).join('\n')}\n`, { mode: 0o600 });
+      return { file, entries: entries.length };
+    },
     'demo:status': () => engine.demo.status(),
     'demo:start': () => engine.demo.start(),
     'demo:remove': () => engine.demo.remove(),
@@ -130,6 +154,11 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
       await copyFile(engine.drills.reportPath(drillId), file);
     },
   };
+}
+
+/** globals.sql may hold role password hashes, and the TOC can be huge: neither goes to the page. */
+function forRenderer(inspection: Inspection): Inspection {
+  return { ...inspection, toc: null, lifeboat: inspection.lifeboat ? { ...inspection.lifeboat, globals: '' } : null };
 }
 
 export type Dispatch = <K extends InvokeChannel>(channel: K, args: unknown[]) => Promise<InvokeResult<K>>;

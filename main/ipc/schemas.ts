@@ -89,6 +89,45 @@ export const drillRequest = z
   .strict();
 const drillId = z.string().min(1).max(80).regex(/^[\w-]+$/, 'must be a drill id');
 
+const scheduleSpec = z
+  .object({
+    preset: z.enum(['hourly', 'daily', 'weekly', 'monthly', 'cron']),
+    time: z.string().regex(/^\d{1,2}:\d{2}$/).optional(),
+    weekday: z.number().int().min(0).max(6).optional(),
+    dayOfMonth: z.number().int().min(1).max(28).optional(),
+    cron: text(200).optional(),
+    enabled: z.boolean(),
+  })
+  .strict();
+const retentionPolicy = z
+  .object({
+    keepLast: z.number().int().min(0).max(10_000),
+    keepDaily: z.number().int().min(0).max(10_000),
+    keepWeekly: z.number().int().min(0).max(10_000),
+    keepMonthly: z.number().int().min(0).max(10_000),
+    keepYearly: z.number().int().min(0).max(10_000),
+    keepMinimum: z.number().int().min(0).max(10_000),
+  })
+  .strict();
+export const schedulePatch = z
+  .object({
+    backup: z.union([scheduleSpec, z.null()]).optional(),
+    drill: z.union([scheduleSpec, z.null()]).optional(),
+    drillAfterBackup: z.boolean().optional(),
+    retention: retentionPolicy.optional(),
+    autoPrune: z.boolean().optional(),
+    notify: z
+      .object({
+        webhookUrl: z.union([z.string().url().max(2000).regex(/^https?:\/\//, 'must be an http(s) URL'), z.null()]).optional(),
+        onSuccess: z.boolean().optional(),
+        desktop: z.boolean().optional(),
+        staleHours: z.union([z.number().int().min(1).max(24 * 365), z.null()]).optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
 /** Argument tuples per channel. */
@@ -128,6 +167,25 @@ export const invokeSchemas = {
   'drills:history': z.tuple([z.object({ profile: text(200).optional(), archive: absolutePath.optional() }).strict()]),
   'drills:open-report': z.tuple([drillId]),
   'drills:export-report': z.tuple([drillId, absolutePath]),
+  'schedules:list': z.tuple([]),
+  'schedules:set': z.tuple([id, schedulePatch]),
+  'schedules:preview-retention': z.tuple([id, retentionPolicy]),
+  'schedules:prune': z.tuple([id]),
+  'schedules:run-due': z.tuple([]),
+  'schedules:test-webhook': z.tuple([id]),
+  'schedules:test-desktop': z.tuple([]),
+  'schedules:os-job': z.tuple([]),
+  'schedules:install-os-job': z.tuple([]),
+  'schedules:uninstall-os-job': z.tuple([]),
+  'activity:list': z.tuple([
+    z.object({
+      what: z.enum(['backup', 'restore', 'drill', 'verify', 'prune', 'schedule', 'settings', 'notification']).optional(),
+      profile: text(200).optional(),
+      result: z.enum(['ok', 'failed', 'cancelled', 'info']).optional(),
+      limit: z.number().int().min(1).max(10_000).optional(),
+    }).strict(),
+  ]),
+  'activity:export': z.tuple([absolutePath]),
   'demo:status': z.tuple([]),
   'demo:start': z.tuple([]),
   'demo:remove': z.tuple([]),

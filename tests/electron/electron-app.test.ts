@@ -26,7 +26,7 @@ describe.skipIf(!binaryPresent)(binaryPresent ? 'Electron app' : `Electron app â
       const prefs = await app.evaluate(({ BrowserWindow }) => (BrowserWindow.getAllWindows()[0]!.webContents as unknown as { getLastWebPreferences(): object }).getLastWebPreferences());
       expect(prefs).toMatchObject({ sandbox: true, contextIsolation: true, nodeIntegration: false });
       expect(await page.evaluate(() => typeof (window as unknown as { require?: unknown }).require)).toBe('undefined');
-      expect(await page.evaluate(() => Object.keys((window as unknown as { api: object }).api).sort())).toEqual(['app', 'dialog', 'on', 'profiles', 'settings', 'tools']);
+      expect(await page.evaluate(() => Object.keys((window as unknown as { api: object }).api).sort())).toEqual(['activity', 'app', 'backups', 'demo', 'dialog', 'drills', 'jobs', 'keys', 'library', 'on', 'pathForFile', 'profiles', 'restore', 'schedules', 'settings', 'tools']);
       const opened = await page.evaluate(() => window.open('https://example.com') === null);
       expect(opened).toBe(true);
     } finally {

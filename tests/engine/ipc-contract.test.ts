@@ -22,8 +22,11 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     library: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`library.${String(method)}`); return method === 'verify' ? fakeJob(args) : method === 'folders' ? ['/backups'] : args; } }),
     keys: service('keys'),
     demo: service('demo'),
+    schedules: service('schedules'),
+    activity: { list: async () => { calls.push('activity.list'); return []; } },
+    osJob: service('osJob'),
     drills: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`drills.${String(method)}`); return method === 'start' ? fakeJob(args) : method === 'reportPath' ? import.meta.filename : args; } }),
-    restores: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`restores.${String(method)}`); return method === 'start' ? fakeJob(args) : args; } }),
+    restores: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`restores.${String(method)}`); return method === 'start' ? fakeJob(args) : method === 'preflight' ? { inspection: { lifeboat: null } } : method === 'inspect' ? { lifeboat: null } : args; } }),
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
     profiles: service('profiles'),
     tools: service('tools'),
@@ -42,7 +45,7 @@ function recordingShell(calls: string[]): ShellPorts {
     calls.push(`shell.${name}`);
     return null;
   };
-  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), emit: () => {} };
+  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), notify: () => void calls.push('shell.notify'), runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: () => {} };
 }
 
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
@@ -81,6 +84,18 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'restore:start': [{ file: '/backups/x.lifeboat', profileId: 'abc-123', mode: 'replace', database: 'shop', confirm: 'shop', safetyBackup: true, passphrase: 'pw' }],
   'restore:drop-kept': ['abc-123', 'shop_before_restore_20261122T010000Z'],
   'drills:start': [{ file: '/backups/x.lifeboat', scratch: 'embedded' }],
+  'schedules:list': [],
+  'schedules:set': ['abc-123', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: 'https://hooks.example.com/x' } }],
+  'schedules:preview-retention': ['abc-123', { keepLast: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 }],
+  'schedules:prune': ['abc-123'],
+  'schedules:run-due': [],
+  'schedules:test-webhook': ['abc-123'],
+  'schedules:test-desktop': [],
+  'schedules:os-job': [],
+  'schedules:install-os-job': [],
+  'schedules:uninstall-os-job': [],
+  'activity:list': [{ what: 'backup', limit: 50 }],
+  'activity:export': [path.join(os.tmpdir(), `lifeboat-ipc-activity-${process.pid}.jsonl`)],
   'demo:status': [],
   'demo:start': [],
   'demo:remove': [],
@@ -140,6 +155,11 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'restore:start', label: '100 parallel jobs', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd', jobs: 100 }] },
   { channel: 'restore:preflight', label: 'a database name over 63 characters', args: [{ file: '/x.dump', profileId: 'a', mode: 'new', database: 'd'.repeat(64) }] },
   { channel: 'restore:drop-kept', label: 'dropping any database', args: ['a', 'production'] },
+  { channel: 'schedules:set', label: 'a webhook that is not http', args: ['abc', { notify: { webhookUrl: 'file:///etc/passwd' } }] },
+  { channel: 'schedules:set', label: 'a negative retention count', args: ['abc', { retention: { keepLast: -1, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 } }] },
+  { channel: 'schedules:set', label: 'an unknown preset', args: ['abc', { backup: { preset: 'fortnightly', enabled: true } }] },
+  { channel: 'activity:export', label: 'a relative file', args: ['activity.jsonl'] },
+  { channel: 'settings:update', label: 'a time zone with path characters', args: [{ timeZone: '../../etc/localtime' }] },
   { channel: 'drills:start', label: 'an unknown scratch', args: [{ file: '/x.lifeboat', scratch: 'docker' }] },
   { channel: 'drills:open-report', label: 'a report id with path traversal', args: ['../../etc/passwd'] },
   { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },

@@ -192,6 +192,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
   const root = await buildRenderer();
   const chosenFiles: (string | null)[] = [];
   const revealed: string[] = [];
+  const notified: string[] = [];
   // Engine events reach the page once it exists (jobs:progress, jobs:finished).
   let emitToPage: ((channel: string, args: unknown[]) => void) | null = null;
   const nextChosen = async () => (chosenFiles.length ? chosenFiles.shift()! : null);
@@ -202,6 +203,8 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     chooseSaveFile: async () => nextChosen(),
     revealInFolder: (file) => void revealed.push(file),
     openPath: (file) => void revealed.push(file),
+    notify: (title, body) => void notified.push(`${title}: ${body}`),
+    runDueCommand: () => ({ executable: process.execPath, args: [path.join(REPO_ROOT, 'main/cli/bin.mjs')] }),
     emit: (channel, ...args) => emitToPage?.(channel, args),
   };
   const dispatch = createDispatcher(createHandlers(options.engine, shell));

@@ -347,7 +347,7 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
       : { id: 'safety-backup', status: 'ok', title: 'Safety backup', detail: `"${options.database}" is backed up first (an encrypted archive in its backup folder).` });
     items.push(options.confirm === options.database
       ? { id: 'confirmation', status: 'ok', title: 'Confirmed', detail: `You typed "${options.database}".` }
-      : { id: 'confirmation', status: 'blocker', title: 'Confirmation needed', detail: `Type the database name "${options.database}" to confirm the replace.`, fix: 'In the CLI: --yes.' });
+      : { id: 'confirmation', status: 'blocker', title: 'Confirmation needed', detail: `Type the database name "${options.database}" to confirm the replace.`, fix: 'Type the database name to confirm (in the CLI: add --yes).' });
   }
   return items;
 }

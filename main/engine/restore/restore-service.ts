@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -117,10 +117,25 @@ export class RestoreService {
     this.#deps = deps;
   }
 
+  /**
+   * Reads the whole file (decrypting and checking it), so the result is cached per file version and
+   * keys: the UI re-runs the checklist on every change of its inputs.
+   */
   async inspect(file: string, keys: AgeKeys = {}, signal?: AbortSignal): Promise<Inspection> {
     const all = await this.#deps.keys.decryptionKeys(keys);
-    return inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal);
+    const info = await stat(file).catch(() => null);
+    const cacheKey = info ? `${file}\0${info.size}\0${info.mtimeMs}\0${createHash('sha256').update(JSON.stringify(all)).digest('hex')}` : null;
+    const cached = cacheKey ? this.#inspections.get(cacheKey) : undefined;
+    if (cached) return cached;
+    const inspection = await inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal);
+    if (cacheKey) {
+      this.#inspections.set(cacheKey, inspection);
+      while (this.#inspections.size > 4) this.#inspections.delete(this.#inspections.keys().next().value!);
+    }
+    return inspection;
   }
+
+  readonly #inspections = new Map<string, Inspection>();
 
   async preflight(request: RestoreRequest, signal?: AbortSignal): Promise<Preflight> {
     const inspection = await this.inspect(request.file, request.keys, signal);

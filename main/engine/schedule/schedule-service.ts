@@ -11,7 +11,7 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
 import { tryLock } from './profile-lock.ts';
-import { cronExpression, dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
+import { dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
 
 export interface ProfileSchedule {
   profileId: string;
@@ -94,7 +94,8 @@ export class ScheduleService {
   /** Changes a profile's schedule; the slots before now count as handled (no run for the past). */
   async set(profile: string, patch: Partial<Omit<ProfileSchedule, 'profileId' | 'handled'>>): Promise<ScheduleView> {
     const { id, name } = await this.#deps.profiles.get(profile);
-    for (const spec of [patch.backup, patch.drill]) if (spec) cronExpression(spec) && nextRuns(spec, this.#deps.timeZone(), this.#deps.clock.now(), 1);
+    // Validate now (a bad time or cron expression throws a LifeboatError with a fix).
+    for (const spec of [patch.backup, patch.drill]) if (spec) nextRuns({ ...spec, enabled: true }, this.#deps.timeZone(), this.#deps.clock.now(), 1);
     if (patch.retention) validateRetention(patch.retention);
     if (patch.notify?.webhookUrl && !/^https?:\/\//.test(patch.notify.webhookUrl)) throw new LifeboatError('INVALID_INPUT', 'The webhook URL must start with http:// or https://.', 'Paste the URL your chat or monitoring tool gave you.');
     const now = this.#deps.clock.now().toISOString();

@@ -28,6 +28,10 @@ export interface Settings {
   drillAfterBackup: boolean;
   /** IANA time zone for schedules; null = the computer's. */
   timeZone: string | null;
+  /** Keep running in the tray (schedules included) when the window is closed. */
+  keepInTray: boolean;
+  /** Start Lifeboat (hidden, in the tray) at login. */
+  startAtLogin: boolean;
 }
 
 export const DEFAULT_SETTINGS: Settings = {
@@ -42,6 +46,8 @@ export const DEFAULT_SETTINGS: Settings = {
   includeRolePasswords: false,
   drillAfterBackup: false,
   timeZone: null,
+  keepInTray: true,
+  startAtLogin: false,
 };
 
 export class SettingsStore {
