@@ -21,10 +21,10 @@ if (!app.requestSingleInstanceLock()) {
     mainWindow.focus();
     openFromArgv(argv.slice(1));
   });
-  // macOS: a backup file double-clicked or dropped on the dock icon.
+  // macOS: a backup file double-clicked or dropped on the dock icon (possibly before any window exists).
   app.on('open-file', (event, file) => {
     event.preventDefault();
-    if (mainWindow) send(mainWindow, 'app:open-file', file);
+    openFile(file);
   });
   app.on('web-contents-created', (_event, contents) => {
     contents.setWindowOpenHandler(() => ({ action: 'deny' }));
@@ -87,15 +87,25 @@ async function start(): Promise<void> {
   });
   installAppMenu(() => mainWindow);
   openWindow(devServerUrl);
+  openFromArgv(process.argv.slice(app.isPackaged ? 1 : 2));
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openWindow(devServerUrl);
   });
 }
 
+let pageReady = false;
+const pendingFiles: string[] = [];
+
+/** Files opened before the page can listen wait until it has loaded. */
+function openFile(file: string): void {
+  if (mainWindow && pageReady) send(mainWindow, 'app:open-file', file);
+  else pendingFiles.push(file);
+}
+
 /** "lifeboat-app some-backup.lifeboat": the file opens in the Restore screen. */
 function openFromArgv(args: string[]): void {
   const file = args.find((arg) => !arg.startsWith('-') && path.isAbsolute(arg) && existsSync(arg));
-  if (file && mainWindow) send(mainWindow, 'app:open-file', file);
+  if (file) openFile(file);
 }
 
 function openWindow(devServerUrl: string | undefined): void {
@@ -103,6 +113,14 @@ function openWindow(devServerUrl: string | undefined): void {
     preloadPath: path.join(import.meta.dirname, '../preload/index.cjs'),
     rendererDir: path.join(import.meta.dirname, '../renderer'),
     devServerUrl,
+  });
+  pageReady = false;
+  mainWindow.webContents.on('did-finish-load', () => {
+    pageReady = true;
+    // Give the page a moment to subscribe to events before replaying queued files.
+    setTimeout(() => {
+      for (const file of pendingFiles.splice(0)) if (mainWindow) send(mainWindow, 'app:open-file', file);
+    }, 500);
   });
   mainWindow.on('closed', () => {
     mainWindow = null;
