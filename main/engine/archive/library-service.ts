@@ -17,6 +17,7 @@ import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive 
 import { writeFileDurably } from './archive-writer.ts';
 import { readTar } from './tar-reader.ts';
 import { startTocListing } from '../restore/toc-listing.ts';
+import { isProcessAlive } from '../jobs/process-alive.ts';
 
 export interface TocReport {
   entries: number;
@@ -236,21 +237,13 @@ export async function removeStalePartials(folder: string, names: string[]): Prom
   const removed: string[] = [];
   for (const name of names) {
     const match = /\.lifeboat\.(\d+)(\.[0-9a-f]+)?\.partial$/.exec(name);
-    if (!match || isAlive(Number(match[1]))) continue;
+    if (!match || isProcessAlive(Number(match[1]))) continue;
     await rm(path.join(folder, name), { force: true });
     removed.push(name);
   }
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readSidecar(file: string): Promise<ArchiveSidecar | null> {
   try {

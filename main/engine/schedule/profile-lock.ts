@@ -2,19 +2,12 @@
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../jobs/process-alive.ts';
 
 export interface Lock {
   release(): Promise<void>;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** null when another live process holds it; a lock left by a dead process is taken over. */
 export async function tryLock(dataDir: string, name: string): Promise<Lock | null> {
@@ -33,7 +26,7 @@ export async function tryLock(dataDir: string, name: string): Promise<Lock | nul
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const holder = await readFile(file, 'utf8').then((t) => JSON.parse(t) as { pid: number; host: string }, () => null);
-      if (holder && holder.host === os.hostname() && isAlive(holder.pid)) return null;
+      if (holder && holder.host === os.hostname() && isProcessAlive(holder.pid)) return null;
       // Stale (dead owner, or unreadable): remove it, then race for it again through link().
       await rm(file, { force: true });
     }

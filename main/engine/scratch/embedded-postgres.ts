@@ -9,6 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
 import type { Profile } from '../types.ts';
+import { isProcessAlive } from '../jobs/process-alive.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'lifeboat-scratch-';
@@ -162,16 +163,16 @@ export async function removeOrphans(): Promise<string[]> {
   for (const name of names.filter((n) => n.startsWith(PREFIX))) {
     const dir = path.join(os.tmpdir(), name);
     const owner = await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
-    if (owner && isAlive(owner.pid)) continue;
+    if (owner && isProcessAlive(owner.pid)) continue;
     const postmaster = await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
     const pid = Number(postmaster.split('\n')[0]);
-    if (pid > 0 && isAlive(pid)) {
+    if (pid > 0 && isProcessAlive(pid)) {
       try {
         process.kill(pid, 'SIGQUIT');
       } catch {
         // already gone
       }
-      for (let i = 0; i < 50 && isAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     }
     await rm(dir, { recursive: true, force: true });
     removed.push(dir);
@@ -179,11 +180,3 @@ export async function removeOrphans(): Promise<string[]> {
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -1,0 +1,9 @@
+/** Whether a process exists (EPERM: it exists but belongs to another user). For stale locks and leftovers. */
+export function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
