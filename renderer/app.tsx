@@ -1,11 +1,12 @@
 import { useEffect, useRef } from 'react';
 import { Sidebar } from './components/sidebar.tsx';
+import { ActivityScreen } from './features/activity/activity-screen.tsx';
 import { BackupsScreen } from './features/backups/backups-screen.tsx';
 import { ConnectionsScreen } from './features/connections/connections-screen.tsx';
 import { DrillsScreen } from './features/drills/drills-screen.tsx';
-import { PlaceholderScreen } from './features/placeholders/placeholder-screens.tsx';
 import { WindowFileDrop } from './features/restore/file-drop.tsx';
 import { RestoreScreen } from './features/restore/restore-screen.tsx';
+import { SchedulesScreen } from './features/schedules/schedules-screen.tsx';
 import { SettingsScreen } from './features/settings/settings-screen.tsx';
 import { isScreenId, useAppStore } from './stores/app-store.ts';
 import { useJobsStore } from './stores/jobs-store.ts';
@@ -68,10 +69,12 @@ export function App() {
             <RestoreScreen />
           ) : screen === 'drills' ? (
             <DrillsScreen />
-          ) : screen === 'settings' ? (
-            <SettingsScreen />
+          ) : screen === 'schedules' ? (
+            <SchedulesScreen />
+          ) : screen === 'activity' ? (
+            <ActivityScreen />
           ) : (
-            <PlaceholderScreen id={screen} />
+            <SettingsScreen />
           )}
         </main>
       </div>

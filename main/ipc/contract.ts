@@ -14,7 +14,7 @@ import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/archi
 import type { BackupResult } from '../engine/backup/backup-service.ts';
 import type { JobProgress } from '../engine/jobs/job.ts';
 import type { KeyStatus } from '../engine/keys/key-service.ts';
-import type { CheckItem, Inspection } from '../engine/restore/restore-inspect.ts';
+import type { CheckItem, Inspection, PreflightOptions } from '../engine/restore/restore-inspect.ts';
 import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
 import type { DrillRecord } from '../engine/drill/drill-service.ts';
 import type { DemoStatus } from '../engine/demo/demo-server.ts';
@@ -46,18 +46,10 @@ export interface DrillUiRequest extends OpenKeys {
   keep?: boolean;
 }
 
-export interface RestoreUiRequest extends OpenKeys {
+/** The engine's restore options (mode, database, tables, owner/privilege/role choices, confirm) plus the file, keys and jobs. */
+export interface RestoreUiRequest extends OpenKeys, PreflightOptions {
   file: string;
   profileId: string;
-  mode: 'new' | 'replace' | 'data-only';
-  database: string;
-  tables?: string[];
-  noOwner?: boolean;
-  noPrivileges?: boolean;
-  createMissingRoles?: boolean;
-  safetyBackup?: boolean;
-  /** replace: the database name typed by the user. */
-  confirm?: string;
   jobs?: number;
 }
 

@@ -87,3 +87,34 @@ export const ENCRYPTION_LABEL: Record<EncryptionKind, string> = {
 export function baseName(file: string): string {
   return file.split(/[\\/]/).pop() ?? file;
 }
+
+/** "in 5 hours", "3 minutes ago", "yesterday": how far a time is from now, the way people say it. */
+export function formatRelative(iso: string, now: number = Date.now()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const seconds = (date.getTime() - now) / 1000;
+  const abs = Math.abs(seconds);
+  const rtf = new Intl.RelativeTimeFormat([], { numeric: 'auto' });
+  if (abs < 45) return seconds >= 0 ? 'in a few seconds' : 'just now';
+  if (abs < 3600) return rtf.format(Math.round(seconds / 60), 'minute');
+  if (abs < 86_400) return rtf.format(Math.round(seconds / 3600), 'hour');
+  if (abs < 30 * 86_400) return rtf.format(Math.round(seconds / 86_400), 'day');
+  if (abs < 365 * 86_400) return rtf.format(Math.round(seconds / (30 * 86_400)), 'month');
+  return rtf.format(Math.round(seconds / (365 * 86_400)), 'year');
+}
+
+/** "Mon 12 Mar 2026, 01:00" in a given IANA time zone (the schedule's). */
+export function formatInZone(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  try {
+    return date.toLocaleString([], { timeZone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+  } catch {
+    return formatDateTime(iso);
+  }
+}
+
+/** The computer's IANA time zone. */
+export function computerTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}

@@ -23,6 +23,8 @@ export interface RunSample {
   foreignCpuS?: number;
   /** Seconds waited before the run for the machine to be quiet. */
   waitedS?: number;
+  /** How often the run was repeated because the machine was busy with other work. */
+  retries?: number;
   /** Lifeboat only: when its progress phases began, from the CLI's --json progress lines. */
   phases?: LifeboatPhases;
   compression?: string;

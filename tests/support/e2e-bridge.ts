@@ -171,6 +171,8 @@ export interface E2EApp {
   queueChosenFile(file: string | null): void;
   /** Every file the page asked to reveal in the file manager, in order. */
   revealed: string[];
+  /** Every desktop notification main showed ("title: body"), in order. */
+  notified: string[];
   /**
    * Drags `file` (an absolute path; a file or a folder) from "the OS" onto the page and drops it, the
    * way a user does from the file manager: dragenter, dragover, drop with a DataTransfer holding a
@@ -261,6 +263,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
+      notified,
       dropFile: async (file, drop = {}) => {
         if (!path.isAbsolute(file)) throw new Error(`dropFile needs an absolute path, got ${file}`);
         await page.evaluate(

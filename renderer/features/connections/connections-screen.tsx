@@ -1,9 +1,11 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
+import { api } from '../../stores/unwrap.ts';
+import { DemoCard, DemoNotice } from './demo-card.tsx';
 import { ImportPanel } from './import-panel.tsx';
 import { ProfileCard } from './profile-card.tsx';
 import { ProfileForm } from './profile-form.tsx';
@@ -20,6 +22,21 @@ export function ConnectionsScreen() {
   useEffect(() => {
     void load();
   }, [load]);
+
+  // Which connection (if any) is the demo: it gets a "Remove demo" action.
+  const [demoId, setDemoId] = useState<string | null>(null);
+  useEffect(() => {
+    let live = true;
+    void api()
+      .demo.status()
+      .then((status) => {
+        if (live) setDemoId(status.ok ? (status.value.profile?.id ?? null) : null);
+      }, () => {});
+    return () => {
+      live = false;
+    };
+  }, [profiles]);
+  const demo = profiles.find((p) => p.id === demoId);
 
   const editing = editor?.mode === 'edit' ? profiles.find((p) => p.id === editor.id) : undefined;
 
@@ -57,12 +74,17 @@ export function ConnectionsScreen() {
       {loadError ? <ErrorMessage error={loadError} title="Could not load connections" /> : null}
 
       {loaded && profiles.length === 0 && !loadError ? (
-        <div className="card empty-state">
-          <Icon name="database" className="empty-icon" />
-          <h2>No connections yet</h2>
-          <p>Add the PostgreSQL server you want to protect, or import it from a connection URI, ~/.pgpass or PG* environment variables.</p>
-        </div>
+        <>
+          <DemoCard />
+          <div className="card empty-state empty-state-compact">
+            <Icon name="database" className="empty-icon" />
+            <h2>No connections yet</h2>
+            <p>Add the PostgreSQL server you want to protect, or import it from a connection URI, ~/.pgpass or PG* environment variables.</p>
+          </div>
+        </>
       ) : null}
+
+      {demo ? <DemoNotice name={demo.name} /> : null}
 
       {profiles.length > 0 ? (
         <ul className="profile-list" aria-label="Saved connections">

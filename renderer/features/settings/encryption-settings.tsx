@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import type { AppSettings, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
+import { Toggle } from '../../components/toggle.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useKeysStore } from '../../stores/keys-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
@@ -89,7 +90,7 @@ function EncryptionMode({ settings }: { settings: AppSettings }) {
   const mode = optimistic ?? settings.encryptionMode;
   const choose = (value: AppSettings['encryptionMode']) => {
     setOptimistic(value);
-    void save({ encryptionMode: value }, `Backups will be encrypted with ${value === 'key' ? 'Lifeboat’s key' : 'the passphrase'}.`).finally(() => setOptimistic(null));
+    void save({ encryptionMode: value }, `Backups will be encrypted with ${value === 'key' ? 'Lifeboat’s key' : value === 'passphrase' ? 'the passphrase' : 'your recipients only'}.`).finally(() => setOptimistic(null));
   };
   const options = [
     {
@@ -102,11 +103,16 @@ function EncryptionMode({ settings }: { settings: AppSettings }) {
       label: 'Passphrase',
       help: 'A passphrase you choose, kept in the OS keychain. Anyone who knows it can open the backups; if it is forgotten, they are lost.',
     },
+    {
+      value: 'recipients' as const,
+      label: 'Your recipients only',
+      help: 'No secret key on this computer; for unattended servers. Backups are encrypted only to the extra recipients below, and restored with a matching identity file.',
+    },
   ];
   return (
     <fieldset className="settings-group" disabled={busy}>
       <legend className="settings-group-title">Encrypt backups with</legend>
-      <div className="radio-cards">
+      <div className="radio-cards radio-cards-3">
         {options.map((o) => (
           <label key={o.value} className="radio-card">
             <input
@@ -309,7 +315,7 @@ function RecipientsGroup({ settings }: { settings: AppSettings }) {
       id={`${uid}-title`}
       intro={
         <>
-          Backups made with Lifeboat’s key are also encrypted to these age public keys (a team key, or one kept offline), so each holder can open them with{' '}
+          Backups made with Lifeboat’s key (or with “Your recipients only”) are encrypted to these age public keys (a team key, or one kept offline), so each holder can open them with{' '}
           <code>age -d -i</code>. Passphrase backups use the passphrase only.
         </>
       }
@@ -469,39 +475,5 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
       {error ? <ErrorMessage error={error} title="Could not save the setting" /> : null}
       {pickError ? <ErrorMessage error={pickError} title="Could not choose the folder" /> : null}
     </Group>
-  );
-}
-
-function Toggle({ label, checked, disabled, onChange, help }: { label: string; checked: boolean; disabled: boolean; onChange: (on: boolean) => Promise<boolean>; help: string }) {
-  const uid = useId();
-  // Shows the new state at once; the saved settings take over when main answered (or refused).
-  const [optimistic, setOptimistic] = useState<boolean | null>(null);
-  return (
-    <div className="setting-row">
-      <div className="setting-text">
-        <label className="setting-label" htmlFor={uid}>
-          {label}
-        </label>
-        <p className="hint" id={`${uid}-help`}>
-          {help}
-        </p>
-      </div>
-      <div className="setting-actions">
-        <input
-          id={uid}
-          type="checkbox"
-          role="switch"
-          className="switch"
-          checked={optimistic ?? checked}
-          disabled={disabled}
-          onChange={(e) => {
-            const on = e.target.checked;
-            setOptimistic(on);
-            void onChange(on).finally(() => setOptimistic(null));
-          }}
-          aria-describedby={`${uid}-help`}
-        />
-      </div>
-    </div>
   );
 }

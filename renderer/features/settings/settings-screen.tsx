@@ -7,6 +7,7 @@ import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { BackgroundSettings } from './background-settings.tsx';
 import { EncryptionSettings } from './encryption-settings.tsx';
 
 export function SettingsScreen() {
@@ -57,6 +58,8 @@ export function SettingsScreen() {
       </section>
 
       <EncryptionSettings />
+
+      <BackgroundSettings />
 
       <section className="card" aria-labelledby="settings-tools">
         <h2 id="settings-tools" className="card-title">
