@@ -47,6 +47,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const tools = new ToolResolver({
     bundledDir: options.bundledToolsDir !== undefined ? options.bundledToolsDir : defaultBundledToolsDir(),
     configuredDir: () => settings.get().pgToolsDir,
+    versionCache: path.join(dataDir, 'tool-versions.json'),
     overrideDir: options.toolsOverrideDir ?? process.env.LIFEBOAT_PG_BIN ?? null,
   });
   const profiles = new ProfileService({ dataDir, secrets, tools, clock });

@@ -1,7 +1,7 @@
 // age v1 reader. The header (parsing, X25519 / scrypt / hybrid unwrapping, HMAC) goes through
 // typage, which passes the C2SP vectors; the payload is decrypted here, chunk by chunk, with the Go
 // reference's semantics: only authenticated plaintext is ever released.
-import { armor, Decrypter } from 'age-encryption';
+import type { Decrypter as DecrypterType } from 'age-encryption';
 import { LifeboatError } from '../errors.ts';
 import { defaultAead, type Aead } from './aead.ts';
 import { hkdf32, incrementNonce, STREAM_CHUNK } from './age-encrypt.ts';
@@ -49,6 +49,8 @@ export async function openAge(source: AsyncIterable<Uint8Array>, keys: AgeKeys, 
 
   // Armored files may have whitespace around the armor.
   const leadingSpace = () => pending.length - pending.toString('latin1').trimStart().length;
+  // Loaded on first use: the library is only needed to open archives, not to make them.
+  const { armor, Decrypter } = await import('age-encryption');
   while (pending.length - leadingSpace() < ARMOR_BEGIN.length && pending.length < MAX_HEADER && (await more()));
   if (pending.toString('latin1', leadingSpace(), leadingSpace() + ARMOR_BEGIN.length) === ARMOR_BEGIN) {
     while (await more()) if (pending.length > MAX_ARMORED) throw new AgeError('armor', 'The armored age file is too large to read.', 'Convert it to binary with "age -d" first.');
@@ -78,7 +80,7 @@ export async function openAge(source: AsyncIterable<Uint8Array>, keys: AgeKeys, 
     if (!(await more())) throw new AgeError('header', pending.length === 0 ? 'The file is empty.' : 'The age header is cut short.', DAMAGED_FIX);
   }
 
-  const decrypter = new Decrypter();
+  const decrypter: DecrypterType = new Decrypter();
   for (const identity of keys.identities ?? []) {
     try {
       decrypter.addIdentity(identity);

@@ -1,4 +1,4 @@
-import { access, constants, readdir, realpath } from 'node:fs/promises';
+import { access, constants, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { PgTool, PgToolName, ToolSource, ToolsReport } from '../types.ts';
@@ -13,6 +13,8 @@ export interface ToolResolverOptions {
   bundledDir: string | null;
   /** Folder the user configured in Settings. */
   configuredDir: () => string | null;
+  /** A JSON file remembering each binary's version (by path, size and mtime), so runs skip `--version`. */
+  versionCache?: string;
   /** When set, only this folder is used (LIFEBOAT_PG_BIN or --pg-bin): for pinning or testing an older client. */
   overrideDir: string | null;
   env?: NodeJS.ProcessEnv;
@@ -107,8 +109,28 @@ export class ToolResolver {
     } catch {
       return null;
     }
-    const parsed = await readToolVersion(toolPath);
+    const parsed = await this.#version(toolPath);
     return parsed ? { name, path: toolPath, version: parsed.version, major: parsed.major, source: folder.source } : null;
+  }
+
+  #versions: Promise<Record<string, { key: string; version: string; major: number }>> | null = null;
+
+  /** `tool --version`, remembered per binary (size + mtime) across runs: a backup starts ~10 processes sooner. */
+  async #version(toolPath: string): Promise<{ version: string; major: number } | null> {
+    const cacheFile = this.#options.versionCache;
+    const info = await stat(toolPath).catch(() => null);
+    if (!cacheFile || !info) return readToolVersion(toolPath);
+    this.#versions ??= readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Record<string, { key: string; version: string; major: number }>, () => ({}));
+    const versions = await this.#versions;
+    const key = `${info.size}:${info.mtimeMs}`;
+    const known = versions[toolPath];
+    if (known && known.key === key) return { version: known.version, major: known.major };
+    const parsed = await readToolVersion(toolPath);
+    if (parsed) {
+      versions[toolPath] = { key, ...parsed };
+      await writeFile(cacheFile, JSON.stringify(versions), { mode: 0o600 }).catch(() => {});
+    }
+    return parsed;
   }
 
   async #folders(): Promise<Folder[]> {
