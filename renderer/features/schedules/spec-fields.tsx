@@ -1,0 +1,162 @@
+// The fields of one schedule (backup or drill): how often, at what time, which day, or a cron expression.
+import type { ScheduleSpec } from '../../../main/ipc/contract.ts';
+
+export type Preset = ScheduleSpec['preset'];
+
+/** What the form holds: every field, so switching presets keeps what was typed. */
+export interface SpecDraft {
+  preset: Preset;
+  time: string;
+  weekday: number;
+  dayOfMonth: number;
+  cron: string;
+  enabled: boolean;
+}
+
+export const DEFAULT_DRAFT: SpecDraft = { preset: 'daily', time: '01:00', weekday: 1, dayOfMonth: 1, cron: '30 2 * * 1-5', enabled: true };
+
+export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+export const PRESET_LABEL: Record<Preset, string> = {
+  hourly: 'Every hour',
+  daily: 'Every day',
+  weekly: 'Every week',
+  monthly: 'Every month',
+  cron: 'Custom (cron expression)',
+};
+
+export function toDraft(spec: ScheduleSpec | null, fallback: SpecDraft = DEFAULT_DRAFT): SpecDraft {
+  if (!spec) return fallback;
+  return {
+    preset: spec.preset,
+    time: spec.time ?? fallback.time,
+    weekday: spec.weekday ?? fallback.weekday,
+    dayOfMonth: spec.dayOfMonth ?? fallback.dayOfMonth,
+    cron: spec.cron ?? fallback.cron,
+    enabled: spec.enabled,
+  };
+}
+
+/** The spec to save: only the fields its preset uses. */
+export function fromDraft(draft: SpecDraft): ScheduleSpec {
+  const base = { preset: draft.preset, enabled: draft.enabled };
+  switch (draft.preset) {
+    case 'hourly':
+      return { ...base, time: `00:${draft.time.slice(3, 5) || '00'}` };
+    case 'daily':
+      return { ...base, time: draft.time };
+    case 'weekly':
+      return { ...base, time: draft.time, weekday: draft.weekday };
+    case 'monthly':
+      return { ...base, time: draft.time, dayOfMonth: draft.dayOfMonth };
+    case 'cron':
+      return { ...base, cron: draft.cron.trim() };
+  }
+}
+
+/** The same spec in a comparable form (saved specs may carry fields their preset ignores). */
+export function specKey(spec: ScheduleSpec | null): string {
+  return spec ? JSON.stringify(fromDraft(toDraft(spec))) : 'null';
+}
+
+/** "Every day at 01:00", "Every Monday at 02:30", "Cron 30 2 * * 1-5". */
+export function describeSpec(spec: ScheduleSpec): string {
+  const time = spec.time ?? '01:00';
+  switch (spec.preset) {
+    case 'hourly':
+      return `Every hour at :${time.slice(-2)}`;
+    case 'daily':
+      return `Every day at ${time}`;
+    case 'weekly':
+      return `Every ${WEEKDAYS[spec.weekday ?? 0]} at ${time}`;
+    case 'monthly':
+      return `Every month on day ${spec.dayOfMonth ?? 1} at ${time}`;
+    case 'cron':
+      return `Cron ${spec.cron ?? ''}`;
+  }
+}
+
+export function SpecFields({ uid, draft, presets, disabled, onChange }: { uid: string; draft: SpecDraft; presets: Preset[]; disabled: boolean; onChange: (draft: SpecDraft) => void }) {
+  const update = (patch: Partial<SpecDraft>) => onChange({ ...draft, ...patch });
+  return (
+    <div className="spec-fields">
+      <div className="field">
+        <label htmlFor={`${uid}-preset`}>Repeat</label>
+        <select id={`${uid}-preset`} value={draft.preset} disabled={disabled} onChange={(e) => update({ preset: e.target.value as Preset })}>
+          {presets.map((p) => (
+            <option key={p} value={p}>
+              {PRESET_LABEL[p]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {draft.preset === 'weekly' ? (
+        <div className="field">
+          <label htmlFor={`${uid}-weekday`}>On</label>
+          <select id={`${uid}-weekday`} value={draft.weekday} disabled={disabled} onChange={(e) => update({ weekday: Number(e.target.value) })}>
+            {WEEKDAYS.map((day, i) => (
+              <option key={day} value={i}>
+                {day}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      {draft.preset === 'monthly' ? (
+        <div className="field">
+          <label htmlFor={`${uid}-day`}>On day</label>
+          <select id={`${uid}-day`} value={draft.dayOfMonth} disabled={disabled} onChange={(e) => update({ dayOfMonth: Number(e.target.value) })}>
+            {Array.from({ length: 28 }, (_, i) => i + 1).map((day) => (
+              <option key={day} value={day}>
+                {day}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      {draft.preset === 'daily' || draft.preset === 'weekly' || draft.preset === 'monthly' ? (
+        <div className="field field-time">
+          <label htmlFor={`${uid}-time`}>At</label>
+          <input id={`${uid}-time`} type="time" value={draft.time} disabled={disabled} required onChange={(e) => update({ time: e.target.value })} />
+        </div>
+      ) : null}
+      {draft.preset === 'hourly' ? (
+        <div className="field field-time">
+          <label htmlFor={`${uid}-minute`}>At minute</label>
+          <select
+            id={`${uid}-minute`}
+            value={Number(draft.time.slice(3, 5)) || 0}
+            disabled={disabled}
+            onChange={(e) => update({ time: `${draft.time.slice(0, 2) || '00'}:${e.target.value.padStart(2, '0')}` })}
+           
+          >
+            {Array.from({ length: 12 }, (_, i) => i * 5).map((m) => (
+              <option key={m} value={m}>
+                :{String(m).padStart(2, '0')}
+              </option>
+            ))}
+          </select>
+        </div>
+      ) : null}
+      {draft.preset === 'cron' ? (
+        <div className="field field-cron">
+          <label htmlFor={`${uid}-cron`}>Cron expression</label>
+          <input
+            id={`${uid}-cron`}
+            value={draft.cron}
+            disabled={disabled}
+            onChange={(e) => update({ cron: e.target.value })}
+            spellCheck={false}
+            autoComplete="off"
+            placeholder="30 2 * * 1-5"
+            aria-describedby={`${uid}-cron-hint`}
+           
+          />
+          <p id={`${uid}-cron-hint`} className="hint">
+            Five fields: minute hour day month weekday.
+          </p>
+        </div>
+      ) : null}
+    </div>
+  );
+}

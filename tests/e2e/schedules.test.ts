@@ -1,0 +1,286 @@
+// Schedules, Activity and the first-run demo end to end: a real PostgreSQL 18, the real engine (five
+// backups encrypted to a test recipient), a loopback webhook receiver, the demo database started and
+// removed from Connections. The OS job is only read, never installed (that would edit the real crontab).
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
+import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+
+const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
+const DEMO = 'Demo shop (local)';
+
+let cluster: Cluster;
+let fixture: EngineFixture;
+let app: E2EApp;
+let page: Page;
+let backupDir: string;
+let workDir: string;
+let hookServer: http.Server;
+let hookUrl: string;
+const received: { path: string; body: unknown }[] = [];
+const recipient = generateAgeKeyPair().recipient;
+
+beforeAll(async () => {
+  cluster = await startCluster(18, { password: PASSWORD });
+  await cluster.createDatabase('shop');
+  await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
+
+  fixture = await createTestEngine();
+  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
+  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
+  // Recipients only: no secret key on this machine, like an unattended server.
+  fixture.engine.settings.update({ backupFolder: backupDir, extraRecipients: [recipient], encryptionMode: 'recipients', timeZone: 'UTC' });
+
+  hookServer = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => (body += chunk));
+    req.on('end', () => {
+      let parsed: unknown = body;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        // kept as text: the assertion says what arrived
+      }
+      received.push({ path: req.url ?? '', body: parsed });
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  hookServer.listen(0, '127.0.0.1');
+  await once(hookServer, 'listening');
+  hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
+
+  app = await openApp({ engine: fixture.engine });
+  page = app.page;
+}, 240_000);
+
+afterAll(async () => {
+  try {
+    await app?.close();
+  } finally {
+    await fixture?.engine.demo.remove().catch(() => {});
+    hookServer?.closeAllConnections();
+    hookServer?.close();
+    await fixture?.dispose();
+    await stopAllClusters();
+    if (backupDir) await rm(backupDir, { recursive: true, force: true });
+    if (workDir) await rm(workDir, { recursive: true, force: true });
+  }
+});
+
+const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+const shopCard = () => page.getByRole('article', { name: 'Shop', exact: true });
+const status = () => page.getByRole('region', { name: 'Status' });
+
+async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
+  await locator.first().waitFor({ state: 'visible', timeout });
+}
+
+describe('Connections: first run', () => {
+  test('with no connections, the demo card starts a local demo database whose connection appears; it can be removed', async () => {
+    const card = page.getByRole('region', { name: 'Try Lifeboat with a demo database' });
+    await expectVisible(card);
+    const text = (await card.textContent()) ?? '';
+    expect(text).toContain('local PostgreSQL');
+    expect(text).toContain('sample shop');
+    expect(text).toContain('Nothing leaves this computer');
+    await app.screenshot('connections-demo');
+
+    await card.getByRole('button', { name: 'Start the demo' }).click();
+    await expectVisible(card.getByRole('button', { name: 'Starting the demo…' }), 5000).catch(() => {});
+    const demoProfile = page.getByRole('list', { name: 'Saved connections' }).getByRole('heading', { name: DEMO });
+    await expectVisible(demoProfile, 120_000);
+    expect(await card.count()).toBe(0);
+    expect((await fixture.engine.demo.status()).running).toBe(true);
+    await app.screenshot('connections-demo-ready');
+
+    // The demo connection really works.
+    const item = page.getByRole('article', { name: DEMO });
+    await item.getByRole('button', { name: 'Test connection' }).click();
+    await expectVisible(item.getByText(/PostgreSQL 18/), 30_000);
+
+    // Remove demo: a confirm step, then the connection is gone and the card is back.
+    await page.getByRole('button', { name: 'Remove demo' }).click();
+    const confirm = page.getByRole('group', { name: /Remove the demo server/ });
+    await expectVisible(confirm);
+    await confirm.getByRole('button', { name: 'Remove demo' }).click();
+    await expectVisible(page.getByRole('region', { name: 'Try Lifeboat with a demo database' }), 30_000);
+    expect((await fixture.engine.demo.status()).profile).toBeNull();
+  }, 180_000);
+});
+
+describe('Schedules', () => {
+  beforeAll(async () => {
+    const { engine } = fixture;
+    await engine.profiles.add({ name: 'Shop', host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'blue', password: PASSWORD });
+    // Five archives within seconds (names stay distinct within one second).
+    for (let i = 0; i < 5; i++) await engine.backups.start({ profile: 'Shop', encryption: { kind: 'recipients', recipients: [recipient] } }).result;
+    expect((await engine.library.list({ profile: 'Shop' })).length).toBe(5);
+  }, 180_000);
+
+  test('a daily 01:00 backup schedule set in the UI shows its next three runs; a bad cron expression is refused with the fix', async () => {
+    await nav('Schedules').click();
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Schedules' }));
+    await expectVisible(shopCard());
+
+    // Only read the OS job's state (installing would edit this machine's crontab).
+    const osJob = await fixture.engine.osJob.status();
+    await expect.poll(async () => (await status().textContent()) ?? '').toContain(`Runs while Lifeboat is closed: ${osJob.installed ? 'yes' : 'no'}`);
+
+    const card = shopCard();
+    expect(await card.textContent()).toContain('Not scheduled');
+    await card.getByRole('switch', { name: 'Back up on a schedule' }).check();
+    const backups = card.getByRole('group', { name: 'Backups' });
+    expect(await backups.getByLabel('Repeat').inputValue()).toBe('daily');
+    expect(await backups.getByLabel('At', { exact: true }).inputValue()).toBe('01:00');
+
+    // A cron expression the engine cannot read: its message and fix, nothing saved.
+    await backups.getByLabel('Repeat').selectOption('cron');
+    await backups.getByLabel('Cron expression').fill('every day');
+    await card.getByRole('button', { name: 'Save schedule' }).click();
+    const refused = card.getByRole('alert').filter({ hasText: 'The schedule was not saved' });
+    await expectVisible(refused);
+    expect(await refused.textContent()).toMatch(/not a valid cron expression.*How to fix: Write five fields/s);
+    expect((await fixture.engine.schedules.get('Shop')).backup).toBeNull();
+
+    await backups.getByLabel('Repeat').selectOption('daily');
+    await backups.getByLabel('At', { exact: true }).fill('01:00');
+    await card.getByRole('button', { name: 'Save schedule' }).click();
+    const next = card.getByRole('list', { name: 'Next backup runs' }).getByRole('listitem');
+    await expect.poll(() => next.count()).toBe(3);
+    for (const run of await next.allTextContents()) expect(run).toMatch(/01:00/);
+    expect(await card.getByRole('group', { name: 'Backups' }).textContent()).toContain('Every day at 01:00 (UTC)');
+    expect(await card.textContent()).not.toContain('Unsaved changes');
+
+    const saved = await fixture.engine.schedules.get('Shop');
+    expect(saved.backup).toEqual({ preset: 'daily', time: '01:00', enabled: true });
+    const runs = saved.next.backup.map((iso) => new Date(iso));
+    expect(runs).toHaveLength(3);
+    for (const run of runs) expect([run.getUTCHours(), run.getUTCMinutes()]).toEqual([1, 0]);
+  });
+
+  test('retention: the live preview follows the rules being typed (before saving); save; Prune now names the count and deletes it', async () => {
+    const card = shopCard();
+    const preview = card.getByRole('region', { name: 'Preview' });
+    const rows = preview.getByRole('table').getByRole('row').filter({ has: page.getByRole('rowheader') });
+    await expect.poll(() => rows.count(), { timeout: 15_000 }).toBe(5);
+    // Defaults (7 daily, 4 weekly, 12 monthly, never fewer than 3): five archives of today keep 3.
+    await expect.poll(async () => (await preview.textContent()) ?? '').toContain('Keeps 3, deletes 2');
+    expect(await rows.filter({ hasText: 'delete' }).count()).toBe(2);
+    expect(await rows.first().textContent()).toMatch(/keep.*daily \d{4}-\d{2}-\d{2}.*weekly \d{4}-W\d{2}.*monthly/);
+
+    await card.getByLabel('Keep the last').fill('4');
+    await expect.poll(async () => (await preview.textContent()) ?? '').toContain('Keeps 4, deletes 1 (with your changes)');
+    expect(await rows.filter({ hasText: 'last 4 of 4' }).count()).toBe(1);
+    expect(await rows.last().textContent()).toContain('delete');
+    // Only a preview: nothing saved yet, and Prune now waits for the save.
+    expect((await fixture.engine.schedules.get('Shop')).retention.keepLast).toBe(0);
+    expect(await card.getByRole('button', { name: 'Prune now…' }).isDisabled()).toBe(true);
+
+    await card.getByLabel('Keep the last').fill('');
+    await expectVisible(preview.getByText('Fix the numbers above to see the preview.'));
+    await card.getByLabel('Keep the last').fill('4');
+    await card.getByRole('button', { name: 'Save retention' }).click();
+    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).retention.keepLast).toBe(4);
+    await expect.poll(async () => (await preview.textContent()) ?? '').toMatch(/Keeps 4, deletes 1(?! \()/);
+
+    const prune = card.getByRole('button', { name: 'Prune now…' });
+    await expect.poll(() => prune.isEnabled()).toBe(true);
+    await prune.click();
+    const confirm = card.getByRole('group', { name: /Delete 1 archive of Shop/ });
+    await expectVisible(confirm);
+    await confirm.getByRole('button', { name: 'Delete 1 archive' }).click();
+    await expectVisible(card.getByText('Deleted 1 archive.'));
+    expect((await fixture.engine.library.list({ profile: 'Shop' })).length).toBe(4);
+    await expect.poll(async () => (await preview.textContent()) ?? '').toContain('Keeps 4, deletes 0');
+  });
+
+  test('notifications: a webhook test reaches the loopback server as JSON with text; the desktop test notifies', async () => {
+    const card = shopCard();
+    await card.getByLabel('Webhook URL').fill(hookUrl);
+    await card.getByRole('button', { name: 'Send a test' }).click();
+    await expectVisible(card.getByText('Delivered (1 attempt).'), 20_000);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.path).toBe('/hook');
+    const body = received[0]!.body as { text?: unknown };
+    expect(typeof body.text).toBe('string');
+    expect(body.text).toContain('Shop');
+    // "Send a test" saved the URL first.
+    expect((await fixture.engine.schedules.get('Shop')).notify.webhookUrl).toBe(hookUrl);
+
+    await card.getByRole('button', { name: 'Test desktop notification' }).click();
+    await expectVisible(card.getByText(/^Sent\./));
+    expect(app.notified.at(-1)).toMatch(/^Lifeboat: Desktop notifications work/);
+
+    await card.getByLabel('Alert when no successful backup for').fill('36');
+    await card.getByRole('button', { name: 'Save notifications' }).click();
+    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).notify.staleHours).toBe(36);
+    await card.getByRole('switch', { name: 'Notify on success too' }).check();
+    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).notify.onSuccess).toBe(true);
+
+    // The status panel lists the last results from the activity log.
+    await expect.poll(async () => status().getByRole('list', { name: 'Last results' }).getByRole('listitem').count()).toBeGreaterThan(0);
+    await app.screenshot('schedules');
+  });
+});
+
+describe('Activity', () => {
+  test('lists what happened, newest first, and its filters work; Export… writes the log', async () => {
+    await nav('Activity').click();
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Activity' }));
+    const rows = page.getByRole('table').getByRole('row').filter({ has: page.getByRole('rowheader') });
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(7);
+    // Newest first: the last thing done (a schedule change) is on top, the first backup far below.
+    const all = await rows.allTextContents();
+    expect(all[0]).toMatch(/Schedule of "Shop" changed/);
+    expect(all.filter((r) => /Backup/i.test(r) && r.includes('Shop') && r.includes('succeeded'))).toHaveLength(5);
+    expect(all.some((r) => /Pruned 1 archive/.test(r))).toBe(true);
+    expect(all[0]).toMatch(/(just now|seconds?|minutes? ago)/);
+
+    const filters = page.getByRole('group', { name: 'Filters' });
+    await filters.getByLabel('What').selectOption('backup');
+    await expect.poll(() => rows.count()).toBe(5);
+    for (const row of await rows.allTextContents()) expect(row).toMatch(/succeeded/);
+    await filters.getByLabel('Connection').selectOption('Shop');
+    await expect.poll(() => rows.count()).toBe(5);
+    await filters.getByLabel('Result').selectOption('failed');
+    await expectVisible(page.getByText('Nothing matches these filters'));
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(7);
+    await app.screenshot('activity');
+
+    const file = path.join(workDir, 'activity.jsonl');
+    app.queueChosenFile(file);
+    await page.getByRole('button', { name: 'Export…' }).click();
+    await expectVisible(page.getByText(/Exported \d+ entries to/));
+    const lines = (await readFile(file, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { what: string });
+    expect(lines.filter((l) => l.what === 'backup')).toHaveLength(5);
+  });
+});
+
+describe('Settings', () => {
+  test('encryption offers "Your recipients only" (no secret key on this computer)', async () => {
+    await nav('Settings').click();
+    const modes = page.getByRole('group', { name: 'Encrypt backups with' });
+    const recipients = modes.getByRole('radio', { name: 'Your recipients only' });
+    await expectVisible(recipients);
+    expect(await recipients.isChecked()).toBe(true);
+    expect(await modes.textContent()).toContain('No secret key on this computer; for unattended servers.');
+    await modes.getByRole('radio', { name: 'Passphrase' }).check();
+    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('passphrase');
+    await recipients.check();
+    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('recipients');
+    await expectVisible(page.getByRole('switch', { name: 'Keep running in the tray when the window is closed' }));
+    await expectVisible(page.getByRole('switch', { name: 'Start Lifeboat at login' }));
+    await expectVisible(page.getByLabel('Time zone for schedules'));
+  });
+});
