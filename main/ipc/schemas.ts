@@ -55,6 +55,9 @@ export const settingsPatch = z
     exactRowCounts: z.boolean().optional(),
     includeRolePasswords: z.boolean().optional(),
     drillAfterBackup: z.boolean().optional(),
+    keepInTray: z.boolean().optional(),
+    startAtLogin: z.boolean().optional(),
+    timeZone: z.union([text(64).regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as Europe/Berlin'), z.null()]).optional(),
   })
   .strict();
 

@@ -1,4 +1,5 @@
 import Conf from 'conf';
+import { LifeboatError } from '../errors.ts';
 
 export type EncryptionMode = 'key' | 'passphrase' | 'recipients';
 export type CompressionMethod = 'zstd' | 'gzip';
@@ -62,6 +63,13 @@ export class SettingsStore {
   }
 
   update(patch: Partial<Settings>): Settings {
+    if (patch.timeZone) {
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: patch.timeZone });
+      } catch {
+        throw new LifeboatError('INVALID_INPUT', `"${patch.timeZone}" is not a time zone this computer knows.`, 'Use an IANA name such as Europe/Berlin or America/New_York, or leave it empty for the computer\'s.');
+      }
+    }
     for (const [key, value] of Object.entries(patch) as [keyof Settings, Settings[keyof Settings]][]) {
       if (value === undefined) continue;
       this.#conf.set(key, value);
