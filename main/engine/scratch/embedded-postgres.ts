@@ -192,6 +192,8 @@ export async function removeOrphans(): Promise<string[]> {
     const dir = path.join(os.tmpdir(), name);
     const owner = await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
     if (owner && isProcessAlive(owner.pid)) continue;
+    // No owner file yet: another process may be creating it right now; only old ones are leftovers.
+    if (!owner && Date.now() - ((await stat(dir).catch(() => null))?.mtimeMs ?? 0) < 120_000) continue;
     const postmaster = await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
     const pid = Number(postmaster.split('\n')[0]);
     if (pid > 0 && isProcessAlive(pid)) {
