@@ -16,7 +16,7 @@ export interface BenchServer {
   cluster: Cluster;
   /** libpq environment for a database: connection in PG* variables, password in a 0600 passfile. */
   pgEnv(database: string): NodeJS.ProcessEnv;
-  /** CPU seconds the server has used so far: postmaster + every backend that has exited. */
+  /** CPU seconds the server has used so far: postmaster, live children and every child that has exited. */
   serverCpuSeconds(): number | null;
   /** PIDs of the postmaster's children now (backends and background processes). */
   serverChildren(): Set<number>;
@@ -104,13 +104,24 @@ export async function startBenchServer(major: number): Promise<BenchServer> {
       while (Date.now() < deadline && [...serverChildren()].some((pid) => !baseline.has(pid))) await new Promise((resolve) => setTimeout(resolve, 20));
     },
     serverCpuSeconds() {
-      try {
-        const pid = postmasterPid();
+      // The postmaster, its live children (backends, PostgreSQL 18's I/O workers, …) and, through
+      // cutime/cstime, every child that has exited.
+      const ticks = (pid: number): number => {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         // Fields after the ")" of the command name: 14-17 are utime, stime, cutime, cstime.
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-        return ticks / CLK_TCK;
+        return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+      };
+      try {
+        let total = ticks(postmasterPid());
+        for (const child of serverChildren()) {
+          try {
+            total += ticks(child);
+          } catch {
+            // exited meanwhile: its time is in the postmaster's cutime now (or in a moment)
+          }
+        }
+        return total / CLK_TCK;
       } catch {
         return null;
       }
