@@ -48,7 +48,7 @@ describe('lifeboat backup and the library commands', () => {
   it("backs up with Lifeboat's own key (created on first use) and exports a recovery key age can use", async () => {
     if (process.env.LIFEBOAT_EXPECT_KEYCHAIN !== '1') throw new Error('needs the keychain session: run with npm test');
     const backup = await lifeboat(['backup', '--profile', 'shop', '--out', out, '--json']);
-    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.code, backup.stderr + backup.stdout).toBe(0);
     const result = JSON.parse(backup.stdout);
     expect(result).toMatchObject({ archive: expect.stringMatching(/^\/.*shop_shopdb_\d{8}T\d{6}Z\.lifeboat$/), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), bytes: expect.any(Number), tables: 9, rows: 500 + 3000 + 3000 + 20 + 1 }); // audit_log gets a row per order (trigger)
     expect(backup.stderr).toMatch(/created its backup key[\s\S]*lifeboat key export/);
@@ -65,7 +65,7 @@ describe('lifeboat backup and the library commands', () => {
 
     // A second backup reuses the key silently.
     const second = await lifeboat(['backup', '--profile', 'shop', '--out', out, '--json', '--no-row-counts']);
-    expect(second.code, second.stderr).toBe(0);
+    expect(second.code, second.stderr + second.stdout).toBe(0);
     expect(second.stderr).not.toMatch(/created its backup key/);
     const show = JSON.parse((await lifeboat(['key', 'show', '--json'])).stdout);
     expect(keyText).toContain(show.recipient);
@@ -99,7 +99,7 @@ describe('lifeboat backup and the library commands', () => {
   it('passphrase archives open with the passphrase only; the wrong one is named as such', async () => {
     const env = { BACKUP_PASSPHRASE: 'a long and secret passphrase' };
     const backup = await lifeboat(['backup', '--profile', 'shop', '--out', path.join(home, 'pass'), '--passphrase-env', 'BACKUP_PASSPHRASE', '--json'], { env });
-    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.code, backup.stderr + backup.stdout).toBe(0);
     const { archive } = JSON.parse(backup.stdout);
     expect(await readFile(archive, 'latin1')).toMatch(/^age-encryption\.org\/v1\n-> scrypt /);
     expect((await lifeboat(['verify', archive, '--full', '--passphrase-env', 'BACKUP_PASSPHRASE'], { env })).code).toBe(0);
@@ -115,7 +115,7 @@ describe('lifeboat backup and the library commands', () => {
 
   it('--no-encrypt is an explicit, labelled opt-in: a plain tar', async () => {
     const backup = await lifeboat(['backup', '--profile', 'shop', '--out', path.join(home, 'plain'), '--no-encrypt', '--json']);
-    expect(backup.code, backup.stderr).toBe(0);
+    expect(backup.code, backup.stderr + backup.stdout).toBe(0);
     expect(backup.stderr).toMatch(/will NOT be encrypted/);
     const { archive, encryption } = JSON.parse(backup.stdout);
     expect(encryption).toBe('none');

@@ -28,7 +28,15 @@ export class KeychainSecretStore implements SecretStore {
 
   async #call<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
-      return await action();
+      // The Secret Service can fail transiently under load (D-Bus timeouts): try again before giving up.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await action();
+        } catch (error) {
+          if (attempt >= 3) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        }
+      }
     } catch (error) {
       // The library's message names the store, never the secret.
       const reason = error instanceof Error ? error.message : String(error);
