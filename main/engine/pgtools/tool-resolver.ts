@@ -1,4 +1,4 @@
-import { access, constants, readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { access, constants, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { PgTool, PgToolName, ToolSource, ToolsReport } from '../types.ts';
@@ -98,6 +98,7 @@ export class ToolResolver {
         found.push(tool);
       }
     }
+    await this.#saveVersions();
     return found;
   }
 
@@ -114,13 +115,15 @@ export class ToolResolver {
   }
 
   #versions: Promise<Record<string, { key: string; version: string; major: number }>> | null = null;
+  #versionsChanged = false;
 
   /** `tool --version`, remembered per binary (size + mtime) across runs: a backup starts ~10 processes sooner. */
   async #version(toolPath: string): Promise<{ version: string; major: number } | null> {
     const cacheFile = this.#options.versionCache;
     const info = await stat(toolPath).catch(() => null);
     if (!cacheFile || !info) return readToolVersion(toolPath);
-    this.#versions ??= readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Record<string, { key: string; version: string; major: number }>, () => ({}));
+    // A damaged or half-written cache is just a cold cache.
+    this.#versions ??= readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Record<string, { key: string; version: string; major: number }>).catch(() => ({}));
     const versions = await this.#versions;
     const key = `${info.size}:${info.mtimeMs}`;
     const known = versions[toolPath];
@@ -128,9 +131,23 @@ export class ToolResolver {
     const parsed = await readToolVersion(toolPath);
     if (parsed) {
       versions[toolPath] = { key, ...parsed };
-      await writeFile(cacheFile, JSON.stringify(versions), { mode: 0o600 }).catch(() => {});
+      this.#versionsChanged = true;
     }
     return parsed;
+  }
+
+  /** Written once per discovery, through a temporary file, so concurrent processes never read half a file. */
+  async #saveVersions(): Promise<void> {
+    const cacheFile = this.#options.versionCache;
+    if (!cacheFile || !this.#versions || !this.#versionsChanged) return;
+    this.#versionsChanged = false;
+    const temp = `${cacheFile}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+    try {
+      await writeFile(temp, JSON.stringify(await this.#versions), { mode: 0o600 });
+      await rename(temp, cacheFile);
+    } catch {
+      await rm(temp, { force: true }).catch(() => {});
+    }
   }
 
   async #folders(): Promise<Folder[]> {
