@@ -124,14 +124,23 @@ export class DrillService {
       error: null,
       reportFile: null,
     };
-    let scratch: ScratchServer | null = null;
+    let scratch = null as ScratchServer | null;
     let server: TargetServer | null = null;
     let target: { profile: Profile; password: string | null };
     let restored = false;
     try {
       ctx.report({ phase: 'Reading the archive', fraction: 0, message: record.archive.name });
       const keys = await this.#deps.keys.decryptionKeys(request.keys);
-      const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { quick: true });
+      const embedded = (request.scratch?.kind ?? 'embedded') === 'embedded';
+      // The scratch server starts while the archive's table of contents is read: they do not depend on each other.
+      const tStart = performance.now();
+      const starting = embedded ? startEmbeddedPostgres({ signal: ctx.signal }) : null;
+      starting?.then((server) => (scratch = server), () => {});
+      const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { quick: true }).catch(async (error: unknown) => {
+        await starting?.then((server) => server.stop(), () => {});
+        scratch = null;
+        throw error;
+      });
       const manifest: ArchiveManifest | null = inspection.lifeboat?.manifest ?? null;
       Object.assign(record.source, {
         profile: manifest?.source.profile ?? null,
@@ -143,9 +152,8 @@ export class DrillService {
       if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
 
       ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
-      const tStart = performance.now();
-      if ((request.scratch?.kind ?? 'embedded') === 'embedded') {
-        scratch = await startEmbeddedPostgres({ signal: ctx.signal }).catch((error: unknown) => {
+      if (starting) {
+        scratch = await starting.catch((error: unknown) => {
           record.couldNotRun = true;
           throw error;
         });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
 import { createInterface } from 'node:readline';
 
@@ -53,4 +53,20 @@ export function startTool(options: {
 export function toolErrorSummary(errors: string[]): string {
   const important = errors.filter((line) => /error|fatal|failed|could not|denied|aborting/i.test(line));
   return (important.length ? important : errors).slice(-3).map((line) => line.trim()).join(' ') || 'no error message';
+}
+
+/** Waits until `stdin` drains or the child exits, leaving no listeners behind (writes happen per chunk). */
+export function drainOrExit(stdin: NodeJS.WritableStream, child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      stdin.removeListener('drain', done);
+      stdin.removeListener('error', done);
+      child.off('exit', done);
+      resolve();
+    };
+    stdin.once('drain', done);
+    stdin.once('error', done);
+    child.once('exit', done);
+  });
 }

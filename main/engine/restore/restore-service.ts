@@ -18,7 +18,7 @@ import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
 import { libpqEnvironment } from '../pgtools/libpq-env.ts';
-import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
+import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
@@ -390,7 +390,7 @@ export class RestoreService {
         pipeline(Readable.from(sqlText), guarded.transform, async (chunks: AsyncIterable<Buffer>) => {
           for await (const chunk of chunks) {
             if (psqlGone()) return;
-            if (!psqlIn.write(chunk)) await Promise.race([once(psqlIn, 'drain'), once(psql.child, 'exit')]).catch(() => {});
+            if (!psqlIn.write(chunk)) await drainOrExit(psqlIn, psql.child);
           }
         }),
         restoreProc?.exited ?? Promise.resolve(null),
@@ -528,15 +528,7 @@ function splitRestoreErrors(errors: string[]): { tolerated: string[]; real: stri
 async function writeTo(proc: ReturnType<typeof startTool>, chunk: Buffer): Promise<void> {
   const stdin = proc.child.stdin!;
   if (stdin.destroyed || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
-  if (!stdin.write(chunk)) await new Promise<void>((resolve) => {
-    const done = () => {
-      stdin.off('drain', done);
-      proc.child.off('exit', done);
-      resolve();
-    };
-    stdin.once('drain', done);
-    proc.child.once('exit', done);
-  });
+  if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
 }
 
 /** A pg_restore --use-list file: only the chosen tables' entries (data-only) or everything but other tables' data. */

@@ -1,8 +1,7 @@
 // SQL text → guard (meta-commands refused, known-benign settings dropped for older servers) → psql.
-import { once } from 'node:events';
 import { Transform, type TransformCallback } from 'node:stream';
 import { LifeboatError } from '../errors.ts';
-import { startTool, type ToolProcess } from '../pgtools/tool-process.ts';
+import { drainOrExit, startTool, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
 import { SqlGuard } from './sql-guard.ts';
 
@@ -102,7 +101,7 @@ export async function feed(source: AsyncIterable<Buffer>, proc: ToolProcess): Pr
   proc.child.once('exit', () => (closed = true));
   for await (const chunk of source) {
     if (closed) break;
-    if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), once(proc.child, 'exit')]).catch(() => {});
+    if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
   }
   if (!closed) stdin.end();
 }

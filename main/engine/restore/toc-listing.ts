@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
+import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
 import { LifeboatError } from '../errors.ts';
 import { SqlGuard } from './sql-guard.ts';
@@ -48,7 +47,7 @@ export function startTocListing(pgRestore: PgTool, signal?: AbortSignal) {
     },
     async write(chunk: Buffer): Promise<void> {
       if (closed) return;
-      if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), once(proc.child, 'exit')]).catch(() => {});
+      if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
     },
     async finish(): Promise<TocListing> {
       if (!closed) stdin.end();
@@ -91,7 +90,7 @@ export function startSchemaScan(pgRestore: PgTool, input: { directory: string } 
     },
     async write(chunk: Buffer): Promise<void> {
       if (closed || !stdin) return;
-      if (!stdin.write(chunk)) await Promise.race([once(stdin, 'drain'), once(proc.child, 'exit')]).catch(() => {});
+      if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
     },
     async finish(): Promise<{ roles: string[]; extensions: string[] }> {
       if (!closed) stdin?.end();
