@@ -1,5 +1,6 @@
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { ArchiveEntry, ErrorInfo, VerificationRecord } from '../../../main/ipc/contract.ts';
+import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDate, formatDateTime, formatEta, formatRate } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -20,7 +21,6 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const announce = useAppStore((s) => s.announce);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
   const fileName = baseName(entry.path);
@@ -29,10 +29,6 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const failed = job?.outcome && !job.outcome.ok && job.outcome.error.code !== 'CANCELLED' ? job.outcome.error : null;
   const recorded = failed !== null && sidecar.verification?.ok === false && sidecar.verification.message === failed.message;
   const jobError = recorded ? null : failed;
-
-  useEffect(() => {
-    if (confirming) cancelRef.current?.focus();
-  }, [confirming]);
 
   const verify = async (level: 'quick' | 'full') => {
     setError(null);
@@ -176,27 +172,20 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
         ) : null}
 
         {confirming ? (
-          <div className="confirm-bar" role="group" aria-labelledby={`${uid}-confirm`}>
-            <p id={`${uid}-confirm`}>
-              Delete <code>{fileName}</code>? The archive and its sidecar are removed from disk; this cannot be undone.
-            </p>
-            <div className="confirm-actions">
-              <button
-                type="button"
-                className="btn"
-                ref={cancelRef}
-                onClick={() => {
-                  setConfirming(false);
-                  deleteRef.current?.focus();
-                }}
-              >
-                Cancel
-              </button>
-              <button type="button" className="btn btn-danger" onClick={runDelete}>
-                Delete archive
-              </button>
-            </div>
-          </div>
+          <ConfirmBar
+            labelId={`${uid}-confirm`}
+            message={(
+              <>
+                Delete <code>{fileName}</code>? The archive and its sidecar are removed from disk; this cannot be undone.
+              </>
+            )}
+            confirmLabel="Delete archive"
+            onConfirm={runDelete}
+            onCancel={() => {
+              setConfirming(false);
+              deleteRef.current?.focus();
+            }}
+          />
         ) : null}
 
         {error ? <ErrorMessage error={error} /> : null}

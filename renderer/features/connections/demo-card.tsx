@@ -1,7 +1,8 @@
 // First run: "Try Lifeboat with a demo database" (a local PostgreSQL with a sample shop), and a
 // small "Remove demo" once the demo connection exists.
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
+import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
@@ -75,13 +76,8 @@ export function DemoNotice({ name }: { name: string }) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
   const removeRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
-
-  useEffect(() => {
-    if (confirming) cancelRef.current?.focus();
-  }, [confirming]);
 
   const remove = async () => {
     setBusy(true);
@@ -113,25 +109,17 @@ export function DemoNotice({ name }: { name: string }) {
         </button>
       </div>
       {confirming ? (
-        <div className="confirm-bar" role="group" aria-labelledby={`${uid}-confirm`}>
-          <p id={`${uid}-confirm`}>Remove the demo server, its data and its connection? Backups already made of it stay where they are.</p>
-          <div className="confirm-actions">
-            <button
-              type="button"
-              className="btn"
-              ref={cancelRef}
-              onClick={() => {
-                setConfirming(false);
-                removeRef.current?.focus();
-              }}
-            >
-              Cancel
-            </button>
-            <button type="button" className="btn btn-danger" onClick={() => void remove()} disabled={busy} aria-busy={busy}>
-              Remove demo
-            </button>
-          </div>
-        </div>
+        <ConfirmBar
+          labelId={`${uid}-confirm`}
+          message="Remove the demo server, its data and its connection? Backups already made of it stay where they are."
+          confirmLabel="Remove demo"
+          onConfirm={() => void remove()}
+          onCancel={() => {
+            setConfirming(false);
+            removeRef.current?.focus();
+          }}
+          busy={busy}
+        />
       ) : null}
       {error ? <ErrorMessage error={error} title="The demo was not removed" /> : null}
     </div>

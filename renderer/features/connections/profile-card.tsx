@@ -1,5 +1,6 @@
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import type { ProfileSummary } from '../../../main/ipc/contract.ts';
+import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { connectionLabel, PASSWORD_STORAGE_LABEL } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -15,14 +16,9 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
   const announce = useAppStore((s) => s.announce);
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<ErrorInfo | null>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const nameId = `profile-${profile.id}-name`;
   const running = testState?.status === 'running';
-
-  useEffect(() => {
-    if (confirming) cancelRef.current?.focus();
-  }, [confirming]);
 
   const runTest = async () => {
     setActionError(null);
@@ -105,27 +101,20 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
         </div>
 
         {confirming ? (
-          <div className="confirm-bar" role="group" aria-labelledby={`${nameId}-confirm`}>
-            <p id={`${nameId}-confirm`}>
-              Delete <strong>{profile.name}</strong>? Its saved password is removed too. Backups already made are not touched.
-            </p>
-            <div className="confirm-actions">
-              <button
-                type="button"
-                className="btn"
-                ref={cancelRef}
-                onClick={() => {
-                  setConfirming(false);
-                  deleteRef.current?.focus();
-                }}
-              >
-                Cancel
-              </button>
-              <button type="button" className="btn btn-danger" onClick={runDelete}>
-                Delete connection
-              </button>
-            </div>
-          </div>
+          <ConfirmBar
+            labelId={`${nameId}-confirm`}
+            message={(
+              <>
+                Delete <strong>{profile.name}</strong>? Its saved password is removed too. Backups already made are not touched.
+              </>
+            )}
+            confirmLabel="Delete connection"
+            onConfirm={runDelete}
+            onCancel={() => {
+              setConfirming(false);
+              deleteRef.current?.focus();
+            }}
+          />
         ) : null}
 
         {actionError ? <ErrorMessage error={actionError} /> : null}

@@ -2,6 +2,7 @@
 // the kept copy of a replaced database (and how to undo), or why it failed and that nothing changed.
 import { useEffect, useId, useRef, useState } from 'react';
 import type { ErrorInfo, RestoreResult } from '../../../main/ipc/contract.ts';
+import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatBytes, formatCount, formatDuration, formatRate } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -259,13 +260,8 @@ function KeptCopy({ result, keptDatabase, profileId }: { result: RestoreResult; 
   const [dropping, setDropping] = useState(false);
   const [dropped, setDropped] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
   const dropRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
-
-  useEffect(() => {
-    if (confirming) cancelRef.current?.focus();
-  }, [confirming]);
 
   const runDrop = async () => {
     setError(null);
@@ -312,27 +308,21 @@ function KeptCopy({ result, keptDatabase, profileId }: { result: RestoreResult; 
         </span>
       </p>
       {confirming ? (
-        <div className="confirm-bar" role="group" aria-labelledby={`${uid}-confirm`}>
-          <p id={`${uid}-confirm`}>
-            Drop <code>{keptDatabase}</code>? Its data is removed from the server and the undo above is no longer possible.
-          </p>
-          <div className="confirm-actions">
-            <button
-              type="button"
-              className="btn"
-              ref={cancelRef}
-              onClick={() => {
-                setConfirming(false);
-                dropRef.current?.focus();
-              }}
-            >
-              Cancel
-            </button>
-            <button type="button" className="btn btn-danger" onClick={() => void runDrop()} disabled={dropping} aria-busy={dropping}>
-              Drop database
-            </button>
-          </div>
-        </div>
+        <ConfirmBar
+          labelId={`${uid}-confirm`}
+          message={(
+            <>
+              Drop <code>{keptDatabase}</code>? Its data is removed from the server and the undo above is no longer possible.
+            </>
+          )}
+          confirmLabel="Drop database"
+          onConfirm={() => void runDrop()}
+          onCancel={() => {
+            setConfirming(false);
+            dropRef.current?.focus();
+          }}
+          busy={dropping}
+        />
       ) : (
         <div>
           <button type="button" className="btn" ref={dropRef} onClick={() => setConfirming(true)} aria-expanded={confirming}>

@@ -2,6 +2,7 @@
 // automatic pruning, and "Prune now" with a confirmation that names how many archives go.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { ErrorInfo, RetentionPlan, RetentionPolicy, ScheduleView } from '../../../main/ipc/contract.ts';
+import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -49,7 +50,6 @@ export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refr
   // Bumped after a prune: the archives changed, the preview is read again.
   const [nonce, setNonce] = useState(0);
   const seq = useRef(0);
-  const cancelRef = useRef<HTMLButtonElement>(null);
   const pruneRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
 
@@ -79,10 +79,6 @@ export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refr
     return () => clearTimeout(timer);
     // policy is derived from key.
   }, [key, refreshKey, nonce, view.profileId]);
-
-  useEffect(() => {
-    if (confirming) cancelRef.current?.focus();
-  }, [confirming]);
 
   const deletes = plan?.decisions.filter((d) => !d.keep) ?? [];
   const keeps = plan ? plan.decisions.length - deletes.length : 0;
@@ -263,27 +259,21 @@ export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refr
         </p>
       </div>
       {confirming ? (
-        <div className="confirm-bar" role="group" aria-labelledby={`${uid}-confirm`}>
-          <p id={`${uid}-confirm`}>
-            Delete <strong>{deletes.length} archive{deletes.length === 1 ? '' : 's'}</strong> of {view.profile} from disk? The {keeps} kept stay. This cannot be undone.
-          </p>
-          <div className="confirm-actions">
-            <button
-              type="button"
-              className="btn"
-              ref={cancelRef}
-              onClick={() => {
-                setConfirming(false);
-                pruneRef.current?.focus();
-              }}
-            >
-              Cancel
-            </button>
-            <button type="button" className="btn btn-danger" onClick={() => void prune()} disabled={busy} aria-busy={busy}>
-              Delete {deletes.length} archive{deletes.length === 1 ? '' : 's'}
-            </button>
-          </div>
-        </div>
+        <ConfirmBar
+          labelId={`${uid}-confirm`}
+          message={(
+            <>
+              Delete <strong>{deletes.length} archive{deletes.length === 1 ? '' : 's'}</strong> of {view.profile} from disk? The {keeps} kept stay. This cannot be undone.
+            </>
+          )}
+          confirmLabel={<>Delete {deletes.length} archive{deletes.length === 1 ? '' : 's'}</>}
+          onConfirm={() => void prune()}
+          onCancel={() => {
+            setConfirming(false);
+            pruneRef.current?.focus();
+          }}
+          busy={busy}
+        />
       ) : null}
       {pruned ? (
         <p className="status-ok saved-line">
