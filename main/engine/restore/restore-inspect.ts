@@ -1,5 +1,5 @@
 // What a dropped file is and holds, and the safety checklist before any database is touched.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
 import { walkPlaintext } from '../archive/archive-reader.ts';
 import { sha256File } from '../archive/library-service.ts';
@@ -235,7 +235,7 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
     let detail = `Lifeboat archive of "${inspection.sourceDatabase}"; decrypted and checked: the dump's sha256 matches checksums.json (${checksums.dump.parts} part(s)).`;
     let status: CheckStatus = 'ok';
     if (sidecar) {
-      const actual = await sha256File(inspection.path);
+      const actual = await fileSha256(inspection.path);
       if (actual !== sidecar.sha256) {
         items.push({ id: 'identity', status: 'blocker', title: 'The archive changed since it was written', detail: 'Its sha256 differs from the one in its sidecar.', fix: 'Use another copy of this backup.' });
       } else detail += ' The file\'s sha256 matches its sidecar.';
@@ -350,6 +350,22 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
       : { id: 'confirmation', status: 'blocker', title: 'Confirmation needed', detail: `Type the database name "${options.database}" to confirm the replace.`, fix: 'Type the database name to confirm (in the CLI: add --yes).' });
   }
   return items;
+}
+
+const fileHashes = new Map<string, Promise<string>>();
+
+/** The file's sha256, remembered per file version: the UI re-runs the checklist as the user edits. */
+async function fileSha256(file: string): Promise<string> {
+  const info = await stat(file);
+  const key = `${file}\0${info.size}\0${info.mtimeMs}`;
+  let hash = fileHashes.get(key);
+  if (!hash) {
+    hash = sha256File(file);
+    hash.catch(() => fileHashes.delete(key));
+    fileHashes.set(key, hash);
+    while (fileHashes.size > 16) fileHashes.delete(fileHashes.keys().next().value!);
+  }
+  return hash;
 }
 
 export function firstBlocker(items: CheckItem[]): CheckItem | undefined {
