@@ -88,7 +88,9 @@ function parseOptions(argv: string[]): Options {
     },
   });
   if (values.help) {
-    process.stdout.write(readFileSync(import.meta.filename, 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n') + '\n');
+    const lines = readFileSync(import.meta.filename, 'utf8').split('\n');
+    const header = lines.slice(0, lines.findIndex((l) => !l.startsWith('//')));
+    process.stdout.write(`${header.map((l) => l.slice(3)).join('\n')}\n`);
     process.exit(0);
   }
   const int = (name: string, value: string, min: number) => {
