@@ -1,9 +1,9 @@
 import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
 import type { BackupResult, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, formatEta, formatRate } from '../../components/format.ts';
+import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, formatEta } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
+import { JobProgressCard } from '../../components/job-progress.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
@@ -28,52 +28,19 @@ function jobTitle(job: JobEntry): string {
 }
 
 export function JobProgressPanel({ job }: { job: JobEntry }) {
-  const cancel = useJobsStore((s) => s.cancel);
-  const uid = useId();
   const p = job.progress;
-  const fraction = p?.fraction ?? null;
-  const phase = job.cancelling ? 'Cancelling…' : p?.phase || 'Starting';
   const title = job.kind === 'backup' ? `Backing up ${jobTitle(job)}` : `Verifying ${jobTitle(job)}`;
-
+  const phase = p?.phase || 'Starting';
   return (
-    <section className="card job-panel" aria-labelledby={`${uid}-title`} aria-busy="true">
-      <header className="job-header">
-        <span className="spinner" aria-hidden="true" />
-        <div className="job-heading">
-          <h2 id={`${uid}-title`}>{title}</h2>
-          <p className="job-phase" aria-live="polite">
-            {phase}
-            {p?.message && job.kind === 'backup' && phase === 'Dumping' ? <span className="muted"> · {p.message.replace(/^1 tables$/, '1 table')}</span> : null}
-          </p>
-        </div>
-        <span className="job-percent" aria-hidden="true">
-          {percentOf(fraction)}
-        </span>
-        <button type="button" className="btn" onClick={() => void cancel(job.jobId)} disabled={job.cancelling} aria-busy={job.cancelling}>
-          <Icon name="x" />
-          Cancel
-        </button>
-      </header>
-      <ProgressBar fraction={fraction} label={`${title}: progress`} valueText={fraction === null ? phase : `${percentOf(fraction)}, ${phase}`} />
-      <dl className="job-stats">
-        <div>
-          <dt>Current table</dt>
-          <dd>{p?.currentItem ? <code>{p.currentItem}</code> : '—'}</dd>
-        </div>
-        <div>
-          <dt>Written</dt>
-          <dd>{formatBytes(p?.bytes ?? 0)}</dd>
-        </div>
-        <div>
-          <dt>Speed</dt>
-          <dd>{formatRate(p?.bytesPerSecond ?? null)}</dd>
-        </div>
-        <div>
-          <dt>Time left</dt>
-          <dd>{formatEta(p?.etaSeconds ?? null)}</dd>
-        </div>
-      </dl>
-    </section>
+    <JobProgressCard
+      job={job}
+      title={title}
+      phase={phase}
+      detail={job.kind === 'backup' && !job.cancelling && phase === 'Dumping' ? p?.message : null}
+      itemLabel="Current table"
+      bytesLabel="Written"
+      extra={{ label: 'Time left', value: formatEta(p?.etaSeconds ?? null) }}
+    />
   );
 }
 

@@ -3,9 +3,9 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { DrillCheck, DrillRecord, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { formatBytes, formatCount, formatDateTime, formatDuration, formatRate } from '../../components/format.ts';
+import { formatCount, formatDateTime, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
+import { JobProgressCard } from '../../components/job-progress.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useDrillsStore } from '../../stores/drills-store.ts';
 import { useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
@@ -24,34 +24,21 @@ export function drillName(job: JobEntry): string {
 }
 
 export function DrillProgress({ job }: { job: JobEntry }) {
-  const cancel = useJobsStore((s) => s.cancel);
-  const uid = useId();
-  const p = job.progress;
-  const phase = p?.phase || 'Starting';
-  const fraction = p?.fraction ?? null;
+  const phase = job.progress?.phase || 'Starting';
   const current = Math.max(0, STEPS.findIndex((s) => s.matches(phase)));
-  const title = `Drilling ${drillName(job)}`;
   const auto = job.subject?.kind === 'drill' && job.subject.auto;
 
   return (
-    <section className="card job-panel drill-progress" aria-labelledby={`${uid}-title`} aria-busy="true">
-      <header className="job-header">
-        <span className="spinner" aria-hidden="true" />
-        <div className="job-heading">
-          <h2 id={`${uid}-title`}>{title}</h2>
-          <p className="job-phase" aria-live="polite">
-            {job.cancelling ? 'Cancelling…' : phase}
-            {auto ? <span className="muted"> · started after the backup (Settings → Drill after every backup)</span> : null}
-          </p>
-        </div>
-        <span className="job-percent" aria-hidden="true">
-          {percentOf(fraction)}
-        </span>
-        <button type="button" className="btn" onClick={() => void cancel(job.jobId)} disabled={job.cancelling} aria-busy={job.cancelling}>
-          <Icon name="x" />
-          Cancel
-        </button>
-      </header>
+    <JobProgressCard
+      job={job}
+      title={`Drilling ${drillName(job)}`}
+      phase={phase}
+      detail={auto ? 'started after the backup (Settings → Drill after every backup)' : null}
+      itemLabel="Current object"
+      bytesLabel="Read"
+      extra={{ label: 'Phase', value: `${current + 1} of ${STEPS.length}` }}
+      className="drill-progress"
+    >
       <ol className="steps" aria-label="Phases">
         {STEPS.map((step, i) => {
           const state = i < current ? 'done' : i === current ? 'current' : 'todo';
@@ -68,28 +55,7 @@ export function DrillProgress({ job }: { job: JobEntry }) {
           );
         })}
       </ol>
-      <ProgressBar fraction={fraction} label={`${title}: progress`} valueText={fraction === null ? phase : `${percentOf(fraction)}, ${phase}`} />
-      <dl className="job-stats">
-        <div>
-          <dt>Current object</dt>
-          <dd>{p?.currentItem ? <code>{p.currentItem}</code> : '—'}</dd>
-        </div>
-        <div>
-          <dt>Read</dt>
-          <dd>{formatBytes(p?.bytes ?? 0)}</dd>
-        </div>
-        <div>
-          <dt>Speed</dt>
-          <dd>{formatRate(p?.bytesPerSecond ?? null)}</dd>
-        </div>
-        <div>
-          <dt>Phase</dt>
-          <dd>
-            {current + 1} of {STEPS.length}
-          </dd>
-        </div>
-      </dl>
-    </section>
+    </JobProgressCard>
   );
 }
 

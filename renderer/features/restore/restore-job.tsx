@@ -4,11 +4,11 @@ import { useEffect, useId, useRef, useState } from 'react';
 import type { ErrorInfo, RestoreResult } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { formatBytes, formatCount, formatDuration, formatRate } from '../../components/format.ts';
+import { formatCount, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
+import { JobProgressCard } from '../../components/job-progress.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
-import { isRunning, useJobsStore, type JobEntry, type JobSubject } from '../../stores/jobs-store.ts';
+import { isRunning, type JobEntry, type JobSubject } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useRestoreStore } from '../../stores/restore-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
@@ -32,53 +32,18 @@ function progressTitle(subject: RestoreSubject | null): string {
 }
 
 function RestoreProgress({ job, subject }: { job: JobEntry; subject: RestoreSubject | null }) {
-  const cancel = useJobsStore((s) => s.cancel);
-  const uid = useId();
   const p = job.progress;
-  const fraction = p?.fraction ?? null;
-  const phase = job.cancelling ? 'Cancelling…' : p?.phase || 'Starting';
-  const title = progressTitle(subject);
-
   return (
-    <section className="card job-panel" aria-labelledby={`${uid}-title`} aria-busy="true">
-      <header className="job-header">
-        <span className="spinner" aria-hidden="true" />
-        <div className="job-heading">
-          <h2 id={`${uid}-title`}>{title}</h2>
-          <p className="job-phase" aria-live="polite">
-            {phase}
-            {p?.message && p.message !== subject?.database ? <span className="muted"> · {p.message}</span> : null}
-          </p>
-        </div>
-        <span className="job-percent" aria-hidden="true">
-          {percentOf(fraction)}
-        </span>
-        <button type="button" className="btn" onClick={() => void cancel(job.jobId)} disabled={job.cancelling} aria-busy={job.cancelling}>
-          <Icon name="x" />
-          Cancel
-        </button>
-      </header>
-      <ProgressBar fraction={fraction} label={`${title}: progress`} valueText={fraction === null ? phase : `${percentOf(fraction)}, ${phase}`} />
-      <dl className="job-stats">
-        <div>
-          <dt>Current object</dt>
-          <dd>{p?.currentItem ? <code>{p.currentItem}</code> : '—'}</dd>
-        </div>
-        <div>
-          <dt>Read</dt>
-          <dd>{formatBytes(p?.bytes ?? 0)}</dd>
-        </div>
-        <div>
-          <dt>Speed</dt>
-          <dd>{formatRate(p?.bytesPerSecond ?? null)}</dd>
-        </div>
-        <div>
-          <dt>Server</dt>
-          <dd>{subject?.profileName ?? '—'}</dd>
-        </div>
-      </dl>
-      <p className="hint">Cancel at any moment: what the restore created is removed, and nothing else has been changed.</p>
-    </section>
+    <JobProgressCard
+      job={job}
+      title={progressTitle(subject)}
+      phase={p?.phase || 'Starting'}
+      detail={p?.message && p.message !== subject?.database ? p.message : null}
+      itemLabel="Current object"
+      bytesLabel="Read"
+      extra={{ label: 'Server', value: subject?.profileName ?? '—' }}
+      footer={<p className="hint">Cancel at any moment: what the restore created is removed, and nothing else has been changed.</p>}
+    />
   );
 }
 
