@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LibraryService } from './archive/library-service.ts';
+import { removeDeadProcessTemps } from './jobs/private-temp.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
 import { RestoreService } from './restore/restore-service.ts';
@@ -41,6 +42,8 @@ export type Engine = Awaited<ReturnType<typeof createEngine>>;
 export async function createEngine(options: EngineOptions = {}) {
   const dataDir = options.dataDir ?? resolveDataDir();
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Passfiles and decrypted copies of a killed Lifeboat process go at the next start.
+  await removeDeadProcessTemps();
   const secrets = options.secrets ?? (await openSecretStore());
   const clock = options.clock ?? systemClock;
   const settings = new SettingsStore(dataDir);

@@ -34,6 +34,10 @@ export interface Cluster {
   createDatabase(name: string): Promise<void>;
   createRole(name: string, password: string, opts?: { superuser?: boolean }): Promise<void>;
   serverVersionNum(): Promise<number>;
+  /** Shuts the server down (fast: ends sessions; immediate: crash-like) and keeps its data, for fault tests. */
+  shutdown(mode: 'fast' | 'immediate'): Promise<void>;
+  /** Starts a shut-down server again on the same port. */
+  resume(): Promise<void>;
   /** Immediate shutdown, then removes the temp dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -347,17 +351,14 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       }
     }
 
+    const pgCtlStart = (onPort: number) =>
+      run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '30', '-l', logFile, '-o', `-p ${onPort} -k ${shQuote(dir)} ${serverOpts.join(' ')}`], dir, true);
     // The free port can be grabbed by someone else before the server binds it; retry on EADDRINUSE.
     let port = 0;
     for (let attempt = 1; ; attempt++) {
       port = await freePort();
       const before = (await fs.stat(logFile).catch(() => null))?.size ?? 0;
-      const start = await run(
-        pgCtl,
-        ['start', '-D', dataDir, '-w', '-t', '30', '-l', logFile, '-o', `-p ${port} -k ${shQuote(dir)} ${serverOpts.join(' ')}`],
-        dir,
-        true,
-      );
+      const start = await pgCtlStart(port);
       if (start.code === 0) break;
       const log = (await fs.readFile(logFile, 'utf8').catch(() => '')).slice(before);
       if (attempt < 5 && /could not bind|Address already in use/i.test(log)) continue;
@@ -409,6 +410,14 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       async serverVersionNum() {
         const rows = await cluster.query<{ server_version_num: string }>('SHOW server_version_num');
         return Number(rows[0]!.server_version_num);
+      },
+      async shutdown(mode) {
+        const res = await run(pgCtl, ['stop', '-D', dataDir, '-m', mode, '-w'], dir, true);
+        if (res.code !== 0) throw new Error(`pg_ctl stop -m ${mode} failed: ${res.stderr}`);
+      },
+      async resume() {
+        const res = await pgCtlStart(port);
+        if (res.code !== 0) throw new Error(`pg_ctl start (port ${port}) failed: ${res.stderr}\n${await tail(logFile)}`);
       },
       stop: entry.stop,
     };

@@ -1,6 +1,7 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { makePrivateTemp } from '../jobs/private-temp.ts';
 import type { Profile } from '../types.ts';
 
 export interface LibpqEnvironment {
@@ -32,7 +33,7 @@ export async function libpqEnvironment(profile: Profile, password: string | null
   if (profile.sslKey) env.PGSSLKEY = profile.sslKey;
   let dir: string | null = null;
   if (password !== null) {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-pass-'));
+    dir = await makePrivateTemp('pass');
     const file = path.join(dir, 'pgpass');
     await writeFile(file, `*:*:*:*:${password.replaceAll('\\', '\\\\').replaceAll(':', '\\:')}\n`, { mode: 0o600 });
     env.PGPASSFILE = file;

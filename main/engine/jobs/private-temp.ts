@@ -1,0 +1,27 @@
+// Private temporary folders (0700) for passfiles, decrypted copies and GnuPG homes. Their names carry
+// the owning process's pid, so a later start can remove what a killed process (SIGKILL, power loss)
+// could not: a passfile or a decrypted dump must not outlive its job.
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { isProcessAlive } from './process-alive.ts';
+
+export type PrivateTempKind = 'pass' | 'restore' | 'gnupg';
+
+const LEFTOVER = /^lifeboat-(pass|restore|gnupg)-(\d+)-/;
+
+export function makePrivateTemp(kind: PrivateTempKind): Promise<string> {
+  return mkdtemp(path.join(os.tmpdir(), `lifeboat-${kind}-${process.pid}-`));
+}
+
+/** Removes the private temporary folders of processes that no longer run; returns their paths. */
+export async function removeDeadProcessTemps(): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
+    const match = LEFTOVER.exec(name);
+    if (!match || isProcessAlive(Number(match[2]))) continue;
+    const dir = path.join(os.tmpdir(), name);
+    await rm(dir, { recursive: true, force: true }).then(() => removed.push(dir), () => {});
+  }
+  return removed;
+}
