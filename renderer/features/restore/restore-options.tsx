@@ -4,6 +4,7 @@ import { useId } from 'react';
 import type { Inspection } from '../../../main/ipc/contract.ts';
 import { connectionLabel, formatCount } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { SettingRow } from '../../components/setting-row.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { useRestoreStore, type RestoreMode } from '../../stores/restore-store.ts';
@@ -98,27 +99,23 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
               <label htmlFor={`${uid}-name`}>Database to replace</label>
               <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} autoComplete="off" maxLength={63} />
             </div>
-            <div className="setting-row restore-safety">
-              <div className="setting-text">
-                <label className="setting-label" htmlFor={`${uid}-safety`}>
-                  Safety backup first
-                </label>
-                <p className="hint" id={`${uid}-safety-help`}>
-                  An encrypted backup of “{name}” is written to its backup folder before anything changes.
-                </p>
-              </div>
-              <div className="setting-actions">
-                <input
-                  id={`${uid}-safety`}
-                  type="checkbox"
-                  role="switch"
-                  className="switch"
-                  checked={form.safetyBackup}
-                  onChange={(e) => update({ safetyBackup: e.target.checked })}
-                  aria-describedby={`${uid}-safety-help`}
-                />
-              </div>
-            </div>
+            <SettingRow
+              label="Safety backup first"
+              controlId={`${uid}-safety`}
+              help={<>An encrypted backup of “{name}” is written to its backup folder before anything changes.</>}
+              helpId={`${uid}-safety-help`}
+              className="restore-safety"
+            >
+              <input
+                id={`${uid}-safety`}
+                type="checkbox"
+                role="switch"
+                className="switch"
+                checked={form.safetyBackup}
+                onChange={(e) => update({ safetyBackup: e.target.checked })}
+                aria-describedby={`${uid}-safety-help`}
+              />
+            </SettingRow>
             <div className="field restore-confirm">
               <label htmlFor={`${uid}-confirm`}>
                 Type “{name}” to confirm the replace

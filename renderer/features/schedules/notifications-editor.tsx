@@ -1,10 +1,11 @@
 // Who hears about a connection's runs: a webhook (chat or monitoring), desktop notifications,
 // success messages too, and an alert when no backup succeeded for a while.
 import { useId, useState, type FormEvent } from 'react';
-import type { ErrorInfo, ScheduleView } from '../../../main/ipc/contract.ts';
+import type { ScheduleView } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { Toggle } from '../../components/toggle.tsx';
+import { useAttempt } from '../../components/use-attempt.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useSchedulesStore } from '../../stores/schedules-store.ts';
 import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
@@ -16,8 +17,7 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
   const announce = useAppStore((s) => s.announce);
   const [url, setUrl] = useState(view.notify.webhookUrl ?? '');
   const [stale, setStale] = useState(view.notify.staleHours ? String(view.notify.staleHours) : '');
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { attempt, error, setError, busy } = useAttempt();
   const [testing, setTesting] = useState(false);
   const [webhookTest, setWebhookTest] = useState<WebhookTest | null>(null);
   const [desktopSent, setDesktopSent] = useState(false);
@@ -29,22 +29,13 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
   const dirty = urlValue !== view.notify.webhookUrl || (staleValid && staleValue !== view.notify.staleHours);
 
   /** Saves the typed fields; false when main refused them. */
-  const saveFields = async (): Promise<boolean> => {
-    if (!staleValid) return false;
-    setError(null);
-    setBusy(true);
-    try {
+  const saveFields = async (): Promise<boolean> =>
+    staleValid &&
+    attempt(async () => {
       const saved = await save(view.profileId, { notify: { webhookUrl: urlValue, staleHours: staleValue } });
       setUrl(saved.notify.webhookUrl ?? '');
       setStale(saved.notify.staleHours ? String(saved.notify.staleHours) : '');
-      return true;
-    } catch (e) {
-      setError(toErrorInfo(e));
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();

@@ -1,13 +1,12 @@
 // Settings → Running in the background: the tray, starting at login, and the time zone schedules use.
 import { useId, useMemo, useState, type FormEvent } from 'react';
-import type { AppSettings, ErrorInfo } from '../../../main/ipc/contract.ts';
+import type { AppSettings } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { computerTimeZone } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Toggle } from '../../components/toggle.tsx';
-import { useAppStore } from '../../stores/app-store.ts';
+import { SettingRow } from '../../components/setting-row.tsx';
 import { useSettingsStore } from '../../stores/settings-store.ts';
-import { toErrorInfo } from '../../stores/unwrap.ts';
+import { SettingSwitches, useSaveSetting, type SaveSetting, type SwitchSpec } from './setting-switches.tsx';
 
 function knownTimeZones(): string[] {
   try {
@@ -17,28 +16,27 @@ function knownTimeZones(): string[] {
   }
 }
 
+const SWITCHES: SwitchSpec[] = [
+  {
+    name: 'keepInTray',
+    label: 'Keep running in the tray when the window is closed',
+    help: 'Schedules keep running and failures are notified. Quit from the tray icon’s menu.',
+    saidOn: 'Lifeboat will keep running in the tray.',
+    saidOff: 'Closing the window will quit Lifeboat.',
+  },
+  {
+    name: 'startAtLogin',
+    label: 'Start Lifeboat at login',
+    help: 'Starts hidden, in the tray, so schedules run without opening the window.',
+    saidOn: 'Lifeboat will start at login.',
+    saidOff: 'Lifeboat will not start at login.',
+  },
+];
+
 export function BackgroundSettings() {
   const settings = useSettingsStore((s) => s.settings);
-  const update = useSettingsStore((s) => s.update);
-  const announce = useAppStore((s) => s.announce);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { save, error, busy } = useSaveSetting();
   const uid = useId();
-
-  const save = async (patch: Partial<AppSettings>, said: string): Promise<boolean> => {
-    setError(null);
-    setBusy(true);
-    try {
-      await update(patch);
-      announce(said);
-      return true;
-    } catch (e) {
-      setError(toErrorInfo(e));
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <section className="card" aria-labelledby={`${uid}-title`}>
@@ -48,20 +46,7 @@ export function BackgroundSettings() {
       <p className="card-intro">Scheduled backups and drills run while Lifeboat runs — in a window or in the tray — and, if installed in Schedules, while it is closed.</p>
       {settings ? (
         <>
-          <Toggle
-            label="Keep running in the tray when the window is closed"
-            checked={settings.keepInTray}
-            disabled={busy}
-            onChange={(on) => save({ keepInTray: on }, on ? 'Lifeboat will keep running in the tray.' : 'Closing the window will quit Lifeboat.')}
-            help="Schedules keep running and failures are notified. Quit from the tray icon’s menu."
-          />
-          <Toggle
-            label="Start Lifeboat at login"
-            checked={settings.startAtLogin}
-            disabled={busy}
-            onChange={(on) => save({ startAtLogin: on }, on ? 'Lifeboat will start at login.' : 'Lifeboat will not start at login.')}
-            help="Starts hidden, in the tray, so schedules run without opening the window."
-          />
+          <SettingSwitches switches={SWITCHES} settings={settings} busy={busy} save={save} />
           <TimeZoneField settings={settings} busy={busy} save={save} />
         </>
       ) : (
@@ -72,7 +57,7 @@ export function BackgroundSettings() {
   );
 }
 
-function TimeZoneField({ settings, busy, save }: { settings: AppSettings; busy: boolean; save: (patch: Partial<AppSettings>, said: string) => Promise<boolean> }) {
+function TimeZoneField({ settings, busy, save }: { settings: AppSettings; busy: boolean; save: SaveSetting }) {
   const zones = useMemo(knownTimeZones, []);
   const computer = computerTimeZone();
   const [draft, setDraft] = useState<string | null>(null);
@@ -92,45 +77,49 @@ function TimeZoneField({ settings, busy, save }: { settings: AppSettings; busy: 
   };
 
   return (
-    <form className="setting-row time-zone-row" onSubmit={submit} noValidate>
-      <div className="setting-text">
-        <label className="setting-label" htmlFor={`${uid}-zone`}>
-          Time zone for schedules
-        </label>
-        <p className="hint" id={`${uid}-hint`}>
+    <SettingRow
+      label="Time zone for schedules"
+      controlId={`${uid}-zone`}
+      help={
+        <>
           An IANA name such as Europe/Berlin or America/New_York. Empty: this computer’s, <strong>{computer}</strong>.
-        </p>
-        {invalid ? (
+        </>
+      }
+      helpId={`${uid}-hint`}
+      after={
+        invalid ? (
           <p className="hint text-err" role="alert">
             <Icon name="alert" /> “{value}” is not a time zone this computer knows. Pick one from the list.
           </p>
-        ) : null}
-      </div>
-      <div className="setting-actions input-row">
-        <input
-          id={`${uid}-zone`}
-          list={`${uid}-zones`}
-          value={value}
-          placeholder={computer}
-          disabled={busy}
-          onChange={(e) => {
-            setDraft(e.target.value);
-            setInvalid(false);
-          }}
-          spellCheck={false}
-          autoComplete="off"
-          aria-describedby={`${uid}-hint`}
-          aria-invalid={invalid}
-        />
-        <datalist id={`${uid}-zones`}>
-          {zones.map((z) => (
-            <option key={z} value={z} />
-          ))}
-        </datalist>
-        <button type="submit" className="btn" disabled={busy || draft === null || draft.trim() === (settings.timeZone ?? '')}>
-          Save
-        </button>
-      </div>
-    </form>
+        ) : null
+      }
+      className="time-zone-row"
+      actionsClassName="input-row"
+      onSubmit={submit}
+    >
+      <input
+        id={`${uid}-zone`}
+        list={`${uid}-zones`}
+        value={value}
+        placeholder={computer}
+        disabled={busy}
+        onChange={(e) => {
+          setDraft(e.target.value);
+          setInvalid(false);
+        }}
+        spellCheck={false}
+        autoComplete="off"
+        aria-describedby={`${uid}-hint`}
+        aria-invalid={invalid}
+      />
+      <datalist id={`${uid}-zones`}>
+        {zones.map((z) => (
+          <option key={z} value={z} />
+        ))}
+      </datalist>
+      <button type="submit" className="btn" disabled={busy || draft === null || draft.trim() === (settings.timeZone ?? '')}>
+        Save
+      </button>
+    </SettingRow>
   );
 }

@@ -2,17 +2,42 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import type { AppSettings, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { Toggle } from '../../components/toggle.tsx';
+import { SettingRow } from '../../components/setting-row.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useKeysStore } from '../../stores/keys-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
 import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { SettingSwitches, useSaveSetting, type SwitchSpec } from './setting-switches.tsx';
 
 const LEVELS: Record<AppSettings['compression'], { min: number; max: number; default: number; help: string }> = {
   zstd: { min: 1, max: 19, default: 3, help: 'Level 3 is fast and small; higher levels save a little space for much more time.' },
   gzip: { min: 0, max: 9, default: 6, help: 'For older PostgreSQL client tools (before 16) that cannot write zstd. 0 stores without compressing.' },
 };
+
+const SWITCHES: SwitchSpec[] = [
+  {
+    name: 'exactRowCounts',
+    label: 'Exact row counts',
+    help: 'Counts every table’s rows in the backup’s own snapshot, so a drill can prove a restore is complete. Costs one extra read of each table.',
+    saidOn: 'Exact row counts on.',
+    saidOff: 'Exact row counts off.',
+  },
+  {
+    name: 'drillAfterBackup',
+    label: 'Drill after every backup',
+    help: 'When a backup finishes, Lifeboat restores it into a throwaway local PostgreSQL 18 and compares every table with the backup: proof that it restores, with the recovery time. The verdict shows in Drills and as a badge in the library.',
+    saidOn: 'Every backup will be drilled.',
+    saidOff: 'Backups will not be drilled automatically.',
+  },
+  {
+    name: 'includeRolePasswords',
+    label: 'Include role passwords',
+    help: 'Off by default: with the password hashes, anyone who can open an archive could log in as those roles on any server. Turn on only if restores must recreate roles with their passwords.',
+    saidOn: 'Role passwords will be included.',
+    saidOff: 'Role passwords will be left out.',
+  },
+];
 
 /** Settings → Encryption & backups: how archives are encrypted, the key, and how backups are made. */
 export function EncryptionSettings() {
@@ -60,31 +85,8 @@ function Group({ title, id, children, intro }: { title: string; id: string; chil
   );
 }
 
-/** Saves one change; the caller shows the error next to the control. */
-function useSave() {
-  const update = useSettingsStore((s) => s.update);
-  const announce = useAppStore((s) => s.announce);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [busy, setBusy] = useState(false);
-  const save = async (patch: Partial<AppSettings>, said: string): Promise<boolean> => {
-    setError(null);
-    setBusy(true);
-    try {
-      await update(patch);
-      announce(said);
-      return true;
-    } catch (e) {
-      setError(toErrorInfo(e));
-      return false;
-    } finally {
-      setBusy(false);
-    }
-  };
-  return { save, error, busy };
-}
-
 function EncryptionMode({ settings }: { settings: AppSettings }) {
-  const { save, error, busy } = useSave();
+  const { save, error, busy } = useSaveSetting();
   const [optimistic, setOptimistic] = useState<AppSettings['encryptionMode'] | null>(null);
   const uid = useId();
   const mode = optimistic ?? settings.encryptionMode;
@@ -294,7 +296,7 @@ function PassphraseGroup() {
 }
 
 function RecipientsGroup({ settings }: { settings: AppSettings }) {
-  const { save, error, busy } = useSave();
+  const { save, error, busy } = useSaveSetting();
   const [draft, setDraft] = useState('');
   const uid = useId();
   const list = settings.extraRecipients;
@@ -360,7 +362,7 @@ function RecipientsGroup({ settings }: { settings: AppSettings }) {
 function BackupOptions({ settings }: { settings: AppSettings }) {
   const folders = useLibraryStore((s) => s.folders);
   const loadFolders = useLibraryStore((s) => s.loadFolders);
-  const { save, error, busy } = useSave();
+  const { save, error, busy } = useSaveSetting();
   const [pickError, setPickError] = useState<ErrorInfo | null>(null);
   const uid = useId();
   const levels = LEVELS[settings.compression];
@@ -381,11 +383,10 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
 
   return (
     <Group title="Backups" id={`${uid}-title`}>
-      <div className="setting-row">
-        <div className="setting-text">
-          <p className="setting-label" id={`${uid}-folder-label`}>
-            Default backup folder
-          </p>
+      <SettingRow
+        label="Default backup folder"
+        labelId={`${uid}-folder-label`}
+        value={
           <p className="setting-value" aria-labelledby={`${uid}-folder-label`}>
             {settings.backupFolder ? (
               <code>{settings.backupFolder}</code>
@@ -395,83 +396,54 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
               </>
             )}
           </p>
-          <p className="hint">Where backups go unless a connection names a folder of its own.</p>
-        </div>
-        <div className="setting-actions">
-          <button type="button" className="btn" onClick={chooseFolder} disabled={busy} aria-label="Choose the default backup folder">
-            <Icon name="folder" />
-            Choose…
-          </button>
-          <button type="button" className="btn" onClick={useDefault} disabled={busy || settings.backupFolder === null}>
-            Use default
-          </button>
-        </div>
-      </div>
+        }
+        help="Where backups go unless a connection names a folder of its own."
+      >
+        <button type="button" className="btn" onClick={chooseFolder} disabled={busy} aria-label="Choose the default backup folder">
+          <Icon name="folder" />
+          Choose…
+        </button>
+        <button type="button" className="btn" onClick={useDefault} disabled={busy || settings.backupFolder === null}>
+          Use default
+        </button>
+      </SettingRow>
 
-      <Toggle
-        label="Exact row counts"
-        checked={settings.exactRowCounts}
-        disabled={busy}
-        onChange={(on) => save({ exactRowCounts: on }, on ? 'Exact row counts on.' : 'Exact row counts off.')}
-        help="Counts every table’s rows in the backup’s own snapshot, so a drill can prove a restore is complete. Costs one extra read of each table."
-      />
-      <Toggle
-        label="Drill after every backup"
-        checked={settings.drillAfterBackup}
-        disabled={busy}
-        onChange={(on) => save({ drillAfterBackup: on }, on ? 'Every backup will be drilled.' : 'Backups will not be drilled automatically.')}
-        help="When a backup finishes, Lifeboat restores it into a throwaway local PostgreSQL 18 and compares every table with the backup: proof that it restores, with the recovery time. The verdict shows in Drills and as a badge in the library."
-      />
-      <Toggle
-        label="Include role passwords"
-        checked={settings.includeRolePasswords}
-        disabled={busy}
-        onChange={(on) => save({ includeRolePasswords: on }, on ? 'Role passwords will be included.' : 'Role passwords will be left out.')}
-        help="Off by default: with the password hashes, anyone who can open an archive could log in as those roles on any server. Turn on only if restores must recreate roles with their passwords."
-      />
+      <SettingSwitches switches={SWITCHES} settings={settings} busy={busy} save={save} />
 
-      <div className="setting-row">
-        <div className="setting-text">
-          <p className="setting-label">Compression</p>
-          <p className="hint" id={`${uid}-level-help`}>
-            {levels.help}
-          </p>
+      <SettingRow label="Compression" help={levels.help} helpId={`${uid}-level-help`} actionsClassName="compression-fields">
+        <div className="field">
+          <label htmlFor={`${uid}-method`}>Method</label>
+          <select
+            id={`${uid}-method`}
+            value={settings.compression}
+            disabled={busy}
+            onChange={(e) => {
+              const method = e.target.value as AppSettings['compression'];
+              void save({ compression: method, compressionLevel: LEVELS[method].default }, `Compression: ${method} level ${LEVELS[method].default}.`);
+            }}
+          >
+            <option value="zstd">zstd (recommended)</option>
+            <option value="gzip">gzip</option>
+          </select>
         </div>
-        <div className="setting-actions compression-fields">
-          <div className="field">
-            <label htmlFor={`${uid}-method`}>Method</label>
-            <select
-              id={`${uid}-method`}
-              value={settings.compression}
-              disabled={busy}
-              onChange={(e) => {
-                const method = e.target.value as AppSettings['compression'];
-                void save({ compression: method, compressionLevel: LEVELS[method].default }, `Compression: ${method} level ${LEVELS[method].default}.`);
-              }}
-            >
-              <option value="zstd">zstd (recommended)</option>
-              <option value="gzip">gzip</option>
-            </select>
-          </div>
-          <div className="field field-level">
-            <label htmlFor={`${uid}-level`}>Level</label>
-            <select
-              id={`${uid}-level`}
-              value={settings.compressionLevel}
-              disabled={busy}
-              aria-describedby={`${uid}-level-help`}
-              onChange={(e) => void save({ compressionLevel: Number(e.target.value) }, `Compression level ${e.target.value}.`)}
-            >
-              {Array.from({ length: levels.max - levels.min + 1 }, (_, i) => levels.min + i).map((level) => (
-                <option key={level} value={level}>
-                  {level}
-                  {level === levels.default ? ' (default)' : ''}
-                </option>
-              ))}
-            </select>
-          </div>
+        <div className="field field-level">
+          <label htmlFor={`${uid}-level`}>Level</label>
+          <select
+            id={`${uid}-level`}
+            value={settings.compressionLevel}
+            disabled={busy}
+            aria-describedby={`${uid}-level-help`}
+            onChange={(e) => void save({ compressionLevel: Number(e.target.value) }, `Compression level ${e.target.value}.`)}
+          >
+            {Array.from({ length: levels.max - levels.min + 1 }, (_, i) => levels.min + i).map((level) => (
+              <option key={level} value={level}>
+                {level}
+                {level === levels.default ? ' (default)' : ''}
+              </option>
+            ))}
+          </select>
         </div>
-      </div>
+      </SettingRow>
       {error ? <ErrorMessage error={error} title="Could not save the setting" /> : null}
       {pickError ? <ErrorMessage error={pickError} title="Could not choose the folder" /> : null}
     </Group>
