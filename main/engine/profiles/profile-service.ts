@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import Conf from 'conf';
 import { connectProfile } from '../db/pg-connect.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
@@ -10,6 +9,7 @@ import type { Clock } from '../ports.ts';
 import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
 import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
 import { normaliseProfileFields } from './profile-validation.ts';
+import { JsonFileStore } from '../settings/json-file-store.ts';
 
 interface ProfileFile {
   profiles: Profile[];
@@ -19,13 +19,13 @@ const secretAccount = (id: string) => `profile:${id}`;
 
 /** Connection profiles: fields on disk (profiles.json), passwords in the SecretStore only. */
 export class ProfileService {
-  readonly #conf: Conf<ProfileFile>;
+  readonly #file: JsonFileStore<ProfileFile>;
   readonly #secrets: SecretStore;
   readonly #tools: ToolResolver;
   readonly #clock: Clock;
 
   constructor(deps: { dataDir: string; secrets: SecretStore; tools: ToolResolver; clock: Clock }) {
-    this.#conf = new Conf<ProfileFile>({ cwd: deps.dataDir, configName: 'profiles', defaults: { profiles: [] }, clearInvalidConfig: false });
+    this.#file = new JsonFileStore<ProfileFile>(deps.dataDir, 'profiles', { profiles: [] });
     this.#secrets = deps.secrets;
     this.#tools = deps.tools;
     this.#clock = deps.clock;
@@ -155,11 +155,11 @@ export class ProfileService {
   }
 
   #all(): Profile[] {
-    return this.#conf.get('profiles');
+    return this.#file.get('profiles');
   }
 
   #save(profiles: Profile[]): void {
-    this.#conf.set('profiles', profiles);
+    this.#file.set('profiles', profiles);
   }
 
   #find(idOrName: string): Profile {

@@ -1,6 +1,5 @@
 // Schedules per profile (backup and drill), retention with a live preview, notifications, and the
 // catch-up runner `run-due` shared by the app's timer and the OS job.
-import Conf from 'conf';
 import type { ActivityLog } from '../activity/activity-log.ts';
 import type { LibraryService } from '../archive/library-service.ts';
 import type { BackupService } from '../backup/backup-service.ts';
@@ -12,6 +11,7 @@ import type { ProfileService } from '../profiles/profile-service.ts';
 import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
 import { tryLock } from './profile-lock.ts';
 import { dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
+import { JsonFileStore } from '../settings/json-file-store.ts';
 
 export interface ProfileSchedule {
   profileId: string;
@@ -58,12 +58,12 @@ export interface ScheduleDeps {
 }
 
 export class ScheduleService {
-  readonly #conf: Conf<ScheduleFile>;
+  readonly #file: JsonFileStore<ScheduleFile>;
   readonly #deps: ScheduleDeps;
 
   constructor(deps: ScheduleDeps) {
     this.#deps = deps;
-    this.#conf = new Conf<ScheduleFile>({ cwd: deps.dataDir, configName: 'schedules', defaults: { schedules: [] }, clearInvalidConfig: false });
+    this.#file = new JsonFileStore<ScheduleFile>(deps.dataDir, 'schedules', { schedules: [] });
   }
 
   async list(): Promise<ScheduleView[]> {
@@ -261,11 +261,11 @@ export class ScheduleService {
   }
 
   #all(): ProfileSchedule[] {
-    return this.#conf.get('schedules');
+    return this.#file.get('schedules');
   }
 
   #save(schedules: ProfileSchedule[]): void {
-    this.#conf.set('schedules', schedules);
+    this.#file.set('schedules', schedules);
   }
 }
 

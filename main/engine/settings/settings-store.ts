@@ -1,5 +1,5 @@
-import Conf from 'conf';
 import { LifeboatError } from '../errors.ts';
+import { JsonFileStore } from './json-file-store.ts';
 
 export type EncryptionMode = 'key' | 'passphrase' | 'recipients';
 export type CompressionMethod = 'zstd' | 'gzip';
@@ -52,14 +52,14 @@ export const DEFAULT_SETTINGS: Settings = {
 };
 
 export class SettingsStore {
-  readonly #conf: Conf<Settings>;
+  readonly #file: JsonFileStore<Settings>;
 
   constructor(dataDir: string) {
-    this.#conf = new Conf<Settings>({ cwd: dataDir, configName: 'settings', defaults: DEFAULT_SETTINGS, clearInvalidConfig: false });
+    this.#file = new JsonFileStore<Settings>(dataDir, 'settings', DEFAULT_SETTINGS);
   }
 
   get(): Settings {
-    return { ...DEFAULT_SETTINGS, ...this.#conf.store };
+    return { ...DEFAULT_SETTINGS, ...this.#file.store };
   }
 
   update(patch: Partial<Settings>): Settings {
@@ -72,7 +72,7 @@ export class SettingsStore {
     }
     for (const [key, value] of Object.entries(patch) as [keyof Settings, Settings[keyof Settings]][]) {
       if (value === undefined) continue;
-      this.#conf.set(key, value);
+      this.#file.set(key, value);
     }
     return this.get();
   }
