@@ -29,6 +29,7 @@ import { openSource } from './restore-source.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
 import { TargetServer } from './target-server.ts';
 import type { TocListing } from './toc-listing.ts';
+import { LeftoverDatabases } from './leftover-databases.ts';
 
 export interface RestoreRequest extends PreflightOptions {
   file: string;
@@ -108,13 +109,16 @@ export interface RestoreDeps {
   keys: KeyService;
   backups: BackupService;
   clock: Clock;
+  dataDir: string;
 }
 
 export class RestoreService {
+  readonly #leftovers: LeftoverDatabases;
   readonly #deps: RestoreDeps;
 
   constructor(deps: RestoreDeps) {
     this.#deps = deps;
+    this.#leftovers = new LeftoverDatabases(deps.dataDir);
   }
 
   /**
@@ -202,8 +206,10 @@ export class RestoreService {
     const inspection = request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal));
     const server = await TargetServer.connect(profile, password);
     const created: string[] = [];
+    const createdOids = new Map<string, number | null>();
     let swapped = false;
     try {
+      await this.#leftovers.sweep(profile, server);
       const preflight = await this.#checklist(inspection, profile, server, request);
       const blocker = firstBlocker(preflight.items);
       if (blocker) throw new LifeboatError('PREFLIGHT_BLOCKED', `${blocker.title}: ${blocker.detail}`, blocker.fix ?? 'Resolve the checklist item, then restore again.');
@@ -236,6 +242,7 @@ export class RestoreService {
         ctx.report({ phase: 'Creating database', fraction: share, message: into });
         await server.createDatabase(into);
         created.push(into);
+        createdOids.set(into, await server.databaseOid(into));
       }
       const tRestore = performance.now();
       const restored = await this.#restoreInto({
@@ -302,7 +309,17 @@ export class RestoreService {
         timings: { restoreMs, verifyMs },
       };
     } catch (error) {
-      if (!swapped) for (const name of created) await server.dropDatabase(name).catch(() => {});
+      const notDropped: string[] = [];
+      if (!swapped) {
+        for (const name of created) {
+          await server.dropDatabase(name).catch(() => {
+            notDropped.push(name);
+            const oid = createdOids.get(name);
+            if (oid) this.#leftovers.remember(profile, name, oid, this.#deps.clock.now());
+          });
+        }
+      }
+      if (notDropped.length) throw leftoverError(error, notDropped, ctx.signal.aborted);
       if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', `The restore was cancelled; ${created.length ? `the database it created was removed and ` : ''}nothing else was changed.`, undefined, { cause: error });
       throw error;
     } finally {
@@ -576,5 +593,15 @@ function derivedName(name: string, suffix: string): string {
   let base = name;
   while (Buffer.byteLength(base + suffix) > MAX_NAME) base = base.slice(0, -1);
   return base + suffix;
+}
+
+/** The restore failed and the database it created could not be dropped (the server went away). */
+function leftoverError(error: unknown, names: string[], cancelled: boolean): LifeboatError {
+  const info = toErrorInfo(error);
+  const list = names.map((n) => `"${n}"`).join(', ');
+  return new LifeboatError(cancelled ? 'CANCELLED' : error instanceof LifeboatError ? error.code : 'RESTORE_FAILED',
+    `${cancelled ? 'The restore was cancelled' : info.message.replace(/\.$/, '')}. The database ${list} that this restore created could not be removed: the server cannot be reached. Nothing else was changed.`,
+    `Lifeboat removes it at the next restore on this server; or, once the server is back, run: ${names.map((n) => `DROP DATABASE ${quoteIdent(n)};`).join(' ')}`,
+    { cause: error });
 }
 

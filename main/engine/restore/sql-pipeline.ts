@@ -4,6 +4,7 @@ import { LifeboatError } from '../errors.ts';
 import { drainOrExit, startTool, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
 import { SqlGuard } from './sql-guard.ts';
+import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
 
 /** Statements pg_dump/pg_restore 17+ write that older servers do not know; skipped there and reported. */
 const BENIGN_FOR_OLDER: { pattern: RegExp; before: number; note: string }[] = [
@@ -111,5 +112,6 @@ export function psqlFailure(errors: string[]): LifeboatError {
   const error = errors.find((l) => /ERROR:|FATAL:/.test(l)) ?? errors.at(-1) ?? 'psql failed';
   const line = /:(\d+): (?:ERROR|FATAL)/.exec(error)?.[1];
   const message = error.replace(/^psql:[^:]*:\d+:\s*/, '').replace(/\s+/g, ' ');
+  if (isLostConnection(errors.join('\n'))) return new LifeboatError('RESTORE_FAILED', `The restore stopped: ${LOST_CONNECTION_SENTENCE} (${message}).`, `${LOST_CONNECTION_FIX} The database this restore created was removed.`);
   return new LifeboatError('RESTORE_FAILED', `The restore stopped${line ? ` at statement line ${line}` : ''}: ${message}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).');
 }

@@ -121,6 +121,11 @@ export class TargetServer {
     await this.client.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE template0`);
   }
 
+  async databaseOid(name: string): Promise<number | null> {
+    const { rows } = await this.client.query<{ oid: number }>('SELECT oid::int AS oid FROM pg_database WHERE datname = $1', [name]);
+    return rows[0]?.oid ?? null;
+  }
+
   async dropDatabase(name: string): Promise<void> {
     await this.terminateSessions(name);
     await this.client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
