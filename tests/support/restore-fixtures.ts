@@ -193,3 +193,22 @@ export function flipped(bytes: Buffer, offset: number, mask = 0x01): Buffer {
 export function exists(file: string): boolean {
   return existsSync(file);
 }
+
+/**
+ * Processes whose environment holds `name=value` (e.g. LIFEBOAT_HOME of one CLI test home): the
+ * tools and scratch servers a `lifeboat` child started, which outlive it as orphans if leaked.
+ */
+export function processesWithEnv(name: string, value: string): string[] {
+  const wanted = `${name}=${value}`;
+  const found: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (!readFileSync(`/proc/${entry}/environ`, 'latin1').split('\0').includes(wanted)) continue;
+      found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
+    } catch {
+      // exited meanwhile, or not ours to read
+    }
+  }
+  return found;
+}

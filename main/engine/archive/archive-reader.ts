@@ -16,7 +16,7 @@ import {
   type ArchiveManifest,
 } from './archive-format.ts';
 import { readTar } from './tar-reader.ts';
-import { TarFormatError } from './tar-format.ts';
+import { BLOCK, TarFormatError } from './tar-format.ts';
 
 const MAX_JSON_ENTRY = 64 << 20;
 
@@ -95,6 +95,8 @@ export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: W
   let dumpParts = 0;
   let plaintextBytes = 0;
   let current = '';
+  // Where the tar stream must end: every entry's header and padded data, then two zero blocks.
+  let expectedBytes = 2 * BLOCK;
 
   const counted = (async function* () {
     for await (const chunk of plaintext) {
@@ -108,6 +110,7 @@ export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: W
     await readTar(counted, {
       entry(header) {
         current = header.name;
+        expectedBytes += BLOCK + Math.ceil(header.size / BLOCK) * BLOCK;
         const index = seen.length;
         seen.push(header.name);
         if (index < expected.length && header.name !== expected[index]) throw damaged(`expected ${expected[index]} as entry ${index + 1}, found ${header.name}`);
@@ -142,9 +145,14 @@ export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: W
       },
     });
   } catch (error) {
-    if (error instanceof TarFormatError) throw damaged(error.message);
+    if (error instanceof TarFormatError) {
+      if (/without its end-of-archive marker/.test(error.message) && checksums === null) throw damaged(`it is cut short after ${current || 'its start'}: ${CHECKSUMS_ENTRY} and the end of the archive are missing`);
+      throw damaged(error.message);
+    }
     throw error;
   }
+  // The tar reader stops at the first zero block; the writer always writes both.
+  if (plaintextBytes < expectedBytes) throw damaged(`it is cut short inside its end-of-archive marker (${expectedBytes - plaintextBytes} bytes missing)`);
   if (!manifest) throw damaged('manifest.json is missing');
   if (!checksums) throw damaged(`${CHECKSUMS_ENTRY} is missing: the backup did not finish writing this archive`);
   const sums: ArchiveChecksums = checksums;
