@@ -6,6 +6,11 @@ export interface Aead {
   readonly name: 'node' | 'noble';
   seal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array): Buffer;
   open(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array): Buffer | null;
+  /**
+   * Many messages under one key (age's STREAM payload): the key is prepared once, and ciphertext
+   * and tag come back separately, so nothing is concatenated. Same bytes as seal().
+   */
+  sealer(key: Uint8Array): (nonce: Uint8Array, plaintext: Uint8Array) => [ciphertext: Buffer, tag: Buffer];
 }
 
 const TAG = 16;
@@ -28,6 +33,15 @@ const nodeAead: Aead = {
     }
     return plaintext;
   },
+  sealer(key) {
+    const keyObject = crypto.createSecretKey(key);
+    return (nonce, plaintext) => {
+      const cipher = crypto.createCipheriv('chacha20-poly1305', keyObject, nonce, { authTagLength: TAG });
+      const ciphertext = cipher.update(plaintext);
+      cipher.final();
+      return [ciphertext, cipher.getAuthTag()];
+    };
+  },
 };
 
 const nobleAead: Aead = {
@@ -39,6 +53,12 @@ const nobleAead: Aead = {
     } catch {
       return null;
     }
+  },
+  sealer(key) {
+    return (nonce, plaintext) => {
+      const sealed = Buffer.from(chacha20poly1305(key, nonce).encrypt(plaintext));
+      return [sealed.subarray(0, sealed.length - TAG), sealed.subarray(sealed.length - TAG)];
+    };
   },
 };
 

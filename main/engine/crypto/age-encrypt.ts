@@ -64,61 +64,88 @@ export function incrementNonce(nonce: Buffer): void {
   throw new Error('STREAM chunk counter overflow');
 }
 
+/**
+ * An age file as a synchronous push API, for hot paths: `header` (once; scrypt runs in the
+ * background) comes first in the file, then whatever write() and end() emit, in order. Sealed
+ * chunks are fresh buffers; `data` is never kept, so the caller may reuse it once write() returns.
+ */
+export class AgeWriter {
+  readonly header: Promise<Buffer>;
+  readonly #seal: (nonce: Uint8Array, plaintext: Uint8Array) => [Buffer, Buffer];
+  readonly #nonce = Buffer.alloc(12);
+  readonly #stage = Buffer.allocUnsafe(STREAM_CHUNK);
+  #used = 0;
+  #ended = false;
+
+  constructor(encryption: AgeEncryption, aead: Aead = defaultAead()) {
+    const fileKey = crypto.randomBytes(16);
+    // Recipients are checked now, so a bad one fails before any work.
+    if ('recipients' in encryption) {
+      if (encryption.recipients.length === 0) throw new Error('age encryption needs at least one recipient');
+      encryption.recipients.forEach(parseRecipient);
+    }
+    const streamNonce = crypto.randomBytes(16);
+    this.#seal = aead.sealer(hkdf32(fileKey, streamNonce, 'payload'));
+    this.header = (async () => {
+      const stanzas = 'recipients' in encryption
+        ? encryption.recipients.map((r) => x25519Stanza(r, fileKey, aead))
+        : [await scryptStanza(encryption.passphrase, fileKey, aead, encryption.scryptLogN ?? DEFAULT_SCRYPT_LOG_N)];
+      return Buffer.concat([encodeHeader(stanzas, fileKey), streamNonce]);
+    })();
+    this.header.catch(() => {}); // the caller awaits it
+  }
+
+  write(data: Uint8Array, emit: (piece: Buffer) => void): void {
+    if (this.#ended) throw new Error('age stream already ended');
+    let offset = 0;
+    while (offset < data.length) {
+      // A full chunk is sealed as non-final only once more data is known to follow.
+      if (this.#used === STREAM_CHUNK) {
+        this.#sealChunk(this.#stage, emit);
+        this.#used = 0;
+      }
+      if (this.#used === 0 && data.length - offset > STREAM_CHUNK) {
+        this.#sealChunk(data.subarray(offset, offset + STREAM_CHUNK), emit); // by reference: no copy
+        offset += STREAM_CHUNK;
+        continue;
+      }
+      const n = Math.min(STREAM_CHUNK - this.#used, data.length - offset);
+      this.#stage.set(data.subarray(offset, offset + n), this.#used);
+      this.#used += n;
+      offset += n;
+    }
+  }
+
+  /** Seals the last chunk (possibly empty) with the final flag. */
+  end(emit: (piece: Buffer) => void): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#nonce[11] = 1;
+    this.#sealChunk(this.#stage.subarray(0, this.#used), emit);
+  }
+
+  #sealChunk(plaintext: Uint8Array, emit: (piece: Buffer) => void): void {
+    const [ciphertext, tag] = this.#seal(this.#nonce, plaintext);
+    emit(ciphertext);
+    emit(tag);
+    if (!this.#ended) incrementNonce(this.#nonce);
+  }
+}
+
 /** A Transform: plaintext in, a complete age file out. */
 export function createAgeEncryptStream(encryption: AgeEncryption, aead: Aead = defaultAead()): Transform {
-  const fileKey = crypto.randomBytes(16);
-  const nonce = Buffer.alloc(12);
-  const chunk = Buffer.allocUnsafe(STREAM_CHUNK);
-  let used = 0;
-  let payloadKey: Buffer | null = null;
+  const writer = new AgeWriter(encryption, aead);
   let headerSent = false;
-
-  // Recipients are checked now, so a bad one fails before any work; scrypt runs asynchronously.
-  if ('recipients' in encryption) {
-    if (encryption.recipients.length === 0) throw new Error('age encryption needs at least one recipient');
-    encryption.recipients.forEach(parseRecipient);
-  }
-  const header = (async () => {
-    const stanzas = 'recipients' in encryption
-      ? encryption.recipients.map((r) => x25519Stanza(r, fileKey, aead))
-      : [await scryptStanza(encryption.passphrase, fileKey, aead, encryption.scryptLogN ?? DEFAULT_SCRYPT_LOG_N)];
-    const streamNonce = crypto.randomBytes(16);
-    payloadKey = hkdf32(fileKey, streamNonce, 'payload');
-    return Buffer.concat([encodeHeader(stanzas, fileKey), streamNonce]);
-  })();
-  header.catch(() => {}); // reported through the stream
-
   const sendHeader = async (stream: Transform) => {
     if (headerSent) return;
-    stream.push(await header);
+    stream.push(await writer.header);
     headerSent = true;
   };
-  const sealChunk = (stream: Transform, plaintext: Buffer) => {
-    stream.push(aead.seal(payloadKey!, nonce, plaintext));
-    incrementNonce(nonce);
-  };
-
   return new Transform({
     async transform(data: Buffer, _encoding, callback: TransformCallback) {
       try {
         await sendHeader(this);
-        let offset = 0;
-        while (offset < data.length) {
-          // A full chunk is sealed as non-final only once more data is known to follow.
-          if (used === STREAM_CHUNK) {
-            sealChunk(this, chunk);
-            used = 0;
-          }
-          if (used === 0 && data.length - offset > STREAM_CHUNK) {
-            sealChunk(this, data.subarray(offset, offset + STREAM_CHUNK));
-            offset += STREAM_CHUNK;
-            continue;
-          }
-          const n = Math.min(STREAM_CHUNK - used, data.length - offset);
-          data.copy(chunk, used, offset, offset + n);
-          used += n;
-          offset += n;
-        }
+        writer.write(data, (piece) => this.push(piece));
         callback();
       } catch (error) {
         callback(error as Error);
@@ -127,8 +154,7 @@ export function createAgeEncryptStream(encryption: AgeEncryption, aead: Aead = d
     async flush(callback: TransformCallback) {
       try {
         await sendHeader(this);
-        nonce[11] = 1; // the last chunk carries the final flag
-        this.push(aead.seal(payloadKey!, nonce, chunk.subarray(0, used)));
+        writer.end((piece) => this.push(piece));
         callback();
       } catch (error) {
         callback(error as Error);
