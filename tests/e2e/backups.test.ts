@@ -3,22 +3,16 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Locator, Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
 import type { Api } from '../../preload/api.ts';
-import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { expectVisible, IDENTITY_ACCOUNT, navButton, PASSPHRASE_ACCOUNT, useE2EApp } from '../support/e2e-app.ts';
+import type { E2EApp } from '../support/e2e-bridge.ts';
 
 const run = promisify(execFile);
-const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
-// Lifeboat's key lives in the keychain under this account (main/engine/keys/key-service.ts).
-const IDENTITY_ACCOUNT = 'age-identity';
-const PASSPHRASE_ACCOUNT = 'backup-passphrase';
 
 const SHOP_SQL = `
 CREATE SCHEMA billing;
@@ -35,90 +29,32 @@ CREATE TABLE public.audit_log (id serial PRIMARY KEY, what text);
 const SHOP_TABLES = 5;
 const SHOP_ROWS = 500 + 120 + 3000 + 1500;
 
-let cluster: Cluster;
-let fixture: EngineFixture;
-let app: E2EApp;
-let page: Page;
-let backupDir: string;
-let workDir: string;
 let archive: string;
 
-beforeAll(async () => {
-  cluster = await startCluster(18, { password: PASSWORD });
-  await cluster.createDatabase('shop');
-  await cluster.query(SHOP_SQL, [], 'shop');
-  // Large enough that pg_dump runs for several seconds: something to watch, and to cancel.
-  await cluster.createDatabase('warehouse');
-  await cluster.query(
-    `CREATE TABLE public.movements AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 17)::text) AS payload, now() - g * interval '1 second' AS at FROM generate_series(1, 4000000) g`,
-    [],
-    'warehouse',
-  );
+// Warehouse is large enough that pg_dump runs for several seconds: something to watch, and to cancel.
+const WAREHOUSE_SQL = `CREATE TABLE public.movements AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) || md5((g * 17)::text) AS payload, now() - g * interval '1 second' AS at FROM generate_series(1, 4000000) g`;
 
-  fixture = await createTestEngine();
-  const { engine } = fixture;
-  if (engine.secrets.storage !== 'keychain') {
-    throw new Error(
-      `These tests need a real OS keychain (the first backup creates Lifeboat's key there), but the engine got "${engine.secrets.storage}": ${engine.secrets.status().message} Run them through \`node tests/support/run-tests.mjs --project e2e\`, which starts a throwaway keyring session.`,
-    );
-  }
-  // The key is per keychain, not per data directory: start without one so this backup creates it.
-  if (await engine.secrets.get(IDENTITY_ACCOUNT)) {
-    if (process.env.LIFEBOAT_KEYRING_SESSION !== '1') {
-      throw new Error('This keychain already holds a Lifeboat backup key; refusing to delete it. Run through tests/support/run-tests.mjs (throwaway keyring).');
-    }
-    await engine.secrets.delete(IDENTITY_ACCOUNT);
-  }
-
-  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
-  engine.settings.update({ backupFolder: backupDir });
-  const profile = { host: '127.0.0.1', port: cluster.port, user: 'postgres', sslmode: 'disable' as const, password: PASSWORD };
-  await engine.profiles.add({ ...profile, name: 'Shop', database: 'shop', color: 'teal' });
-  await engine.profiles.add({ ...profile, name: 'Warehouse', database: 'warehouse', color: 'amber' });
-
-  app = await openApp({ engine });
-  page = app.page;
-}, 240_000);
-
-afterAll(async () => {
-  try {
-    // A failed test may leave a backup running: stop it before its server and keychain entries go.
-    if (page && !page.isClosed()) {
-      const active = () => page.evaluate(() => (window as unknown as { api: Api }).api.jobs.active()).catch(() => null);
-      const running = await active();
-      for (const job of running?.ok ? running.value : []) await page.evaluate((id) => (window as unknown as { api: Api }).api.jobs.cancel(id), job.jobId);
-      for (let waited = 0; waited < 15_000; waited += 250) {
-        const left = await active();
-        if (!left?.ok || left.value.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-    await app?.close();
-  } finally {
-    // Leave the throwaway keyring as found; never touch a real one.
-    if (process.env.LIFEBOAT_KEYRING_SESSION === '1') {
-      for (const account of [IDENTITY_ACCOUNT, PASSPHRASE_ACCOUNT]) await fixture?.engine.secrets.delete(account).catch(() => {});
-    }
-    await fixture?.dispose();
-    await stopAllClusters();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  }
+const e2e = useE2EApp({
+  databases: { shop: SHOP_SQL, warehouse: WAREHOUSE_SQL },
+  // The key is per keychain, not per data directory: the first backup here creates it.
+  keychain: { why: "the first backup creates Lifeboat's key there", accounts: [IDENTITY_ACCOUNT, PASSPHRASE_ACCOUNT] },
+  prepare: async ({ engine, connection }) => {
+    await engine.profiles.add({ ...connection, name: 'Shop', database: 'shop', color: 'teal' });
+    await engine.profiles.add({ ...connection, name: 'Warehouse', database: 'warehouse', color: 'amber' });
+  },
 });
+let app: E2EApp;
+let page: Page;
+beforeAll(() => void ({ app, page } = e2e));
 
-const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+const nav = (name: string) => navButton(page, name);
 const launcher = () => page.getByRole('region', { name: 'Back up a connection' });
 const library = () => page.getByRole('region', { name: 'Archive library' });
 const archiveRows = () => library().getByRole('list', { name: 'Archives' }).getByRole('article');
 const warning = () => page.getByRole('region', { name: 'Lifeboat created your backup key' });
 
-async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
-
 async function backupFolderFiles(): Promise<string[]> {
-  return (await readdir(backupDir)).sort();
+  return (await readdir(e2e.backupDir)).sort();
 }
 
 /** Records, in the page, every value the progress bar showed (a small backup may finish in a blink). */
@@ -138,11 +74,11 @@ describe('Backups', () => {
     await nav('Backups').click();
     await expectVisible(page.getByRole('heading', { level: 1, name: 'Backups' }));
     await expectVisible(library().getByText('No archives yet'));
-    expect(await library().textContent()).toContain(backupDir);
+    expect(await library().textContent()).toContain(e2e.backupDir);
     // How the backup will be made is said before the click.
     const facts = (await launcher().getByRole('list', { name: 'How the backup is made' }).textContent()) ?? '';
     expect(facts).toContain('Encrypted with Lifeboat’s key (created by this first backup)');
-    expect(facts).toContain(backupDir);
+    expect(facts).toContain(e2e.backupDir);
     expect(facts).toContain('zstd level 3');
   });
 
@@ -158,7 +94,7 @@ describe('Backups', () => {
 
     const [file] = (await backupFolderFiles()).filter((f) => f.endsWith('.lifeboat'));
     expect(file).toMatch(/^Shop_shop_\d{8}T\d{6}Z\.lifeboat$/);
-    archive = path.join(backupDir, file!);
+    archive = path.join(e2e.backupDir, file!);
     const text = (await summary.textContent()) ?? '';
     expect(text).toContain(archive);
     expect(text).toContain(`Tables${SHOP_TABLES}`);
@@ -183,7 +119,7 @@ describe('Backups', () => {
   });
 
   test('the recovery key is exported to the chosen file, and `age -d -i` opens the archive with it', async () => {
-    const keyFile = path.join(workDir, 'lifeboat-recovery-key.txt');
+    const keyFile = path.join(e2e.workDir, 'lifeboat-recovery-key.txt');
     app.queueChosenFile(keyFile);
     await warning().getByRole('button', { name: 'Export recovery key…' }).click();
     const saved = page.getByRole('region', { name: 'Recovery key saved' });
@@ -198,7 +134,7 @@ describe('Backups', () => {
     expect(await page.content()).not.toContain('AGE-SECRET-KEY-1');
 
     // Recovery without Lifeboat: the Debian age CLI decrypts it to a tar holding the manifest.
-    const tarFile = path.join(workDir, 'archive.tar');
+    const tarFile = path.join(e2e.workDir, 'archive.tar');
     await run('age', ['-d', '-i', keyFile, '-o', tarFile, archive]);
     const { stdout } = await run('tar', ['-tf', tarFile]);
     const entries = stdout.trim().split('\n');
@@ -268,7 +204,7 @@ describe('Backups', () => {
   });
 
   test('Delete names the file, asks to confirm, then removes the archive and its sidecar', async () => {
-    await copyFile(archive, path.join(workDir, path.basename(archive)));
+    await copyFile(archive, path.join(e2e.workDir, path.basename(archive)));
     const row = archiveRows().first();
     await row.getByRole('button', { name: 'Delete', exact: true }).click();
     const confirm = row.getByRole('group');
@@ -282,7 +218,7 @@ describe('Backups', () => {
   });
 
   test('Import archive… copies a file into the library and rebuilds its facts from inside it', async () => {
-    app.queueChosenFile(path.join(workDir, path.basename(archive)));
+    app.queueChosenFile(path.join(e2e.workDir, path.basename(archive)));
     await library().getByRole('button', { name: 'Import archive…' }).click();
     await expect.poll(() => archiveRows().count()).toBe(1);
     const text = (await archiveRows().first().textContent()) ?? '';
@@ -291,7 +227,7 @@ describe('Backups', () => {
     expect(existsSync(archive)).toBe(true);
     await expectVisible(page.getByRole('status').getByText(`Imported ${path.basename(archive)}.`));
     // Imported twice: the engine refuses, and says why.
-    app.queueChosenFile(path.join(workDir, path.basename(archive)));
+    app.queueChosenFile(path.join(e2e.workDir, path.basename(archive)));
     await library().getByRole('button', { name: 'Import archive…' }).click();
     await expect.poll(async () => (await library().getByRole('alert').textContent()) ?? '').toContain('already exists in the library');
   });
@@ -334,7 +270,7 @@ describe('Backups', () => {
     expect(await panel.textContent()).toMatch(/Written\d+(\.\d)? (KB|MB)/);
     expect(await panel.textContent()).toContain('Dumping');
     await expect.poll(async () => (await panel.textContent()) ?? '', { timeout: 10_000 }).toMatch(/Time left(about \d|a few seconds)/);
-    expect((await fixture.engine.library.list()).map((e) => e.sidecar.profile)).not.toContain('Warehouse');
+    expect((await e2e.engine.library.list()).map((e) => e.sidecar.profile)).not.toContain('Warehouse');
     await page.mouse.move(0, 0);
     await app.screenshot('backups-progress');
 
@@ -357,7 +293,7 @@ describe('Settings → Encryption & backups', () => {
   test('shows the key, exports the recovery key, and says plainly what the file means', async () => {
     await nav('Settings').click();
     await expectVisible(section());
-    const status = await fixture.engine.keys.status();
+    const status = await e2e.engine.keys.status();
     expect(status.recipient).toMatch(/^age1/);
     const key = section().getByRole('group', { name: 'Lifeboat’s key' });
     expect(await key.textContent()).toContain(status.recipient);
@@ -365,7 +301,7 @@ describe('Settings → Encryption & backups', () => {
     expect(await key.textContent()).toContain('Whoever has this file can open your backups; if you lose it and this computer, the backups are lost.');
     expect(await section().getByRole('radio', { name: /Lifeboat’s key \(recommended\)/ }).isChecked()).toBe(true);
 
-    const second = path.join(workDir, 'second-copy.txt');
+    const second = path.join(e2e.workDir, 'second-copy.txt');
     app.queueChosenFile(second);
     await key.getByRole('button', { name: 'Export recovery key…' }).click();
     await expectVisible(key.getByText('Recovery key saved to'));
@@ -393,14 +329,14 @@ describe('Settings → Encryption & backups', () => {
     await group.getByLabel('Repeat it').fill(passphrase);
     await group.getByRole('button', { name: 'Save passphrase' }).click();
     await expectVisible(group.getByText('Passphrase saved.'));
-    expect((await fixture.engine.keys.status()).passphraseSaved).toBe(true);
+    expect((await e2e.engine.keys.status()).passphraseSaved).toBe(true);
     expect(await group.getByLabel('New passphrase', { exact: true }).inputValue()).toBe('');
     expect(await page.content()).not.toContain(passphrase);
 
     await section().getByRole('radio', { name: 'Passphrase' }).check();
-    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('passphrase');
+    await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('passphrase');
     await section().getByRole('radio', { name: /Lifeboat’s key/ }).check();
-    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('key');
+    await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('key');
   });
 
   test('extra recipients: the engine refuses a bad key; a good one is added and removed', async () => {
@@ -408,59 +344,59 @@ describe('Settings → Encryption & backups', () => {
     await group.getByLabel('Add a recipient').fill('age1notakey');
     await group.getByRole('button', { name: 'Add recipient' }).click();
     await expect.poll(async () => (await group.getByRole('alert').textContent()) ?? '').toContain('must be an age1… public key');
-    expect(fixture.engine.settings.get().extraRecipients).toEqual([]);
+    expect(e2e.engine.settings.get().extraRecipients).toEqual([]);
 
     const { stdout } = await run('age-keygen', []);
     const recipient = /# public key: (age1\w+)/.exec(stdout)![1]!;
     await group.getByLabel('Add a recipient').fill(recipient);
     await group.getByRole('button', { name: 'Add recipient' }).click();
     await expectVisible(group.getByRole('list', { name: 'Extra recipients' }).getByText(recipient));
-    expect(fixture.engine.settings.get().extraRecipients).toEqual([recipient]);
+    expect(e2e.engine.settings.get().extraRecipients).toEqual([recipient]);
     expect(await group.getByRole('alert').count()).toBe(0);
 
     await group.getByRole('button', { name: `Remove recipient ${recipient}` }).click();
     await expectVisible(group.getByText('No extra recipients.'));
-    expect(fixture.engine.settings.get().extraRecipients).toEqual([]);
+    expect(e2e.engine.settings.get().extraRecipients).toEqual([]);
   });
 
   test('backup folder, row counts, role passwords and compression are saved through the engine', async () => {
     const group = section().getByRole('group', { name: 'Backups', exact: true });
-    expect(await group.textContent()).toContain(backupDir);
+    expect(await group.textContent()).toContain(e2e.backupDir);
 
     await group.getByRole('button', { name: 'Use default' }).click();
-    await expect.poll(() => fixture.engine.settings.get().backupFolder).toBeNull();
+    await expect.poll(() => e2e.engine.settings.get().backupFolder).toBeNull();
     await expectVisible(group.getByText('default', { exact: true }));
-    const other = path.join(workDir, 'elsewhere');
+    const other = path.join(e2e.workDir, 'elsewhere');
     app.queueChosenFile(other);
     await group.getByRole('button', { name: 'Choose the default backup folder' }).click();
-    await expect.poll(() => fixture.engine.settings.get().backupFolder).toBe(other);
+    await expect.poll(() => e2e.engine.settings.get().backupFolder).toBe(other);
     expect(await group.textContent()).toContain(other);
 
     const roles = group.getByRole('switch', { name: 'Include role passwords' });
     expect(await roles.isChecked()).toBe(false);
     expect(await group.textContent()).toContain('anyone who can open an archive could log in as those roles');
     await roles.check();
-    await expect.poll(() => fixture.engine.settings.get().includeRolePasswords).toBe(true);
+    await expect.poll(() => e2e.engine.settings.get().includeRolePasswords).toBe(true);
     await roles.uncheck();
-    await expect.poll(() => fixture.engine.settings.get().includeRolePasswords).toBe(false);
+    await expect.poll(() => e2e.engine.settings.get().includeRolePasswords).toBe(false);
 
     const counts = group.getByRole('switch', { name: 'Exact row counts' });
     expect(await counts.isChecked()).toBe(true);
     await counts.uncheck();
-    await expect.poll(() => fixture.engine.settings.get().exactRowCounts).toBe(false);
+    await expect.poll(() => e2e.engine.settings.get().exactRowCounts).toBe(false);
     await counts.check();
-    await expect.poll(() => fixture.engine.settings.get().exactRowCounts).toBe(true);
+    await expect.poll(() => e2e.engine.settings.get().exactRowCounts).toBe(true);
 
     await group.getByLabel('Method').selectOption('gzip');
-    await expect.poll(() => fixture.engine.settings.get()).toMatchObject({ compression: 'gzip', compressionLevel: 6 });
+    await expect.poll(() => e2e.engine.settings.get()).toMatchObject({ compression: 'gzip', compressionLevel: 6 });
     await group.getByLabel('Level').selectOption('9');
-    await expect.poll(() => fixture.engine.settings.get().compressionLevel).toBe(9);
+    await expect.poll(() => e2e.engine.settings.get().compressionLevel).toBe(9);
     await group.getByLabel('Method').selectOption('zstd');
-    await expect.poll(() => fixture.engine.settings.get()).toMatchObject({ compression: 'zstd', compressionLevel: 3 });
+    await expect.poll(() => e2e.engine.settings.get()).toMatchObject({ compression: 'zstd', compressionLevel: 3 });
 
     // The README picture, freshly opened: a key, a saved passphrase and a team recipient.
     const { stdout } = await run('age-keygen', []);
-    fixture.engine.settings.update({ extraRecipients: [/# public key: (age1\w+)/.exec(stdout)![1]!], backupFolder: backupDir });
+    e2e.engine.settings.update({ extraRecipients: [/# public key: (age1\w+)/.exec(stdout)![1]!], backupFolder: e2e.backupDir });
     await nav('Connections').click();
     await nav('Settings').click();
     await expectVisible(section().getByRole('list', { name: 'Extra recipients' }));

@@ -1,45 +1,32 @@
 // Connections screen end to end: real PostgreSQL 18, real engine (keychain or session store),
 // the built renderer in Chromium, every call through the zod-validating IPC dispatcher.
-import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
 import type { Locator, Page } from 'playwright-core';
 import type { Api } from '../../preload/api.ts';
-import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
-import { createTestEngine, readAllFiles, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { expectVisible, navButton, useE2EApp } from '../support/e2e-app.ts';
+import type { E2EApp } from '../support/e2e-bridge.ts';
+import { readAllFiles } from '../support/engine-fixture.ts';
 
-const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
 const PROFILE = 'Local PostgreSQL 18';
 
-let cluster: Cluster;
-let fixture: EngineFixture;
+const e2e = useE2EApp({
+  databases: { analytics: 'CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g' },
+  folders: false,
+  // 2× pixels: the connections screenshot heads the README.
+  open: { deviceScaleFactor: 2 },
+});
 let app: E2EApp;
 let page: Page;
 
-beforeAll(async () => {
-  cluster = await startCluster(18, { password: PASSWORD });
-  await cluster.createDatabase('analytics');
-  await cluster.query('CREATE TABLE events AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 20000) g', [], 'analytics');
-  fixture = await createTestEngine();
+beforeAll(() => {
+  ({ app, page } = e2e);
   // Which password store this run exercised: the OS keychain (keyring session) or memory only.
-  console.info(`[e2e] password store: ${fixture.engine.secrets.storage} — ${fixture.engine.secrets.status().message}`);
-  // 2× pixels: the connections screenshot heads the README.
-  app = await openApp({ engine: fixture.engine, deviceScaleFactor: 2 });
-  page = app.page;
+  console.info(`[e2e] password store: ${e2e.engine.secrets.storage} — ${e2e.engine.secrets.status().message}`);
 });
 
-afterAll(async () => {
-  try {
-    await app?.close();
-  } finally {
-    await fixture?.dispose();
-    await stopAllClusters();
-  }
-});
-
-const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+const nav = (name: string) => navButton(page, name);
 const card = (name: string): Locator => page.getByRole('article', { name, exact: true });
 const dialog = () => page.getByRole('dialog');
 
@@ -78,22 +65,22 @@ describe('Connections', () => {
     await dialog().getByRole('button', { name: 'Save' }).click();
     await expect.poll(() => alert.textContent()).toContain('SSL mode verify-full needs the server');
     expect(await alert.textContent()).toContain('How to fix: Choose the CA certificate file');
-    expect(await fixture.engine.profiles.list()).toEqual([]);
+    expect(await e2e.engine.profiles.list()).toEqual([]);
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     await dialog().waitFor({ state: 'detached' });
   });
 
   test('adds a profile in the UI, and its test shows PostgreSQL 18 and the pg_dump 18 Lifeboat will use', async () => {
     await page.getByRole('button', { name: 'Add connection' }).click();
-    await fillProfileForm({ name: PROFILE, port: cluster.port, password: PASSWORD });
+    await fillProfileForm({ name: PROFILE, port: e2e.cluster.port, password: e2e.password });
     await dialog().getByRole('radio', { name: 'blue' }).check();
     await dialog().getByRole('button', { name: 'Save' }).click();
     await dialog().waitFor({ state: 'detached' });
 
     const profile = card(PROFILE);
     await expectVisible(profile);
-    expect(await profile.textContent()).toContain(`postgres@127.0.0.1:${cluster.port}/postgres`);
-    const storage = fixture.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
+    expect(await profile.textContent()).toContain(`postgres@127.0.0.1:${e2e.cluster.port}/postgres`);
+    const storage = e2e.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
     expect(await profile.textContent()).toContain(`Password: ${storage}`);
 
     await profile.getByRole('button', { name: 'Test connection' }).click();
@@ -108,14 +95,14 @@ describe('Connections', () => {
     await expectVisible(page.getByRole('status').getByText(/Connection to .* succeeded/));
 
     // Saved: the password is gone from the page, the store and every file Lifeboat wrote.
-    expect(await page.content()).not.toContain(PASSWORD);
-    expect(await page.evaluate(() => document.body.innerText)).not.toContain(PASSWORD);
-    const files = await readAllFiles(fixture.dataDir);
+    expect(await page.content()).not.toContain(e2e.password);
+    expect(await page.evaluate(() => document.body.innerText)).not.toContain(e2e.password);
+    const files = await readAllFiles(e2e.fixture.dataDir);
     expect(files.length).toBeGreaterThan(0);
-    for (const { file, content } of files) expect(content.includes(PASSWORD), `password found in ${file}`).toBe(false);
+    for (const { file, content } of files) expect(content.includes(e2e.password), `password found in ${file}`).toBe(false);
     // The renderer never gets it back either.
     const listed = await page.evaluate(() => (window as unknown as { api: Api }).api.profiles.list());
-    expect(JSON.stringify(listed)).not.toContain(PASSWORD);
+    expect(JSON.stringify(listed)).not.toContain(e2e.password);
   });
 
   test('a wrong password fails the test with the message and the fix', async () => {
@@ -137,17 +124,17 @@ describe('Connections', () => {
 
     // Put the right one back: an empty password on edit keeps the saved one, so type it again.
     await profile.getByRole('button', { name: 'Edit' }).click();
-    await dialog().getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await dialog().getByLabel('Password', { exact: true }).fill(e2e.password);
     await dialog().getByRole('button', { name: 'Save' }).click();
     await dialog().waitFor({ state: 'detached' });
     await profile.getByRole('button', { name: 'Test connection' }).click();
     await expectVisible(profile.getByRole('region', { name: /Connected/ }));
-    expect(await page.content()).not.toContain(PASSWORD);
+    expect(await page.content()).not.toContain(e2e.password);
   });
 
   test('imports a connection from a postgres:// URI (preview, then save)', async () => {
     await page.getByRole('button', { name: 'Import…' }).click();
-    const uri = `postgres://postgres:${PASSWORD}@127.0.0.1:${cluster.port}/analytics?sslmode=disable`;
+    const uri = `postgres://postgres:${e2e.password}@127.0.0.1:${e2e.cluster.port}/analytics?sslmode=disable`;
     await page.getByLabel('Connection URI').fill(uri);
     await page.getByRole('button', { name: 'Preview URI' }).click();
     await expectVisible(page.getByText('Found 1 connection'));
@@ -157,12 +144,12 @@ describe('Connections', () => {
     await page.getByRole('button', { name: 'Save imported connection' }).click();
     const imported = card('Analytics');
     await expectVisible(imported);
-    expect(await imported.textContent()).toContain(`postgres@127.0.0.1:${cluster.port}/analytics`);
-    const storage = fixture.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
+    expect(await imported.textContent()).toContain(`postgres@127.0.0.1:${e2e.cluster.port}/analytics`);
+    const storage = e2e.engine.secrets.storage === 'keychain' ? 'keychain' : 'this session only';
     expect(await imported.textContent()).toContain(`Password: ${storage}`);
     // The URI held the password: the field is gone and nothing on the page still has it.
     expect(await page.getByLabel('Connection URI').count()).toBe(0);
-    expect(await page.content()).not.toContain(PASSWORD);
+    expect(await page.content()).not.toContain(e2e.password);
 
     // Give it its own colour label through the edit form.
     await imported.getByRole('button', { name: 'Edit' }).click();
@@ -170,7 +157,7 @@ describe('Connections', () => {
     await dialog().getByRole('button', { name: 'Save' }).click();
     await dialog().waitFor({ state: 'detached' });
     await expectVisible(imported.getByRole('img', { name: 'Colour label purple' }));
-    expect((await fixture.engine.profiles.get('Analytics')).color).toBe('purple');
+    expect((await e2e.engine.profiles.get('Analytics')).color).toBe('purple');
   });
 
   test('duplicates and deletes with a confirm step', async () => {
@@ -179,14 +166,14 @@ describe('Connections', () => {
     await expectVisible(copy);
     await copy.getByRole('button', { name: 'Delete' }).click();
     // Nothing is deleted before the confirmation.
-    expect((await fixture.engine.profiles.list()).map((p) => p.name)).toContain('Analytics copy');
+    expect((await e2e.engine.profiles.list()).map((p) => p.name)).toContain('Analytics copy');
     await copy.getByRole('button', { name: 'Delete connection' }).click();
     await copy.waitFor({ state: 'detached' });
-    expect((await fixture.engine.profiles.list()).map((p) => p.name)).not.toContain('Analytics copy');
+    expect((await e2e.engine.profiles.list()).map((p) => p.name)).not.toContain('Analytics copy');
   });
 
   test('the CA certificate "Choose…" button fills the path from the native dialog', async () => {
-    const ca = path.join(fixture.dataDir, 'root.crt');
+    const ca = path.join(e2e.fixture.dataDir, 'root.crt');
     await writeFile(ca, 'not really a certificate\n');
     app.queueChosenFile(ca);
     await card('Analytics').getByRole('button', { name: 'Edit' }).click();
@@ -212,18 +199,18 @@ describe('Connections', () => {
     await folder.fill('relative/bin');
     await page.getByRole('button', { name: 'Save folder' }).click();
     await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('absolute path');
-    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+    expect(e2e.engine.settings.get().pgToolsDir).toBeNull();
 
     await folder.fill('/usr/lib/postgresql/15/bin');
     await page.getByRole('button', { name: 'Save folder' }).click();
     await expectVisible(page.getByRole('cell', { name: 'configured folder' }));
-    expect(fixture.engine.settings.get().pgToolsDir).toBe('/usr/lib/postgresql/15/bin');
+    expect(e2e.engine.settings.get().pgToolsDir).toBe('/usr/lib/postgresql/15/bin');
     // The bundled 18 stays chosen: newest first.
     expect(await page.getByRole('row', { name: /pg_dump\s*chosen/ }).textContent()).toMatch(/18\.\d+/);
 
     await page.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => page.getByRole('cell', { name: 'configured folder' }).count()).toBe(0);
-    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+    expect(e2e.engine.settings.get().pgToolsDir).toBeNull();
     await nav('Connections').click();
   });
 
@@ -276,12 +263,9 @@ describe('Connections', () => {
     }
 
     const settings = page.getByRole('main');
-    expect(await settings.textContent()).toContain(fixture.dataDir);
+    expect(await settings.textContent()).toContain(e2e.fixture.dataDir);
     expect(await settings.textContent()).toMatch(/pg_dump\s*chosen/);
     expect(app.problems()).toEqual([]);
   });
 });
 
-async function expectVisible(locator: Locator): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout: 15_000 });
-}

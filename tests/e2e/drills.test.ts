@@ -1,100 +1,45 @@
 // Drills screen end to end: a real PostgreSQL 18 with the sample schema, a Lifeboat backup made by
 // the engine with Lifeboat's own key (real keychain), drills on the embedded PostgreSQL 18 scratch
 // server and on the connection's server, the evidence report, the history and its trend chart.
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Api } from '../../preload/api.ts';
-import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../support/e2e-app.ts';
+import type { E2EApp } from '../support/e2e-bridge.ts';
 import { databases } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
-const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
-const IDENTITY_ACCOUNT = 'age-identity';
-
-let cluster: Cluster;
-let fixture: EngineFixture;
-let app: E2EApp;
-let page: Page;
-let backupDir: string;
-let workDir: string;
 let archive: string;
 
-beforeAll(async () => {
-  cluster = await startCluster(18, { password: PASSWORD });
-  await cluster.createDatabase('shop');
-  await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
-
-  fixture = await createTestEngine();
-  const { engine } = fixture;
-  if (engine.secrets.storage !== 'keychain') {
-    throw new Error(`These tests need a real OS keychain (drills open the backup with Lifeboat's key), but the engine got "${engine.secrets.storage}". Run them through \`node tests/support/run-tests.mjs --project e2e\`.`);
-  }
-  if ((await engine.secrets.get(IDENTITY_ACCOUNT)) && process.env.LIFEBOAT_KEYRING_SESSION !== '1') {
-    throw new Error('This keychain already holds a Lifeboat backup key; refusing to touch it. Run through tests/support/run-tests.mjs (throwaway keyring).');
-  }
-  await engine.keys.ensureIdentity();
-
-  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
-  engine.settings.update({ backupFolder: backupDir });
-  await engine.profiles.add({
-    name: 'Shop',
-    host: '127.0.0.1',
-    port: cluster.port,
-    database: 'shop',
-    user: 'postgres',
-    sslmode: 'disable',
-    color: 'teal',
-    password: PASSWORD,
-    // Values the drill re-computes in the restored copy and compares.
-    canaryQueries: [
-      { name: 'Customers', sql: 'SELECT count(*) FROM shop.customers' },
-      { name: 'Revenue', sql: 'SELECT sum(total) FROM shop.orders' },
-    ],
-  });
-  archive = (await engine.backups.start({ profile: 'Shop', encryption: { kind: 'settings' } }).result).archive;
-
-  app = await openApp({ engine });
-  page = app.page;
-}, 240_000);
-
-afterAll(async () => {
-  try {
-    if (page && !page.isClosed()) {
-      const active = () => page.evaluate(() => (window as unknown as { api: Api }).api.jobs.active()).catch(() => null);
-      const running = await active();
-      for (const job of running?.ok ? running.value : []) await page.evaluate((id) => (window as unknown as { api: Api }).api.jobs.cancel(id), job.jobId);
-      for (let waited = 0; waited < 20_000; waited += 250) {
-        const left = await active();
-        if (!left?.ok || left.value.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-    await app?.close();
-  } finally {
-    if (process.env.LIFEBOAT_KEYRING_SESSION === '1') await fixture?.engine.secrets.delete(IDENTITY_ACCOUNT).catch(() => {});
-    await fixture?.dispose();
-    await stopAllClusters();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  }
+const e2e = useE2EApp({
+  databases: { shop: SAMPLE_SCHEMA_SQL },
+  keychain: { why: "drills open the backup with Lifeboat's key", accounts: [IDENTITY_ACCOUNT] },
+  prepare: async ({ engine, connection }) => {
+    await engine.keys.ensureIdentity();
+    await engine.profiles.add({
+      ...connection,
+      name: 'Shop',
+      database: 'shop',
+      color: 'teal',
+      // Values the drill re-computes in the restored copy and compares.
+      canaryQueries: [
+        { name: 'Customers', sql: 'SELECT count(*) FROM shop.customers' },
+        { name: 'Revenue', sql: 'SELECT sum(total) FROM shop.orders' },
+      ],
+    });
+    archive = (await engine.backups.start({ profile: 'Shop', encryption: { kind: 'settings' } }).result).archive;
+  },
 });
+let app: E2EApp;
+let page: Page;
+beforeAll(() => void ({ app, page } = e2e));
 
-const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+const nav = (name: string) => navButton(page, name);
 const launcher = () => page.getByRole('region', { name: 'Run a drill' });
 const history = () => page.getByRole('region', { name: 'Drill history' });
 const passed = () => page.getByRole('region', { name: 'Drill passed: this backup restores' });
 const historyRows = () => history().getByRole('table').getByRole('row').filter({ has: page.getByRole('rowheader') });
-
-async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
 
 /** Records, in the page, every drill phase marked current (a drill on a small database is quick). */
 async function watchPhases(): Promise<void> {
@@ -166,11 +111,11 @@ describe('Drills', () => {
     await result.getByRole('button', { name: 'Open report' }).click();
     await expect.poll(() => app.revealed.length).toBe(1);
     const report = app.revealed[0]!;
-    expect(report.startsWith(path.join(fixture.dataDir, 'drill-reports'))).toBe(true);
+    expect(report.startsWith(path.join(e2e.fixture.dataDir, 'drill-reports'))).toBe(true);
     expect(await readFile(report, 'utf8')).toContain('PASSED');
 
     // Exported where the user says.
-    const exported = path.join(workDir, 'drill-report.html');
+    const exported = path.join(e2e.workDir, 'drill-report.html');
     app.queueChosenFile(exported);
     await result.getByRole('button', { name: 'Export report…' }).click();
     await expectVisible(result.getByText(`Report exported to ${exported}.`));
@@ -203,15 +148,15 @@ describe('Drills', () => {
 
   test('a scratch database on the connection’s server can be kept for inspection', async () => {
     await launcher().getByRole('radio', { name: /A server of a connection/ }).check();
-    expect(await launcher().getByLabel('Server', { exact: true }).inputValue()).toBe((await fixture.engine.profiles.list())[0]!.id);
+    expect(await launcher().getByLabel('Server', { exact: true }).inputValue()).toBe((await e2e.engine.profiles.list())[0]!.id);
     await launcher().getByLabel('Keep the scratch database for inspection').check();
     await launcher().getByRole('button', { name: 'Drill latest backup of Shop' }).click();
     await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(3);
     const result = passed();
     await expectVisible(result.getByText('kept for inspection'));
     const kept = /Scratch database (lifeboat_drill_\w+) · Shop \(/.exec((await result.textContent()) ?? '')?.[1];
-    expect(await databases(cluster)).toContain(kept);
-    await cluster.query(`DROP DATABASE "${kept}"`);
+    expect(await databases(e2e.cluster)).toContain(kept);
+    await e2e.cluster.query(`DROP DATABASE "${kept}"`);
     // Back to the default for what follows.
     await launcher().getByRole('radio', { name: /Embedded PostgreSQL/ }).check();
   }, 180_000);
@@ -221,7 +166,7 @@ describe('Drills', () => {
     const toggle = page.getByRole('switch', { name: 'Drill after every backup' });
     expect(await toggle.isChecked()).toBe(false);
     await toggle.check();
-    await expect.poll(() => fixture.engine.settings.get().drillAfterBackup).toBe(true);
+    await expect.poll(() => e2e.engine.settings.get().drillAfterBackup).toBe(true);
 
     await nav('Backups').click();
     await page.getByRole('region', { name: 'Back up a connection' }).getByRole('button', { name: 'Back up now' }).click();
@@ -229,11 +174,11 @@ describe('Drills', () => {
     await nav('Drills').click();
     await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(4);
     await expectVisible(passed());
-    const newest = (await fixture.engine.library.list()).map((e) => e.path).filter((p) => p !== archive);
+    const newest = (await e2e.engine.library.list()).map((e) => e.path).filter((p) => p !== archive);
     expect(newest).toHaveLength(1);
     expect(await passed().textContent()).toContain(path.basename(newest[0]!));
     expect(JSON.parse(await readFile(`${newest[0]!}.json`, 'utf8')).drill?.passed).toBe(true);
-    fixture.engine.settings.update({ drillAfterBackup: false });
+    e2e.engine.settings.update({ drillAfterBackup: false });
 
     // The README picture: a passed drill, its checks, and the history with the trend.
     await history().getByRole('combobox').selectOption('Shop');

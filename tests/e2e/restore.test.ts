@@ -3,98 +3,47 @@
 // renderer in Chromium. Files arrive the way users bring them: dropped on the window, or opened by the OS.
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import type { Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, test } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
-import type { Api } from '../../preload/api.ts';
-import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { expectVisible, IDENTITY_ACCOUNT, useE2EApp } from '../support/e2e-app.ts';
+import type { E2EApp } from '../support/e2e-bridge.ts';
 import { dataFingerprint } from '../support/pg-tools.ts';
 import { databases } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
-const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
-// Lifeboat's key lives in the keychain under this account (main/engine/keys/key-service.ts); the
-// safety backup before a replace creates it.
-const IDENTITY_ACCOUNT = 'age-identity';
 const key = generateAgeKeyPair();
 
-let cluster: Cluster;
-let fixture: EngineFixture;
-let app: E2EApp;
-let page: Page;
-let backupDir: string;
-let workDir: string;
 let archive: string;
 let identityFile: string;
 /** The source database as it was backed up. */
 let backedUp: Record<string, string>;
 
-beforeAll(async () => {
-  cluster = await startCluster(18, { password: PASSWORD });
-  await cluster.createDatabase('shop');
-  await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
-
-  fixture = await createTestEngine();
-  const { engine } = fixture;
-  if (engine.secrets.storage !== 'keychain') {
-    throw new Error(`These tests need a real OS keychain (the safety backup uses Lifeboat's key), but the engine got "${engine.secrets.storage}". Run them through \`node tests/support/run-tests.mjs --project e2e\`.`);
-  }
-  if ((await engine.secrets.get(IDENTITY_ACCOUNT)) && process.env.LIFEBOAT_KEYRING_SESSION !== '1') {
-    throw new Error('This keychain already holds a Lifeboat backup key; refusing to touch it. Run through tests/support/run-tests.mjs (throwaway keyring).');
-  }
-
-  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
-  engine.settings.update({ backupFolder: backupDir });
-  await engine.profiles.add({ name: 'Shop', host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'teal', password: PASSWORD });
-
-  // Encrypted to a key of the user's own (not Lifeboat's): the Restore screen must ask for it.
-  const backup = await engine.backups.start({ profile: 'Shop', encryption: { kind: 'recipients', recipients: [key.recipient] } }).result;
-  archive = backup.archive;
-  backedUp = await dataFingerprint(cluster, 'shop');
-  identityFile = path.join(workDir, 'my-age-key.txt');
-  await writeFile(identityFile, `# created by the restore E2E test\n${key.identity}\n`, { mode: 0o600 });
-
-  app = await openApp({ engine });
-  page = app.page;
-}, 240_000);
-
-afterAll(async () => {
-  try {
-    if (page && !page.isClosed()) {
-      const active = () => page.evaluate(() => (window as unknown as { api: Api }).api.jobs.active()).catch(() => null);
-      const running = await active();
-      for (const job of running?.ok ? running.value : []) await page.evaluate((id) => (window as unknown as { api: Api }).api.jobs.cancel(id), job.jobId);
-      for (let waited = 0; waited < 15_000; waited += 250) {
-        const left = await active();
-        if (!left?.ok || left.value.length === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-    }
-    await app?.close();
-  } finally {
-    if (process.env.LIFEBOAT_KEYRING_SESSION === '1') await fixture?.engine.secrets.delete(IDENTITY_ACCOUNT).catch(() => {});
-    await fixture?.dispose();
-    await stopAllClusters();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  }
+const e2e = useE2EApp({
+  databases: { shop: SAMPLE_SCHEMA_SQL },
+  // The safety backup before a replace creates Lifeboat's key.
+  keychain: { why: "the safety backup uses Lifeboat's key", accounts: [IDENTITY_ACCOUNT] },
+  prepare: async ({ engine, connection, cluster, workDir }) => {
+    await engine.profiles.add({ ...connection, name: 'Shop', database: 'shop', color: 'teal' });
+    // Encrypted to a key of the user's own (not Lifeboat's): the Restore screen must ask for it.
+    archive = (await engine.backups.start({ profile: 'Shop', encryption: { kind: 'recipients', recipients: [key.recipient] } }).result).archive;
+    backedUp = await dataFingerprint(cluster, 'shop');
+    identityFile = path.join(workDir, 'my-age-key.txt');
+    await writeFile(identityFile, `# created by the restore E2E test\n${key.identity}\n`, { mode: 0o600 });
+  },
 });
+let app: E2EApp;
+let page: Page;
+beforeAll(() => void ({ app, page } = e2e));
 
 const identity = () => page.getByRole('region', { name: 'Backup file' });
 const options = () => page.getByRole('region', { name: 'How to restore' });
 const checklist = () => page.getByRole('region', { name: 'Checklist' });
 const checklistState = async () => ((await checklist().locator('.checklist-state').textContent()) ?? '').trim();
-
-async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
 
 /** The checklist for the current inputs has settled (not "Checking…"). */
 async function settledChecklist(): Promise<string> {
@@ -136,7 +85,7 @@ describe('Restore', () => {
     expect(text).toMatch(/Source database\s*shop/);
     expect(text).toMatch(/PostgreSQL\s*18\.\d+/);
     expect(text).toContain(`Encrypted (age), opened with ${path.basename(identityFile)}`);
-    expect(text).toContain(`Shop · postgres@127.0.0.1:${cluster.port}/shop`);
+    expect(text).toContain(`Shop · postgres@127.0.0.1:${e2e.cluster.port}/shop`);
     const tables = identity().getByRole('table');
     const row = async (name: string) => ((await tables.getByRole('row', { name: new RegExp(`^${name.replace('.', '\\.')}\\b`) }).textContent()) ?? '').replace(/\s+/g, ' ');
     expect(await row('shop.customers')).toContain('500');
@@ -146,7 +95,7 @@ describe('Restore', () => {
     // Defaults: a new database named after the source, on the connection it came from.
     expect(await options().getByRole('radio', { name: /Into a new database/ }).isChecked()).toBe(true);
     expect(await options().getByLabel('New database name').inputValue()).toBe('shop_restored');
-    expect(await options().getByLabel('Restore to').inputValue()).toBe((await fixture.engine.profiles.list())[0]!.id);
+    expect(await options().getByLabel('Restore to').inputValue()).toBe((await e2e.engine.profiles.list())[0]!.id);
 
     expect(await settledChecklist()).toBe('Ready to restore');
     const items = checklist().getByRole('list', { name: 'Checks' }).getByRole('listitem');
@@ -202,17 +151,17 @@ describe('Restore', () => {
     expect(await counts.locator('.row-mismatch').count()).toBe(0);
     await expectVisible(page.getByRole('status').getByText(/Restore finished/));
 
-    expect(await dataFingerprint(cluster, 'shop_restored')).toEqual(backedUp);
+    expect(await dataFingerprint(e2e.cluster, 'shop_restored')).toEqual(backedUp);
     await page.mouse.move(0, 0);
     await app.screenshot('restore-done');
   });
 
   test('Replace: the session is listed, the name must be typed, the old database is kept and can be dropped', async () => {
     // The live database moved on since the backup, and an application is connected to it.
-    await cluster.query(`INSERT INTO public.empty_table VALUES (42); DELETE FROM shop.audit_log WHERE id % 2 = 0`, [], 'shop');
-    const before = await dataFingerprint(cluster, 'shop');
+    await e2e.cluster.query(`INSERT INTO public.empty_table VALUES (42); DELETE FROM shop.audit_log WHERE id % 2 = 0`, [], 'shop');
+    const before = await dataFingerprint(e2e.cluster, 'shop');
     expect(before).not.toEqual(backedUp);
-    const idle = new pg.Client({ host: '127.0.0.1', port: cluster.port, user: 'postgres', password: PASSWORD, database: 'shop', application_name: 'e2e-idle-app' });
+    const idle = new pg.Client({ host: '127.0.0.1', port: e2e.cluster.port, user: 'postgres', password: e2e.password, database: 'shop', application_name: 'e2e-idle-app' });
     const idleErrors: Error[] = [];
     idle.on('error', (error) => idleErrors.push(error));
     await idle.connect();
@@ -253,11 +202,11 @@ describe('Restore', () => {
       expect(text).toContain(`To undo: rename “shop” to another name, then rename “${kept}” back to “shop”`);
       const safety = /Safety backup(\/\S+?\.lifeboat)/.exec(text)?.[1];
       expect(safety && existsSync(safety), `safety backup ${safety}`).toBe(true);
-      expect(path.dirname(safety!)).toBe(backupDir);
+      expect(path.dirname(safety!)).toBe(e2e.backupDir);
 
       // The live name now holds the backup; the kept copy still holds what was there before.
-      expect(await dataFingerprint(cluster, 'shop')).toEqual(backedUp);
-      expect(await dataFingerprint(cluster, kept!)).toEqual(before);
+      expect(await dataFingerprint(e2e.cluster, 'shop')).toEqual(backedUp);
+      expect(await dataFingerprint(e2e.cluster, kept!)).toEqual(before);
       await expect.poll(() => idleErrors.length).toBeGreaterThan(0);
 
       await page.mouse.move(0, 0);
@@ -266,11 +215,11 @@ describe('Restore', () => {
       await done.getByRole('button', { name: 'Drop the kept copy' }).click();
       const confirm = done.getByRole('group', { name: /Drop shop_before_restore_/ });
       expect(await confirm.textContent()).toContain(kept);
-      expect(await databases(cluster)).toContain(kept);
+      expect(await databases(e2e.cluster)).toContain(kept);
       await confirm.getByRole('button', { name: 'Drop database' }).click();
       await expectVisible(done.getByText(`Dropped the kept copy “${kept}”.`));
-      expect(await databases(cluster)).not.toContain(kept);
-      expect(await databases(cluster)).toContain('shop');
+      expect(await databases(e2e.cluster)).not.toContain(kept);
+      expect(await databases(e2e.cluster)).toContain('shop');
     } finally {
       await idle.end().catch(() => {});
     }
@@ -279,8 +228,8 @@ describe('Restore', () => {
   test('Bring back rows of chosen tables: only the ticked table’s rows are added to the existing database', async () => {
     const mixed = 'public."Mixed Case ""Name"""';
     // Someone deleted the rows of one table by mistake.
-    await cluster.query(`DELETE FROM ${mixed}`, [], 'shop');
-    const others = await dataFingerprint(cluster, 'shop');
+    await e2e.cluster.query(`DELETE FROM ${mixed}`, [], 'shop');
+    const others = await dataFingerprint(e2e.cluster, 'shop');
     expect(others[mixed]).not.toEqual(backedUp[mixed]);
     await page.getByRole('button', { name: 'Done' }).click();
     await options().getByRole('radio', { name: /Bring back rows of chosen tables/ }).check();
@@ -298,14 +247,14 @@ describe('Restore', () => {
     await expectVisible(done, 60_000);
     expect(await done.textContent()).toContain('Rows of the chosen tables were restored without errors.');
     // That table has its rows back; nothing else changed.
-    expect(await dataFingerprint(cluster, 'shop')).toEqual({ ...others, [mixed]: backedUp[mixed] });
+    expect(await dataFingerprint(e2e.cluster, 'shop')).toEqual({ ...others, [mixed]: backedUp[mixed] });
   });
 
   test('a SQL script with a shell command is refused: a blocker names the line, Restore stays disabled, nothing runs', async () => {
     const marker = path.join(os.tmpdir(), `lifeboat-e2e-${randomBytes(6).toString('hex')}`);
-    const script = path.join(workDir, 'innocent-looking.sql');
+    const script = path.join(e2e.workDir, 'innocent-looking.sql');
     await writeFile(script, `-- looks like a dump\nCREATE TABLE public.t (id int);\n\\! touch ${marker}\nINSERT INTO public.t VALUES (1);\n`);
-    const before = await databases(cluster);
+    const before = await databases(e2e.cluster);
 
     await app.dropFile(script);
     await expectVisible(identity().getByText('innocent-looking.sql'));
@@ -319,7 +268,7 @@ describe('Restore', () => {
     expect(blocker).toContain('How to fix:');
     expect(await checklist().getByRole('button', { name: 'Restore into “innocent_looking_restored”' }).isDisabled()).toBe(true);
     expect(existsSync(marker)).toBe(false);
-    expect(await databases(cluster)).toEqual(before);
+    expect(await databases(e2e.cluster)).toEqual(before);
     await page.mouse.move(0, 0);
     await app.screenshot('restore-blocked');
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -348,7 +297,7 @@ describe('Restore', () => {
     await expectVisible(identity().getByText(path.basename(archive)));
 
     // Without a mouse: "Choose a file…" opens the native chooser.
-    app.queueChosenFile(path.join(workDir, 'innocent-looking.sql'));
+    app.queueChosenFile(path.join(e2e.workDir, 'innocent-looking.sql'));
     await page.getByRole('button', { name: 'Choose a file…' }).click();
     await expectVisible(identity().getByText('innocent-looking.sql'));
     expect(await page.getByRole('alert').filter({ hasText: 'That was not opened' }).count()).toBe(0);

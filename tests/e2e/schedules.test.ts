@@ -1,46 +1,36 @@
 // Schedules, Activity and the first-run demo end to end: a real PostgreSQL 18, the real engine (five
 // backups encrypted to a test recipient), a loopback webhook receiver, the demo database started and
 // removed from Connections. The OS job is only read, never installed (that would edit the real crontab).
-import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Locator, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
-import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { expectVisible, navButton, useE2EApp } from '../support/e2e-app.ts';
+import type { E2EApp } from '../support/e2e-bridge.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
-const PASSWORD = `lb-e2e-${randomBytes(9).toString('hex')}`;
 const DEMO = 'Demo shop (local)';
 
-let cluster: Cluster;
-let fixture: EngineFixture;
-let app: E2EApp;
-let page: Page;
-let backupDir: string;
-let workDir: string;
 let hookServer: http.Server;
 let hookUrl: string;
 const received: { path: string; body: unknown }[] = [];
 const recipient = generateAgeKeyPair().recipient;
 
-beforeAll(async () => {
-  cluster = await startCluster(18, { password: PASSWORD });
-  await cluster.createDatabase('shop');
-  await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
-
-  fixture = await createTestEngine();
-  backupDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-backups-'));
-  workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-work-'));
+const e2e = useE2EApp({
+  databases: { shop: SAMPLE_SCHEMA_SQL },
   // Recipients only: no secret key on this machine, like an unattended server.
-  fixture.engine.settings.update({ backupFolder: backupDir, extraRecipients: [recipient], encryptionMode: 'recipients', timeZone: 'UTC' });
+  settings: { extraRecipients: [recipient], encryptionMode: 'recipients', timeZone: 'UTC' },
+  cleanup: ({ engine }) => engine.demo.remove().catch(() => {}),
+});
+let app: E2EApp;
+let page: Page;
 
+beforeAll(async () => {
+  ({ app, page } = e2e);
   hookServer = http.createServer((req, res) => {
     let body = '';
     req.on('data', (chunk: Buffer) => (body += chunk));
@@ -58,32 +48,16 @@ beforeAll(async () => {
   hookServer.listen(0, '127.0.0.1');
   await once(hookServer, 'listening');
   hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
-
-  app = await openApp({ engine: fixture.engine });
-  page = app.page;
-}, 240_000);
-
-afterAll(async () => {
-  try {
-    await app?.close();
-  } finally {
-    await fixture?.engine.demo.remove().catch(() => {});
-    hookServer?.closeAllConnections();
-    hookServer?.close();
-    await fixture?.dispose();
-    await stopAllClusters();
-    if (backupDir) await rm(backupDir, { recursive: true, force: true });
-    if (workDir) await rm(workDir, { recursive: true, force: true });
-  }
 });
 
-const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+afterAll(() => {
+  hookServer?.closeAllConnections();
+  hookServer?.close();
+});
+
+const nav = (name: string) => navButton(page, name);
 const shopCard = () => page.getByRole('article', { name: 'Shop', exact: true });
 const status = () => page.getByRole('region', { name: 'Status' });
-
-async function expectVisible(locator: Locator, timeout = 15_000): Promise<void> {
-  await locator.first().waitFor({ state: 'visible', timeout });
-}
 
 describe('Connections: first run', () => {
   test('with no connections, the demo card starts a local demo database whose connection appears; it can be removed', async () => {
@@ -100,7 +74,7 @@ describe('Connections: first run', () => {
     const demoProfile = page.getByRole('list', { name: 'Saved connections' }).getByRole('heading', { name: DEMO });
     await expectVisible(demoProfile, 120_000);
     expect(await card.count()).toBe(0);
-    expect((await fixture.engine.demo.status()).running).toBe(true);
+    expect((await e2e.engine.demo.status()).running).toBe(true);
     await app.screenshot('connections-demo-ready');
 
     // The demo connection really works.
@@ -114,14 +88,14 @@ describe('Connections: first run', () => {
     await expectVisible(confirm);
     await confirm.getByRole('button', { name: 'Remove demo' }).click();
     await expectVisible(page.getByRole('region', { name: 'Try Lifeboat with a demo database' }), 30_000);
-    expect((await fixture.engine.demo.status()).profile).toBeNull();
+    expect((await e2e.engine.demo.status()).profile).toBeNull();
   }, 180_000);
 });
 
 describe('Schedules', () => {
   beforeAll(async () => {
-    const { engine } = fixture;
-    await engine.profiles.add({ name: 'Shop', host: '127.0.0.1', port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'blue', password: PASSWORD });
+    const { engine } = e2e.fixture;
+    await engine.profiles.add({ name: 'Shop', host: '127.0.0.1', port: e2e.cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'blue', password: e2e.password });
     // Five archives within seconds (names stay distinct within one second).
     for (let i = 0; i < 5; i++) await engine.backups.start({ profile: 'Shop', encryption: { kind: 'recipients', recipients: [recipient] } }).result;
     expect((await engine.library.list({ profile: 'Shop' })).length).toBe(5);
@@ -133,7 +107,7 @@ describe('Schedules', () => {
     await expectVisible(shopCard());
 
     // Only read the OS job's state (installing would edit this machine's crontab).
-    const osJob = await fixture.engine.osJob.status();
+    const osJob = await e2e.engine.osJob.status();
     await expect.poll(async () => (await status().textContent()) ?? '').toContain(`Runs while Lifeboat is closed: ${osJob.installed ? 'yes' : 'no'}`);
 
     const card = shopCard();
@@ -150,7 +124,7 @@ describe('Schedules', () => {
     const refused = card.getByRole('alert').filter({ hasText: 'The schedule was not saved' });
     await expectVisible(refused);
     expect(await refused.textContent()).toMatch(/not a valid cron expression.*How to fix: Write five fields/s);
-    expect((await fixture.engine.schedules.get('Shop')).backup).toBeNull();
+    expect((await e2e.engine.schedules.get('Shop')).backup).toBeNull();
 
     await backups.getByLabel('Repeat').selectOption('daily');
     await backups.getByLabel('At', { exact: true }).fill('01:00');
@@ -161,7 +135,7 @@ describe('Schedules', () => {
     expect(await card.getByRole('group', { name: 'Backups' }).textContent()).toContain('Every day at 01:00 (UTC)');
     expect(await card.textContent()).not.toContain('Unsaved changes');
 
-    const saved = await fixture.engine.schedules.get('Shop');
+    const saved = await e2e.engine.schedules.get('Shop');
     expect(saved.backup).toEqual({ preset: 'daily', time: '01:00', enabled: true });
     const runs = saved.next.backup.map((iso) => new Date(iso));
     expect(runs).toHaveLength(3);
@@ -183,14 +157,14 @@ describe('Schedules', () => {
     expect(await rows.filter({ hasText: 'last 4 of 4' }).count()).toBe(1);
     expect(await rows.last().textContent()).toContain('delete');
     // Only a preview: nothing saved yet, and Prune now waits for the save.
-    expect((await fixture.engine.schedules.get('Shop')).retention.keepLast).toBe(0);
+    expect((await e2e.engine.schedules.get('Shop')).retention.keepLast).toBe(0);
     expect(await card.getByRole('button', { name: 'Prune now…' }).isDisabled()).toBe(true);
 
     await card.getByLabel('Keep the last').fill('');
     await expectVisible(preview.getByText('Fix the numbers above to see the preview.'));
     await card.getByLabel('Keep the last').fill('4');
     await card.getByRole('button', { name: 'Save retention' }).click();
-    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).retention.keepLast).toBe(4);
+    await expect.poll(async () => (await e2e.engine.schedules.get('Shop')).retention.keepLast).toBe(4);
     await expect.poll(async () => (await preview.textContent()) ?? '').toMatch(/Keeps 4, deletes 1(?! \()/);
 
     const prune = card.getByRole('button', { name: 'Prune now…' });
@@ -200,7 +174,7 @@ describe('Schedules', () => {
     await expectVisible(confirm);
     await confirm.getByRole('button', { name: 'Delete 1 archive' }).click();
     await expectVisible(card.getByText('Deleted 1 archive.'));
-    expect((await fixture.engine.library.list({ profile: 'Shop' })).length).toBe(4);
+    expect((await e2e.engine.library.list({ profile: 'Shop' })).length).toBe(4);
     await expect.poll(async () => (await preview.textContent()) ?? '').toContain('Keeps 4, deletes 0');
   });
 
@@ -215,7 +189,7 @@ describe('Schedules', () => {
     expect(typeof body.text).toBe('string');
     expect(body.text).toContain('Shop');
     // "Send a test" saved the URL first.
-    expect((await fixture.engine.schedules.get('Shop')).notify.webhookUrl).toBe(hookUrl);
+    expect((await e2e.engine.schedules.get('Shop')).notify.webhookUrl).toBe(hookUrl);
 
     await card.getByRole('button', { name: 'Test desktop notification' }).click();
     await expectVisible(card.getByText(/^Sent\./));
@@ -223,9 +197,9 @@ describe('Schedules', () => {
 
     await card.getByLabel('Alert when no successful backup for').fill('36');
     await card.getByRole('button', { name: 'Save notifications' }).click();
-    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).notify.staleHours).toBe(36);
+    await expect.poll(async () => (await e2e.engine.schedules.get('Shop')).notify.staleHours).toBe(36);
     await card.getByRole('switch', { name: 'Notify on success too' }).check();
-    await expect.poll(async () => (await fixture.engine.schedules.get('Shop')).notify.onSuccess).toBe(true);
+    await expect.poll(async () => (await e2e.engine.schedules.get('Shop')).notify.onSuccess).toBe(true);
 
     // The status panel lists the last results from the activity log.
     await expect.poll(async () => status().getByRole('list', { name: 'Last results' }).getByRole('listitem').count()).toBeGreaterThan(0);
@@ -258,7 +232,7 @@ describe('Activity', () => {
     await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(7);
     await app.screenshot('activity');
 
-    const file = path.join(workDir, 'activity.jsonl');
+    const file = path.join(e2e.workDir, 'activity.jsonl');
     app.queueChosenFile(file);
     await page.getByRole('button', { name: 'Export…' }).click();
     await expectVisible(page.getByText(/Exported \d+ entries to/));
@@ -276,9 +250,9 @@ describe('Settings', () => {
     expect(await recipients.isChecked()).toBe(true);
     expect(await modes.textContent()).toContain('No secret key on this computer; for unattended servers.');
     await modes.getByRole('radio', { name: 'Passphrase' }).check();
-    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('passphrase');
+    await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('passphrase');
     await recipients.check();
-    await expect.poll(() => fixture.engine.settings.get().encryptionMode).toBe('recipients');
+    await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('recipients');
     await expectVisible(page.getByRole('switch', { name: 'Keep running in the tray when the window is closed' }));
     await expectVisible(page.getByRole('switch', { name: 'Start Lifeboat at login' }));
     await expectVisible(page.getByLabel('Time zone for schedules'));
