@@ -108,7 +108,11 @@ export async function startCluster(dir: string): Promise<LocalCluster> {
       return { dir, port, version: /\d+\.\d+/.exec(versionOut.output)?.[0] ?? '18', stop };
     }
     const log = await readFile(path.join(dir, 'server.log'), 'utf8').catch(() => '');
-    if (attempt < 3 && /could not bind|address already in use/i.test(log + started.output)) continue;
+    const portTaken = /could not bind|address already in use/i.test(log + started.output);
+    if (portTaken && attempt < 3) continue;
+    if (portTaken) {
+      throw new LifeboatError('INTERNAL', `The embedded PostgreSQL could not start: each free port it picked (${attempt + 1} tries, last ${port}) was taken by another program before it could bind it.`, 'Try again; if it keeps happening, something on this computer is grabbing ports (or drill on a server instead).');
+    }
     throw new Error(`the server did not start: ${(log || started.output).trim().split('\n').slice(-3).join(' ')}`);
   }
 }
