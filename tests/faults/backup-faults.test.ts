@@ -207,6 +207,35 @@ describe('backup: the disk filling up', () => {
   });
 });
 
+describe('backup: Ctrl-C in the CLI', () => {
+  it('SIGINT cancels: the children stopped, the partial file removed, a plain "cancelled" line, exit 1', async () => {
+    const out = path.join(tmp.dir, 'fault-ctrl-c');
+    const child = spawn(CLI, ['backup', '--profile', 'big', '--out', out, '--recipient', key.recipient, '--json'], {
+      env: { ...process.env, PATH: `${NODE_BIN_DIR}:${process.env.PATH}`, LIFEBOAT_HOME: home },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    let stdout = '';
+    let sent = false;
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /"phase":"Dumping","fraction":0\.[3-9]/.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(sent, 'SIGINT was sent mid-dump').toBe(true);
+    expect(code, stderr.slice(-500)).toBe(1);
+    expect(JSON.parse(stdout).error).toMatchObject({ code: 'CANCELLED', message: expect.stringContaining('nothing was kept') });
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+    await waitFor(() => anyBackupToolOnThisServer().length === 0, 10_000, 'pg_dump gone');
+    await waitFor(async () => (await lifeboatSessions()) === 0, 15_000, "Lifeboat's server sessions gone");
+    expect((await readdir(tmp.dir)).filter((n) => n.startsWith('lifeboat-pass-'))).toEqual([]);
+  });
+});
+
 describe('backup: the Lifeboat process killed (SIGKILL) mid-write and started again', () => {
   it('never leaves an incomplete archive; the next start clears the partial files and backs up fine', async () => {
     const out = path.join(tmp.dir, 'fault-lifeboat-killed');

@@ -10,7 +10,9 @@ const root = path.resolve(import.meta.dirname, '../..');
 const reportDir = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-faults-'));
 const report = path.join(reportDir, 'faults.json');
 const started = Date.now();
-const run = spawnSync(process.execPath, [path.join(root, 'tests/support/run-tests.mjs'), '--project', 'faults', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...process.argv.slice(2)], {
+// The fault suite, plus the IPC fuzzing and window-security checks that live with the engine tests.
+const files = process.argv.length > 2 ? process.argv.slice(2) : ['tests/faults/', 'tests/engine/ipc-contract.test.ts', 'tests/engine/layering.test.ts'];
+const run = spawnSync(process.execPath, [path.join(root, 'tests/support/run-tests.mjs'), '--project', 'faults', '--project', 'engine', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...files], {
   stdio: 'inherit',
   env: { ...process.env, LIFEBOAT_FAULTS: 'full' },
 });
