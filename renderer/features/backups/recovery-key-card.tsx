@@ -1,10 +1,8 @@
-import { useId, useState } from 'react';
-import type { ErrorInfo } from '../../../main/ipc/contract.ts';
+import { useId } from 'react';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { useAppStore } from '../../stores/app-store.ts';
+import { useRecoveryExport } from '../../components/use-recovery-export.ts';
 import { useKeysStore } from '../../stores/keys-store.ts';
-import { toErrorInfo } from '../../stores/unwrap.ts';
 
 /**
  * Shown after the backup that created Lifeboat's key, until the recovery key is exported: without
@@ -13,28 +11,8 @@ import { toErrorInfo } from '../../stores/unwrap.ts';
 export function RecoveryKeyCard() {
   const pending = useKeysStore((s) => s.recoveryKeyPending);
   const recipient = useKeysStore((s) => s.status?.recipient ?? null);
-  const exportRecovery = useKeysStore((s) => s.exportRecovery);
-  const announce = useAppStore((s) => s.announce);
-  const [savedTo, setSavedTo] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<ErrorInfo | null>(null);
+  const { runExport, savedTo, setSavedTo, error, busy } = useRecoveryExport();
   const uid = useId();
-
-  const runExport = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const file = await exportRecovery();
-      if (file) {
-        setSavedTo(file);
-        announce(`Recovery key saved to ${file}.`);
-      }
-    } catch (e) {
-      setError(toErrorInfo(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   if (!pending && savedTo) {
     return (

@@ -2,6 +2,7 @@ import { useEffect, useId, useState, type FormEvent, type ReactNode } from 'reac
 import type { AppSettings, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
+import { useRecoveryExport } from '../../components/use-recovery-export.ts';
 import { SettingRow } from '../../components/setting-row.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useKeysStore } from '../../stores/keys-store.ts';
@@ -141,28 +142,8 @@ function EncryptionMode({ settings }: { settings: AppSettings }) {
 
 function KeyGroup() {
   const keys = useKeysStore((s) => s.status)!;
-  const exportRecovery = useKeysStore((s) => s.exportRecovery);
-  const announce = useAppStore((s) => s.announce);
-  const [savedTo, setSavedTo] = useState<string | null>(null);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { runExport, savedTo, error, busy } = useRecoveryExport();
   const uid = useId();
-
-  const runExport = async () => {
-    setError(null);
-    setBusy(true);
-    try {
-      const file = await exportRecovery();
-      if (file) {
-        setSavedTo(file);
-        announce(`Recovery key saved to ${file}.`);
-      }
-    } catch (e) {
-      setError(toErrorInfo(e));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   return (
     <Group title="Lifeboat’s key" id={`${uid}-title`}>
