@@ -5,7 +5,7 @@ import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { ConnectionReport, PgTool, ProfileColor, ProfileSummary, SslMode } from '../engine/types.ts';
 import { createOutput, formatBytes, readStdin, table, UsageError, type Output } from './cli-output.ts';
 import { OPTIONS, type Command } from './cli-command.ts';
-import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
+import { ARCHIVE_COMMANDS, claimPassphraseVariable } from './commands/archive-commands.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 import { DEMO_COMMANDS, DRILL_COMMANDS } from './commands/drill-commands.ts';
 import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
@@ -130,6 +130,8 @@ export async function main(argv: string[]): Promise<number> {
     for (const option of Object.keys(values) as (keyof typeof OPTIONS)[]) {
       if (!['json', 'help', 'version', ...command.options].includes(option)) throw new UsageError(`"${commandName}" does not take --${option}. Usage: lifeboat ${command.usage}`);
     }
+    // The passphrase variable leaves the environment before the engine exists: children never inherit it.
+    claimPassphraseVariable(values['passphrase-env']);
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
     await command.run({ engine, out, args, values });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

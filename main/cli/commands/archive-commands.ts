@@ -112,8 +112,23 @@ export function requireFile(value: string | undefined): string {
   return value;
 }
 
+/** Passphrases taken out of this process's environment (see claimPassphraseVariable). */
+const claimedPassphrases = new Map<string, string | undefined>();
+
+/**
+ * Moves the --passphrase-env variable out of process.env, before anything is spawned: every tool
+ * Lifeboat starts (pg_dump, pg_restore, psql, cp, gpg …) inherits this process's environment, and
+ * /proc/PID/environ of a child is readable for as long as it runs. Only this process keeps it.
+ */
+export function claimPassphraseVariable(variable: string | undefined): void {
+  if (!variable || claimedPassphrases.has(variable)) return;
+  claimedPassphrases.set(variable, process.env[variable]);
+  delete process.env[variable];
+}
+
 function passphraseFromEnv(variable: string): string {
-  const value = process.env[variable];
+  claimPassphraseVariable(variable);
+  const value = claimedPassphrases.get(variable);
   if (!value) throw new LifeboatError('INVALID_INPUT', `The environment variable ${variable} is empty or not set.`, `Set it to the passphrase, e.g. read -rs ${variable} && export ${variable}.`);
   return value;
 }
