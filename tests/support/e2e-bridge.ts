@@ -162,6 +162,13 @@ export interface InvokeRecord {
   ok: boolean;
 }
 
+/** What reached the page from main: each call's result, and each event with its arguments. */
+export interface TrafficRecord {
+  kind: 'result' | 'event';
+  channel: string;
+  payload: unknown;
+}
+
 export interface E2EApp {
   page: Page;
   url: string;
@@ -182,6 +189,8 @@ export interface E2EApp {
   dropFile(file: string, options?: { hold?: boolean; selector?: string }): Promise<void>;
   /** Channel and outcome of every call the page made, in order (arguments are not kept: they may hold passwords). */
   calls: InvokeRecord[];
+  /** Every result and event payload sent to the page, in order (for "no secret reaches the renderer" checks). */
+  traffic: TrafficRecord[];
   /** Console errors, page errors, failed requests, 404s and CSP violations so far. */
   problems(): string[];
   /** PNG into tests/.artifacts/screenshots/<name>.png, full page unless told (a modal is best shot as the viewport); returns the path. */
@@ -211,6 +220,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
   };
   const dispatch = createDispatcher(createHandlers(options.engine, shell));
   const calls: InvokeRecord[] = [];
+  const traffic: TrafficRecord[] = [];
   const problems: string[] = [];
 
   let server: StaticServer | null = null;
@@ -237,6 +247,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       }
       const result = await dispatch(String(channel) as never, Array.isArray(args) ? args : [args]);
       calls.push({ channel: String(channel), ok: result.ok });
+      traffic.push({ kind: 'result', channel: String(channel), payload: result });
       return result;
     });
     await page.exposeBinding('__lifeboatProblem', (_source, text: unknown) => void problems.push(String(text)));
@@ -249,6 +260,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()} (${request.failure()?.errorText})`));
 
     emitToPage = (channel, args) => {
+      traffic.push({ kind: 'event', channel, payload: args });
       void page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit?.(c, a), [channel, args] as [string, unknown[]]).catch(() => {});
     };
     await page.goto(server.url);
@@ -260,6 +272,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       page,
       url: server.url,
       calls,
+      traffic,
       emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
