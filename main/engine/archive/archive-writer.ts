@@ -1,11 +1,11 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { close, fsync, open as openFd, writev } from 'node:fs';
 import { access, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { PassThrough, Readable, Transform, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
-import { createAgeEncryptStream, type AgeEncryption } from '../crypto/age-encrypt.ts';
+import { AgeWriter, type AgeEncryption } from '../crypto/age-encrypt.ts';
 import {
   CHECKSUMS_ENTRY,
   DUMP_PART_SIZE,
@@ -27,10 +27,11 @@ export interface DumpSummary {
 }
 
 export interface ArchiveContent {
-  manifest: ArchiveManifest;
-  globals: Buffer;
-  /** pg_dump's custom-format output. */
-  dump: AsyncIterable<Buffer>;
+  /** May still be in the making when the dump starts: the dump waits in its pipe until it is ready. */
+  manifest: ArchiveManifest | Promise<ArchiveManifest>;
+  globals: Buffer | Promise<Buffer>;
+  /** pg_dump's custom-format output (its stdout). */
+  dump: Readable;
   /** Runs after the dump stream ends: must throw if the dump failed; returns checksums.json. */
   finish(dump: DumpSummary, globals: { sha256: string; bytes: number }): Promise<ArchiveChecksums>;
 }
@@ -44,11 +45,24 @@ export interface WrittenArchive {
 }
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const openAsync = promisify(openFd);
+const fsyncAsync = promisify(fsync);
+const closeAsync = promisify(close);
+
+/** Output is written in batches of at least this much (one writev in flight). */
+const WRITE_BATCH = 1024 * 1024;
+/** Reading pg_dump pauses while this much output waits for the disk, and resumes below the low mark. */
+const PENDING_HIGH = 16 * 1024 * 1024;
+const PENDING_LOW = 4 * 1024 * 1024;
 
 /**
  * Streams the archive into `<file>.partial` (tar → age → sha256 → disk, with backpressure), fsyncs
  * it, writes the sidecar, and only then renames it to its final name. Any failure or cancel
  * removes the partial file: nothing that looks like an archive is left behind.
+ *
+ * The data path is synchronous per chunk of pg_dump's output: hashed, copied once into a reused
+ * dump-part buffer, sealed by reference in 64 KiB age chunks, and the sealed pieces hashed and
+ * queued for batched writes. No stream pipeline, no per-chunk promises, no per-part allocations.
  */
 export async function writeArchiveFile(options: {
   folder: string;
@@ -59,75 +73,104 @@ export async function writeArchiveFile(options: {
   onProgress?: (written: { fileBytes: number; dumpBytes: number }) => void;
   sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }) => ArchiveSidecar;
 }): Promise<WrittenArchive> {
+  const { content, signal } = options;
   let finalPath = path.join(options.folder, options.fileName);
   // The writer's pid in the name lets a later run tell a crashed backup's leftovers from a live one.
   const partialPath = `${finalPath}.${process.pid}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
-  const mtime = new Date(options.content.manifest.startedAt);
   let dumpBytes = 0;
-  let fileBytes = 0;
-  let checksums: ArchiveChecksums | null = null;
-  const fileHash = createHash('sha256');
-
-  async function* tarStream(): AsyncGenerator<Buffer> {
-    const { content } = options;
-    yield* entry(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(content.manifest, null, 2)}\n`), mtime);
-    yield* entry(GLOBALS_ENTRY, content.globals, mtime);
-    const dumpHash = createHash('sha256');
-    let part = Buffer.allocUnsafe(DUMP_PART_SIZE);
-    let used = 0;
-    let parts = 0;
-    for await (const chunk of content.dump) {
-      dumpHash.update(chunk);
-      dumpBytes += chunk.length;
-      for (let offset = 0; offset < chunk.length; ) {
-        const n = Math.min(DUMP_PART_SIZE - used, chunk.length - offset);
-        chunk.copy(part, used, offset, offset + n);
-        used += n;
-        offset += n;
-        if (used === DUMP_PART_SIZE) {
-          yield tarHeader(dumpPartName(++parts), used, mtime);
-          yield part;
-          part = Buffer.allocUnsafe(DUMP_PART_SIZE);
-          used = 0;
-        }
-      }
-    }
-    if (used > 0 || parts === 0) yield* entry(dumpPartName(++parts), part.subarray(0, used), mtime);
-    checksums = await content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts }, { sha256: sha256(content.globals), bytes: content.globals.length });
-    yield* entry(CHECKSUMS_ENTRY, Buffer.from(`${JSON.stringify(checksums, null, 2)}\n`), mtime);
-    yield TAR_END;
-  }
-
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
-      fileHash.update(chunk);
-      fileBytes += chunk.length;
-      options.onProgress?.({ fileBytes, dumpBytes });
-      callback(null, chunk);
-    },
-  });
+  let fd: number | null = null;
+  let sink: FileSink | null = null;
+  // pg_dump's output is taken from the first byte: Node discards a child's unread stdout once the
+  // child exits. Until the archive's first entries are written it waits here (bounded: reading
+  // pauses beyond EARLY_LIMIT, and pg_dump waits in its pipe).
+  const reader = readDump(content.dump);
 
   try {
-    // 'wx': never clobber another backup's partial file; flush: fsync before close.
-    const out = createWriteStream(partialPath, { flags: 'wx', mode: 0o600, flush: true });
-    const encrypt = options.encryption ? createAgeEncryptStream(options.encryption) : new PassThrough();
-    // Non-object mode: the stream buffers by bytes, so at most about one dump part is in memory.
-    await pipeline(Readable.from(tarStream(), { objectMode: false }), encrypt, meter, out, { signal: options.signal });
-    const bytes = fileBytes;
-    const digest = fileHash.digest('hex');
+    signal.throwIfAborted();
+    // 'wx': never clobber another backup's partial file.
+    fd = await openAsync(partialPath, 'wx', 0o600);
+    const out = new FileSink(fd, (fileBytes) => options.onProgress?.({ fileBytes, dumpBytes }));
+    sink = out;
+    // Rejects as soon as the disk refuses a write or the job is cancelled, whatever is awaited then.
+    const failed = new Promise<never>((_resolve, reject) => {
+      out.onError = reject;
+      signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    });
+    failed.catch(() => {});
+    const race = <T>(promise: Promise<T>) => Promise.race([promise, failed]);
+
+    const encoder: PayloadWriter = options.encryption ? new AgeWriter(options.encryption) : new PlainWriter();
+    const emit = (piece: Buffer) => out.push(piece);
+    const plain = (data: Buffer) => encoder.write(data, emit);
+    const entry = (name: string, data: Buffer) => {
+      plain(tarHeader(name, data.length, mtime));
+      plain(data);
+      plain(tarPadding(data.length));
+    };
+
+    const [header, manifest, globals] = await race(Promise.all([encoder.header, content.manifest, content.globals]));
+    const mtime = new Date(manifest.startedAt);
+    out.push(header);
+    entry(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    entry(GLOBALS_ENTRY, globals);
+
+    const dumpHash = createHash('sha256');
+    const part = Buffer.allocUnsafe(DUMP_PART_SIZE);
+    let used = 0;
+    let parts = 0;
+    await race(
+      reader.consume((chunk) => {
+        dumpHash.update(chunk);
+        dumpBytes += chunk.length;
+        for (let offset = 0; offset < chunk.length; ) {
+          const n = Math.min(DUMP_PART_SIZE - used, chunk.length - offset);
+          chunk.copy(part, used, offset, offset + n);
+          used += n;
+          offset += n;
+          if (used === DUMP_PART_SIZE) {
+            plain(tarHeader(dumpPartName(++parts), used, mtime));
+            plain(part); // sealed (or copied) right away, so the buffer is free again
+            used = 0;
+          }
+        }
+      }, out),
+    );
+    if (used > 0 || parts === 0) entry(dumpPartName(++parts), part.subarray(0, used));
+    const checksums = await race(content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts }, { sha256: sha256(globals), bytes: globals.length }));
+    entry(CHECKSUMS_ENTRY, Buffer.from(`${JSON.stringify(checksums, null, 2)}\n`));
+    plain(TAR_END);
+    encoder.end(emit);
+    await race(out.flush());
+    await race(fsyncAsync(fd));
+    const closing = fd;
+    fd = null;
+    await closeAsync(closing);
+    options.onProgress?.({ fileBytes: out.written, dumpBytes });
+
+    const bytes = out.written;
+    const digest = out.hash.digest('hex');
     finalPath = await unusedName(finalPath); // two backups in the same second must not replace each other
     const sidecarPath = finalPath + SIDECAR_SUFFIX;
-    const sidecar = options.sidecar({ bytes, sha256: digest, checksums: checksums!, fileName: path.basename(finalPath) });
+    const sidecar = options.sidecar({ bytes, sha256: digest, checksums, fileName: path.basename(finalPath) });
     await writeFileDurably(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
     await rename(partialPath, finalPath);
     await fsyncDirectory(options.folder);
     return { path: finalPath, sidecarPath, bytes, sha256: digest, sidecar };
   } catch (error) {
+    reader.stop(); // pg_dump gets EPIPE instead of waiting on a full pipe
+    await sink?.settled();
+    if (fd !== null) await closeAsync(fd).catch(() => {});
     await rm(partialPath, { force: true });
-    if (options.signal.aborted) throw new LifeboatError('CANCELLED', 'The backup was cancelled; nothing was kept.', undefined, { cause: error });
+    if (signal.aborted) throw new LifeboatError('CANCELLED', 'The backup was cancelled; nothing was kept.', undefined, { cause: error });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
-      throw new LifeboatError('DISK_FULL', `The backup folder ${options.folder} ran out of space after ${formatMB(fileBytes)} (${code}); the incomplete file was removed.`, 'Free some space there or choose another backup folder, then back up again.', { cause: error });
+      const why = code === 'EFBIG' ? 'the file reached the largest size this disk or account allows' : code === 'EDQUOT' ? 'your disk quota is used up' : 'the disk is full';
+      throw new LifeboatError(
+        'DISK_FULL',
+        `The backup folder ${options.folder} ran out of space after ${formatMB(sink?.written ?? 0)}: ${why} (${code}). The incomplete file was removed.`,
+        'Free space on that disk or choose another backup folder, then back up again.',
+        { cause: error },
+      );
     }
     if (code === 'EEXIST') throw new LifeboatError('BACKUP_FAILED', `Another backup is writing ${partialPath} right now.`, 'Wait for it to finish, or remove the stale .partial file if no backup is running.', { cause: error });
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
@@ -135,6 +178,203 @@ export async function writeArchiveFile(options: {
     }
     throw error;
   }
+}
+
+/** Reading pauses while this much of pg_dump's output waits for the archive's first entries. */
+const EARLY_LIMIT = 16 * 1024 * 1024;
+
+/**
+ * Reads pg_dump's stdout from the start. consume() hands over what was read meanwhile, then each
+ * chunk as it comes, pausing the stream while the disk is behind; it resolves at the end.
+ */
+function readDump(dump: Readable) {
+  const early: Buffer[] = [];
+  let earlyBytes = 0;
+  let handle: ((chunk: Buffer) => void) | null = null;
+  let sink: FileSink | null = null;
+  let paused = false;
+  let failure: Error | null = null;
+  let done = false;
+  let settle: { resolve: () => void; reject: (error: Error) => void } | null = null;
+  const finish = (error: Error | null) => {
+    if (done) return;
+    done = true;
+    failure = error;
+    dump.off('data', onData).off('end', onEnd).off('error', onError);
+    if (settle && error) settle.reject(error);
+    else settle?.resolve();
+  };
+  const onData = (chunk: Buffer) => {
+    if (!handle) {
+      early.push(chunk);
+      earlyBytes += chunk.length;
+      if (earlyBytes > EARLY_LIMIT && !paused) {
+        paused = true;
+        dump.pause();
+      }
+      return;
+    }
+    try {
+      handle(chunk);
+    } catch (error) {
+      finish(error as Error);
+      return;
+    }
+    if (!paused && sink!.pending > PENDING_HIGH) {
+      paused = true;
+      dump.pause();
+      sink!.whenPendingBelow(PENDING_LOW, () => {
+        paused = false;
+        if (!done) dump.resume();
+      });
+    }
+  };
+  const onEnd = () => finish(null);
+  const onError = (error: Error) => finish(error);
+  dump.on('data', onData).once('end', onEnd).once('error', onError);
+  return {
+    consume(each: (chunk: Buffer) => void, out: FileSink): Promise<void> {
+      return new Promise<void>((resolve, reject) => {
+        try {
+          for (const chunk of early.splice(0)) each(chunk);
+        } catch (error) {
+          finish(error as Error);
+        }
+        if (done) {
+          if (failure) reject(failure);
+          else resolve();
+          return;
+        }
+        settle = { resolve, reject };
+        handle = each;
+        sink = out;
+        if (paused) {
+          paused = false;
+          dump.resume();
+        }
+      });
+    },
+    stop(): void {
+      finish(new Error('stopped'));
+      if (!dump.readableEnded) dump.destroy();
+    },
+  };
+}
+
+interface PayloadWriter {
+  readonly header: Promise<Buffer>;
+  write(data: Buffer, emit: (piece: Buffer) => void): void;
+  end(emit: (piece: Buffer) => void): void;
+}
+
+/** --no-encrypt: the tar stream as it is. Copies, because the dump-part buffer is reused. */
+class PlainWriter implements PayloadWriter {
+  readonly header = Promise.resolve(Buffer.alloc(0));
+  write(data: Buffer, emit: (piece: Buffer) => void): void {
+    emit(Buffer.from(data));
+  }
+  end(): void {}
+}
+
+/**
+ * The archive file's bytes in order: hashed as they are queued, written in batches with a single
+ * writev in flight (libuv completes partial writes; a short count means the disk refused the rest).
+ */
+class FileSink {
+  readonly hash: Hash = createHash('sha256');
+  written = 0;
+  onError: (error: Error) => void = () => {};
+  readonly #fd: number;
+  readonly #onWritten: (written: number) => void;
+  #queue: Buffer[] = [];
+  #queued = 0;
+  #inFlight = 0;
+  #flushing = false;
+  #error: Error | null = null;
+  #waiters: { below: number; resolve: () => void }[] = [];
+
+  constructor(fd: number, onWritten: (written: number) => void) {
+    this.#fd = fd;
+    this.#onWritten = onWritten;
+  }
+
+  /** Bytes queued or being written. */
+  get pending(): number {
+    return this.#queued + this.#inFlight;
+  }
+
+  push(piece: Buffer): void {
+    if (this.#error) throw this.#error;
+    if (piece.length === 0) return;
+    this.hash.update(piece);
+    this.#queue.push(piece);
+    this.#queued += piece.length;
+    if (this.#inFlight === 0 && this.#queued >= WRITE_BATCH) this.#writeQueue();
+  }
+
+  whenPendingBelow(limit: number, callback: () => void): void {
+    if (this.pending < limit || this.#error) callback();
+    else this.#waiters.push({ below: limit, resolve: callback });
+  }
+
+  /** Writes everything queued; rejects with the write error, if any. */
+  flush(): Promise<void> {
+    this.#flushing = true;
+    if (this.#inFlight === 0 && this.#queued > 0) this.#writeQueue();
+    return new Promise((resolve, reject) => {
+      const check = () => (this.#error ? reject(this.#error) : resolve());
+      this.whenPendingBelow(1, check);
+    });
+  }
+
+  /** Resolves once no write is in flight (so the file can be closed and removed). */
+  settled(): Promise<void> {
+    this.#queue = [];
+    this.#queued = 0;
+    return new Promise((resolve) => this.whenPendingBelow(1, resolve));
+  }
+
+  #writeQueue(): void {
+    const buffers = this.#queue;
+    const bytes = this.#queued;
+    this.#queue = [];
+    this.#queued = 0;
+    this.#inFlight = bytes;
+    this.#write(buffers, bytes);
+  }
+
+  #write(buffers: Buffer[], bytes: number): void {
+    writev(this.#fd, buffers, (error, written) => {
+      if (!error && written < bytes) {
+        // Partly written: write the rest, whose error (ENOSPC, EFBIG…) says why.
+        this.written += written;
+        this.#inFlight -= written;
+        this.#write(skip(buffers, written), bytes - written);
+        return;
+      }
+      this.#inFlight = 0;
+      if (error) {
+        this.#error = error;
+        this.#queue = [];
+        this.#queued = 0;
+        this.onError(error);
+      } else {
+        this.written += written;
+        this.#onWritten(this.written);
+        if (this.#queued >= WRITE_BATCH || (this.#flushing && this.#queued > 0)) this.#writeQueue();
+      }
+      const ready = this.#waiters.filter((w) => this.pending < w.below || this.#error);
+      if (ready.length === 0) return;
+      this.#waiters = this.#waiters.filter((w) => !ready.includes(w));
+      for (const waiter of ready) waiter.resolve();
+    });
+  }
+}
+
+function skip(buffers: Buffer[], bytes: number): Buffer[] {
+  let i = 0;
+  while (bytes >= buffers[i]!.length) bytes -= buffers[i++]!.length;
+  return [buffers[i]!.subarray(bytes), ...buffers.slice(i + 1)];
 }
 
 async function unusedName(file: string): Promise<string> {
@@ -145,12 +385,6 @@ async function unusedName(file: string): Promise<string> {
     const taken = await access(candidate).then(() => true, () => false);
     if (!taken) return candidate;
   }
-}
-
-function* entry(name: string, data: Buffer, mtime: Date): Generator<Buffer> {
-  yield tarHeader(name, data.length, mtime);
-  yield data;
-  yield tarPadding(data.length);
 }
 
 /** Writes next to the target and renames, so a crash leaves the old file or the new, never half. */

@@ -83,52 +83,38 @@ export class BackupService {
     });
     await removeStalePartials(folder, await readdir(folder));
 
-    const session = await SnapshotSession.open(profile, password);
-    const libpq = await libpqEnvironment(profile, password);
+    const [opened, libpqResult] = await Promise.allSettled([SnapshotSession.open(profile, password), libpqEnvironment(profile, password)]);
+    if (opened.status === 'rejected' || libpqResult.status === 'rejected') {
+      if (opened.status === 'fulfilled') await opened.value.close();
+      if (libpqResult.status === 'fulfilled') await libpqResult.value.dispose();
+      throw opened.status === 'rejected' ? opened.reason : (libpqResult as PromiseRejectedResult).reason;
+    }
+    const session = opened.value;
+    const libpq = libpqResult.value;
     const notes: string[] = session.note ? [session.note] : [];
+    // Stops the row counter and the progress polling when the backup ends for any reason.
+    const stop = new AbortController();
+    const signal = AbortSignal.any([ctx.signal, stop.signal]);
     let dump: ReturnType<typeof startTool> | null = null;
     let poll: NodeJS.Timeout | null = null;
+    let counting: Promise<unknown> = Promise.resolve();
+    let globalsRun: Promise<unknown> = Promise.resolve();
+    let tableCount = 0;
     try {
       const server = await session.serverVersion();
       const serverMajor = serverMajorOf(server.versionNum);
       const pgDump = await tools.choose('pg_dump', serverMajor, server.version);
-      const pgDumpall = await tools.choose('pg_dumpall', serverMajor, server.version).catch(() => null);
-      const tables = await session.tables();
-      const objectCounts = await session.objectCounts();
-      const canaries = profile.canaryQueries?.length ? await session.canaries(profile.canaryQueries) : [];
-      for (const failed of canaries.filter((c) => c.error)) notes.push(`Canary "${failed.name}" failed at backup time: ${failed.error}`);
-      ctx.signal.throwIfAborted();
-
-      ctx.report({ phase: 'Saving roles', message: 'pg_dumpall --globals-only' });
-      const tGlobals = performance.now();
-      const includeRolePasswords = request.includeRolePasswords ?? options.includeRolePasswords;
-      const globals = await dumpGlobals(pgDumpall, profile, libpq.env, includeRolePasswords, ctx.signal);
-      if (globals.note) notes.push(globals.note);
-      const globalsMs = performance.now() - tGlobals;
-
       const compression = chooseCompression(pgDump, request.compression ?? { method: options.compression, level: options.compressionLevel });
       if (compression.note) notes.push(compression.note);
       const rowCountsOn = request.exactRowCounts ?? options.exactRowCounts;
-      const manifest: ArchiveManifest = {
-        format: ARCHIVE_FORMAT,
-        formatVersion: ARCHIVE_FORMAT_VERSION,
-        createdBy: `Lifeboat ${this.#deps.appVersion}`,
-        source: { profile: profile.name, host: profile.host, port: profile.port, database: profile.database, user: profile.user },
-        server,
-        tools: { pg_dump: { version: pgDump.version, path: pgDump.path }, pg_dumpall: pgDumpall ? { version: pgDumpall.version, path: pgDumpall.path } : null },
-        snapshot: { id: session.snapshotId, exact: session.snapshotId !== null, note: session.note },
-        startedAt: started.toISOString(),
-        options: { compression: compression.label, partSize: 8 * 1024 * 1024, globals: globals.kind, rowCounts: rowCountsOn, encryption: encryption.kind },
-        tables: tables.map(({ oid: _oid, ...table }) => table),
-        objectCounts,
-        canaries,
-        notes,
-      };
+      ctx.signal.throwIfAborted();
 
-      // pg_dump and the row counter start together, on the same snapshot.
+      // pg_dump starts as soon as the snapshot is exported. Everything else that goes into the
+      // archive's first entries (table list, object counts, canaries, pg_dumpall's globals) is
+      // gathered meanwhile, in the same snapshot; the dump waits in its pipe until then.
       ctx.report({ phase: 'Dumping', fraction: 0, message: null });
       const appName = `Lifeboat pg_dump ${process.pid}-${Date.now()}`;
-      const progress = new DumpProgress(tables, ctx, clock);
+      const progress = new DumpProgress(ctx);
       const tDump = performance.now();
       dump = startTool({
         path: pgDump.path,
@@ -137,17 +123,58 @@ export class BackupService {
         signal: ctx.signal,
         onLine: (line) => progress.onDumpLine(line),
       });
-      const tCounts = performance.now();
-      const counting: Promise<{ counts: TableRowCount[]; ms: number } | null> = rowCountsOn
-        ? countRows(profile, password, session.snapshotId, tables, ctx.signal).then((counts) => ({ counts, ms: performance.now() - tCounts }))
-        : Promise.resolve(null);
-      counting.catch(() => {}); // awaited in finish()
-      if (serverMajor >= 14) {
-        poll = setInterval(() => {
-          session.copyProgress(appName).then((copy) => progress.onCopyProgress(copy), () => {});
-        }, POLL_MS);
-      }
       const running = dump;
+
+      const tGlobals = performance.now();
+      const includeRolePasswords = request.includeRolePasswords ?? options.includeRolePasswords;
+      const globals = tools
+        .choose('pg_dumpall', serverMajor, server.version)
+        .catch(() => null)
+        .then((pgDumpall) => dumpGlobals(pgDumpall, profile, libpq.env, includeRolePasswords, signal).then((result) => ({ ...result, tool: pgDumpall, ms: performance.now() - tGlobals })));
+      globalsRun = globals.catch(() => {});
+      const tables = session.tables();
+      tables.then((list) => progress.setTables(list), () => {});
+      const tCounts = performance.now();
+      const counted: Promise<{ counts: TableRowCount[]; ms: number } | null> = rowCountsOn
+        ? tables.then((list) => countRows(profile, password, session.snapshotId, list, signal)).then((counts) => ({ counts, ms: performance.now() - tCounts }))
+        : Promise.resolve(null);
+      counting = counted.catch(() => {}); // awaited in finish()
+      const metadata = (async () => {
+        const list = await tables;
+        const objectCounts = await session.objectCounts();
+        const canaries = profile.canaryQueries?.length ? await session.canaries(profile.canaryQueries) : [];
+        for (const failed of canaries.filter((c) => c.error)) notes.push(`Canary "${failed.name}" failed at backup time: ${failed.error}`);
+        // The snapshot session is free now: poll the live COPY progress on it (PostgreSQL 14+).
+        if (serverMajor >= 14 && !signal.aborted) {
+          poll = setInterval(() => {
+            session.copyProgress(appName).then((copy) => progress.onCopyProgress(copy), () => {});
+          }, POLL_MS);
+        }
+        return { tables: list, objectCounts, canaries };
+      })();
+      const manifest = Promise.all([metadata, globals]).then(([meta, saved]): ArchiveManifest => {
+        if (saved.note) notes.push(saved.note);
+        tableCount = meta.tables.length;
+        return {
+          format: ARCHIVE_FORMAT,
+          formatVersion: ARCHIVE_FORMAT_VERSION,
+          createdBy: `Lifeboat ${this.#deps.appVersion}`,
+          source: { profile: profile.name, host: profile.host, port: profile.port, database: profile.database, user: profile.user },
+          server,
+          tools: { pg_dump: { version: pgDump.version, path: pgDump.path }, pg_dumpall: saved.tool ? { version: saved.tool.version, path: saved.tool.path } : null },
+          snapshot: { id: session.snapshotId, exact: session.snapshotId !== null, note: session.note },
+          startedAt: started.toISOString(),
+          options: { compression: compression.label, partSize: 8 * 1024 * 1024, globals: saved.kind, rowCounts: rowCountsOn, encryption: encryption.kind },
+          tables: meta.tables.map(({ oid: _oid, ...table }) => table),
+          objectCounts: meta.objectCounts,
+          canaries: meta.canaries,
+          notes,
+        };
+      });
+      // If the dump fails first, nobody awaits these: their failures are the dump's consequence.
+      manifest.catch(() => {});
+      const globalsSql = globals.then((saved) => saved.sql);
+      globalsSql.catch(() => {});
 
       const written = await writeArchiveFile({
         folder,
@@ -157,7 +184,7 @@ export class BackupService {
         onProgress: ({ fileBytes }) => progress.onBytes(fileBytes),
         content: {
           manifest,
-          globals: globals.sql,
+          globals: globalsSql,
           dump: running.stdout,
           finish: async (dumpSummary, globalsSummary): Promise<ArchiveChecksums> => {
             const exit = await running.exited;
@@ -167,15 +194,16 @@ export class BackupService {
             }
             const dumpMs = performance.now() - tDump;
             ctx.report({ phase: rowCountsOn ? 'Counting rows' : 'Finishing', fraction: 0.99 });
-            const counted = await counting.catch((error: unknown) => {
+            const counts = await counted.catch((error: unknown) => {
               throw new LifeboatError('BACKUP_FAILED', `Counting rows in the backup's snapshot failed: ${(error as Error).message}`, 'Retry the backup, or turn off exact row counts in Settings.');
             });
+            const { ms: globalsMs } = await globals;
             return {
               dump: dumpSummary,
               globals: globalsSummary,
-              rowCounts: counted ? { exact: session.snapshotId !== null, tables: counted.counts } : null,
+              rowCounts: counts ? { exact: session.snapshotId !== null, tables: counts.counts } : null,
               finishedAt: clock.now().toISOString(),
-              timings: { totalMs: Math.round(performance.now() - t0), globalsMs: Math.round(globalsMs), dumpMs: Math.round(dumpMs), rowCountsMs: counted ? Math.round(counted.ms) : null },
+              timings: { totalMs: Math.round(performance.now() - t0), globalsMs: Math.round(globalsMs), dumpMs: Math.round(dumpMs), rowCountsMs: counts ? Math.round(counts.ms) : null },
             };
           },
         },
@@ -196,7 +224,7 @@ export class BackupService {
           sha256,
           encryption: { kind: encryption.kind, recipients: encryption.recipients },
           compression: compression.label,
-          tables: tables.length,
+          tables: tableCount,
           totalRows: checksums.rowCounts ? checksums.rowCounts.tables.reduce((sum, t) => sum + t.rows, 0) : null,
           rowCountsExact: checksums.rowCounts?.exact ?? false,
           dumpBytes: checksums.dump.bytes,
@@ -208,7 +236,7 @@ export class BackupService {
         sidecar: written.sidecar,
         sha256: written.sha256,
         bytes: written.bytes,
-        tables: tables.length,
+        tables: tableCount,
         totalRows: written.sidecar.totalRows,
         durationMs: Math.round(performance.now() - t0),
         notes,
@@ -220,9 +248,11 @@ export class BackupService {
       }
       throw error;
     } finally {
+      stop.abort();
       if (poll) clearInterval(poll);
       dump?.kill();
       await dump?.exited.catch(() => {});
+      await Promise.all([counting, globalsRun]);
       await session.close();
       await libpq.dispose();
     }
@@ -263,45 +293,53 @@ function chooseCompression(pgDump: PgTool, wanted: { method: 'zstd' | 'gzip'; le
 
 /** Percent from table sizes: finished tables, plus the live COPY of the current one (PG 14+). */
 class DumpProgress {
-  readonly #tables: LiveTable[];
   readonly #byName = new Map<string, LiveTable>();
   readonly #byOid = new Map<number, LiveTable>();
   readonly #ctx: JobContext;
   readonly #rate = new RateMeter();
-  readonly #totalBytes: number;
+  /** Tables pg_dump has started, in order; known before the table list may be. */
+  readonly #started: string[] = [];
+  #tables: LiveTable[] | null = null;
+  #totalBytes = 1;
+  /** Weight of the tables pg_dump has finished (all started but the last). */
   #doneBytes = 0;
-  #current: LiveTable | null = null;
   #currentFraction = 0;
   #fileBytes = 0;
   #lastFraction = 0;
-  #started = performance.now();
+  #startedAt = performance.now();
   #lastReport = 0;
 
-  constructor(tables: LiveTable[], ctx: JobContext, _clock: Clock) {
-    this.#tables = tables;
+  constructor(ctx: JobContext) {
     this.#ctx = ctx;
+  }
+
+  setTables(tables: LiveTable[]): void {
+    this.#tables = tables;
     for (const table of tables) {
       this.#byName.set(`${table.schema}.${table.name}`, table);
       this.#byOid.set(table.oid, table);
     }
     // Every table weighs at least one page, so schemas of empty tables still move the bar.
     this.#totalBytes = tables.reduce((sum, t) => sum + weight(t), 0) || 1;
+    for (const name of this.#started.slice(0, -1)) this.#doneBytes += this.#weightOf(name);
+    this.#emit(true);
   }
 
   onDumpLine(line: string): boolean {
     const match = /dumping contents of table "(.+)"$/.exec(line);
     if (!match) return /^pg_dump: (?!error|warning|detail|hint)/.test(line);
-    if (this.#current) this.#doneBytes += weight(this.#current);
-    this.#current = this.#byName.get(match[1]!) ?? null;
+    const previous = this.#started.at(-1);
+    if (previous !== undefined && this.#tables) this.#doneBytes += this.#weightOf(previous);
+    this.#started.push(match[1]!);
     this.#currentFraction = 0;
     this.#emit(true);
     return true;
   }
 
   onCopyProgress(copy: { relid: number; tuples: number; bytes: number } | null): void {
-    if (!copy || !this.#current || this.#byOid.get(copy.relid) !== this.#current) return;
-    const table = this.#current;
-    const fraction = table.estimatedRows > 0 ? copy.tuples / table.estimatedRows : table.estimatedBytes > 0 ? copy.bytes / table.estimatedBytes : 0;
+    const current = this.#current();
+    if (!copy || !current || this.#byOid.get(copy.relid) !== current) return;
+    const fraction = current.estimatedRows > 0 ? copy.tuples / current.estimatedRows : current.estimatedBytes > 0 ? copy.bytes / current.estimatedBytes : 0;
     this.#currentFraction = Math.min(Math.max(fraction, 0), 0.98);
     this.#emit(true);
   }
@@ -311,23 +349,36 @@ class DumpProgress {
     this.#emit(false);
   }
 
+  #weightOf(name: string): number {
+    const table = this.#byName.get(name);
+    return table ? weight(table) : 0;
+  }
+
+  #current(): LiveTable | null {
+    const name = this.#started.at(-1);
+    return name === undefined ? null : (this.#byName.get(name) ?? null);
+  }
+
   #emit(force: boolean): void {
+    if (!this.#tables) return;
     const now = performance.now();
     if (!force && now - this.#lastReport < 250) return;
     this.#lastReport = now;
-    const raw = (this.#doneBytes + (this.#current ? weight(this.#current) * this.#currentFraction : 0)) / this.#totalBytes;
+    const current = this.#current();
+    const raw = (this.#doneBytes + (current ? weight(current) * this.#currentFraction : 0)) / this.#totalBytes;
     // Never backwards, never 100 % before the archive is complete.
     this.#lastFraction = Math.max(this.#lastFraction, Math.min(raw, 0.98));
-    const elapsed = (now - this.#started) / 1000;
+    const elapsed = (now - this.#startedAt) / 1000;
     const eta = this.#lastFraction > 0.02 && elapsed > 1 ? Math.round((elapsed * (1 - this.#lastFraction)) / this.#lastFraction) : null;
+    const count = this.#tables.length;
     this.#ctx.report({
       phase: 'Dumping',
       fraction: this.#lastFraction,
       bytes: this.#fileBytes,
       bytesPerSecond: this.#rate.sample(this.#fileBytes, now),
       etaSeconds: eta,
-      currentItem: this.#current ? `${this.#current.schema}.${this.#current.name}` : null,
-      message: `${this.#tables.length} tables`,
+      currentItem: this.#started.at(-1) ?? null,
+      message: `${count} ${count === 1 ? 'table' : 'tables'}`,
     });
   }
 }
