@@ -164,10 +164,10 @@ export async function writeArchiveFile(options: {
     if (signal.aborted) throw new LifeboatError('CANCELLED', 'The backup was cancelled; nothing was kept.', undefined, { cause: error });
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
-      const why = code === 'EFBIG' ? 'the file reached the largest size this disk or account allows' : code === 'EDQUOT' ? 'your disk quota is used up' : 'the disk is full';
+      const why = code === 'EFBIG' ? ' (EFBIG: the file reached the largest size allowed there)' : code === 'EDQUOT' ? ' (EDQUOT: your disk quota is used up)' : ` (${code})`;
       throw new LifeboatError(
         'DISK_FULL',
-        `The backup folder ${options.folder} ran out of space after ${formatMB(sink?.written ?? 0)}: ${why} (${code}). The incomplete file was removed.`,
+        `The disk holding the backup folder ${options.folder} is full: the backup ran out of space after ${formatMB(sink?.written ?? 0)}${why}. The incomplete file was removed.`,
         'Free space on that disk or choose another backup folder, then back up again.',
         { cause: error },
       );
