@@ -28,6 +28,7 @@ export async function detectArchiveEncoding(file: string): Promise<ArchiveEncodi
     throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}.`, 'Check the path.');
   });
   try {
+    if ((await handle.stat()).isDirectory()) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');
     const head = Buffer.alloc(512);
     const { bytesRead } = await handle.read(head, 0, 512, 0);
     if (bytesRead === 0) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is empty.`, 'Use another copy of the backup.');

@@ -103,15 +103,21 @@ export class LibraryService {
       .sort((a, b) => b.sidecar.createdAt.localeCompare(a.sidecar.createdAt) || b.path.localeCompare(a.path));
   }
 
-  /** Recreates a missing sidecar from the archive (needs a key for the facts inside). */
-  async rebuildSidecar(file: string, extraKeys: AgeKeys = {}): Promise<ArchiveSidecar> {
+  /**
+   * Recreates a missing sidecar from the archive (needs a key for the facts inside). `strict`: an
+   * archive that cannot be read whole (no key, damaged, not an archive) throws instead, and no
+   * sidecar is written — a sidecar made from a damaged file must not vouch for it.
+   */
+  async rebuildSidecar(file: string, extraKeys: AgeKeys = {}, options: { strict?: boolean } = {}): Promise<ArchiveSidecar> {
+    if (options.strict) await detectArchiveEncoding(file);
     const [{ size }, digest] = await Promise.all([stat(file), sha256File(file)]);
     let sidecar: ArchiveSidecar;
     try {
       const keys = await this.#deps.keys.decryptionKeys(extraKeys);
       const walk = await walkArchive(file, keys);
       sidecar = sidecarFrom(path.basename(file), walk.manifest, walk.checksums, size, digest, await encryptionOf(file));
-    } catch {
+    } catch (error) {
+      if (options.strict) throw error;
       // Without a key (or for a damaged file) keep what the name and the bytes tell.
       const match = /^(.*)_(.*)_(\d{8}T\d{6}Z)(-\d+)?\.lifeboat$/.exec(path.basename(file));
       const created = match ? `${match[3]!.slice(0, 4)}-${match[3]!.slice(4, 6)}-${match[3]!.slice(6, 8)}T${match[3]!.slice(9, 11)}:${match[3]!.slice(11, 13)}:${match[3]!.slice(13, 15)}.000Z` : (await stat(file)).mtime.toISOString();
@@ -137,10 +143,14 @@ export class LibraryService {
     return startJob('verify', async (ctx) => {
       const checks: string[] = [];
       const sidecarPath = file + SIDECAR_SUFFIX;
-      const sidecar = (await readSidecar(sidecarPath)) ?? (await this.rebuildSidecar(file, extraKeys));
       const { size } = await stat(file).catch(() => {
         throw new LifeboatError('FILE_NOT_FOUND', `${file} does not exist.`, 'Check the path.');
       });
+      // Without a sidecar there is nothing to compare with: it is rebuilt only from an archive that
+      // decrypts and checks whole (which is then the verification), never from a damaged file.
+      const existing = await readSidecar(sidecarPath);
+      const sidecar = existing ?? (await this.rebuildSidecar(file, extraKeys, { strict: true }));
+      if (!existing) checks.push('no sidecar: rebuilt from the archive after decrypting it and checking its structure and checksums');
       const record = async (ok: boolean, message: string) => {
         const verification: VerificationRecord = { at: this.#deps.clock.now().toISOString(), level, ok, message };
         await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, verification }, null, 2)}\n`).catch(() => {});

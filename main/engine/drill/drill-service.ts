@@ -217,7 +217,7 @@ export class DrillService {
         record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: sidecar.sha256, actual: result.fileSha256, passed: sidecar.sha256 === result.fileSha256 });
       }
       for (const check of result.verification.checked) {
-        record.checks.push({ kind: 'table', name: check.table, expected: String(check.expected), actual: String(check.actual), passed: check.expected === check.actual });
+        record.checks.push({ kind: 'table', name: check.table, expected: String(check.expected), actual: check.missing ? 'table missing' : String(check.actual), passed: !check.missing && check.expected === check.actual });
       }
       if (manifest && !result.verification.checked.length && manifest.options.rowCounts) {
         record.checks.push({ kind: 'table', name: 'Row counts', expected: 'recorded in the backup', actual: 'none recorded', passed: false });
@@ -252,7 +252,8 @@ export class DrillService {
       const info = toErrorInfo(error);
       record.error = info;
       record.passed = false;
-      if (!record.checks.length && !['ARCHIVE_DAMAGED', 'RESTORE_FAILED', 'VERIFY_FAILED', 'NOT_AN_ARCHIVE', 'ARCHIVE_UNSUPPORTED'].includes(info.code)) record.couldNotRun = true;
+      // A damaged file is a failed backup; one from a newer Lifeboat is not judged by this one (could not run).
+      if (!record.checks.length && !['ARCHIVE_DAMAGED', 'RESTORE_FAILED', 'VERIFY_FAILED', 'NOT_AN_ARCHIVE'].includes(info.code)) record.couldNotRun = true;
     } finally {
       ctx.report({ phase: 'Cleaning up', fraction: 0.95 });
       const tTeardown = performance.now();

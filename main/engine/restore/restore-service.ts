@@ -57,7 +57,10 @@ export interface Preflight {
 export interface TableCheck {
   table: string;
   expected: number;
+  /** Rows found (0 when the table is missing). */
   actual: number;
+  /** The backup recorded this table, but the restored database has no such table. */
+  missing?: true;
 }
 
 export interface RestoreResult {
@@ -261,7 +264,7 @@ export class RestoreService {
       const verifyMs = Math.round(performance.now() - tVerify);
       if (verification.mismatches.length && request.verify !== 'report') {
         const first = verification.mismatches[0]!;
-        throw new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} has ${first.actual} rows, the backup recorded ${first.expected}${verification.mismatches.length > 1 ? ` (and ${verification.mismatches.length - 1} more tables differ)` : ''}.`, request.mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
+        throw new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} ${first.missing ? 'is missing' : `has ${first.actual} rows`}, the backup recorded ${first.expected}${first.missing ? ' rows' : ''}${verification.mismatches.length > 1 ? ` (and ${verification.mismatches.length - 1} more tables differ)` : ''}.`, request.mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
       }
 
       let keptDatabase: string | null = null;
@@ -572,10 +575,17 @@ async function verifyRestore(profile: Profile, password: string | null, database
   try {
     const checked: TableCheck[] = [];
     for (const table of expected) {
-      const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`);
+      const name = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
+      // A table the backup recorded but the restore did not create is a mismatch, not a query error.
+      const { rows: [found] } = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [name]);
+      if (!found?.ok) {
+        checked.push({ table: `${table.schema}.${table.name}`, expected: table.rows, actual: 0, missing: true });
+        continue;
+      }
+      const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${name}`);
       checked.push({ table: `${table.schema}.${table.name}`, expected: table.rows, actual: Number(rows[0]!.n) });
     }
-    const mismatches = checked.filter((c) => c.expected !== c.actual);
+    const mismatches = checked.filter((c) => c.missing || c.expected !== c.actual);
     return { checked, mismatches, note: `${checked.length} tables: row counts equal the backup's${walk.checksums.rowCounts.exact ? ' snapshot' : ''}.` };
   } finally {
     await client.end().catch(() => {});
