@@ -95,8 +95,11 @@ describe('the wrong key', () => {
       expectJsonRefusal(await lifeboat(home, ['verify', passphraseArchive, '--full', '--passphrase-env', 'PASS', '--json'], { env }), ['WRONG_KEY'], message, 'verify --full');
       expectDrillRefusal(await lifeboat(home, ['drill', passphraseArchive, '--passphrase-env', 'PASS', '--json'], { env }), 2, ['WRONG_KEY'], message, 'drill');
     }
-    // This CLI home has no key of its own (no backup made one): nothing can open the archive.
-    expectJsonRefusal(await lifeboat(home, restoreArgs(archive, 'no_key')), ['NO_KEY'], /encrypted .*no key/, 'restore without a key');
+    // No key at all: the keychain (shared by the whole test run, where other tests' backups may
+    // have created Lifeboat's key) is switched off, so nothing can open the archive.
+    const noKeychain = { env: { LIFEBOAT_NO_KEYCHAIN: '1' } };
+    expectJsonRefusal(await lifeboat(home, ['inspect', archive, '--json'], noKeychain), ['NO_KEY'], /encrypted .*no key/, 'inspect without a key');
+    expectJsonRefusal(await lifeboat(home, ['verify', archive, '--full', '--json'], noKeychain), ['NO_KEY'], /encrypted .*no key/, 'verify --full without a key');
     expectJsonRefusal(await lifeboat(home, ['restore', archive, '--profile', 'pg', '--into', 'no_key', '--passphrase-env', 'UNSET_VARIABLE', '--json']), ['INVALID_INPUT'], /UNSET_VARIABLE is empty or not set/, 'an unset passphrase variable');
     const notAKey = path.join(home, 'not-a-key.txt');
     await writeFile(notAKey, 'hello\n');

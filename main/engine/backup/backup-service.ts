@@ -8,6 +8,7 @@ import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import { libpqEnvironment } from '../pgtools/libpq-env.ts';
+import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
 import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
@@ -72,6 +73,8 @@ export class BackupService {
     const t0 = performance.now();
     const options = settings.get();
     ctx.report({ phase: 'Connecting', message: 'Opening a consistent snapshot' });
+    // Finding the PostgreSQL tools overlaps with the keychain and the connection; choose() waits for it.
+    tools.list().catch(() => {});
 
     const resolved = await profiles.resolveForConnection(request.profile);
     const profile = request.database ? { ...resolved.profile, database: request.database } : resolved.profile;
@@ -190,6 +193,9 @@ export class BackupService {
             const exit = await running.exited;
             if (exit.code !== 0) {
               if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', 'The backup was cancelled; nothing was kept.');
+              if (!exit.signal && isLostConnection(exit.errors.join('\n'))) {
+                throw new LifeboatError('BACKUP_FAILED', `pg_dump stopped: ${LOST_CONNECTION_SENTENCE} (${toolErrorSummary(exit.errors)}). Nothing was kept.`, LOST_CONNECTION_FIX);
+              }
               throw new LifeboatError('BACKUP_FAILED', `pg_dump failed${exit.signal ? ` (killed by ${exit.signal})` : ` (exit code ${exit.code})`}: ${toolErrorSummary(exit.errors)}`, 'Check the message above; the server log may say more. Nothing was kept.');
             }
             const dumpMs = performance.now() - tDump;
