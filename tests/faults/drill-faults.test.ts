@@ -76,7 +76,7 @@ describe('drill: killed at random points', () => {
       if (code === null) expect(orphans.length, `${what}: the kill really left a scratch server`).toBeLessThanOrEqual(1);
       // Lifeboat starts again (in-process engine): the orphan is stopped and removed, the drill passes.
       const next = await fixture.engine.drills.start({ file: archive, keys }).result;
-      expect(next.passed, what).toBe(true);
+      expect(next.passed, `${what}: ${JSON.stringify(next.error)}`).toBe(true);
       expect(await scratchFolders(), what).toEqual([]);
       expect(scratchPostgres(), what).toEqual([]);
     }

@@ -149,7 +149,14 @@ export class DrillService {
         serverVersion: inspection.sourceServerVersion,
         createdAt: inspection.createdAt,
       });
-      if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+      if (inspection.problem) {
+        // The file itself is refused (damaged, unsafe SQL…): the backup fails its drill. One from a
+        // newer Lifeboat is not judged by this one (could not run).
+        if (inspection.problem.code !== 'ARCHIVE_UNSUPPORTED') {
+          record.checks.push({ kind: 'integrity', name: 'The backup file can be read and restored', expected: 'a restorable backup', actual: inspection.problem.message, passed: false });
+        }
+        throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+      }
 
       ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
       if (starting) {

@@ -15,6 +15,7 @@ import { binDirFor } from './server-binaries.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'lifeboat-scratch-';
+const OWNER_IN_NAME = /^lifeboat-scratch-(\d+)-/;
 const SUPERUSER = 'lifeboat';
 
 export interface ScratchServer {
@@ -140,7 +141,9 @@ export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = 
   const t0 = performance.now();
   await removeOrphans();
   await binaries();
-  const dir = await mkdtemp(path.join(os.tmpdir(), PREFIX));
+  // The owner's pid is in the name from the first instant: a process killed before it could write
+  // owner.json still leaves a folder the next start can attribute (and remove).
+  const dir = await mkdtemp(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
   await writeFile(path.join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() }));
   const password = randomBytes(24).toString('base64url');
   let cluster: LocalCluster | null = null;
@@ -197,9 +200,10 @@ export async function removeOrphans(): Promise<string[]> {
   const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.startsWith(PREFIX))) {
     const dir = path.join(os.tmpdir(), name);
-    const owner = await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
+    const named = OWNER_IN_NAME.exec(name);
+    const owner = named ? { pid: Number(named[1]) } : await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
     if (owner && isProcessAlive(owner.pid)) continue;
-    // No owner file yet: another process may be creating it right now; only old ones are leftovers.
+    // A folder of an older Lifeboat without an owner file yet: its process may be creating it right now.
     if (!owner && Date.now() - ((await stat(dir).catch(() => null))?.mtimeMs ?? 0) < 120_000) continue;
     const postmaster = await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
     const pid = Number(postmaster.split('\n')[0]);
@@ -211,8 +215,9 @@ export async function removeOrphans(): Promise<string[]> {
       }
       for (let i = 0; i < 50 && isProcessAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
     }
-    await rm(dir, { recursive: true, force: true });
-    removed.push(dir);
+    // The dead process's `cp` of the template may still be writing here (ENOTEMPTY, retried); a
+    // leftover that resists is tried again at the next start, never a reason to fail this one.
+    if (await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 }).then(() => true, () => false)) removed.push(dir);
   }
   return removed;
 }
