@@ -61,7 +61,7 @@ const PENDING_LOW = 4 * 1024 * 1024;
  * removes the partial file: nothing that looks like an archive is left behind.
  *
  * The data path is synchronous per chunk of pg_dump's output: hashed, copied once into a reused
- * dump-part buffer, sealed by reference in 64 KiB age chunks, and the sealed pieces hashed and
+ * dump-part buffer (DumpParts), sealed in 64 KiB age chunks, and the sealed pieces hashed and
  * queued for batched writes. No stream pipeline, no per-chunk promises, no per-part allocations.
  */
 export async function writeArchiveFile(options: {
@@ -115,28 +115,16 @@ export async function writeArchiveFile(options: {
     entry(GLOBALS_ENTRY, globals);
 
     const dumpHash = createHash('sha256');
-    const part = Buffer.allocUnsafe(DUMP_PART_SIZE);
-    let used = 0;
-    let parts = 0;
+    const parts = new DumpParts(plain, mtime);
     await race(
       reader.consume((chunk) => {
         dumpHash.update(chunk);
         dumpBytes += chunk.length;
-        for (let offset = 0; offset < chunk.length; ) {
-          const n = Math.min(DUMP_PART_SIZE - used, chunk.length - offset);
-          chunk.copy(part, used, offset, offset + n);
-          used += n;
-          offset += n;
-          if (used === DUMP_PART_SIZE) {
-            plain(tarHeader(dumpPartName(++parts), used, mtime));
-            plain(part); // sealed (or copied) right away, so the buffer is free again
-            used = 0;
-          }
-        }
+        parts.add(chunk);
       }, out),
     );
-    if (used > 0 || parts === 0) entry(dumpPartName(++parts), part.subarray(0, used));
-    const checksums = await race(content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts }, { sha256: sha256(globals), bytes: globals.length }));
+    const partCount = parts.end(entry);
+    const checksums = await race(content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts: partCount }, { sha256: sha256(globals), bytes: globals.length }));
     entry(CHECKSUMS_ENTRY, Buffer.from(`${JSON.stringify(checksums, null, 2)}\n`));
     plain(TAR_END);
     encoder.end(emit);
@@ -177,6 +165,60 @@ export async function writeArchiveFile(options: {
       throw new LifeboatError('BACKUP_FAILED', `Lifeboat may not write to ${options.folder} (${code}).`, 'Choose a backup folder you can write to.', { cause: error });
     }
     throw error;
+  }
+}
+
+/**
+ * Cuts the dump into fixed-size tar entries. A part's tar header (its size) can only be written
+ * once the part is complete, so one part is always held back. Instead of sealing a whole part at
+ * once when the next header is known (a burst of ~10 ms per 8 MiB, during which pg_dump stalls on
+ * its full pipe), the complete part is passed on to the encoder as the next one fills, byte for
+ * byte: work per chunk stays even. Two reused part buffers; nothing else is allocated.
+ */
+class DumpParts {
+  readonly #plain: (data: Buffer) => void;
+  readonly #mtime: Date;
+  #filling = Buffer.allocUnsafe(DUMP_PART_SIZE);
+  #filled = 0;
+  /** The last complete part: its header is written, its bytes go out as the next part fills. */
+  #sending = Buffer.allocUnsafe(DUMP_PART_SIZE);
+  #sent = DUMP_PART_SIZE;
+  #count = 0;
+
+  constructor(plain: (data: Buffer) => void, mtime: Date) {
+    this.#plain = plain;
+    this.#mtime = mtime;
+  }
+
+  add(chunk: Buffer): void {
+    for (let offset = 0; offset < chunk.length; ) {
+      const n = Math.min(DUMP_PART_SIZE - this.#filled, chunk.length - offset);
+      chunk.copy(this.#filling, this.#filled, offset, offset + n);
+      this.#filled += n;
+      offset += n;
+      this.#send(n);
+      if (this.#filled === DUMP_PART_SIZE) {
+        this.#send(DUMP_PART_SIZE); // already all sent: both parts are the same size
+        this.#plain(tarHeader(dumpPartName(++this.#count), DUMP_PART_SIZE, this.#mtime));
+        [this.#sending, this.#filling] = [this.#filling, this.#sending];
+        this.#sent = 0;
+        this.#filled = 0;
+      }
+    }
+  }
+
+  /** Sends the rest, and the last (short) part as a whole entry; returns the number of parts. */
+  end(entry: (name: string, data: Buffer) => void): number {
+    this.#send(DUMP_PART_SIZE);
+    if (this.#filled > 0 || this.#count === 0) entry(dumpPartName(++this.#count), this.#filling.subarray(0, this.#filled));
+    return this.#count;
+  }
+
+  #send(bytes: number): void {
+    const n = Math.min(bytes, DUMP_PART_SIZE - this.#sent);
+    if (n <= 0) return;
+    this.#plain(this.#sending.subarray(this.#sent, this.#sent + n));
+    this.#sent += n;
   }
 }
 
