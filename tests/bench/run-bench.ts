@@ -15,10 +15,12 @@
 //   4. on the wide database also `pg_dump -Fc` with its defaults (gzip 6).
 // and compares Lifeboat's peak RSS on a ~100 MB and a ~2 GB database, of pgbench and of wide data
 // (--rss: only that; --no-rss: without it).
-// --diagnose adds `pg_dump | cat > FILE`, `lifeboat backup --no-encrypt` and the CLI's start-up
-// cost, to see where Lifeboat's time goes. Before each run it waits (≤ --max-wait-quiet s) for
-// the machine to be idle, and reports the CPU other processes used meanwhile; a run during which
-// they used > 10 % of the machine is measured again (≤ --noisy-retries times, the quietest kept).
+// --diagnose adds `pg_dump | cat > FILE`, the same work done by standard tools (`pg_dump | age -r`,
+// and with `tee | sha256sum` hashing the dump and the encrypted file, as Lifeboat does),
+// `lifeboat backup --no-encrypt` and the CLI's start-up cost, to see where Lifeboat's time goes.
+// Before each run it waits (≤ --max-wait-quiet s) for the machine to be idle, and reports the CPU
+// other processes used meanwhile; a run during which they used > 10 % of the machine is measured
+// again (≤ --noisy-retries times, the quietest kept).
 // Prints ratios, sizes, RSS and PASS/FAIL lines; exits 0 unless the benchmark itself fails.
 // Results also go to tests/.artifacts/bench/latest.{json,md}.
 import { spawn, spawnSync } from 'node:child_process';
@@ -222,6 +224,8 @@ interface Context {
   pgDump: string;
   recipient: string;
   cliEnv: NodeJS.ProcessEnv;
+  /** The `age` CLI is installed (for the reference pipelines of --diagnose). */
+  age: boolean;
 }
 
 async function lifeboat(ctx: Context, args: string[], extra: { stdin?: string; probeFile?: string; timeFile?: string; onStderrLine?: (line: string) => void } = {}) {
@@ -268,19 +272,32 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
   return { run, extra };
 }
 
-async function runBare(ctx: Context, database: string, compression: string | null, round: number, viaPipe = false): Promise<RunSample> {
+/**
+ * How bare pg_dump's output reaches the file: `-f FILE`, or (diagnostics) through a pipe — into
+ * `cat`, or into the standard tools doing Lifeboat's work (the `age` CLI; with `tee` + `sha256sum`
+ * hashing the dump and the encrypted file), the floor any encrypting, hashing consumer sits on.
+ */
+type BareOutput = 'file' | 'cat' | 'age' | 'age-sha256';
+const PIPELINES: Record<Exclude<BareOutput, 'file'>, string> = {
+  cat: '"$pg_dump" "$@" | cat > "$out"',
+  age: '"$pg_dump" "$@" | age -r "$recipient" > "$out"',
+  // FIFOs and background jobs rather than >(…), so the hashing processes are waited for and counted.
+  'age-sha256': 'mkfifo "$out.f1" "$out.f2"; sha256sum < "$out.f1" > "$out.dump.sha256" & sha256sum < "$out.f2" > "$out.sha256" & "$pg_dump" "$@" | tee "$out.f1" | age -r "$recipient" | tee "$out.f2" > "$out"; wait; rm -f "$out.f1" "$out.f2"',
+};
+
+async function runBare(ctx: Context, database: string, compression: string | null, round: number, output: BareOutput = 'file'): Promise<RunSample> {
   const out = path.join(ctx.work, 'out', `bare-${database}.dump`);
   await rm(out, { force: true });
   const args = ['--format=custom', ...(compression ? [`--compress=${compression}`] : [])];
   const timeFile = path.join(ctx.work, 'time.txt');
   const env = ctx.server.pgEnv(database);
   const { run, extra } = await measured(ctx, () =>
-    viaPipe
-      ? runChecked('pg_dump | cat', 'sh', ['-c', 'pg_dump="$1"; shift; out="$1"; shift; "$pg_dump" "$@" | cat > "$out"', 'sh', ctx.pgDump, out, ...args], { env, measureTree: true, timeFile })
-      : runChecked(`pg_dump ${args.join(' ')}`, ctx.pgDump, [...args, '-f', out], { env, measureTree: true, timeFile }),
+    output === 'file'
+      ? runChecked(`pg_dump ${args.join(' ')}`, ctx.pgDump, [...args, '-f', out], { env, measureTree: true, timeFile })
+      : runChecked(`pg_dump | ${output}`, 'bash', ['-c', `pg_dump="$1"; out="$2"; recipient="$3"; shift 3; ${PIPELINES[output]}`, 'bash', ctx.pgDump, out, ctx.recipient, ...args], { env, measureTree: true, timeFile }),
   );
   const bytes = (await stat(out)).size;
-  await rm(out, { force: true });
+  await Promise.all([out, `${out}.sha256`, `${out}.dump.sha256`].map((file) => rm(file, { force: true })));
   return { round, wallS: run.wallS, archiveBytes: bytes, ...extra, compression: compression ?? 'default (gzip:6)' };
 }
 
@@ -363,7 +380,13 @@ function variantsFor(ctx: Context, db: BuiltDatabase, profile: string): VariantS
   }
   if (ctx.options.diagnose) {
     specs.push(
-      { id: 'diag-pg_dump-pipe', label: 'diag: pg_dump -Fc zstd:3 | cat > FILE', kind: 'bare', compression: 'zstd:3', rowCounts: null, run: (r) => runBare(ctx, db.name, 'zstd:3', r, true) },
+      { id: 'diag-pg_dump-pipe', label: 'diag: pg_dump -Fc zstd:3 | cat > FILE', kind: 'bare', compression: 'zstd:3', rowCounts: null, run: (r) => runBare(ctx, db.name, 'zstd:3', r, 'cat') },
+      ...(ctx.age
+        ? [
+            { id: 'diag-pg_dump-age', label: 'diag: pg_dump -Fc zstd:3 | age -r > FILE', kind: 'bare' as const, compression: 'zstd:3', rowCounts: null, run: (r: number) => runBare(ctx, db.name, 'zstd:3', r, 'age') },
+            { id: 'diag-pg_dump-age-sha256', label: 'diag: the same, both hashed (tee | sha256sum)', kind: 'bare' as const, compression: 'zstd:3', rowCounts: null, run: (r: number) => runBare(ctx, db.name, 'zstd:3', r, 'age-sha256') },
+          ]
+        : []),
       { id: 'diag-lifeboat-no-encrypt', label: 'diag: lifeboat --no-encrypt --no-row-counts', kind: 'lifeboat', compression: 'zstd:3', rowCounts: false, run: (r) => runLifeboat(ctx, profile, { rowCounts: false, encrypt: false }, r) },
     );
   }
@@ -494,7 +517,8 @@ async function main(): Promise<number> {
   const cliEnv: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG') && !k.startsWith('LIFEBOAT_BENCH')) cliEnv[k] = v;
   Object.assign(cliEnv, { LIFEBOAT_HOME: home, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH ?? ''}` });
-  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, cliEnv };
+  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, cliEnv, age: have('age') && have('sha256sum') && have('tee') };
+  if (options.diagnose && !ctx.age) log('the age CLI (or sha256sum, tee) is missing: the reference pipelines are left out (Fix: apt-get install age).');
 
   const databases: BuiltDatabase[] = [];
   const build = async (what: string, fn: () => Promise<BuiltDatabase>) => {
