@@ -73,11 +73,11 @@ async function expectNothingLeft(out: string, what: string): Promise<void> {
   expect((await readdir(tmp.dir)).filter((n) => !tmpAtStart.includes(n) && !n.startsWith('lifeboat-pg-') && !n.startsWith('fault-')), `${what}: temp files`).toEqual([]);
 }
 
-/** Resolves once the job is dumping and `fraction` of the way through (by its own progress). */
-function whenDumping(job: Job<BackupResult>, fraction = 0): Promise<void> {
+/** Resolves at the job's first progress event that `reached` accepts. */
+function whenProgress(job: Job<BackupResult>, reached: (p: { phase: string; bytes: number; fraction: number | null }) => boolean): Promise<void> {
   return new Promise((resolve) => {
     const off = job.onProgress((p) => {
-      if (p.phase === 'Dumping' && p.bytes > 0 && (p.fraction ?? 0) >= fraction) {
+      if (reached(p)) {
         off();
         resolve();
       }
@@ -85,17 +85,11 @@ function whenDumping(job: Job<BackupResult>, fraction = 0): Promise<void> {
   });
 }
 
-/** Resolves once the job has written `bytes` of its archive file. */
-function whenWritten(job: Job<BackupResult>, bytes: number): Promise<void> {
-  return new Promise((resolve) => {
-    const off = job.onProgress((p) => {
-      if (p.phase === 'Dumping' && p.bytes >= bytes) {
-        off();
-        resolve();
-      }
-    });
-  });
-}
+/** Once the job is dumping and `fraction` of the way through (by its own progress). */
+const whenDumping = (job: Job<BackupResult>, fraction = 0) => whenProgress(job, (p) => p.phase === 'Dumping' && p.bytes > 0 && (p.fraction ?? 0) >= fraction);
+
+/** Once the job has written `bytes` of its archive file. */
+const whenWritten = (job: Job<BackupResult>, bytes: number) => whenProgress(job, (p) => p.phase === 'Dumping' && p.bytes >= bytes);
 
 async function expectFailure(job: Job<BackupResult>, pattern: RegExp, code = 'BACKUP_FAILED'): Promise<string> {
   const error = await job.result.then(() => null, (e: unknown) => e as { code?: string; message?: string; fix?: string });
