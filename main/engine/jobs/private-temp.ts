@@ -6,12 +6,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { isProcessAlive } from './process-alive.ts';
 
-export type PrivateTempKind = 'pass' | 'restore' | 'gnupg';
+export type PrivateTempKind = 'pass' | 'restore' | 'gnupg' | 'scratch';
 
+/** The kinds removed wholesale below; a scratch folder's server is stopped first (scratch/embedded-postgres.ts). */
 const LEFTOVER = /^lifeboat-(pass|restore|gnupg)-(\d+)-/;
 
 export function makePrivateTemp(kind: PrivateTempKind): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `lifeboat-${kind}-${process.pid}-`));
+}
+
+/** The pid of the process that made a `kind` folder of this name, or null for another name. */
+export function privateTempOwner(name: string, kind: PrivateTempKind): number | null {
+  const match = /^lifeboat-([a-z]+)-(\d+)-/.exec(name);
+  return match?.[1] === kind ? Number(match[2]) : null;
 }
 
 /** Removes the private temporary folders of processes that no longer run; returns their paths. */

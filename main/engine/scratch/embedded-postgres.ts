@@ -11,11 +11,11 @@ import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
 import type { Profile } from '../types.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
+import { makePrivateTemp, privateTempOwner } from '../jobs/private-temp.ts';
 import { binDirFor } from './server-binaries.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'lifeboat-scratch-';
-const OWNER_IN_NAME = /^lifeboat-scratch-(\d+)-/;
 const SUPERUSER = 'lifeboat';
 
 export interface ScratchServer {
@@ -143,7 +143,7 @@ export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = 
   await binaries();
   // The owner's pid is in the name from the first instant: a process killed before it could write
   // owner.json still leaves a folder the next start can attribute (and remove).
-  const dir = await mkdtemp(path.join(os.tmpdir(), `${PREFIX}${process.pid}-`));
+  const dir = await makePrivateTemp('scratch');
   await writeFile(path.join(dir, 'owner.json'), JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() }));
   const password = randomBytes(24).toString('base64url');
   let cluster: LocalCluster | null = null;
@@ -200,8 +200,8 @@ export async function removeOrphans(): Promise<string[]> {
   const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.startsWith(PREFIX))) {
     const dir = path.join(os.tmpdir(), name);
-    const named = OWNER_IN_NAME.exec(name);
-    const owner = named ? { pid: Number(named[1]) } : await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
+    const named = privateTempOwner(name, 'scratch');
+    const owner = named !== null ? { pid: named } : await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
     if (owner && isProcessAlive(owner.pid)) continue;
     // A folder of an older Lifeboat without an owner file yet: its process may be creating it right now.
     if (!owner && Date.now() - ((await stat(dir).catch(() => null))?.mtimeMs ?? 0) < 120_000) continue;
