@@ -10,7 +10,7 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
 import { dataFingerprint, runTool, schemaText } from '../support/pg-tools.ts';
-import { addCliProfile, databases, engineGpgAgents, engineLeftovers, gpgSymmetric, isolateTmp, lifeboat, sh } from '../support/restore-fixtures.ts';
+import { addCliProfile, databases, engineLeftovers, gpgSymmetric, isolateTmp, lifeboat, noGpgAgentsLeft, sh } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
 const DEBIAN_PG_DUMP_15 = '/usr/lib/postgresql/15/bin/pg_dump';
@@ -111,7 +111,7 @@ describe('files made by pg_dump, gzip, zstd, age and gpg (PostgreSQL 18)', () =>
     const misnamed = f('really-custom.sql');
     await writeFile(misnamed, await readFile(f('app.dump')));
     expect((await fixture.engine.restores.inspect(misnamed)).label).toBe('pg_dump custom-format archive');
-    expect(engineGpgAgents(tmp.dir)).toEqual([]);
+    await noGpgAgentsLeft(tmp.dir);
   });
 
   it('each one restores into a new database with data and schema equal to the source', async () => {
@@ -124,7 +124,7 @@ describe('files made by pg_dump, gzip, zstd, age and gpg (PostgreSQL 18)', () =>
       expect(await schemaText(pg18, database), m.name).toBe(schema18);
     }
     expect(await engineLeftovers(tmp.dir)).toEqual([]);
-    expect(engineGpgAgents(tmp.dir)).toEqual([]);
+    await noGpgAgentsLeft(tmp.dir);
   });
 
   it('the CLI restores the age and gpg files with --identity and --passphrase-env', async () => {
@@ -150,7 +150,7 @@ describe('files made by pg_dump, gzip, zstd, age and gpg (PostgreSQL 18)', () =>
     expect(wrong.code).toBe(1);
     expect(wrong.json.error).toMatchObject({ code: 'WRONG_KEY', message: 'The passphrase does not open this gpg file.' });
     expect(await databases(pg18)).not.toContain('cli_gpg_wrong');
-    expect(engineGpgAgents(tmp.dir)).toEqual([]);
+    await noGpgAgentsLeft(tmp.dir);
   });
 });
 

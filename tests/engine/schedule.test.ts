@@ -239,6 +239,9 @@ describe('OS jobs', () => {
       const line = table.split('\n').find((l) => l.includes('# lifeboat-run-due'))!;
       expect(line).toMatch(/^\*\/5 \* \* \* \* LIFEBOAT_HOME=/);
       expect((await run(cli, ['schedule', 'list', '--json'], { env })).stdout).toMatch(/"installed": true/);
+      // Removed before the run: a cron daemon on this machine must not run the line meanwhile.
+      await run(cli, ['schedule', 'uninstall'], { env });
+      expect((await run('crontab', ['-l']).then((r) => r.stdout, () => ''))).not.toContain('lifeboat-run-due');
       // Cron has no desktop keychain: unattended jobs take the password from ~/.pgpass, as libpq does.
       await writeFile(path.join(home, '.pgpass'), `127.0.0.1:${cluster.port}:postgres:postgres:${cluster.password}\n`, { mode: 0o600 });
       // Run exactly what cron would run: the command after the five time fields, in a minimal environment.
@@ -246,10 +249,9 @@ describe('OS jobs', () => {
       const archives = (await readdir(path.join(home, 'backups')).catch(() => [] as string[])).filter((n) => n.endsWith('.lifeboat'));
       const log = await (await import('node:fs/promises')).readFile(path.join(home, 'run-due.log'), 'utf8').catch(() => '(no log)');
       expect(archives, log).toHaveLength(1);
-      await run(cli, ['schedule', 'uninstall'], { env });
-      expect((await run('crontab', ['-l']).then((r) => r.stdout, () => ''))).not.toContain('lifeboat-run-due');
     } finally {
       if (before) await run('sh', ['-c', `printf %s "$T" | crontab -`], { env: { ...process.env, T: before } });
+      else await run('crontab', ['-r']).catch(() => {});
       await cluster.stop();
       await rm(home, { recursive: true, force: true });
     }

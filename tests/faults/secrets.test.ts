@@ -279,8 +279,8 @@ describe('no secret leaks out of backup, restore and drill', () => {
     await rm(plantedFile);
 
     // The sampler sees a canary in a child's argv and in a child's environment.
-    const argvChild = spawn('sh', ['-c', 'sleep 0.3', CANARY]);
-    const envChild = spawn('sleep', ['0.3'], { env: { PATH: process.env.PATH, LEAKED: CANARY } });
+    const argvChild = spawn('sh', ['-c', 'sleep 3', CANARY]);
+    const envChild = spawn('sleep', ['3'], { env: { PATH: process.env.PATH, LEAKED: CANARY } });
     await Promise.all([argvChild, envChild].map((c) => new Promise((resolve) => c.on('close', resolve))));
   });
 

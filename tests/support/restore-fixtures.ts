@@ -71,6 +71,8 @@ export function lifeboat(home: string, args: string[], options: { stdin?: string
 export async function addCliProfile(home: string, name: string, cluster: Cluster, database = 'postgres'): Promise<void> {
   const added = await lifeboat(home, ['profile', 'add', name, '--url', cluster.url(database), '--password-stdin'], { stdin: cluster.password });
   if (added.code !== 0) throw new Error(`profile add ${name} failed: ${added.stderr}`);
+  // Kept only in that CLI process's memory, the password would be gone for the next command.
+  if (process.env.LIFEBOAT_EXPECT_KEYCHAIN === '1' && /No OS keychain/.test(added.stderr + added.stdout)) throw new Error(`profile add ${name}: the test keychain did not answer: ${added.stderr}`);
 }
 
 /** Every non-template database on the cluster, sorted. */
@@ -181,6 +183,11 @@ export async function gpgSymmetric(input: string, output: string, passphrase: st
 /** gpg-agents started for one of the engine's throwaway homes under `tmp` (they must not outlive a restore). */
 export function engineGpgAgents(tmp: string): number[] {
   return findProcesses((argv) => path.basename(argv[0]!) === 'gpg-agent' && argv.some((a) => a.includes(path.join(tmp, 'lifeboat-gnupg-'))));
+}
+
+/** The engine stops gpg's agent as it removes its GnuPG home; the agent takes a moment to exit. */
+export async function noGpgAgentsLeft(tmp: string): Promise<void> {
+  await waitFor(() => engineGpgAgents(tmp).length === 0, 5000, 'no gpg-agent of the engine left');
 }
 
 /** A copy of `bytes` with byte `offset` XOR-ed. */

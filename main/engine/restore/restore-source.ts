@@ -1,6 +1,6 @@
 // Opens anything a user may drop — layer by layer (age / gpg / gzip / zstd), detected by content —
 // down to a pg_dump archive, a Lifeboat archive or plain SQL.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { access, mkdtemp, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
@@ -125,7 +125,11 @@ async function gpgDecrypt(stream: AsyncIterable<Buffer>, keys: AgeKeys, cleanups
   const passphrase = keys.passphrases?.[0];
   if (!passphrase) throw new LifeboatError('NO_KEY', `${path.basename(file)} is encrypted with gpg and needs its passphrase.`, 'Give the passphrase (--passphrase-env VAR, or type it in the Restore screen).');
   const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-gnupg-'));
-  cleanups.push(() => rm(home, { recursive: true, force: true }));
+  cleanups.push(async () => {
+    // gpg leaves its agent running on that home; stop it rather than wait for it to notice the folder is gone.
+    await new Promise<void>((resolve) => execFile('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: home }, timeout: 5000 }, () => resolve()));
+    await rm(home, { recursive: true, force: true });
+  });
   const child = spawn('gpg', ['--batch', '--quiet', '--no-tty', '--pinentry-mode', 'loopback', '--passphrase-fd', '3', '--decrypt'], {
     stdio: ['pipe', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, GNUPGHOME: home, LC_ALL: 'C' },

@@ -112,7 +112,7 @@ export class TargetServer {
   }
 
   async terminateSessions(database: string): Promise<number> {
-    const { rows } = await this.client.query<{ ok: boolean }>('SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [database]);
+    const { rows } = await this.client.query<{ ok: boolean }>("SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'", [database]);
     for (let i = 0; i < 50 && (await this.sessions(database)).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
     return rows.filter((r) => r.ok).length;
   }

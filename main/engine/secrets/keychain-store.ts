@@ -28,15 +28,7 @@ export class KeychainSecretStore implements SecretStore {
 
   async #call<T>(what: string, action: () => Promise<T>): Promise<T> {
     try {
-      // The Secret Service can fail transiently under load (D-Bus timeouts): try again before giving up.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await action();
-        } catch (error) {
-          if (attempt >= 3) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
-        }
-      }
+      return await retryTransient(action, () => false);
     } catch (error) {
       // The library's message names the store, never the secret.
       const reason = error instanceof Error ? error.message : String(error);
@@ -45,11 +37,30 @@ export class KeychainSecretStore implements SecretStore {
   }
 }
 
+// The Secret Service can fail transiently under load (D-Bus timeouts): try again before giving up.
+async function retryTransient<T>(action: () => Promise<T>, isPermanent: (error: unknown) => boolean): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await action();
+    } catch (error) {
+      if (attempt >= 3 || isPermanent(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+    }
+  }
+}
+
+// No session bus, or no Secret Service on it: asking again cannot help.
+const NO_KEYCHAIN_HERE = /ServiceUnknown|not provided by any|DBUS_SESSION_BUS_ADDRESS|autolaunch|No such file or directory|Connection refused/i;
+
 /** Uses the OS keychain when it answers, otherwise keeps passwords in memory and says so. */
 export async function openSecretStore(): Promise<SecretStore> {
   if (process.env.LIFEBOAT_NO_KEYCHAIN === '1') return new SessionSecretStore('disabled by LIFEBOAT_NO_KEYCHAIN');
   try {
-    await new AsyncEntry(KEYCHAIN_SERVICE, 'lifeboat:probe', ENTRY_OPTIONS).getPassword();
+    // A probe timing out under load must not demote this run to memory-only passwords.
+    await retryTransient(
+      () => new AsyncEntry(KEYCHAIN_SERVICE, 'lifeboat:probe', ENTRY_OPTIONS).getPassword(),
+      (error) => (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) || NO_KEYCHAIN_HERE.test(String((error as Error)?.message ?? error)),
+    );
     return new KeychainSecretStore();
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
