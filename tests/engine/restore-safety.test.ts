@@ -310,9 +310,10 @@ describe('killed and cancelled restores', () => {
       if (p.phase === 'Restoring (2 jobs)') restoring = true;
     });
     await waitFor(() => restoring, 60_000, 'parallel pg_restore running');
-    // The plaintext dump sits in the engine's private temporary folder while pg_restore -j reads it.
+    // The plaintext dump sits in the engine's private temporary folder while pg_restore -j reads it;
+    // its name carries this process's pid, so a start after a kill removes it.
     const work = await engineLeftovers(tmp.dir);
-    expect(work.some((d) => d.startsWith('lifeboat-restore-'))).toBe(true);
+    expect(work.some((d) => d.startsWith(`lifeboat-restore-${process.pid}-`)), work.join(', ')).toBe(true);
     job.cancel();
     await expect(job.result).rejects.toMatchObject({ code: 'CANCELLED' });
     await expectNothingChanged(before);

@@ -8,8 +8,9 @@ import { isProcessAlive } from './process-alive.ts';
 
 export type PrivateTempKind = 'pass' | 'restore' | 'gnupg' | 'scratch';
 
+const OWNED_NAME = /^lifeboat-([a-z]+)-(\d+)-/;
 /** The kinds removed wholesale below; a scratch folder's server is stopped first (scratch/embedded-postgres.ts). */
-const LEFTOVER = /^lifeboat-(pass|restore|gnupg)-(\d+)-/;
+const REMOVED_WHOLESALE = new Set<string>(['pass', 'restore', 'gnupg'] satisfies PrivateTempKind[]);
 
 export function makePrivateTemp(kind: PrivateTempKind): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), `lifeboat-${kind}-${process.pid}-`));
@@ -17,7 +18,7 @@ export function makePrivateTemp(kind: PrivateTempKind): Promise<string> {
 
 /** The pid of the process that made a `kind` folder of this name, or null for another name. */
 export function privateTempOwner(name: string, kind: PrivateTempKind): number | null {
-  const match = /^lifeboat-([a-z]+)-(\d+)-/.exec(name);
+  const match = OWNED_NAME.exec(name);
   return match?.[1] === kind ? Number(match[2]) : null;
 }
 
@@ -25,8 +26,8 @@ export function privateTempOwner(name: string, kind: PrivateTempKind): number | 
 export async function removeDeadProcessTemps(): Promise<string[]> {
   const removed: string[] = [];
   for (const name of await readdir(os.tmpdir()).catch(() => [] as string[])) {
-    const match = LEFTOVER.exec(name);
-    if (!match || isProcessAlive(Number(match[2]))) continue;
+    const match = OWNED_NAME.exec(name);
+    if (!match || !REMOVED_WHOLESALE.has(match[1]!) || isProcessAlive(Number(match[2]))) continue;
     const dir = path.join(os.tmpdir(), name);
     await rm(dir, { recursive: true, force: true }).then(() => removed.push(dir), () => {});
   }

@@ -4,8 +4,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -16,6 +15,7 @@ import { connectProfile } from '../db/pg-connect.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobContext } from '../jobs/job.ts';
+import { makePrivateTemp } from '../jobs/private-temp.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
 import { libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
@@ -343,7 +343,7 @@ export class RestoreService {
     const fileHash = createHash('sha256');
     const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => { rawBytes = bytes; report(); } });
     const libpq = await libpqEnvironment(o.profile, o.password, o.database);
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-restore-'));
+    const workDir = await makePrivateTemp('restore');
     try {
       const dataOnly = request.mode === 'data-only';
       const listFile = await writeTocList(workDir, inspection.toc, request.tables, dataOnly);
@@ -458,7 +458,7 @@ export class RestoreService {
     if (inspection.inner === 'pg-tar') throw new LifeboatError('INVALID_INPUT', 'pg_restore cannot restore tar-format archives in parallel.', 'Restore without --jobs, or convert the dump to custom format.');
     const span = o.fractionEnd - o.fractionStart;
     const rate = new RateMeter();
-    const workDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-restore-'));
+    const workDir = await makePrivateTemp('restore');
     const libpq = await libpqEnvironment(o.profile, o.password, o.database);
     let walk: ArchiveWalk | null = null;
     const fileHash = createHash('sha256');

@@ -2,13 +2,13 @@
 // down to a pg_dump archive, a Lifeboat archive or plain SQL.
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access, mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { LifeboatError } from '../errors.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
+import { makePrivateTemp } from '../jobs/private-temp.ts';
 import { describeInner, sniff, SNIFF_BYTES, type InnerKind, type WrapperKind } from './file-sniff.ts';
 
 export type SourceInner = InnerKind | 'pg-directory';
@@ -124,7 +124,7 @@ function decompress(stream: AsyncIterable<Buffer>, transform: zlib.Gunzip | zlib
 async function gpgDecrypt(stream: AsyncIterable<Buffer>, keys: AgeKeys, cleanups: (() => Promise<void> | void)[], file: string): Promise<AsyncIterable<Buffer>> {
   const passphrase = keys.passphrases?.[0];
   if (!passphrase) throw new LifeboatError('NO_KEY', `${path.basename(file)} is encrypted with gpg and needs its passphrase.`, 'Give the passphrase (--passphrase-env VAR, or type it in the Restore screen).');
-  const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-gnupg-'));
+  const home = await makePrivateTemp('gnupg');
   cleanups.push(async () => {
     // gpg leaves its agent running on that home; stop it rather than wait for it to notice the folder is gone.
     await new Promise<void>((resolve) => execFile('gpgconf', ['--kill', 'gpg-agent'], { env: { ...process.env, GNUPGHOME: home }, timeout: 5000 }, () => resolve()));
