@@ -45,7 +45,6 @@ describe('plain SQL guard', () => {
     ['\\\\ \\! id', 1, '\\'],
     ["SELECT 'it''s'; \\! id", 1, '!'],
     ["SELECT $$ a ' b $$; \\! id", 1, '!'],
-    ["SELECT E'a\\'b'; \\! id", 1, '!'],
     ['/* comment */ \\! id', 1, '!'],
   ])('refuses %j with the line number', (sql, line, command) => {
     expect(() => scan(sql)).toThrow(new RegExp(`^Line ${line} of the SQL file runs the psql command "\\\\${command.replace(/[\\!]/g, (c) => `\\${c}`)}"`));
@@ -86,5 +85,60 @@ describe('plain SQL guard', () => {
 
   it('a file cut inside COPY data is damaged', () => {
     expect(() => scan('COPY t (a) FROM stdin;\n1\n2')).toThrow(/ends inside COPY data/);
+  });
+});
+
+/** Scans raw bytes (latin1 in the test source: one char per byte), as the restore pipeline does. */
+function scanBytes(text: string): SqlGuard {
+  const guard = new SqlGuard({ allowConnect: false });
+  for (const line of text.split('\n')) guard.line(Buffer.from(line, 'latin1'));
+  guard.finish();
+  return guard;
+}
+
+describe('where psql could read a line differently, the guard refuses instead of guessing', () => {
+  it.each([
+    // psql 18 reads each of these as SQL followed by a meta-command (found in psqlscan.l and checked by tests/faults/psql-guard-fuzz.test.ts).
+    ['an identifier ending in E before a quote is no E-string', "SELECT xE'\\'; \\! id #';", /closing quote follows a backslash/],
+    ['an E-string with an escaped quote', "SELECT E'a\\'b'; \\! id", /closing quote follows a backslash/],
+    ['standard_conforming_strings turned off by a function call', "SELECT set_config('standard_' || 'conforming_strings', 'off', false);\nSELECT '\\'; \\! id #';", /Line 2 .*closing quote follows a backslash/],
+    ['a lead byte of SJIS hiding the closing quote', "SET client_encoding = 'SJIS';\nSELECT '\x81'' \\! id #'", /Line 2 .*client encoding is SJIS/],
+    ['a lead byte of GB18030 hiding a quote two bytes on', "SELECT '\x81\x30'x' \\! id #'", /client encoding is GB18030/],
+    ['a NUL byte (psql stops reading the line there)', "SELECT 1;\x00'\n\\! id", /NUL byte/],
+    ['text after COPY … FROM stdin; on the same line', 'COPY t (a) FROM stdin; \\! id\n1\n\\.', /more text after "COPY … FROM stdin;"/],
+    ['FROM STDOUT, which the server reads as COPY FROM the client', "COPY t FROM STDOUT;\n\\! data\n\\.\r\n\\! id", /Line 4 .*"\\!"/],
+    ['a semicolon inside parentheses does not end the statement', 'SELECT (1; COPY t FROM stdin;\n\\! id\n\\.', /Line 2 .*"\\!"/],
+    ['semicolons inside BEGIN ATOMIC do not end the statement', 'CREATE U& FUNCTION f() BEGIN ATOMIC SELECT 1; COPY t FROM stdin;\n\\! id\n\\.', /Line 2 .*"\\!"/],
+    ['a -- comment ends at a carriage return', 'SELECT 1; -- note\r\\! id', /"\\!"/],
+    ['an identifier swallows a following $$', 'SELECT \xe9$$ \\! id $$;', /"\\!"/],
+    ['COPY data ends at \\.\\r too', 'COPY t (a) FROM stdin;\n1\n\\.\r\n\\! id', /Line 4 .*"\\!"/],
+    ['a comment between COPY words', 'COPY t/**/FROM stdin;\n\\! not a command: data\n\\.\n\\! id', /Line 4 .*"\\!"/],
+    ['psql variables', 'SELECT :VERSION;', /psql variable :VERSION/],
+    ["the file's own \\unrestrict in the middle of a statement", 'SELECT 1\n\\unrestrict abc', /"\\unrestrict"/],
+  ])('%s', (_name, sql, message) => {
+    expect(() => scanBytes(sql)).toThrow(message);
+  });
+
+  it('still accepts what pg_dump writes: non-ASCII text, BEGIN ATOMIC bodies, COPY data of any shape', () => {
+    const guard = scanBytes([
+      '\\restrict abc123',
+      "SET client_encoding = 'UTF8';",
+      "COMMENT ON TABLE public.t IS 'Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac';",
+      'CREATE FUNCTION public.f() RETURNS integer LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT 2; END;',
+      "CREATE TABLE public.t (a text DEFAULT '^\\d+$'::text, b integer[]);",
+      'CREATE VIEW public.v AS SELECT t.b[1:2] AS b, (t.a)::text AS a FROM public.t;',
+      'COPY public.t (a, b) FROM stdin;',
+      "x\\\\y\t{1,2}\t\\! data ' \\N \xe6\x97",
+      '\\.',
+      '\\unrestrict abc123',
+    ].join('\n'));
+    expect(guard.facts.tables).toEqual(['public.t']);
+  });
+
+  it('tells the pipeline to blank the file\'s own \\restrict lines (Lifeboat\'s key comes first)', () => {
+    const guard = new SqlGuard({ allowConnect: false });
+    expect(guard.line('\\restrict Zm9v')).toBe('blank');
+    expect(guard.line('SELECT 1;')).toBe('pass');
+    expect(guard.line('\\unrestrict Zm9v')).toBe('blank');
   });
 });

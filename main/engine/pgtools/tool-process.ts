@@ -21,8 +21,9 @@ export function startTool(options: {
   signal?: AbortSignal;
   stdin?: 'pipe' | 'ignore';
   onLine?: (line: string) => boolean | void;
+  cwd?: string;
 }): ToolProcess {
-  const child = spawn(options.path, options.args, { env: options.env, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }) as ToolProcess['child'];
+  const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }) as ToolProcess['child'];
   const errors: string[] = [];
   const lines = createInterface({ input: child.stderr });
   lines.on('line', (line) => {

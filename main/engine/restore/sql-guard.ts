@@ -1,18 +1,26 @@
-// Scans SQL text the way psql reads it, line by line, and refuses psql meta-commands other than
-// the ones pg_dump writes itself: \connect, \restrict, \unrestrict (and the \. that ends COPY data).
-// Anything else — \! (shell), \o / \w (write files), \copy … program, \i (include), \set … — could
-// run commands or touch files on this computer, so it is blocked before psql sees the file.
+// The second layer against psql meta-commands in a dropped SQL file (the first is psql's own
+// \restrict, see sql-pipeline.ts). It reads every line the way psql's lexer does (psql-lexer.ts)
+// and refuses meta-commands other than the ones pg_dump writes itself (\connect, \restrict,
+// \unrestrict) — and, wherever its reading and psql's could differ, refuses instead of guessing:
+// NUL bytes (psql's line reader stops at them), a quote after an odd run of backslashes (its
+// meaning depends on standard_conforming_strings, which SQL can change unseen), lines that lex
+// differently in any client-only multibyte encoding (which SQL can switch to), psql variables,
+// and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
+import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
 
 export const ALLOWED_META_COMMANDS = ['connect', 'restrict', 'unrestrict'] as const;
+
+/** Longest line of SQL (outside COPY data, which streams) the guard reads; pg_dump's longest are single statements. */
+export const MAX_SQL_LINE_BYTES = 64 * 1024 * 1024;
+/** How much of one statement is kept to learn facts from (owners, grants, COPY targets); the rest is still checked. */
+const MAX_KEPT_STATEMENT = 1024 * 1024;
 
 export interface MetaCommand {
   line: number;
   command: string;
   text: string;
 }
-
-type State = 'normal' | 'single' | 'escape-single' | 'double' | 'dollar' | 'block-comment' | 'copy-data';
 
 /** Facts learned while scanning, used by the preflight and to choose how to run psql. */
 export interface SqlFacts {
@@ -28,15 +36,20 @@ export interface SqlFacts {
   tables: string[];
 }
 
-/** Incremental scanner: feed lines in order; throws a LifeboatError at the first forbidden meta-command. */
+/** What the caller does with a line it fed: pass it on to psql, or replace it by an empty line (\restrict lines). */
+export type LineVerdict = 'pass' | 'blank';
+
+const refuse = (message: string, fix: string) => new LifeboatError('INVALID_INPUT', message, fix);
+const nulByte = (line: number) => refuse(`Line ${line} of the SQL file contains a NUL byte. psql stops reading a line at a NUL byte, so it would read this file differently from Lifeboat's check.`, 'SQL files written by pg_dump never contain NUL bytes: the file is damaged or was made to deceive. Use the original dump.');
+const FROM_PG_DUMP = 'Restore a dump made by pg_dump, or remove that line if you trust the rest of the file.';
+
+/** Incremental scanner: feed lines in order; throws a LifeboatError at the first line it refuses. */
 export class SqlGuard {
   readonly facts: SqlFacts = { lines: 0, connects: [], createsDatabase: false, needsAutocommit: [], owners: new Set(), grantees: new Set(), extensions: new Set(), dumpedFromVersion: null, tables: [] };
-  #state: State = 'normal';
-  #dollarTag = '';
-  #commentDepth = 0;
+  #state: LexState = initialLexState();
+  #copyData = false;
+  /** The statement's text (without comments), up to MAX_KEPT_STATEMENT, for facts. */
   #statement = '';
-  /** The statement with the contents of strings, quoted names and dollar bodies left out. */
-  #bare = '';
   readonly #allowConnect: boolean;
 
   /** allowConnect: false when Lifeboat chooses the database, so a script may not switch to another. */
@@ -44,151 +57,148 @@ export class SqlGuard {
     this.#allowConnect = options.allowConnect ?? true;
   }
 
-  /** Checks one line (without its newline), in file order. */
-  line(text: string): void {
+  /** Inside COPY data only the terminator matters, so callers may stream those lines. */
+  get inCopyData(): boolean {
+    return this.#copyData;
+  }
+
+  /** Checks one line (its bytes without the newline, or its text), in file order. */
+  line(input: string | Buffer): LineVerdict {
+    const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     const lineNo = ++this.facts.lines;
-    if (this.#state === 'copy-data') {
-      if (text === '\\.') this.#state = 'normal';
-      return;
+    if (bytes.includes(0)) throw nulByte(lineNo);
+    if (this.#copyData) {
+      if (isCopyEnd(bytes)) this.#copyData = false;
+      return 'pass';
     }
+    if (bytes.length > MAX_SQL_LINE_BYTES) throw refuse(`Line ${lineNo} of the SQL file is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB outside COPY data; Lifeboat does not read lines that long.`, 'pg_dump writes table data as COPY lines, which may be of any length: dump the database again with pg_dump (without --inserts).');
+    const text = bytes.toString('latin1');
     if (lineNo < 40 && this.facts.dumpedFromVersion === null) {
       const match = /^-- Dumped from database version (\S+)/.exec(text);
       if (match) this.facts.dumpedFromVersion = match[1]!;
     }
-    for (let i = 0; i < text.length; i++) {
-      const char = text[i]!;
-      const next = text[i + 1];
-      switch (this.#state) {
-        case 'normal':
-          if (char === '-' && next === '-') {
-            i = text.length; // rest of the line is a comment
-          } else if (char === '/' && next === '*') {
-            this.#state = 'block-comment';
-            this.#commentDepth = 1;
-            i++;
-          } else if (char === "'") {
-            const prev = text[i - 1];
-            this.#state = prev === 'E' || prev === 'e' ? 'escape-single' : 'single';
-            this.#statement += char;
-            this.#bare += char;
-          } else if (char === '"') {
-            this.#state = 'double';
-            this.#statement += char;
-            this.#bare += char;
-          } else if (char === '$') {
-            const tag = /^\$([A-Za-z_\u0080-\uffff][\w\u0080-\uffff]*)?\$/.exec(text.slice(i));
-            if (tag && !/[\w$]/.test(text[i - 1] ?? ' ')) {
-              this.#state = 'dollar';
-              this.#dollarTag = tag[0];
-              this.#statement += tag[0];
-              this.#bare += tag[0];
-              i += tag[0].length - 1;
-            } else {
-              this.#statement += char;
-              this.#bare += char;
-            }
-          } else if (char === '\\') {
-            this.#metaCommand(text.slice(i), lineNo);
-            i = text.length;
-          } else if (char === ';') {
-            this.#endStatement(lineNo);
-          } else {
-            this.#statement += char;
-            this.#bare += char;
-          }
-          break;
-        case 'single':
-          this.#statement += char;
-          if (char === "'") {
-            this.#state = 'normal'; // '' re-enters and leaves again: same effect
-            this.#bare += char;
-          }
-          break;
-        case 'escape-single':
-          this.#statement += char;
-          if (char === '\\') {
-            this.#statement += next ?? '';
-            i++;
-          } else if (char === "'") {
-            this.#state = 'normal';
-            this.#bare += char;
-          }
-          break;
-        case 'double':
-          this.#statement += char;
-          if (char === '"') {
-            this.#state = 'normal';
-            this.#bare += char;
-          }
-          break;
-        case 'dollar':
-          if (text.startsWith(this.#dollarTag, i)) {
-            this.#statement += this.#dollarTag;
-            this.#bare += this.#dollarTag;
-            i += this.#dollarTag.length - 1;
-            this.#state = 'normal';
-          }
-          break;
-        case 'block-comment':
-          if (char === '/' && next === '*') {
-            this.#commentDepth++;
-            i++;
-          } else if (char === '*' && next === '/') {
-            this.#commentDepth--;
-            i++;
-            if (this.#commentDepth === 0) this.#state = 'normal';
-          }
-          break;
+    const before = { ...this.#state };
+    const statementWasEmpty = this.#statement.trim() === '';
+    let verdict: LineVerdict = 'pass';
+    let copyStarts = false;
+    let metaAt = -1;
+    const onEvent = (event: LexEvent) => {
+      if (event.kind === 'meta') {
+        verdict = this.#metaCommand(text, event.at, lineNo, statementWasEmpty);
+        metaAt = event.at;
+      }
+      else if (event.kind === 'end') {
+        this.#endStatement(lineNo, event.copyFromStdin);
+        if (event.copyFromStdin) {
+          copyStarts = true;
+          checkNothingAfterCopy(text, event.at, lineNo);
+        }
+      } else this.#otherEvent(event, lineNo);
+    };
+    lexLine(text, this.#state, onEvent, this.#sink());
+    if (this.#state.mode === 'initial' || this.#state.mode === 'quote' || this.#state.mode === 'dquote') this.#statement += ' ';
+    if (/[\x80-\xff]/.test(text)) this.#checkEncodingViews(text, before, { copyStarts, metaAt }, lineNo);
+    if (copyStarts) this.#copyData = true;
+    return verdict;
+  }
+
+  /** Part of a COPY data line too long to be the end marker, streamed by the caller (see sql-pipeline.ts). */
+  dataBytes(part: Buffer): void {
+    if (part.includes(0)) throw nulByte(this.facts.lines + 1);
+  }
+
+  /** The end of a COPY data line passed on through dataBytes. */
+  dataLineEnd(): void {
+    this.facts.lines++;
+  }
+
+  /** Call at the end: an unterminated COPY block means the file is cut short. */
+  finish(): void {
+    if (this.#copyData) throw new LifeboatError('ARCHIVE_DAMAGED', 'The SQL file ends inside COPY data (it is cut short).', 'Use a complete copy of the file.');
+  }
+
+  #sink(): LexSink {
+    const keep = () => this.#statement.length < MAX_KEPT_STATEMENT;
+    return {
+      sql: (text) => {
+        if (keep()) this.#statement += text;
+      },
+      quoted: (open, content, close) => {
+        if (keep()) this.#statement += open + content + close;
+      },
+      space: () => {
+        if (keep()) this.#statement += ' ';
+      },
+    };
+  }
+
+  /** psql reads a line with bytes ≥ 0x80 differently in SJIS, BIG5, GBK, UHC, GB18030 and JOHAB; each reading must agree. */
+  #checkEncodingViews(text: string, before: LexState, safe: { copyStarts: boolean; metaAt: number }, lineNo: number): void {
+    for (const view of encodingViews(text)) {
+      const state = { ...before };
+      let viewCopy = false;
+      let viewMetaAt = -1;
+      lexLine(view.line, state, (event) => {
+        if (event.kind === 'meta') viewMetaAt = event.at;
+        else if (event.kind === 'end') viewCopy ||= event.copyFromStdin;
+        else this.#otherEvent(event, lineNo);
+      });
+      if (!sameLexState(state, this.#state) || viewCopy !== safe.copyStarts || viewMetaAt !== safe.metaAt) {
+        throw refuse(`Line ${lineNo} of the SQL file reads differently when psql's client encoding is ${view.name}: its non-ASCII bytes hide quotes, backslashes or semicolons in that encoding, and SQL in the file can switch psql to it.`, 'Lifeboat refuses lines whose meaning depends on the client encoding. Dump the database again with pg_dump --encoding=UTF8.');
       }
     }
-    if (this.#state === 'normal' || this.#state === 'single' || this.#state === 'escape-single' || this.#state === 'double') this.#statement += ' ';
-    if (this.#state === 'normal') this.#bare += ' ';
   }
 
-  /** Inside COPY data only the terminator matters, so callers may skip decoding those lines. */
-  get inCopyData(): boolean {
-    return this.#state === 'copy-data';
+  #otherEvent(event: LexEvent, lineNo: number): void {
+    if (event.kind === 'ambiguous-quote') {
+      throw refuse(`Line ${lineNo} of the SQL file has a string whose closing quote follows a backslash. Whether psql ends the string there depends on standard_conforming_strings, which SQL can change while psql runs, so Lifeboat cannot tell what psql would run next.`, FROM_PG_DUMP);
+    }
+    if (event.kind === 'variable' && /^[A-Z0-9_]*[A-Z][A-Z0-9_]*$/.test(event.name)) {
+      throw refuse(`Line ${lineNo} of the SQL file refers to the psql variable :${event.name}, which psql replaces with text of its own.`, FROM_PG_DUMP);
+    }
   }
 
-  #metaCommand(rest: string, line: number): void {
-    const match = /^\\([A-Za-z]+|[!?.]|\\)/.exec(rest);
-    const command = match?.[1] ?? rest.slice(1, 2);
+  #metaCommand(text: string, at: number, line: number, statementWasEmpty: boolean): LineVerdict {
+    const rest = text.slice(at);
+    const shown = printable(rest.length > 80 ? `${rest.slice(0, 80)}…` : rest);
+    const command = /^\\([A-Za-z]+|[^A-Za-z])/.exec(rest)?.[1] ?? '';
+    const alone = statementWasEmpty && /^[ \t\f\v]*$/.test(text.slice(0, at));
     if (command === 'connect' && !this.#allowConnect) {
-      throw new LifeboatError('INVALID_INPUT', `Line ${line} of the SQL script switches to another database (${rest.slice(0, 80)}).`, 'Lifeboat restores into the database you choose: use a dump made without -C (and not by pg_dumpall), or remove the \\connect lines.');
+      throw refuse(`Line ${line} of the SQL script switches to another database (${shown}).`, 'Lifeboat restores into the database you choose: use a dump made without -C (and not by pg_dumpall), or remove the \\connect lines.');
     }
-    if ((ALLOWED_META_COMMANDS as readonly string[]).includes(command)) {
-      if (command === 'connect') this.facts.connects.push(rest.replace(/^\\connect\s+/, '').trim());
-      return;
+    if (alone && (command === 'restrict' || command === 'unrestrict') && /^\\(un)?restrict [A-Za-z0-9]+[ \t\r]*$/.test(rest)) return 'blank';
+    // pg_dump's \connect names a database; a backquote or a psql variable in it would run or substitute something.
+    if (alone && command === 'connect' && !/[`:]/.test(rest)) {
+      this.facts.connects.push(Buffer.from(rest.replace(/^\\connect\s+/, '').trim(), 'latin1').toString('utf8'));
+      return 'pass';
     }
-    const shown = rest.length > 80 ? `${rest.slice(0, 80)}…` : rest;
-    throw new LifeboatError(
-      'INVALID_INPUT',
-      `Line ${line} of the SQL file runs the psql command "\\${command}" (${shown}). Lifeboat refuses it: psql meta-commands can run programs or read and write files on this computer, and pg_dump never writes "\\${command}".`,
-      'Remove that line if you trust the rest of the file, or restore a dump made by pg_dump.',
+    throw refuse(
+      `Line ${line} of the SQL file runs the psql command "\\${printable(command)}" (${shown}). Lifeboat refuses it: psql meta-commands can run programs or read and write files on this computer, and pg_dump never writes "\\${printable(command)}" there.`,
+      FROM_PG_DUMP,
     );
   }
 
-  #endStatement(line: number): void {
-    const sql = this.#statement.trim().replace(/\s+/g, ' ');
-    const bare = this.#bare.trim().replace(/\s+/g, ' ');
+  #endStatement(line: number, copyFromStdin: boolean): void {
+    const sql = Buffer.from(this.#statement.trim().replace(/\s+/g, ' '), 'latin1').toString('utf8');
     this.#statement = '';
-    this.#bare = '';
     if (!sql) return;
     const upper = sql.toUpperCase();
-    // psql's lexer treats backslashes in strings by this setting; pg_dump always writes "on".
+    // pg_dump always writes "on"; a file that says otherwise is not one of its dumps.
     if (/standard_conforming_strings/i.test(sql) && !/^SET standard_conforming_strings\s*(=|TO)\s*'?on'?$/i.test(sql)) {
-      throw new LifeboatError('INVALID_INPUT', `Line ${line} of the SQL file changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
+      throw refuse(`Line ${line} of the SQL file changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
     }
-    // COPY data follows only "COPY table [(columns)] FROM STDIN" — judged without string contents.
-    if (/^COPY\s+(?!\()[^()]*?(\([^()]*\)\s*)?FROM\s+STDIN\b/i.test(bare)) {
-      this.#state = 'copy-data';
-      const table = /^COPY\s+(\S+)/i.exec(sql)?.[1];
+    if (copyFromStdin) {
+      const table = /^COPY\s+(?:BINARY\s+)?(\S+)/i.exec(sql)?.[1];
       if (table) this.facts.tables.push(table);
     }
     if (/^CREATE\s+DATABASE\b/.test(upper)) this.facts.createsDatabase = true;
     if (/^(CREATE\s+DATABASE|DROP\s+DATABASE|VACUUM|ALTER\s+SYSTEM|CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/.test(upper)) {
       this.facts.needsAutocommit.push(sql.slice(0, 60));
     }
+    this.#roleAndExtensionFacts(sql);
+  }
+
+  #roleAndExtensionFacts(sql: string): void {
     const owner = /\bOWNER TO\s+("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
     if (owner) this.facts.owners.add(unquote(owner[1]!));
     const grant = /^GRANT\b.*\bTO\s+(.+)$/i.exec(sql);
@@ -199,11 +209,24 @@ export class SqlGuard {
     const extension = /^CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
     if (extension) this.facts.extensions.add(unquote(extension[1]!));
   }
+}
 
-  /** Call at the end: an unterminated COPY block or string means the file is cut short. */
-  finish(): void {
-    if (this.#state === 'copy-data') throw new LifeboatError('ARCHIVE_DAMAGED', 'The SQL file ends inside COPY data (it is cut short).', 'Use a complete copy of the file.');
+/** psql ends COPY data at a line that is exactly "\." (or "\.\r"), and only there. */
+function isCopyEnd(line: Buffer): boolean {
+  return (line.length === 2 || (line.length === 3 && line[2] === 0x0d)) && line[0] === 0x5c && line[1] === 0x2e;
+}
+
+/** psql runs the rest of a COPY line only after the data that follows it; pg_dump never writes anything there. */
+function checkNothingAfterCopy(text: string, at: number, line: number): void {
+  if (!/^[ \t\n\r\f\v]*(?:--[^\r]*)?$/.test(text.slice(at + 1))) {
+    throw refuse(`Line ${line} of the SQL file has more text after "COPY … FROM stdin;". psql would run that text only after the COPY data, which Lifeboat does not follow.`, 'pg_dump writes each COPY statement on a line of its own: use a dump made by pg_dump.');
   }
+}
+
+/** Control characters and bytes ≥ 0x80 (shown here as latin1) in a quoted line, visibly escaped. */
+function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x1f\x7f-\xff]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function unquote(name: string): string {

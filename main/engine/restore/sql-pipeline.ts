@@ -1,9 +1,10 @@
 // SQL text → guard (meta-commands refused, known-benign settings dropped for older servers) → psql.
+import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { LifeboatError } from '../errors.ts';
 import { drainOrExit, startTool, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
-import { SqlGuard } from './sql-guard.ts';
+import { MAX_SQL_LINE_BYTES, SqlGuard } from './sql-guard.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
 
 /** Statements pg_dump/pg_restore 17+ write that older servers do not know; skipped there and reported. */
@@ -17,7 +18,6 @@ export interface GuardedSql {
   tolerated: string[];
 }
 
-/** A line-by-line Transform that passes SQL through the guard; lines keep their exact bytes. */
 /**
  * Column options some builds stamp on every column (this project's Debian PostgreSQL 15.20 writes
  * pg_attver=N) that other servers reject as "unrecognized parameter". Metadata only: skipped where
@@ -25,6 +25,15 @@ export interface GuardedSql {
  */
 export const FOREIGN_COLUMN_OPTIONS = ['pg_attver'] as const;
 
+/** Lines this long or shorter are decoded to match settings to skip and to name the table being restored. */
+const SHORT_LINE = 4096;
+
+/**
+ * A Transform that passes SQL through the guard line by line; lines keep their exact bytes, except
+ * that the file's own \restrict lines and skipped settings become empty lines (psql's line numbers
+ * stay the file's). SQL lines are collected up to the guard's limit; COPY data streams through in
+ * constant memory, however long its lines.
+ */
 export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void }): GuardedSql {
   const guard = new SqlGuard({ allowConnect: options.allowConnect });
   const tolerated = new Set<string>();
@@ -32,34 +41,25 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
   for (const option of options.unknownColumnOptions ?? []) {
     benign.push({ pattern: new RegExp(`^ALTER TABLE ONLY .+ ALTER COLUMN .+ SET \\(${option}=[^,)]*\\);$`), before: Infinity, note: `Column option ${option} (written by the source server's build, unknown to the target) was skipped` });
   }
-  let carry: Buffer = Buffer.alloc(0);
-  const processLine = (line: Buffer, out: Buffer[]) => {
-    if (guard.inCopyData) {
-      if (line.length === 2 && line[0] === 0x5c && line[1] === 0x2e) guard.line('\\.');
-      out.push(line, NEWLINE);
-      return;
-    }
-    const text = line.toString('utf8').replace(/\r$/, '');
-    const skip = benign.find((b) => b.pattern.test(text));
+  const processSqlLine = (line: Buffer, out: Buffer[]) => {
+    const text = line.length <= SHORT_LINE ? line.toString('utf8').replace(/\r$/, '') : null;
+    const skip = text === null ? undefined : benign.find((b) => b.pattern.test(text));
     if (skip) {
+      guard.line(Buffer.alloc(0));
       tolerated.add(skip.note);
+      out.push(NEWLINE);
       return;
     }
-    guard.line(text);
-    options.onStatementLine?.(text);
-    out.push(line, NEWLINE);
+    const verdict = guard.line(line);
+    if (text !== null) options.onStatementLine?.(text);
+    out.push(verdict === 'blank' ? NEWLINE : Buffer.concat([line, NEWLINE]));
   };
+  const lines = new LineSplitter(guard, processSqlLine);
   const transform = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
-        const data = carry.length ? Buffer.concat([carry, chunk]) : chunk;
         const out: Buffer[] = [];
-        let start = 0;
-        for (let nl = data.indexOf(0x0a, start); nl !== -1; nl = data.indexOf(0x0a, start)) {
-          processLine(data.subarray(start, nl), out);
-          start = nl + 1;
-        }
-        carry = Buffer.from(data.subarray(start));
+        lines.push(chunk, out);
         callback(null, out.length ? Buffer.concat(out) : undefined);
       } catch (error) {
         callback(error as Error);
@@ -68,7 +68,7 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
     flush(callback: TransformCallback) {
       try {
         const out: Buffer[] = [];
-        if (carry.length) processLine(carry, out);
+        lines.end(out);
         guard.finish();
         callback(null, out.length ? Buffer.concat(out) : undefined);
       } catch (error) {
@@ -79,17 +79,113 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
   return { transform, guard, get tolerated() { return [...tolerated]; } };
 }
 
+/**
+ * Splits a byte stream into lines in linear time: SQL lines are gathered (bounded by the guard's
+ * MAX_SQL_LINE_BYTES) and handed over whole; COPY data passes straight through, keeping only the
+ * first bytes of each line to spot the "\." that ends it.
+ */
+class LineSplitter {
+  #pending: Buffer[] = [];
+  #pendingBytes = 0;
+  /** Bytes of the current COPY data line already passed through (it cannot be "\." once past 3). */
+  #dataLineBytes = 0;
+  readonly #guard: SqlGuard;
+  readonly #onSqlLine: (line: Buffer, out: Buffer[]) => void;
+
+  constructor(guard: SqlGuard, onSqlLine: (line: Buffer, out: Buffer[]) => void) {
+    this.#guard = guard;
+    this.#onSqlLine = onSqlLine;
+  }
+
+  push(chunk: Buffer, out: Buffer[]): void {
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(0x0a, start);
+      const end = nl === -1 ? chunk.length : nl;
+      const piece = chunk.subarray(start, end);
+      if (this.#guard.inCopyData) {
+        this.#copyPiece(piece, nl !== -1, out);
+      } else {
+        this.#pending.push(piece);
+        this.#pendingBytes += piece.length;
+        // Past the limit the guard refuses the line, naming the limit, without waiting for its end.
+        if (nl !== -1 || this.#pendingBytes > MAX_SQL_LINE_BYTES) this.#emit(out);
+      }
+      start = end + 1;
+    }
+  }
+
+  /** COPY data: the first 3 bytes of a line are held back (it may be "\.\r"), anything longer streams. */
+  #copyPiece(piece: Buffer, lineEnds: boolean, out: Buffer[]): void {
+    if (this.#dataLineBytes === 0 && this.#pendingBytes + piece.length <= 3) {
+      this.#pending.push(piece);
+      this.#pendingBytes += piece.length;
+      if (lineEnds) this.#emit(out);
+      return;
+    }
+    for (const part of [...this.#pending, piece]) {
+      this.#guard.dataBytes(part);
+      out.push(part);
+    }
+    this.#dataLineBytes += this.#pendingBytes + piece.length;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (lineEnds) {
+      out.push(NEWLINE);
+      this.#guard.dataLineEnd();
+      this.#dataLineBytes = 0;
+    }
+  }
+
+  end(out: Buffer[]): void {
+    if (this.#pendingBytes > 0) this.#emit(out, false);
+    else if (this.#dataLineBytes > 0) this.#guard.dataLineEnd();
+  }
+
+  #emit(out: Buffer[], newline = true): void {
+    const line = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    if (this.#guard.inCopyData) {
+      this.#guard.line(line);
+      out.push(line);
+      if (newline) out.push(NEWLINE);
+      return;
+    }
+    this.#onSqlLine(line, out);
+  }
+}
+
 const NEWLINE = Buffer.from('\n');
 
-/** psql with ON_ERROR_STOP (psql exits 0 on errors without it), reading the script from stdin. */
-export function startPsql(psql: PgTool, env: NodeJS.ProcessEnv, options: { singleTransaction: boolean; signal?: AbortSignal }): ToolProcess {
+/** The first minor release of each major whose psql knows \restrict (the August 2025 security releases). */
+const RESTRICT_SINCE: Record<number, number> = { 13: 22, 14: 19, 15: 14, 16: 10, 17: 6 };
+
+/** psql that cannot be locked against meta-commands is not used for files Lifeboat did not write. */
+export function assertPsqlRestricts(psql: PgTool): void {
+  const [major = 0, minor = 0] = psql.version.split(/[.\s]/).map((part) => Number.parseInt(part, 10));
+  if (major >= 18 || (RESTRICT_SINCE[major] !== undefined && minor >= RESTRICT_SINCE[major]!)) return;
+  throw new LifeboatError('TOOL_TOO_OLD', `psql ${psql.version} (${psql.path}) does not know \\restrict, which Lifeboat uses so that a SQL file can never run psql commands on this computer.`, 'Use Lifeboat\'s bundled PostgreSQL 18 tools (npm run pg-tools), or psql 18, 17.6, 16.10, 15.14, 14.19, 13.22 or newer (Settings → PostgreSQL tools).');
+}
+
+/**
+ * psql with ON_ERROR_STOP (psql exits 0 on errors without it), reading the script from stdin, which
+ * starts with \restrict and a random key: from then on psql refuses every meta-command but
+ * \unrestrict with that key, which the file cannot know. The key line is line 1: psql's line
+ * numbers are one more than the file's (psqlFailure corrects them).
+ */
+export function startPsql(psql: PgTool, env: NodeJS.ProcessEnv, options: { singleTransaction: boolean; signal?: AbortSignal; cwd?: string }): ToolProcess {
+  assertPsqlRestricts(psql);
   const proc = startTool({
     path: psql.path,
     args: ['-X', '-q', '--no-password', '-v', 'ON_ERROR_STOP=1', ...(options.singleTransaction ? ['--single-transaction'] : [])],
     env,
     stdin: 'pipe',
     signal: options.signal,
+    cwd: options.cwd,
   });
+  proc.child.stdin!.on('error', () => {}); // EPIPE if psql exits early; its exit status tells why
+  proc.child.stdin!.write(`\\restrict ${randomBytes(32).toString('hex')}\n`);
   proc.stdout.resume(); // results of SELECTs in the script; not needed
   return proc;
 }
@@ -110,7 +206,9 @@ export async function feed(source: AsyncIterable<Buffer>, proc: ToolProcess): Pr
 /** "psql:<stdin>:42: ERROR:  relation … does not exist" → one sentence. */
 export function psqlFailure(errors: string[]): LifeboatError {
   const error = errors.find((l) => /ERROR:|FATAL:/.test(l)) ?? errors.at(-1) ?? 'psql failed';
-  const line = /:(\d+): (?:ERROR|FATAL)/.exec(error)?.[1];
+  // psql counts the \restrict line Lifeboat puts first.
+  const psqlLine = Number(/:(\d+): (?:ERROR|FATAL)/.exec(error)?.[1] ?? 0);
+  const line = psqlLine > 1 ? psqlLine - 1 : null;
   const message = error.replace(/^psql:[^:]*:\d+:\s*/, '').replace(/\s+/g, ' ');
   if (isLostConnection(errors.join('\n'))) return new LifeboatError('RESTORE_FAILED', `The restore stopped: ${LOST_CONNECTION_SENTENCE} (${message}).`, `${LOST_CONNECTION_FIX} The database this restore created was removed.`);
   return new LifeboatError('RESTORE_FAILED', `The restore stopped${line ? ` at statement line ${line}` : ''}: ${message}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).');
