@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine, type Engine } from '../engine/index.ts';
+import { visibleText } from '../engine/name-text.ts';
 import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { ConnectionReport, PgTool, ProfileColor, ProfileSummary, SslMode } from '../engine/types.ts';
 import { createOutput, formatBytes, readStdin, table, UsageError, type Output } from './cli-output.ts';
@@ -58,7 +59,7 @@ const COMMANDS: Record<string, Command> = {
       const source = values.env ? ({ kind: 'env' } as const) : ({ kind: 'pgpass', file: values.pgpass || undefined } as const);
       const saved = await engine.profiles.importAndSave(source, values.name ? { name: values.name } : {});
       for (const profile of saved) warnAboutSessionOnlyPassword(engine, out, profile);
-      out.result({ profiles: saved }, () => saved.map((p) => `Saved profile "${p.name}" (${describe(p)}).`).join('\n'));
+      out.result({ profiles: saved }, () => saved.map((p) => `Saved profile "${visibleText(p.name)}" (${visibleText(describe(p))}).`).join('\n'));
     },
   },
   'profile list': {

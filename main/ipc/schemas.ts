@@ -1,6 +1,7 @@
 // zod schemas for every Invoke payload: the renderer is untrusted, so main parses before the engine sees anything.
 import path from 'node:path';
 import { z } from 'zod';
+import { PRIVILEGED_ROLE_ATTRIBUTES } from '../engine/restore/role-definitions.ts';
 import { PROFILE_COLORS, SSL_MODES } from '../engine/types.ts';
 import type { InvokeChannel } from './contract.ts';
 
@@ -75,6 +76,11 @@ export const restoreRequest = z
     noOwner: z.boolean().optional(),
     noPrivileges: z.boolean().optional(),
     createMissingRoles: z.boolean().optional(),
+    // Per role name: the privileged attributes the archive gives it that the user chose to keep.
+    privilegedRoleAttributes: z
+      .record(text(63).min(1).refine((name) => Buffer.byteLength(name) <= 63, 'a role name is at most 63 bytes'), z.array(z.enum(PRIVILEGED_ROLE_ATTRIBUTES)).max(PRIVILEGED_ROLE_ATTRIBUTES.length))
+      .refine((choice) => Object.keys(choice).length <= 1000, 'at most 1000 roles')
+      .optional(),
     safetyBackup: z.boolean().optional(),
     confirm: text(63).optional(),
     jobs: z.number().int().min(1).max(16).optional(),

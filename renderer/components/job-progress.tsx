@@ -1,6 +1,7 @@
 // The card of a running job (backup, verification, restore, drill): spinner, title, phase, percent,
 // Cancel, the bar, and its figures: current item, bytes, speed and one figure of the job's own.
 import { useId, type ReactNode } from 'react';
+import { visibleText } from '../../main/engine/name-text.ts';
 import { useJobsStore, type JobEntry } from '../stores/jobs-store.ts';
 import { formatBytes, formatRate } from './format.ts';
 import { Icon } from './icons.tsx';
@@ -38,7 +39,8 @@ export function JobProgressCard({ job, title, phase: jobPhase, detail, itemLabel
   const fraction = p?.fraction ?? null;
   const phase = job.cancelling ? 'Cancelling…' : jobPhase;
   const stats: JobStat[] = [
-    { label: itemLabel, value: p?.currentItem ? <code>{p.currentItem}</code> : '—' },
+    // The current table or object name comes from the file being read.
+    { label: itemLabel, value: p?.currentItem ? <code>{visibleText(p.currentItem)}</code> : '—' },
     { label: bytesLabel, value: formatBytes(p?.bytes ?? 0) },
     { label: 'Speed', value: formatRate(p?.bytesPerSecond ?? null) },
     extra,

@@ -170,3 +170,16 @@ export function ageRegion(layout: AgeLayout, offset: number): 'age header' | 'ag
 export function ciphertextOffset(layout: AgeLayout, p: number): number {
   return layout.payload + Math.floor(p / AGE_CHUNK) * AGE_SEALED_CHUNK + (p % AGE_CHUNK);
 }
+
+/** toc.dat with one length-prefixed string (sign byte 0, 4-byte little-endian length) replaced. */
+export function withTocString(toc: Buffer, from: string, to: string): Buffer {
+  const field = (text: string) => {
+    const bytes = Buffer.alloc(5 + Buffer.byteLength(text));
+    bytes.writeInt32LE(Buffer.byteLength(text), 1);
+    bytes.write(text, 5, 'latin1');
+    return bytes;
+  };
+  const at = toc.indexOf(field(from));
+  if (at < 0) throw new Error(`"${from}" is not in toc.dat`);
+  return Buffer.concat([toc.subarray(0, at), field(to), toc.subarray(at + 5 + from.length)]);
+}

@@ -6,7 +6,8 @@ import { LifeboatError } from '../../engine/errors.ts';
 import type { Job, JobProgress } from '../../engine/jobs/job.ts';
 import type { EncryptionChoice } from '../../engine/keys/key-service.ts';
 import type { Command, Values } from '../cli-command.ts';
-import { formatBytes, table, UsageError, type Output } from '../cli-output.ts';
+import { visibleText } from '../../engine/name-text.ts';
+import { formatBytes, jsonText, table, UsageError, type Output } from '../cli-output.ts';
 
 export const ARCHIVE_COMMANDS: Record<string, Command> = {
   backup: {
@@ -27,7 +28,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       if (result.keyCreated) {
         out.note('lifeboat: Lifeboat created its backup key and keeps it in the OS keychain. Export the recovery key NOW and store it safely: without it nobody can open these backups if this computer is lost.\n  lifeboat key export --out lifeboat-recovery-key.txt');
       }
-      for (const note of result.notes) out.note(`lifeboat: note: ${note}`);
+      for (const note of result.notes) out.note(`lifeboat: note: ${visibleText(note)}`);
       out.result(
         { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes },
         () => `Backed up ${result.tables} tables${result.totalRows !== null ? ` (${result.totalRows} rows)` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n${result.archive}\n${formatBytes(result.bytes)}, ${result.sidecar.encryption.kind === 'none' ? 'NOT ENCRYPTED' : `encrypted (${result.sidecar.encryption.kind})`}, sha256 ${result.sha256}`,
@@ -40,13 +41,17 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
     options: ['profile', 'database'],
     async run({ engine, out, args, values }) {
       const archives = await engine.library.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
+      // An archive with a problem (a bad sidecar…) is listed with it, after the table: the others list as usual.
+      const problems = archives.filter((a) => a.problem).map((a) => `! ${visibleText(a.path)}: ${visibleText(a.problem!.message)} Fix: ${visibleText(a.problem!.fix)}`);
       out.result({ archives }, () =>
         archives.length === 0
           ? 'No archives found.'
-          : table([
+          : [table([
               ['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'ENCRYPTION', 'STATUS', 'FILE'],
-              ...archives.map(({ path: file, sidecar: s }) => [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, s.serverVersion, formatBytes(s.bytes), s.encryption.kind, s.verification ? `${s.verification.ok ? 'verified' : 'FAILED'} (${s.verification.level})` : '', file]),
-            ]),
+              ...archives.map(({ path: file, sidecar: s, problem }) => problem
+                ? [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, '?', formatBytes(s.bytes), '?', 'PROBLEM (below)', file]
+                : [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, s.serverVersion, formatBytes(s.bytes), s.encryption.kind, s.verification ? `${s.verification.ok ? 'verified' : 'FAILED'} (${s.verification.level})` : '', file]),
+            ]), ...(problems.length ? ['', ...problems] : [])].join('\n'),
       );
     },
   },
@@ -58,7 +63,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       const file = path.resolve(requireFile(args[0]));
       const job = engine.library.verify(file, values.full ? 'full' : 'quick', await decryptionKeys(values));
       const result = await runWithProgress(job, out);
-      out.result(result, () => `OK: ${file}\n${result.checks.map((c) => `  ✓ ${c}`).join('\n')}`);
+      out.result(result, () => `OK: ${visibleText(file)}\n${result.checks.map((c) => `  ✓ ${visibleText(c)}`).join('\n')}`);
     },
   },
   extract: {
@@ -69,7 +74,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       const file = path.resolve(requireFile(args[0]));
       if (!values.to) throw new UsageError('extract needs --to DIR');
       const { files } = await engine.library.extract(file, path.resolve(values.to), await decryptionKeys(values));
-      out.result({ files }, () => `${files.join('\n')}\nRestore with: cat ${path.join(path.resolve(values.to!), 'database.dump.*')} | pg_restore -d DATABASE`);
+      out.result({ files }, () => `${files.map(visibleText).join('\n')}\nRestore with: cat ${path.join(path.resolve(values.to!), 'database.dump.*')} | pg_restore -d DATABASE`);
     },
   },
   'key show': {
@@ -160,13 +165,14 @@ export async function runWithProgress<R>(job: Job<R>, out: Output): Promise<R> {
   let lastLine = 0;
   const unsubscribe = job.onProgress((p) => {
     if (out.json) {
-      process.stderr.write(`${JSON.stringify({ progress: p })}\n`);
+      process.stderr.write(`${jsonText({ progress: p })}\n`);
       return;
     }
     const now = Date.now();
     if (!tty && now - lastLine < 5000 && p.fraction !== 1) return;
     lastLine = now;
-    const line = describeProgress(p);
+    // The current item is a table or object name from the file: no escape sequence reaches the terminal.
+    const line = visibleText(describeProgress(p));
     process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
   });
   const onSigint = () => {

@@ -2,7 +2,8 @@ import path from 'node:path';
 import type { DrillRecord } from '../../engine/drill/drill-service.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { Command } from '../cli-command.ts';
-import { table, UsageError } from '../cli-output.ts';
+import { visibleText as v } from '../../engine/name-text.ts';
+import { printable, table, UsageError } from '../cli-output.ts';
 import { decryptionKeys, requireFile, runWithProgress } from './archive-commands.ts';
 
 export const DRILL_COMMANDS: Record<string, Command> = {
@@ -55,12 +56,14 @@ export const DRILL_COMMANDS: Record<string, Command> = {
 function describeDrill(record: DrillRecord): string {
   const failed = record.checks.filter((c) => !c.passed);
   const lines = [
-    `${record.passed ? 'PASSED' : record.couldNotRun ? 'COULD NOT RUN' : 'FAILED'}: ${record.archive.name} → ${record.scratch.server}, database ${record.scratch.database}${record.scratch.kept ? ' (kept)' : ''}`,
+    `${record.passed ? 'PASSED' : record.couldNotRun ? 'COULD NOT RUN' : 'FAILED'}: ${v(record.archive.name)} → ${v(record.scratch.server)}, database ${v(record.scratch.database)}${record.scratch.kept ? ' (kept)' : ''}`,
     `Recovery time ${(record.timings.totalMs / 1000).toFixed(1)} s (start ${(record.timings.startMs / 1000).toFixed(1)}, restore ${(record.timings.restoreMs / 1000).toFixed(1)}, verify ${(record.timings.verifyMs / 1000).toFixed(1)}, teardown ${(record.timings.teardownMs / 1000).toFixed(1)})`,
     `${record.checks.length - failed.length} of ${record.checks.length} checks match`,
-    ...failed.map((c) => `  ✗ ${c.name}: expected ${c.expected}, got ${c.actual}`),
-    ...(record.error ? [`Error: ${record.error.message}${record.error.fix ? ` Fix: ${record.error.fix}` : ''}`] : []),
-    ...(record.reportFile ? [`Report: ${record.reportFile}`] : []),
+    // Names, values and messages come from the archive and the servers: escaped one by one (see printable).
+    ...failed.map((c) => `  ✗ ${v(c.name)}: expected ${v(c.expected)}, got ${v(c.actual)}`),
+    ...record.checks.filter((c) => c.passed && c.note?.startsWith('Not checked')).map((c) => `  - ${v(c.name)}: ${v(c.note!)}`),
+    ...(record.error ? [`Error: ${v(record.error.message)}${record.error.fix ? ` Fix: ${v(record.error.fix)}` : ''}`] : []),
+    ...(record.reportFile ? [`Report: ${v(record.reportFile)}`] : []),
   ];
   return lines.join('\n');
 }
@@ -73,7 +76,7 @@ export const DEMO_COMMANDS: Record<string, Command> = {
     async run({ out, values }) {
       const { runDemo } = await import('../../engine/demo/demo-run.ts');
       const result = await runDemo((step) => {
-        if (!out.json) process.stdout.write(`${step.ok ? '✓' : '✗'} ${step.step} (${(step.ms / 1000).toFixed(1)} s)\n    ${step.detail}\n`);
+        if (!out.json) process.stdout.write(`${printable(`${step.ok ? '✓' : '✗'} ${step.step} (${(step.ms / 1000).toFixed(1)} s)\n    ${step.detail}`)}\n`);
       }, { keep: values.keep ?? false });
       if (out.json) out.result(result, () => '');
       else process.stdout.write(values.keep ? `\nEverything is in ${result.folder} (archive, demo-key.txt, drill-report.html).\n` : '\nThe demo server and its files were removed.\n');

@@ -3,6 +3,7 @@ import { LifeboatError } from '../../engine/errors.ts';
 import type { CheckItem, Inspection } from '../../engine/restore/restore-inspect.ts';
 import type { RestoreRequest } from '../../engine/restore/restore-service.ts';
 import type { Command, Values } from '../cli-command.ts';
+import { visibleText as v } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
 import { decryptionKeys, encryptionChoice, requireFile, runWithProgress } from './archive-commands.ts';
 
@@ -27,7 +28,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     async run({ engine, out, args, values }) {
       const request = await restoreRequest(args, values);
       const preflight = await engine.restores.preflight(request);
-      out.result(preflight, () => `${describeInspection(preflight.inspection)}\n\nTarget: ${preflight.target.profile} (PostgreSQL ${preflight.target.serverVersion}), database "${preflight.target.database}"\n${describeItems(preflight.items)}\n\n${preflight.ok ? 'Ready to restore.' : 'Blocked: resolve the ✗ items first.'}`);
+      out.result(preflight, () => `${describeInspection(preflight.inspection)}\n\nTarget: ${v(preflight.target.profile)} (PostgreSQL ${v(preflight.target.serverVersion)}), database "${v(preflight.target.database)}"\n${describeItems(preflight.items)}\n\n${preflight.ok ? 'Ready to restore.' : 'Blocked: resolve the ✗ items first.'}`);
       if (!preflight.ok) process.exitCode = 1;
     },
   },
@@ -40,12 +41,12 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
       if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
       const result = await runWithProgress(engine.restores.start(request), out);
       out.result(result, () => [
-        `Restored ${result.source} into "${result.database}" in ${(result.durationMs / 1000).toFixed(1)} s.`,
-        `Verified: ${result.verification.note}`,
-        ...result.tolerated.map((t) => `Tolerated: ${t}.`),
-        ...(result.createdRoles.length ? [`Created roles (no passwords): ${result.createdRoles.join(', ')}`] : []),
-        ...(result.safetyBackup ? [`Safety backup: ${result.safetyBackup.archive}`] : []),
-        ...(result.keptDatabase ? [`The previous database is kept as "${result.keptDatabase}"${result.endedSessions ? ` (${result.endedSessions} session(s) were ended)` : ''}. Drop it when you no longer need it: lifeboat drop-kept --profile ${values.profile} ${result.keptDatabase}`] : []),
+        `Restored ${v(result.source)} into "${v(result.database)}" in ${(result.durationMs / 1000).toFixed(1)} s.`,
+        `Verified: ${v(result.verification.note)}`,
+        ...result.tolerated.map((t) => `Tolerated: ${v(t)}.`),
+        ...(result.createdRoles.length ? [`Created roles (no passwords): ${result.createdRoles.map(v).join(', ')}`] : []),
+        ...(result.safetyBackup ? [`Safety backup: ${v(result.safetyBackup.archive)}`] : []),
+        ...(result.keptDatabase ? [`The previous database is kept as "${v(result.keptDatabase)}"${result.endedSessions ? ` (${result.endedSessions} session(s) were ended)` : ''}. Drop it when you no longer need it: lifeboat drop-kept --profile ${v(values.profile!)} ${v(result.keptDatabase)}`] : []),
       ].join('\n'));
     },
   },
@@ -58,7 +59,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
       const name = args[0];
       if (!name) throw new UsageError('missing the kept database name');
       await engine.restores.dropKeptCopy(values.profile, name);
-      out.result({ dropped: name }, () => `Dropped "${name}".`);
+      out.result({ dropped: name }, () => `Dropped "${v(name)}".`);
     },
   },
 };
@@ -89,20 +90,21 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
   };
 }
 
+/** Names in these lines come from the file: each is escaped on its own, so a line break in one cannot fake a line. */
 function describeInspection(i: Inspection): string {
   return [
-    `${i.path}`,
-    `Kind:        ${i.label}`,
+    `${v(i.path)}`,
+    `Kind:        ${v(i.label)}`,
     `Size:        ${formatBytes(i.size)}${i.encryption ? `, encrypted (${i.encryption})` : ''}`,
-    `Source:      ${i.sourceDatabase ? `database "${i.sourceDatabase}", ` : ''}PostgreSQL ${i.sourceServerVersion ?? 'unknown'}${i.dumpedBy ? `, pg_dump ${i.dumpedBy}` : ''}`,
-    ...(i.createdAt ? [`Created:     ${i.createdAt}`] : []),
-    ...(i.extensions.length ? [`Extensions:  ${i.extensions.join(', ')}`] : []),
-    ...(i.roles.length ? [`Roles:       ${i.roles.join(', ')}`] : []),
+    `Source:      ${i.sourceDatabase ? `database "${v(i.sourceDatabase)}", ` : ''}PostgreSQL ${v(i.sourceServerVersion ?? 'unknown')}${i.dumpedBy ? `, pg_dump ${v(i.dumpedBy)}` : ''}`,
+    ...(i.createdAt ? [`Created:     ${v(i.createdAt)}`] : []),
+    ...(i.extensions.length ? [`Extensions:  ${i.extensions.map(v).join(', ')}`] : []),
+    ...(i.roles.length ? [`Roles:       ${i.roles.map(v).join(', ')}`] : []),
     '',
     i.tables.length ? table([['TABLE', 'ROWS'], ...i.tables.map((t) => [`${t.schema}.${t.name}`, t.rows === null ? '—' : String(t.rows)])]) : '(no tables listed)',
   ].join('\n');
 }
 
 function describeItems(items: CheckItem[]): string {
-  return items.map((item) => `  ${MARK[item.status]} ${item.title}: ${item.detail}${item.fix ? `\n      → ${item.fix}` : ''}`).join('\n');
+  return items.map((item) => `  ${MARK[item.status]} ${v(item.title)}: ${v(item.detail)}${item.fix ? `\n      → ${v(item.fix)}` : ''}`).join('\n');
 }

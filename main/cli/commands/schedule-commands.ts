@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityKind } from '../../engine/activity/activity-log.ts';
+import { visibleText } from '../../engine/name-text.ts';
 import type { RetentionPolicy } from '../../engine/retention/retention-policy.ts';
 import { installOsJob, osJobStatus, uninstallOsJob } from '../../engine/schedule/os-job.ts';
 import type { ScheduleSpec } from '../../engine/schedule/schedule-spec.ts';
@@ -166,14 +167,14 @@ function describeRetention(r: RetentionPolicy): string {
 function describePlan(decisions: { path: string; keep: boolean; reasons: string[] }[], blocked: string | null): string {
   return [
     ...(blocked ? [blocked] : []),
-    ...decisions.map((d) => `  ${d.keep ? 'keep  ' : 'delete'} ${path.basename(d.path)}${d.reasons.length ? ` (${d.reasons.join(', ')})` : ''}`),
+    ...decisions.map((d) => `  ${d.keep ? 'keep  ' : 'delete'} ${visibleText(path.basename(d.path))}${d.reasons.length ? ` (${visibleText(d.reasons.join(', '))})` : ''}`),
   ].join('\n');
 }
 
 function describe(views: Awaited<ReturnType<import('../../engine/index.ts').Engine['schedules']['list']>>): string {
   return views
     .map((v) => [
-      `${v.profile} (${v.timeZone})`,
+      `${visibleText(v.profile)} (${v.timeZone})`,
       `  backup: ${v.backup ? `${v.backup.preset}${v.backup.time && v.backup.preset !== 'hourly' ? ` ${v.backup.time}` : ''}${v.backup.cron ? ` ${v.backup.cron}` : ''}; next ${v.next.backup.join(', ')}` : 'not scheduled'}`,
       `  drill:  ${v.drill ? `${v.drill.preset} ${v.drill.time ?? v.drill.cron ?? ''}; next ${v.next.drill.join(', ')}` : v.drillAfterBackup ? 'after every backup' : 'not scheduled'}`,
       `  retention: ${describeRetention(v.retention)}${v.autoPrune ? ', pruned after each backup' : ''}`,

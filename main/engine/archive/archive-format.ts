@@ -79,10 +79,19 @@ export interface TableRowCount {
 export interface ArchiveChecksums {
   dump: { sha256: string; bytes: number; parts: number };
   globals: { sha256: string; bytes: number };
+  /** manifest.json's exact bytes; absent in archives written before checksums covered it. */
+  manifest?: { sha256: string; bytes: number };
   rowCounts: { exact: boolean; tables: TableRowCount[] } | null;
   finishedAt: string;
   timings: { totalMs: number; globalsMs: number; dumpMs: number; rowCountsMs: number | null };
+  /** Who made the archive (see archive-authenticity.ts): an HMAC over the rest of this file. Absent in archives not made to Lifeboat's own key or passphrase, and in older ones. */
+  authenticity?: AuthenticityTag;
 }
+
+/** The MAC says: made by whoever holds the X25519 identity of `recipient`, or knows the passphrase. */
+export type AuthenticityTag =
+  | { version: 1; kind: 'x25519'; recipient: string; mac: string }
+  | { version: 1; kind: 'passphrase'; salt: string; logN: number; mac: string };
 
 export interface VerificationRecord {
   at: string;

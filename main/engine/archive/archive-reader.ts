@@ -4,6 +4,7 @@ import { open } from 'node:fs/promises';
 import { LifeboatError } from '../errors.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
 import { AGE_VERSION_LINE } from '../crypto/age-encrypt.ts';
+import { verifyAuthenticity, type ArchiveAuthenticity } from './archive-authenticity.ts';
 import {
   ARCHIVE_FORMAT,
   ARCHIVE_FORMAT_VERSION,
@@ -18,7 +19,13 @@ import {
 import { readTar } from './tar-reader.ts';
 import { BLOCK, TarFormatError } from './tar-format.ts';
 
-const MAX_JSON_ENTRY = 64 << 20;
+/**
+ * Limits on what is read into memory whole (the dump itself is streamed): manifest.json and
+ * checksums.json grow with the number of tables (~200 bytes each), globals.sql with the number of
+ * roles. A member over its limit is refused from its tar header, before any of it is read.
+ */
+export const MAX_JSON_MEMBER_BYTES = 32 * 1024 * 1024;
+export const MAX_GLOBALS_BYTES = 16 * 1024 * 1024;
 
 export type ArchiveEncoding = 'age' | 'tar';
 
@@ -64,6 +71,8 @@ export interface ArchiveWalk {
   dumpSha256: string;
   dumpBytes: number;
   dumpParts: number;
+  /** Who made it, by checksums.json's tag and the keys at hand (WalkOptions.keys); decided only after every checksum matched. */
+  authenticity: ArchiveAuthenticity;
 }
 
 /**
@@ -71,11 +80,24 @@ export interface ArchiveWalk {
  * last, nothing else; dump and globals hashes against checksums.json. `onDump` sees the dump bytes.
  */
 export async function walkArchive(file: string, keys: AgeKeys, options: WalkOptions = {}): Promise<ArchiveWalk> {
-  return walkPlaintext(await openArchivePlaintext(file, keys, options.signal), options);
+  return walkPlaintext(await openArchivePlaintext(file, keys, options.signal), { keys, ...options });
+}
+
+/**
+ * The restore preflight's check, before anything touches a server: decrypts and walks the whole
+ * archive once (hashing, writing nothing) and says who made it. A restore sees the tag only at the
+ * end of its stream (checksums.json comes last), too late to choose the rights it runs with.
+ * `trusted` are the keys whose tags count (default: the ones that open the file).
+ */
+export async function authenticateArchive(file: string, keys: AgeKeys, options: { signal?: AbortSignal; trusted?: AgeKeys } = {}): Promise<ArchiveAuthenticity> {
+  const walk = await walkArchive(file, keys, { signal: options.signal, keys: options.trusted ?? keys });
+  return walk.authenticity;
 }
 
 export interface WalkOptions {
   signal?: AbortSignal;
+  /** The keys checksums.json's authenticity tag is checked with; without any, a tag cannot verify ('mismatch'). */
+  keys?: AgeKeys;
   onDump?: (chunk: Buffer) => void | Promise<void>;
   onPlaintextBytes?: (bytes: number) => void;
   /** Called once globals.sql has been read, before the first dump byte. */
@@ -125,7 +147,7 @@ export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: W
             throw damaged(`unexpected entry ${header.name}`);
           }
         }
-        if ((header.name === MANIFEST_ENTRY || header.name === CHECKSUMS_ENTRY) && header.size > MAX_JSON_ENTRY) throw damaged(`${header.name} is implausibly large`);
+        checkMemberSize(header.name, header.size);
         if (header.name === MANIFEST_ENTRY || header.name === CHECKSUMS_ENTRY) json.set(header.name, []);
       },
       async data(chunk) {
@@ -161,8 +183,24 @@ export async function walkPlaintext(plaintext: AsyncIterable<Buffer>, options: W
   if (sums.dump.sha256 !== dumpSha256 || sums.dump.bytes !== dumpBytes || sums.dump.parts !== dumpParts) {
     throw damaged(`the database dump does not match its checksum (sha256 ${dumpSha256.slice(0, 12)}… vs ${String(sums.dump.sha256).slice(0, 12)}…)`);
   }
+  checkManifestSum(sums, json.get(MANIFEST_ENTRY)!);
   if (sums.globals.sha256 !== globalsHash.digest('hex')) throw damaged('globals.sql does not match its checksum');
-  return { manifest, checksums: sums, globals: Buffer.concat(globalsChunks), dumpSha256, dumpBytes, dumpParts };
+  // Only now: the tag vouches for the sums just checked against the bytes, so it counts for those bytes.
+  const authenticity = await verifyAuthenticity(sums, options.keys ?? {});
+  return { manifest, checksums: sums, globals: Buffer.concat(globalsChunks), dumpSha256, dumpBytes, dumpParts, authenticity };
+}
+
+/**
+ * checksums.json covers manifest.json in archives written since it has a `manifest` field; older
+ * archives have none and are read as before (their manifest is checked only for its shape).
+ */
+function checkManifestSum(sums: ArchiveChecksums, manifestChunks: Buffer[]): void {
+  if (sums.manifest === undefined || sums.manifest === null) return;
+  const bytes = Buffer.concat(manifestChunks);
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (typeof sums.manifest !== 'object' || sums.manifest.sha256 !== actual || sums.manifest.bytes !== bytes.length) {
+    throw damaged(`manifest.json does not match its checksum in ${CHECKSUMS_ENTRY} (sha256 ${actual.slice(0, 12)}…, ${bytes.length} bytes): it was changed or damaged after the backup was written`);
+  }
 }
 
 /** Only the manifest: stops reading right after it (fast even for huge archives). */
@@ -176,6 +214,7 @@ export async function readManifest(file: string, keys: AgeKeys): Promise<Archive
     await readTar(plaintext, {
       entry(header) {
         if (header.name !== MANIFEST_ENTRY) throw damaged(`the first entry is ${header.name}, not manifest.json`);
+        checkMemberSize(header.name, header.size);
       },
       data(chunk) {
         chunks.push(chunk);
@@ -192,6 +231,17 @@ export async function readManifest(file: string, keys: AgeKeys): Promise<Archive
   }
   if (!manifest) throw damaged('manifest.json is missing');
   return manifest;
+}
+
+/** Refuses a member that would be read whole when it is larger than Lifeboat reads (see the limits above). */
+function checkMemberSize(name: string, size: number): void {
+  const limit = name === GLOBALS_ENTRY ? MAX_GLOBALS_BYTES : name === MANIFEST_ENTRY || name === CHECKSUMS_ENTRY ? MAX_JSON_MEMBER_BYTES : null;
+  if (limit === null || size <= limit) return;
+  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
+  throw new LifeboatError('ARCHIVE_UNSUPPORTED', `The archive's ${name} is ${mib(size)}: more than the ${mib(limit)} Lifeboat reads into memory (${name === GLOBALS_ENTRY ? 'MAX_GLOBALS_BYTES' : 'MAX_JSON_MEMBER_BYTES'}), so it is not read.`,
+    name === GLOBALS_ENTRY
+      ? 'If you trust the archive, restore it without Lifeboat: age -d -i key.txt FILE | tar -x, create the roles you need from globals.sql by hand, then cat database.dump.* | pg_restore -d …'
+      : 'Lifeboat writes one that large only for a database with well over 100,000 tables; otherwise the archive was made or changed by something else. Use another copy of this backup.');
 }
 
 function parseJson(chunks: Buffer[], name: string): unknown {

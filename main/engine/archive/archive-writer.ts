@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
 import { AgeWriter, type AgeEncryption } from '../crypto/age-encrypt.ts';
+import { checksumsMember, type ArchiveSigner } from './archive-authenticity.ts';
 import {
   CHECKSUMS_ENTRY,
   DUMP_PART_SIZE,
@@ -69,6 +70,8 @@ export async function writeArchiveFile(options: {
   fileName: string;
   content: ArchiveContent;
   encryption: AgeEncryption | null;
+  /** Makes checksums.json's authenticity tag (see archive-authenticity.ts); none for archives not made to Lifeboat's own key or passphrase. */
+  signer?: ArchiveSigner | null;
   signal: AbortSignal;
   onProgress?: (written: { fileBytes: number; dumpBytes: number }) => void;
   sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }) => ArchiveSidecar;
@@ -100,6 +103,7 @@ export async function writeArchiveFile(options: {
     const race = <T>(promise: Promise<T>) => Promise.race([promise, failed]);
 
     const encoder: PayloadWriter = options.encryption ? new AgeWriter(options.encryption) : new PlainWriter();
+    options.signer?.prepare(); // a passphrase tag's scrypt runs while the dump does
     const emit = (piece: Buffer) => out.push(piece);
     const plain = (data: Buffer) => encoder.write(data, emit);
     const entry = (name: string, data: Buffer) => {
@@ -111,7 +115,8 @@ export async function writeArchiveFile(options: {
     const [header, manifest, globals] = await race(Promise.all([encoder.header, content.manifest, content.globals]));
     const mtime = new Date(manifest.startedAt);
     out.push(header);
-    entry(MANIFEST_ENTRY, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`));
+    const manifestBytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
+    entry(MANIFEST_ENTRY, manifestBytes);
     entry(GLOBALS_ENTRY, globals);
 
     const dumpHash = createHash('sha256');
@@ -124,8 +129,11 @@ export async function writeArchiveFile(options: {
       }, out),
     );
     const partCount = parts.end(entry);
-    const checksums = await race(content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts: partCount }, { sha256: sha256(globals), bytes: globals.length }));
-    entry(CHECKSUMS_ENTRY, Buffer.from(`${JSON.stringify(checksums, null, 2)}\n`));
+    const finished = await race(content.finish({ sha256: dumpHash.digest('hex'), bytes: dumpBytes, parts: partCount }, { sha256: sha256(globals), bytes: globals.length }));
+    // checksums.json also covers manifest.json's exact bytes, so `verify --full` notices a changed manifest.
+    const checksums: ArchiveChecksums = { ...finished, manifest: { sha256: sha256(manifestBytes), bytes: manifestBytes.length } };
+    // Tagged when written to Lifeboat's own key or passphrase, so a restore can tell its own archives from a stranger's.
+    entry(CHECKSUMS_ENTRY, await race(checksumsMember(checksums, options.signer ?? null)));
     plain(TAR_END);
     encoder.end(emit);
     await race(out.flush());

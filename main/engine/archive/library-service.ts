@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { constants as fsConstants, createReadStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -12,10 +13,11 @@ import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
-import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type VerificationRecord } from './archive-format.ts';
+import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
 import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive } from './archive-reader.ts';
 import { writeFileDurably } from './archive-writer.ts';
-import { readTar } from './tar-reader.ts';
+import { extractArchive } from './archive-extract.ts';
+import { readSidecarFile } from './sidecar-file.ts';
 import { startTocListing } from '../restore/toc-listing.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 
@@ -27,7 +29,10 @@ export interface TocReport {
 export interface ArchiveEntry {
   path: string;
   folder: string;
+  /** With `problem`: only what the file name and size tell (partial: true), not a sidecar's facts. */
   sidecar: ArchiveSidecar;
+  /** Set when this archive cannot be listed normally (a bad sidecar, a file that is not a regular file…): the others still list. */
+  problem?: { message: string; fix: string };
 }
 
 export interface ArchiveDetails {
@@ -90,17 +95,35 @@ export class LibraryService {
       await removeStalePartials(folder, names);
       const archives = names.filter((name) => name.endsWith(ARCHIVE_EXTENSION));
       const present = new Set(names);
-      const found = await mapLimit(archives, 32, async (name) => {
-        const file = path.join(folder, name);
-        const sidecar = present.has(name + SIDECAR_SUFFIX) ? await readSidecar(file + SIDECAR_SUFFIX) : null;
-        return { path: file, folder, sidecar: sidecar ?? (await this.rebuildSidecar(file)) };
-      });
+      const found = await mapLimit(archives, 32, (name) => this.#entry(folder, name, present.has(name + SIDECAR_SUFFIX)));
       entries.push(...found);
     }
     return entries
       .filter((e) => !filter.profile || e.sidecar.profile.toLowerCase() === filter.profile.toLowerCase())
       .filter((e) => !filter.database || e.sidecar.database === filter.database)
       .sort((a, b) => b.sidecar.createdAt.localeCompare(a.sidecar.createdAt) || b.path.localeCompare(a.path));
+  }
+
+  /** One archive of a listing; whatever is wrong with it or its sidecar is its own problem, not the folder's. */
+  async #entry(folder: string, name: string, hasSidecar: boolean): Promise<ArchiveEntry> {
+    const file = path.join(folder, name);
+    // stat follows a link to the archive; what it finds must be a file (a FIFO would block every read).
+    const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
+    if (info instanceof Error || !info.isFile()) {
+      const why = info instanceof Error ? `cannot be read (${info.code ?? info.message})` : 'is not a regular file';
+      return { path: file, folder, sidecar: nameOnlySidecar(name, info instanceof Error ? null : info, '', 'none'), problem: { message: `${name} ${why}.`, fix: 'Remove it from the backup folder, or put the archive back from another copy.' } };
+    }
+    const read = hasSidecar ? await readSidecarFile(file + SIDECAR_SUFFIX) : ({ kind: 'missing' } as const);
+    if (read.kind === 'ok') return { path: file, folder, sidecar: read.sidecar };
+    if (read.kind === 'bad') {
+      // Not rebuilt here: that reads the whole archive, and the bad file may be an attack on the listing.
+      return problemEntry(file, folder, info, read.problem, `Check the archive with "lifeboat verify --full" (it rewrites the sidecar from the archive), or remove the sidecar.`);
+    }
+    try {
+      return { path: file, folder, sidecar: await this.rebuildSidecar(file) };
+    } catch (error) {
+      return problemEntry(file, folder, info, `${name} has no sidecar, and none could be written: ${(error as Error).message}`, 'Check that the backup folder is writable, then list again.');
+    }
   }
 
   /**
@@ -110,7 +133,8 @@ export class LibraryService {
    */
   async rebuildSidecar(file: string, extraKeys: AgeKeys = {}, options: { strict?: boolean } = {}): Promise<ArchiveSidecar> {
     if (options.strict) await detectArchiveEncoding(file);
-    const [{ size }, digest] = await Promise.all([stat(file), sha256File(file)]);
+    const [info, digest] = await Promise.all([stat(file), sha256File(file)]);
+    const size = info.size;
     let sidecar: ArchiveSidecar;
     try {
       const keys = await this.#deps.keys.decryptionKeys(extraKeys);
@@ -119,13 +143,7 @@ export class LibraryService {
     } catch (error) {
       if (options.strict) throw error;
       // Without a key (or for a damaged file) keep what the name and the bytes tell.
-      const match = /^(.*)_(.*)_(\d{8}T\d{6}Z)(-\d+)?\.lifeboat$/.exec(path.basename(file));
-      const created = match ? `${match[3]!.slice(0, 4)}-${match[3]!.slice(4, 6)}-${match[3]!.slice(6, 8)}T${match[3]!.slice(9, 11)}:${match[3]!.slice(11, 13)}:${match[3]!.slice(13, 15)}.000Z` : (await stat(file)).mtime.toISOString();
-      sidecar = {
-        sidecarVersion: 1, archive: path.basename(file), formatVersion: ARCHIVE_FORMAT_VERSION, profile: match?.[1] ?? '?', host: '?', port: 0, database: match?.[2] ?? '?',
-        serverVersion: '?', pgDumpVersion: '?', createdAt: created, finishedAt: created, durationMs: 0, bytes: size, sha256: digest,
-        encryption: { kind: await encryptionOf(file).catch(() => 'none' as const), recipients: [] }, compression: '?', tables: 0, totalRows: null, rowCountsExact: false, dumpBytes: 0, partial: true,
-      };
+      sidecar = nameOnlySidecar(path.basename(file), info, digest, await encryptionOf(file).catch(() => 'none' as const));
     }
     await writeFileDurably(file + SIDECAR_SUFFIX, `${JSON.stringify(sidecar, null, 2)}\n`);
     return sidecar;
@@ -134,7 +152,8 @@ export class LibraryService {
   async details(file: string, extraKeys: AgeKeys = {}): Promise<ArchiveDetails> {
     const keys = await this.#deps.keys.decryptionKeys(extraKeys);
     const walk = await walkArchive(file, keys);
-    const sidecar = (await readSidecar(file + SIDECAR_SUFFIX)) ?? (await this.rebuildSidecar(file, extraKeys));
+    const read = await readSidecarFile(file + SIDECAR_SUFFIX);
+    const sidecar = read.kind === 'ok' ? read.sidecar : await this.rebuildSidecar(file, extraKeys);
     return { path: file, sidecar, manifest: walk.manifest, checksums: walk.checksums };
   }
 
@@ -148,9 +167,9 @@ export class LibraryService {
       });
       // Without a sidecar there is nothing to compare with: it is rebuilt only from an archive that
       // decrypts and checks whole (which is then the verification), never from a damaged file.
-      const existing = await readSidecar(sidecarPath);
-      const sidecar = existing ?? (await this.rebuildSidecar(file, extraKeys, { strict: true }));
-      if (!existing) checks.push('no sidecar: rebuilt from the archive after decrypting it and checking its structure and checksums');
+      const read = await readSidecarFile(sidecarPath);
+      const sidecar = read.kind === 'ok' ? read.sidecar : await this.rebuildSidecar(file, extraKeys, { strict: true });
+      if (read.kind !== 'ok') checks.push(`${read.kind === 'bad' ? `unusable sidecar (${read.problem.replace(/\.$/, '')})` : 'no sidecar'}: rebuilt from the archive after decrypting it and checking its structure and checksums`);
       const record = async (ok: boolean, message: string) => {
         const verification: VerificationRecord = { at: this.#deps.clock.now().toISOString(), level, ok, message };
         await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, verification }, null, 2)}\n`).catch(() => {});
@@ -195,31 +214,12 @@ export class LibraryService {
     });
   }
 
-  /** Writes the archive's files into a folder: manifest.json, globals.sql, database.dump.*, checksums.json. */
+  /**
+   * Writes the archive's files into a folder: manifest.json, globals.sql, database.dump.*, checksums.json.
+   * Only an archive that verifies whole is extracted; a refused one leaves the folder as it was.
+   */
   async extract(file: string, toDir: string, extraKeys: AgeKeys = {}): Promise<{ files: string[] }> {
-    await mkdir(toDir, { recursive: true });
-    const existing = await readdir(toDir);
-    if (existing.length) throw new LifeboatError('INVALID_INPUT', `${toDir} is not empty.`, 'Extract into a new or empty folder; Lifeboat never overwrites files there.');
-    const keys = await this.#deps.keys.decryptionKeys(extraKeys);
-    const plaintext = await openArchivePlaintext(file, keys);
-    const files: string[] = [];
-    let handle: FileHandle | null = null;
-    await readTar(plaintext, {
-      async entry(header) {
-        if (header.name.includes('/') || header.name.includes('\\') || header.name.startsWith('.')) throw new LifeboatError('ARCHIVE_DAMAGED', `The archive holds an unexpected path "${header.name}".`, 'Do not use this file.');
-        const target = path.join(toDir, header.name);
-        handle = await open(target, 'wx', 0o600);
-        files.push(target);
-      },
-      async data(chunk) {
-        await handle!.write(chunk);
-      },
-      async entryEnd() {
-        await handle!.close();
-        handle = null;
-      },
-    });
-    return { files };
+    return extractArchive(toDir, async () => openArchivePlaintext(file, await this.#deps.keys.decryptionKeys(extraKeys)));
   }
 
   async remove(file: string): Promise<void> {
@@ -254,20 +254,39 @@ export async function removeStalePartials(folder: string, names: string[]): Prom
   return removed;
 }
 
-
-async function readSidecar(file: string): Promise<ArchiveSidecar | null> {
-  try {
-    const sidecar = JSON.parse(await readFile(file, 'utf8')) as ArchiveSidecar;
-    return sidecar && sidecar.sidecarVersion === 1 && typeof sidecar.sha256 === 'string' ? sidecar : null;
-  } catch {
-    return null;
-  }
+/** An archive (a regular file) listed with its problem, and only what its name and first bytes tell. */
+async function problemEntry(file: string, folder: string, info: Stats, message: string, fix: string): Promise<ArchiveEntry> {
+  const kind = await encryptionOf(file).catch(() => 'none' as const);
+  return { path: file, folder, sidecar: nameOnlySidecar(path.basename(file), info, '', kind), problem: { message, fix } };
 }
 
-async function encryptionOf(file: string): Promise<'x25519' | 'passphrase' | 'none'> {
+/** What an archive's name (profile_database_stamp.lifeboat) and the file itself tell, without its contents (partial: true). */
+function nameOnlySidecar(name: string, info: Stats | null, sha256: string, kind: EncryptionKind): ArchiveSidecar {
+  const fromName = /^(.*)_(.*)_(\d{8}T\d{6}Z)(-\d+)?\.lifeboat$/.exec(name);
+  const created = fromName ? stampToIso(fromName[3]!) : (info?.mtime ?? new Date(0)).toISOString();
+  return {
+    sidecarVersion: 1, archive: name, formatVersion: ARCHIVE_FORMAT_VERSION, profile: fromName?.[1] ?? '?', host: '?', port: 0, database: fromName?.[2] ?? '?',
+    serverVersion: '?', pgDumpVersion: '?', createdAt: created, finishedAt: created, durationMs: 0, bytes: info?.size ?? 0, sha256,
+    encryption: { kind, recipients: [] }, compression: '?', tables: 0, totalRows: null, rowCountsExact: false, dumpBytes: 0, partial: true,
+  };
+}
+
+/** 20261122T011530Z → 2026-11-22T01:15:30.000Z */
+function stampToIso(stamp: string): string {
+  return `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.000Z`;
+}
+
+async function encryptionOf(file: string): Promise<EncryptionKind> {
   if ((await detectArchiveEncoding(file)) === 'tar') return 'none';
-  const head = (await readFile(file).then((b) => b.subarray(0, 4096))).toString('latin1');
-  return /\n-> scrypt /.test(head) ? 'passphrase' : 'x25519';
+  // The age header's stanzas are in the first few kB: read only those, not the whole archive.
+  const handle = await open(file, 'r');
+  try {
+    const head = Buffer.alloc(4096);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    return /\n-> scrypt /.test(head.toString('latin1', 0, bytesRead)) ? 'passphrase' : 'x25519';
+  } finally {
+    await handle.close();
+  }
 }
 
 function sidecarFrom(name: string, manifest: ArchiveManifest, checksums: ArchiveChecksums, bytes: number, sha256: string, encryption: 'x25519' | 'passphrase' | 'none'): ArchiveSidecar {

@@ -35,30 +35,49 @@ export interface TarEntryHeader {
   name: string;
   size: number;
   type: string;
+  /** The target of a link member (type 1 or 2); empty otherwise. */
+  linkName: string;
 }
 
-/** Parses one header block; null for the zero block that ends the archive. Throws on damage. */
-export function parseTarHeader(block: Buffer): TarEntryHeader | null {
-  if (block.length !== BLOCK) throw new TarFormatError('truncated header block');
+/**
+ * Parses one header block; null for the zero block that ends the archive. Throws on damage.
+ * `offset` (of the block in the stream) only makes the messages precise.
+ */
+export function parseTarHeader(block: Buffer, offset?: number): TarEntryHeader | null {
+  const where = offset === undefined ? 'a member header' : `the member header at byte ${offset}`;
+  if (block.length !== BLOCK) throw new TarFormatError(`${where} is cut short`);
   if (block.every((byte) => byte === 0)) return null;
-  const stored = parseOctal(block.subarray(148, 156));
+  const stored = parseOctal(block.subarray(148, 156), `${where}: its checksum`);
   const copy = Buffer.from(block);
   copy.fill(0x20, 148, 156);
-  if (stored !== checksum(copy)) throw new TarFormatError('header checksum mismatch');
+  if (stored !== checksum(copy)) throw new TarFormatError(`${where} is damaged (its checksum does not match)`);
   const name = cString(block.subarray(0, 100));
   const prefix = block.subarray(257, 263).toString('ascii') === 'ustar\0' ? cString(block.subarray(345, 500)) : '';
-  return { name: prefix ? `${prefix}/${name}` : name, size: parseOctal(block.subarray(124, 136)), type: String.fromCharCode(block[156] || 0x30) };
+  const fullName = prefix ? `${prefix}/${name}` : name;
+  return {
+    name: fullName,
+    size: parseOctal(block.subarray(124, 136), `the size of member "${printableName(fullName)}"`),
+    type: String.fromCharCode(block[156] || 0x30),
+    linkName: cString(block.subarray(157, 257)),
+  };
 }
 
 export class TarFormatError extends Error {}
+
+/** A member name for a message: control characters shown as "?", long names shortened. */
+export function printableName(name: string): string {
+  const shown = [...name].map((c) => (c.charCodeAt(0) < 0x20 || c === '\x7f' ? '?' : c)).join('');
+  return shown.length > 120 ? `${shown.slice(0, 117)}…` : shown;
+}
 
 function octal(value: number, width: number): string {
   return `${value.toString(8).padStart(width - 1, '0')}\0`;
 }
 
-function parseOctal(field: Buffer): number {
+function parseOctal(field: Buffer, what: string): number {
+  // GNU tar's base-256 sizes (first byte 0x80, for members over 8 GiB) are never written by Lifeboat.
   const text = cString(field).trim();
-  if (!/^[0-7]*$/.test(text)) throw new TarFormatError('invalid number in header');
+  if (!/^[0-7]*$/.test(text)) throw new TarFormatError(`${what} is not an octal number`);
   return text ? parseInt(text, 8) : 0;
 }
 

@@ -1,4 +1,4 @@
-import { BLOCK, parseTarHeader, TarFormatError, type TarEntryHeader } from './tar-format.ts';
+import { BLOCK, parseTarHeader, printableName, TarFormatError, type TarEntryHeader } from './tar-format.ts';
 
 export interface TarVisitor {
   entry(header: TarEntryHeader): void | Promise<void>;
@@ -9,7 +9,8 @@ export interface TarVisitor {
 /**
  * Reads a tar stream, handing each entry's bytes to the visitor as they arrive (memory stays
  * bounded by the chunk size). Awaits the visitor, so a slow consumer slows the reading.
- * Throws TarFormatError for damage and for a stream that ends before the end-of-archive blocks.
+ * Throws TarFormatError for damage, for a stream that ends before the end-of-archive blocks, and for
+ * any member that is not a regular file with a plain, unique name (see checkMember), naming it.
  */
 export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visitor: TarVisitor): Promise<void> {
   let pending = Buffer.alloc(0);
@@ -17,6 +18,8 @@ export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visito
   let remaining = 0; // data bytes left in the current entry
   let padding = 0; // padding bytes left after it
   let ended = false;
+  let offset = 0; // of the next header in the stream, for messages
+  const names = new Set<string>();
 
   const take = (n: number): Buffer => {
     const head = pending.subarray(0, n);
@@ -46,12 +49,13 @@ export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visito
         continue;
       }
       if (pending.length < BLOCK) break;
-      const header = parseTarHeader(take(BLOCK));
+      const header = parseTarHeader(take(BLOCK), offset);
+      offset += BLOCK + Math.ceil((header?.size ?? 0) / BLOCK) * BLOCK;
       if (!header) {
         ended = true;
         break;
       }
-      if (header.type !== '0' && header.type !== '\0') throw new TarFormatError(`unexpected entry type "${header.type}" for ${header.name}`);
+      checkMember(header, names);
       current = header;
       remaining = header.size;
       padding = (BLOCK - (header.size % BLOCK)) % BLOCK;
@@ -64,4 +68,42 @@ export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visito
   }
   if (current) throw new TarFormatError(`the archive ends inside ${current.name}`);
   if (!ended) throw new TarFormatError('the archive ends without its end-of-archive marker');
+}
+
+/** What each tar member type other than a regular file is, in words ("2": a symbolic link…). */
+const MEMBER_KINDS: Record<string, string> = {
+  '1': 'a hard link',
+  '2': 'a symbolic link',
+  '3': 'a character device',
+  '4': 'a block device',
+  '5': 'a folder',
+  '6': 'a named pipe (FIFO)',
+  '7': 'a contiguous file',
+  x: 'a PAX extended header',
+  g: 'a PAX global header',
+  L: 'a GNU long-name header (for a name longer than 100 bytes)',
+  K: 'a GNU long-link header',
+  S: 'a GNU sparse file',
+  V: 'a GNU volume label',
+  M: 'a GNU multi-volume continuation',
+};
+
+/**
+ * Lifeboat archives hold regular files with short, plain, distinct names, and nothing else: any other
+ * member is refused by name before a byte of it is used, so no reader (extract above all) ever
+ * writes through a link, into a subfolder, or over a file it already wrote.
+ */
+function checkMember(header: TarEntryHeader, names: Set<string>): void {
+  const shown = printableName(header.name);
+  if (header.type !== '0' && header.type !== '\0') {
+    const kind = MEMBER_KINDS[header.type] ?? `an unknown kind of member (type "${printableName(header.type)}")`;
+    const target = (header.type === '1' || header.type === '2') && header.linkName ? ` to "${printableName(header.linkName)}"` : '';
+    throw new TarFormatError(`member "${shown}" is ${kind}${target}; a Lifeboat archive holds only regular files`);
+  }
+  if (header.name === '') throw new TarFormatError('a member has an empty name');
+  if (/[/\\]/.test(header.name)) throw new TarFormatError(`member "${shown}" has a path, not a plain file name`);
+  if (header.name.startsWith('.')) throw new TarFormatError(`member "${shown}" has a name starting with "."`);
+  if (!/^[\w.-]+$/.test(header.name)) throw new TarFormatError(`member "${shown}" has characters Lifeboat never writes in a name`);
+  if (names.has(header.name)) throw new TarFormatError(`member "${shown}" appears twice`);
+  names.add(header.name);
 }

@@ -7,7 +7,7 @@ import { LifeboatError } from '../errors.ts';
 import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
 import { defaultBackupFolder } from '../paths/data-dir.ts';
-import { libpqEnvironment } from '../pgtools/libpq-env.ts';
+import { dbnameConninfo, libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
 import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
@@ -183,6 +183,7 @@ export class BackupService {
         folder,
         fileName: archiveFileName(profile.name, profile.database, started),
         encryption: encryption.age,
+        signer: encryption.signer,
         signal: ctx.signal,
         onProgress: ({ fileBytes }) => progress.onBytes(fileBytes),
         content: {
@@ -274,7 +275,8 @@ async function dumpGlobals(tool: PgTool | null, profile: Profile, env: NodeJS.Pr
   if (!tool) return skipped('no pg_dumpall was found');
   const proc = startTool({
     path: tool.path,
-    args: ['--globals-only', '--no-password', `--database=${profile.database}`, ...(withPasswords ? [] : ['--no-role-passwords'])],
+    // pg_dumpall expands --database as a connection string when it looks like one: pass the name quoted.
+    args: ['--globals-only', '--no-password', `--database=${dbnameConninfo(profile.database)}`, ...(withPasswords ? [] : ['--no-role-passwords'])],
     env,
     signal,
   });

@@ -141,9 +141,13 @@ export async function countObjects(client: pg.Client): Promise<ObjectCounts> {
   return { tables: Number(row.tables), views: Number(row.views), materializedViews: Number(row.materializedViews), sequences: Number(row.sequences), indexes: Number(row.indexes), functions: Number(row.functions) };
 }
 
-/** The first column of the first row, as text (null for no rows or NULL). */
-export async function canaryValue(client: pg.Client, sql: string): Promise<string | null> {
-  const result = await client.query({ text: sql, rowMode: 'array' });
+/**
+ * The first column of the first row, as text (null for no rows or NULL). `singleStatement`: through
+ * the extended protocol, which refuses a string of several statements ("SELECT 1; COMMIT; …").
+ */
+export async function canaryValue(client: pg.Client, sql: string, options: { singleStatement?: boolean } = {}): Promise<string | null> {
+  const config: pg.QueryArrayConfig = { text: sql, rowMode: 'array', ...(options.singleStatement ? { queryMode: 'extended' } : {}) };
+  const result = await client.query(config);
   const value = (result.rows[0] as unknown[] | undefined)?.[0];
   if (value === undefined || value === null) return null;
   return value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);

@@ -8,7 +8,7 @@ import { parseRecipient, publicKeyObject, rawPublicKey } from './age-keys.ts';
 export const AGE_VERSION_LINE = 'age-encryption.org/v1';
 export const STREAM_CHUNK = 64 * 1024;
 const ZERO_NONCE = Buffer.alloc(12); // stanza keys are single-use, so a zero nonce is safe
-const DEFAULT_SCRYPT_LOG_N = 18; // what the age CLI uses: ~1 s here
+export const DEFAULT_SCRYPT_LOG_N = 18; // what the age CLI uses: ~1 s here
 
 export type AgeEncryption = { recipients: string[] } | { passphrase: string; scryptLogN?: number };
 

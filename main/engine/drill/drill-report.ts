@@ -1,7 +1,10 @@
 // The drill's evidence: one self-contained HTML file (no scripts, no external assets) that prints cleanly to PDF.
+import { visibleText } from '../name-text.ts';
 import type { DrillCheck, DrillRecord } from './drill-service.ts';
 
-const escape = (text: unknown) => String(text ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+// Names, values and messages come from the archive and the servers: HTML-escaped, and bidi overrides
+// and control characters shown as visible escapes (\u202e), so the evidence reads as what it is.
+const escape = (text: unknown) => visibleText(String(text ?? '')).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export function renderDrillReport(record: DrillRecord): string {

@@ -4,9 +4,11 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
+import type pg from 'pg';
+import { SIDECAR_SUFFIX, type ArchiveManifest, type ArchiveSidecar, type CanaryResult } from '../archive/archive-format.ts';
 import { utcStamp } from '../archive/archive-names.ts';
 import { writeFileDurably } from '../archive/archive-writer.ts';
+import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { canaryValue, countObjects } from '../backup/snapshot-session.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { connectProfile } from '../db/pg-connect.ts';
@@ -219,7 +221,9 @@ export class DrillService {
 
       ctx.report({ phase: 'Verifying', fraction: 0.88, message: 'Row counts, objects, canaries' });
       const tVerify = performance.now();
-      const sidecar = await readFile(`${request.file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+      const read = await readSidecarFile(`${request.file}${SIDECAR_SUFFIX}`);
+      const sidecar = read.kind === 'ok' ? read.sidecar : null;
+      if (read.kind === 'bad') record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: 'a usable sidecar', actual: 'not checked', passed: true, note: `Not checked: ${read.problem}` });
       if (sidecar && result.fileSha256) {
         record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: sidecar.sha256, actual: result.fileSha256, passed: sidecar.sha256 === result.fileSha256 });
       }
@@ -237,19 +241,7 @@ export class DrillService {
             record.checks.push({ kind: 'objects', name: OBJECT_LABELS[key], expected: String(manifest.objectCounts[key]), actual: String(actual[key]), passed: manifest.objectCounts[key] === actual[key] });
           }
         }
-        for (const canary of manifest?.canaries ?? []) {
-          if (canary.error) {
-            record.checks.push({ kind: 'canary', name: canary.name, expected: '(failed at backup time)', actual: '—', passed: true, note: `Not checked: ${canary.error}` });
-            continue;
-          }
-          let value: string | null;
-          try {
-            value = await canaryValue(client, canary.sql);
-          } catch (error) {
-            value = `error: ${(error as Error).message}`;
-          }
-          record.checks.push({ kind: 'canary', name: canary.name, expected: String(canary.value), actual: String(value), passed: canary.value === value });
-        }
+        if (Array.isArray(manifest?.canaries) && manifest.canaries.length) record.checks.push(...(await checkCanaries(client, manifest.canaries, String(manifest.source.profile), await this.#deps.profiles.list())));
       } finally {
         await client.end().catch(() => {});
       }
@@ -296,9 +288,57 @@ export class DrillService {
     await mkdir(path.dirname(this.reportPath(record.id)), { recursive: true, mode: 0o700 });
     await writeFile(this.reportPath(record.id), renderDrillReport(record), { mode: 0o600 });
     await appendFile(path.join(this.#deps.dataDir, HISTORY), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    const sidecarPath = `${request.file}.json`;
-    const sidecar = await readFile(sidecarPath, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+    const sidecarPath = `${request.file}${SIDECAR_SUFFIX}`;
+    const read = await readSidecarFile(sidecarPath);
+    const sidecar: ArchiveSidecar | null = read.kind === 'ok' ? read.sidecar : null;
     if (sidecar) await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, drill: { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.totalMs } }, null, 2)}\n`).catch(() => {});
+  }
+}
+
+/** Statement timeout of one canary query in a drill: a canary is one quick value, not a workload. */
+const CANARY_TIMEOUT = '30s';
+
+/**
+ * Re-checks the canary values the backup recorded. The SQL always comes from the saved profile the
+ * archive names (matched by canary name), never from the archive: the manifest is written by whoever
+ * made the file, and its SQL would run on the admin's own machine. The value is compared only when
+ * the profile's query is still the one the backup ran; a canary the profile does not have (or has
+ * changed since) is reported as not checked, and nothing of it runs.
+ */
+async function checkCanaries(client: pg.Client, recorded: CanaryResult[], profileName: string, profiles: Profile[]): Promise<DrillCheck[]> {
+  const profile = profiles.find((p) => p.name.toLowerCase() === profileName.toLowerCase()) ?? null;
+  const checks: DrillCheck[] = [];
+  for (const entry of recorded) {
+    // The manifest is the file author's: take its fields as text, whatever they hold.
+    const canary = { name: String(entry?.name), sql: String(entry?.sql ?? ''), value: entry?.value ?? null, error: entry?.error ? String(entry.error) : null };
+    const notChecked = (why: string): DrillCheck => ({ kind: 'canary', name: canary.name, expected: canary.error ? '(failed at backup time)' : String(canary.value), actual: 'not checked', passed: true, note: `Not checked: ${why}` });
+    if (canary.error) {
+      checks.push(notChecked(canary.error));
+      continue;
+    }
+    const own = profile?.canaryQueries?.find((q) => q.name === canary.name);
+    if (!profile) checks.push(notChecked(`no saved profile is named "${profileName}"; canary queries run only from a saved profile, never from the archive`));
+    else if (!own) checks.push(notChecked(`the profile "${profile.name}" has no canary named "${canary.name}"; canary queries run only from a saved profile, never from the archive`));
+    else if (own.sql.trim() !== canary.sql.trim()) checks.push(notChecked(`the profile's query for this canary changed since the backup, so the recorded value is not comparable`));
+    else {
+      const actual = await readOnlyCanary(client, own.sql).catch((error: Error) => `error: ${error.message}`);
+      checks.push({ kind: 'canary', name: canary.name, expected: String(canary.value), actual: String(actual), passed: canary.value === actual });
+    }
+  }
+  return checks;
+}
+
+/**
+ * One canary in a READ ONLY transaction with a statement timeout, rolled back afterwards. The
+ * extended protocol takes exactly one statement, so "…; COMMIT; …" cannot leave the transaction.
+ */
+async function readOnlyCanary(client: pg.Client, sql: string): Promise<string | null> {
+  await client.query('BEGIN READ ONLY');
+  try {
+    await client.query(`SET LOCAL statement_timeout = '${CANARY_TIMEOUT}'`);
+    return await canaryValue(client, sql, { singleStatement: true });
+  } finally {
+    await client.query('ROLLBACK').catch(() => {});
   }
 }
 

@@ -1,8 +1,9 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
-import type { AgeEncryption } from '../crypto/age-encrypt.ts';
+import { DEFAULT_SCRYPT_LOG_N, type AgeEncryption } from '../crypto/age-encrypt.ts';
 import { generateAgeKeyPair, parseIdentityFile, parseRecipient, recipientOf, recoveryKeyFileText } from '../crypto/age-keys.ts';
+import { ArchiveSigner } from '../archive/archive-authenticity.ts';
 import type { Clock } from '../ports.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
@@ -20,6 +21,8 @@ export interface ResolvedEncryption {
   recipients: string[];
   /** This call created Lifeboat's key: the user must now export the recovery key. */
   keyCreated: boolean;
+  /** Tags the archive as made by Lifeboat's own key or passphrase (archive-authenticity.ts); null when it is encrypted to others only, or not at all. */
+  signer: ArchiveSigner | null;
 }
 
 export interface KeyStatus {
@@ -94,25 +97,47 @@ export class KeyService {
   }
 
   async resolveEncryption(choice: EncryptionChoice): Promise<ResolvedEncryption> {
-    if (choice.kind === 'none') return { age: null, kind: 'none', recipients: [], keyCreated: false };
-    if (choice.kind === 'passphrase') return { age: { passphrase: choice.passphrase }, kind: 'passphrase', recipients: [], keyCreated: false };
+    if (choice.kind === 'none') return { age: null, kind: 'none', recipients: [], keyCreated: false, signer: null };
+    if (choice.kind === 'passphrase') return passphraseEncryption(choice.passphrase);
     if (choice.kind === 'recipients') {
       choice.recipients.forEach(parseRecipient);
-      return { age: { recipients: choice.recipients }, kind: 'x25519', recipients: choice.recipients, keyCreated: false };
+      return { age: { recipients: choice.recipients }, kind: 'x25519', recipients: choice.recipients, keyCreated: false, signer: await this.#signerFor(choice.recipients) };
     }
     const settings = this.#settings.get();
     if (settings.encryptionMode === 'passphrase') {
       const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
       if (!passphrase) throw new LifeboatError('NO_KEY', 'Backups are set to use a passphrase, and none is saved.', 'Set the backup passphrase in Settings → Encryption, or pass --passphrase-env VAR.');
-      return { age: { passphrase }, kind: 'passphrase', recipients: [], keyCreated: false };
+      return passphraseEncryption(passphrase);
     }
     if (settings.encryptionMode === 'recipients') {
       if (settings.extraRecipients.length === 0) throw new LifeboatError('NO_KEY', 'Backups are set to encrypt to your recipients only, and none is configured.', 'Add a recipient (age1…) in Settings → Encryption, or lifeboat backup --recipient age1….');
-      return { age: { recipients: settings.extraRecipients }, kind: 'x25519', recipients: settings.extraRecipients, keyCreated: false };
+      return { age: { recipients: settings.extraRecipients }, kind: 'x25519', recipients: settings.extraRecipients, keyCreated: false, signer: await this.#signerFor(settings.extraRecipients) };
     }
     const { recipient, created } = await this.ensureIdentity();
     const recipients = [recipient, ...settings.extraRecipients.filter((r) => r !== recipient)];
-    return { age: { recipients }, kind: 'x25519', recipients, keyCreated: created };
+    return { age: { recipients }, kind: 'x25519', recipients, keyCreated: created, signer: await this.#signerFor(recipients) };
+  }
+
+  /**
+   * Lifeboat's identity tags an archive only when the archive is encrypted to it: then Lifeboat can
+   * open it and check the tag later. Archives for others' keys only get no tag (they cannot check it).
+   */
+  async #signerFor(recipients: string[]): Promise<ArchiveSigner | null> {
+    const identity = await this.#secrets.get(IDENTITY_ACCOUNT).catch(() => null);
+    if (!identity) return null;
+    const own = recipientOf(identity);
+    return recipients.some((r) => r.trim() === own) ? ArchiveSigner.forIdentity(identity) : null;
+  }
+
+  /**
+   * Only the keys Lifeboat itself keeps (keychain), not any the user typed or pointed to: an archive
+   * tagged by one of these was made by this Lifeboat's key holder. A key handed over together with a
+   * file proves nothing about who made the file.
+   */
+  async ownKeys(): Promise<AgeKeys> {
+    const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
+    const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
+    return { identities: identity ? [identity] : [], passphrases: passphrase ? [passphrase] : [] };
   }
 
   /** Every key Lifeboat holds, plus any the caller gives, for opening archives. */
@@ -127,4 +152,9 @@ export class KeyService {
     }
     return { identities, passphrases };
   }
+}
+
+/** A passphrase archive is tagged with the same passphrase: only someone who knows it can make one (see archive-authenticity.ts). */
+function passphraseEncryption(passphrase: string): ResolvedEncryption {
+  return { age: { passphrase }, kind: 'passphrase', recipients: [], keyCreated: false, signer: ArchiveSigner.forPassphrase(passphrase, DEFAULT_SCRYPT_LOG_N) };
 }

@@ -1,12 +1,29 @@
 import { rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { LifeboatError } from '../errors.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
 import type { Profile } from '../types.ts';
 
 export interface LibpqEnvironment {
   env: NodeJS.ProcessEnv;
   dispose(): Promise<void>;
+}
+
+/**
+ * A database name as a conninfo string (`dbname='…'`), for the options where PostgreSQL's tools take
+ * a connection string: pg_restore --dbname and pg_dumpall --database hand their value to
+ * PQconnectdbParams with expand_dbname, and libpq treats any value that contains "=" or starts with
+ * postgres:// / postgresql:// as a connection string — a database named `x dbname=postgres` would
+ * restore into postgres, and one named postgresql://elsewhere/… would connect (and send the
+ * passfile's password) to another server. A quoted conninfo value is never expanded further: it is
+ * always exactly this name. Quoting as libpq's appendConnStrVal does: inside single quotes, a
+ * backslash and a single quote are backslash-escaped. (PGDATABASE is not expanded: libpq reads
+ * environment defaults only after the dbname expansion, in conninfo_add_defaults.)
+ */
+export function dbnameConninfo(database: string): string {
+  if (database.includes('\0')) throw new LifeboatError('INVALID_INPUT', 'A database name cannot contain a NUL byte.', 'Choose another database name.');
+  return `dbname='${database.replace(/['\\]/g, (c) => `\\${c}`)}'`;
 }
 
 /**
@@ -22,7 +39,7 @@ export async function libpqEnvironment(profile: Profile, password: string | null
     PGHOST: profile.host,
     PGPORT: String(profile.port),
     PGUSER: profile.user,
-    PGDATABASE: database,
+    PGDATABASE: database, // a name as it is: libpq never expands PGDATABASE as a connection string
     PGSSLMODE: profile.sslmode,
     PGAPPNAME: 'Lifeboat',
     PGCONNECT_TIMEOUT: '10',

@@ -1,6 +1,7 @@
 // What a dropped file is and holds, and the safety checklist before any database is touched.
 import { readFile, stat } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
+import type { ArchiveAuthenticity } from '../archive/archive-authenticity.ts';
 import { walkPlaintext } from '../archive/archive-reader.ts';
 import { sha256File } from '../archive/library-service.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -9,7 +10,10 @@ import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
 import { openSource, type SourceDescription } from './restore-source.ts';
 import { SqlGuard, type SqlFacts } from './sql-guard.ts';
+import { SqlLineSplitter } from './sql-pipeline.ts';
+import { checkPrivilegedChoice, parseGlobalsRoles, planRoleCreation, type GlobalsRoles, type PrivilegedRoleAttribute } from './role-definitions.ts';
 import { listToc, startSchemaScan, startTocListing, type TocListing } from './toc-listing.ts';
+import type { TocDat } from './toc-dat.ts';
 import type { SessionInfo, TargetFacts } from './target-server.ts';
 
 export interface InspectedTable {
@@ -30,7 +34,8 @@ export interface Inspection extends SourceDescription {
   extensions: string[];
   /** The newest pg_dump major that wrote it (decides which pg_restore can read it). */
   dumpMajor: number | null;
-  lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums | null; globals: string; sidecar: ArchiveSidecar | null } | null;
+  /** authenticity: who made it, by its tag (see archive-authenticity.ts); null when the archive was not read to its end (quick). */
+  lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums | null; globals: string; sidecar: ArchiveSidecar | null; authenticity: ArchiveAuthenticity | null } | null;
   toc: TocListing | null;
   sql: Pick<SqlFacts, 'lines' | 'connects' | 'createsDatabase' | 'needsAutocommit'> | null;
   /** Problem found while reading (damage, forbidden command): the preflight turns it into a blocker. */
@@ -40,7 +45,7 @@ export interface Inspection extends SourceDescription {
 }
 
 /** Reads the whole file once: Lifeboat archives are verified, SQL is scanned, pg archives' TOCs listed. */
-export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (dumpMajor: number | null) => Promise<PgTool>, signal?: AbortSignal, options: { quick?: boolean } = {}): Promise<Inspection> {
+export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (dumpMajor: number | null) => Promise<PgTool>, signal?: AbortSignal, options: { quick?: boolean; trusted?: AgeKeys } = {}): Promise<Inspection> {
   const source = await openSource(file, keys, { signal });
   const base: Inspection = {
     path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
@@ -57,6 +62,8 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
       const enough = new Error('table of contents read');
       const walk = await walkPlaintext(source.stream!, {
         signal,
+        // Whose authenticity tags count: by default the keys that open the file.
+        keys: options.trusted ?? keys,
         onGlobals: async (sql, manifest) => {
           globals = sql.toString('utf8');
           manifestSeen = manifest;
@@ -92,14 +99,14 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
           extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
           dumpMajor: parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null,
-          lifeboat: { manifest, checksums: null, globals, sidecar: await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null) },
+          lifeboat: { manifest, checksums: null, globals, sidecar: await readSidecar(file), authenticity: null },
           toc,
         });
         return base;
       }
       const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
       const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], extensions: [] };
-      const sidecar = await readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+      const sidecar = await readSidecar(file);
       const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
       Object.assign(base, {
         sourceDatabase: walk.manifest.source.database,
@@ -110,19 +117,16 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         roles: [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
         extensions: [...new Set([...(toc?.entries ?? []).filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${walk.manifest.tools.pg_dump.version}`)?.major ?? null,
-        lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar },
+        lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar, authenticity: walk.authenticity },
         toc,
       });
     } else if (source.inner === 'sql') {
       const guard = new SqlGuard();
-      let carry = '';
+      // The restore's own splitter: the guard sees exactly the bytes psql would get, COPY data streamed.
+      const lines = new SqlLineSplitter(guard, (line) => void guard.line(line));
       try {
-        for await (const chunk of source.stream!) {
-          const lines = (carry + chunk.toString('utf8')).split('\n');
-          carry = lines.pop()!;
-          for (const line of lines) guard.line(line.replace(/\r$/, ''));
-        }
-        if (carry) guard.line(carry);
+        for await (const chunk of source.stream!) lines.push(chunk, []);
+        lines.end([]);
         guard.finish();
       } finally {
         const f = guard.facts;
@@ -140,6 +144,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
       let definitions: { roles: string[]; extensions: string[] };
       if (source.inner === 'pg-directory') {
         toc = await listToc(tool, { directory: source.path }, signal);
+        if (source.tocDat) sameEntries(toc, source.tocDat);
         definitions = await startSchemaScan(tool, { directory: source.path }, signal).finish();
       } else {
         const listing = startTocListing(tool, signal);
@@ -178,8 +183,65 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
   return base;
 }
 
-function rolesInGlobals(sql: string): string[] {
-  return [...sql.matchAll(/^CREATE ROLE ("(?:[^"]|"")+"|\S+?);/gm)].map((m) => (m[1]!.startsWith('"') ? m[1]!.slice(1, -1).replaceAll('""', '"') : m[1]!));
+/**
+ * pg_restore must list what Lifeboat checked in toc.dat: a different list means the folder changed
+ * between the check and pg_restore's read (or the two readers disagree) — refuse rather than guess.
+ */
+function sameEntries(listing: TocListing, checked: TocDat): void {
+  const byId = new Map(checked.entries.map((e) => [e.dumpId, e]));
+  const differing = listing.entries.find((listed) => {
+    const entry = byId.get(listed.id);
+    return !entry || !listed.line.startsWith(`${entry.dumpId}; ${entry.tableoid} ${entry.oid} ${entry.desc} `);
+  });
+  if (differing) {
+    throw new LifeboatError('ARCHIVE_DAMAGED', `The directory dump's toc.dat changed while it was being read: pg_restore lists "${differing.line.slice(0, 120)}", which Lifeboat's check did not see.`, 'Wait until nothing writes to the folder, then try again.');
+  }
+}
+
+/** A sidecar is a small hint file; anything larger is not one. */
+export const MAX_SIDECAR_BYTES = 1024 * 1024;
+
+/** The sidecar next to an archive, or null when there is none or it is not a small JSON file. */
+async function readSidecar(file: string): Promise<ArchiveSidecar | null> {
+  const info = await stat(`${file}.json`).catch(() => null);
+  if (!info?.isFile() || info.size > MAX_SIDECAR_BYTES) return null;
+  return readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+}
+
+const parsedGlobals = new WeakMap<object, GlobalsRoles>();
+
+/** globals.sql's role definitions, read once per inspection (the UI re-runs the checklist on every change). */
+function globalsRolesOf(lifeboat: NonNullable<Inspection['lifeboat']>): GlobalsRoles {
+  let parsed = parsedGlobals.get(lifeboat);
+  if (!parsed) {
+    parsed = parseGlobalsRoles(lifeboat.globals);
+    parsedGlobals.set(lifeboat, parsed);
+  }
+  return parsed;
+}
+
+/** The roles item when missing roles will be created: what each gets, and what the archive gives it that is left out. */
+function rolesToCreate(globals: GlobalsRoles, missing: string[], options: PreflightOptions): CheckItem {
+  const chosen = options.privilegedRoleAttributes ?? {};
+  const { creations } = planRoleCreation(globals, missing, chosen);
+  const kept = creations.filter((c) => c.privileged.length);
+  const leftOut = creations.filter((c) => c.leftOut.length);
+  const ignored = Object.keys(chosen).filter((name) => chosen[name]!.length && !creations.some((c) => c.name === name));
+  const detail = [
+    `Will create ${creations.map((c) => c.name).join(', ')} from the archive's globals.sql, without passwords: each gets only LOGIN or NOLOGIN, INHERIT and CONNECTION LIMIT as recorded.`,
+    ...(leftOut.length ? [`Left out: ${leftOut.map((c) => `${c.name}: ${c.leftOut.join(', ')}`).join('; ')}.`] : []),
+    ...(kept.length ? [`Kept because you chose it: ${kept.map((c) => `${c.name}: ${c.privileged.map((a) => a.toUpperCase()).join(', ')}`).join('; ')}.`] : []),
+    ...(ignored.length ? [`Not created by this restore, so your choice for them is not used: ${ignored.join(', ')}.`] : []),
+    'If the restore fails or is cancelled, the roles it created are dropped again.',
+  ].join(' ');
+  const privilegedLeftOut = leftOut.some((c) => c.leftOut.some((what) => /^[A-Z]+$/.test(what)));
+  return {
+    id: 'roles',
+    status: kept.length ? 'warning' : 'ok',
+    title: 'Roles',
+    detail,
+    ...(privilegedLeftOut ? { fix: 'Choose SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS per role only if you trust this archive with that power.' } : {}),
+  };
 }
 
 function splitName(qualified: string): InspectedTable {
@@ -205,6 +267,8 @@ export interface PreflightOptions {
   noOwner?: boolean;
   noPrivileges?: boolean;
   createMissingRoles?: boolean;
+  /** Per role created from globals.sql: privileged attributes the archive gives it that are kept (none unless chosen). */
+  privilegedRoleAttributes?: Record<string, PrivilegedRoleAttribute[]>;
   safetyBackup?: boolean;
   confirm?: string;
 }
@@ -243,6 +307,9 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
       status = 'info';
       detail += ' It has no sidecar (.json), so the whole-file checksum cannot be compared.';
     }
+    const author = authorSentence(inspection.lifeboat.authenticity);
+    if (author) detail += ` ${author}`;
+    if (inspection.lifeboat.authenticity === 'mismatch' && status === 'ok') status = 'info';
     if (!items.some((i) => i.id === 'identity')) items.push({ id: 'identity', status, title: 'Archive identity and integrity', detail });
   } else if (inspection.sql) {
     items.push({ id: 'identity', status: 'ok', title: 'SQL script scanned', detail: `${inspection.label}: ${inspection.sql.lines} lines, no psql commands other than those pg_dump writes.` });
@@ -267,13 +334,15 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
       (newerDump ? ` The dump is newer than the target: settings the target does not know (such as transaction_timeout) are skipped and reported; any other error stops the restore and removes what it created.` : ''),
   });
 
-  // Roles.
+  // Roles. The per-role choice is input from the UI or CLI: refused when malformed, even if no role is created.
+  checkPrivilegedChoice(options.privilegedRoleAttributes ?? {});
   const missingRoles = inspection.roles.filter((r) => !facts.roles.has(r));
-  const globalsRoles = inspection.lifeboat ? rolesInGlobals(inspection.lifeboat.globals) : [];
+  const globals = inspection.lifeboat ? globalsRolesOf(inspection.lifeboat) : null;
+  const globalsRoles = globals ? [...globals.roles.keys()] : [];
   if (missingRoles.length === 0) {
     items.push({ id: 'roles', status: 'ok', title: 'Roles', detail: inspection.roles.length ? `Every role the archive uses exists on the target (${inspection.roles.slice(0, 8).join(', ')}${inspection.roles.length > 8 ? ', …' : ''}).` : 'The archive names no roles.' });
-  } else if (options.createMissingRoles && missingRoles.every((r) => globalsRoles.includes(r))) {
-    items.push({ id: 'roles', status: 'ok', title: 'Roles', detail: `Will create ${missingRoles.join(', ')} from the archive's globals.sql, without passwords.` });
+  } else if (options.createMissingRoles && globals && missingRoles.every((r) => globalsRoles.includes(r))) {
+    items.push(rolesToCreate(globals, missingRoles, options));
   } else if (options.noOwner) {
     items.push({ id: 'roles', status: options.noPrivileges ? 'ok' : 'warning', title: 'Roles', detail: `Missing on the target: ${missingRoles.join(', ')}. Objects will belong to ${facts.currentUser}${options.noPrivileges ? ' and privileges are not restored' : '; GRANTs to missing roles would still fail'}.`, ...(options.noPrivileges ? {} : { fix: 'Also choose "no privileges".' }) });
   } else {
@@ -366,6 +435,17 @@ async function fileSha256(file: string): Promise<string> {
     while (fileHashes.size > 16) fileHashes.delete(fileHashes.keys().next().value!);
   }
   return hash;
+}
+
+/** Who made a fully read Lifeboat archive, for the identity item: only a tag of the keys at hand makes it "own". */
+function authorSentence(authenticity: ArchiveAuthenticity | null): string {
+  switch (authenticity) {
+    case 'own-key': return "Made by this Lifeboat's key.";
+    case 'own-passphrase': return "Made by someone who knows this Lifeboat's backup passphrase.";
+    case 'mismatch': return "Not made by this Lifeboat: restored as a stranger's file (its authenticity tag does not verify with this Lifeboat's keys: another Lifeboat made it, or it was changed).";
+    case 'none': return "Not made by this Lifeboat: restored as a stranger's file (it carries no authenticity tag, like any archive made elsewhere or by an older Lifeboat).";
+    default: return '';
+  }
 }
 
 export function firstBlocker(items: CheckItem[]): CheckItem | undefined {

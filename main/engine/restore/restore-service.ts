@@ -17,16 +17,19 @@ import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobContext } from '../jobs/job.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
-import { libpqEnvironment } from '../pgtools/libpq-env.ts';
+import { dbnameConninfo, libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
+import { truncateUtf8 } from '../name-text.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
 import { buildChecklist, firstBlocker, inspectFile, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { openSource } from './restore-source.ts';
+import { dataOnlyDecider } from './data-only-filter.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
+import { parseGlobalsRoles, planRoleCreation } from './role-definitions.ts';
 import { TargetServer } from './target-server.ts';
 import type { TocListing } from './toc-listing.ts';
 import { LeftoverDatabases } from './leftover-databases.ts';
@@ -210,6 +213,8 @@ export class RestoreService {
     const server = await TargetServer.connect(profile, password);
     const created: string[] = [];
     const createdOids = new Map<string, number | null>();
+    // Roles this restore made: dropped again when it fails or is cancelled (never any other role).
+    let createdRoles: string[] = [];
     let swapped = false;
     try {
       await this.#leftovers.sweep(profile, server);
@@ -240,7 +245,6 @@ export class RestoreService {
       }
 
       const into = request.mode === 'new' ? request.database : request.mode === 'replace' ? derivedName(request.database, `_restoring_${stamp}`) : request.database;
-      let createdRoles: string[] = [];
       if (request.mode !== 'data-only') {
         ctx.report({ phase: 'Creating database', fraction: share, message: into });
         await server.createDatabase(into);
@@ -252,7 +256,8 @@ export class RestoreService {
         request, profile, password, keys, pgRestore, psql, targetMajor: facts.serverMajor, database: into, inspection, ctx, fractionStart: share, fractionEnd: 0.9,
         unknownColumnOptions: await server.unknownColumnOptions(FOREIGN_COLUMN_OPTIONS),
         createRoles: async (globals, wanted) => {
-          createdRoles = await server.createRolesFrom(globals, wanted);
+          const plan = planRoleCreation(parseGlobalsRoles(globals), wanted, request.privilegedRoleAttributes);
+          createdRoles = await server.createRoles(plan.creations);
         },
         missingRoles: request.createMissingRoles ? inspection.roles.filter((r) => !facts.roles.has(r)) : [],
       });
@@ -322,9 +327,13 @@ export class RestoreService {
           });
         }
       }
-      if (notDropped.length) throw leftoverError(error, notDropped, ctx.signal.aborted);
-      if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', `The restore was cancelled; ${created.length ? `the database it created was removed and ` : ''}nothing else was changed.`, undefined, { cause: error });
-      throw error;
+      // After the databases: a role that owned objects in them owns nothing once they are gone.
+      const rolesLeft = swapped ? [] : await server.dropRoles(createdRoles).catch((e: Error) => createdRoles.map((name) => ({ name, reason: e.message })));
+      const droppedRoles = swapped ? [] : createdRoles.filter((name) => !rolesLeft.some((r) => r.name === name));
+      let failure: unknown = error;
+      if (notDropped.length) failure = leftoverError(error, notDropped, ctx.signal.aborted);
+      else if (ctx.signal.aborted) failure = new LifeboatError('CANCELLED', `The restore was cancelled; ${created.length ? `the database it created was removed and ` : ''}${droppedRoles.length ? `the roles it created (${droppedRoles.join(', ')}) were dropped and ` : ''}nothing else was changed.`, undefined, { cause: error });
+      throw rolesLeft.length ? rolesLeftError(failure, rolesLeft) : failure;
     } finally {
       await server.close();
     }
@@ -351,6 +360,8 @@ export class RestoreService {
       const guarded = guardedSqlStream(o.targetMajor, {
         allowConnect: false,
         unknownColumnOptions: o.unknownColumnOptions,
+        // Rows only: whatever else the file (or an archive's TOC) holds does not run in the existing database.
+        decide: dataOnly && request.tables?.length ? dataOnlyDecider(request.tables) : undefined,
         onStatementLine: inspection.inner === 'sql' ? (line) => {
           const match = /^(?:CREATE TABLE|COPY|CREATE INDEX|ALTER TABLE ONLY)\s+(\S+)/.exec(line);
           if (match) current = match[1]!;
@@ -501,7 +512,8 @@ export class RestoreService {
       const exitOnError = o.targetMajor >= (inspection.dumpMajor ?? o.targetMajor);
       const proc = startTool({
         path: o.pgRestore.path,
-        args: [`--jobs=${jobs}`, '--verbose', '--no-password', `--dbname=${o.database}`, ...(exitOnError ? ['--exit-on-error'] : []),
+        // --dbname is expanded as a connection string when it looks like one: pass the name quoted.
+        args: [`--jobs=${jobs}`, '--verbose', '--no-password', `--dbname=${dbnameConninfo(o.database)}`, ...(exitOnError ? ['--exit-on-error'] : []),
           ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), 
           ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
         env: libpq.env,
@@ -598,11 +610,23 @@ function validateName(database: string): void {
   }
 }
 
-/** name + suffix, shortening the name so the result fits PostgreSQL's 63-byte limit. */
-function derivedName(name: string, suffix: string): string {
-  let base = name;
-  while (Buffer.byteLength(base + suffix) > MAX_NAME) base = base.slice(0, -1);
-  return base + suffix;
+/**
+ * name + suffix, shortening the name so the result fits PostgreSQL's 63-byte limit. Cut between
+ * whole characters (grapheme clusters): a cut inside a surrogate pair would send invalid UTF-16,
+ * which becomes U+FFFD on the wire, and a cut inside a UTF-8 sequence is refused by the server.
+ */
+export function derivedName(name: string, suffix: string): string {
+  return truncateUtf8(name, MAX_NAME - Buffer.byteLength(suffix)) + suffix;
+}
+
+/** The restore failed and roles it created could not be dropped (they own something, or the server went away). */
+function rolesLeftError(error: unknown, left: { name: string; reason: string }[]): LifeboatError {
+  const info = toErrorInfo(error);
+  const list = left.map((r) => `"${r.name}" (${r.reason.replace(/\.$/, '')})`).join(', ');
+  return new LifeboatError(error instanceof LifeboatError ? error.code : 'RESTORE_FAILED',
+    `${info.message.replace(/\.$/, '')}. The roles this restore created could not be dropped again: ${list}.`,
+    `${info.fix ? `${info.fix} ` : ''}Move or drop what they own (REASSIGN OWNED / DROP OWNED), then run: ${left.map((r) => `DROP ROLE ${quoteIdent(r.name)};`).join(' ')}`,
+    { cause: error });
 }
 
 /** The restore failed and the database it created could not be dropped (the server went away). */

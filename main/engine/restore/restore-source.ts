@@ -2,14 +2,16 @@
 // down to a pg_dump archive, a Lifeboat archive or plain SQL.
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { access, rm, stat } from 'node:fs/promises';
+import { lstat, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { LifeboatError } from '../errors.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
+import { checkDirectoryDump } from './directory-dump.ts';
 import { describeInner, sniff, SNIFF_BYTES, type InnerKind, type WrapperKind } from './file-sniff.ts';
+import type { TocDat } from './toc-dat.ts';
 
 export type SourceInner = InnerKind | 'pg-directory';
 
@@ -25,6 +27,8 @@ export interface SourceDescription {
 export interface OpenedSource extends SourceDescription {
   /** The inner bytes (absent for a directory-format dump, which pg_restore reads by path). */
   stream: AsyncIterable<Buffer> | null;
+  /** A directory-format dump's toc.dat as Lifeboat read it (its file names checked). */
+  tocDat?: TocDat;
   close(): Promise<void>;
 }
 
@@ -46,9 +50,12 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
     throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}.`, 'Check the path.');
   });
   if (info.isDirectory()) {
-    const hasToc = await access(path.join(file, 'toc.dat')).then(() => true, () => false);
+    // lstat: a toc.dat that is a dangling symlink is still refused as a symlink, not as "no toc.dat".
+    const hasToc = await lstat(path.join(file, 'toc.dat')).then(() => true, () => false);
     if (!hasToc) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, but not a pg_dump directory-format archive (it has no toc.dat).`, `Drop the folder pg_dump -Fd wrote, or a file: ${ACCEPTED}.`);
-    return { path: file, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, close: async () => {} };
+    // Every file pg_restore would open is checked first; pg_restore then gets the folder's real path.
+    const checked = await checkDirectoryDump(file);
+    return { path: checked.path, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, tocDat: checked.toc, close: async () => {} };
   }
   const raw = createReadStream(file, { highWaterMark: 1 << 20, signal: options.signal });
   const cleanups: (() => Promise<void> | void)[] = [() => void raw.destroy()];

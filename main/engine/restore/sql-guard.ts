@@ -13,6 +13,10 @@ export const ALLOWED_META_COMMANDS = ['connect', 'restrict', 'unrestrict'] as co
 
 /** Longest line of SQL (outside COPY data, which streams) the guard reads; pg_dump's longest are single statements. */
 export const MAX_SQL_LINE_BYTES = 64 * 1024 * 1024;
+/** Longest statement (all its lines) the guard reads; function bodies and views stay far below. */
+export const MAX_STATEMENT_BYTES = 32 * 1024 * 1024;
+/** Most lines one statement may span (pg_dump's multi-row INSERTs put a row on each line). */
+export const MAX_STATEMENT_LINES = 1_000_000;
 /** How much of one statement is kept to learn facts from (owners, grants, COPY targets); the rest is still checked. */
 const MAX_KEPT_STATEMENT = 1024 * 1024;
 
@@ -36,6 +40,11 @@ export interface SqlFacts {
   tables: string[];
 }
 
+export interface EndedStatement {
+  sql: string;
+  complete: boolean;
+}
+
 /** What the caller does with a line it fed: pass it on to psql, or replace it by an empty line (\restrict lines). */
 export type LineVerdict = 'pass' | 'blank';
 
@@ -50,6 +59,13 @@ export class SqlGuard {
   #copyData = false;
   /** The statement's text (without comments), up to MAX_KEPT_STATEMENT, for facts. */
   #statement = '';
+  #ended: EndedStatement[] = [];
+  #truncated = false;
+  /** Whether the statement has text yet, and how many bytes of lines it spans so far. */
+  #statementHasText = false;
+  #statementBytes = 0;
+  #statementLines = 0;
+  #tablesSeen = new Set<string>();
   readonly #allowConnect: boolean;
 
   /** allowConnect: false when Lifeboat chooses the database, so a script may not switch to another. */
@@ -62,10 +78,21 @@ export class SqlGuard {
     return this.#copyData;
   }
 
+  /** The statements the last line ended: whitespace collapsed, comments out; `complete` unless longer than what is kept. */
+  get endedOnLastLine(): readonly EndedStatement[] {
+    return this.#ended;
+  }
+
+  /** Whether a statement is under way after the last line (text, an open quote or comment). */
+  get statementOpen(): boolean {
+    return this.#statementHasText || this.#state.mode !== 'initial' || this.#state.parenDepth > 0;
+  }
+
   /** Checks one line (its bytes without the newline, or its text), in file order. */
   line(input: string | Buffer): LineVerdict {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     const lineNo = ++this.facts.lines;
+    this.#ended = [];
     if (bytes.includes(0)) throw nulByte(lineNo);
     if (this.#copyData) {
       if (isCopyEnd(bytes)) this.#copyData = false;
@@ -77,8 +104,15 @@ export class SqlGuard {
       const match = /^-- Dumped from database version (\S+)/.exec(text);
       if (match) this.facts.dumpedFromVersion = match[1]!;
     }
-    const before = { ...this.#state };
-    const statementWasEmpty = this.#statement.trim() === '';
+    const multibyte = /[\x80-\xff]/.test(text);
+    const before = multibyte ? { ...this.#state } : this.#state;
+    const statementWasEmpty = !this.#statementHasText;
+    if (this.statementOpen) {
+      this.#statementBytes += bytes.length + 1;
+      this.#statementLines++;
+      if (this.#statementLines > MAX_STATEMENT_LINES) throw refuse(`The statement that goes on at line ${lineNo} of the SQL file spans more than ${MAX_STATEMENT_LINES.toLocaleString('en')} lines; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
+      if (this.#statementBytes > MAX_STATEMENT_BYTES) throw refuse(`The statement that goes on at line ${lineNo} of the SQL file is longer than ${MAX_STATEMENT_BYTES / 1024 / 1024} MiB; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
+    }
     let verdict: LineVerdict = 'pass';
     let copyStarts = false;
     let metaAt = -1;
@@ -97,7 +131,7 @@ export class SqlGuard {
     };
     lexLine(text, this.#state, onEvent, this.#sink());
     if (this.#state.mode === 'initial' || this.#state.mode === 'quote' || this.#state.mode === 'dquote') this.#statement += ' ';
-    if (/[\x80-\xff]/.test(text)) this.#checkEncodingViews(text, before, { copyStarts, metaAt }, lineNo);
+    if (multibyte) this.#checkEncodingViews(text, before, { copyStarts, metaAt }, lineNo);
     if (copyStarts) this.#copyData = true;
     return verdict;
   }
@@ -118,12 +152,18 @@ export class SqlGuard {
   }
 
   #sink(): LexSink {
-    const keep = () => this.#statement.length < MAX_KEPT_STATEMENT;
+    const keep = () => {
+      if (this.#statement.length < MAX_KEPT_STATEMENT) return true;
+      this.#truncated = true;
+      return false;
+    };
     return {
       sql: (text) => {
+        this.#statementHasText = true;
         if (keep()) this.#statement += text;
       },
       quoted: (open, content, close) => {
+        this.#statementHasText = true;
         if (keep()) this.#statement += open + content + close;
       },
       space: () => {
@@ -181,15 +221,22 @@ export class SqlGuard {
   #endStatement(line: number, copyFromStdin: boolean): void {
     const sql = Buffer.from(this.#statement.trim().replace(/\s+/g, ' '), 'latin1').toString('utf8');
     this.#statement = '';
+    this.#ended.push({ sql, complete: !this.#truncated });
+    this.#truncated = false;
+    this.#statementHasText = false;
+    this.#statementBytes = 0;
+    this.#statementLines = 0;
     if (!sql) return;
     const upper = sql.toUpperCase();
     // pg_dump always writes "on"; a file that says otherwise is not one of its dumps.
     if (/standard_conforming_strings/i.test(sql) && !/^SET standard_conforming_strings\s*(=|TO)\s*'?on'?$/i.test(sql)) {
       throw refuse(`Line ${line} of the SQL file changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
     }
-    if (copyFromStdin) {
-      const table = /^COPY\s+(?:BINARY\s+)?(\S+)/i.exec(sql)?.[1];
-      if (table) this.facts.tables.push(table);
+    // Tables with rows in the file: COPY blocks, or pg_dump --inserts statements (listed once).
+    const table = copyFromStdin ? /^COPY\s+(?:BINARY\s+)?(\S+)/i.exec(sql)?.[1] : /^INSERT INTO\s+(\S+?)(?:\s|\(|$)/i.exec(sql)?.[1];
+    if (table && !this.#tablesSeen.has(table)) {
+      this.#tablesSeen.add(table);
+      this.facts.tables.push(table);
     }
     if (/^CREATE\s+DATABASE\b/.test(upper)) this.facts.createsDatabase = true;
     if (/^(CREATE\s+DATABASE|DROP\s+DATABASE|VACUUM|ALTER\s+SYSTEM|CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|REINDEX\b.*\bCONCURRENTLY|CREATE\s+TABLESPACE|DROP\s+TABLESPACE)\b/.test(upper)) {

@@ -5,6 +5,7 @@ import { LifeboatError } from '../errors.ts';
 import { drainOrExit, startTool, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { PgTool } from '../types.ts';
 import { MAX_SQL_LINE_BYTES, SqlGuard } from './sql-guard.ts';
+import type { StatementDecision } from './data-only-filter.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
 
 /** Statements pg_dump/pg_restore 17+ write that older servers do not know; skipped there and reported. */
@@ -34,7 +35,7 @@ const SHORT_LINE = 4096;
  * stay the file's). SQL lines are collected up to the guard's limit; COPY data streams through in
  * constant memory, however long its lines.
  */
-export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void }): GuardedSql {
+export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void; decide?: (statement: string) => StatementDecision }): GuardedSql {
   const guard = new SqlGuard({ allowConnect: options.allowConnect });
   const tolerated = new Set<string>();
   const benign = BENIGN_FOR_OLDER.filter((b) => targetMajor < b.before);
@@ -52,9 +53,12 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
     }
     const verdict = guard.line(line);
     if (text !== null) options.onStatementLine?.(text);
-    out.push(verdict === 'blank' ? NEWLINE : Buffer.concat([line, NEWLINE]));
+    const passed = verdict === 'blank' ? NEWLINE : Buffer.concat([line, NEWLINE]);
+    if (gate) gate.afterLine(passed, out);
+    else out.push(passed);
   };
-  const lines = new LineSplitter(guard, processSqlLine);
+  const gate = options.decide ? new StatementGate(guard, options.decide) : null;
+  const lines = new SqlLineSplitter(guard, processSqlLine, () => gate?.dataKept ?? true);
   const transform = new Transform({
     transform(chunk: Buffer, _encoding, callback: TransformCallback) {
       try {
@@ -76,7 +80,55 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
       }
     },
   });
-  return { transform, guard, get tolerated() { return [...tolerated]; } };
+  return {
+    transform,
+    guard,
+    get tolerated() {
+      const notes = [...tolerated];
+      if (gate?.skipped) notes.push(`${gate.skipped} statement${gate.skipped === 1 ? '' : 's'} other than rows of the chosen tables ${gate.skipped === 1 ? 'was' : 'were'} skipped: a data-only restore runs nothing else`);
+      return notes;
+    },
+  };
+}
+
+/**
+ * Holds back each statement's lines until it ends, then passes them on or blanks them as `decide`
+ * says (and the COPY data after a skipped COPY with them). A line holding the end of one statement
+ * and the start of another cannot be split, so it is refused; pg_dump never writes one.
+ */
+class StatementGate {
+  skipped = 0;
+  dataKept = true;
+  #held: Buffer[] = [];
+  #heldBytes = 0;
+  readonly #guard: SqlGuard;
+  readonly #decide: (statement: string) => StatementDecision;
+
+  constructor(guard: SqlGuard, decide: (statement: string) => StatementDecision) {
+    this.#guard = guard;
+    this.#decide = decide;
+  }
+
+  afterLine(line: Buffer, out: Buffer[]): void {
+    this.#held.push(line);
+    this.#heldBytes += line.length;
+    const ended = this.#guard.endedOnLastLine.filter((statement) => statement.sql !== '');
+    const open = this.#guard.statementOpen;
+    if (ended.length === 0 && open) {
+      if (this.#heldBytes > MAX_SQL_LINE_BYTES) throw new LifeboatError('INVALID_INPUT', `A statement near line ${this.#guard.facts.lines} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB; a rows-only restore does not hold statements that long.`, 'Restore the file into a new database instead, or dump the table again with pg_dump (COPY format).');
+      return;
+    }
+    if (ended.length > 1 || (ended.length === 1 && open)) {
+      throw new LifeboatError('INVALID_INPUT', `Line ${this.#guard.facts.lines} of the SQL file holds more than one statement, so a rows-only restore cannot run one and skip the other.`, 'Restore the file into a new database instead, or use a dump written by pg_dump.');
+    }
+    const statement = ended[0];
+    const keep = statement !== undefined && statement.complete && this.#decide(statement.sql) === 'keep';
+    if (statement && !keep) this.skipped++;
+    out.push(...(keep ? this.#held : this.#held.map(() => NEWLINE)));
+    this.#held = [];
+    this.#heldBytes = 0;
+    if (this.#guard.inCopyData) this.dataKept = keep;
+  }
 }
 
 /**
@@ -84,17 +136,21 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
  * MAX_SQL_LINE_BYTES) and handed over whole; COPY data passes straight through, keeping only the
  * first bytes of each line to spot the "\." that ends it.
  */
-class LineSplitter {
+export class SqlLineSplitter {
   #pending: Buffer[] = [];
   #pendingBytes = 0;
   /** Bytes of the current COPY data line already passed through (it cannot be "\." once past 3). */
   #dataLineBytes = 0;
   readonly #guard: SqlGuard;
   readonly #onSqlLine: (line: Buffer, out: Buffer[]) => void;
+  /** False while the COPY these data belong to was skipped: its lines become empty lines. */
+  readonly #dataKept: () => boolean;
 
-  constructor(guard: SqlGuard, onSqlLine: (line: Buffer, out: Buffer[]) => void) {
+  /** onSqlLine gets each line outside COPY data; `out` collects what goes on to psql (COPY data included). */
+  constructor(guard: SqlGuard, onSqlLine: (line: Buffer, out: Buffer[]) => void, dataKept: () => boolean = () => true) {
     this.#guard = guard;
     this.#onSqlLine = onSqlLine;
+    this.#dataKept = dataKept;
   }
 
   push(chunk: Buffer, out: Buffer[]): void {
@@ -125,7 +181,7 @@ class LineSplitter {
     }
     for (const part of [...this.#pending, piece]) {
       this.#guard.dataBytes(part);
-      out.push(part);
+      if (this.#dataKept()) out.push(part);
     }
     this.#dataLineBytes += this.#pendingBytes + piece.length;
     this.#pending = [];
@@ -147,8 +203,9 @@ class LineSplitter {
     this.#pending = [];
     this.#pendingBytes = 0;
     if (this.#guard.inCopyData) {
+      const kept = this.#dataKept();
       this.#guard.line(line);
-      out.push(line);
+      if (kept) out.push(line);
       if (newline) out.push(NEWLINE);
       return;
     }

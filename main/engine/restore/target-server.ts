@@ -2,7 +2,9 @@ import { statfs } from 'node:fs/promises';
 import type pg from 'pg';
 import { connectProfile } from '../db/pg-connect.ts';
 import { quoteIdent, quoteLiteral } from '../backup/snapshot-session.ts';
+import { LifeboatError } from '../errors.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
+import { PRIVILEGED_ROLE_ATTRIBUTES, type RoleCreation } from './role-definitions.ts';
 import type { Profile } from '../types.ts';
 
 export interface SessionInfo {
@@ -151,18 +153,38 @@ export class TargetServer {
     }
   }
 
-  /** Runs CREATE ROLE for roles missing on the target, from globals.sql's statements, never with passwords. */
-  async createRolesFrom(globalsSql: string, wanted: string[]): Promise<string[]> {
+  /**
+   * Creates the roles in one transaction, each with only what `RoleCreation` allows (never a
+   * password). A role that exists by now is left alone and not reported as created, so a failed
+   * restore never drops a role it did not make.
+   */
+  async createRoles(creations: readonly RoleCreation[]): Promise<string[]> {
     const created: string[] = [];
-    for (const role of wanted) {
-      const lines = globalsSql.split('\n').filter((line) => new RegExp(`^(CREATE|ALTER) ROLE ${escapeRegExp(quoteIdentIfNeeded(role))}( |;)`).test(line));
-      const create = lines.find((l) => l.startsWith('CREATE'));
-      if (!create) continue;
-      await this.client.query(create);
-      for (const alter of lines.filter((l) => l.startsWith('ALTER'))) await this.client.query(alter.replace(/ PASSWORD '[^']*'/, ''));
-      created.push(role);
+    await this.client.query('BEGIN');
+    try {
+      for (const role of creations) {
+        const { rows } = await this.client.query('SELECT 1 FROM pg_roles WHERE rolname = $1', [role.name]);
+        if (rows.length) continue;
+        await this.client.query(createRoleSql(role)).catch((error: Error) => {
+          throw new LifeboatError('RESTORE_FAILED', `Could not create the role "${role.name}": ${error.message}.`, 'Create the role on the target yourself (or let a superuser do it), or restore with "no owner" and "no privileges".', { cause: error });
+        });
+        created.push(role.name);
+      }
+      await this.client.query('COMMIT');
+    } catch (error) {
+      await this.client.query('ROLLBACK').catch(() => {});
+      throw error;
     }
     return created;
+  }
+
+  /** DROP ROLE for each: the server refuses while a role owns anything or holds privileges anywhere, and that refusal is kept. */
+  async dropRoles(names: readonly string[]): Promise<{ name: string; reason: string }[]> {
+    const left: { name: string; reason: string }[] = [];
+    for (const name of names) {
+      await this.client.query(`DROP ROLE IF EXISTS ${quoteIdent(name)}`).catch((error: Error) => left.push({ name, reason: error.message }));
+    }
+    return left;
   }
 
   async close(): Promise<void> {
@@ -170,12 +192,11 @@ export class TargetServer {
   }
 }
 
-function quoteIdentIfNeeded(name: string): string {
-  return /^[a-z_][a-z0-9_$]*$/.test(name) ? name : quoteIdent(name);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** CREATE ROLE from Lifeboat's own words: the name is quoted, every attribute is one of a fixed set. */
+export function createRoleSql(role: RoleCreation): string {
+  const limit = Number.isInteger(role.connectionLimit) && role.connectionLimit >= -1 ? role.connectionLimit : -1;
+  const privileged = PRIVILEGED_ROLE_ATTRIBUTES.filter((attribute) => role.privileged.includes(attribute)).map((a) => a.toUpperCase());
+  return `CREATE ROLE ${quoteIdent(role.name)} WITH ${role.login ? 'LOGIN' : 'NOLOGIN'} ${role.inherit ? 'INHERIT' : 'NOINHERIT'} CONNECTION LIMIT ${limit}${privileged.map((a) => ` ${a}`).join('')}`;
 }
 
 export { quoteIdent, quoteLiteral };

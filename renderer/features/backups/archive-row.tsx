@@ -1,4 +1,5 @@
 import { useId, useRef, useState } from 'react';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import type { ArchiveEntry, ErrorInfo, VerificationRecord } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
@@ -72,14 +73,22 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
           <div className="archive-text">
             <h3 className="archive-title">
               <span id={`${uid}-when`}>{formatDateTime(sidecar.createdAt)}</span>
-              <StatusBadge verification={sidecar.verification} partial={sidecar.partial === true} />
+              {entry.problem ? (
+                <span className="badge badge-err" title={visibleText(entry.problem.fix)}>
+                  <Icon name="alert" />
+                  Problem
+                </span>
+              ) : (
+                <StatusBadge verification={sidecar.verification} partial={sidecar.partial === true} />
+              )}
               <DrillBadge drill={sidecar.drill} />
             </h3>
             <p className="archive-source" id={`${uid}-what`}>
-              {sidecar.profile} · {sidecar.database}
+              {/* Names from the sidecar (any file in the folder): bidi and control characters show as escapes. */}
+              {visibleText(sidecar.profile)} · {visibleText(sidecar.database)}
             </p>
             <ul className="archive-meta" aria-label="Facts">
-              <li>PostgreSQL {sidecar.serverVersion}</li>
+              <li>PostgreSQL {visibleText(sidecar.serverVersion)}</li>
               <li>{formatBytes(sidecar.bytes)}</li>
               <li className={sidecar.encryption.kind === 'none' ? 'text-warn' : undefined}>
                 <Icon name={sidecar.encryption.kind === 'none' ? 'unlock' : 'lock'} />
@@ -91,7 +100,7 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
               </li>
             </ul>
             <p className="archive-file">
-              <code title={entry.path}>{fileName}</code>
+              <code title={visibleText(entry.path)}>{visibleText(fileName)}</code>
             </p>
           </div>
           <div className="archive-actions">
@@ -140,7 +149,12 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
           </div>
         </div>
 
-        {sidecar.verification && !sidecar.verification.ok && !verifying ? <p className="archive-problem">{sidecar.verification.message}</p> : null}
+        {entry.problem ? (
+          <p className="archive-problem">
+            {visibleText(entry.problem.message)} {visibleText(entry.problem.fix)}
+          </p>
+        ) : null}
+        {sidecar.verification && !sidecar.verification.ok && !verifying ? <p className="archive-problem">{visibleText(sidecar.verification.message)}</p> : null}
 
         {verifying && job ? (
           <div className="row-progress" aria-busy="true">

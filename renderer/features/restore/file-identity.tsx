@@ -1,6 +1,7 @@
 // The identity card: what the file is and holds, read from inside it (restore:inspect). An encrypted
 // file that no key opens asks for a passphrase or an identity file, then is read again.
 import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import type { ErrorInfo, Inspection } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatBytes, formatCount, formatDateTime } from '../../components/format.ts';
@@ -27,9 +28,9 @@ export function FileIdentity({ onChooseAnother, locked, compact }: { onChooseAno
         <div className="identity-heading">
           <h2 id={`${uid}-title`}>Backup file</h2>
           <p className="identity-name">
-            <code title={file}>{baseName(file)}</code>
+            <code title={visibleText(file)}>{visibleText(baseName(file))}</code>
           </p>
-          {inspection ? <p className="identity-kind">{sentenceCase(inspection.label)}</p> : null}
+          {inspection ? <p className="identity-kind">{sentenceCase(visibleText(inspection.label))}</p> : null}
         </div>
         <div className="card-actions">
           <button type="button" className="btn btn-sm" onClick={onChooseAnother} disabled={locked}>
@@ -65,11 +66,12 @@ function IdentityFacts({ inspection, compact }: { inspection: Inspection; compac
       <dl className="facts identity-facts">
         <div className="fact">
           <dt>Source database</dt>
-          <dd>{inspection.sourceDatabase ?? <span className="muted">not recorded</span>}</dd>
+          {/* What the file says about itself: bidi and control characters show as escapes (name-text.ts). */}
+          <dd>{inspection.sourceDatabase !== null ? visibleText(inspection.sourceDatabase) : <span className="muted">not recorded</span>}</dd>
         </div>
         <div className="fact">
           <dt>PostgreSQL</dt>
-          <dd>{inspection.sourceServerVersion ?? <span className="muted">unknown</span>}</dd>
+          <dd>{inspection.sourceServerVersion !== null ? visibleText(inspection.sourceServerVersion) : <span className="muted">unknown</span>}</dd>
         </div>
         <div className="fact">
           <dt>Created</dt>
@@ -116,15 +118,15 @@ function IdentityDetails({ inspection }: { inspection: Inspection }) {
         </Row>
         {manifest ? (
           <Row label="Backed up from">
-            {manifest.source.profile} · <code>{`${manifest.source.user}@${manifest.source.host}:${manifest.source.port}/${manifest.source.database}`}</code>
+            {visibleText(String(manifest.source.profile))} · <code>{visibleText(`${manifest.source.user}@${manifest.source.host}:${manifest.source.port}/${manifest.source.database}`)}</code>
           </Row>
         ) : null}
-        {inspection.dumpedBy ? <Row label="Written by">pg_dump {inspection.dumpedBy}</Row> : null}
+        {inspection.dumpedBy ? <Row label="Written by">pg_dump {visibleText(inspection.dumpedBy)}</Row> : null}
         {inspection.sql ? <Row label="Script">{formatCount(inspection.sql.lines)} lines</Row> : null}
         <Row label="Roles">{inspection.roles.length ? <Chips values={inspection.roles} label="Roles" /> : <span className="muted">none named</span>}</Row>
         <Row label="Extensions">{inspection.extensions.length ? <Chips values={inspection.extensions} label="Extensions" /> : <span className="muted">none</span>}</Row>
         <Row label="Path">
-          <code className="hash">{inspection.path}</code>
+          <code className="hash">{visibleText(inspection.path)}</code>
         </Row>
       </dl>
 
@@ -133,7 +135,7 @@ function IdentityDetails({ inspection }: { inspection: Inspection }) {
           <Icon name="alert" className="callout-icon" />
           <div className="callout-body">
             <p className="callout-title">Lifeboat will not restore this file as it is</p>
-            <p className="error-message">{inspection.problem.message}</p>
+            <p className="error-message">{visibleText(inspection.problem.message)}</p>
           </div>
         </div>
       ) : null}
@@ -174,9 +176,7 @@ function TablesTable({ inspection, labelledBy }: { inspection: Inspection; label
           {inspection.tables.map((t) => (
             <tr key={`${t.schema}.${t.name}`}>
               <th scope="row">
-                <code>
-                  {t.schema}.{t.name}
-                </code>
+                <code>{visibleText(`${t.schema}.${t.name}`)}</code>
               </th>
               <td className="num">{t.rows !== null ? formatCount(t.rows) : partitioned.has(`${t.schema}.${t.name}`) ? <span className="muted">in partitions</span> : <span className="muted">—</span>}</td>
             </tr>
@@ -200,7 +200,7 @@ function Chips({ values, label }: { values: string[]; label: string }) {
     <ul className="chips" aria-label={label}>
       {values.map((v) => (
         <li key={v}>
-          <code>{v}</code>
+          <code>{visibleText(v)}</code>
         </li>
       ))}
     </ul>

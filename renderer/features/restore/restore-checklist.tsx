@@ -1,6 +1,7 @@
 // The safety checklist (restore:preflight) for exactly the current choices, re-run as they change;
 // Restore is enabled only when it has no blocker.
 import { useId } from 'react';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import type { CheckItem, Preflight } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatDateTime } from '../../components/format.ts';
@@ -63,13 +64,14 @@ export function RestoreChecklist() {
               <div className="check-body">
                 <p className="check-title">
                   <span className="sr-only">{STATUS_WORD[item.status]}: </span>
-                  {item.title}
+                  {visibleText(item.title)}
                 </p>
-                <p className="check-detail">{item.detail}</p>
+                {/* Details name the file's databases, roles and tables: bidi and control characters show as escapes. */}
+                <p className="check-detail">{visibleText(item.detail)}</p>
                 {item.fix ? (
                   <p className="check-fix">
                     <span className="error-fix-label">How to fix: </span>
-                    {item.fix}
+                    {visibleText(item.fix)}
                   </p>
                 ) : null}
               </div>
@@ -105,7 +107,7 @@ function TargetLine({ preflight }: { preflight: Preflight }) {
     <p className="checklist-target">
       <Icon name="server" />
       <span>
-        <strong>{target.profile}</strong> · PostgreSQL {target.serverVersion} · <code>{`${target.host}:${target.port}`}</code> · database “{target.database}”{' '}
+        <strong>{visibleText(target.profile)}</strong> · PostgreSQL {visibleText(target.serverVersion)} · <code>{visibleText(`${target.host}:${target.port}`)}</code> · database “{visibleText(target.database)}”{' '}
         <span className="muted">({target.exists ? 'exists' : 'does not exist yet'})</span>
       </span>
     </p>
@@ -117,7 +119,7 @@ function Sessions({ preflight }: { preflight: Preflight }) {
   return (
     <div className="sessions">
       <h3 id={`${uid}-title`} className="tools-heading">
-        Connected to “{preflight.target.database}” now
+        Connected to “{visibleText(preflight.target.database)}” now
       </h3>
       <div className="table-wrap">
         <table className="table" aria-labelledby={`${uid}-title`}>
