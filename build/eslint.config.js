@@ -48,8 +48,9 @@ export default tseslint.config(
           patterns: [
             { group: ['node:*'], message: 'The renderer has no Node: go through window.api.' },
             // Types from anywhere in main/; values only from the data-only files (contract, engine types)
-            // and name-text.ts (pure string functions, no imports: the CLI and the UI escape names alike).
-            { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$)', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts and main/engine/name-text.ts).' },
+            // and name-text.ts (pure string functions, no imports: the CLI and the UI escape names alike),
+            // and restore/trust-phrase.ts (the words a user types to trust a file, checked by the engine).
+            { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$|engine/restore/trust-phrase\\.ts$)', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts).' },
           ],
         },
       ],

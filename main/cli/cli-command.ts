@@ -34,6 +34,7 @@ export const OPTIONS = {
   'no-privileges': { type: 'boolean' },
   'create-roles': { type: 'boolean' },
   'no-safety-backup': { type: 'boolean' },
+  trust: { type: 'string' },
   scratch: { type: 'string' },
   'scratch-profile': { type: 'string' },
   keep: { type: 'boolean' },

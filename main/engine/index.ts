@@ -4,6 +4,7 @@ import { LibraryService } from './archive/library-service.ts';
 import { removeDeadProcessTemps } from './jobs/private-temp.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
+import { TRUST_PHRASE } from './restore/unsafe-statements.ts';
 import { RestoreService } from './restore/restore-service.ts';
 import { DrillService } from './drill/drill-service.ts';
 import { DemoServer } from './demo/demo-server.ts';
@@ -71,7 +72,7 @@ export async function createEngine(options: EngineOptions = {}) {
     profileNames.set(service, (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName));
   }
   logJobs(backups, (request) => ['backup', `Backup${request.database ? ` of ${request.database}` : ''}`, request.profile], (result) => result.archive);
-  logJobs(restores, (request) => ['restore', `Restore into "${request.database}" (${request.mode})`, request.profile], () => null);
+  logJobs(restores, (request) => ['restore', `Restore into "${request.database}" (${request.mode})${request.trust === TRUST_PHRASE ? `, "${TRUST_PHRASE}" typed by the user` : ''}`, request.profile], () => null);
   logJobs(drills, (request) => ['drill', 'Drill', null, request.file], (record) => {
     if (!record.passed && !record.couldNotRun) throw Object.assign(new Error(`The drill failed: ${record.checks.filter((c) => !c.passed).length} check(s) did not match.`), { code: 'VERIFY_FAILED' });
     return record.archive.path;

@@ -83,6 +83,7 @@ export const restoreRequest = z
       .optional(),
     safetyBackup: z.boolean().optional(),
     confirm: text(63).optional(),
+    trust: text(100).optional(),
     jobs: z.number().int().min(1).max(16).optional(),
     ...openKeys,
   })

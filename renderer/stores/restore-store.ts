@@ -24,6 +24,8 @@ export interface RestoreForm {
   safetyBackup: boolean;
   /** replace: the database name typed again. */
   confirm: string;
+  /** The words "I trust where this file came from", typed when the checklist asks for them. */
+  trust: string;
 }
 
 /** The keys given for this file only; dropped when another file is opened. */
@@ -80,6 +82,7 @@ const EMPTY_FORM: RestoreForm = {
   createMissingRoles: false,
   safetyBackup: true,
   confirm: '',
+  trust: '',
 };
 
 const DEBOUNCE_MS = 350;
@@ -99,6 +102,7 @@ export function restoreRequest(state: Pick<RestoreState, 'file' | 'keys' | 'form
     noPrivileges: form.noPrivileges,
     createMissingRoles: form.createMissingRoles,
     ...(form.mode === 'replace' ? { safetyBackup: form.safetyBackup, confirm: form.confirm } : {}),
+    ...(form.trust.trim() ? { trust: form.trust.trim() } : {}),
     ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),
     ...(keys.identityFile ? { identityFile: keys.identityFile } : {}),
   };

@@ -276,6 +276,26 @@ describe('Restore', () => {
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
+  test('a script with a statement beyond its database is a blocker until the user types the words; then it restores', async () => {
+    const script = path.join(e2e.workDir, 'vendor-fix.sql');
+    await writeFile(script, 'CREATE TABLE public.t (id int);\nDO $$BEGIN PERFORM 1; END$$;\nINSERT INTO public.t VALUES (1);\n');
+    await app.dropFile(script);
+    await expectVisible(identity().getByText('vendor-fix.sql'));
+    expect(await settledChecklist()).toMatch(/^1 blocker to resolve$/);
+    const blocker = checklist().locator('.check-blocker').first();
+    expect(await blocker.textContent()).toMatch(/Statements that reach beyond the new database.*line 2 runs an anonymous code block/);
+    const words = checklist().getByLabel(/to let these statements run/);
+    await words.fill('I trust it');
+    expect(await settledChecklist()).toMatch(/^1 blocker to resolve$/);
+    await words.fill('I trust where this file came from');
+    expect(await settledChecklist()).toBe('Ready to restore');
+    expect(await checklist().locator('.check-warning').filter({ hasText: 'Trusted by you' }).count()).toBe(1);
+    await checklist().getByRole('button', { name: 'Restore into “vendor_fix_restored”' }).click();
+    await expectVisible(page.getByRole('region', { name: 'Restored into “vendor_fix_restored”' }), 60_000);
+    expect(await databases(e2e.cluster)).toContain('vendor_fix_restored');
+    await e2e.cluster.query('DROP DATABASE vendor_fix_restored');
+  });
+
   test('a file opened by the OS opens in Restore; an item without a path is refused with a reason', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Drills', exact: true }).click();
     expect(await app.emit('app:open-file', archive)).toBe(1);

@@ -10,6 +10,7 @@ import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
 import { openSource, type SourceDescription } from './restore-source.ts';
 import { SqlGuard, type SqlFacts } from './sql-guard.ts';
+import { TRUST_PHRASE, type UnsafeStatement } from './unsafe-statements.ts';
 import { SqlLineSplitter } from './sql-pipeline.ts';
 import { checkPrivilegedChoice, parseGlobalsRoles, planRoleCreation, type GlobalsRoles, type PrivilegedRoleAttribute } from './role-definitions.ts';
 import { listToc, startSchemaScan, startTocListing, type TocListing } from './toc-listing.ts';
@@ -38,6 +39,8 @@ export interface Inspection extends SourceDescription {
   lifeboat: { manifest: ArchiveManifest; checksums: ArchiveChecksums | null; globals: string; sidecar: ArchiveSidecar | null; authenticity: ArchiveAuthenticity | null } | null;
   toc: TocListing | null;
   sql: Pick<SqlFacts, 'lines' | 'connects' | 'createsDatabase' | 'needsAutocommit'> | null;
+  /** Statements that reach beyond the database being restored (from the SQL, or an archive's definitions). */
+  unsafe: { statements: UnsafeStatement[]; count: number };
   /** Problem found while reading (damage, forbidden command): the preflight turns it into a blocker. */
   problem: ErrorInfo | null;
   /** Read only up to the table of contents (drills): integrity is checked while restoring instead. */
@@ -51,7 +54,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
     path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
     encryption: source.layers.includes('age') ? 'age' : source.layers.includes('gpg') ? 'gpg' : null,
     sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], extensions: [], dumpMajor: null,
-    lifeboat: null, toc: null, sql: null, problem: null, quick: false,
+    lifeboat: null, toc: null, sql: null, problem: null, quick: false, unsafe: { statements: [], count: 0 },
   };
   try {
     if (source.inner === 'lifeboat-tar') {
@@ -101,11 +104,12 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           dumpMajor: parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null,
           lifeboat: { manifest, checksums: null, globals, sidecar: await readSidecar(file), authenticity: null },
           toc,
+          unsafe: definitions.unsafe,
         });
         return base;
       }
       const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
-      const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], extensions: [] };
+      const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], extensions: [], unsafe: { statements: [], count: 0 } };
       const sidecar = await readSidecar(file);
       const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
       Object.assign(base, {
@@ -119,6 +123,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         dumpMajor: parseToolVersion(`(PostgreSQL) ${walk.manifest.tools.pg_dump.version}`)?.major ?? null,
         lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar, authenticity: walk.authenticity },
         toc,
+        unsafe: definitions.unsafe,
       });
     } else if (source.inner === 'sql') {
       const guard = new SqlGuard();
@@ -136,12 +141,13 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           roles: [...new Set([...f.owners, ...f.grantees])],
           extensions: [...f.extensions],
           sql: { lines: f.lines, connects: f.connects, createsDatabase: f.createsDatabase, needsAutocommit: f.needsAutocommit },
+          unsafe: { statements: f.unsafe, count: f.unsafeCount },
         });
       }
     } else {
       const tool = await pgRestoreFor(null);
       let toc: TocListing;
-      let definitions: { roles: string[]; extensions: string[] };
+      let definitions: Awaited<ReturnType<ReturnType<typeof startSchemaScan>['finish']>>;
       if (source.inner === 'pg-directory') {
         toc = await listToc(tool, { directory: source.path }, signal);
         if (source.tocDat) sameEntries(toc, source.tocDat);
@@ -172,6 +178,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
         extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${toc.dumpedByVersion ?? ''}`)?.major ?? null,
+        unsafe: definitions.unsafe,
       });
     }
   } catch (error) {
@@ -253,7 +260,7 @@ function splitName(qualified: string): InspectedTable {
 export type CheckStatus = 'ok' | 'info' | 'warning' | 'blocker';
 
 export interface CheckItem {
-  id: 'identity' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
+  id: 'identity' | 'trust' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
   status: CheckStatus;
   title: string;
   detail: string;
@@ -271,6 +278,8 @@ export interface PreflightOptions {
   privilegedRoleAttributes?: Record<string, PrivilegedRoleAttribute[]>;
   safetyBackup?: boolean;
   confirm?: string;
+  /** TRUST_PHRASE, typed: statements that reach beyond the new database may run (recorded in the activity log). */
+  trust?: string;
 }
 
 export interface TargetState {
@@ -284,11 +293,40 @@ export interface TargetState {
 }
 
 /** The checklist: each item ✓ / info / warning / blocker with a sentence of why and what to do. */
+/** Whether statements that reach beyond the new database may run: the user's own archive, or typed trust. */
+export function runsTrusted(inspection: Inspection, options: Pick<PreflightOptions, 'trust'>): boolean {
+  const author = inspection.lifeboat?.authenticity;
+  return author === 'own-key' || author === 'own-passphrase' || options.trust === TRUST_PHRASE;
+}
+
+function trustItem(inspection: Inspection, options: PreflightOptions): CheckItem | null {
+  const { statements, count } = inspection.unsafe;
+  if (count === 0) return null;
+  const listed = `${statements.slice(0, 5).map((s) => `line ${s.line} ${s.reason} (${s.statement})`).join('; ')}${count > 5 ? `; and ${count - 5} more` : ''}`;
+  const many = count === 1 ? '1 statement reaches' : `${count} statements reach`;
+  if (options.mode === 'data-only' && options.tables?.length) {
+    return { id: 'trust', status: 'info', title: 'Statements beyond the chosen rows', detail: `${many} beyond the database; a rows-only restore runs none of them: ${listed}.` };
+  }
+  if (runsTrusted(inspection, { trust: undefined })) {
+    return { id: 'trust', status: 'info', title: 'Made by this Lifeboat', detail: `${many} beyond the new database, and run with the profile's rights because this archive carries this Lifeboat's own tag: ${listed}.` };
+  }
+  if (options.trust === TRUST_PHRASE) {
+    return { id: 'trust', status: 'warning', title: 'Trusted by you', detail: `${many} beyond the new database and will run with the rights of the profile's role, as you chose (recorded in the activity log): ${listed}.` };
+  }
+  return {
+    id: 'trust', status: 'blocker', title: 'Statements that reach beyond the new database',
+    detail: `This file was not made by this Lifeboat, and ${many} beyond the database it restores into — they would run with the rights of the profile's role: ${listed}.`,
+    fix: `Restore it only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}"). Lifeboat records that choice in the activity log.`,
+  };
+}
+
 export async function buildChecklist(inspection: Inspection, target: TargetState, options: PreflightOptions): Promise<CheckItem[]> {
   const items: CheckItem[] = [];
   const { facts } = target;
   const human = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
 
+  const trust = trustItem(inspection, options);
+  if (trust) items.push(trust);
   // Identity and integrity.
   if (inspection.problem) {
     items.push({ id: 'identity', status: 'blocker', title: 'The file cannot be used', detail: inspection.problem.message, ...(inspection.problem.fix ? { fix: inspection.problem.fix } : {}) });

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { utcStamp } from '../archive/archive-names.ts';
-import { walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
+import { authenticateArchive, walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
 import type { BackupResult, BackupService } from '../backup/backup-service.ts';
 import { connectProfile } from '../db/pg-connect.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -25,7 +25,7 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
-import { buildChecklist, firstBlocker, inspectFile, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
+import { buildChecklist, firstBlocker, inspectFile, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { openSource } from './restore-source.ts';
 import { dataOnlyDecider } from './data-only-filter.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
@@ -137,7 +137,8 @@ export class RestoreService {
     const cacheKey = info ? `${file}\0${info.size}\0${info.mtimeMs}\0${createHash('sha256').update(JSON.stringify(all)).digest('hex')}` : null;
     const cached = cacheKey ? this.#inspections.get(cacheKey) : undefined;
     if (cached) return cached;
-    const inspection = await inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal);
+    // Only Lifeboat's own keys vouch for an archive: a key handed over with a file proves nothing.
+    const inspection = await inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal, { trusted: await this.#deps.keys.ownKeys() });
     if (cacheKey) {
       this.#inspections.set(cacheKey, inspection);
       while (this.#inspections.size > 4) this.#inspections.delete(this.#inspections.keys().next().value!);
@@ -187,6 +188,17 @@ export class RestoreService {
     };
   }
 
+  /**
+   * A quick inspection (drills) reads no further than the table of contents, so it cannot know who
+   * made an archive. Only when that matters — its statements reach beyond the database — is the
+   * archive read once more to check its authenticity tag with the keychain's keys.
+   */
+  async #authenticatedIfNeeded(inspection: Inspection, file: string, keys: AgeKeys, signal: AbortSignal): Promise<Inspection> {
+    if (!inspection.lifeboat || inspection.lifeboat.authenticity !== null || inspection.unsafe.count === 0) return inspection;
+    const authenticity = await authenticateArchive(file, keys, { signal, trusted: await this.#deps.keys.ownKeys() });
+    return { ...inspection, lifeboat: { ...inspection.lifeboat, authenticity } };
+  }
+
   start(request: RestoreRequest): Job<RestoreResult> {
     return startJob('restore', (ctx) => this.#run(request, ctx));
   }
@@ -209,7 +221,7 @@ export class RestoreService {
     const keys = await this.#deps.keys.decryptionKeys(request.keys);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
     const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile));
-    const inspection = request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal));
+    const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { trusted: await this.#deps.keys.ownKeys() })), request.file, keys, ctx.signal);
     const server = await TargetServer.connect(profile, password);
     const created: string[] = [];
     const createdOids = new Map<string, number | null>();
@@ -362,6 +374,8 @@ export class RestoreService {
         unknownColumnOptions: o.unknownColumnOptions,
         // Rows only: whatever else the file (or an archive's TOC) holds does not run in the existing database.
         decide: dataOnly && request.tables?.length ? dataOnlyDecider(request.tables) : undefined,
+        // The preflight listed what it could see; what only the restore sees (an archive's data section) is stopped here.
+        refuseUnsafe: !dataOnly && !runsTrusted(inspection, request),
         onStatementLine: inspection.inner === 'sql' ? (line) => {
           const match = /^(?:CREATE TABLE|COPY|CREATE INDEX|ALTER TABLE ONLY)\s+(\S+)/.exec(line);
           if (match) current = match[1]!;

@@ -7,6 +7,7 @@
 // differently in any client-only multibyte encoding (which SQL can switch to), psql variables,
 // and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
+import { REACHING_FUNCTIONS, TRUST_PHRASE, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
 import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
 
 export const ALLOWED_META_COMMANDS = ['connect', 'restrict', 'unrestrict'] as const;
@@ -38,7 +39,14 @@ export interface SqlFacts {
   extensions: Set<string>;
   dumpedFromVersion: string | null;
   tables: string[];
+  /** Statements that reach beyond the database being restored (the first MAX_LISTED_UNSAFE), and how many there are. */
+  unsafe: UnsafeStatement[];
+  unsafeCount: number;
 }
+
+const MAX_LISTED_UNSAFE = 50;
+/** Statements worth reading closely for unsafeReason (everything else cannot be unsafe). */
+const MAYBE_UNSAFE = new RegExp(`^(ALTER|CREATE|DROP|COPY|LOAD|DO|SET|RESET|GRANT|REVOKE)\\b|${[...REACHING_FUNCTIONS].join('|')}`, 'i');
 
 export interface EndedStatement {
   sql: string;
@@ -54,7 +62,7 @@ const FROM_PG_DUMP = 'Restore a dump made by pg_dump, or remove that line if you
 
 /** Incremental scanner: feed lines in order; throws a LifeboatError at the first line it refuses. */
 export class SqlGuard {
-  readonly facts: SqlFacts = { lines: 0, connects: [], createsDatabase: false, needsAutocommit: [], owners: new Set(), grantees: new Set(), extensions: new Set(), dumpedFromVersion: null, tables: [] };
+  readonly facts: SqlFacts = { lines: 0, connects: [], createsDatabase: false, needsAutocommit: [], owners: new Set(), grantees: new Set(), extensions: new Set(), dumpedFromVersion: null, tables: [], unsafe: [], unsafeCount: 0 };
   #state: LexState = initialLexState();
   #copyData = false;
   /** The statement's text (without comments), up to MAX_KEPT_STATEMENT, for facts. */
@@ -67,10 +75,16 @@ export class SqlGuard {
   #statementLines = 0;
   #tablesSeen = new Set<string>();
   readonly #allowConnect: boolean;
+  readonly #refuseUnsafe: boolean;
 
-  /** allowConnect: false when Lifeboat chooses the database, so a script may not switch to another. */
-  constructor(options: { allowConnect?: boolean } = {}) {
+  /**
+   * allowConnect: false when Lifeboat chooses the database, so a script may not switch to another.
+   * refuseUnsafe: a statement that reaches beyond the database (unsafe-statements.ts) stops the scan
+   * before it reaches psql — a restore nobody chose to trust; otherwise such statements are listed.
+   */
+  constructor(options: { allowConnect?: boolean; refuseUnsafe?: boolean } = {}) {
     this.#allowConnect = options.allowConnect ?? true;
+    this.#refuseUnsafe = options.refuseUnsafe ?? false;
   }
 
   /** Inside COPY data only the terminator matters, so callers may stream those lines. */
@@ -243,6 +257,18 @@ export class SqlGuard {
       this.facts.needsAutocommit.push(sql.slice(0, 60));
     }
     this.#roleAndExtensionFacts(sql);
+    this.#unsafeFacts(sql, line);
+  }
+
+  #unsafeFacts(sql: string, line: number): void {
+    const reason = MAYBE_UNSAFE.test(sql) ? unsafeReason(sql) : null;
+    if (!reason) return;
+    const statement = [...sql].slice(0, 160).join('') + (sql.length > 160 ? '…' : '');
+    if (this.#refuseUnsafe) {
+      throw new LifeboatError('PREFLIGHT_BLOCKED', `The statement ending at line ${line} ${reason}: ${statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
+    }
+    this.facts.unsafeCount++;
+    if (this.facts.unsafe.length < MAX_LISTED_UNSAFE) this.facts.unsafe.push({ line, statement, reason });
   }
 
   #roleAndExtensionFacts(sql: string): void {

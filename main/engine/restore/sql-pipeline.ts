@@ -35,8 +35,8 @@ const SHORT_LINE = 4096;
  * stay the file's). SQL lines are collected up to the guard's limit; COPY data streams through in
  * constant memory, however long its lines.
  */
-export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void; decide?: (statement: string) => StatementDecision }): GuardedSql {
-  const guard = new SqlGuard({ allowConnect: options.allowConnect });
+export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; refuseUnsafe?: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void; decide?: (statement: string) => StatementDecision }): GuardedSql {
+  const guard = new SqlGuard({ allowConnect: options.allowConnect, refuseUnsafe: options.refuseUnsafe });
   const tolerated = new Set<string>();
   const benign = BENIGN_FOR_OLDER.filter((b) => targetMajor < b.before);
   for (const option of options.unknownColumnOptions ?? []) {

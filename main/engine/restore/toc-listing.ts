@@ -2,6 +2,8 @@ import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-proces
 import type { PgTool } from '../types.ts';
 import { LifeboatError } from '../errors.ts';
 import { SqlGuard } from './sql-guard.ts';
+import { SqlLineSplitter } from './sql-pipeline.ts';
+import type { UnsafeStatement } from './unsafe-statements.ts';
 
 export interface TocEntry {
   id: number;
@@ -68,14 +70,13 @@ export function startTocListing(pgRestore: PgTool, signal?: AbortSignal) {
 export function startSchemaScan(pgRestore: PgTool, input: { directory: string } | null, signal?: AbortSignal) {
   const proc = startTool({ path: pgRestore.path, args: ['--schema-only', '--file=-', ...(input ? [input.directory] : [])], env: { ...process.env, LC_MESSAGES: 'C' }, stdin: input ? 'ignore' : 'pipe', signal });
   const guard = new SqlGuard();
-  let carry = '';
+  // The restore's own splitter: linear in the output, the guard sees the bytes psql would get.
+  const lines = new SqlLineSplitter(guard, (line) => void guard.line(line));
   let failure: unknown = null;
   proc.stdout.on('data', (chunk: Buffer) => {
     if (failure) return;
     try {
-      const lines = (carry + chunk.toString('utf8')).split('\n');
-      carry = lines.pop()!;
-      for (const line of lines) guard.line(line);
+      lines.push(chunk, []);
     } catch (error) {
       failure = error; // a forbidden command in a pg archive's definitions: reported by the caller
     }
@@ -92,13 +93,13 @@ export function startSchemaScan(pgRestore: PgTool, input: { directory: string } 
       if (closed || !stdin) return;
       if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
     },
-    async finish(): Promise<{ roles: string[]; extensions: string[] }> {
+    async finish(): Promise<{ roles: string[]; extensions: string[]; unsafe: { statements: UnsafeStatement[]; count: number } }> {
       if (!closed) stdin?.end();
       const exit = await proc.exited;
       if (failure) throw failure;
       if (exit.code !== 0) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore cannot read this archive's definitions: ${toolErrorSummary(exit.errors)}`, 'The archive is damaged, or was written by a newer pg_dump.');
-      if (carry) guard.line(carry);
-      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], extensions: [...guard.facts.extensions] };
+      lines.end([]);
+      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], extensions: [...guard.facts.extensions], unsafe: { statements: guard.facts.unsafe, count: guard.facts.unsafeCount } };
     },
     async abort(): Promise<void> {
       proc.kill();

@@ -3,6 +3,7 @@
 import { useId } from 'react';
 import { visibleText } from '../../../main/engine/name-text.ts';
 import type { CheckItem, Preflight } from '../../../main/ipc/contract.ts';
+import { TRUST_PHRASE } from '../../../main/engine/restore/trust-phrase.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -74,6 +75,7 @@ export function RestoreChecklist() {
                     {visibleText(item.fix)}
                   </p>
                 ) : null}
+                {item.id === 'trust' && item.status !== 'info' ? <TrustField /> : null}
               </div>
             </li>
           ))}
@@ -147,6 +149,19 @@ function Sessions({ preflight }: { preflight: Preflight }) {
           </tbody>
         </table>
       </div>
+    </div>
+  );
+}
+
+/** Typed, word for word, like the replace confirmation: the engine checks the words and logs the choice. */
+function TrustField() {
+  const uid = useId();
+  const trust = useRestoreStore((s) => s.form.trust);
+  const update = useRestoreStore((s) => s.update);
+  return (
+    <div className="field restore-confirm">
+      <label htmlFor={`${uid}-trust`}>Type “{TRUST_PHRASE}” to let these statements run</label>
+      <input id={`${uid}-trust`} value={trust} onChange={(e) => update({ trust: e.target.value })} spellCheck={false} autoComplete="off" aria-invalid={trust !== '' && trust.trim() !== TRUST_PHRASE} />
     </div>
   );
 }
