@@ -8,7 +8,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LifeboatError } from '../../main/engine/errors.ts';
-import { readTocDat, type TocDat } from '../../main/engine/restore/toc-dat.ts';
+import { readCustomToc, readTocDat, type TocDat } from '../../main/engine/restore/toc-dat.ts';
 import { forTier, seededRandom } from '../faults/fault-tier.ts';
 import { withTocString } from '../support/archive-craft.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
@@ -95,6 +95,33 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
   await tmp?.restore();
+});
+
+describe('real custom-format dumps (what pg_restore -j runs is checked on their table of contents)', () => {
+  it('every entry prints as pg_restore --list --verbose prints it, and each TABLE DATA entry has its COPY', async () => {
+    const made: [string, string, string][] = [['pg_dump 18 -Fc', '"$TOOL"', ''], ['pg_dump 18 -Fc -Z zstd', '"$TOOL"', '--compress=zstd'], ['pg_dump 15 -Fc', DEBIAN_PG_DUMP_15, '']];
+    for (const [name, tool, extra] of made) {
+      const file = path.join(tmp.dir, `${name.replace(/\W+/g, '-')}.dump`);
+      await runTool(cluster, 'app', 'pg_dump', [], { shell: `set -e; ${tool} --no-password -Fc ${extra} -f "${file}"` });
+      const ours = await readCustomToc(file);
+      const theirs = await pgRestoreListing(file);
+      expect(theirs, name).toMatchObject({ ok: true });
+      expect(expectedListing(ours).replace('Format: DIRECTORY', 'Format: CUSTOM'), name).toBe((theirs as { text: string }).text);
+      const data = ours.entries.filter((e) => e.desc === 'TABLE DATA');
+      expect(data.length, name).toBeGreaterThan(5);
+      for (const e of data) expect(e.copyStatement, `${name}: ${e.tag}`).toMatch(/^COPY [\s\S]* FROM stdin;\n$/);
+      expect(ours.entries.find((e) => e.desc === 'TABLE')?.definition, name).toMatch(/^CREATE TABLE /);
+    }
+  });
+
+  it('a file cut inside its table of contents is refused as damage, not read as far as it goes', async () => {
+    const file = path.join(tmp.dir, 'cut.dump');
+    await runTool(cluster, 'app', 'pg_dump', [], { shell: `"$TOOL" --no-password -Fc -f "${file}"` });
+    const bytes = await readFile(file);
+    const cut = path.join(tmp.dir, 'cut-short.dump');
+    await writeFile(cut, bytes.subarray(0, 3000));
+    await expect(readCustomToc(cut)).rejects.toThrow(/custom-format dump's table of contents is damaged/);
+  });
 });
 
 describe('real directory dumps', () => {

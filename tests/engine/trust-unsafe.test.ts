@@ -117,8 +117,13 @@ describe('a file that reaches beyond its database', () => {
     await writeFile(file, crafted);
     const request = { file, profile: 'pg', keys: {}, mode: 'new' as const, database: 'trust_toc' };
     await expect(fixture.engine.restores.start(request).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/runs a program on the database server/) });
+    // pg_restore -j runs the TOC itself, without psql: the same statement is found in the TOC first.
+    await expect(fixture.engine.restores.start({ ...request, jobs: 2 }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/TABLE DATA t runs a program on the database server/) });
     expect(existsSync(marker)).toBe(false);
     expect(await databases()).not.toContain('trust_toc');
+    // The untouched dump still restores in parallel.
+    await fixture.engine.restores.start({ ...request, file: dump, database: 'trust_parallel', jobs: 2 }).result;
+    await cluster.query('DROP DATABASE trust_parallel');
   });
 
   it('an archive made by this Lifeboat\'s own key restores its event trigger without the typed step', async () => {

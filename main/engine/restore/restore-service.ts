@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -28,6 +28,8 @@ import { quoteIdent } from '../backup/snapshot-session.ts';
 import { buildChecklist, firstBlocker, inspectFile, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { openSource } from './restore-source.ts';
 import { dataOnlyDecider } from './data-only-filter.ts';
+import { readCustomToc, readTocDat } from './toc-dat.ts';
+import { TRUST_PHRASE, unsafeTocStatement } from './unsafe-statements.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
 import { parseGlobalsRoles, planRoleCreation } from './role-definitions.ts';
 import { TargetServer } from './target-server.ts';
@@ -519,6 +521,11 @@ export class RestoreService {
         } finally {
           await source.close();
         }
+      }
+      // pg_restore -j runs the archive's SQL itself: what the stream check does for psql is done on its TOC here.
+      if (!runsTrusted(inspection, request)) {
+        const unsafe = unsafeTocStatement(inspection.inner === 'pg-directory' ? readTocDat(await readFile(path.join(archivePath, 'toc.dat'))) : await readCustomToc(archivePath));
+        if (unsafe) throw new LifeboatError('PREFLIGHT_BLOCKED', `The archive's ${unsafe.entry} ${unsafe.reason}: ${unsafe.statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
       }
       const entries = Math.max(inspection.toc?.entries.length ?? 1, 1);
       let done = 0;

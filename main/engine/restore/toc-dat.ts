@@ -4,6 +4,7 @@
 // every data-file name toc.dat gives, so a crafted toc.dat can make it read ../../etc/passwd into a
 // table. Lifeboat reads the names first. Wherever pg_restore would read the bytes differently (or
 // crash, or fail), this reader refuses instead: it must never accept a file pg_restore reads otherwise.
+import { open } from 'node:fs/promises';
 import { LifeboatError } from '../errors.ts';
 
 /** toc.dat is read whole: the TOC of a database with a million objects stays well below this. */
@@ -13,6 +14,8 @@ const MAX_MINOR = 16;
 const INT_SIZE = 4; // sizeof(int) wherever pg_dump runs; pg_restore's ReadInt is only exact for it
 /** The directory format writes the tar format's code into toc.dat (pg_backup_directory.c). */
 const FORMAT_CODE = 3;
+/** archCustom (pg_backup.h). */
+const CUSTOM_FORMAT_CODE = 1;
 /** pg_restore allocates an array of maxDumpId pointers when restoring: no real dump comes near this. */
 const MAX_DUMP_ID = 1 << 26;
 const COMPRESSION = ['none', 'gzip', 'lz4', 'zstd'] as const;
@@ -49,6 +52,9 @@ export interface TocDatEntry {
    * .zst when the plain name is absent): NNNN.dat, or a large-object TOC (blobs.toc, blobs_NNNN.toc).
    */
   dataFile: string | null;
+  /** The SQL pg_restore runs for the entry, and for a TABLE DATA entry the COPY it starts the rows with. */
+  definition: string | null;
+  copyStatement: string | null;
 }
 
 export interface TocDat {
@@ -63,27 +69,38 @@ const TOC_LO_TOC_FILE = /^blobs(?:_[1-9]\d{0,9})?\.toc$/;
 export interface ReadTocOptions {
   /** How strings are decoded: utf8 for display, latin1 to compare byte for byte with pg_restore's output. */
   text?: 'utf8' | 'latin1';
+  /**
+   * 'custom': the table of contents at the start of a pg_dump -Fc file (same entries; each ends with
+   * its data's offset instead of a file name, and the data follows).
+   */
+  format?: 'directory' | 'custom';
+  /** The bytes are only the file's beginning (custom format): running out of them throws TocTruncated. */
+  partial?: boolean;
 }
+
+/** The bytes given end before the custom-format table of contents does. */
+export class TocTruncated extends Error {}
 
 /** Parses toc.dat; throws a LifeboatError (ARCHIVE_DAMAGED or ARCHIVE_UNSUPPORTED) for anything else. */
 export function readTocDat(bytes: Buffer, options: ReadTocOptions = {}): TocDat {
   if (bytes.length > TOC_DAT_MAX_BYTES) throw damaged(`it is ${bytes.length} bytes, more than the ${TOC_DAT_MAX_BYTES} Lifeboat reads`);
-  const cursor = new TocCursor(bytes, options.text ?? 'utf8');
-  const header = readHeader(cursor);
+  const custom = options.format === 'custom';
+  const cursor = new TocCursor(bytes, options.text ?? 'utf8', custom && options.partial === true);
+  const header = readHeader(cursor, custom ? CUSTOM_FORMAT_CODE : FORMAT_CODE);
   const entries: TocDatEntry[] = [];
   const seen = new Set<number>();
   for (let index = 0; index < header.tocCount; index++) {
-    const entry = readEntry(cursor, header, index);
+    const entry = readEntry(cursor, header, index, custom);
     if (seen.has(entry.dumpId)) throw damaged(`entry ${index + 1} repeats dump ID ${entry.dumpId}`);
     seen.add(entry.dumpId);
     entries.push(entry);
   }
-  // pg_restore stops reading after the last entry; pg_dump never writes anything there.
-  if (cursor.remaining > 0) throw damaged(`${cursor.remaining} unexpected bytes follow its last entry`);
+  // pg_restore stops reading after the last entry; pg_dump never writes anything there (custom: the data follows).
+  if (!custom && cursor.remaining > 0) throw damaged(`${cursor.remaining} unexpected bytes follow its last entry`);
   return { header, entries };
 }
 
-function readHeader(cursor: TocCursor): TocDatHeader {
+function readHeader(cursor: TocCursor, formatCode: number): TocDatHeader {
   if (cursor.take(5, 'the header').toString('latin1') !== 'PGDMP') throw damaged('it does not start with PGDMP (it is not a pg_dump table of contents)');
   const major = cursor.byte('the version');
   const minor = cursor.byte('the version');
@@ -96,7 +113,7 @@ function readHeader(cursor: TocCursor): TocDatHeader {
   const offSize = cursor.byte('the offset size');
   if (offSize !== 4 && offSize !== 8) throw damaged(`its offset size is ${offSize} bytes (pg_dump writes 4 or 8)`);
   const format = cursor.byte('the format code');
-  if (format !== FORMAT_CODE) throw damaged(`its format code is ${format}, not the ${FORMAT_CODE} of a directory-format dump`);
+  if (format !== formatCode) throw damaged(`its format code is ${format}, not the ${formatCode} of a ${formatCode === FORMAT_CODE ? 'directory' : 'custom'}-format dump`);
   let compression: TocCompression;
   if (minor >= 15) {
     const code = cursor.byte('the compression method');
@@ -115,11 +132,12 @@ function readHeader(cursor: TocCursor): TocDatHeader {
   };
   // Each entry takes at least 18 length-prefixed fields: a count beyond what the file can hold is damage.
   const minimumEntry = 14 * (INT_SIZE + 1);
+  if (header.tocCount > cursor.remaining / minimumEntry && cursor.partial) throw new TocTruncated('the entries');
   if (header.tocCount < 0 || header.tocCount > cursor.remaining / minimumEntry) throw damaged(`it claims ${header.tocCount} entries, which its ${cursor.remaining} remaining bytes cannot hold`);
   return header;
 }
 
-function readEntry(cursor: TocCursor, header: TocDatHeader, index: number): TocDatEntry {
+function readEntry(cursor: TocCursor, header: TocDatHeader, index: number, custom: boolean): TocDatEntry {
   const where = `entry ${index + 1}`;
   const dumpId = cursor.int(`${where}'s dump ID`);
   if (dumpId <= 0 || dumpId > MAX_DUMP_ID) throw damaged(`${where} has dump ID ${dumpId}, out of range`);
@@ -133,7 +151,7 @@ function readEntry(cursor: TocCursor, header: TocDatHeader, index: number): TocD
   if (!SECTIONS.has(section)) throw damaged(`${at} has section ${section}, not one pg_dump writes`);
   const defn = cursor.str(`${at}'s definition`);
   cursor.str(`${at}'s DROP command`);
-  cursor.str(`${at}'s COPY command`);
+  const copyStatement = cursor.str(`${at}'s COPY command`);
   const namespace = cursor.str(`${at}'s schema`);
   cursor.str(`${at}'s tablespace`);
   if (header.minor >= 14) cursor.str(`${at}'s table access method`);
@@ -141,9 +159,10 @@ function readEntry(cursor: TocCursor, header: TocDatHeader, index: number): TocD
   const owner = cursor.str(`${at}'s owner`);
   cursor.required(`${at}'s WITH OIDS flag`); // pg_restore compares it with strcmp: a NULL crashes it
   const dependencies = readDependencies(cursor, at);
-  const dataFile = dataFileOf(cursor.required(`${at}'s data file name`), desc, header.minor, at);
+  // pg_backup_custom.c _ReadExtraToc: the data's offset (a flag byte and offSize bytes), no file name.
+  const dataFile = custom ? (cursor.take(1 + header.offSize, `${at}'s data offset`), null) : dataFileOf(cursor.required(`${at}'s data file name`), desc, header.minor, at);
   checkSpecialEntry(desc, defn, at);
-  return { dumpId, hadDumper, tableoid, oid, tag, desc, section, namespace, owner, dependencies, dataFile };
+  return { dumpId, hadDumper, tableoid, oid, tag, desc, section, namespace, owner, dependencies, dataFile, definition: defn, copyStatement };
 }
 
 function readDependencies(cursor: TocCursor, at: string): number[] {
@@ -216,10 +235,17 @@ class TocCursor {
   #offset = 0;
   readonly #bytes: Buffer;
   readonly #text: 'utf8' | 'latin1';
+  /** The bytes are only the beginning of a longer file: running out means "read more", not damage. */
+  readonly #partial: boolean;
 
-  constructor(bytes: Buffer, text: 'utf8' | 'latin1') {
+  constructor(bytes: Buffer, text: 'utf8' | 'latin1', partial = false) {
     this.#bytes = bytes;
     this.#text = text;
+    this.#partial = partial;
+  }
+
+  get partial(): boolean {
+    return this.#partial;
   }
 
   get remaining(): number {
@@ -227,6 +253,7 @@ class TocCursor {
   }
 
   take(n: number, what: string): Buffer {
+    if (n > this.remaining && this.#partial) throw new TocTruncated(what);
     if (n > this.remaining) throw damaged(`it ends inside ${what} (at byte ${this.#offset}, ${n} bytes needed, ${this.remaining} left)`);
     const part = this.#bytes.subarray(this.#offset, this.#offset + n);
     this.#offset += n;
@@ -249,6 +276,7 @@ class TocCursor {
     const at = this.#offset;
     const length = this.int(what);
     if (length < 0) return null;
+    if (length > this.remaining && this.#partial) throw new TocTruncated(what);
     if (length > this.remaining) throw damaged(`${what} (at byte ${at}) claims ${length} bytes, but only ${this.remaining} are left`);
     const raw = this.take(length, what);
     const nul = raw.indexOf(0);
@@ -260,5 +288,30 @@ class TocCursor {
     const value = this.str(what);
     if (value === null) throw damaged(`${what} is missing (NULL)`);
     return value;
+  }
+}
+
+/**
+ * The table of contents at the start of a pg_dump -Fc file, read in growing pieces (a TOC is small;
+ * the data after it may be huge), up to TOC_DAT_MAX_BYTES.
+ */
+export async function readCustomToc(file: string): Promise<TocDat> {
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    for (let want = 4 << 20; ; want *= 4) {
+      const length = Math.min(want, size, TOC_DAT_MAX_BYTES);
+      const bytes = Buffer.alloc(length);
+      await handle.read(bytes, 0, length, 0);
+      try {
+        return readTocDat(bytes, { format: 'custom', partial: length < size && length < TOC_DAT_MAX_BYTES });
+      } catch (error) {
+        if (error instanceof TocTruncated) continue;
+        if (error instanceof LifeboatError) throw new LifeboatError(error.code, error.message.replace("The directory dump's toc.dat", "The custom-format dump's table of contents"), 'Use another copy of the dump, or dump the database again with pg_dump -Fc.');
+        throw error;
+      }
+    }
+  } finally {
+    await handle.close();
   }
 }

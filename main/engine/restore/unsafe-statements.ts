@@ -7,7 +7,8 @@
 //
 // This reads statements, not what functions do once called: a function body that reads a file
 // runs only if something calls it, which only a restore with fewer rights can rule out.
-import { identifierName, tokenize, type Token } from '../db/sql-tokens.ts';
+import { identifierName, splitStatements, tokenize, type Token } from '../db/sql-tokens.ts';
+import type { TocDat } from './toc-dat.ts';
 
 export { TRUST_PHRASE } from './trust-phrase.ts';
 
@@ -118,6 +119,28 @@ function callReason({ upper, names }: Words): string | null {
   for (let i = 0; i < upper.length - 1; i++) {
     const name = names[i];
     if (upper[i + 1] === '(' && name && REACHING_FUNCTIONS.has(name)) return `calls ${name}(), which reaches outside the database being restored`;
+  }
+  return null;
+}
+
+/**
+ * The first statement in a table of contents that reaches beyond the database: every entry's
+ * definition and the COPY that starts its rows — what pg_restore -j runs without psql or Lifeboat's
+ * stream check in between.
+ */
+export function unsafeTocStatement(toc: TocDat): { entry: string; statement: string; reason: string } | null {
+  for (const entry of toc.entries) {
+    // pg_restore runs these only with --create, which Lifeboat never passes (_tocEntryRequired).
+    if (entry.desc === 'DATABASE' || entry.desc === 'DATABASE PROPERTIES') continue;
+    for (const sql of [entry.definition, entry.copyStatement]) {
+      if (!sql) continue;
+      for (const statement of splitStatements(sql)) {
+        if (statement.codeStart < 0) continue;
+        const text = sql.slice(statement.codeStart, statement.terminated ? statement.end - 1 : statement.end).trim();
+        const reason = unsafeReason(text);
+        if (reason) return { entry: `${entry.desc} ${entry.tag}`, statement: [...text].slice(0, 160).join(''), reason };
+      }
+    }
   }
   return null;
 }
