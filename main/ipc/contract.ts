@@ -44,6 +44,8 @@ export interface DrillUiRequest extends OpenKeys {
   /** 'embedded': a throwaway local PostgreSQL 18; otherwise a scratch database on this profile's server. */
   scratch: 'embedded' | { profileId: string };
   keep?: boolean;
+  /** The words "I trust where this file came from", typed (see PreflightOptions.trust). */
+  trust?: string;
 }
 
 /** The engine's restore options (mode, database, tables, owner/privilege/role choices, confirm) plus the file, keys and jobs. */

@@ -120,7 +120,7 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
     'drills:start': async (request) =>
       track(
-        engine.drills.start({ file: request.file, scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, keys: await keysFrom(request) }),
+        engine.drills.start({ file: request.file, scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, ...(request.trust !== undefined ? { trust: request.trust } : {}), keys: await keysFrom(request) }),
         (value) => ({ kind: 'drill', ok: true, value }),
       ),
     'drills:history': (filter) => engine.drills.history(filter),

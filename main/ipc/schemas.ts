@@ -94,6 +94,7 @@ export const drillRequest = z
     file: absolutePath,
     scratch: z.union([z.literal('embedded'), z.object({ profileId: id }).strict()]),
     keep: z.boolean().optional(),
+    trust: text(100).optional(),
     ...openKeys,
   })
   .strict();

@@ -13,7 +13,7 @@ import { withTocString } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
 import { runTool } from '../support/pg-tools.ts';
-import { isolateTmp } from '../support/restore-fixtures.ts';
+import { isolateTmp, lifeboat } from '../support/restore-fixtures.ts';
 
 let fixture: EngineFixture;
 let tmp: Awaited<ReturnType<typeof isolateTmp>>;
@@ -139,5 +139,17 @@ describe('a file that reaches beyond its database', () => {
     } finally {
       await cluster.query('DROP EVENT TRIGGER note; DROP FUNCTION note_ddl();', [], 'app');
     }
+  });
+
+  it('the CLI drill asks for the same words (--trust) and then runs the file in the scratch server', async () => {
+    const file = path.join(files, 'vendor-fix.sql');
+    await writeFile(file, 'CREATE TABLE t (a int);\nDO $$BEGIN PERFORM 1; END$$;\n');
+    const home = await mkdtemp(path.join(tmp.dir, 'cli-'));
+    const refused = await lifeboat(home, ['drill', file, '--json']);
+    expect(refused.code, refused.stderr).toBe(1);
+    expect(refused.json?.error).toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/line 2 runs an anonymous code block/), fix: expect.stringContaining(`--trust "${TRUST_PHRASE}"`) });
+    const trusted = await lifeboat(home, ['drill', file, '--trust', TRUST_PHRASE, '--json']);
+    expect(trusted.code, trusted.stderr).toBe(0);
+    expect(trusted.json).toMatchObject({ passed: true });
   });
 });

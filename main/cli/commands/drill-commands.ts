@@ -8,9 +8,9 @@ import { decryptionKeys, requireFile, runWithProgress } from './archive-commands
 
 export const DRILL_COMMANDS: Record<string, Command> = {
   drill: {
-    usage: 'drill FILE [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'drill FILE [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'prove a backup restores: restore into a scratch database and compare with the backup\'s snapshot (exit 0 pass, 1 fail, 2 could not run)',
-    options: ['scratch', 'scratch-profile', 'keep', 'report', 'identity', 'passphrase-env', 'pg-bin'],
+    options: ['scratch', 'scratch-profile', 'keep', 'report', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
       const file = path.resolve(requireFile(args[0]));
       if (values.scratch && values.scratch !== 'embedded') throw new UsageError('--scratch takes "embedded" (or use --scratch-profile P for a server)');
@@ -25,6 +25,7 @@ export const DRILL_COMMANDS: Record<string, Command> = {
             keep: values.keep ?? false,
             keys: await decryptionKeys(values),
             ...(values.report ? { reportFile: path.resolve(values.report) } : {}),
+            ...(values.trust !== undefined ? { trust: values.trust } : {}),
           }),
           out,
         );

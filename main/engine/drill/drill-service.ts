@@ -35,6 +35,8 @@ export interface DrillRequest {
   keys?: AgeKeys;
   /** Also write the HTML evidence report here. */
   reportFile?: string;
+  /** TRUST_PHRASE, typed: statements of the file that reach beyond the scratch database may run. */
+  trust?: string;
 }
 
 export interface DrillCheck {
@@ -194,6 +196,7 @@ export class DrillService {
           database: record.scratch.database,
           keys,
           verify: 'report',
+          ...(request.trust !== undefined ? { trust: request.trust } : {}),
           // Scratch servers know no roles of the source; ownership is not what a drill proves.
           noOwner: scratch !== null,
           noPrivileges: scratch !== null,
