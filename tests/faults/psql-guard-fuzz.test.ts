@@ -20,6 +20,7 @@ import { guardedSqlStream, startPsql } from '../../main/engine/restore/sql-pipel
 import type { PgTool } from '../../main/engine/types.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { bundledTool, clusterProfile } from '../support/pg-tools.ts';
+import { PSQL_TRICKS } from '../support/psql-tricks.ts';
 import { forTier, seededRandom } from './fault-tier.ts';
 
 let cluster: Cluster;
@@ -164,21 +165,8 @@ describe('the SQL guard against psql itself', () => {
   }, 600_000);
 });
 
-/** The ways a script can make psql read it differently from a simpler lexer, each written out. */
-const KNOWN_TRICKS: [string, string][] = [
-  ['an identifier ending in E before a quote', "SELECT xE'\\' \\! touch MARKER #';"],
-  ['standard_conforming_strings turned off by a function call', "SELECT set_config('standard_' || 'conforming_strings', 'off', false);\nSELECT 'a\\''; \\! touch MARKER #'"],
-  ['an SJIS lead byte hiding a quote', "SET client_encoding = 'SJIS';\nSELECT '\x81'' \\! touch MARKER #'"],
-  ['a GB18030 four-byte character hiding a quote', "SELECT set_config('client_encoding', 'GB18030', false);\nSELECT '\x81\x30'x' \\! touch MARKER #'"],
-  ['a NUL byte cutting a line short', "SELECT '\0'\nx'; \\! touch MARKER #"],
-  ['text after COPY … FROM stdin on its line', 'COPY t (a) FROM stdin; \\! touch MARKER #\n1\n\\.'],
-  ['a semicolon inside parentheses', 'SELECT (1; COPY t FROM stdin;\n\\! touch MARKER #\n\\.'],
-  ['semicolons inside BEGIN ATOMIC', 'CREATE U& FUNCTION f() BEGIN ATOMIC SELECT 1; COPY t FROM stdin;\n\\! touch MARKER #'],
-  ['a carriage return ending a -- comment', 'SELECT 1; -- note\r\\! touch MARKER #'],
-  ['an identifier swallowing $$', 'SELECT \xe9$$ \\! touch MARKER # $$;'],
-  ['COPY data ended by \\.\\r', 'COPY t (a) FROM stdin;\n1\n\\.\r\n\\! touch MARKER #'],
-  ['a comment between COPY and FROM', "COPY t/**/FROM stdin;\n'\n\\.\n\\! touch MARKER #"],
-];
+/** The ways a script can make psql read it differently from a simpler lexer (tests/support/psql-tricks.ts). */
+const KNOWN_TRICKS: [string, string][] = PSQL_TRICKS.map((trick) => [trick.name, trick.text]);
 
 describe('each known way to read a script differently from psql is real, refused, and stopped by \\restrict', () => {
   it.each(KNOWN_TRICKS)('%s', async (_name, text) => {

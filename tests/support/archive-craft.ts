@@ -171,15 +171,26 @@ export function ciphertextOffset(layout: AgeLayout, p: number): number {
   return layout.payload + Math.floor(p / AGE_CHUNK) * AGE_SEALED_CHUNK + (p % AGE_CHUNK);
 }
 
-/** toc.dat with one length-prefixed string (sign byte 0, 4-byte little-endian length) replaced. */
+/** toc.dat (or a custom dump's TOC) with one length-prefixed string replaced by text (UTF-8). */
 export function withTocString(toc: Buffer, from: string, to: string): Buffer {
-  const field = (text: string) => {
-    const bytes = Buffer.alloc(5 + Buffer.byteLength(text));
-    bytes.writeInt32LE(Buffer.byteLength(text), 1);
-    bytes.write(text, 5, 'latin1');
-    return bytes;
+  return withTocBytes(toc, from, Buffer.from(to, 'utf8'));
+}
+
+/**
+ * toc.dat (or a custom-format dump, whose TOC uses the same strings) with one length-prefixed
+ * string replaced by raw bytes: the length counts bytes, so non-ASCII bytes (latin1 text, bytes of
+ * other encodings) keep the string's length right.
+ */
+export function withTocBytes(toc: Buffer, from: string, to: Buffer): Buffer {
+  const field = (bytes: Buffer) => {
+    const out = Buffer.alloc(5 + bytes.length);
+    out.writeInt32LE(bytes.length, 1);
+    bytes.copy(out, 5);
+    return out;
   };
-  const at = toc.indexOf(field(from));
-  if (at < 0) throw new Error(`"${from}" is not in toc.dat`);
-  return Buffer.concat([toc.subarray(0, at), field(to), toc.subarray(at + 5 + from.length)]);
+  const old = field(Buffer.from(from, 'utf8'));
+  const at = toc.indexOf(old);
+  if (at < 0) throw new Error(`"${from}" is not in the table of contents`);
+  if (toc.indexOf(old, at + 1) >= 0) throw new Error(`"${from}" is in the table of contents more than once`);
+  return Buffer.concat([toc.subarray(0, at), field(to), toc.subarray(at + old.length)]);
 }
