@@ -13,7 +13,7 @@ import { generateAgeKeyPair, parseIdentityFile, recipientOf } from '../../main/e
 import { bech32Decode } from '../../main/engine/crypto/bech32.ts';
 import type { EncryptionChoice } from '../../main/engine/keys/key-service.ts';
 import { archivePlaintext, craftArchive, editJsonEntry, readTarEntries, type TarEntry } from '../support/archive-craft.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
@@ -66,7 +66,7 @@ function flip(member: 'manifest.json' | 'database.dump.0001', recompute: boolean
 
 beforeAll(async () => {
   work = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-authenticity-'));
-  fixture = await createTestEngine();
+  fixture = await createIsolatedKeychainEngine();
   cluster = await startCluster(18);
   await cluster.createDatabase('shop');
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');

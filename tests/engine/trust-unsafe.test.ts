@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRUST_PHRASE, unsafeReason } from '../../main/engine/restore/unsafe-statements.ts';
 import { withTocString } from '../support/archive-craft.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
 import { runTool } from '../support/pg-tools.ts';
 import { isolateTmp, lifeboat } from '../support/restore-fixtures.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   hostDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-host-'));
   await chmod(hostDir, 0o777);
   // The real (test) keychain: an archive is this Lifeboat's own only when made to the keychain's key.
-  fixture = await createTestEngine();
+  fixture = await createIsolatedKeychainEngine();
   cluster = await startCluster(18);
   await cluster.createDatabase('app');
   await cluster.query("CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2); COMMENT ON TABLE t IS 'placeholder-comment';", [], 'app');

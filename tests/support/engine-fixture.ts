@@ -1,7 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { createEngine, type Engine, type EngineOptions } from '../../main/engine/index.ts';
+import { openSecretStore } from '../../main/engine/secrets/keychain-store.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 /** Node 24 from the `node` devDependency: the CLI is run with it, as `npx lifeboat` does. */
@@ -41,3 +43,21 @@ export async function readAllFiles(dir: string): Promise<{ file: string; content
     }),
   );
 }
+
+/**
+ * A real engine on the real (test) keychain under a service of its own: its own age key does not
+ * collide with Lifeboat's, which CLI tests running at the same time expect to create themselves.
+ */
+export async function createIsolatedKeychainEngine(): Promise<EngineFixture> {
+  const secrets = await openSecretStore(`Lifeboat test ${randomBytes(6).toString('hex')}`);
+  const fixture = await createTestEngine({ secrets });
+  if (process.env.LIFEBOAT_EXPECT_KEYCHAIN === '1' && secrets.storage !== 'keychain') throw new Error(`The test keychain session is not working: ${secrets.status().message}`);
+  return {
+    ...fixture,
+    async dispose() {
+      await fixture.dispose();
+      for (const account of ['age-identity', 'backup-passphrase']) await secrets.delete(account).catch(() => {});
+    },
+  };
+}
+

@@ -9,21 +9,27 @@ const ENTRY_OPTIONS = { linux: { store: 'secret-service' as const } };
 
 export class KeychainSecretStore implements SecretStore {
   readonly storage = 'keychain' as const;
+  readonly #service: string;
+
+  /** service: the keychain's service name; another one than Lifeboat's keeps a test engine's key apart. */
+  constructor(service = KEYCHAIN_SERVICE) {
+    this.#service = service;
+  }
 
   status(): KeychainStatus {
-    return { available: true, message: `Passwords are stored in the OS keychain (service "${KEYCHAIN_SERVICE}").` };
+    return { available: true, message: `Passwords are stored in the OS keychain (service "${this.#service}").` };
   }
 
   async get(account: string): Promise<string | null> {
-    return this.#call('read', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).getPassword());
+    return this.#call('read', () => new AsyncEntry(this.#service, account, ENTRY_OPTIONS).getPassword());
   }
 
   async set(account: string, secret: string): Promise<void> {
-    await this.#call('save', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).setPassword(secret));
+    await this.#call('save', () => new AsyncEntry(this.#service, account, ENTRY_OPTIONS).setPassword(secret));
   }
 
   async delete(account: string): Promise<void> {
-    await this.#call('delete', () => new AsyncEntry(KEYCHAIN_SERVICE, account, ENTRY_OPTIONS).deletePassword());
+    await this.#call('delete', () => new AsyncEntry(this.#service, account, ENTRY_OPTIONS).deletePassword());
   }
 
   async #call<T>(what: string, action: () => Promise<T>): Promise<T> {
@@ -53,7 +59,7 @@ async function retryTransient<T>(action: () => Promise<T>, isPermanent: (error: 
 const NO_KEYCHAIN_HERE = /ServiceUnknown|not provided by any|DBUS_SESSION_BUS_ADDRESS|autolaunch|No such file or directory|Connection refused/i;
 
 /** Uses the OS keychain when it answers, otherwise keeps passwords in memory and says so. */
-export async function openSecretStore(): Promise<SecretStore> {
+export async function openSecretStore(service = KEYCHAIN_SERVICE): Promise<SecretStore> {
   if (process.env.LIFEBOAT_NO_KEYCHAIN === '1') return new SessionSecretStore('disabled by LIFEBOAT_NO_KEYCHAIN');
   try {
     // A probe timing out under load must not demote this run to memory-only passwords.
@@ -61,7 +67,7 @@ export async function openSecretStore(): Promise<SecretStore> {
       () => new AsyncEntry(KEYCHAIN_SERVICE, 'lifeboat:probe', ENTRY_OPTIONS).getPassword(),
       (error) => (process.platform === 'linux' && !process.env.DBUS_SESSION_BUS_ADDRESS) || NO_KEYCHAIN_HERE.test(String((error as Error)?.message ?? error)),
     );
-    return new KeychainSecretStore();
+    return new KeychainSecretStore(service);
   } catch (error) {
     const reason = error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
     return new SessionSecretStore(reason);
