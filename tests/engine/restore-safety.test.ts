@@ -113,7 +113,7 @@ describe('SQL scripts with psql meta-commands', () => {
 
     const preflight = await fixture.engine.restores.preflight({ file, profile: 'pg', mode: 'new', database: 'evil' });
     expect(preflight.ok).toBe(false);
-    expect(preflight.items[0]).toMatchObject({ id: 'identity', status: 'blocker', detail: expect.stringContaining('Line 5') });
+    expect(preflight.items.find((i) => i.id === 'identity')).toMatchObject({ id: 'identity', status: 'blocker', detail: expect.stringContaining('Line 5') });
     await expect(restore({ file, mode: 'new', database: 'evil' }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED' });
 
     expect(exists(marker)).toBe(false);
@@ -551,12 +551,13 @@ describe('roles the archive needs', () => {
     expect(noOwnerOnly.items.find((i) => i.id === 'roles')).toMatchObject({ status: 'warning', fix: 'Also choose "no privileges".' });
   });
 
-  it('--no-owner --no-privileges: restores, owned by the restoring user, no grants', async () => {
+  it('--no-owner --no-privileges: restores, owned by the stand-in role, no grants', async () => {
     const cli = await lifeboat(home, ['restore', rolesArchive, '--profile', 'pg', '--into', 'roles_noowner', '--no-owner', '--no-privileges', '--identity', keyFile, '--json']);
     expect(cli.code, cli.stderr + cli.stdout).toBe(0);
     expect(cli.json.createdRoles).toEqual([]);
     const [table] = await cluster.query<{ owner: string; acl: string | null }>("SELECT pg_get_userbyid(relowner) AS owner, relacl::text AS acl FROM pg_class WHERE relname = 'owned'", [], 'roles_noowner');
-    expect(table).toEqual({ owner: 'postgres', acl: null });
+    // A stranger's archive (another key): with no owner, its objects go to the stand-in without rights, not to the superuser.
+    expect(table).toEqual({ owner: 'lifeboat_restored', acl: null });
     expect(await count('roles_noowner', 'owned')).toBe(30);
     const [{ n }] = (await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_roles WHERE rolname IN ('app_owner', 'app_reader')")) as [{ n: number }];
     expect(n).toBe(0);

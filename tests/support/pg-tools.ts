@@ -62,3 +62,11 @@ export async function dataFingerprint(cluster: Cluster, database: string): Promi
   result['(large objects)'] = `${lo!.n} ${lo!.digest}`;
   return result;
 }
+
+/**
+ * The schema text a least-privilege restore of a stranger's file gives (least-privilege-restore.ts):
+ * what the superuser `postgres` owned belongs to the stand-in lifeboat_restored; all else as it was.
+ */
+export function withStandInOwner(schema: string): string {
+  return schema.replace(/ OWNER TO postgres;$/gm, ' OWNER TO lifeboat_restored;').replace(/; Owner: postgres$/gm, '; Owner: lifeboat_restored');
+}

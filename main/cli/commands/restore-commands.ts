@@ -45,6 +45,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
         `Verified: ${v(result.verification.note)}`,
         ...result.tolerated.map((t) => `Tolerated: ${v(t)}.`),
         ...(result.createdRoles.length ? [`Created roles (no passwords): ${result.createdRoles.map(v).join(', ')}`] : []),
+        ...(result.leastPrivilege ? [`Ran as a temporary role without superuser rights (a file this Lifeboat did not make)${result.leastPrivilege.standInFor.length ? `; objects it gave to ${result.leastPrivilege.standInFor.map(v).join(', ')} belong to lifeboat_restored` : ''}.`] : []),
         ...(result.safetyBackup ? [`Safety backup: ${v(result.safetyBackup.archive)}`] : []),
         ...(result.keptDatabase ? [`The previous database is kept as "${v(result.keptDatabase)}"${result.endedSessions ? ` (${result.endedSessions} session(s) were ended)` : ''}. Drop it when you no longer need it: lifeboat drop-kept --profile ${v(values.profile!)} ${v(result.keptDatabase)}`] : []),
       ].join('\n'));

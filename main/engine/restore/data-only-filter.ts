@@ -4,7 +4,8 @@
 // the top (without client_encoding the rows would be read in the wrong encoding). Every other
 // statement is skipped and counted.
 
-export type StatementDecision = 'keep' | 'skip';
+/** keep: runs; skip: left out and counted (rows-only); aside: left out by the restore's own choice (held ownership, no owner, no privileges). */
+export type StatementDecision = 'keep' | 'skip' | 'aside';
 
 /** Session settings pg_dump and pg_restore write before the data; none of them changes anything stored. */
 const SESSION_SETTINGS = [

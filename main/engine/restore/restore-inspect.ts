@@ -16,6 +16,7 @@ import { checkPrivilegedChoice, parseGlobalsRoles, planRoleCreation, type Global
 import { listToc, startSchemaScan, startTocListing, type TocListing } from './toc-listing.ts';
 import type { TocDat } from './toc-dat.ts';
 import type { SessionInfo, TargetFacts } from './target-server.ts';
+import { STAND_IN_OWNER } from './least-privilege-sql.ts';
 
 export interface InspectedTable {
   schema: string;
@@ -32,6 +33,8 @@ export interface Inspection extends SourceDescription {
   tables: InspectedTable[];
   /** Roles the archive's objects belong to or are granted to. */
   roles: string[];
+  /** Roles the dump makes owners (OWNER TO, default privileges FOR ROLE, the TOC's owner field): a subset of roles. */
+  owners: string[];
   extensions: string[];
   /** The newest pg_dump major that wrote it (decides which pg_restore can read it). */
   dumpMajor: number | null;
@@ -53,7 +56,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
   const base: Inspection = {
     path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
     encryption: source.layers.includes('age') ? 'age' : source.layers.includes('gpg') ? 'gpg' : null,
-    sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], extensions: [], dumpMajor: null,
+    sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], owners: [], extensions: [], dumpMajor: null,
     lifeboat: null, toc: null, sql: null, problem: null, quick: false, unsafe: { statements: [], count: 0 },
   };
   try {
@@ -100,6 +103,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           createdAt: manifest.startedAt,
           tables: manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: null })),
           roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+          owners: tocOwners(toc, definitions),
           extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
           dumpMajor: parseToolVersion(`(PostgreSQL) ${manifest.tools.pg_dump.version}`)?.major ?? null,
           lifeboat: { manifest, checksums: null, globals, sidecar: await readSidecar(file), authenticity: null },
@@ -109,7 +113,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         return base;
       }
       const toc = listing ? await (listing as ReturnType<typeof startTocListing>).finish() : null;
-      const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], extensions: [], unsafe: { statements: [], count: 0 } };
+      const definitions = schema ? await (schema as ReturnType<typeof startSchemaScan>).finish() : { roles: [], owners: [], extensions: [], unsafe: { statements: [], count: 0 } };
       const sidecar = await readSidecar(file);
       const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
       Object.assign(base, {
@@ -119,6 +123,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         createdAt: walk.manifest.startedAt,
         tables: walk.manifest.tables.filter((t) => t.kind !== 'm').map((t) => ({ schema: t.schema, name: t.name, rows: counts.get(`${t.schema}.${t.name}`) ?? null })),
         roles: [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+        owners: tocOwners(toc, definitions),
         extensions: [...new Set([...(toc?.entries ?? []).filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${walk.manifest.tools.pg_dump.version}`)?.major ?? null,
         lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals, sidecar, authenticity: walk.authenticity },
@@ -139,6 +144,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
           sourceServerVersion: f.dumpedFromVersion,
           tables: f.tables.map((t) => splitName(t)),
           roles: [...new Set([...f.owners, ...f.grantees])],
+          owners: [...f.owners],
           extensions: [...f.extensions],
           sql: { lines: f.lines, connects: f.connects, createsDatabase: f.createsDatabase, needsAutocommit: f.needsAutocommit },
           unsafe: { statements: f.unsafe, count: f.unsafeCount },
@@ -176,6 +182,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
         createdAt: toc.createdAt,
         tables: toc.entries.filter((e) => e.type === 'TABLE').map((e) => ({ schema: e.schema, name: e.name, rows: null })),
         roles: [...new Set([...toc.entries.map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.roles])],
+        owners: tocOwners(toc, definitions),
         extensions: [...new Set([...toc.entries.filter((e) => e.type === 'EXTENSION').map((e) => e.name || e.schema).filter(Boolean), ...definitions.extensions])],
         dumpMajor: parseToolVersion(`(PostgreSQL) ${toc.dumpedByVersion ?? ''}`)?.major ?? null,
         unsafe: definitions.unsafe,
@@ -203,6 +210,10 @@ function sameEntries(listing: TocListing, checked: TocDat): void {
   if (differing) {
     throw new LifeboatError('ARCHIVE_DAMAGED', `The directory dump's toc.dat changed while it was being read: pg_restore lists "${differing.line.slice(0, 120)}", which Lifeboat's check did not see.`, 'Wait until nothing writes to the folder, then try again.');
   }
+}
+
+function tocOwners(toc: TocListing | null, definitions: { owners: string[] }): string[] {
+  return [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.owners])];
 }
 
 /** A sidecar is a small hint file; anything larger is not one. */
@@ -260,7 +271,7 @@ function splitName(qualified: string): InspectedTable {
 export type CheckStatus = 'ok' | 'info' | 'warning' | 'blocker';
 
 export interface CheckItem {
-  id: 'identity' | 'trust' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
+  id: 'identity' | 'trust' | 'privileges' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
   status: CheckStatus;
   title: string;
   detail: string;
@@ -320,6 +331,36 @@ function trustItem(inspection: Inspection, options: PreflightOptions): CheckItem
   };
 }
 
+/** Whether this restore runs the file's SQL as a temporary role without superuser rights (least-privilege-restore.ts). */
+export function runsRestricted(inspection: Inspection, facts: Pick<TargetFacts, 'superuser'>, options: PreflightOptions): boolean {
+  return options.mode !== 'data-only' && !runsTrusted(inspection, options) && facts.superuser;
+}
+
+/** With whose rights a file Lifeboat did not make runs, and who owns what it gives to privileged roles. */
+function privilegeItem(inspection: Inspection, facts: TargetFacts, options: PreflightOptions): CheckItem | null {
+  if (options.mode === 'data-only' || runsTrusted(inspection, { trust: undefined })) return null;
+  if (options.trust === TRUST_PHRASE) {
+    // With statements beyond the database the trust item says it already.
+    return inspection.unsafe.count ? null : { id: 'privileges', status: 'warning', title: 'Trusted by you', detail: `This file was not made by this Lifeboat and runs with the rights of ${facts.currentUser}, as you chose (recorded in the activity log).` };
+  }
+  if (!facts.superuser) {
+    if (!facts.privilegedRoles.has(facts.currentUser)) return { id: 'privileges', status: 'info', title: 'Least privilege', detail: `This file was not made by this Lifeboat; it runs with the rights of ${facts.currentUser}, which is not a superuser.` };
+    return {
+      id: 'privileges', status: 'blocker', title: 'The profile\'s role reaches beyond one database',
+      detail: `This file was not made by this Lifeboat, and ${facts.currentUser} may create roles, replicate, bypass row security or read files and run programs on the server; Lifeboat runs strangers' files only with a role that cannot.`,
+      fix: `Use a superuser profile (Lifeboat then restores with a temporary role without those rights) or a role without them, or type "${TRUST_PHRASE}" if you trust where the file came from.`,
+    };
+  }
+  const privilegedOwners = options.noOwner ? [] : inspection.owners.filter((o) => facts.privilegedRoles.has(o));
+  const standIn = options.noOwner ? ` With "no owner", its objects will belong to ${STAND_IN_OWNER}, a role without rights.`
+    : privilegedOwners.length ? ` Objects it gives to ${privilegedOwners.join(', ')} (roles with rights beyond one database) will belong to ${STAND_IN_OWNER}, a role without rights, so that none of its functions ever runs with those rights; other owners are kept.` : ' Owners are set as the file says once it has run.';
+  return {
+    id: 'privileges', status: 'info', title: 'Least privilege',
+    detail: `This file was not made by this Lifeboat: its SQL runs as a temporary role that is not a superuser, belongs to no other role and owns only the new database, so it cannot run programs, read files or change anything outside that database.${standIn}`,
+    ...(privilegedOwners.length ? { fix: `Type "${TRUST_PHRASE}" to restore it with the profile's rights and keep every owner.` } : {}),
+  };
+}
+
 export async function buildChecklist(inspection: Inspection, target: TargetState, options: PreflightOptions): Promise<CheckItem[]> {
   const items: CheckItem[] = [];
   const { facts } = target;
@@ -327,6 +368,8 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
 
   const trust = trustItem(inspection, options);
   if (trust) items.push(trust);
+  const privileges = privilegeItem(inspection, facts, options);
+  if (privileges) items.push(privileges);
   // Identity and integrity.
   if (inspection.problem) {
     items.push({ id: 'identity', status: 'blocker', title: 'The file cannot be used', detail: inspection.problem.message, ...(inspection.problem.fix ? { fix: inspection.problem.fix } : {}) });
@@ -382,7 +425,7 @@ export async function buildChecklist(inspection: Inspection, target: TargetState
   } else if (options.createMissingRoles && globals && missingRoles.every((r) => globalsRoles.includes(r))) {
     items.push(rolesToCreate(globals, missingRoles, options));
   } else if (options.noOwner) {
-    items.push({ id: 'roles', status: options.noPrivileges ? 'ok' : 'warning', title: 'Roles', detail: `Missing on the target: ${missingRoles.join(', ')}. Objects will belong to ${facts.currentUser}${options.noPrivileges ? ' and privileges are not restored' : '; GRANTs to missing roles would still fail'}.`, ...(options.noPrivileges ? {} : { fix: 'Also choose "no privileges".' }) });
+    items.push({ id: 'roles', status: options.noPrivileges ? 'ok' : 'warning', title: 'Roles', detail: `Missing on the target: ${missingRoles.join(', ')}. Objects will belong to ${runsRestricted(inspection, facts, options) ? STAND_IN_OWNER : facts.currentUser}${options.noPrivileges ? ' and privileges are not restored' : '; GRANTs to missing roles would still fail'}.`, ...(options.noPrivileges ? {} : { fix: 'Also choose "no privileges".' }) });
   } else {
     const canCreate = missingRoles.every((r) => globalsRoles.includes(r));
     items.push({

@@ -27,7 +27,9 @@ import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
 import { buildChecklist, firstBlocker, inspectFile, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { openSource } from './restore-source.ts';
-import { dataOnlyDecider } from './data-only-filter.ts';
+import { dataOnlyDecider, type StatementDecision } from './data-only-filter.ts';
+import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
+import { isPrivilegeStatement, roleStatement } from './ownership-statements.ts';
 import { readCustomToc, readTocDat } from './toc-dat.ts';
 import { TRUST_PHRASE, unsafeTocStatement } from './unsafe-statements.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
@@ -83,6 +85,8 @@ export interface RestoreResult {
   /** sha256 of the file as it was read during this restore (null for a dump folder). */
   fileSha256: string | null;
   timings: { restoreMs: number; verifyMs: number };
+  /** A file Lifeboat did not make ran as a temporary role without superuser rights; objects it gave to these privileged roles belong to lifeboat_restored. */
+  leastPrivilege: { standInFor: string[] } | null;
 }
 
 const MAX_NAME = 63;
@@ -109,6 +113,8 @@ interface RestoreIntoOptions {
   createRoles: (globals: string, wanted: string[]) => Promise<void>;
   missingRoles: string[];
   unknownColumnOptions: string[];
+  /** Set for files Lifeboat did not make: their SQL runs as this temporary role, ownership statements are held back. */
+  restricted: LeastPrivilegeRestore | null;
 }
 
 export interface RestoreDeps {
@@ -229,9 +235,11 @@ export class RestoreService {
     const createdOids = new Map<string, number | null>();
     // Roles this restore made: dropped again when it fails or is cancelled (never any other role).
     let createdRoles: string[] = [];
+    let restricted: LeastPrivilegeRestore | null = null;
     let swapped = false;
     try {
       await this.#leftovers.sweep(profile, server);
+      await sweepRestoreRoles(server);
       const preflight = await this.#checklist(inspection, profile, server, request);
       const blocker = firstBlocker(preflight.items);
       if (blocker) throw new LifeboatError('PREFLIGHT_BLOCKED', `${blocker.title}: ${blocker.detail}`, blocker.fix ?? 'Resolve the checklist item, then restore again.');
@@ -264,6 +272,8 @@ export class RestoreService {
         await server.createDatabase(into);
         created.push(into);
         createdOids.set(into, await server.databaseOid(into));
+        // A file Lifeboat did not make runs with least privilege (a non-superuser profile's own rights are already less).
+        if (!runsTrusted(inspection, request) && facts.superuser) restricted = await LeastPrivilegeRestore.begin(server, into, Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16) + 2);
       }
       const tRestore = performance.now();
       const restored = await this.#restoreInto({
@@ -274,7 +284,10 @@ export class RestoreService {
           createdRoles = await server.createRoles(plan.creations);
         },
         missingRoles: request.createMissingRoles ? inspection.roles.filter((r) => !facts.roles.has(r)) : [],
+        restricted,
       });
+      const leastPrivilege = restricted ? await restricted.finish(server, { profile, password }, into).then((r) => ({ standInFor: r.standIn })) : null;
+      restricted = null;
 
       const restoreMs = Math.round(performance.now() - tRestore);
       ctx.report({ phase: 'Verifying', fraction: 0.92, message: 'Comparing row counts' });
@@ -329,6 +342,7 @@ export class RestoreService {
         source: inspection.label,
         fileSha256: restored.fileSha256,
         timings: { restoreMs, verifyMs },
+        leastPrivilege,
       };
     } catch (error) {
       const notDropped: string[] = [];
@@ -342,6 +356,7 @@ export class RestoreService {
         }
       }
       // After the databases: a role that owned objects in them owns nothing once they are gone.
+      if (restricted && !swapped) await restricted.discard(server).catch(() => {});
       const rolesLeft = swapped ? [] : await server.dropRoles(createdRoles).catch((e: Error) => createdRoles.map((name) => ({ name, reason: e.message })));
       const droppedRoles = swapped ? [] : createdRoles.filter((name) => !rolesLeft.some((r) => r.name === name));
       let failure: unknown = error;
@@ -365,7 +380,8 @@ export class RestoreService {
     const report = () => ctx.report({ phase: 'Restoring', fraction: o.fractionStart + span * Math.min(inspection.size > 0 ? rawBytes / inspection.size : 0, 0.99), bytes: rawBytes, bytesPerSecond: rate.sample(rawBytes), etaSeconds: null, currentItem: current });
     const fileHash = createHash('sha256');
     const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => { rawBytes = bytes; report(); } });
-    const libpq = await libpqEnvironment(o.profile, o.password, o.database);
+    const runAs = o.restricted?.connection(o.profile) ?? { profile: o.profile, password: o.password };
+    const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
     const workDir = await makePrivateTemp('restore');
     try {
       const dataOnly = request.mode === 'data-only';
@@ -375,7 +391,7 @@ export class RestoreService {
         allowConnect: false,
         unknownColumnOptions: o.unknownColumnOptions,
         // Rows only: whatever else the file (or an archive's TOC) holds does not run in the existing database.
-        decide: dataOnly && request.tables?.length ? dataOnlyDecider(request.tables) : undefined,
+        decide: statementDecider(request, o.restricted),
         // The preflight listed what it could see; what only the restore sees (an archive's data section) is stopped here.
         refuseUnsafe: !dataOnly && !runsTrusted(inspection, request),
         onStatementLine: inspection.inner === 'sql' ? (line) => {
@@ -453,7 +469,7 @@ export class RestoreService {
         ctx.signal.throwIfAborted();
         // The most telling error first: damage found while reading, psql's own message, pg_restore's, the guard's.
         if (walkSettled.status === 'rejected') throw walkSettled.reason;
-        if (psqlFailedEarly && psqlExit) throw psqlFailure(psqlExit.errors);
+        if (psqlFailedEarly && psqlExit) throw restrictedHint(psqlFailure(psqlExit.errors), o.restricted);
         if (restoreExit && restoreExit.code !== 0) {
           const how = restoreExit.signal ? `was stopped by ${restoreExit.signal}` : `failed (exit code ${restoreExit.code})`;
           throw new LifeboatError('RESTORE_FAILED', `pg_restore ${how}: ${toolErrorSummary(restoreExit.errors)}`, 'Nothing was changed: what the restore created was removed. If this repeats, the archive may be damaged.');
@@ -464,7 +480,7 @@ export class RestoreService {
       }
       psqlIn.end();
       const psqlExit = await psql.exited;
-      if (psqlExit.code !== 0) throw psqlFailure(psqlExit.errors);
+      if (psqlExit.code !== 0) throw restrictedHint(psqlFailure(psqlExit.errors), o.restricted);
       const walk = walkSettled.status === 'fulfilled' ? walkSettled.value : null;
       return { tolerated: guarded.tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
     } finally {
@@ -486,7 +502,8 @@ export class RestoreService {
     const span = o.fractionEnd - o.fractionStart;
     const rate = new RateMeter();
     const workDir = await makePrivateTemp('restore');
-    const libpq = await libpqEnvironment(o.profile, o.password, o.database);
+    const runAs = o.restricted?.connection(o.profile) ?? { profile: o.profile, password: o.password };
+    const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
     let walk: ArchiveWalk | null = null;
     const fileHash = createHash('sha256');
     try {
@@ -529,13 +546,14 @@ export class RestoreService {
       }
       const entries = Math.max(inspection.toc?.entries.length ?? 1, 1);
       let done = 0;
-      const listFile = await writeTocList(workDir, inspection.toc, request.tables, request.mode === 'data-only');
+      // Restricted: pg_restore sets no owners and leaves out default privileges (which need the roles); both are set afterwards.
+      const listFile = await writeTocList(workDir, inspection.toc, request.tables, request.mode === 'data-only', o.restricted ? ['DEFAULT ACL'] : []);
       const exitOnError = o.targetMajor >= (inspection.dumpMajor ?? o.targetMajor);
       const proc = startTool({
         path: o.pgRestore.path,
         // --dbname is expanded as a connection string when it looks like one: pass the name quoted.
         args: [`--jobs=${jobs}`, '--verbose', '--no-password', `--dbname=${dbnameConninfo(o.database)}`, ...(exitOnError ? ['--exit-on-error'] : []),
-          ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), 
+          ...(request.noOwner || o.restricted ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []),
           ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
         env: libpq.env,
         signal: ctx.signal,
@@ -553,14 +571,55 @@ export class RestoreService {
       ctx.signal.throwIfAborted();
       const { tolerated, real } = splitRestoreErrors(exit.errors);
       if (exit.code !== 0 && (exitOnError || real.length > 0 || tolerated.length === 0)) {
-        throw new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${real[0] ?? toolErrorSummary(exit.errors)}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).');
+        throw restrictedHint(new LifeboatError('RESTORE_FAILED', `pg_restore failed: ${real[0] ?? toolErrorSummary(exit.errors)}`, 'Nothing was changed: the new database was removed. Check the message (a missing role or extension can be handled in the checklist).'), o.restricted);
       }
+      if (o.restricted) await holdRoleStatements(o, archivePath, workDir);
       return { tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
     } finally {
       await libpq.dispose();
       await rm(workDir, { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * What runs of a statement: rows of the chosen tables only (data-only); with "no owner" / "no
+ * privileges" not the statements that set them (pg_restore leaves them out of archives itself; this
+ * does it for plain SQL files too); in a restricted restore, ownership statements are held for later.
+ */
+function statementDecider(request: RestoreRequest, restricted: LeastPrivilegeRestore | null): ((statement: string) => StatementDecision) | undefined {
+  if (request.mode === 'data-only') return request.tables?.length ? dataOnlyDecider(request.tables) : undefined;
+  if (!restricted && !request.noOwner && !request.noPrivileges) return undefined;
+  return (sql) => {
+    if (request.noPrivileges && isPrivilegeStatement(sql)) return 'aside';
+    const statement = /^ALTER\s/i.test(sql) ? roleStatement(sql) : null;
+    if (!statement) return 'keep';
+    if (statement.kind === 'owner' && request.noOwner) return 'aside';
+    if (restricted) restricted.hold(statement);
+    return restricted ? 'aside' : 'keep';
+  };
+}
+
+/** pg_restore -j ran without owners: the ownership statements come from the archive's printed definitions. */
+async function holdRoleStatements(o: RestoreIntoOptions, archivePath: string, workDir: string): Promise<void> {
+  const listFile = await writeTocList(path.join(workDir), o.inspection.toc, o.request.tables, false);
+  const proc = startTool({
+    path: o.pgRestore.path,
+    args: ['--schema-only', '--file=-', ...(o.request.noOwner ? ['--no-owner'] : []), ...(o.request.noPrivileges ? ['--no-privileges'] : []), ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    signal: o.ctx.signal,
+  });
+  const guarded = guardedSqlStream(o.targetMajor, { allowConnect: false, decide: statementDecider(o.request, o.restricted) });
+  const [printed, exit] = await Promise.allSettled([pipeline(proc.stdout, guarded.transform, async (chunks: AsyncIterable<Buffer>) => { for await (const _ of chunks); }), proc.exited]);
+  if (printed.status === 'rejected') throw printed.reason;
+  if (exit.status === 'rejected') throw exit.reason;
+  if (exit.value.code !== 0) throw new LifeboatError('RESTORE_FAILED', `pg_restore could not print the archive's owners: ${toolErrorSummary(exit.value.errors)}`, 'Nothing was changed: the new database was removed. If this repeats, the archive may be damaged.');
+}
+
+/** A restricted restore that failed for want of rights says why it ran restricted and how to choose otherwise. */
+function restrictedHint(error: LifeboatError, restricted: LeastPrivilegeRestore | null): LifeboatError {
+  if (!restricted || !/permission denied|must be (superuser|owner|member)|must have|only superuser/i.test(error.message)) return error;
+  return new LifeboatError(error.code, error.message, `This file was not made by this Lifeboat, so its SQL ran as a temporary role without superuser rights, and this statement needs more. Nothing was changed: the new database was removed. Restore it with the profile's rights only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`, { cause: error });
 }
 
 /** Known-benign errors of a newer dump on an older server; anything else is a real failure. */
@@ -585,10 +644,12 @@ async function writeTo(proc: ReturnType<typeof startTool>, chunk: Buffer): Promi
 }
 
 /** A pg_restore --use-list file: only the chosen tables' entries (data-only) or everything but other tables' data. */
-async function writeTocList(dir: string, toc: TocListing | null, tables: string[] | undefined, dataOnly: boolean): Promise<string | null> {
-  if (!tables?.length || !toc) return null;
-  const chosen = new Set(tables);
+async function writeTocList(dir: string, toc: TocListing | null, tables: string[] | undefined, dataOnly: boolean, leftOut: string[] = []): Promise<string | null> {
+  if ((!tables?.length && !leftOut.length) || !toc) return null;
+  const chosen = tables?.length ? new Set(tables) : null;
   const keep = toc.entries.filter((entry) => {
+    if (leftOut.includes(entry.type)) return false;
+    if (!chosen) return true;
     const isChosen = chosen.has(`${entry.schema}.${entry.name}`);
     if (entry.type === 'TABLE DATA') return isChosen;
     if (dataOnly) return false;

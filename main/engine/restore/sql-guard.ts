@@ -8,6 +8,7 @@
 // and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
 import { REACHING_FUNCTIONS, TRUST_PHRASE, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
+import { granteesOf, roleStatement } from './ownership-statements.ts';
 import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
 
 export const ALLOWED_META_COMMANDS = ['connect', 'restrict', 'unrestrict'] as const;
@@ -271,14 +272,12 @@ export class SqlGuard {
     if (this.facts.unsafe.length < MAX_LISTED_UNSAFE) this.facts.unsafe.push({ line, statement, reason });
   }
 
+  /** Owners (OWNER TO, ALTER DEFAULT PRIVILEGES FOR ROLE), grantees and extensions, read from tokens. */
   #roleAndExtensionFacts(sql: string): void {
-    const owner = /\bOWNER TO\s+("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
-    if (owner) this.facts.owners.add(unquote(owner[1]!));
-    const grant = /^GRANT\b.*\bTO\s+(.+)$/i.exec(sql);
-    if (grant) for (const role of grant[1]!.split(',')) {
-      const name = unquote(role.trim().replace(/\s+WITH\s+.*$/i, '').replace(/^GROUP\s+/i, ''));
-      if (name && name.toUpperCase() !== 'PUBLIC') this.facts.grantees.add(name);
-    }
+    if (!/^(ALTER|GRANT|REVOKE|CREATE)\s/i.test(sql)) return;
+    const owned = roleStatement(sql);
+    if (owned) for (const role of owned.roles) this.facts.owners.add(role.name);
+    if (/^(GRANT|REVOKE)\s|^ALTER\s+DEFAULT\s+PRIVILEGES\s/i.test(sql)) for (const role of granteesOf(sql)) this.facts.grantees.add(role);
     const extension = /^CREATE\s+EXTENSION\s+(?:IF\s+NOT\s+EXISTS\s+)?("(?:[^"]|"")+"|[\w$]+)/i.exec(sql);
     if (extension) this.facts.extensions.add(unquote(extension[1]!));
   }

@@ -94,13 +94,16 @@ export function guardedSqlStream(targetMajor: number, options: { allowConnect: b
 /**
  * Holds back each statement's lines until it ends, then passes them on or blanks them as `decide`
  * says (and the COPY data after a skipped COPY with them). A line holding the end of one statement
- * and the start of another cannot be split, so it is refused; pg_dump never writes one.
+ * and the start of another is passed on when the ended statement is kept; the statement it starts
+ * can then no longer be left out, so if it should be, it is refused. pg_dump never writes one.
  */
 class StatementGate {
   skipped = 0;
   dataKept = true;
   #held: Buffer[] = [];
   #heldBytes = 0;
+  /** The current statement began on a line already passed on. */
+  #started = false;
   readonly #guard: SqlGuard;
   readonly #decide: (statement: string) => StatementDecision;
 
@@ -115,18 +118,19 @@ class StatementGate {
     const ended = this.#guard.endedOnLastLine.filter((statement) => statement.sql !== '');
     const open = this.#guard.statementOpen;
     if (ended.length === 0 && open) {
-      if (this.#heldBytes > MAX_SQL_LINE_BYTES) throw new LifeboatError('INVALID_INPUT', `A statement near line ${this.#guard.facts.lines} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB; a rows-only restore does not hold statements that long.`, 'Restore the file into a new database instead, or dump the table again with pg_dump (COPY format).');
+      if (this.#heldBytes > MAX_SQL_LINE_BYTES) throw new LifeboatError('INVALID_INPUT', `A statement near line ${this.#guard.facts.lines} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB; Lifeboat does not hold statements that long.`, 'Dump the database again with pg_dump (COPY format).');
       return;
     }
-    if (ended.length > 1 || (ended.length === 1 && open)) {
-      throw new LifeboatError('INVALID_INPUT', `Line ${this.#guard.facts.lines} of the SQL file holds more than one statement, so a rows-only restore cannot run one and skip the other.`, 'Restore the file into a new database instead, or use a dump written by pg_dump.');
+    const decisions = ended.map((statement) => (statement.complete ? this.#decide(statement.sql) : 'skip'));
+    const keep = decisions.every((d) => d === 'keep');
+    if ((ended.length > 1 || open || this.#started) && !keep) {
+      throw new LifeboatError('INVALID_INPUT', `Line ${this.#guard.facts.lines} of the SQL file holds more than one statement, and Lifeboat must run one and leave out the other (rows of other tables, an owner or a privilege).`, 'Restore a dump written by pg_dump, which puts each statement on lines of its own.');
     }
-    const statement = ended[0];
-    const keep = statement !== undefined && statement.complete && this.#decide(statement.sql) === 'keep';
-    if (statement && !keep) this.skipped++;
+    this.skipped += decisions.filter((d) => d === 'skip').length;
     out.push(...(keep ? this.#held : this.#held.map(() => NEWLINE)));
     this.#held = [];
     this.#heldBytes = 0;
+    this.#started = open;
     if (this.#guard.inCopyData) this.dataKept = keep;
   }
 }

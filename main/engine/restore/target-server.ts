@@ -6,6 +6,7 @@ import { LifeboatError } from '../errors.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
 import { PRIVILEGED_ROLE_ATTRIBUTES, type RoleCreation } from './role-definitions.ts';
 import type { Profile } from '../types.ts';
+import { PRIVILEGED_ROLES_SQL, SERVER_REACHING_ROLES } from './least-privilege-sql.ts';
 
 export interface SessionInfo {
   pid: number;
@@ -24,6 +25,8 @@ export interface TargetFacts {
   roles: Set<string>;
   availableExtensions: Set<string>;
   currentUser: string;
+  /** Roles with rights beyond one database (least-privilege-restore.ts): never given a stranger's objects. */
+  privilegedRoles: Set<string>;
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
@@ -61,6 +64,7 @@ export class TargetServer {
     const row = rows[0]!;
     const roles = new Set((await this.client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
     const extensions = new Set((await this.client.query<{ name: string }>('SELECT name FROM pg_available_extensions')).rows.map((r) => r.name));
+    const privilegedRoles = new Set((await this.client.query<{ rolname: string }>(PRIVILEGED_ROLES_SQL, [SERVER_REACHING_ROLES])).rows.map((r) => r.rolname));
     return {
       serverVersion: row.version.split(' ')[0]!,
       serverMajor: serverMajorOf(Number(row.num)),
@@ -69,6 +73,7 @@ export class TargetServer {
       roles,
       availableExtensions: extensions,
       currentUser: row.me,
+      privilegedRoles,
     };
   }
 

@@ -93,13 +93,13 @@ export function startSchemaScan(pgRestore: PgTool, input: { directory: string } 
       if (closed || !stdin) return;
       if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
     },
-    async finish(): Promise<{ roles: string[]; extensions: string[]; unsafe: { statements: UnsafeStatement[]; count: number } }> {
+    async finish(): Promise<{ roles: string[]; owners: string[]; extensions: string[]; unsafe: { statements: UnsafeStatement[]; count: number } }> {
       if (!closed) stdin?.end();
       const exit = await proc.exited;
       if (failure) throw failure;
       if (exit.code !== 0) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore cannot read this archive's definitions: ${toolErrorSummary(exit.errors)}`, 'The archive is damaged, or was written by a newer pg_dump.');
       lines.end([]);
-      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], extensions: [...guard.facts.extensions], unsafe: { statements: guard.facts.unsafe, count: guard.facts.unsafeCount } };
+      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], owners: [...guard.facts.owners], extensions: [...guard.facts.extensions], unsafe: { statements: guard.facts.unsafe, count: guard.facts.unsafeCount } };
     },
     async abort(): Promise<void> {
       proc.kill();
@@ -137,7 +137,8 @@ export function parseToc(text: string): TocListing {
     if (!match) continue;
     const rest = match[2]!;
     const type = TYPES.find((t) => rest.startsWith(`${t} `)) ?? rest.split(' ')[0]!;
-    const words = rest.slice(type.length).trim().split(' ');
+    // "<schema> <tag> <owner>": the owner may be empty (extensions have none), so the line ends in a space.
+    const words = rest.slice(type.length + 1).replace(/\r$/, '').split(' ');
     entries.push({ id: Number(match[1]), type, schema: words[0] ?? '', name: words.slice(1, -1).join(' '), owner: words.at(-1) ?? '', line });
   }
   return {

@@ -20,6 +20,8 @@ export function RestoreChecklist() {
   const current = preflight !== null && state.preflightKey === requestKey(request);
   const blockers = preflight?.items.filter((i) => i.status === 'blocker').length ?? 0;
   const canStart = current && !checking && preflight.ok;
+  // One field for the typed trust: under the item that asks for it (statements beyond the database, or owners kept).
+  const trustFieldAt = preflight?.items.findIndex((i) => (i.id === 'trust' && i.status !== 'info') || (i.id === 'privileges' && (i.fix !== undefined || i.status === 'warning'))) ?? -1;
   const name = form.names[form.mode].trim();
 
   let summary: string;
@@ -75,7 +77,7 @@ export function RestoreChecklist() {
                     {visibleText(item.fix)}
                   </p>
                 ) : null}
-                {item.id === 'trust' && item.status !== 'info' ? <TrustField /> : null}
+                {index === trustFieldAt ? <TrustField /> : null}
               </div>
             </li>
           ))}

@@ -6,6 +6,7 @@ import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatCount, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import { JobProgressCard } from '../../components/job-progress.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { isRunning, type JobEntry, type JobSubject } from '../../stores/jobs-store.ts';
@@ -149,7 +150,7 @@ function RestoreDone({ result, subject }: { result: RestoreResult; subject: Rest
         </div>
       ) : null}
 
-      {result.tolerated.length || result.createdRoles.length || result.endedSessions ? (
+      {result.tolerated.length || result.createdRoles.length || result.endedSessions || result.leastPrivilege ? (
         <div className="notes">
           <h3 className="tools-heading">Notes</h3>
           <ul>
@@ -164,6 +165,20 @@ function RestoreDone({ result, subject }: { result: RestoreResult; subject: Rest
                 <Icon name="info" />
                 <span>
                   Created roles (without passwords): {result.createdRoles.map((r) => <code key={r}>{r} </code>)}— give them passwords before anyone logs in as them.
+                </span>
+              </li>
+            ) : null}
+            {result.leastPrivilege ? (
+              <li>
+                <Icon name="info" />
+                <span>
+                  This file was not made by this Lifeboat, so it ran as a temporary role without superuser rights
+                  {result.leastPrivilege.standInFor.length ? (
+                    <>
+                      ; what it gave to {result.leastPrivilege.standInFor.map((r) => <code key={r}>{visibleText(r)} </code>)}belongs to <code>lifeboat_restored</code>, a role without rights
+                    </>
+                  ) : null}
+                  .
                 </span>
               </li>
             ) : null}
