@@ -150,6 +150,24 @@ SELECT sneaky();
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('a drill of an own archive also runs without superuser rights: a check constraint that would start a program fails it', async () => {
+    const marker = path.join(hostDir, 'own-drill-marker');
+    await cluster.createDatabase('own');
+    // Harmless in its own database; anywhere else (the drill's scratch database) it starts a program.
+    await cluster.query(`CREATE FUNCTION sneaky(a int) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN
+        IF current_database() <> 'own' THEN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${marker}'''; END IF; RETURN true; END$$;
+      CREATE TABLE guarded (a int CHECK (sneaky(a))); INSERT INTO guarded VALUES (1);`, [], 'own');
+    const { archive } = await fixture.engine.backups.start({ profile: 'lp-hidden', database: 'own', outDir: path.join(tmp.dir, 'own-archives') }).result;
+    expect((await fixture.engine.restores.inspect(archive)).lifeboat?.authenticity).toBe('own-key');
+
+    const failed = await fixture.engine.drills.start({ file: archive }).result.catch((error: unknown) => error);
+    expect(JSON.stringify(failed)).toMatch(/permission denied|pg_execute_server_program/);
+    expect(existsSync(marker)).toBe(false);
+    // As the scratch server's superuser (typed trust) the same drill starts the program: the refusal came from the role.
+    await fixture.engine.drills.start({ file: archive, trust: TRUST_PHRASE }).result.catch(() => null);
+    expect(existsSync(marker)).toBe(true);
+  });
+
   it('"no owner" works for a plain SQL file whose owner role the target lacks', async () => {
     const file = path.join(files, 'ghost-owner.sql');
     await writeFile(file, 'CREATE TABLE t (a int);\nALTER TABLE public.t OWNER TO ghost;\nGRANT SELECT ON TABLE public.t TO ghost;\nINSERT INTO t VALUES (1);\n');

@@ -3,7 +3,7 @@
 // make; they run only after the user types "I trust where this file came from" (logged), and an
 // archive made by this Lifeboat's own key restores them without that step. What only the restore
 // sees (a statement in an archive's data section) is stopped before psql gets it.
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -139,6 +139,25 @@ describe('a file that reaches beyond its database', () => {
     } finally {
       await cluster.query('DROP EVENT TRIGGER note; DROP FUNCTION note_ddl();', [], 'app');
     }
+  });
+
+  it('an own archive must be the very file that was checked: replaced or rewritten since, it is refused', async () => {
+    const { archive } = await fixture.engine.backups.start({ profile: 'pg', outDir: path.join(tmp.dir, 'own-swap') }).result;
+    const request = { file: archive, profile: 'pg', keys: {}, mode: 'new' as const, database: 'trust_swapped' };
+    const checked = await fixture.engine.restores.inspect(archive);
+    expect(checked.lifeboat?.authenticity).toBe('own-key');
+    // Replaced by another file (a copy: a new inode) after the check …
+    await copyFile(archive, `${archive}.new`);
+    await rename(`${archive}.new`, archive);
+    await expect(fixture.engine.restores.start({ ...request, inspection: checked }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/changed after Lifeboat checked that this Lifeboat made it/) });
+    // … or written to in place, even with the same bytes.
+    const again = await fixture.engine.restores.inspect(archive);
+    await writeFile(archive, await readFile(archive));
+    await expect(fixture.engine.restores.start({ ...request, inspection: again }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED' });
+    expect(await databases()).not.toContain('trust_swapped');
+    // Checked as it is now, it restores.
+    await fixture.engine.restores.start({ ...request, inspection: await fixture.engine.restores.inspect(archive) }).result;
+    await cluster.query('DROP DATABASE trust_swapped');
   });
 
   it('the CLI drill asks for the same words (--trust) and then runs the file in the scratch server', async () => {

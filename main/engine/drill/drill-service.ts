@@ -200,6 +200,8 @@ export class DrillService {
           // Scratch servers know no roles of the source; ownership is not what a drill proves.
           noOwner: scratch !== null,
           noPrivileges: scratch !== null,
+          // The scratch restore never runs with a superuser's rights unless the archive needs them (then only one's own, or trusted).
+          leastPrivilege: 'whenever-possible',
         });
         const stop = job.onProgress((p) => ctx.report({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
         const cancel = () => job.cancel();

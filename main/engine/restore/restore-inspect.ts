@@ -8,7 +8,7 @@ import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { LifeboatError } from '../errors.ts';
 import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
-import { openSource, type SourceDescription } from './restore-source.ts';
+import { fileIdentity, openSource, type SourceDescription } from './restore-source.ts';
 import { SqlGuard, type SqlFacts } from './sql-guard.ts';
 import { TRUST_PHRASE, type UnsafeStatement } from './unsafe-statements.ts';
 import { SqlLineSplitter } from './sql-pipeline.ts';
@@ -48,6 +48,8 @@ export interface Inspection extends SourceDescription {
   problem: ErrorInfo | null;
   /** Read only up to the table of contents (drills): integrity is checked while restoring instead. */
   quick: boolean;
+  /** The file's identity while it was read (restore-source.ts fileIdentity); null when it changed meanwhile or is a folder. */
+  fileIdentity: string | null;
 }
 
 /** Reads the whole file once: Lifeboat archives are verified, SQL is scanned, pg archives' TOCs listed. */
@@ -57,7 +59,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
     path: source.path, size: source.size, layers: source.layers, inner: source.inner, label: source.label,
     encryption: source.layers.includes('age') ? 'age' : source.layers.includes('gpg') ? 'gpg' : null,
     sourceDatabase: null, sourceServerVersion: null, dumpedBy: null, createdAt: null, tables: [], roles: [], owners: [], extensions: [], dumpMajor: null,
-    lifeboat: null, toc: null, sql: null, problem: null, quick: false, unsafe: { statements: [], count: 0 },
+    lifeboat: null, toc: null, sql: null, problem: null, quick: false, unsafe: { statements: [], count: 0 }, fileIdentity: source.identity,
   };
   try {
     if (source.inner === 'lifeboat-tar') {
@@ -194,7 +196,19 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: (du
   } finally {
     await source.close();
   }
+  // What was read vouches only for the file as it still is.
+  if (base.fileIdentity && (await fileIdentity(file)) !== base.fileIdentity) base.fileIdentity = null;
   return base;
+}
+
+/**
+ * An archive restored with the profile's rights because this Lifeboat made it must be the very file
+ * whose tag was checked: one swapped or rewritten since would run as the profile unseen.
+ */
+export function assertSameFile(inspection: Inspection, options: Pick<PreflightOptions, 'trust'>, identity: string | null): void {
+  if (options.trust === TRUST_PHRASE || !runsTrusted(inspection, options)) return;
+  if (inspection.fileIdentity !== null && inspection.fileIdentity === identity) return;
+  throw new LifeboatError('PREFLIGHT_BLOCKED', 'The archive changed after Lifeboat checked that this Lifeboat made it (it was replaced or written to), so it is no longer known to be yours.', 'Check the file again (drop it again, or run the command again), then restore.');
 }
 
 /**
@@ -291,6 +305,8 @@ export interface PreflightOptions {
   confirm?: string;
   /** TRUST_PHRASE, typed: statements that reach beyond the new database may run (recorded in the activity log). */
   trust?: string;
+  /** Drills: run even an own archive as a temporary role without superuser rights when it needs none. */
+  leastPrivilege?: 'whenever-possible';
 }
 
 export interface TargetState {
@@ -333,7 +349,10 @@ function trustItem(inspection: Inspection, options: PreflightOptions): CheckItem
 
 /** Whether this restore runs the file's SQL as a temporary role without superuser rights (least-privilege-restore.ts). */
 export function runsRestricted(inspection: Inspection, facts: Pick<TargetFacts, 'superuser'>, options: PreflightOptions): boolean {
-  return options.mode !== 'data-only' && !runsTrusted(inspection, options) && facts.superuser;
+  if (options.mode === 'data-only' || !facts.superuser) return false;
+  if (!runsTrusted(inspection, options)) return true;
+  // Drills: even an own archive, unless it needs a superuser (or the user typed trust).
+  return options.leastPrivilege === 'whenever-possible' && options.trust !== TRUST_PHRASE && inspection.unsafe.count === 0;
 }
 
 /** With whose rights a file Lifeboat did not make runs, and who owns what it gives to privileged roles. */

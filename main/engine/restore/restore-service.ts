@@ -25,8 +25,8 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
-import { buildChecklist, firstBlocker, inspectFile, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
-import { openSource } from './restore-source.ts';
+import { assertSameFile, buildChecklist, firstBlocker, inspectFile, runsRestricted, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
+import { fileIdentity, openSource } from './restore-source.ts';
 import { dataOnlyDecider, type StatementDecision } from './data-only-filter.ts';
 import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
 import { isPrivilegeStatement, roleStatement } from './ownership-statements.ts';
@@ -203,8 +203,10 @@ export class RestoreService {
    */
   async #authenticatedIfNeeded(inspection: Inspection, file: string, keys: AgeKeys, signal: AbortSignal): Promise<Inspection> {
     if (!inspection.lifeboat || inspection.lifeboat.authenticity !== null || inspection.unsafe.count === 0) return inspection;
+    const before = await fileIdentity(file);
     const authenticity = await authenticateArchive(file, keys, { signal, trusted: await this.#deps.keys.ownKeys() });
-    return { ...inspection, lifeboat: { ...inspection.lifeboat, authenticity } };
+    const same = before !== null && before === inspection.fileIdentity && (await fileIdentity(file)) === before;
+    return { ...inspection, lifeboat: { ...inspection.lifeboat, authenticity }, fileIdentity: same ? before : null };
   }
 
   start(request: RestoreRequest): Job<RestoreResult> {
@@ -273,7 +275,7 @@ export class RestoreService {
         created.push(into);
         createdOids.set(into, await server.databaseOid(into));
         // A file Lifeboat did not make runs with least privilege (a non-superuser profile's own rights are already less).
-        if (!runsTrusted(inspection, request) && facts.superuser) restricted = await LeastPrivilegeRestore.begin(server, into, Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16) + 2);
+        if (runsRestricted(inspection, facts, request)) restricted = await LeastPrivilegeRestore.begin(server, into, Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16) + 2);
       }
       const tRestore = performance.now();
       const restored = await this.#restoreInto({
@@ -380,6 +382,12 @@ export class RestoreService {
     const report = () => ctx.report({ phase: 'Restoring', fraction: o.fractionStart + span * Math.min(inspection.size > 0 ? rawBytes / inspection.size : 0, 0.99), bytes: rawBytes, bytesPerSecond: rate.sample(rawBytes), etaSeconds: null, currentItem: current });
     const fileHash = createHash('sha256');
     const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => { rawBytes = bytes; report(); } });
+    try {
+      assertSameFile(inspection, request, source.identity);
+    } catch (error) {
+      await source.close();
+      throw error;
+    }
     const runAs = o.restricted?.connection(o.profile) ?? { profile: o.profile, password: o.password };
     const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
     const workDir = await makePrivateTemp('restore');
@@ -517,6 +525,7 @@ export class RestoreService {
           onRawBytes: (bytes) => ctx.report({ phase: 'Decrypting to a temporary file', fraction: o.fractionStart + span * 0.3 * Math.min(bytes / Math.max(inspection.size, 1), 1), bytes, bytesPerSecond: rate.sample(bytes), etaSeconds: null, currentItem: null }),
         });
         try {
+          assertSameFile(inspection, request, source.identity);
           if (inspection.inner === 'lifeboat-tar') {
             let created = false;
             walk = await walkPlaintext(source.stream!, {

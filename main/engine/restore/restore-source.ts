@@ -2,7 +2,8 @@
 // down to a pg_dump archive, a Lifeboat archive or plain SQL.
 import { execFile, spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
-import { lstat, rm, stat } from 'node:fs/promises';
+import { lstat, open, rm, stat } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
@@ -29,6 +30,8 @@ export interface OpenedSource extends SourceDescription {
   stream: AsyncIterable<Buffer> | null;
   /** A directory-format dump's toc.dat as Lifeboat read it (its file names checked). */
   tocDat?: TocDat;
+  /** Which file was opened (see fileIdentity); null for a folder. */
+  identity: string | null;
   close(): Promise<void>;
 }
 
@@ -55,9 +58,15 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
     if (!hasToc) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, but not a pg_dump directory-format archive (it has no toc.dat).`, `Drop the folder pg_dump -Fd wrote, or a file: ${ACCEPTED}.`);
     // Every file pg_restore would open is checked first; pg_restore then gets the folder's real path.
     const checked = await checkDirectoryDump(file);
-    return { path: checked.path, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, tocDat: checked.toc, close: async () => {} };
+    return { path: checked.path, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, tocDat: checked.toc, identity: null, close: async () => {} };
   }
-  const raw = createReadStream(file, { highWaterMark: 1 << 20, signal: options.signal });
+  // Read through one descriptor, whose identity is what an archive's authenticity check vouched for.
+  const handle = await open(file, 'r');
+  const identity = identityOf(await handle.stat({ bigint: true }).catch(async (error: unknown) => {
+    await handle.close();
+    throw error;
+  }));
+  const raw = createReadStream('', { fd: handle, highWaterMark: 1 << 20, signal: options.signal });
   const cleanups: (() => Promise<void> | void)[] = [() => void raw.destroy()];
   const close = async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();
@@ -77,7 +86,7 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
       const { head, stream } = await peek(current, SNIFF_BYTES);
       const found = sniff(head);
       if ('inner' in found) {
-        return { path: file, size: info.size, layers, inner: found.inner, label: sourceLabel(layers, found.inner), stream, close };
+        return { path: file, size: info.size, layers, inner: found.inner, label: sourceLabel(layers, found.inner), stream, identity, close };
       }
       if ('unknown' in found) {
         const inside = layers.length ? ` inside its ${layers.map((l) => LAYER_WORDS[l]).join(', ')} layer` : '';
@@ -91,6 +100,19 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
     await close();
     throw error;
   }
+}
+
+/**
+ * A file's identity: device, inode, size, modification and change time in nanoseconds. Replacing the
+ * file changes its inode; writing to it changes its change time, which no user can set back. Equal
+ * identities mean the same bytes, so a check made on one read holds for another.
+ */
+export async function fileIdentity(file: string): Promise<string | null> {
+  return stat(file, { bigint: true }).then(identityOf, () => null);
+}
+
+function identityOf(info: BigIntStats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeNs}:${info.ctimeNs}`;
 }
 
 async function unwrap(kind: WrapperKind, stream: AsyncIterable<Buffer>, keys: AgeKeys, cleanups: (() => Promise<void> | void)[], file: string): Promise<AsyncIterable<Buffer>> {
