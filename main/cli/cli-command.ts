@@ -33,6 +33,7 @@ export const OPTIONS = {
   'no-owner': { type: 'boolean' },
   'no-privileges': { type: 'boolean' },
   'create-roles': { type: 'boolean' },
+  'keep-role-attributes': { type: 'string', multiple: true },
   'no-safety-backup': { type: 'boolean' },
   trust: { type: 'string' },
   scratch: { type: 'string' },

@@ -21,6 +21,8 @@ export interface RestoreForm {
   noOwner: boolean;
   noPrivileges: boolean;
   createMissingRoles: boolean;
+  /** Per role that "create missing roles" makes: the privileged attributes the archive gives it that the user chose to keep. */
+  privilegedRoleAttributes: NonNullable<RestoreUiRequest['privilegedRoleAttributes']>;
   safetyBackup: boolean;
   /** replace: the database name typed again. */
   confirm: string;
@@ -80,6 +82,7 @@ const EMPTY_FORM: RestoreForm = {
   noOwner: false,
   noPrivileges: false,
   createMissingRoles: false,
+  privilegedRoleAttributes: {},
   safetyBackup: true,
   confirm: '',
   trust: '',
@@ -101,6 +104,7 @@ export function restoreRequest(state: Pick<RestoreState, 'file' | 'keys' | 'form
     noOwner: form.noOwner,
     noPrivileges: form.noPrivileges,
     createMissingRoles: form.createMissingRoles,
+    ...(form.createMissingRoles && Object.values(form.privilegedRoleAttributes).some((a) => a.length) ? { privilegedRoleAttributes: form.privilegedRoleAttributes } : {}),
     ...(form.mode === 'replace' ? { safetyBackup: form.safetyBackup, confirm: form.confirm } : {}),
     ...(form.trust.trim() ? { trust: form.trust.trim() } : {}),
     ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),

@@ -11,7 +11,7 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { craftArchive, editJsonEntry } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
-import { databases, isolateTmp, waitFor } from '../support/restore-fixtures.ts';
+import { addCliProfile, databases, isolateTmp, lifeboat, waitFor } from '../support/restore-fixtures.ts';
 
 const key = generateAgeKeyPair();
 const keys = { identities: [key.identity] };
@@ -89,6 +89,22 @@ describe('creating roles from globals.sql', () => {
     const kept = chosen.items.find((i) => i.id === 'roles')!;
     expect(kept).toMatchObject({ status: 'warning', detail: expect.stringContaining('Kept because you chose it: app_owner: SUPERUSER.') });
     expect(kept.detail).toContain('Not created by this restore, so your choice for them is not used: bystander.');
+    // What the app and the CLI offer to tick, per role: off unless chosen.
+    expect(preflight.roleChoices).toEqual([{ name: 'app_owner', offered: ['superuser', 'createdb'], kept: [] }, { name: 'app_reader', offered: ['replication'], kept: [] }]);
+    expect(chosen.roleChoices[0]).toEqual({ name: 'app_owner', offered: ['superuser', 'createdb'], kept: ['superuser'] });
+  });
+
+  it('the CLI keeps an attribute per role with --keep-role-attributes ROLE=ATTRIBUTE,…', async () => {
+    const home = path.join(tmp.dir, 'cli-home');
+    await mkdir(home, { recursive: true });
+    await addCliProfile(home, 'pg', cluster);
+    const args = ['preflight', archive, '--profile', 'pg', '--into', 'roles_cli', '--create-roles', '--identity', path.join(tmp.dir, 'key.txt'), '--json'];
+    const cli = await lifeboat(home, [...args, '--keep-role-attributes', 'app_owner=SUPERUSER,createdb', '--keep-role-attributes', 'app_reader=replication']);
+    expect(cli.code, cli.stderr).toBe(0);
+    expect(cli.json?.roleChoices).toEqual([{ name: 'app_owner', offered: ['superuser', 'createdb'], kept: ['superuser', 'createdb'] }, { name: 'app_reader', offered: ['replication'], kept: ['replication'] }]);
+    const bad = await lifeboat(home, [...args, '--keep-role-attributes', 'app_owner=password']);
+    expect(bad.code).toBe(1);
+    expect(bad.json?.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringContaining('"password" is not a role attribute') });
   });
 
   it('creates only the roles the restore needs, with LOGIN, INHERIT and CONNECTION LIMIT only', async () => {

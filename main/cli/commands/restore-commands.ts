@@ -2,6 +2,7 @@ import path from 'node:path';
 import { LifeboatError } from '../../engine/errors.ts';
 import type { CheckItem, Inspection } from '../../engine/restore/restore-inspect.ts';
 import type { RestoreRequest } from '../../engine/restore/restore-service.ts';
+import type { PrivilegedRoleAttribute } from '../../engine/restore/role-definitions.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { visibleText as v } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
@@ -24,7 +25,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
   preflight: {
     usage: 'preflight FILE --profile P (--into NEWDB | --replace DB | --data-only DB --tables s.t,…) [restore options] [--json]',
     summary: 'the safety checklist for a restore, without changing anything',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'create-roles', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
       const request = await restoreRequest(args, values);
       const preflight = await engine.restores.preflight(request);
@@ -33,9 +34,9 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--create-roles] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'create-roles', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
     async run({ engine, out, args, values }) {
       const request = await restoreRequest(args, values);
       if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
@@ -84,6 +85,7 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
     noOwner: values['no-owner'] ?? false,
     noPrivileges: values['no-privileges'] ?? false,
     createMissingRoles: values['create-roles'] ?? false,
+    ...(values['keep-role-attributes']?.length ? { privilegedRoleAttributes: keptRoleAttributes(values['keep-role-attributes']) } : {}),
     safetyBackup: !values['no-safety-backup'],
     jobs,
     ...(mode === 'replace' ? { confirm: database } : {}),
@@ -91,6 +93,21 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
     ...(values.trust !== undefined ? { trust: values.trust } : {}),
     keys: await decryptionKeys(values),
   };
+}
+
+/**
+ * --keep-role-attributes ROLE=superuser,createdb (repeatable): privileged attributes the archive gives
+ * a role that --create-roles keeps (the engine checks role names and attributes). The last "=" splits,
+ * as attributes have none and role names may.
+ */
+function keptRoleAttributes(specs: readonly string[]): Record<string, PrivilegedRoleAttribute[]> {
+  const kept: Record<string, PrivilegedRoleAttribute[]> = {};
+  for (const spec of specs) {
+    const at = spec.lastIndexOf('=');
+    if (at <= 0) throw new UsageError(`--keep-role-attributes takes ROLE=ATTRIBUTE[,ATTRIBUTE…], not "${v(spec)}"`);
+    kept[spec.slice(0, at)] = [...(kept[spec.slice(0, at)] ?? []), ...spec.slice(at + 1).split(',').map((a) => a.trim().toLowerCase() as PrivilegedRoleAttribute).filter(Boolean)];
+  }
+  return kept;
 }
 
 /** Names in these lines come from the file: each is escaped on its own, so a line break in one cannot fake a line. */

@@ -12,7 +12,7 @@ import { fileIdentity, openSource, type SourceDescription } from './restore-sour
 import { SqlGuard, type SqlFacts } from './sql-guard.ts';
 import { TRUST_PHRASE, type UnsafeStatement } from './unsafe-statements.ts';
 import { SqlLineSplitter } from './sql-pipeline.ts';
-import { checkPrivilegedChoice, parseGlobalsRoles, planRoleCreation, type GlobalsRoles, type PrivilegedRoleAttribute } from './role-definitions.ts';
+import { checkPrivilegedChoice, parseGlobalsRoles, PRIVILEGED_ROLE_ATTRIBUTES, planRoleCreation, type GlobalsRoles, type PrivilegedRoleAttribute } from './role-definitions.ts';
 import { listToc, startSchemaScan, startTocListing, type TocListing } from './toc-listing.ts';
 import type { TocDat } from './toc-dat.ts';
 import type { SessionInfo, TargetFacts } from './target-server.ts';
@@ -252,6 +252,23 @@ function globalsRolesOf(lifeboat: NonNullable<Inspection['lifeboat']>): GlobalsR
   return parsed;
 }
 
+export interface RoleChoice {
+  name: string;
+  /** Privileged attributes the archive gives this role (offered per role, off by default) and those chosen. */
+  offered: PrivilegedRoleAttribute[];
+  kept: PrivilegedRoleAttribute[];
+}
+
+/** For the roles a restore will create: the privileged attributes the archive gives each, for the user to keep or leave out. */
+export function roleChoices(inspection: Inspection, facts: Pick<TargetFacts, 'roles'>, options: PreflightOptions): RoleChoice[] {
+  if (!options.createMissingRoles || !inspection.lifeboat) return [];
+  const missing = inspection.roles.filter((r) => !facts.roles.has(r));
+  const { creations } = planRoleCreation(globalsRolesOf(inspection.lifeboat), missing, options.privilegedRoleAttributes ?? {});
+  return creations
+    .map((c) => ({ name: c.name, kept: c.privileged, offered: PRIVILEGED_ROLE_ATTRIBUTES.filter((a) => c.privileged.includes(a) || c.leftOut.includes(a.toUpperCase())) }))
+    .filter((c) => c.offered.length > 0);
+}
+
 /** The roles item when missing roles will be created: what each gets, and what the archive gives it that is left out. */
 function rolesToCreate(globals: GlobalsRoles, missing: string[], options: PreflightOptions): CheckItem {
   const chosen = options.privilegedRoleAttributes ?? {};
@@ -329,7 +346,7 @@ export function runsTrusted(inspection: Inspection, options: Pick<PreflightOptio
 function trustItem(inspection: Inspection, options: PreflightOptions): CheckItem | null {
   const { statements, count } = inspection.unsafe;
   if (count === 0) return null;
-  const listed = `${statements.slice(0, 5).map((s) => `line ${s.line} ${s.reason} (${s.statement})`).join('; ')}${count > 5 ? `; and ${count - 5} more` : ''}`;
+  const listed = `${statements.slice(0, 5).map((s) => `${s.entry ? `entry ${s.entry}` : `line ${s.line}`} ${s.reason} (${s.statement})`).join('; ')}${count > 5 ? `; and ${count - 5} more` : ''}`;
   const many = count === 1 ? '1 statement reaches' : `${count} statements reach`;
   if (options.mode === 'data-only' && options.tables?.length) {
     return { id: 'trust', status: 'info', title: 'Statements beyond the chosen rows', detail: `${many} beyond the database; a rows-only restore runs none of them: ${listed}.` };

@@ -25,7 +25,7 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { quoteIdent } from '../backup/snapshot-session.ts';
-import { assertSameFile, buildChecklist, firstBlocker, inspectFile, runsRestricted, runsTrusted, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
+import { assertSameFile, buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, runsTrusted, type RoleChoice, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { fileIdentity, openSource } from './restore-source.ts';
 import { dataOnlyDecider, type StatementDecision } from './data-only-filter.ts';
 import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
@@ -58,6 +58,10 @@ export interface Preflight {
   inspection: Inspection;
   target: { profile: string; host: string; port: number; serverVersion: string; database: string; exists: boolean; sessions: TargetState['sessions'] };
   items: CheckItem[];
+  /** Roles the restore will create that the archive gives privileged attributes (kept only when chosen). */
+  roleChoices: RoleChoice[];
+  /** The file's SQL will run as a temporary role without superuser rights (least-privilege-restore.ts). */
+  leastPrivilege: boolean;
   ok: boolean;
 }
 
@@ -192,6 +196,8 @@ export class RestoreService {
       inspection,
       target: { profile: profile.name, host: profile.host, port: profile.port, serverVersion: facts.serverVersion, database: request.database, exists, sessions: state.sessions },
       items,
+      roleChoices: roleChoices(inspection, facts, request),
+      leastPrivilege: runsRestricted(inspection, facts, request),
       ok: !firstBlocker(items),
     };
   }
@@ -397,6 +403,7 @@ export class RestoreService {
       const pgRestoreArgs = ['--file=-', '--verbose', ...(request.noOwner ? ['--no-owner'] : []), ...(request.noPrivileges ? ['--no-privileges'] : []), ...(dataOnly ? ['--data-only'] : []), ...(listFile ? [`--use-list=${listFile}`] : [])];
       const guarded = guardedSqlStream(o.targetMajor, {
         allowConnect: false,
+        archive: inspection.inner !== 'sql',
         unknownColumnOptions: o.unknownColumnOptions,
         // Rows only: whatever else the file (or an archive's TOC) holds does not run in the existing database.
         decide: statementDecider(request, o.restricted),
@@ -618,7 +625,7 @@ async function holdRoleStatements(o: RestoreIntoOptions, archivePath: string, wo
     env: { ...process.env, LC_MESSAGES: 'C' },
     signal: o.ctx.signal,
   });
-  const guarded = guardedSqlStream(o.targetMajor, { allowConnect: false, decide: statementDecider(o.request, o.restricted) });
+  const guarded = guardedSqlStream(o.targetMajor, { allowConnect: false, archive: true, decide: statementDecider(o.request, o.restricted) });
   const [printed, exit] = await Promise.allSettled([pipeline(proc.stdout, guarded.transform, async (chunks: AsyncIterable<Buffer>) => { for await (const _ of chunks); }), proc.exited]);
   if (printed.status === 'rejected') throw printed.reason;
   if (exit.status === 'rejected') throw exit.reason;

@@ -7,6 +7,7 @@
 // differently in any client-only multibyte encoding (which SQL can switch to), psql variables,
 // and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
+import { visibleText } from '../name-text.ts';
 import { REACHING_FUNCTIONS, TRUST_PHRASE, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
 import { granteesOf, roleStatement } from './ownership-statements.ts';
 import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
@@ -58,7 +59,7 @@ export interface EndedStatement {
 export type LineVerdict = 'pass' | 'blank';
 
 const refuse = (message: string, fix: string) => new LifeboatError('INVALID_INPUT', message, fix);
-const nulByte = (line: number) => refuse(`Line ${line} of the SQL file contains a NUL byte. psql stops reading a line at a NUL byte, so it would read this file differently from Lifeboat's check.`, 'SQL files written by pg_dump never contain NUL bytes: the file is damaged or was made to deceive. Use the original dump.');
+const nulByte = (where: string) => refuse(`${where} contains a NUL byte. psql stops reading a line at a NUL byte, so it would read this file differently from Lifeboat's check.`, 'SQL files written by pg_dump never contain NUL bytes: the file is damaged or was made to deceive. Use the original dump.');
 const FROM_PG_DUMP = 'Restore a dump made by pg_dump, or remove that line if you trust the rest of the file.';
 
 /** Incremental scanner: feed lines in order; throws a LifeboatError at the first line it refuses. */
@@ -77,15 +78,27 @@ export class SqlGuard {
   #tablesSeen = new Set<string>();
   readonly #allowConnect: boolean;
   readonly #refuseUnsafe: boolean;
+  readonly #archive: boolean;
+  /** In pg_restore's output: the TOC entry being printed, from its "-- Name: …; Type: …; Schema: …" comment. */
+  #entry: string | null = null;
 
   /**
    * allowConnect: false when Lifeboat chooses the database, so a script may not switch to another.
    * refuseUnsafe: a statement that reaches beyond the database (unsafe-statements.ts) stops the scan
    * before it reaches psql — a restore nobody chose to trust; otherwise such statements are listed.
    */
-  constructor(options: { allowConnect?: boolean; refuseUnsafe?: boolean } = {}) {
+  constructor(options: { allowConnect?: boolean; refuseUnsafe?: boolean; archive?: boolean } = {}) {
     this.#allowConnect = options.allowConnect ?? true;
     this.#refuseUnsafe = options.refuseUnsafe ?? false;
+    this.#archive = options.archive ?? false;
+  }
+
+  /** Where a line is, for messages: a line of the file, or (SQL pg_restore prints from an archive) the archive's TOC entry. */
+  where(line: number, lowerCase = false): string {
+    const text = !this.#archive ? `Line ${line} of the SQL file`
+      : this.#entry ? `The archive's entry ${this.#entry} (line ${line} of the SQL pg_restore prints from it)`
+        : `Line ${line} of the SQL pg_restore prints from the archive`;
+    return lowerCase ? text[0]!.toLowerCase() + text.slice(1) : text;
   }
 
   /** Inside COPY data only the terminator matters, so callers may stream those lines. */
@@ -108,13 +121,14 @@ export class SqlGuard {
     const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : input;
     const lineNo = ++this.facts.lines;
     this.#ended = [];
-    if (bytes.includes(0)) throw nulByte(lineNo);
+    if (bytes.includes(0)) throw nulByte(this.where(lineNo));
     if (this.#copyData) {
       if (isCopyEnd(bytes)) this.#copyData = false;
       return 'pass';
     }
-    if (bytes.length > MAX_SQL_LINE_BYTES) throw refuse(`Line ${lineNo} of the SQL file is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB outside COPY data; Lifeboat does not read lines that long.`, 'pg_dump writes table data as COPY lines, which may be of any length: dump the database again with pg_dump (without --inserts).');
+    if (bytes.length > MAX_SQL_LINE_BYTES) throw refuse(`${this.where(lineNo)} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB outside COPY data; Lifeboat does not read lines that long.`, 'pg_dump writes table data as COPY lines, which may be of any length: dump the database again with pg_dump (without --inserts).');
     const text = bytes.toString('latin1');
+    if (this.#archive && !this.statementOpen && text.startsWith('-- ')) this.#noteEntry(text);
     if (lineNo < 40 && this.facts.dumpedFromVersion === null) {
       const match = /^-- Dumped from database version (\S+)/.exec(text);
       if (match) this.facts.dumpedFromVersion = match[1]!;
@@ -125,8 +139,8 @@ export class SqlGuard {
     if (this.statementOpen) {
       this.#statementBytes += bytes.length + 1;
       this.#statementLines++;
-      if (this.#statementLines > MAX_STATEMENT_LINES) throw refuse(`The statement that goes on at line ${lineNo} of the SQL file spans more than ${MAX_STATEMENT_LINES.toLocaleString('en')} lines; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
-      if (this.#statementBytes > MAX_STATEMENT_BYTES) throw refuse(`The statement that goes on at line ${lineNo} of the SQL file is longer than ${MAX_STATEMENT_BYTES / 1024 / 1024} MiB; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
+      if (this.#statementLines > MAX_STATEMENT_LINES) throw refuse(`The statement that goes on at ${this.where(lineNo, true)} spans more than ${MAX_STATEMENT_LINES.toLocaleString('en')} lines; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
+      if (this.#statementBytes > MAX_STATEMENT_BYTES) throw refuse(`The statement that goes on at ${this.where(lineNo, true)} is longer than ${MAX_STATEMENT_BYTES / 1024 / 1024} MiB; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
     }
     let verdict: LineVerdict = 'pass';
     let copyStarts = false;
@@ -140,7 +154,7 @@ export class SqlGuard {
         this.#endStatement(lineNo, event.copyFromStdin);
         if (event.copyFromStdin) {
           copyStarts = true;
-          checkNothingAfterCopy(text, event.at, lineNo);
+          checkNothingAfterCopy(text, event.at, this.where(lineNo));
         }
       } else this.#otherEvent(event, lineNo);
     };
@@ -153,7 +167,7 @@ export class SqlGuard {
 
   /** Part of a COPY data line too long to be the end marker, streamed by the caller (see sql-pipeline.ts). */
   dataBytes(part: Buffer): void {
-    if (part.includes(0)) throw nulByte(this.facts.lines + 1);
+    if (part.includes(0)) throw nulByte(this.where(this.facts.lines + 1));
   }
 
   /** The end of a COPY data line passed on through dataBytes. */
@@ -164,6 +178,13 @@ export class SqlGuard {
   /** Call at the end: an unterminated COPY block means the file is cut short. */
   finish(): void {
     if (this.#copyData) throw new LifeboatError('ARCHIVE_DAMAGED', 'The SQL file ends inside COPY data (it is cut short).', 'Use a complete copy of the file.');
+  }
+
+  #noteEntry(text: string): void {
+    const match = /^-- (?:Data for )?Name: (.*); Type: ([A-Z ]+); Schema: (.*); Owner: /.exec(text);
+    if (!match) return;
+    const name = Buffer.from(match[3] === '-' ? match[1]! : `${match[3]}.${match[1]}`, 'latin1').toString('utf8');
+    this.#entry = `${match[2]} ${visibleText([...name].slice(0, 120).join(''))}`;
   }
 
   #sink(): LexSink {
@@ -199,17 +220,17 @@ export class SqlGuard {
         else this.#otherEvent(event, lineNo);
       });
       if (!sameLexState(state, this.#state) || viewCopy !== safe.copyStarts || viewMetaAt !== safe.metaAt) {
-        throw refuse(`Line ${lineNo} of the SQL file reads differently when psql's client encoding is ${view.name}: its non-ASCII bytes hide quotes, backslashes or semicolons in that encoding, and SQL in the file can switch psql to it.`, 'Lifeboat refuses lines whose meaning depends on the client encoding. Dump the database again with pg_dump --encoding=UTF8.');
+        throw refuse(`${this.where(lineNo)} reads differently when psql's client encoding is ${view.name}: its non-ASCII bytes hide quotes, backslashes or semicolons in that encoding, and SQL in the file can switch psql to it.`, 'Lifeboat refuses lines whose meaning depends on the client encoding. Dump the database again with pg_dump --encoding=UTF8.');
       }
     }
   }
 
   #otherEvent(event: LexEvent, lineNo: number): void {
     if (event.kind === 'ambiguous-quote') {
-      throw refuse(`Line ${lineNo} of the SQL file has a string whose closing quote follows a backslash. Whether psql ends the string there depends on standard_conforming_strings, which SQL can change while psql runs, so Lifeboat cannot tell what psql would run next.`, FROM_PG_DUMP);
+      throw refuse(`${this.where(lineNo)} has a string whose closing quote follows a backslash. Whether psql ends the string there depends on standard_conforming_strings, which SQL can change while psql runs, so Lifeboat cannot tell what psql would run next.`, FROM_PG_DUMP);
     }
     if (event.kind === 'variable' && /^[A-Z0-9_]*[A-Z][A-Z0-9_]*$/.test(event.name)) {
-      throw refuse(`Line ${lineNo} of the SQL file refers to the psql variable :${event.name}, which psql replaces with text of its own.`, FROM_PG_DUMP);
+      throw refuse(`${this.where(lineNo)} refers to the psql variable :${event.name}, which psql replaces with text of its own.`, FROM_PG_DUMP);
     }
   }
 
@@ -228,7 +249,7 @@ export class SqlGuard {
       return 'pass';
     }
     throw refuse(
-      `Line ${line} of the SQL file runs the psql command "\\${printable(command)}" (${shown}). Lifeboat refuses it: psql meta-commands can run programs or read and write files on this computer, and pg_dump never writes "\\${printable(command)}" there.`,
+      `${this.where(line)} runs the psql command "\\${printable(command)}" (${shown}). Lifeboat refuses it: psql meta-commands can run programs or read and write files on this computer, and pg_dump never writes "\\${printable(command)}" there.`,
       FROM_PG_DUMP,
     );
   }
@@ -245,7 +266,7 @@ export class SqlGuard {
     const upper = sql.toUpperCase();
     // pg_dump always writes "on"; a file that says otherwise is not one of its dumps.
     if (/standard_conforming_strings/i.test(sql) && !/^SET standard_conforming_strings\s*(=|TO)\s*'?on'?$/i.test(sql)) {
-      throw refuse(`Line ${line} of the SQL file changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
+      throw refuse(`${this.where(line)} changes standard_conforming_strings, which changes how psql reads backslashes; Lifeboat refuses it.`, 'pg_dump always writes "SET standard_conforming_strings = on": use a dump made by pg_dump.');
     }
     // Tables with rows in the file: COPY blocks, or pg_dump --inserts statements (listed once).
     const table = copyFromStdin ? /^COPY\s+(?:BINARY\s+)?(\S+)/i.exec(sql)?.[1] : /^INSERT INTO\s+(\S+?)(?:\s|\(|$)/i.exec(sql)?.[1];
@@ -266,10 +287,10 @@ export class SqlGuard {
     if (!reason) return;
     const statement = [...sql].slice(0, 160).join('') + (sql.length > 160 ? '…' : '');
     if (this.#refuseUnsafe) {
-      throw new LifeboatError('PREFLIGHT_BLOCKED', `The statement ending at line ${line} ${reason}: ${statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
+      throw new LifeboatError('PREFLIGHT_BLOCKED', `${this.#entry ? `The archive's entry ${this.#entry}` : `The statement ending at line ${line}`} ${reason}: ${statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
     }
     this.facts.unsafeCount++;
-    if (this.facts.unsafe.length < MAX_LISTED_UNSAFE) this.facts.unsafe.push({ line, statement, reason });
+    if (this.facts.unsafe.length < MAX_LISTED_UNSAFE) this.facts.unsafe.push({ line, statement, reason, ...(this.#entry ? { entry: this.#entry } : {}) });
   }
 
   /** Owners (OWNER TO, ALTER DEFAULT PRIVILEGES FOR ROLE), grantees and extensions, read from tokens. */
@@ -289,9 +310,9 @@ function isCopyEnd(line: Buffer): boolean {
 }
 
 /** psql runs the rest of a COPY line only after the data that follows it; pg_dump never writes anything there. */
-function checkNothingAfterCopy(text: string, at: number, line: number): void {
+function checkNothingAfterCopy(text: string, at: number, where: string): void {
   if (!/^[ \t\n\r\f\v]*(?:--[^\r]*)?$/.test(text.slice(at + 1))) {
-    throw refuse(`Line ${line} of the SQL file has more text after "COPY … FROM stdin;". psql would run that text only after the COPY data, which Lifeboat does not follow.`, 'pg_dump writes each COPY statement on a line of its own: use a dump made by pg_dump.');
+    throw refuse(`${where} has more text after "COPY … FROM stdin;". psql would run that text only after the COPY data, which Lifeboat does not follow.`, 'pg_dump writes each COPY statement on a line of its own: use a dump made by pg_dump.');
   }
 }
 

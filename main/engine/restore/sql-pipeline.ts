@@ -35,8 +35,8 @@ const SHORT_LINE = 4096;
  * stay the file's). SQL lines are collected up to the guard's limit; COPY data streams through in
  * constant memory, however long its lines.
  */
-export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; refuseUnsafe?: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void; decide?: (statement: string) => StatementDecision }): GuardedSql {
-  const guard = new SqlGuard({ allowConnect: options.allowConnect, refuseUnsafe: options.refuseUnsafe });
+export function guardedSqlStream(targetMajor: number, options: { allowConnect: boolean; refuseUnsafe?: boolean; archive?: boolean; unknownColumnOptions?: string[]; onStatementLine?: (line: string) => void; decide?: (statement: string) => StatementDecision }): GuardedSql {
+  const guard = new SqlGuard({ allowConnect: options.allowConnect, refuseUnsafe: options.refuseUnsafe, archive: options.archive });
   const tolerated = new Set<string>();
   const benign = BENIGN_FOR_OLDER.filter((b) => targetMajor < b.before);
   for (const option of options.unknownColumnOptions ?? []) {
@@ -124,7 +124,7 @@ class StatementGate {
     const decisions = ended.map((statement) => (statement.complete ? this.#decide(statement.sql) : 'skip'));
     const keep = decisions.every((d) => d === 'keep');
     if ((ended.length > 1 || open || this.#started) && !keep) {
-      throw new LifeboatError('INVALID_INPUT', `Line ${this.#guard.facts.lines} of the SQL file holds more than one statement, and Lifeboat must run one and leave out the other (rows of other tables, an owner or a privilege).`, 'Restore a dump written by pg_dump, which puts each statement on lines of its own.');
+      throw new LifeboatError('INVALID_INPUT', `${this.#guard.where(this.#guard.facts.lines)} holds more than one statement, and Lifeboat must run one and leave out the other (rows of other tables, an owner or a privilege).`, 'Restore a dump written by pg_dump, which puts each statement on lines of its own.');
     }
     this.skipped += decisions.filter((d) => d === 'skip').length;
     out.push(...(keep ? this.#held : this.#held.map(() => NEWLINE)));

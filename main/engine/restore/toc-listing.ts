@@ -69,7 +69,7 @@ export function startTocListing(pgRestore: PgTool, signal?: AbortSignal) {
  */
 export function startSchemaScan(pgRestore: PgTool, input: { directory: string } | null, signal?: AbortSignal) {
   const proc = startTool({ path: pgRestore.path, args: ['--schema-only', '--file=-', ...(input ? [input.directory] : [])], env: { ...process.env, LC_MESSAGES: 'C' }, stdin: input ? 'ignore' : 'pipe', signal });
-  const guard = new SqlGuard();
+  const guard = new SqlGuard({ archive: true });
   // The restore's own splitter: linear in the output, the guard sees the bytes psql would get.
   const lines = new SqlLineSplitter(guard, (line) => void guard.line(line));
   let failure: unknown = null;

@@ -17,6 +17,8 @@ export interface UnsafeStatement {
   /** The statement's start, cut to 160 characters. */
   statement: string;
   reason: string;
+  /** In an archive: its TOC entry (type and name) that holds the statement. */
+  entry?: string;
 }
 
 /** Languages whose functions run code on the database server with its operating-system rights. */

@@ -1,7 +1,8 @@
 // How to restore: the target server (any saved connection, which also covers moving to another
 // server), the mode, its database name, and the options the checklist may ask for.
 import { useId } from 'react';
-import type { Inspection } from '../../../main/ipc/contract.ts';
+import type { Inspection, Preflight } from '../../../main/ipc/contract.ts';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import { connectionLabel, formatCount } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { SettingRow } from '../../components/setting-row.tsx';
@@ -27,6 +28,8 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
   const name = form.names[form.mode];
   const profile = profiles.find((p) => p.id === form.profileId);
   const rolesItem = preflight?.items.find((i) => i.id === 'roles');
+  // A file this Lifeboat did not make runs as a temporary role; what it leaves unowned goes to the stand-in role.
+  const restricted = preflight?.leastPrivilege ?? false;
   const offerRoles = form.createMissingRoles || (rolesItem !== undefined && rolesItem.status !== 'ok' && inspection.lifeboat !== null);
 
   if (loaded && profiles.length === 0) {
@@ -152,7 +155,7 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
         <label className="checkbox">
           <input type="checkbox" checked={form.noOwner} onChange={(e) => update({ noOwner: e.target.checked })} />
           <span>
-            No owner <span className="muted">— objects belong to {profile ? <code>{profile.user}</code> : 'the connection’s user'}</span>
+            No owner <span className="muted">— objects belong to {restricted ? <code>lifeboat_restored</code> : profile ? <code>{profile.user}</code> : 'the connection’s user'}</span>
           </span>
         </label>
         <label className="checkbox">
@@ -169,10 +172,43 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
             </span>
           </label>
         ) : null}
+        {form.createMissingRoles && preflight?.roleChoices.length ? <RoleAttributeChoices choices={preflight.roleChoices} /> : null}
       </fieldset>
     </section>
   );
 }
+
+/** Privileged attributes the archive gives roles it creates: off unless ticked per role (a stranger's archive could make itself a superuser). */
+function RoleAttributeChoices({ choices }: { choices: Preflight['roleChoices'] }) {
+  const kept = useRestoreStore((s) => s.form.privilegedRoleAttributes);
+  const update = useRestoreStore((s) => s.update);
+  const uid = useId();
+  const toggle = (role: string, attribute: PrivilegedRoleAttribute, on: boolean) => {
+    const now = (kept[role] ?? []).filter((a) => a !== attribute);
+    update({ privilegedRoleAttributes: { ...kept, [role]: on ? [...now, attribute] : now } });
+  };
+  return (
+    <fieldset className="role-attribute-choices" aria-describedby={`${uid}-why`}>
+      <legend>Privileges the archive gives new roles</legend>
+      <p className="hint" id={`${uid}-why`}>
+        Left out unless you tick them: keep one only if you trust this archive with that power on the whole server.
+      </p>
+      {choices.map((choice) => (
+        <div key={choice.name} className="role-attribute-row">
+          <code>{visibleText(choice.name)}</code>
+          {choice.offered.map((attribute) => (
+            <label key={attribute} className="checkbox">
+              <input type="checkbox" checked={(kept[choice.name] ?? []).includes(attribute)} onChange={(e) => toggle(choice.name, attribute, e.target.checked)} />
+              <span>{attribute.toUpperCase()}</span>
+            </label>
+          ))}
+        </div>
+      ))}
+    </fieldset>
+  );
+}
+
+type PrivilegedRoleAttribute = Preflight['roleChoices'][number]['offered'][number];
 
 function TablePicker({ inspection }: { inspection: Inspection }) {
   const chosen = useRestoreStore((s) => s.form.tables);
