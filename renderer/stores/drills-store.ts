@@ -32,7 +32,8 @@ interface DrillsState {
   loadHistory(): Promise<void>;
   setHistoryProfile(profile: string): void;
   /** Starts a drill of `file` with the chosen scratch; shows it. Throws ApiError. */
-  start(file: string, keys?: { passphrase?: string; identityFile?: string }): Promise<string>;
+  /** trust: the words "I trust where this file came from", typed (a file this Lifeboat did not make, which needs more than least privilege). */
+  start(file: string, keys?: { passphrase?: string; identityFile?: string }, trust?: string): Promise<string>;
   show(view: DrillView | null): void;
   /** Throws ApiError (e.g. the report is not stored any more). */
   openReport(drillId: string): Promise<void>;
@@ -90,7 +91,7 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
       void get().loadHistory();
     },
 
-    start: async (file, keys = {}) => {
+    start: async (file, keys = {}, trust) => {
       const { scratchKind, scratchProfileId, keep } = get();
       const request: DrillUiRequest = {
         file,
@@ -98,6 +99,7 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
         ...(scratchKind === 'profile' && scratchProfileId && keep ? { keep: true } : {}),
         ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),
         ...(keys.identityFile ? { identityFile: keys.identityFile } : {}),
+        ...(trust ? { trust } : {}),
       };
       const jobId = await useJobsStore.getState().startDrill(request, baseName(file));
       set({ view: { kind: 'job', jobId } });

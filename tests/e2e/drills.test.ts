@@ -1,13 +1,16 @@
 // Drills screen end to end: a real PostgreSQL 18 with the sample schema, a Lifeboat backup made by
 // the engine with Lifeboat's own key (real keychain), drills on the embedded PostgreSQL 18 scratch
 // server and on the connection's server, the evidence report, the history and its trend chart.
-import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
 import { databases } from '../support/restore-fixtures.ts';
+import { TRUST_PHRASE } from '../../main/engine/restore/trust-phrase.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
 let archive: string;
@@ -190,4 +193,31 @@ describe('Drills', () => {
     await page.emulateMedia({ colorScheme: 'light' });
     expect(app.problems()).toEqual([]);
   }, 240_000);
+
+  test('a backup that would start a program on this machine fails its drill without superuser rights; typed trust drills it again', async () => {
+    const hostDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-host-'));
+    await chmod(hostDir, 0o777);
+    const marker = path.join(hostDir, 'ran');
+    // Harmless in "shop"; in the drill's scratch database its check constraint starts a program.
+    await e2e.cluster.query(`CREATE FUNCTION shop.sneaky(a int) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN
+        IF current_database() <> 'shop' THEN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${marker}'''; END IF; RETURN true; END$$;
+      CREATE TABLE shop.guarded (a int CHECK (shop.sneaky(a))); INSERT INTO shop.guarded VALUES (1);`, [], 'shop');
+    try {
+      await e2e.engine.backups.start({ profile: 'Shop', encryption: { kind: 'settings' } }).result;
+      await nav('Backups').click();
+      await nav('Drills').click();
+      await launcher().getByRole('button', { name: 'Drill latest backup of Shop' }).click();
+      const retry = page.getByLabel(/Only if you trust where this file came from/);
+      await expectVisible(retry, 120_000);
+      expect(await page.getByRole('main').textContent()).toMatch(/permission denied|pg_execute_server_program/);
+      expect(existsSync(marker), 'the drill ran as a role that cannot start programs').toBe(false);
+      await retry.fill(TRUST_PHRASE);
+      await page.getByRole('button', { name: 'Drill again' }).click();
+      await expectVisible(passed(), 120_000);
+      expect(existsSync(marker), 'trusted, the scratch server ran the program: the refusal came from the role').toBe(true);
+    } finally {
+      await e2e.cluster.query('DROP TABLE shop.guarded; DROP FUNCTION shop.sneaky(int);', [], 'shop');
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -3,6 +3,7 @@
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { DrillCheck, DrillRecord, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
+import { TRUST_PHRASE } from '../../../main/engine/restore/trust-phrase.ts';
 import { formatCount, formatDateTime, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
@@ -161,6 +162,7 @@ export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boo
 
       {record.error ? <ErrorMessage error={record.error} title={record.couldNotRun ? 'Why it could not run' : 'What went wrong'} /> : null}
       {record.couldNotRun && record.error && (record.error.code === 'NO_KEY' || record.error.code === 'WRONG_KEY') && record.archive.path ? <RetryWithKey file={record.archive.path} /> : null}
+      {record.error?.fix?.includes(TRUST_PHRASE) && record.archive.path ? <RetryWithTrust file={record.archive.path} /> : null}
 
       <dl className="facts">
         <div className="fact fact-strong">
@@ -303,6 +305,38 @@ function ChecksTable({ checks }: { checks: DrillCheck[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/**
+ * A file this Lifeboat did not make needed more than least privilege: drill it again with the
+ * connection's rights, once the user types the words (the engine checks them and logs the choice).
+ */
+function RetryWithTrust({ file }: { file: string }) {
+  const start = useDrillsStore((s) => s.start);
+  const [words, setWords] = useState('');
+  const [error, setError] = useState<ErrorInfo | null>(null);
+  const uid = useId();
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      await start(file, {}, words.trim());
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
+  };
+  return (
+    <form className="field restore-confirm" onSubmit={(e) => void submit(e)}>
+      <label htmlFor={`${uid}-trust`}>Only if you trust where this file came from: type “{TRUST_PHRASE}” to drill it with the scratch server’s full rights</label>
+      <div className="input-row">
+        <input id={`${uid}-trust`} value={words} onChange={(e) => setWords(e.target.value)} spellCheck={false} autoComplete="off" aria-invalid={words !== '' && words.trim() !== TRUST_PHRASE} />
+        <button type="submit" className="btn" disabled={words.trim() !== TRUST_PHRASE}>
+          Drill again
+        </button>
+      </div>
+      {error ? <ErrorMessage error={error} title="The drill could not start" /> : null}
+    </form>
   );
 }
 

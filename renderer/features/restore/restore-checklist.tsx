@@ -162,7 +162,7 @@ function TrustField() {
   const update = useRestoreStore((s) => s.update);
   return (
     <div className="field restore-confirm">
-      <label htmlFor={`${uid}-trust`}>Type “{TRUST_PHRASE}” to let these statements run</label>
+      <label htmlFor={`${uid}-trust`}>Type “{TRUST_PHRASE}” to run this file with the connection’s rights</label>
       <input id={`${uid}-trust`} value={trust} onChange={(e) => update({ trust: e.target.value })} spellCheck={false} autoComplete="off" aria-invalid={trust !== '' && trust.trim() !== TRUST_PHRASE} />
     </div>
   );
