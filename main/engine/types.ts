@@ -24,15 +24,19 @@ export interface Profile {
   backupFolder?: string;
   /** Canary queries: SQL returning one value, captured in each backup's snapshot and re-checked by drills. */
   canaryQueries?: { name: string; sql: string }[];
+  /** The server (host, port, user) the saved password was given for: it is never sent anywhere else. Set by the engine only. */
+  passwordEndpoint?: string;
   createdAt: string;
   updatedAt: string;
 }
 
-export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt'>;
+export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt' | 'passwordEndpoint'>;
 
 /** Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it. */
 export interface ProfileInput extends ProfileFields {
   password?: string | null;
+  /** update: the host, port or user changed and no new password was given — keep the saved one for the new server (otherwise it is forgotten). */
+  keepPasswordForNewServer?: boolean;
 }
 
 export type PasswordStorage = 'keychain' | 'session' | 'none';

@@ -32,6 +32,7 @@ export const profileInput = z
     backupFolder: optionalPath,
     canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
+    keepPasswordForNewServer: z.boolean().optional(),
   })
   .strict();
 

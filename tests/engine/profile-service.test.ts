@@ -37,8 +37,17 @@ describe('profiles with the OS keychain', () => {
     expect(await keychainEntry(added.id).getPassword()).toBe('Pa55-word-prod');
     expect(JSON.stringify(await profiles.list())).not.toContain('Pa55');
 
-    await profiles.update(added.id, { ...input, port: 6432, password: undefined });
+    // Same server, other fields: the password stays.
+    await profiles.update(added.id, { ...input, color: 'teal', password: undefined });
     expect((await profiles.resolveForConnection(added.id)).password).toBe('Pa55-word-prod');
+    // Another port is another server: kept only when the user says so …
+    await profiles.update(added.id, { ...input, port: 6432, password: undefined, keepPasswordForNewServer: true });
+    expect((await profiles.resolveForConnection(added.id)).password).toBe('Pa55-word-prod');
+    // … otherwise forgotten, so it never reaches a server it was not given for.
+    const moved = await profiles.update(added.id, { ...input, host: 'elsewhere.example.com', password: undefined });
+    expect(moved.passwordStorage).toBe('none');
+    expect((await profiles.resolveForConnection(added.id)).password).toBeNull();
+    expect(await keychainEntry(added.id).getPassword()).toBeNull();
     await profiles.update(added.id, { ...input, password: 'New-pa55' });
     expect(await keychainEntry(added.id).getPassword()).toBe('New-pa55');
 

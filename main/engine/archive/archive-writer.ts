@@ -1,6 +1,7 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { close, fsync, open as openFd, writev } from 'node:fs';
 import { access, open, rename, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -78,8 +79,9 @@ export async function writeArchiveFile(options: {
 }): Promise<WrittenArchive> {
   const { content, signal } = options;
   let finalPath = path.join(options.folder, options.fileName);
-  // The writer's pid in the name lets a later run tell a crashed backup's leftovers from a live one.
-  const partialPath = `${finalPath}.${process.pid}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
+  // The writer's host and pid in the name let a later run on this host tell a crashed backup's
+  // leftovers from a live one — and leave another machine's (a shared folder) alone.
+  const partialPath = `${finalPath}.${partialOwnerTag()}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
   let dumpBytes = 0;
   let fd: number | null = null;
   let sink: FileSink | null = null;
@@ -437,11 +439,29 @@ async function unusedName(file: string): Promise<string> {
   }
 }
 
-/** Writes next to the target and renames, so a crash leaves the old file or the new, never half. */
+/**
+ * Writes next to the target and renames, so a crash leaves the old file or the new, never half. The
+ * temporary name is unpredictable and created exclusively ('wx': an existing file or a symlink
+ * planted there is never written through), readable by this user only.
+ */
 export async function writeFileDurably(file: string, text: string): Promise<void> {
-  const temp = `${file}.tmp-${process.pid}`;
-  await writeFile(temp, text, { mode: 0o644, flush: true });
-  await rename(temp, file);
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(temp, text, { mode: 0o600, flag: 'wx', flush: true });
+    await rename(temp, file);
+  } catch (error) {
+    await rm(temp, { force: true }).catch(() => {});
+    throw error;
+  }
+}
+
+/** "<host>-<pid>": the host as 8 hex digits of its name's hash (any name fits a file name). */
+export function partialOwnerTag(): string {
+  return `${hostTag()}-${process.pid}`;
+}
+
+export function hostTag(): string {
+  return createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
 }
 
 async function fsyncDirectory(dir: string): Promise<void> {

@@ -15,7 +15,7 @@ import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
 import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive } from './archive-reader.ts';
-import { writeFileDurably } from './archive-writer.ts';
+import { hostTag, writeFileDurably } from './archive-writer.ts';
 import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
 import { startTocListing } from '../restore/toc-listing.ts';
@@ -231,7 +231,7 @@ export class LibraryService {
   /** Copies an outside archive into a library folder and writes its sidecar. */
   async importArchive(file: string, folder: string, extraKeys: AgeKeys = {}): Promise<ArchiveEntry> {
     await detectArchiveEncoding(file);
-    await mkdir(folder, { recursive: true });
+    await mkdir(folder, { recursive: true, mode: 0o700 });
     const target = path.join(folder, path.basename(file).endsWith(ARCHIVE_EXTENSION) ? path.basename(file) : `${path.basename(file)}${ARCHIVE_EXTENSION}`);
     await copyFile(file, target, fsConstants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${target} already exists in the library.`, 'It is already imported.');
@@ -245,13 +245,23 @@ export class LibraryService {
 /** Leftovers of backups whose process died (SIGKILL, power loss): their writer pid is gone. */
 export async function removeStalePartials(folder: string, names: string[]): Promise<string[]> {
   const removed: string[] = [];
+  const here = hostTag();
   for (const name of names) {
-    const match = /\.lifeboat\.(\d+)(\.[0-9a-f]+)?\.partial$/.exec(name);
-    if (!match || isProcessAlive(Number(match[1]))) continue;
+    const match = /\.lifeboat\.(?:([0-9a-f]{8})-)?(\d+)(\.[0-9a-f]+)?\.partial$/.exec(name);
+    if (!match || isProcessAlive(Number(match[2]))) continue;
+    // Another machine's backup (a shared folder) is not ours to judge; a name without a host (an
+    // older Lifeboat) only once it is a day old.
+    if (match[1] !== undefined && match[1] !== here) continue;
+    if (match[1] === undefined && !(await olderThan(path.join(folder, name), 24 * 3600_000))) continue;
     await rm(path.join(folder, name), { force: true });
     removed.push(name);
   }
   return removed;
+}
+
+async function olderThan(file: string, ms: number): Promise<boolean> {
+  const info = await stat(file).catch(() => null);
+  return info !== null && Date.now() - info.mtimeMs > ms;
 }
 
 /** An archive (a regular file) listed with its problem, and only what its name and first bytes tell. */

@@ -81,7 +81,8 @@ export class BackupService {
     const password = resolved.password;
     const encryption = await keys.resolveEncryption(request.encryption ?? { kind: 'settings' });
     const folder = request.outDir ?? profile.backupFolder ?? options.backupFolder ?? defaultBackupFolder(this.#deps.dataDir);
-    await mkdir(folder, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+    // Private by default: other local users need not learn which hosts and databases exist.
+    await mkdir(folder, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       throw new LifeboatError('BACKUP_FAILED', `The backup folder ${folder} cannot be created (${error.code}).`, 'Choose a backup folder you can write to.');
     });
     await removeStalePartials(folder, await readdir(folder));

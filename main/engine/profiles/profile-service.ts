@@ -42,7 +42,7 @@ export class ProfileService {
   /** The stored profile plus its password, for engine work only (never returned over IPC). */
   async resolveForConnection(idOrName: string): Promise<{ profile: Profile; password: string | null }> {
     const profile = this.#find(idOrName);
-    const saved = await this.#secrets.get(secretAccount(profile.id));
+    const saved = passwordBound(profile) ? await this.#secrets.get(secretAccount(profile.id)) : null;
     // Like libpq: without a saved password, ~/.pgpass (or PGPASSFILE) may have one — what unattended
     // jobs (cron, servers without a desktop keychain) rely on.
     return { profile, password: saved ?? (await pgpassPassword(profile)) };
@@ -53,7 +53,10 @@ export class ProfileService {
     this.#assertNameFree(fields.name);
     const now = this.#clock.now().toISOString();
     const profile: Profile = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
-    if (typeof input.password === 'string' && input.password !== '') await this.#secrets.set(secretAccount(profile.id), input.password);
+    if (typeof input.password === 'string' && input.password !== '') {
+      await this.#secrets.set(secretAccount(profile.id), input.password);
+      profile.passwordEndpoint = endpointOf(profile);
+    }
     this.#save([...this.#all(), profile]);
     return this.#summary(profile);
   }
@@ -63,19 +66,38 @@ export class ProfileService {
     const fields = normaliseProfileFields(input);
     this.#assertNameFree(fields.name, existing.id);
     const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
-    if (typeof input.password === 'string' && input.password !== '') await this.#secrets.set(secretAccount(profile.id), input.password);
-    if (input.password === null) await this.#secrets.delete(secretAccount(profile.id));
+    await this.#bindPassword(existing, profile, input);
     this.#save(this.#all().map((p) => (p.id === profile.id ? profile : p)));
     return this.#summary(profile);
   }
 
-  /** A copy named "<name> copy" (numbered when taken), including the saved password. */
+  /**
+   * A saved password belongs to the server it was given for (host, port, user): a new password is
+   * bound to the new server; with none given, moving the profile elsewhere forgets the saved one —
+   * "Test" would otherwise send it to whatever host the profile now names — unless the user chose
+   * to keep it for the new server.
+   */
+  async #bindPassword(existing: Profile, profile: Profile, input: ProfileInput): Promise<void> {
+    const account = secretAccount(profile.id);
+    if (typeof input.password === 'string' && input.password !== '') {
+      await this.#secrets.set(account, input.password);
+      profile.passwordEndpoint = endpointOf(profile);
+    } else if (input.password === null) {
+      await this.#secrets.delete(account);
+    } else if (passwordBound(existing) && (endpointOf(profile) === endpointOf(existing) || input.keepPasswordForNewServer === true)) {
+      if ((await this.#secrets.get(account)) !== null) profile.passwordEndpoint = endpointOf(profile);
+    } else {
+      await this.#secrets.delete(account);
+    }
+  }
+
+  /** A copy named "<name> copy" (numbered when taken), including the saved password (same server). */
   async duplicate(id: string): Promise<ProfileSummary> {
     const source = this.#find(id);
     const taken = new Set(this.#all().map((p) => p.name.toLowerCase()));
     let name = `${source.name} copy`;
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${source.name} copy ${n}`;
-    const password = await this.#secrets.get(secretAccount(source.id));
+    const password = passwordBound(source) ? await this.#secrets.get(secretAccount(source.id)) : null;
     const { id: _id, createdAt: _c, updatedAt: _u, ...fields } = source;
     return this.add({ ...fields, name, password });
   }
@@ -179,7 +201,7 @@ export class ProfileService {
   }
 
   async #summary(profile: Profile): Promise<ProfileSummary> {
-    const has = (await this.#secrets.get(secretAccount(profile.id))) !== null;
+    const has = passwordBound(profile) && (await this.#secrets.get(secretAccount(profile.id))) !== null;
     return { ...profile, passwordStorage: has ? this.#secrets.storage : 'none' };
   }
 }
@@ -187,4 +209,17 @@ export class ProfileService {
 async function pgpassPassword(profile: Profile): Promise<string | null> {
   const text = await readFile(defaultPgpassPath(), 'utf8').catch(() => null);
   return text ? lookupPgpass(parsePgpass(text), profile) : null;
+}
+
+/** The server a password is for: host, port and user (the SSH route joins them once tunnels exist). */
+export function endpointOf(profile: Pick<Profile, 'host' | 'port' | 'user'>): string {
+  return JSON.stringify([profile.host, profile.port, profile.user]);
+}
+
+/**
+ * Whether the saved password may be sent to the server the profile names now. A profile saved by
+ * an older Lifeboat has no binding: its password belongs to the server it names.
+ */
+function passwordBound(profile: Profile): boolean {
+  return profile.passwordEndpoint === undefined || profile.passwordEndpoint === endpointOf(profile);
 }

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
+import { ensurePrivateDir, isOwnPrivateDir, privateCacheDir } from '../paths/private-dir.ts';
 import type { Profile } from '../types.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 import { makePrivateTemp, privateTempOwner } from '../jobs/private-temp.ts';
@@ -177,21 +178,35 @@ export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = 
 
 /**
  * initdb takes about a second; a freshly initialised cluster kept as a template (per binary version)
- * is copied instead, which is several times faster. Built once, atomically, under the temp folder.
+ * is copied instead, which is several times faster. Built once, atomically, in this user's private
+ * cache folder (as root, whose server user cannot enter it, under the temp folder). A template is
+ * used only when its folder is this user's own and writable by no one else: its configuration would
+ * run in the scratch server, so one another local user planted at that name is never copied.
  */
 async function copyTemplate(dir: string): Promise<void> {
-  const { initdb } = await binaries();
   const user = await runAs();
-  const version = (await stat(initdb)).mtimeMs.toString(36);
-  const template = path.join(os.tmpdir(), `lifeboat-template-${process.getuid?.() ?? 'user'}-${version}`);
-  if (!(await stat(path.join(template, 'data', 'PG_VERSION')).then(() => true, () => false))) {
+  const template = await templatePath();
+  if (template && !(await stat(path.join(template, 'data', 'PG_VERSION')).then(() => true, () => false))) {
     const building = await mkdtemp(`${template}.building-`);
     await initCluster(building, randomBytes(24).toString('base64url'));
     await rename(building, template).catch(async () => rm(building, { recursive: true, force: true })); // another process won the race
   }
+  // As root the template belongs to the server user it was made for.
+  if (!template || !(await isOwnPrivateDir(template, user ? { owner: user.uid } : {}))) {
+    await initCluster(dir, randomBytes(24).toString('base64url'));
+    return;
+  }
   // cp -a keeps modes and, as root, the server user's ownership.
   await run('cp', ['-a', path.join(template, 'data'), path.join(dir, 'data')]);
   if (user) await chown(dir, user.uid, user.gid);
+}
+
+/** Where the template cluster for the current server binaries lives (null: no private folder for it). */
+export async function templatePath(): Promise<string | null> {
+  const { initdb } = await binaries();
+  const version = (await stat(initdb)).mtimeMs.toString(36);
+  const home = (await runAs()) ? os.tmpdir() : await ensurePrivateDir(path.join(privateCacheDir(), 'scratch-templates'));
+  return home ? path.join(home, `lifeboat-template-${process.getuid?.() ?? 'user'}-${version}`) : null;
 }
 
 /** Scratch servers left by a process that died (crash, SIGKILL): stop them and remove their folders. */

@@ -3,6 +3,7 @@ import { PROFILE_COLORS, SSL_MODES } from '../../../main/engine/types.ts';
 import type { ErrorInfo, FileFilter, ProfileColor, ProfileInput, ProfileSummary, SslMode } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
+import { visibleText } from '../../../main/engine/name-text.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
@@ -83,6 +84,7 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const [fields, setFields] = useState<FormFields>(() => initialFields(profile, count));
   const [password, setPassword] = useState('');
   const [forgetPassword, setForgetPassword] = useState(false);
+  const [keepForNewServer, setKeepForNewServer] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
   const dialogRef = useRef<HTMLDialogElement>(null);
@@ -139,6 +141,7 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
     };
     if (forgetPassword) input.password = null;
     else if (password !== '') input.password = password;
+    else if (movesSavedPassword && keepForNewServer) input.keepPasswordForNewServer = true;
     setBusy(true);
     try {
       const saved = await save(input, profile?.id);
@@ -152,6 +155,10 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
     }
   };
 
+  // A saved password belongs to the server it was given for: moving the connection forgets it unless the user says otherwise.
+  const portNow = fields.port.trim() === '' ? 5432 : Number(fields.port.trim());
+  const movesSavedPassword = profile !== undefined && hasSavedPassword && !forgetPassword && password === ''
+    && (fields.host.trim() !== profile.host || portNow !== profile.port || fields.user.trim() !== profile.user);
   const passwordHint = editing
     ? hasSavedPassword
       ? 'Leave empty to keep the saved password.'
@@ -234,6 +241,20 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
                   <input type="checkbox" checked={forgetPassword} onChange={(e) => setForgetPassword(e.target.checked)} />
                   Forget the saved password
                 </label>
+              ) : null}
+              {movesSavedPassword && profile ? (
+                <div className="callout callout-warn password-moves" role="note">
+                  <div className="callout-body">
+                    <p>
+                      The saved password was given for <code>{visibleText(`${profile.user}@${profile.host}:${profile.port}`)}</code>. It is forgotten when you save, so that it never
+                      reaches another server — type the new server’s password above, or:
+                    </p>
+                    <label className="checkbox">
+                      <input type="checkbox" checked={keepForNewServer} onChange={(e) => setKeepForNewServer(e.target.checked)} />
+                      Use the saved password for the new server
+                    </label>
+                  </div>
+                </div>
               ) : null}
             </div>
 
