@@ -7,7 +7,7 @@ import { createEngine } from './engine/index.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
 import { registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
 import { installAppMenu } from './menu.ts';
-import { chooseFile, chooseFolder, chooseSaveFile, openPath, revealInFolder } from './platform/dialogs.ts';
+import { chooseFile, chooseFolder, chooseSaveFile, confirmInMain, openPath, revealInFolder } from './platform/dialogs.ts';
 import { createMainWindow } from './window.ts';
 
 let mainWindow: BrowserWindow | null = null;
@@ -55,6 +55,7 @@ async function start(): Promise<void> {
     chooseFile: (title, filters) => chooseFile(mainWindow, title, filters),
     chooseFolder: (title) => chooseFolder(mainWindow, title),
     chooseSaveFile: (title, defaultName) => chooseSaveFile(mainWindow, title, defaultName),
+    confirm: (question) => confirmInMain(mainWindow, question),
     revealInFolder,
     openPath,
     emit: (channel, ...args) => {

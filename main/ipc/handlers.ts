@@ -1,6 +1,6 @@
 // validate → call engine → return plain data. No `electron` import: the E2E bridge and the IPC
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain.
-import { access, copyFile, readFile, writeFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
@@ -8,8 +8,10 @@ import type { RestoreRequest } from '../engine/restore/restore-service.ts';
 import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { Job } from '../engine/jobs/job.ts';
-import type { AppInfo, Events, EventChannel, FileFilter, Invoke, InvokeChannel, InvokeResult, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
+import type { AppInfo, AppSettings, Events, EventChannel, FileFilter, ImportSource, Invoke, InvokeChannel, InvokeResult, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
+import { PathGrants } from './path-grants.ts';
+import { writeFileDurably } from '../engine/archive/archive-writer.ts';
 
 /** What only the shell can do (native dialogs, the file manager, events to the window); tests provide their own. */
 export interface ShellPorts {
@@ -17,6 +19,8 @@ export interface ShellPorts {
   chooseFile(title: string, filters: FileFilter[]): Promise<string | null>;
   chooseFolder(title: string): Promise<string | null>;
   chooseSaveFile(title: string, defaultName: string): Promise<string | null>;
+  /** A native question from the main process (not the page): true only when the user chose `action`. */
+  confirm(question: { title: string; message: string; detail: string; action: string }): Promise<boolean>;
   revealInFolder(file: string): void;
   /** Opens a file with the system's default app (the drill report in a browser). */
   openPath(file: string): void;
@@ -31,6 +35,8 @@ type Handlers = { [K in InvokeChannel]: (...args: Parameters<Invoke[K]>) => Prom
 
 export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
   const jobs = new Map<string, Job<unknown>>();
+  // Paths the page may write to or read from: only what a dialog just returned (path-grants.ts).
+  const grants = new PathGrants();
 
   /** Forwards a job's progress and outcome to the window; forgets it when done. */
   function track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>): { jobId: string } {
@@ -54,8 +60,13 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
 
   /** Keys typed in the UI plus an identity file, if one was chosen. */
   async function keysFrom(keys: OpenKeys): Promise<AgeKeys> {
-    const identities = keys.identityFile ? parseIdentityFile(await readFile(keys.identityFile, 'utf8'), keys.identityFile) : [];
+    const identityFile = keys.identityFile ? grants.use('open', keys.identityFile, 'The identity file') : null;
+    const identities = identityFile ? parseIdentityFile(await readFile(identityFile, 'utf8'), identityFile) : [];
     return { identities, passphrases: keys.passphrase ? [keys.passphrase] : [] };
+  }
+
+  function chosenSource(source: ImportSource): ImportSource {
+    return source.kind === 'pgpass' && source.file !== undefined ? { kind: 'pgpass', file: grants.use('open', source.file, 'The pgpass file') } : source;
   }
 
   async function restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {
@@ -71,18 +82,20 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'profiles:duplicate': (id) => engine.profiles.duplicate(id),
     'profiles:remove': (id) => engine.profiles.remove(id),
     'profiles:test': (id) => engine.profiles.test(id),
-    'profiles:import-preview': (source) => engine.profiles.importCandidates(source),
-    'profiles:import-save': (source, name) => engine.profiles.importAndSave(source, name ? { name } : {}),
+    // A pgpass file other than the default ~/.pgpass is read only when the user chose it in a dialog.
+    'profiles:import-preview': (source) => engine.profiles.importCandidates(chosenSource(source)),
+    'profiles:import-save': (source, name) => engine.profiles.importAndSave(chosenSource(source), name ? { name } : {}),
     'tools:report': () => engine.tools.report(),
     'settings:get': () => engine.settings.get(),
-    'settings:update': (patch) => {
+    'settings:update': async (patch) => {
+      await confirmSecuritySettings(engine.settings.get(), patch, grants, shell);
       const next = engine.settings.update(patch);
       engine.tools.refresh();
       return next;
     },
-    'dialog:choose-file': (title, filters) => shell.chooseFile(title, filters),
-    'dialog:choose-folder': (title) => shell.chooseFolder(title),
-    'dialog:choose-save-file': (title, defaultName) => shell.chooseSaveFile(title, defaultName),
+    'dialog:choose-file': async (title, filters) => grants.grant('open', await shell.chooseFile(title, filters)),
+    'dialog:choose-folder': async (title) => grants.grant('folder', await shell.chooseFolder(title)),
+    'dialog:choose-save-file': async (title, defaultName) => grants.grant('save', await shell.chooseSaveFile(title, defaultName)),
     'backups:start': (request) => {
       const job = engine.backups.start({ profile: request.profileId, encryption: request.encryption === 'none' ? { kind: 'none' } : { kind: 'settings' } });
       // "Drill after every backup": a finished backup starts its own drill, reported like any job.
@@ -105,11 +118,11 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     },
     'library:import': async (file) => {
       const [folder] = await engine.library.folders();
-      return engine.library.importArchive(file, folder!);
+      return engine.library.importArchive(grants.use('open', file, 'The archive to import'), folder!);
     },
     'library:reveal': (file) => shell.revealInFolder(file),
     'keys:status': () => engine.keys.status(),
-    'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(file),
+    'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(grants.use('save', file, 'The recovery key file')),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
     'restore:inspect': async (file, keys) => forRenderer(await engine.restores.inspect(file, await keysFrom(keys))),
     'restore:preflight': async (request) => {
@@ -136,9 +149,11 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'schedules:uninstall-os-job': () => engine.osJob.uninstall(),
     'activity:list': (filter) => engine.activity.list(filter),
     'activity:export': async (file) => {
+      const target = grants.use('save', file, 'The activity export');
       const entries = await engine.activity.list();
-      await writeFile(file, `${entries.reverse().map((e) => JSON.stringify(e)).join('\n')}\n`, { mode: 0o600 });
-      return { file, entries: entries.length };
+      // A new file renamed into place: a symlink at the chosen name is replaced, never written through.
+      await writeFileDurably(target, `${entries.reverse().map((e) => JSON.stringify(e)).join('\n')}\n`);
+      return { file: target, entries: entries.length };
     },
     'demo:status': () => engine.demo.status(),
     'demo:start': () => engine.demo.start(),
@@ -151,9 +166,30 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
       shell.openPath(file);
     },
     'drills:export-report': async (drillId, file) => {
-      await copyFile(engine.drills.reportPath(drillId), file);
+      const target = grants.use('save', file, 'The drill report');
+      await writeFileDurably(target, await readFile(engine.drills.reportPath(drillId), 'utf8'));
     },
   };
+}
+
+/** Changes to who can read future backups, or to what runs, are asked in a main-process dialog; folders must come from a dialog. */
+async function confirmSecuritySettings(current: AppSettings, patch: Partial<AppSettings>, grants: PathGrants, shell: ShellPorts): Promise<void> {
+  const changes: string[] = [];
+  if (typeof patch.pgToolsDir === 'string' && patch.pgToolsDir !== current.pgToolsDir) {
+    changes.push(`Run PostgreSQL tools from ${grants.use('folder', patch.pgToolsDir, 'The tools folder')}.`);
+  }
+  if (typeof patch.backupFolder === 'string' && patch.backupFolder !== current.backupFolder) {
+    changes.push(`Save backups to ${grants.use('folder', patch.backupFolder, 'The backup folder')}.`);
+  }
+  for (const folder of (patch.libraryFolders ?? []).filter((f) => !current.libraryFolders.includes(f))) grants.use('folder', folder, 'The library folder');
+  if (patch.encryptionMode !== undefined && patch.encryptionMode !== current.encryptionMode) {
+    changes.push(`Encrypt new backups ${patch.encryptionMode === 'key' ? 'with Lifeboat\'s key' : patch.encryptionMode === 'passphrase' ? 'with the passphrase' : 'to the extra recipients only (no secret on this computer)'}.`);
+  }
+  const added = (patch.extraRecipients ?? []).filter((r) => !current.extraRecipients.includes(r));
+  if (added.length) changes.push(`Also encrypt every new backup to ${added.map((r) => `${r.slice(0, 16)}…${r.slice(-6)}`).join(', ')}: whoever holds ${added.length === 1 ? 'that key' : 'those keys'} can read them.`);
+  if (!changes.length) return;
+  const yes = await shell.confirm({ title: 'Lifeboat', message: 'Change who can read new backups, or what Lifeboat runs?', detail: changes.join('\n'), action: 'Change' });
+  if (!yes) throw new LifeboatError('CANCELLED', 'The settings were not changed.', 'Nothing to do: you declined the change.');
 }
 
 /** globals.sql may hold role password hashes, and the TOC can be huge: neither goes to the page. */

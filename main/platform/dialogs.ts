@@ -20,6 +20,13 @@ export async function chooseSaveFile(window: BrowserWindow | null, title: string
   return result.canceled ? null : (result.filePath ?? null);
 }
 
+/** A native question owned by the main process: the page cannot answer it, only the user. Cancel is the default. */
+export async function confirmInMain(window: BrowserWindow | null, question: { title: string; message: string; detail: string; action: string }): Promise<boolean> {
+  const options = { type: 'warning' as const, title: question.title, message: question.message, detail: question.detail, buttons: [question.action, 'Cancel'], defaultId: 1, cancelId: 1, noLink: true };
+  const result = window ? await dialog.showMessageBox(window, options) : await dialog.showMessageBox(options);
+  return result.response === 0;
+}
+
 export function revealInFolder(file: string): void {
   shell.showItemInFolder(file);
 }

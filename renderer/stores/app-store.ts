@@ -23,6 +23,7 @@ interface AppState {
   announce(text: string): void;
   /** Native file picker; null when the user cancelled. */
   chooseFile(title: string, filters: FileFilter[]): Promise<string | null>;
+  chooseFolder(title: string): Promise<string | null>;
 }
 
 export const useAppStore = create<AppState>()((set, get) => ({
@@ -40,6 +41,7 @@ export const useAppStore = create<AppState>()((set, get) => ({
   },
   announce: (text) => set({ announcement: { text, seq: get().announcement.seq + 1 } }),
   chooseFile: async (title, filters) => unwrap(await api().dialog.chooseFile(title, filters)),
+  chooseFolder: async (title) => unwrap(await api().dialog.chooseFolder(title)),
 }));
 
 export function isScreenId(value: unknown): value is ScreenId {

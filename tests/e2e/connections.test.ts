@@ -195,14 +195,21 @@ describe('Connections', () => {
 
   test('Settings: tools report, and the configured tools folder (validated in main)', async () => {
     await nav('Settings').click();
-    const folder = page.getByLabel('PostgreSQL tools folder');
-    await folder.fill('relative/bin');
-    await page.getByRole('button', { name: 'Save folder' }).click();
-    await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('absolute path');
+    const folder = page.getByRole('group', { name: 'PostgreSQL tools folder' });
+    // Cancelled in the folder dialog: nothing changes and nothing is asked.
+    app.queueChosenFile(null);
+    await folder.getByRole('button', { name: 'Choose folder…' }).click();
+    expect(e2e.engine.settings.get().pgToolsDir).toBeNull();
+    // Chosen, then declined in main's own question: still nothing.
+    app.queueChosenFile('/usr/lib/postgresql/15/bin');
+    app.answerNextConfirm(false);
+    await folder.getByRole('button', { name: 'Choose folder…' }).click();
+    await expect.poll(async () => (await page.getByRole('alert').textContent()) ?? '').toContain('The settings were not changed');
+    expect(app.confirmations.at(-1)).toContain('Run PostgreSQL tools from /usr/lib/postgresql/15/bin');
     expect(e2e.engine.settings.get().pgToolsDir).toBeNull();
 
-    await folder.fill('/usr/lib/postgresql/15/bin');
-    await page.getByRole('button', { name: 'Save folder' }).click();
+    app.queueChosenFile('/usr/lib/postgresql/15/bin');
+    await folder.getByRole('button', { name: 'Choose folder…' }).click();
     await expectVisible(page.getByRole('cell', { name: 'configured folder' }));
     expect(e2e.engine.settings.get().pgToolsDir).toBe('/usr/lib/postgresql/15/bin');
     // The bundled 18 stays chosen: newest first.

@@ -30,7 +30,7 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },
     profiles: service('profiles'),
     tools: service('tools'),
-    settings: { get: () => ({ pgToolsDir: null }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
+    settings: { get: () => ({ pgToolsDir: null, backupFolder: null, libraryFolders: [], encryptionMode: 'key', extraRecipients: [] }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
   } as unknown as Engine;
   return { engine, calls };
 }
@@ -39,13 +39,13 @@ function fakeJob(args: unknown[]) {
   return { id: 'job-1', kind: 'backup', result: Promise.resolve(args), onProgress: () => () => {}, cancel() {}, lastProgress: () => null };
 }
 
-/** Shell ports that record what reached them. */
-function recordingShell(calls: string[]): ShellPorts {
+/** Shell ports that record what reached them; their dialogs return `chosen` (null: cancelled). */
+function recordingShell(calls: string[], chosen: string | null = null): ShellPorts {
   const record = (name: string) => async () => {
     calls.push(`shell.${name}`);
-    return null;
+    return chosen;
   };
-  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), notify: () => void calls.push('shell.notify'), runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: () => {} };
+  return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), confirm: async () => true, revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), notify: () => void calls.push('shell.notify'), runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: () => {} };
 }
 
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
@@ -165,6 +165,18 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },
 ];
 
+type DialogChannel = 'dialog:choose-file' | 'dialog:choose-folder' | 'dialog:choose-save-file';
+const DIALOG_ARGS: Record<DialogChannel, unknown[]> = { 'dialog:choose-file': ['Choose', []], 'dialog:choose-folder': ['Choose'], 'dialog:choose-save-file': ['Save', 'x.txt'] };
+/** Channels whose path must have come from a dialog: which dialog, and the path it returned. */
+const CHOSEN_IN_DIALOG: Partial<Record<InvokeChannel, { dialog: DialogChannel; path: string }>> = {
+  'library:import': { dialog: 'dialog:choose-file', path: VALID['library:import']![0] as string },
+  'profiles:import-save': { dialog: 'dialog:choose-file', path: (VALID['profiles:import-save']![0] as { file: string }).file },
+  'keys:export-recovery': { dialog: 'dialog:choose-save-file', path: VALID['keys:export-recovery']![0] as string },
+  'activity:export': { dialog: 'dialog:choose-save-file', path: VALID['activity:export']![0] as string },
+  'drills:export-report': { dialog: 'dialog:choose-save-file', path: VALID['drills:export-report']![1] as string },
+  'settings:update': { dialog: 'dialog:choose-folder', path: (VALID['settings:update']![0] as { pgToolsDir: string }).pgToolsDir },
+};
+
 describe('IPC contract', () => {
   it('has a schema for every channel the preload exposes, and nothing else', () => {
     const exposed = Object.values(API_CHANNELS).flatMap((group) => Object.values(group)).sort();
@@ -173,7 +185,10 @@ describe('IPC contract', () => {
 
   it.each(CHANNELS)('%s: a valid payload reaches the engine', async (channel) => {
     const { engine, calls } = recordingEngine();
-    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    const chosen = CHOSEN_IN_DIALOG[channel];
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls, chosen?.path ?? null)));
+    // Paths the page writes to or reads from must come from a dialog the user answered first.
+    if (chosen) expect((await dispatch(chosen.dialog, DIALOG_ARGS[chosen.dialog])).ok).toBe(true);
     const result = await dispatch(channel, VALID[channel]);
     expect(result.ok, JSON.stringify(result)).toBe(true);
     if (!['app:info', 'settings:get', 'jobs:cancel', 'jobs:active'].includes(channel)) expect(calls.length).toBeGreaterThan(0);

@@ -389,6 +389,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
       chooseFile: async () => null,
       chooseFolder: async () => null,
       chooseSaveFile: async () => null,
+      confirm: async () => true,
       revealInFolder: () => {},
       openPath: () => {},
       notify: (title, body) => record('notification', `${title}: ${body}`),

@@ -180,6 +180,10 @@ export interface E2EApp {
   revealed: string[];
   /** Every desktop notification main showed ("title: body"), in order. */
   notified: string[];
+  /** Every question main asked in a native dialog ("message detail"), in order. */
+  confirmations: string[];
+  /** The user's next answers to main's questions (default: yes). */
+  answerNextConfirm(yes: boolean): void;
   /**
    * Drags `file` (an absolute path; a file or a folder) from "the OS" onto the page and drops it, the
    * way a user does from the file manager: dragenter, dragover, drop with a DataTransfer holding a
@@ -204,6 +208,8 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
   const chosenFiles: (string | null)[] = [];
   const revealed: string[] = [];
   const notified: string[] = [];
+  const confirmations: string[] = [];
+  const answers: boolean[] = [];
   // Engine events reach the page once it exists (jobs:progress, jobs:finished).
   let emitToPage: ((channel: string, args: unknown[]) => void) | null = null;
   const nextChosen = async () => (chosenFiles.length ? chosenFiles.shift()! : null);
@@ -212,6 +218,11 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     chooseFile: async (_title: string, _filters: FileFilter[]) => nextChosen(),
     chooseFolder: async () => nextChosen(),
     chooseSaveFile: async () => nextChosen(),
+    // The user's answer to a main-process question: yes unless a test queued a no; every question is recorded.
+    confirm: async (question) => {
+      confirmations.push(`${question.message} ${question.detail}`);
+      return answers.length ? answers.shift()! : true;
+    },
     revealInFolder: (file) => void revealed.push(file),
     openPath: (file) => void revealed.push(file),
     notify: (title, body) => void notified.push(`${title}: ${body}`),
@@ -277,6 +288,8 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
       notified,
+      confirmations,
+      answerNextConfirm: (yes: boolean) => void answers.push(yes),
       dropFile: async (file, drop = {}) => {
         if (!path.isAbsolute(file)) throw new Error(`dropFile needs an absolute path, got ${file}`);
         await page.evaluate(

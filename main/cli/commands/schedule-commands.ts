@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityKind } from '../../engine/activity/activity-log.ts';
 import { visibleText } from '../../engine/name-text.ts';
+import { redactWebhookUrl } from '../../engine/notify/webhook-url.ts';
 import type { RetentionPolicy } from '../../engine/retention/retention-policy.ts';
 import { installOsJob, osJobStatus, uninstallOsJob } from '../../engine/schedule/os-job.ts';
 import type { ScheduleSpec } from '../../engine/schedule/schedule-spec.ts';
@@ -178,7 +179,7 @@ function describe(views: Awaited<ReturnType<import('../../engine/index.ts').Engi
       `  backup: ${v.backup ? `${v.backup.preset}${v.backup.time && v.backup.preset !== 'hourly' ? ` ${v.backup.time}` : ''}${v.backup.cron ? ` ${v.backup.cron}` : ''}; next ${v.next.backup.join(', ')}` : 'not scheduled'}`,
       `  drill:  ${v.drill ? `${v.drill.preset} ${v.drill.time ?? v.drill.cron ?? ''}; next ${v.next.drill.join(', ')}` : v.drillAfterBackup ? 'after every backup' : 'not scheduled'}`,
       `  retention: ${describeRetention(v.retention)}${v.autoPrune ? ', pruned after each backup' : ''}`,
-      `  notify: ${v.notify.webhookUrl ? `webhook ${v.notify.webhookUrl}` : 'desktop only'}${v.notify.onSuccess ? ', also on success' : ''}${v.notify.staleHours ? `, alert after ${v.notify.staleHours} h without a backup` : ''}`,
+      `  notify: ${v.notify.webhookUrl ? `webhook ${redactWebhookUrl(v.notify.webhookUrl)}` : 'desktop only'}${v.notify.onSuccess ? ', also on success' : ''}${v.notify.staleHours ? `, alert after ${v.notify.staleHours} h without a backup` : ''}`,
     ].join('\n'))
     .join('\n');
 }

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ErrorInfo, PgTool, ToolsReport } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { TOOL_SOURCE_LABEL } from '../../components/format.ts';
@@ -132,56 +132,56 @@ function ToolsTable({ report }: { report: ToolsReport }) {
   );
 }
 
+/**
+ * The folder of PostgreSQL tools Lifeboat may run: chosen in the system's folder dialog (the page
+ * cannot name one itself), then confirmed in a question from the main process.
+ */
 function ToolsFolderForm() {
   const settings = useSettingsStore((s) => s.settings);
   const setToolsDir = useSettingsStore((s) => s.setToolsDir);
+  const chooseFolder = useAppStore((s) => s.chooseFolder);
   const announce = useAppStore((s) => s.announce);
-  const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const uid = useId();
-  const value = draft ?? settings?.pgToolsDir ?? '';
 
   const apply = async (dir: string | null) => {
     setError(null);
     try {
       await setToolsDir(dir);
-      setDraft(null);
       announce(dir ? `Tools folder set to ${dir}.` : 'Tools folder cleared.');
     } catch (e) {
       setError(toErrorInfo(e));
     }
   };
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    const dir = value.trim();
-    void apply(dir === '' ? null : dir);
+  const choose = async () => {
+    try {
+      const dir = await chooseFolder('Choose the folder with pg_dump and pg_restore');
+      if (dir) await apply(dir);
+    } catch (e) {
+      setError(toErrorInfo(e));
+    }
   };
 
   return (
-    <form className="tools-folder" onSubmit={submit}>
-      <label htmlFor={`${uid}-dir`}>PostgreSQL tools folder</label>
+    <div className="tools-folder" role="group" aria-labelledby={`${uid}-label`}>
+      <p id={`${uid}-label`} className="field-label">
+        PostgreSQL tools folder
+      </p>
       <div className="input-row">
-        <input
-          id={`${uid}-dir`}
-          value={value}
-          onChange={(e) => setDraft(e.target.value)}
-          placeholder="/usr/lib/postgresql/18/bin"
-          spellCheck={false}
-          autoComplete="off"
-          aria-describedby={`${uid}-hint`}
-        />
-        <button type="submit" className="btn btn-primary">
-          Save folder
+        <output className="folder-path" aria-describedby={`${uid}-hint`}>
+          {settings?.pgToolsDir ? <code>{settings.pgToolsDir}</code> : <span className="muted">None: Lifeboat’s bundled tools</span>}
+        </output>
+        <button type="button" className="btn btn-primary" onClick={() => void choose()}>
+          Choose folder…
         </button>
         <button type="button" className="btn" onClick={() => void apply(null)} disabled={!settings?.pgToolsDir}>
           Clear
         </button>
       </div>
       <p id={`${uid}-hint`} className="hint">
-        An absolute path to a folder holding pg_dump and pg_restore, searched after Lifeboat’s bundled tools.
+        A folder holding pg_dump and pg_restore, searched after Lifeboat’s bundled tools. Lifeboat asks you to confirm: the tools there will run with your rights.
       </p>
       {error ? <ErrorMessage error={error} title="Could not set the folder" /> : null}
-    </form>
+    </div>
   );
 }

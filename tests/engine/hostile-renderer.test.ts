@@ -1,0 +1,126 @@
+// The renderer is untrusted: a page that runs script can call every IPC channel with any payload.
+// Driven here through the real dispatcher and a real engine: no file is written or read unless a
+// main-process dialog returned it to the user just now (exports are written once, to a new file, never
+// through a symlink), and settings that change who can read new backups or what runs need the user's
+// yes in a main-process question.
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
+import type { InvokeChannel } from '../../main/ipc/contract.ts';
+import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
+import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+
+let fixture: EngineFixture;
+let dir: string;
+/** What the next dialog returns, and the user's answer to main's questions. */
+let nextChosen: string | null = null;
+let answer = false;
+const asked: string[] = [];
+let dispatch: ReturnType<typeof createDispatcher>;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-hostile-renderer-'));
+  fixture = await createTestEngine({ secrets: new SessionSecretStore('hostile renderer test') });
+  const shell: ShellPorts = {
+    appVersion: '0',
+    chooseFile: async () => nextChosen,
+    chooseFolder: async () => nextChosen,
+    chooseSaveFile: async () => nextChosen,
+    confirm: async (question) => {
+      asked.push(`${question.message} ${question.detail}`);
+      return answer;
+    },
+    revealInFolder: () => {},
+    openPath: () => {},
+    notify: () => {},
+    runDueCommand: () => ({ executable: '/bin/true', args: [] }),
+    emit: () => {},
+  };
+  dispatch = createDispatcher(createHandlers(fixture.engine, shell));
+});
+afterAll(async () => {
+  await fixture?.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+const call = (channel: InvokeChannel, ...args: unknown[]) => dispatch(channel, args);
+async function choose(kind: 'file' | 'folder' | 'save-file', chosen: string): Promise<void> {
+  nextChosen = chosen;
+  const args = kind === 'file' ? ['Choose', []] : kind === 'folder' ? ['Choose'] : ['Save', 'x'];
+  expect(await dispatch(`dialog:choose-${kind}`, args)).toEqual({ ok: true, value: chosen });
+  nextChosen = null;
+}
+
+describe('files the page names', () => {
+  it('an export to a path no dialog returned (~/.bashrc, say) is refused and the file stays as it was', async () => {
+    const bashrc = path.join(dir, '.bashrc');
+    await writeFile(bashrc, 'alias ls=ls\n');
+    for (const [channel, args] of [['activity:export', [bashrc]], ['keys:export-recovery', [bashrc]], ['drills:export-report', ['20261122T010000Z-abc123', bashrc]]] as const) {
+      const result = await call(channel, ...args);
+      expect(result, channel).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('was not chosen in a save dialog') } });
+    }
+    expect(await readFile(bashrc, 'utf8')).toBe('alias ls=ls\n');
+  });
+
+  it('a chosen export is written once, as a new file: a symlink planted at that name is replaced, not followed', async () => {
+    const victim = path.join(dir, 'victim');
+    await writeFile(victim, 'untouched');
+    const target = path.join(dir, 'activity.jsonl');
+    await symlink(victim, target);
+    await choose('save-file', target);
+    expect(await call('activity:export', target)).toMatchObject({ ok: true });
+    expect(await readFile(victim, 'utf8')).toBe('untouched');
+    expect((await lstat(target)).isSymbolicLink()).toBe(false);
+    // The grant is used up: the page cannot write there again on its own.
+    expect(await call('activity:export', target)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    // A grant for one path is no grant for another.
+    await choose('save-file', path.join(dir, 'a.jsonl'));
+    expect(await call('activity:export', path.join(dir, 'b.jsonl'))).toMatchObject({ ok: false });
+  });
+
+  it('files are read only when chosen: a pgpass preview of another file, an identity file, an archive to import', async () => {
+    const secret = path.join(dir, 'secret.txt');
+    await writeFile(secret, 'db:5432:app:app:Not-for-the-page\n');
+    expect(await call('profiles:import-preview', { kind: 'pgpass', file: secret })).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in an open dialog') } });
+    expect(await call('restore:inspect', path.join(dir, 'x.dump'), { identityFile: secret })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await call('library:import', secret)).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    await choose('file', secret);
+    expect(await call('profiles:import-preview', { kind: 'pgpass', file: secret })).toMatchObject({ ok: true, value: [{ hasPassword: true }] });
+  });
+});
+
+describe('settings that decide who can read new backups, or what runs', () => {
+  it('encrypting to the page\'s own key, or "recipients only", needs the user\'s yes in a main-process question', async () => {
+    const before = fixture.engine.settings.get();
+    const attacker = generateAgeKeyPair().recipient;
+    answer = false;
+    const declined = await call('settings:update', { encryptionMode: 'recipients', extraRecipients: [attacker] });
+    expect(declined).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(fixture.engine.settings.get()).toEqual(before);
+    expect(asked.at(-1)).toContain('to the extra recipients only');
+    expect(asked.at(-1)).toContain(attacker.slice(0, 16));
+    answer = true;
+    expect(await call('settings:update', { extraRecipients: [attacker] })).toMatchObject({ ok: true });
+    expect(fixture.engine.settings.get().extraRecipients).toEqual([attacker]);
+    // Settings that change nothing of that kind are not asked about.
+    const questions = asked.length;
+    expect(await call('settings:update', { compressionLevel: 5 })).toMatchObject({ ok: true });
+    expect(asked).toHaveLength(questions);
+  });
+
+  it('a tools or backup folder must come from a folder dialog, and is confirmed too', async () => {
+    answer = true;
+    const evil = path.join(dir, 'evil-bin');
+    expect(await call('settings:update', { pgToolsDir: evil })).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in a folder dialog') } });
+    expect(await call('settings:update', { backupFolder: evil })).toMatchObject({ ok: false });
+    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+    await choose('folder', evil);
+    answer = false;
+    expect(await call('settings:update', { pgToolsDir: evil })).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(asked.at(-1)).toContain(`Run PostgreSQL tools from ${evil}`);
+    expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
+  });
+});
