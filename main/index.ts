@@ -5,7 +5,8 @@ import { app, BrowserWindow, Notification } from 'electron';
 import { installTray, keepsRunningInTray } from './tray.ts';
 import { createEngine } from './engine/index.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
-import { registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
+import { registerDropReports, registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
+import { PathGrants } from './ipc/path-grants.ts';
 import { installAppMenu } from './menu.ts';
 import { chooseFile, chooseFolder, chooseSaveFile, confirmInMain, openPath, revealInFolder } from './platform/dialogs.ts';
 import { createMainWindow } from './window.ts';
@@ -68,7 +69,7 @@ async function start(): Promise<void> {
       args: [path.join(app.getAppPath(), 'main/cli/bin.mjs')],
       env: { ELECTRON_RUN_AS_NODE: '1', ...(bundledToolsDir ? { LIFEBOAT_BUNDLED_PG_TOOLS: bundledToolsDir } : {}) },
     }),
-  });
+  }, grants);
   // The in-app scheduler: what is due runs (missed slots once), now and every minute; the per-profile
   // lock keeps it from racing the OS job.
   const tick = () => void engine.schedules.runDue().catch(() => {});
@@ -77,6 +78,7 @@ async function start(): Promise<void> {
   installTray(() => mainWindow, () => openWindow(devServerUrl), engine.settings);
   app.setLoginItemSettings({ openAtLogin: engine.settings.get().startAtLogin, args: ['--hidden'] });
   registerInvokeHandlers(createDispatcher(handlers), devServerUrl);
+  registerDropReports(grants, devServerUrl);
   // The demo database runs while the app runs.
   void engine.demo.status().then((status) => (status.exists && status.profile ? engine.demo.start() : null)).catch(() => {});
   let stopping = false;
@@ -97,8 +99,12 @@ async function start(): Promise<void> {
 let pageReady = false;
 const pendingFiles: string[] = [];
 
+/** Paths the page may read or write: dialogs' answers, drops and files opened from the OS. */
+const grants = new PathGrants();
+
 /** Files opened before the page can listen wait until it has loaded. */
 function openFile(file: string): void {
+  grants.grant('open', file);
   if (mainWindow && pageReady) send(mainWindow, 'app:open-file', file);
   else pendingFiles.push(file);
 }

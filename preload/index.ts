@@ -1,6 +1,7 @@
 // Sandboxed preload: exposes window.api and nothing else. The only ipcRenderer user.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { buildApi } from './api.ts';
+import { DROPPED_FILE_CHANNEL } from '../main/ipc/dropped-file.ts';
 
 const api = buildApi(
   (channel, args) => ipcRenderer.invoke(channel, ...args),
@@ -10,7 +11,12 @@ const api = buildApi(
     ipcRenderer.on(channel, wrapped);
     return () => ipcRenderer.removeListener(channel, wrapped);
   },
-  (file) => webUtils.getPathForFile(file),
+  (file) => {
+    const path = webUtils.getPathForFile(file);
+    // A real drop: main may read this file (the page cannot send this report itself).
+    if (path) ipcRenderer.send(DROPPED_FILE_CHANNEL, path);
+    return path;
+  },
 );
 
 contextBridge.exposeInMainWorld('api', api);

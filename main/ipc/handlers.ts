@@ -33,10 +33,12 @@ export interface ShellPorts {
 
 type Handlers = { [K in InvokeChannel]: (...args: Parameters<Invoke[K]>) => Promise<Awaited<ReturnType<Invoke[K]>>> | Awaited<ReturnType<Invoke[K]>> };
 
-export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
+/**
+ * `grants`: paths the page may write to or read from — what a dialog just returned, and (recorded by
+ * the shell) files the user dropped on the window or opened from the OS (path-grants.ts).
+ */
+export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGrants = new PathGrants()): Handlers {
   const jobs = new Map<string, Job<unknown>>();
-  // Paths the page may write to or read from: only what a dialog just returned (path-grants.ts).
-  const grants = new PathGrants();
 
   /** Forwards a job's progress and outcome to the window; forgets it when done. */
   function track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>): { jobId: string } {
@@ -58,6 +60,17 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
   }
 
+  /**
+   * A backup file the page asks to read: one the user chose, dropped or opened from the OS, or one
+   * in a library folder (listed by main).
+   */
+  async function readableBackup(file: string): Promise<string> {
+    if (grants.has('open', file)) return file;
+    const folders = await engine.library.folders();
+    if (folders.includes(path.dirname(path.resolve(file)))) return file;
+    return grants.use('open', file, 'The backup file');
+  }
+
   /** Keys typed in the UI plus an identity file, if one was chosen. */
   async function keysFrom(keys: OpenKeys): Promise<AgeKeys> {
     const identityFile = keys.identityFile ? grants.use('open', keys.identityFile, 'The identity file') : null;
@@ -71,7 +84,7 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
 
   async function restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {
     const { profileId, passphrase: _p, identityFile: _i, ...rest } = request;
-    return { ...rest, profile: profileId, keys: await keysFrom(request) };
+    return { ...rest, file: await readableBackup(request.file), profile: profileId, keys: await keysFrom(request) };
   }
 
   return {
@@ -110,8 +123,8 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'jobs:active': () => [...jobs.values()].map((job) => job.lastProgress()).filter((p) => p !== null),
     'library:folders': () => engine.library.folders(),
     'library:list': (filter) => engine.library.list(filter),
-    'library:details': (file) => engine.library.details(file),
-    'library:verify': (file, level) => track(engine.library.verify(file, level), (value) => ({ kind: 'verify', ok: true, value })),
+    'library:details': async (file) => engine.library.details(await readableBackup(file)),
+    'library:verify': async (file, level) => track(engine.library.verify(await readableBackup(file), level), (value) => ({ kind: 'verify', ok: true, value })),
     'library:delete': async (file) => {
       await assertInLibrary(file);
       await engine.library.remove(file);
@@ -124,7 +137,7 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'keys:status': () => engine.keys.status(),
     'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(grants.use('save', file, 'The recovery key file')),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
-    'restore:inspect': async (file, keys) => forRenderer(await engine.restores.inspect(file, await keysFrom(keys))),
+    'restore:inspect': async (file, keys) => forRenderer(await engine.restores.inspect(await readableBackup(file), await keysFrom(keys))),
     'restore:preflight': async (request) => {
       const preflight = await engine.restores.preflight(await restoreRequestFrom(request));
       return { ...preflight, inspection: forRenderer(preflight.inspection) };
@@ -133,7 +146,7 @@ export function createHandlers(engine: Engine, shell: ShellPorts): Handlers {
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
     'drills:start': async (request) =>
       track(
-        engine.drills.start({ file: request.file, scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, ...(request.trust !== undefined ? { trust: request.trust } : {}), keys: await keysFrom(request) }),
+        engine.drills.start({ file: await readableBackup(request.file), scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, ...(request.trust !== undefined ? { trust: request.trust } : {}), keys: await keysFrom(request) }),
         (value) => ({ kind: 'drill', ok: true, value }),
       ),
     'drills:history': (filter) => engine.drills.history(filter),

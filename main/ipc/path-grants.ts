@@ -27,6 +27,12 @@ export class PathGrants {
     return chosen;
   }
 
+  /** Whether a `kind` grant for the path is current (without using it up). */
+  has(kind: GrantKind, file: string): boolean {
+    const grant = this.#grants.get(`${kind}\0${path.resolve(file)}`);
+    return grant !== undefined && this.#now() - grant.at <= GRANT_MS;
+  }
+
   /** The path, when a `kind` dialog returned it recently (a save grant is used up); otherwise a refusal naming what to do. */
   use(kind: GrantKind, file: string, what: string): string {
     const key = `${kind}\0${path.resolve(file)}`;

@@ -92,6 +92,23 @@ describe('files the page names', () => {
   });
 });
 
+describe('backup files the page names', () => {
+  it('a file no dialog, drop or library listed (a SQL history, say) is not read: inspect, preflight, drill', async () => {
+    const history = path.join(dir, '.psql_history');
+    await writeFile(history, "SELECT 'secret-query' FROM payroll;\n");
+    const refused = { ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('was not chosen in an open dialog') } };
+    expect(await call('restore:inspect', history, {})).toMatchObject(refused);
+    expect(await call('restore:preflight', { file: history, profileId: 'p-1', mode: 'new', database: 'x' })).toMatchObject(refused);
+    expect(await call('drills:start', { file: history, scratch: 'embedded' })).toMatchObject(refused);
+    const disguised = path.join(dir, 'history.lifeboat');
+    await writeFile(disguised, "SELECT 'secret-query' FROM payroll;\n");
+    expect(await call('library:details', disguised)).toMatchObject(refused);
+    // Chosen by the user, it is read (and is not a backup).
+    await choose('file', history);
+    expect(await call('restore:inspect', history, {})).toMatchObject({ ok: true, value: { inner: 'sql' } });
+  });
+});
+
 describe('settings that decide who can read new backups, or what runs', () => {
   it('encrypting to the page\'s own key, or "recipients only", needs the user\'s yes in a main-process question', async () => {
     const before = fixture.engine.settings.get();

@@ -170,6 +170,8 @@ const DIALOG_ARGS: Record<DialogChannel, unknown[]> = { 'dialog:choose-file': ['
 /** Channels whose path must have come from a dialog: which dialog, and the path it returned. */
 const CHOSEN_IN_DIALOG: Partial<Record<InvokeChannel, { dialog: DialogChannel; path: string }>> = {
   'library:import': { dialog: 'dialog:choose-file', path: VALID['library:import']![0] as string },
+  'restore:inspect': { dialog: 'dialog:choose-file', path: VALID['restore:inspect']![0] as string },
+  'restore:preflight': { dialog: 'dialog:choose-file', path: (VALID['restore:preflight']![0] as { file: string }).file },
   'profiles:import-save': { dialog: 'dialog:choose-file', path: (VALID['profiles:import-save']![0] as { file: string }).file },
   'keys:export-recovery': { dialog: 'dialog:choose-save-file', path: VALID['keys:export-recovery']![0] as string },
   'activity:export': { dialog: 'dialog:choose-save-file', path: VALID['activity:export']![0] as string },

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import type { Engine } from '../../main/engine/index.ts';
 import type { EventChannel, Events, FileFilter } from '../../main/ipc/contract.ts';
+import { PathGrants } from '../../main/ipc/path-grants.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
 import { API_CHANNELS, API_EVENTS } from '../../preload/api.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
@@ -229,7 +230,9 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
     runDueCommand: () => ({ executable: process.execPath, args: [path.join(REPO_ROOT, 'main/cli/bin.mjs')] }),
     emit: (channel, ...args) => emitToPage?.(channel, args),
   };
-  const dispatch = createDispatcher(createHandlers(options.engine, shell));
+  // What the Electron shell records too: a dropped file (the preload's report) and a file opened from the OS may be read.
+  const grants = new PathGrants();
+  const dispatch = createDispatcher(createHandlers(options.engine, shell, grants));
   const calls: InvokeRecord[] = [];
   const traffic: TrafficRecord[] = [];
   const problems: string[] = [];
@@ -284,7 +287,10 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       url: server.url,
       calls,
       traffic,
-      emit: async (channel, ...args) => page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]),
+      emit: async (channel, ...args) => {
+        if (channel === 'app:open-file') grants.grant('open', args[0] as string);
+        return page.evaluate(([c, a]) => (window as unknown as BridgeWindow).__lifeboatEmit!(c, a), [channel, args] as [string, unknown[]]);
+      },
       queueChosenFile: (file) => void chosenFiles.push(file),
       revealed,
       notified,
@@ -292,6 +298,7 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       answerNextConfirm: (yes: boolean) => void answers.push(yes),
       dropFile: async (file, drop = {}) => {
         if (!path.isAbsolute(file)) throw new Error(`dropFile needs an absolute path, got ${file}`);
+        grants.grant('open', file);
         await page.evaluate(
           ([name, full, selector, hold]) => {
             const w = window as unknown as BridgeWindow;
