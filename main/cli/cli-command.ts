@@ -32,6 +32,7 @@ export const OPTIONS = {
   jobs: { type: 'string' },
   'no-owner': { type: 'boolean' },
   'no-privileges': { type: 'boolean' },
+  'keep-owners': { type: 'boolean' },
   'create-roles': { type: 'boolean' },
   'keep-role-attributes': { type: 'string', multiple: true },
   'no-safety-backup': { type: 'boolean' },

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LibraryService } from './archive/library-service.ts';
+import { LibraryKey } from './archive/sidecar-tag.ts';
 import { removeDeadProcessTemps } from './jobs/private-temp.ts';
 import { BackupService } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
@@ -57,10 +58,12 @@ export async function createEngine(options: EngineOptions = {}) {
   const profiles = new ProfileService({ dataDir, secrets, tools, clock });
   const keys = new KeyService({ secrets, settings, clock });
   const appVersion = options.appVersion ?? packageVersion();
-  const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion });
-  const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir });
+  // Tags the sidecars this Lifeboat writes, so strangers' files never decide retention (sidecar-tag.ts).
+  const libraryKey = new LibraryKey({ dataDir });
+  const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey });
+  const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey });
   const restores = new RestoreService({ profiles, tools, keys, backups, clock, dataDir });
-  const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion });
+  const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });
   const activity = new ActivityLog({ dataDir, clock });
   activity.via = options.via ?? 'cli';

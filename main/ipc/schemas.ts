@@ -76,6 +76,7 @@ export const restoreRequest = z
     tables: z.array(text(200).regex(/^[^.]+\..+$/, 'must be schema.table')).max(1000).optional(),
     noOwner: z.boolean().optional(),
     noPrivileges: z.boolean().optional(),
+    keepOwners: z.boolean().optional(),
     createMissingRoles: z.boolean().optional(),
     // Per role name: the privileged attributes the archive gives it that the user chose to keep.
     privilegedRoleAttributes: z

@@ -123,10 +123,14 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
   };
 });
 
-/** The newest archive of each connection name (the library is listed newest first). */
+/**
+ * The newest archive of each connection name (the library is listed newest first), among the ones
+ * recognised as this Lifeboat's: a stranger's file whose sidecar claims a later date is never "the latest backup".
+ */
 export function latestByProfile(archives: ArchiveEntry[]): Map<string, ArchiveEntry> {
   const latest = new Map<string, ArchiveEntry>();
   for (const entry of archives) {
+    if (!entry.recognised) continue;
     const known = latest.get(entry.sidecar.profile);
     if (!known || entry.sidecar.createdAt > known.sidecar.createdAt) latest.set(entry.sidecar.profile, entry);
   }

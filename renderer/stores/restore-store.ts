@@ -20,6 +20,8 @@ export interface RestoreForm {
   tables: string[];
   noOwner: boolean;
   noPrivileges: boolean;
+  /** A file this Lifeboat did not make: its objects go to the roles it names (those without rights) instead of lifeboat_restored. */
+  keepOwners: boolean;
   createMissingRoles: boolean;
   /** Per role that "create missing roles" makes: the privileged attributes the archive gives it that the user chose to keep. */
   privilegedRoleAttributes: NonNullable<RestoreUiRequest['privilegedRoleAttributes']>;
@@ -81,6 +83,7 @@ const EMPTY_FORM: RestoreForm = {
   tables: [],
   noOwner: false,
   noPrivileges: false,
+  keepOwners: false,
   createMissingRoles: false,
   privilegedRoleAttributes: {},
   safetyBackup: true,
@@ -103,6 +106,7 @@ export function restoreRequest(state: Pick<RestoreState, 'file' | 'keys' | 'form
     ...(form.mode === 'data-only' ? { tables: form.tables } : {}),
     noOwner: form.noOwner,
     noPrivileges: form.noPrivileges,
+    ...(form.keepOwners ? { keepOwners: true } : {}),
     createMissingRoles: form.createMissingRoles,
     ...(form.createMissingRoles && Object.values(form.privilegedRoleAttributes).some((a) => a.length) ? { privilegedRoleAttributes: form.privilegedRoleAttributes } : {}),
     ...(form.mode === 'replace' ? { safetyBackup: form.safetyBackup, confirm: form.confirm } : {}),

@@ -63,40 +63,48 @@ const OWNERSHIP_SQL = `
   UNION ALL SELECT 'large object', pg_get_userbyid(lomowner), '' FROM pg_largeobject_metadata
   ORDER BY 1`;
 
+/** Rows of OWNERSHIP_SQL with `roles` replaced by the stand-in, as owner and inside ACLs. */
+function ownedBy(rows: Record<string, string>[], roles: string[]): Record<string, string>[] {
+  const swap = (text: string) => text.replace(new RegExp(`(^|[{,=/ ])(${roles.join('|')})(?=[=/,}]|$)`, 'g'), '$1lifeboat_restored');
+  return rows.map((row) => ({ ...row, object: swap(row.object!), owner: swap(row.owner!), acl: swap(row.acl!) }));
+}
+
 const restoreRolesLeft = async (cluster: Cluster) => (await cluster.query<{ rolname: string }>("SELECT rolname FROM pg_roles WHERE starts_with(rolname, 'lifeboat_restore_')")).map((r) => r.rolname);
 
 describe.each(availableMajors())('PostgreSQL %i: a stranger\'s normal dump', (major) => {
   let cluster: Cluster;
-  let expected: Record<string, unknown>[];
+  /** The source's owners and grants. */
+  let source: Record<string, string>[];
   beforeAll(async () => {
     cluster = await startCluster(major);
     await cluster.query('CREATE ROLE app NOLOGIN; CREATE ROLE reader NOLOGIN;');
     await cluster.createDatabase('src');
     await cluster.query(SOURCE_SQL(major), [], 'src');
     await fixture.engine.profiles.add({ name: `lp${major}`, host: cluster.host, port: cluster.port, database: 'src', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
-    // The source's owners and grants, with what belonged to the superuser given to the stand-in.
-    expected = (await cluster.query<Record<string, string>>(OWNERSHIP_SQL, [], 'src')).map((row) => ({ ...row, owner: row.owner === 'postgres' ? 'lifeboat_restored' : row.owner }));
+    source = await cluster.query<Record<string, string>>(OWNERSHIP_SQL, [], 'src');
   });
   afterAll(() => cluster?.stop());
 
   it.each([
-    ['plain SQL', 'plain.sql', ['-Fp'], 1],
-    ['custom format, pg_restore -j 2', 'custom.dump', ['-Fc'], 2],
-  ])('%s restores as a temporary role, with the dump\'s owners and grants', async (_, name, format, jobs) => {
+    ['plain SQL, the file\'s owners kept', 'plain.sql', ['-Fp'], 1, true],
+    ['custom format, pg_restore -j 2, owned by the stand-in', 'custom.dump', ['-Fc'], 2, false],
+  ])('%s: restores as a temporary role, with the dump\'s grants', async (_, name, format, jobs, keepOwners) => {
     const file = path.join(files, `${major}-${name}`);
     await runTool(cluster, 'src', 'pg_dump', [], { shell: `"$TOOL" --no-password ${format.join(' ')} -f "${file}"` });
     const database = `restored_${jobs}`;
-    const request = { file, profile: `lp${major}`, keys: {}, mode: 'new' as const, database, jobs };
+    const request = { file, profile: `lp${major}`, keys: {}, mode: 'new' as const, database, jobs, keepOwners };
 
     const preflight = await fixture.engine.restores.preflight(request);
     expect(preflight.ok, JSON.stringify(preflight.items, null, 1)).toBe(true);
     // Roles come from tokens, not text patterns: argument types of the granted function are not roles.
     expect([...preflight.inspection.roles].sort()).toEqual(['app', 'postgres', 'reader']);
-    expect(preflight.items).toContainEqual(expect.objectContaining({ id: 'privileges', status: 'info', detail: expect.stringMatching(/temporary role that is not a superuser.*Objects it gives to postgres .* will belong to lifeboat_restored/) }));
+    expect(preflight.items).toContainEqual(expect.objectContaining({ id: 'privileges', status: 'info', detail: expect.stringMatching(keepOwners ? /temporary role that is not a superuser.*Objects it gives to app keep that owner.*What it gives to postgres .* belongs to lifeboat_restored/ : /temporary role that is not a superuser.*will belong to lifeboat_restored, a role without rights, not to the roles it names \((app, postgres|postgres, app)\)/) }));
 
     const result = await fixture.engine.restores.start(request).result;
-    expect(result.leastPrivilege).toEqual({ standInFor: ['postgres'] });
-    expect(await cluster.query(OWNERSHIP_SQL, [], database)).toEqual(expected);
+    // What the superuser (and, unless kept, app) owned belongs to the stand-in; grants are the dump's.
+    const standIn = keepOwners ? ['postgres'] : ['app', 'postgres'];
+    expect([...result.leastPrivilege!.standInFor].sort()).toEqual(standIn);
+    expect(await cluster.query(OWNERSHIP_SQL, [], database)).toEqual(ownedBy(source, standIn));
     expect(await cluster.query('SELECT count(*)::int AS n FROM sales.orders', [], database)).toEqual([{ n: 3 }]);
     expect(await cluster.query(`SELECT pg_get_userbyid(datdba) AS owner FROM pg_database WHERE datname = '${database}'`)).toEqual([{ owner: 'postgres' }]);
     if (major >= 13) expect(await cluster.query("SELECT extname FROM pg_extension WHERE extname = 'citext'", [], database)).toHaveLength(1);
@@ -166,6 +174,53 @@ SELECT sneaky();
     // As the scratch server's superuser (typed trust) the same drill starts the program: the refusal came from the role.
     await fixture.engine.drills.start({ file: archive, trust: TRUST_PHRASE }).result.catch(() => null);
     expect(existsSync(marker)).toBe(true);
+  });
+
+  it('what the file leaves in its database (a search_path, look-alike catalog functions) never runs when Lifeboat works in it afterwards', async () => {
+    const marker = path.join(hostDir, 'search-path-marker');
+    const file = path.join(files, 'search-path.sql');
+    await writeFile(file, `CREATE SCHEMA evil;
+CREATE FUNCTION evil.pg_has_role(oid, oid, text) RETURNS boolean LANGUAGE plpgsql AS $f$BEGIN EXECUTE 'COPY (SELECT 1) TO PROGRAM ''touch ${marker}'''; RETURN false; END$f$;
+CREATE VIEW evil.pg_roles AS SELECT * FROM pg_catalog.pg_roles WHERE evil.pg_has_role(0, 0, '');
+CREATE FUNCTION set_path() RETURNS void LANGUAGE plpgsql AS $f$BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = evil, pg_catalog, public', current_database()); EXECUTE format('ALTER ROLE ALL IN DATABASE %I SET search_path = evil, pg_catalog', current_database()); END$f$;
+SELECT set_path();
+CREATE TABLE t (a int);
+ALTER TABLE t OWNER TO postgres;
+`);
+    await fixture.engine.restores.start({ file, profile: 'lp-hidden', keys: {}, mode: 'new', database: 'pathy' }).result;
+    expect(existsSync(marker)).toBe(false);
+    expect(await cluster.query("SELECT s.setconfig FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase WHERE d.datname = 'pathy'")).toEqual([]);
+    expect(await cluster.query("SELECT pg_get_userbyid(relowner) AS owner FROM pg_class WHERE relname = 't'", [], 'pathy')).toEqual([{ owner: 'lifeboat_restored' }]);
+    await cluster.query('DROP DATABASE pathy');
+  });
+
+  it('an ownership statement that reaches an object the file did not make (a system function) is refused, and nothing is left', async () => {
+    const file = path.join(files, 'system-owner.sql');
+    await writeFile(file, 'CREATE TABLE t (a int);\nALTER FUNCTION pg_catalog.obj_description(oid, name) OWNER TO postgres;\n');
+    await expect(fixture.engine.restores.start({ file, profile: 'lp-hidden', keys: {}, mode: 'new', database: 'sysowner' }).result).rejects.toMatchObject({ code: 'RESTORE_FAILED', message: expect.stringMatching(/changed the owner of an object it did not create/) });
+    expect((await cluster.query<{ datname: string }>('SELECT datname FROM pg_database')).map((r) => r.datname)).not.toContain('sysowner');
+    expect(await restoreRolesLeft(cluster)).toEqual([]);
+  });
+
+  it('code the file hides in an index runs, when the server analyses it later, with no one\'s rights: a login role it names is not taken over', async () => {
+    await cluster.query("CREATE ROLE app_login LOGIN PASSWORD 'the-real-one'");
+    const file = path.join(files, 'takeover.sql');
+    await writeFile(file, `CREATE FUNCTION grab() RETURNS int LANGUAGE plpgsql AS $f$BEGIN IF current_user = 'app_login' THEN EXECUTE 'ALTER ROLE app_login PASSWORD ''attacker-knows'''; END IF; RETURN 1; END$f$;
+CREATE FUNCTION idx(int) RETURNS int LANGUAGE plpgsql IMMUTABLE AS $f$BEGIN PERFORM public.grab(); RETURN $1; END$f$;
+CREATE TABLE t (a int);
+INSERT INTO t SELECT generate_series(1, 100);
+CREATE INDEX t_idx ON t (public.idx(a));
+ALTER TABLE t OWNER TO app_login;
+ALTER FUNCTION grab() OWNER TO app_login;
+`);
+    // Even when the user keeps the file's owners: a role that can log in is never one of them.
+    await fixture.engine.restores.start({ file, profile: 'lp-hidden', keys: {}, mode: 'new', database: 'takeover', keepOwners: true }).result;
+    await cluster.query('ANALYZE t', [], 'takeover'); // what autovacuum does, as the table's owner
+    const { Client } = (await import('pg')).default;
+    const attacker = new Client({ host: cluster.host, port: cluster.port, user: 'app_login', password: 'attacker-knows', database: 'postgres' });
+    await expect(attacker.connect()).rejects.toThrow(/password authentication failed/);
+    await cluster.query('DROP DATABASE takeover');
+    await cluster.query('DROP ROLE app_login');
   });
 
   it('"no owner" works for a plain SQL file whose owner role the target lacks', async () => {

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import type { RestoreRequest } from '../../main/engine/restore/restore-service.ts';
+import { TRUST_PHRASE } from '../../main/engine/restore/trust-phrase.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { craftArchive, editJsonEntry } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
@@ -24,8 +25,11 @@ let wrongCounts: string;
 
 const ROLES = ['app_owner', 'app_reader', 'grp', 'bystander'];
 
+// The archive is made to a key outside this engine's keychain, so it is a stranger's file; these tests
+// are about building roles, so it runs with the profile's rights (typed trust) and its owners come
+// back. With least privilege its objects would belong to lifeboat_restored (least-privilege.test.ts).
 function restore(request: Omit<RestoreRequest, 'profile' | 'file' | 'mode'> & { file?: string }) {
-  return fixture.engine.restores.start({ profile: 'pg', keys, mode: 'new', file: archive, createMissingRoles: true, ...request });
+  return fixture.engine.restores.start({ profile: 'pg', keys, mode: 'new', file: archive, createMissingRoles: true, trust: TRUST_PHRASE, ...request });
 }
 
 async function roles(): Promise<Record<string, string>> {

@@ -570,8 +570,10 @@ describe('roles the archive needs', () => {
     expect(result.createdRoles).toEqual(expect.arrayContaining(['app_owner', 'app_reader']));
     const created = await cluster.query<{ rolname: string; nopassword: boolean; rolcanlogin: boolean }>("SELECT rolname, rolpassword IS NULL AS nopassword, rolcanlogin FROM pg_authid WHERE rolname IN ('app_owner', 'app_reader') ORDER BY 1");
     expect(created).toEqual([{ rolname: 'app_owner', nopassword: true, rolcanlogin: true }, { rolname: 'app_reader', nopassword: true, rolcanlogin: true }]);
+    // A stranger's archive (another key): app_owner can log in, so what it owned belongs to the
+    // stand-in — a stranger's code never runs as a login role; the grants come back.
     const [table] = await cluster.query<{ owner: string; reader: boolean }>("SELECT pg_get_userbyid(relowner) AS owner, has_table_privilege('app_reader', 'owned', 'SELECT') AS reader FROM pg_class WHERE relname = 'owned'", [], 'roles_created');
-    expect(table).toEqual({ owner: 'app_owner', reader: true });
+    expect(table).toEqual({ owner: 'lifeboat_restored', reader: true });
     expect(await count('roles_created', 'owned')).toBe(30);
   });
 

@@ -25,7 +25,7 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
   preflight: {
     usage: 'preflight FILE --profile P (--into NEWDB | --replace DB | --data-only DB --tables s.t,…) [restore options] [--json]',
     summary: 'the safety checklist for a restore, without changing anything',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
       const request = await restoreRequest(args, values);
       const preflight = await engine.restores.preflight(request);
@@ -34,9 +34,9 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--keep-owners] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
     async run({ engine, out, args, values }) {
       const request = await restoreRequest(args, values);
       if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
@@ -84,6 +84,7 @@ async function restoreRequest(args: string[], values: Values): Promise<RestoreRe
     ...(values.tables ? { tables: values.tables.split(',').map((t) => (t.includes('.') ? t.trim() : `public.${t.trim()}`)) } : {}),
     noOwner: values['no-owner'] ?? false,
     noPrivileges: values['no-privileges'] ?? false,
+    ...(values['keep-owners'] ? { keepOwners: true } : {}),
     createMissingRoles: values['create-roles'] ?? false,
     ...(values['keep-role-attributes']?.length ? { privilegedRoleAttributes: keptRoleAttributes(values['keep-role-attributes']) } : {}),
     safetyBackup: !values['no-safety-backup'],

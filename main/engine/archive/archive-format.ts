@@ -127,4 +127,10 @@ export interface ArchiveSidecar {
   drill?: { at: string; passed: boolean; recoveryMs: number };
   /** Set when the sidecar was rebuilt from an archive whose contents could not be read. */
   partial?: boolean;
+  /**
+   * HMAC-SHA256 (hex) over the fields above, keyed with this installation's library key (see
+   * sidecar-tag.ts). Only a sidecar whose tag verifies counts in retention, the stale alert and "the
+   * latest backup": anyone who can write to a backup folder can write a sidecar that says anything.
+   */
+  libraryTag?: string;
 }

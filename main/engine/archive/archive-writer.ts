@@ -75,7 +75,8 @@ export async function writeArchiveFile(options: {
   signer?: ArchiveSigner | null;
   signal: AbortSignal;
   onProgress?: (written: { fileBytes: number; dumpBytes: number }) => void;
-  sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }) => ArchiveSidecar;
+  /** The sidecar to write; may be async (the backup tags it with the library key, see sidecar-tag.ts). */
+  sidecar: (written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }) => ArchiveSidecar | Promise<ArchiveSidecar>;
 }): Promise<WrittenArchive> {
   const { content, signal } = options;
   let finalPath = path.join(options.folder, options.fileName);
@@ -149,7 +150,7 @@ export async function writeArchiveFile(options: {
     const digest = out.hash.digest('hex');
     finalPath = await unusedName(finalPath); // two backups in the same second must not replace each other
     const sidecarPath = finalPath + SIDECAR_SUFFIX;
-    const sidecar = options.sidecar({ bytes, sha256: digest, checksums, fileName: path.basename(finalPath) });
+    const sidecar = await options.sidecar({ bytes, sha256: digest, checksums, fileName: path.basename(finalPath) });
     await writeFileDurably(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
     await rename(partialPath, finalPath);
     await fsyncDirectory(options.folder);

@@ -5,7 +5,7 @@ import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
-import { startJob, RateMeter, type Job } from '../jobs/job.ts';
+import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
 import type { KeyService } from '../keys/key-service.ts';
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
@@ -14,10 +14,12 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
-import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive } from './archive-reader.ts';
-import { hostTag, writeFileDurably } from './archive-writer.ts';
+import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive, type ArchiveWalk } from './archive-reader.ts';
+import { hostTag } from './archive-writer.ts';
 import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
+import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
+import type { ArchiveAuthenticity } from './archive-authenticity.ts';
 import { startTocListing } from '../restore/toc-listing.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 
@@ -33,6 +35,14 @@ export interface ArchiveEntry {
   sidecar: ArchiveSidecar;
   /** Set when this archive cannot be listed normally (a bad sidecar, a file that is not a regular file…): the others still list. */
   problem?: { message: string; fix: string };
+  /**
+   * This Lifeboat wrote its sidecar, for this very file: the sidecar's tag verifies with the library
+   * key (sidecar-tag.ts), and the file's name and size are the recorded ones. Only recognised archives
+   * count in retention, the stale alert and "the latest backup"; the others are listed, never counted,
+   * never pruned. An older Lifeboat's archive (untagged sidecar) becomes recognised after a full
+   * verification (`verify --full`, recognise()) finds it made with this Lifeboat's own key or passphrase.
+   */
+  recognised: boolean;
 }
 
 export interface ArchiveDetails {
@@ -49,6 +59,8 @@ export interface VerifyResult {
   sha256: string;
   checks: string[];
   toc: TocReport | null;
+  /** The archive's sidecar is recognised as this Lifeboat's after the verification (see ArchiveEntry.recognised). */
+  recognised: boolean;
 }
 
 export interface ListFilter {
@@ -65,6 +77,7 @@ export interface LibraryDeps {
   tools: ToolResolver;
   clock: Clock;
   dataDir: string;
+  libraryKey: LibraryKey;
 }
 
 export class LibraryService {
@@ -83,6 +96,7 @@ export class LibraryService {
 
   async list(filter: ListFilter = {}): Promise<ArchiveEntry[]> {
     const folders = filter.folders?.length ? filter.folders.map((f) => path.resolve(f)) : await this.folders();
+    const key = await this.#deps.libraryKey.get();
     const entries: ArchiveEntry[] = [];
     for (const folder of folders) {
       let names: string[];
@@ -95,7 +109,7 @@ export class LibraryService {
       await removeStalePartials(folder, names);
       const archives = names.filter((name) => name.endsWith(ARCHIVE_EXTENSION));
       const present = new Set(names);
-      const found = await mapLimit(archives, 32, (name) => this.#entry(folder, name, present.has(name + SIDECAR_SUFFIX)));
+      const found = await mapLimit(archives, 32, (name) => this.#entry(folder, name, present.has(name + SIDECAR_SUFFIX), key));
       entries.push(...found);
     }
     return entries
@@ -105,22 +119,24 @@ export class LibraryService {
   }
 
   /** One archive of a listing; whatever is wrong with it or its sidecar is its own problem, not the folder's. */
-  async #entry(folder: string, name: string, hasSidecar: boolean): Promise<ArchiveEntry> {
+  async #entry(folder: string, name: string, hasSidecar: boolean, key: Buffer | null): Promise<ArchiveEntry> {
     const file = path.join(folder, name);
     // stat follows a link to the archive; what it finds must be a file (a FIFO would block every read).
     const info = await stat(file).catch((error: NodeJS.ErrnoException) => error);
     if (info instanceof Error || !info.isFile()) {
       const why = info instanceof Error ? `cannot be read (${info.code ?? info.message})` : 'is not a regular file';
-      return { path: file, folder, sidecar: nameOnlySidecar(name, info instanceof Error ? null : info, '', 'none'), problem: { message: `${name} ${why}.`, fix: 'Remove it from the backup folder, or put the archive back from another copy.' } };
+      return { path: file, folder, sidecar: nameOnlySidecar(name, info instanceof Error ? null : info, '', 'none'), problem: { message: `${name} ${why}.`, fix: 'Remove it from the backup folder, or put the archive back from another copy.' }, recognised: false };
     }
     const read = hasSidecar ? await readSidecarFile(file + SIDECAR_SUFFIX) : ({ kind: 'missing' } as const);
-    if (read.kind === 'ok') return { path: file, folder, sidecar: read.sidecar };
+    // Cheap on purpose (a listing reads no archive): the tag, the name and the size, not the sha256.
+    if (read.kind === 'ok') return { path: file, folder, sidecar: read.sidecar, recognised: isRecognised(read.sidecar, { name, size: info.size }, key) };
     if (read.kind === 'bad') {
       // Not rebuilt here: that reads the whole archive, and the bad file may be an attack on the listing.
       return problemEntry(file, folder, info, read.problem, `Check the archive with "lifeboat verify --full" (it rewrites the sidecar from the archive), or remove the sidecar.`);
     }
     try {
-      return { path: file, folder, sidecar: await this.rebuildSidecar(file) };
+      const sidecar = await this.rebuildSidecar(file);
+      return { path: file, folder, sidecar, recognised: isRecognised(sidecar, { name, size: info.size }, key) };
     } catch (error) {
       return problemEntry(file, folder, info, `${name} has no sidecar, and none could be written: ${(error as Error).message}`, 'Check that the backup folder is writable, then list again.');
     }
@@ -130,23 +146,43 @@ export class LibraryService {
    * Recreates a missing sidecar from the archive (needs a key for the facts inside). `strict`: an
    * archive that cannot be read whole (no key, damaged, not an archive) throws instead, and no
    * sidecar is written — a sidecar made from a damaged file must not vouch for it.
+   * The sidecar is tagged as this library's only when the archive authenticates as made with this
+   * Lifeboat's own key or passphrase: only then are its manifest's facts (profile, dates) ours.
    */
   async rebuildSidecar(file: string, extraKeys: AgeKeys = {}, options: { strict?: boolean } = {}): Promise<ArchiveSidecar> {
     if (options.strict) await detectArchiveEncoding(file);
     const [info, digest] = await Promise.all([stat(file), sha256File(file)]);
     const size = info.size;
     let sidecar: ArchiveSidecar;
+    let own = false;
     try {
       const keys = await this.#deps.keys.decryptionKeys(extraKeys);
-      const walk = await walkArchive(file, keys);
+      const walk = await walkArchive(file, keys, { keys: await this.#ownKeys() });
       sidecar = sidecarFrom(path.basename(file), walk.manifest, walk.checksums, size, digest, await encryptionOf(file));
+      own = isOwnArchive(walk.authenticity);
     } catch (error) {
       if (options.strict) throw error;
       // Without a key (or for a damaged file) keep what the name and the bytes tell.
       sidecar = nameOnlySidecar(path.basename(file), info, digest, await encryptionOf(file).catch(() => 'none' as const));
     }
-    await writeFileDurably(file + SIDECAR_SUFFIX, `${JSON.stringify(sidecar, null, 2)}\n`);
-    return sidecar;
+    return writeSidecarFile(file + SIDECAR_SUFFIX, sidecar, own ? await this.#deps.libraryKey.get() : null);
+  }
+
+  /**
+   * Makes an archive with an untagged sidecar (an older Lifeboat's) count again: a full verification,
+   * which reads the whole archive and, when it was made with this Lifeboat's own key or passphrase,
+   * rewrites its sidecar from the archive's own manifest and checksums, tagged. The same as verify(file, 'full').
+   */
+  recognise(file: string, extraKeys: AgeKeys = {}): Job<VerifyResult> {
+    return this.verify(file, 'full', extraKeys);
+  }
+
+  /**
+   * Only the keys Lifeboat keeps (KeyService.ownKeys): a tag made with a key handed over together
+   * with the file proves nothing about who made it. None when the keychain cannot be read.
+   */
+  async #ownKeys(): Promise<AgeKeys> {
+    return this.#deps.keys.ownKeys().catch(() => ({}));
   }
 
   async details(file: string, extraKeys: AgeKeys = {}): Promise<ArchiveDetails> {
@@ -157,7 +193,12 @@ export class LibraryService {
     return { path: file, sidecar, manifest: walk.manifest, checksums: walk.checksums };
   }
 
-  /** quick: the file's sha256 vs its sidecar. full: also decrypt everything, check the structure and hashes, and let pg_restore read the TOC. */
+  /**
+   * quick: the file's sha256 vs its sidecar. full: also decrypt everything, check the structure and
+   * hashes, and let pg_restore read the TOC. The verdict is recorded in the sidecar, which keeps its
+   * standing: tagged again only when it was recognised before — or, after a full verification, when
+   * the archive authenticates as this Lifeboat's own (then its facts are taken from the archive).
+   */
   verify(file: string, level: 'quick' | 'full', extraKeys: AgeKeys = {}): Job<VerifyResult> {
     return startJob('verify', async (ctx) => {
       const checks: string[] = [];
@@ -170,9 +211,14 @@ export class LibraryService {
       const read = await readSidecarFile(sidecarPath);
       const sidecar = read.kind === 'ok' ? read.sidecar : await this.rebuildSidecar(file, extraKeys, { strict: true });
       if (read.kind !== 'ok') checks.push(`${read.kind === 'bad' ? `unusable sidecar (${read.problem.replace(/\.$/, '')})` : 'no sidecar'}: rebuilt from the archive after decrypting it and checking its structure and checksums`);
+      const key = await this.#deps.libraryKey.get();
+      let recognised = isRecognised(sidecar, { name: path.basename(file), size }, key);
+      let facts = sidecar;
       const record = async (ok: boolean, message: string) => {
+        // Without the key now (a locked keychain) a tag could not be made again: the record is dropped, not the tag.
+        if (key === null && sidecar.libraryTag !== undefined) return;
         const verification: VerificationRecord = { at: this.#deps.clock.now().toISOString(), level, ok, message };
-        await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, verification }, null, 2)}\n`).catch(() => {});
+        await writeSidecarFile(sidecarPath, { ...facts, verification }, recognised ? key : null).catch(() => {});
       };
       try {
         ctx.report({ phase: 'Checking the file', fraction: 0 });
@@ -183,35 +229,51 @@ export class LibraryService {
         checks.push(`sha256 ${digest} matches the sidecar`);
         let toc: TocReport | null = null;
         if (level === 'full') {
-          ctx.report({ phase: 'Decrypting and reading', fraction: 0.3 });
-          const keys = await this.#deps.keys.decryptionKeys(extraKeys);
-          const manifestPeek = await readManifest(file, keys);
-          const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifestPeek.tools.pg_dump.version}`)?.major ?? null;
-          const pgRestore = await this.#deps.tools.choose('pg_restore', dumpMajor);
-          const tocCheck = startTocListing(pgRestore, ctx.signal);
-          const expectedPlain = Math.max(sidecar.dumpBytes, 1);
-          const walk = await walkArchive(file, keys, {
-            signal: ctx.signal,
-            onDump: (chunk) => tocCheck.write(chunk),
-            onPlaintextBytes: (bytes) => ctx.report({ fraction: 0.3 + 0.7 * Math.min(bytes / expectedPlain, 0.99), bytes }),
-          });
-          checks.push(`decrypted; tar structure: manifest, globals, ${walk.dumpParts} dump part(s), checksums`);
-          checks.push(`dump sha256 ${walk.dumpSha256} (${walk.dumpBytes} bytes) matches checksums.json`);
-          const listing = await tocCheck.finish();
-          toc = { entries: listing.entries.length, tableData: listing.entries.filter((e) => e.type === 'TABLE DATA').map((e) => `${e.schema} ${e.name}`) };
-          const expectedData = (walk.checksums.rowCounts?.tables ?? []).map((t) => `${t.schema} ${t.name}`);
-          const missing = expectedData.filter((t) => !toc!.tableData.includes(t));
-          if (missing.length) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore's table of contents lacks data for ${missing.slice(0, 5).join(', ')}.`, 'Use another copy of this backup.');
-          checks.push(`pg_restore ${pgRestore.version} reads the table of contents: ${toc.entries} entries, data for ${toc.tableData.length} tables`);
+          const full = await this.#verifyFull(file, sidecar, extraKeys, ctx, !recognised && key !== null);
+          checks.push(...full.checks);
+          toc = full.toc;
+          if (!recognised && key !== null && isOwnArchive(full.walk.authenticity)) {
+            // An older Lifeboat's sidecar (untagged), or one changed since: only the archive's own facts, which its tag vouches for, are kept and tagged.
+            facts = sidecarFrom(path.basename(file), full.walk.manifest, full.walk.checksums, size, digest, await encryptionOf(file));
+            recognised = true;
+            checks.push(`made with this Lifeboat's own ${full.walk.authenticity === 'own-key' ? 'key' : 'passphrase'}: its sidecar is rewritten from the archive and recognised as this library's`);
+          }
         }
         ctx.report({ phase: 'Verified', fraction: 1 });
         await record(true, checks.join('; '));
-        return { path: file, level, ok: true as const, sha256: sidecar.sha256, checks, toc };
+        return { path: file, level, ok: true as const, sha256: sidecar.sha256, checks, toc, recognised };
       } catch (error) {
         if (!ctx.signal.aborted && error instanceof LifeboatError && error.code !== 'NO_KEY' && error.code !== 'WRONG_KEY') await record(false, error.message);
         throw error;
       }
     });
+  }
+
+  /** The full part of verify(): decrypt and walk everything, feed the dump to pg_restore --list. `authenticate`: check the archive's tag against Lifeboat's own keys (costs a scrypt for a passphrase archive). */
+  async #verifyFull(file: string, sidecar: ArchiveSidecar, extraKeys: AgeKeys, ctx: JobContext, authenticate: boolean): Promise<{ checks: string[]; toc: TocReport; walk: ArchiveWalk }> {
+    const checks: string[] = [];
+    ctx.report({ phase: 'Decrypting and reading', fraction: 0.3 });
+    const keys = await this.#deps.keys.decryptionKeys(extraKeys);
+    const manifestPeek = await readManifest(file, keys);
+    const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifestPeek.tools.pg_dump.version}`)?.major ?? null;
+    const pgRestore = await this.#deps.tools.choose('pg_restore', dumpMajor);
+    const tocCheck = startTocListing(pgRestore, ctx.signal);
+    const expectedPlain = Math.max(sidecar.dumpBytes, 1);
+    const walk = await walkArchive(file, keys, {
+      signal: ctx.signal,
+      keys: authenticate ? await this.#ownKeys() : {},
+      onDump: (chunk) => tocCheck.write(chunk),
+      onPlaintextBytes: (bytes) => ctx.report({ fraction: 0.3 + 0.7 * Math.min(bytes / expectedPlain, 0.99), bytes }),
+    });
+    checks.push(`decrypted; tar structure: manifest, globals, ${walk.dumpParts} dump part(s), checksums`);
+    checks.push(`dump sha256 ${walk.dumpSha256} (${walk.dumpBytes} bytes) matches checksums.json`);
+    const listing = await tocCheck.finish();
+    const toc: TocReport = { entries: listing.entries.length, tableData: listing.entries.filter((e) => e.type === 'TABLE DATA').map((e) => `${e.schema} ${e.name}`) };
+    const expectedData = (walk.checksums.rowCounts?.tables ?? []).map((t) => `${t.schema} ${t.name}`);
+    const missing = expectedData.filter((t) => !toc.tableData.includes(t));
+    if (missing.length) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore's table of contents lacks data for ${missing.slice(0, 5).join(', ')}.`, 'Use another copy of this backup.');
+    checks.push(`pg_restore ${pgRestore.version} reads the table of contents: ${toc.entries} entries, data for ${toc.tableData.length} tables`);
+    return { checks, toc, walk };
   }
 
   /**
@@ -238,8 +300,14 @@ export class LibraryService {
       throw error;
     });
     const sidecar = await this.rebuildSidecar(target, extraKeys);
-    return { path: target, folder, sidecar };
+    const { size } = await stat(target);
+    return { path: target, folder, sidecar, recognised: isRecognised(sidecar, { name: path.basename(target), size }, await this.#deps.libraryKey.get()) };
   }
+}
+
+/** Made with the keys Lifeboat itself keeps (see archive-authenticity.ts): its manifest's facts are this Lifeboat's. */
+function isOwnArchive(authenticity: ArchiveAuthenticity): boolean {
+  return authenticity === 'own-key' || authenticity === 'own-passphrase';
 }
 
 /** Leftovers of backups whose process died (SIGKILL, power loss): their writer pid is gone. */
@@ -267,7 +335,7 @@ async function olderThan(file: string, ms: number): Promise<boolean> {
 /** An archive (a regular file) listed with its problem, and only what its name and first bytes tell. */
 async function problemEntry(file: string, folder: string, info: Stats, message: string, fix: string): Promise<ArchiveEntry> {
   const kind = await encryptionOf(file).catch(() => 'none' as const);
-  return { path: file, folder, sidecar: nameOnlySidecar(path.basename(file), info, '', kind), problem: { message, fix } };
+  return { path: file, folder, sidecar: nameOnlySidecar(path.basename(file), info, '', kind), problem: { message, fix }, recognised: false };
 }
 
 /** What an archive's name (profile_database_stamp.lifeboat) and the file itself tell, without its contents (partial: true). */

@@ -121,6 +121,11 @@ export function parseSidecar(value: unknown): ArchiveSidecar {
     sidecar.drill = { at: time(drill, 'at'), passed: flag(drill, 'passed'), recoveryMs: count(drill, 'recoveryMs') };
   }
   if (o.partial !== undefined) sidecar.partial = flag(o, 'partial');
+  if (o.libraryTag !== undefined) {
+    const tag = text(o, 'libraryTag', 64);
+    if (!/^[0-9a-f]{64}$/.test(tag)) throw new Error('"libraryTag" is not 64 hexadecimal digits');
+    sidecar.libraryTag = tag;
+  }
   return sidecar;
 }
 

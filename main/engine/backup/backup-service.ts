@@ -2,6 +2,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
 import { writeArchiveFile } from '../archive/archive-writer.ts';
+import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/library-service.ts';
 import { LifeboatError } from '../errors.ts';
 import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
@@ -54,6 +55,8 @@ export interface BackupDeps {
   clock: Clock;
   dataDir: string;
   appVersion: string;
+  /** Tags each sidecar as this Lifeboat's (sidecar-tag.ts); without it (or without a key) sidecars are written untagged. */
+  libraryKey?: LibraryKey;
 }
 
 export class BackupService {
@@ -215,7 +218,8 @@ export class BackupService {
             };
           },
         },
-        sidecar: ({ bytes, sha256, checksums, fileName }) => ({
+        // Tagged: retention, the stale alert and drills count only sidecars this Lifeboat wrote.
+        sidecar: async ({ bytes, sha256, checksums, fileName }) => tagSidecar({
           sidecarVersion: 1,
           archive: fileName,
           formatVersion: ARCHIVE_FORMAT_VERSION,
@@ -236,7 +240,7 @@ export class BackupService {
           totalRows: checksums.rowCounts ? checksums.rowCounts.tables.reduce((sum, t) => sum + t.rows, 0) : null,
           rowCountsExact: checksums.rowCounts?.exact ?? false,
           dumpBytes: checksums.dump.bytes,
-        }),
+        }, (await this.#deps.libraryKey?.get()) ?? null),
       });
       ctx.report({ phase: 'Done', fraction: 1, message: written.path });
       return {

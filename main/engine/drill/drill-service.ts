@@ -1,14 +1,14 @@
 // Test-restore drills: restore an archive into a scratch database (embedded PostgreSQL 18 or a
 // server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
 // the evidence (history, sidecar badge, HTML report).
-import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { SIDECAR_SUFFIX, type ArchiveManifest, type ArchiveSidecar, type CanaryResult } from '../archive/archive-format.ts';
 import { utcStamp } from '../archive/archive-names.ts';
-import { writeFileDurably } from '../archive/archive-writer.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
+import { isRecognised, writeSidecarFile, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { canaryValue, countObjects } from '../backup/snapshot-session.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { connectProfile } from '../db/pg-connect.ts';
@@ -75,6 +75,8 @@ export interface DrillDeps {
   clock: Clock;
   dataDir: string;
   appVersion: string;
+  /** Re-tags a recognised sidecar after its drill is recorded (sidecar-tag.ts). */
+  libraryKey?: LibraryKey;
 }
 
 const HISTORY = 'drills.jsonl';
@@ -186,8 +188,14 @@ export class DrillService {
       record.tools.psql = psql.version;
 
       let result: RestoreResult;
+      // Object counts and canaries read the restored data before it is handed over, as the role that
+      // restored it: a stranger's view or function they touch never runs as the scratch superuser.
+      let dataChecks: DrillCheck[] = [];
       try {
         const job = this.#deps.restores.start({
+          checkRestored: async (db) => {
+            dataChecks = await this.#objectAndCanaryChecks(db, manifest);
+          },
           file: request.file,
           profile: target.profile.name,
           target,
@@ -238,18 +246,7 @@ export class DrillService {
       if (manifest && !result.verification.checked.length && manifest.options.rowCounts) {
         record.checks.push({ kind: 'table', name: 'Row counts', expected: 'recorded in the backup', actual: 'none recorded', passed: false });
       }
-      const { client } = await connectProfile({ ...target.profile, database: record.scratch.database }, target.password);
-      try {
-        if (manifest?.objectCounts) {
-          const actual = await countObjects(client);
-          for (const key of Object.keys(manifest.objectCounts) as (keyof typeof actual)[]) {
-            record.checks.push({ kind: 'objects', name: OBJECT_LABELS[key], expected: String(manifest.objectCounts[key]), actual: String(actual[key]), passed: manifest.objectCounts[key] === actual[key] });
-          }
-        }
-        if (Array.isArray(manifest?.canaries) && manifest.canaries.length) record.checks.push(...(await checkCanaries(client, manifest.canaries, String(manifest.source.profile), await this.#deps.profiles.list())));
-      } finally {
-        await client.end().catch(() => {});
-      }
+      record.checks.push(...dataChecks);
       record.timings.verifyMs = result.timings.verifyMs + Math.round(performance.now() - tVerify);
       record.passed = record.checks.every((c) => c.passed);
     } catch (error) {
@@ -277,6 +274,26 @@ export class DrillService {
     return record;
   }
 
+  /** The manifest's object counts and the profile's canaries, in the restored scratch database. */
+  async #objectAndCanaryChecks(db: { profile: Profile; password: string | null; database: string }, manifest: ArchiveManifest | null): Promise<DrillCheck[]> {
+    const checks: DrillCheck[] = [];
+    // Canaries are the user's SQL, written for the database's usual search_path; they run as the
+    // role that restored it (a stranger's file: the temporary role), so whatever it resolves to is harmless.
+    const { client } = await connectProfile({ ...db.profile, database: db.database }, db.password);
+    try {
+      if (manifest?.objectCounts) {
+        const actual = await countObjects(client);
+        for (const key of Object.keys(manifest.objectCounts) as (keyof typeof actual)[]) {
+          checks.push({ kind: 'objects', name: OBJECT_LABELS[key], expected: String(manifest.objectCounts[key]), actual: String(actual[key]), passed: manifest.objectCounts[key] === actual[key] });
+        }
+      }
+      if (Array.isArray(manifest?.canaries) && manifest.canaries.length) checks.push(...(await checkCanaries(client, manifest.canaries, String(manifest.source.profile), await this.#deps.profiles.list())));
+    } finally {
+      await client.end().catch(() => {});
+    }
+    return checks;
+  }
+
   /** The stored evidence report of a past drill. */
   reportPath(drillId: string): string {
     if (!/^[\w-]+$/.test(drillId)) throw new LifeboatError('INVALID_INPUT', 'That is not a drill id.', 'Pick a drill from the history.');
@@ -293,10 +310,27 @@ export class DrillService {
     await mkdir(path.dirname(this.reportPath(record.id)), { recursive: true, mode: 0o700 });
     await writeFile(this.reportPath(record.id), renderDrillReport(record), { mode: 0o600 });
     await appendFile(path.join(this.#deps.dataDir, HISTORY), `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    const sidecarPath = `${request.file}${SIDECAR_SUFFIX}`;
+    await this.#recordInSidecar(record, request.file);
+  }
+
+  /**
+   * The sidecar's drill badge. The sidecar keeps its standing: tagged again only when it was
+   * recognised as this Lifeboat's and, for a pass, the drilled bytes are the ones it describes (a file
+   * swapped for another of the same size must not gain a "drilled" mark that retention trusts).
+   */
+  async #recordInSidecar(record: DrillRecord, file: string): Promise<void> {
+    const sidecarPath = `${file}${SIDECAR_SUFFIX}`;
     const read = await readSidecarFile(sidecarPath);
     const sidecar: ArchiveSidecar | null = read.kind === 'ok' ? read.sidecar : null;
-    if (sidecar) await writeFileDurably(sidecarPath, `${JSON.stringify({ ...sidecar, drill: { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.totalMs } }, null, 2)}\n`).catch(() => {});
+    if (!sidecar) return;
+    const key = (await this.#deps.libraryKey?.get()) ?? null;
+    // Without the key now (a locked keychain) a tag could not be made again: the badge is dropped, not the tag.
+    if (key === null && sidecar.libraryTag !== undefined) return;
+    const size = await stat(file).then((info) => info.size, () => -1);
+    // A failed drill only takes trust away, so it is recorded on a recognised sidecar whatever was read.
+    const keep = isRecognised(sidecar, { name: path.basename(file), size }, key) && (!record.passed || record.archive.sha256 === sidecar.sha256);
+    const drill = { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.totalMs };
+    await writeSidecarFile(sidecarPath, { ...sidecar, drill }, keep ? key : null).catch(() => {});
   }
 }
 

@@ -324,6 +324,12 @@ export interface PreflightOptions {
   trust?: string;
   /** Drills: run even an own archive as a temporary role without superuser rights when it needs none. */
   leastPrivilege?: 'whenever-possible';
+  /**
+   * A file this Lifeboat did not make: give its objects to the roles it names (roles that cannot log
+   * in and have no special rights) instead of the stand-in lifeboat_restored. Their code (index
+   * expressions, SECURITY DEFINER functions) then runs with those roles' rights.
+   */
+  keepOwners?: boolean;
 }
 
 export interface TargetState {
@@ -387,14 +393,27 @@ function privilegeItem(inspection: Inspection, facts: TargetFacts, options: Pref
       fix: `Use a superuser profile (Lifeboat then restores with a temporary role without those rights) or a role without them, or type "${TRUST_PHRASE}" if you trust where the file came from.`,
     };
   }
-  const privilegedOwners = options.noOwner ? [] : inspection.owners.filter((o) => facts.privilegedRoles.has(o));
-  const standIn = options.noOwner ? ` With "no owner", its objects will belong to ${STAND_IN_OWNER}, a role without rights.`
-    : privilegedOwners.length ? ` Objects it gives to ${privilegedOwners.join(', ')} (roles with rights beyond one database) will belong to ${STAND_IN_OWNER}, a role without rights, so that none of its functions ever runs with those rights; other owners are kept.` : ' Owners are set as the file says once it has run.';
   return {
     id: 'privileges', status: 'info', title: 'Least privilege',
-    detail: `This file was not made by this Lifeboat: its SQL runs as a temporary role that is not a superuser, belongs to no other role and owns only the new database, so it cannot run programs, read files or change anything outside that database.${standIn}`,
-    ...(privilegedOwners.length ? { fix: `Type "${TRUST_PHRASE}" to restore it with the profile's rights and keep every owner.` } : {}),
+    detail: `This file was not made by this Lifeboat: its SQL runs as a temporary role that is not a superuser, belongs to no other role and owns only the new database, so it cannot run programs, read files or change anything outside that database. ${ownersSentence(inspection, facts, options)}`,
+    ...(inspection.owners.length && !options.noOwner ? { fix: `Type "${TRUST_PHRASE}" to restore it with the profile's rights and every owner it names.` } : {}),
   };
+}
+
+/**
+ * Who will own a stranger's objects. By default the stand-in: code of the file that something later
+ * runs as its owner (autovacuum analysing an index, a SECURITY DEFINER function) then has no rights.
+ * Owners the file names are kept only when chosen, and only roles that cannot log in and have none.
+ */
+function ownersSentence(inspection: Inspection, facts: TargetFacts, options: PreflightOptions): string {
+  const named = inspection.owners.filter((o) => facts.roles.has(o));
+  if (options.noOwner || named.length === 0) return `Its objects will belong to ${STAND_IN_OWNER}, a role without rights.`;
+  const keepable = named.filter((o) => !facts.privilegedRoles.has(o) && !facts.loginRoles.has(o) && !o.startsWith('pg_'));
+  if (!options.keepOwners) {
+    return `Its objects will belong to ${STAND_IN_OWNER}, a role without rights, not to the roles it names (${named.join(', ')}): their code would run with those roles' rights.${keepable.length ? ` Choose "keep the file's owners" to give them to ${keepable.join(', ')}.` : ''}`;
+  }
+  const standIn = named.filter((o) => !keepable.includes(o));
+  return `Objects it gives to ${keepable.length ? keepable.join(', ') : 'no role it names'} keep that owner, as you chose: their code runs with that role's rights.${standIn.length ? ` What it gives to ${standIn.join(', ')} (roles that can log in or have rights beyond one database) belongs to ${STAND_IN_OWNER}.` : ''}`;
 }
 
 export async function buildChecklist(inspection: Inspection, target: TargetState, options: PreflightOptions): Promise<CheckItem[]> {

@@ -11,7 +11,6 @@ import { pipeline } from 'node:stream/promises';
 import { utcStamp } from '../archive/archive-names.ts';
 import { authenticateArchive, walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
 import type { BackupResult, BackupService } from '../backup/backup-service.ts';
-import { connectProfile } from '../db/pg-connect.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobContext } from '../jobs/job.ts';
@@ -28,7 +27,7 @@ import { quoteIdent } from '../backup/snapshot-session.ts';
 import { assertSameFile, buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, runsTrusted, type RoleChoice, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { fileIdentity, openSource } from './restore-source.ts';
 import { dataOnlyDecider, type StatementDecision } from './data-only-filter.ts';
-import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
+import { connectToRestored, LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
 import { isPrivilegeStatement, roleStatement } from './ownership-statements.ts';
 import { readCustomToc, readTocDat } from './toc-dat.ts';
 import { TRUST_PHRASE, unsafeTocStatement } from './unsafe-statements.ts';
@@ -52,6 +51,11 @@ export interface RestoreRequest extends PreflightOptions {
   verify?: 'strict' | 'report';
   /** An inspection already made (a drill reads the archive once for both). */
   inspection?: Inspection;
+  /**
+   * More checks of the restored database (drills: object counts, canaries), made before it is handed
+   * over, as the role that restored it (the temporary role for a stranger's file).
+   */
+  checkRestored?: (db: { profile: Profile; password: string | null; database: string }) => Promise<void>;
 }
 
 export interface Preflight {
@@ -281,7 +285,9 @@ export class RestoreService {
         created.push(into);
         createdOids.set(into, await server.databaseOid(into));
         // A file Lifeboat did not make runs with least privilege (a non-superuser profile's own rights are already less).
-        if (runsRestricted(inspection, facts, request)) restricted = await LeastPrivilegeRestore.begin(server, into, Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16) + 2);
+        // Exactly the connections psql or pg_restore -j N (a leader and N workers) need: none to spare for anyone else.
+        const jobs = Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
+        if (runsRestricted(inspection, facts, request)) restricted = await LeastPrivilegeRestore.begin(server, { profile, password }, into, jobs > 1 ? jobs + 1 : 1);
       }
       const tRestore = performance.now();
       const restored = await this.#restoreInto({
@@ -294,14 +300,21 @@ export class RestoreService {
         missingRoles: request.createMissingRoles ? inspection.roles.filter((r) => !facts.roles.has(r)) : [],
         restricted,
       });
-      const leastPrivilege = restricted ? await restricted.finish(server, { profile, password }, into).then((r) => ({ standInFor: r.standIn })) : null;
-      restricted = null;
-
       const restoreMs = Math.round(performance.now() - tRestore);
       ctx.report({ phase: 'Verifying', fraction: 0.92, message: 'Comparing row counts' });
       const tVerify = performance.now();
-      const verification = await verifyRestore(profile, password, into, restored.walk, request.tables);
+      // Whatever reads the restored data runs as the role that restored it: a stranger's view or
+      // function called by a check then has that role's rights, never the profile's.
+      const checker = restricted?.connection(profile) ?? { profile, password };
+      const verification = await verifyRestore(checker.profile, checker.password, into, restored.walk, request.tables);
+      await request.checkRestored?.({ ...checker, database: into });
       const verifyMs = Math.round(performance.now() - tVerify);
+      let leastPrivilege: RestoreResult['leastPrivilege'] = null;
+      if (restricted) {
+        await restricted.lockDown(server, into);
+        leastPrivilege = { standInFor: (await restricted.finish(server, { profile, password }, into, { keepOwners: request.keepOwners === true })).standIn };
+        restricted = null;
+      }
       if (verification.mismatches.length && request.verify !== 'report') {
         const first = verification.mismatches[0]!;
         throw new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} ${first.missing ? 'is missing' : `has ${first.actual} rows`}, the backup recorded ${first.expected}${first.missing ? ' rows' : ''}${verification.mismatches.length > 1 ? ` (and ${verification.mismatches.length - 1} more tables differ)` : ''}.`, request.mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
@@ -681,18 +694,20 @@ async function verifyRestore(profile: Profile, password: string | null, database
   const expected = walk?.checksums.rowCounts?.tables.filter((t) => !tables?.length || tables.includes(`${t.schema}.${t.name}`)) ?? [];
   if (!walk?.checksums.rowCounts) return { checked: [], mismatches: [], note: 'The restore finished without errors (this file records no row counts to compare).' };
   if (tables?.length && walk) return { checked: [], mismatches: [], note: 'Rows of the chosen tables were restored without errors.' };
-  const { client } = await connectProfile({ ...profile, database }, password);
+  const client = await connectToRestored(profile, password, database);
   try {
+    await client.query('SET default_transaction_read_only = on');
     const checked: TableCheck[] = [];
     for (const table of expected) {
       const name = `${quoteIdent(table.schema)}.${quoteIdent(table.name)}`;
-      // A table the backup recorded but the restore did not create is a mismatch, not a query error.
-      const { rows: [found] } = await client.query<{ ok: boolean }>('SELECT to_regclass($1) IS NOT NULL AS ok', [name]);
+      // A table the backup recorded but the restore did not create is a mismatch, not a query error;
+      // so is a name that is not a table (a view would run whatever it calls).
+      const { rows: [found] } = await client.query<{ ok: boolean }>("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1) AND relkind IN ('r', 'p')) AS ok", [name]);
       if (!found?.ok) {
         checked.push({ table: `${table.schema}.${table.name}`, expected: table.rows, actual: 0, missing: true });
         continue;
       }
-      const { rows } = await client.query<{ n: string }>(`SELECT count(*)::text AS n FROM ONLY ${name}`);
+      const { rows } = await client.query<{ n: string }>(`SELECT pg_catalog.count(*)::text AS n FROM ONLY ${name}`);
       checked.push({ table: `${table.schema}.${table.name}`, expected: table.rows, actual: Number(rows[0]!.n) });
     }
     const mismatches = checked.filter((c) => c.missing || c.expected !== c.actual);

@@ -27,6 +27,8 @@ export interface TargetFacts {
   currentUser: string;
   /** Roles with rights beyond one database (least-privilege-restore.ts): never given a stranger's objects. */
   privilegedRoles: Set<string>;
+  /** Roles that can log in: a stranger's objects go to them only never (their code would act as a user). */
+  loginRoles: Set<string>;
 }
 
 const LOCAL_HOSTS = new Set(['localhost', '127.0.0.1', '::1']);
@@ -62,7 +64,9 @@ export class TargetServer {
       "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, rolsuper AS superuser, rolcreatedb AS createdb, current_user AS me FROM pg_roles WHERE rolname = current_user",
     );
     const row = rows[0]!;
-    const roles = new Set((await this.client.query<{ rolname: string }>('SELECT rolname FROM pg_roles')).rows.map((r) => r.rolname));
+    const roleRows = (await this.client.query<{ rolname: string; login: boolean }>('SELECT rolname, rolcanlogin AS login FROM pg_catalog.pg_roles')).rows;
+    const roles = new Set(roleRows.map((r) => r.rolname));
+    const loginRoles = new Set(roleRows.filter((r) => r.login).map((r) => r.rolname));
     const extensions = new Set((await this.client.query<{ name: string }>('SELECT name FROM pg_available_extensions')).rows.map((r) => r.name));
     const privilegedRoles = new Set((await this.client.query<{ rolname: string }>(PRIVILEGED_ROLES_SQL, [SERVER_REACHING_ROLES])).rows.map((r) => r.rolname));
     return {
@@ -74,6 +78,7 @@ export class TargetServer {
       availableExtensions: extensions,
       currentUser: row.me,
       privilegedRoles,
+      loginRoles,
     };
   }
 

@@ -1,7 +1,8 @@
 // Schedules per profile (backup and drill), retention with a live preview, notifications, and the
 // catch-up runner `run-due` shared by the app's timer and the OS job.
+import path from 'node:path';
 import type { ActivityLog } from '../activity/activity-log.ts';
-import type { LibraryService } from '../archive/library-service.ts';
+import type { ArchiveEntry, LibraryService } from '../archive/library-service.ts';
 import type { BackupService } from '../backup/backup-service.ts';
 import type { DrillService } from '../drill/drill-service.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
@@ -112,17 +113,25 @@ export class ScheduleService {
     return this.get(id);
   }
 
-  /** Every archive of the profile with keep/delete and the reasons; nothing is deleted. */
+  /**
+   * Every archive of the profile with keep/delete and the reasons; nothing is deleted. Only archives
+   * recognised as this Lifeboat's (ArchiveEntry.recognised) are planned: anyone who can write to the
+   * folder can write a sidecar claiming this profile, future dates and "verified", and such files must
+   * neither take a GFS slot nor the "newest proven" protection from a real backup. The others are
+   * listed, kept, and never counted.
+   */
   async previewRetention(profile: string, policy?: RetentionPolicy): Promise<RetentionPlan> {
     const { name, id } = await this.#deps.profiles.get(profile);
     const schedule = this.#all().find((s) => s.profileId === id) ?? this.#fresh(id);
-    const archives = (await this.#deps.library.list({ profile: name })).filter((a) => !a.sidecar.partial);
+    const listed = await this.#deps.library.list({ profile: name });
+    const { unique, copies } = splitCopies(listed.filter((a) => a.recognised && !a.sidecar.partial));
     const failing = await this.#latestRunsFailing(name);
-    return planRetention(
-      archives.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, proven: Boolean(a.sidecar.verification?.ok || a.sidecar.drill?.passed) })),
+    const plan = planRetention(
+      unique.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, proven: Boolean(a.sidecar.verification?.ok || a.sidecar.drill?.passed) })),
       policy ?? schedule.retention,
       { timeZone: this.#deps.timeZone(), latestRunsFailing: failing },
     );
+    return withUnrecognised(withCopies(plan, copies), listed.filter((a) => !a.recognised));
   }
 
   /** Deletes what the policy says (only this profile's Lifeboat archives), logging each deletion. */
@@ -215,7 +224,8 @@ export class ScheduleService {
   }
 
   async #drillLatest(profile: string, schedule: ProfileSchedule): Promise<DueRun> {
-    const [latest] = await this.#deps.library.list({ profile });
+    // The newest of this Lifeboat's own backups: a stranger's file with a later date is never the drill target.
+    const latest = (await this.#deps.library.list({ profile })).find((a) => a.recognised);
     if (!latest) return { profile, kind: 'drill', result: 'skipped', detail: 'No backup to drill yet.' };
     return this.#drill(profile, latest.path, schedule);
   }
@@ -234,7 +244,8 @@ export class ScheduleService {
   async #staleAlert(profile: string, schedule: ProfileSchedule, now: Date): Promise<DueRun | null> {
     const hours = schedule.notify.staleHours;
     if (!hours) return null;
-    const [latest] = await this.#deps.library.list({ profile });
+    // Only this Lifeboat's own backups prove one succeeded: a stranger's sidecar with a recent date must not silence the alert.
+    const latest = (await this.#deps.library.list({ profile })).find((a) => a.recognised);
     const lastOk = latest ? new Date(latest.sidecar.finishedAt) : null;
     const limit = now.getTime() - hours * 3_600_000;
     if (lastOk && lastOk.getTime() >= limit) return null;
@@ -267,6 +278,39 @@ export class ScheduleService {
   #save(schedules: ProfileSchedule[]): void {
     this.#file.set('schedules', schedules);
   }
+}
+
+export const NOT_RECOGNISED_REASON = "not recognised as this Lifeboat's backup: never counted, never deleted";
+
+/**
+ * Recognised archives with the same sha256 are copies of one backup (say, in a second library folder)
+ * — or a genuine sidecar copied next to other bytes of the same name and size, which a listing cannot
+ * tell apart without hashing. Either way one counts, and the others share its decision: a copy never
+ * takes a slot from, or gets kept instead of, the backup it repeats.
+ */
+function splitCopies(archives: ArchiveEntry[]): { unique: ArchiveEntry[]; copies: { entry: ArchiveEntry; of: string }[] } {
+  const first = new Map<string, ArchiveEntry>();
+  const copies: { entry: ArchiveEntry; of: string }[] = [];
+  for (const entry of archives) {
+    const original = first.get(entry.sidecar.sha256);
+    if (original) copies.push({ entry, of: original.path });
+    else first.set(entry.sidecar.sha256, entry);
+  }
+  return { unique: [...first.values()], copies };
+}
+
+function withCopies(plan: RetentionPlan, copies: { entry: ArchiveEntry; of: string }[]): RetentionPlan {
+  const decided = copies.map(({ entry, of }) => {
+    const original = plan.decisions.find((d) => d.path === of)!;
+    return { path: entry.path, createdAt: entry.sidecar.createdAt, keep: original.keep, reasons: [...original.reasons, `same sha256 as ${path.basename(of)}: a copy, decided with it`] };
+  });
+  return { ...plan, decisions: [...plan.decisions, ...decided].sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
+}
+
+/** The plan with the unrecognised archives added as kept (newest first, like the plan's own decisions). */
+function withUnrecognised(plan: RetentionPlan, strangers: ArchiveEntry[]): RetentionPlan {
+  const kept = strangers.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, keep: true, reasons: [NOT_RECOGNISED_REASON] }));
+  return { ...plan, decisions: [...plan.decisions, ...kept].sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
 }
 
 function validateRetention(policy: Partial<RetentionPolicy>): void {

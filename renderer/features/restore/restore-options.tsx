@@ -164,6 +164,14 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
             No privileges <span className="muted">— GRANTs are not restored</span>
           </span>
         </label>
+        {restricted && inspection.owners.length > 0 && !form.noOwner ? (
+          <label className="checkbox">
+            <input type="checkbox" checked={form.keepOwners} onChange={(e) => update({ keepOwners: e.target.checked })} />
+            <span>
+              Keep the file’s owners <span className="muted">— roles without rights only; their code then runs as them</span>
+            </span>
+          </label>
+        ) : null}
         {offerRoles ? (
           <label className="checkbox">
             <input type="checkbox" checked={form.createMissingRoles} onChange={(e) => update({ createMissingRoles: e.target.checked })} />
