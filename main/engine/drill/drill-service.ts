@@ -11,7 +11,7 @@ import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { canaryValue, countObjects } from '../backup/snapshot-session.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
-import { connectProfile } from '../db/pg-connect.ts';
+import { connectWhenFree } from '../restore/least-privilege-restore.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { startJob, type Job, type JobContext } from '../jobs/job.ts';
 import type { KeyService } from '../keys/key-service.ts';
@@ -279,7 +279,7 @@ export class DrillService {
     const checks: DrillCheck[] = [];
     // Canaries are the user's SQL, written for the database's usual search_path; they run as the
     // role that restored it (a stranger's file: the temporary role), so whatever it resolves to is harmless.
-    const { client } = await connectProfile({ ...db.profile, database: db.database }, db.password);
+    const client = await connectWhenFree(db.profile, db.password, db.database);
     try {
       if (manifest?.objectCounts) {
         const actual = await countObjects(client);

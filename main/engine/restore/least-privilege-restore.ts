@@ -188,7 +188,7 @@ export async function connectToRestored(profile: Profile, password: string | nul
  * The temporary role may hold exactly as many connections as its restore needs: one that has just
  * ended can still count for a moment (too_many_connections) — wait for it rather than allow more.
  */
-async function connectWhenFree(profile: Profile, password: string | null, database: string): Promise<pg.Client> {
+export async function connectWhenFree(profile: Profile, password: string | null, database: string): Promise<pg.Client> {
   for (let attempt = 0; ; attempt++) {
     try {
       return (await connectProfile({ ...profile, database }, password)).client;
