@@ -31,6 +31,7 @@ import { connectToRestored, LeastPrivilegeRestore, sweepRestoreRoles } from './l
 import { isPrivilegeStatement, roleStatement } from './ownership-statements.ts';
 import { readCustomToc, readTocDat } from './toc-dat.ts';
 import { TRUST_PHRASE, unsafeTocStatement } from './unsafe-statements.ts';
+import { TRUST_FIX } from './trust-phrase.ts';
 import { feed, FOREIGN_COLUMN_OPTIONS, guardedSqlStream, psqlFailure, startPsql } from './sql-pipeline.ts';
 import { parseGlobalsRoles, planRoleCreation } from './role-definitions.ts';
 import { TargetServer } from './target-server.ts';
@@ -286,7 +287,7 @@ export class RestoreService {
         createdOids.set(into, await server.databaseOid(into));
         // A file Lifeboat did not make runs with least privilege (a non-superuser profile's own rights are already less).
         // Exactly the connections psql or pg_restore -j N (a leader and N workers) need: none to spare for anyone else.
-        const jobs = Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
+        const jobs = parallelJobs(request);
         if (runsRestricted(inspection, facts, request)) restricted = await LeastPrivilegeRestore.begin(server, { profile, password }, into, jobs > 1 ? jobs + 1 : 1);
       }
       const tRestore = performance.now();
@@ -305,7 +306,7 @@ export class RestoreService {
       const tVerify = performance.now();
       // Whatever reads the restored data runs as the role that restored it: a stranger's view or
       // function called by a check then has that role's rights, never the profile's.
-      const checker = restricted?.connection(profile) ?? { profile, password };
+      const checker = runsAs(restricted, profile, password);
       const verification = await verifyRestore(checker.profile, checker.password, into, restored.walk, request.tables);
       await request.checkRestored?.({ ...checker, database: into });
       const verifyMs = Math.round(performance.now() - tVerify);
@@ -407,7 +408,7 @@ export class RestoreService {
       await source.close();
       throw error;
     }
-    const runAs = o.restricted?.connection(o.profile) ?? { profile: o.profile, password: o.password };
+    const runAs = runsAs(o.restricted, o.profile, o.password);
     const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
     const workDir = await makePrivateTemp('restore');
     try {
@@ -524,13 +525,13 @@ export class RestoreService {
    */
   async #restoreParallel(o: RestoreIntoOptions): Promise<RestoreIntoResult> {
     const { request, ctx, inspection } = o;
-    const jobs = Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
+    const jobs = parallelJobs(request);
     if (inspection.inner === 'sql') throw new LifeboatError('INVALID_INPUT', 'Plain SQL scripts restore through psql, one statement after another: parallel jobs do not apply.', 'Restore without --jobs.');
     if (inspection.inner === 'pg-tar') throw new LifeboatError('INVALID_INPUT', 'pg_restore cannot restore tar-format archives in parallel.', 'Restore without --jobs, or convert the dump to custom format.');
     const span = o.fractionEnd - o.fractionStart;
     const rate = new RateMeter();
     const workDir = await makePrivateTemp('restore');
-    const runAs = o.restricted?.connection(o.profile) ?? { profile: o.profile, password: o.password };
+    const runAs = runsAs(o.restricted, o.profile, o.password);
     const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
     let walk: ArchiveWalk | null = null;
     const fileHash = createHash('sha256');
@@ -571,7 +572,7 @@ export class RestoreService {
       // pg_restore -j runs the archive's SQL itself: what the stream check does for psql is done on its TOC here.
       if (!runsTrusted(inspection, request)) {
         const unsafe = unsafeTocStatement(inspection.inner === 'pg-directory' ? readTocDat(await readFile(path.join(archivePath, 'toc.dat'))) : await readCustomToc(archivePath));
-        if (unsafe) throw new LifeboatError('PREFLIGHT_BLOCKED', `The archive's ${unsafe.entry} ${unsafe.reason}: ${unsafe.statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
+        if (unsafe) throw new LifeboatError('PREFLIGHT_BLOCKED', `The archive's ${unsafe.entry} ${unsafe.reason}: ${unsafe.statement}`, TRUST_FIX);
       }
       const entries = Math.max(inspection.toc?.entries.length ?? 1, 1);
       let done = 0;
@@ -631,7 +632,7 @@ function statementDecider(request: RestoreRequest, restricted: LeastPrivilegeRes
 
 /** pg_restore -j ran without owners: the ownership statements come from the archive's printed definitions. */
 async function holdRoleStatements(o: RestoreIntoOptions, archivePath: string, workDir: string): Promise<void> {
-  const listFile = await writeTocList(path.join(workDir), o.inspection.toc, o.request.tables, false);
+  const listFile = await writeTocList(workDir, o.inspection.toc, o.request.tables, false);
   const proc = startTool({
     path: o.pgRestore.path,
     args: ['--schema-only', '--file=-', ...(o.request.noOwner ? ['--no-owner'] : []), ...(o.request.noPrivileges ? ['--no-privileges'] : []), ...(listFile ? [`--use-list=${listFile}`] : []), archivePath],
@@ -643,6 +644,16 @@ async function holdRoleStatements(o: RestoreIntoOptions, archivePath: string, wo
   if (printed.status === 'rejected') throw printed.reason;
   if (exit.status === 'rejected') throw exit.reason;
   if (exit.value.code !== 0) throw new LifeboatError('RESTORE_FAILED', `pg_restore could not print the archive's owners: ${toolErrorSummary(exit.value.errors)}`, 'Nothing was changed: the new database was removed. If this repeats, the archive may be damaged.');
+}
+
+/** Parallel pg_restore jobs asked for, within 1–16. */
+function parallelJobs(request: RestoreRequest): number {
+  return Math.min(Math.max(Math.round(request.jobs ?? 1), 1), 16);
+}
+
+/** Who connects to run or check the file: the temporary role of a restricted restore, else the profile. */
+function runsAs(restricted: LeastPrivilegeRestore | null, profile: Profile, password: string | null): { profile: Profile; password: string | null } {
+  return restricted?.connection(profile) ?? { profile, password };
 }
 
 /** A restricted restore that failed for want of rights says why it ran restricted and how to choose otherwise. */

@@ -8,7 +8,8 @@
 // and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
 import { visibleText } from '../name-text.ts';
-import { REACHING_FUNCTIONS, TRUST_PHRASE, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
+import { REACHING_FUNCTIONS, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
+import { TRUST_FIX } from './trust-phrase.ts';
 import { granteesOf, roleStatement } from './ownership-statements.ts';
 import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
 
@@ -287,7 +288,7 @@ export class SqlGuard {
     if (!reason) return;
     const statement = [...sql].slice(0, 160).join('') + (sql.length > 160 ? '…' : '');
     if (this.#refuseUnsafe) {
-      throw new LifeboatError('PREFLIGHT_BLOCKED', `${this.#entry ? `The archive's entry ${this.#entry}` : `The statement ending at line ${line}`} ${reason}: ${statement}`, `Restore this file only if you trust where it came from: type "${TRUST_PHRASE}" (CLI: --trust "${TRUST_PHRASE}").`);
+      throw new LifeboatError('PREFLIGHT_BLOCKED', `${this.#entry ? `The archive's entry ${this.#entry}` : `The statement ending at line ${line}`} ${reason}: ${statement}`, TRUST_FIX);
     }
     this.facts.unsafeCount++;
     if (this.facts.unsafe.length < MAX_LISTED_UNSAFE) this.facts.unsafe.push({ line, statement, reason, ...(this.#entry ? { entry: this.#entry } : {}) });
