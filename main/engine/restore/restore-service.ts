@@ -262,22 +262,7 @@ export class RestoreService {
       const stamp = utcStamp(this.#deps.clock.now());
       const share = request.mode === 'replace' && request.safetyBackup !== false ? 0.35 : 0;
 
-      let safetyBackup: BackupResult | null = null;
-      if (share > 0) {
-        ctx.report({ phase: 'Safety backup', fraction: 0, message: `Backing up "${request.database}" first` });
-        const job = this.#deps.backups.start({ profile: profile.id, database: request.database, ...(request.safetyBackupEncryption ? { encryption: request.safetyBackupEncryption } : {}) });
-        const stop = job.onProgress((p) => ctx.report({ phase: 'Safety backup', fraction: (p.fraction ?? 0) * share, currentItem: p.currentItem, bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, etaSeconds: null }));
-        const cancel = () => job.cancel();
-        ctx.signal.addEventListener('abort', cancel, { once: true });
-        try {
-          safetyBackup = await job.result;
-        } catch (error) {
-          throw new LifeboatError('RESTORE_FAILED', `The safety backup of "${request.database}" failed, so nothing was restored: ${toErrorInfo(error).message}`, toErrorInfo(error).fix ?? 'Fix the backup problem first, or turn the safety backup off.', { cause: error });
-        } finally {
-          stop();
-          ctx.signal.removeEventListener('abort', cancel);
-        }
-      }
+      const safetyBackup = share > 0 ? await this.#safetyBackup(request, profile, share, ctx) : null;
 
       const into = request.mode === 'new' ? request.database : request.mode === 'replace' ? derivedName(request.database, `_restoring_${stamp}`) : request.database;
       if (request.mode !== 'data-only') {
@@ -316,10 +301,7 @@ export class RestoreService {
         leastPrivilege = { standInFor: (await restricted.finish(server, { profile, password }, into, { keepOwners: request.keepOwners === true })).standIn };
         restricted = null;
       }
-      if (verification.mismatches.length && request.verify !== 'report') {
-        const first = verification.mismatches[0]!;
-        throw new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} ${first.missing ? 'is missing' : `has ${first.actual} rows`}, the backup recorded ${first.expected}${first.missing ? ' rows' : ''}${verification.mismatches.length > 1 ? ` (and ${verification.mismatches.length - 1} more tables differ)` : ''}.`, request.mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
-      }
+      if (verification.mismatches.length && request.verify !== 'report') throw mismatchError(verification.mismatches, request.mode);
 
       let keptDatabase: string | null = null;
       let endedSessions = 0;
@@ -327,25 +309,7 @@ export class RestoreService {
         ctx.report({ phase: 'Swapping', fraction: 0.96, message: `Switching "${request.database}" to the restored copy` });
         keptDatabase = derivedName(request.database, `_before_restore_${stamp}`);
         ctx.signal.throwIfAborted();
-        // Block new sessions on both databases first, so nobody slips in between ending sessions and the renames.
-        await server.allowConnections(into, false);
-        await server.terminateSessions(into);
-        await server.allowConnections(request.database, false);
-        try {
-          endedSessions = await server.terminateSessions(request.database);
-          await server.renameDatabase(request.database, keptDatabase);
-        } catch (error) {
-          await server.allowConnections(request.database, true).catch(() => {});
-          throw new LifeboatError('RESTORE_FAILED', `The swap could not rename "${request.database}": ${(error as Error).message}`, 'Nothing was swapped; the database is unchanged. Retry when its sessions have ended.', { cause: error });
-        }
-        try {
-          await server.renameDatabase(into, request.database);
-        } catch (error) {
-          // Put the original back under its name before reporting.
-          await server.renameDatabase(keptDatabase, request.database).catch(() => {});
-          await server.allowConnections(request.database, true).catch(() => {});
-          throw new LifeboatError('RESTORE_FAILED', `The restored copy could not take the name "${request.database}": ${(error as Error).message}`, 'Nothing was swapped; the original database is back under its name.', { cause: error });
-        }
+        endedSessions = await swapIn(server, into, request.database, keptDatabase);
         swapped = true;
         await server.allowConnections(request.database, true);
         await server.allowConnections(keptDatabase, true).catch(() => {});
@@ -387,6 +351,23 @@ export class RestoreService {
       throw rolesLeft.length ? rolesLeftError(failure, rolesLeft) : failure;
     } finally {
       await server.close();
+    }
+  }
+
+  /** A replace backs the database up first; a failed safety backup restores nothing. */
+  async #safetyBackup(request: RestoreRequest, profile: Profile, share: number, ctx: JobContext): Promise<BackupResult> {
+    ctx.report({ phase: 'Safety backup', fraction: 0, message: `Backing up "${request.database}" first` });
+    const job = this.#deps.backups.start({ profile: profile.id, database: request.database, ...(request.safetyBackupEncryption ? { encryption: request.safetyBackupEncryption } : {}) });
+    const stop = job.onProgress((p) => ctx.report({ phase: 'Safety backup', fraction: (p.fraction ?? 0) * share, currentItem: p.currentItem, bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, etaSeconds: null }));
+    const cancel = () => job.cancel();
+    ctx.signal.addEventListener('abort', cancel, { once: true });
+    try {
+      return await job.result;
+    } catch (error) {
+      throw new LifeboatError('RESTORE_FAILED', `The safety backup of "${request.database}" failed, so nothing was restored: ${toErrorInfo(error).message}`, toErrorInfo(error).fix ?? 'Fix the backup problem first, or turn the safety backup off.', { cause: error });
+    } finally {
+      stop();
+      ctx.signal.removeEventListener('abort', cancel);
     }
   }
 
@@ -644,6 +625,39 @@ async function holdRoleStatements(o: RestoreIntoOptions, archivePath: string, wo
   if (printed.status === 'rejected') throw printed.reason;
   if (exit.status === 'rejected') throw exit.reason;
   if (exit.value.code !== 0) throw new LifeboatError('RESTORE_FAILED', `pg_restore could not print the archive's owners: ${toolErrorSummary(exit.value.errors)}`, 'Nothing was changed: the new database was removed. If this repeats, the archive may be damaged.');
+}
+
+/**
+ * The verified copy takes the target's name, the target is kept under `kept`. New sessions are
+ * blocked on both first, so nobody slips in between ending sessions and the renames; a failed
+ * rename leaves (or puts back) the original under its name. Returns how many sessions were ended.
+ */
+async function swapIn(server: TargetServer, into: string, database: string, kept: string): Promise<number> {
+  await server.allowConnections(into, false);
+  await server.terminateSessions(into);
+  await server.allowConnections(database, false);
+  let ended: number;
+  try {
+    ended = await server.terminateSessions(database);
+    await server.renameDatabase(database, kept);
+  } catch (error) {
+    await server.allowConnections(database, true).catch(() => {});
+    throw new LifeboatError('RESTORE_FAILED', `The swap could not rename "${database}": ${(error as Error).message}`, 'Nothing was swapped; the database is unchanged. Retry when its sessions have ended.', { cause: error });
+  }
+  try {
+    await server.renameDatabase(into, database);
+  } catch (error) {
+    await server.renameDatabase(kept, database).catch(() => {});
+    await server.allowConnections(database, true).catch(() => {});
+    throw new LifeboatError('RESTORE_FAILED', `The restored copy could not take the name "${database}": ${(error as Error).message}`, 'Nothing was swapped; the original database is back under its name.', { cause: error });
+  }
+  return ended;
+}
+
+/** The first row-count mismatch, and how many more. */
+function mismatchError(mismatches: TableCheck[], mode: PreflightOptions['mode']): LifeboatError {
+  const first = mismatches[0]!;
+  return new LifeboatError('VERIFY_FAILED', `The restored data does not match the backup: ${first.table} ${first.missing ? 'is missing' : `has ${first.actual} rows`}, the backup recorded ${first.expected}${first.missing ? ' rows' : ''}${mismatches.length > 1 ? ` (and ${mismatches.length - 1} more tables differ)` : ''}.`, mode === 'replace' ? 'Nothing was swapped: the database is unchanged. Use another backup.' : 'The new database was removed. Use another backup.');
 }
 
 /** Parallel pg_restore jobs asked for, within 1–16. */
