@@ -51,6 +51,8 @@ export const OPTIONS = {
   'no-drill-after-backup': { type: 'boolean' },
   'auto-prune': { type: 'boolean' },
   webhook: { type: 'string' },
+  'webhook-stdin': { type: 'boolean' },
+  'no-webhook': { type: 'boolean' },
   'stale-hours': { type: 'string' },
   'notify-success': { type: 'boolean' },
   disable: { type: 'boolean' },

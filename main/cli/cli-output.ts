@@ -71,8 +71,8 @@ export function table(cells: string[][]): string {
   return rows.map((row) => row.map((cell, col) => cell.padEnd(widths[col] ?? 0)).join('  ').trimEnd()).join('\n');
 }
 
-export async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new UsageError('--password-stdin expects the password on standard input, e.g. echo "$PW" | lifeboat …');
+export async function readStdin(option = '--password-stdin', what = 'the password'): Promise<string> {
+  if (process.stdin.isTTY) throw new UsageError(`${option} expects ${what} on standard input, e.g. echo "$SECRET" | lifeboat …`);
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');

@@ -80,7 +80,7 @@ export async function createEngine(options: EngineOptions = {}) {
     if (!record.passed && !record.couldNotRun) throw Object.assign(new Error(`The drill failed: ${record.checks.filter((c) => !c.passed).length} check(s) did not match.`), { code: 'VERIFY_FAILED' });
     return record.archive.path;
   });
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, timeZone });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),

@@ -19,7 +19,7 @@ import type { Preflight, RestoreResult } from '../engine/restore/restore-service
 import type { DrillRecord } from '../engine/drill/drill-service.ts';
 import type { DemoStatus } from '../engine/demo/demo-server.ts';
 import type { ActivityEntry, ActivityKind } from '../engine/activity/activity-log.ts';
-import type { DueRun, ProfileSchedule, ScheduleView } from '../engine/schedule/schedule-service.ts';
+import type { DueRun, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/schedule/schedule-service.ts';
 import type { RetentionPlan, RetentionPolicy } from '../engine/retention/retention-policy.ts';
 import type { OsJobStatus } from '../engine/schedule/os-job.ts';
 import type { Settings } from '../engine/settings/settings-store.ts';
@@ -28,7 +28,7 @@ export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
 export type { DrillCheck } from '../engine/drill/drill-service.ts';
 export type { ScheduleSpec } from '../engine/schedule/schedule-spec.ts';
-export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, ScheduleView };
+export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
@@ -37,7 +37,6 @@ export interface OpenKeys {
   identityFile?: string;
 }
 
-export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: Partial<ProfileSchedule['notify']> };
 
 export interface DrillUiRequest extends OpenKeys {
   file: string;

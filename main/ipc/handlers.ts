@@ -12,6 +12,15 @@ import type { AppInfo, AppSettings, Events, EventChannel, FileFilter, ImportSour
 import { invokeSchemas } from './schemas.ts';
 import { PathGrants } from './path-grants.ts';
 import { writeFileDurably } from '../engine/archive/archive-writer.ts';
+import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
+import type { ProfileFields } from '../engine/types.ts';
+
+type SslFileField = 'sslRootCert' | 'sslCert' | 'sslKey';
+const SSL_FILE_FIELDS: [SslFileField, string][] = [
+  ['sslRootCert', 'The CA certificate'],
+  ['sslCert', 'The client certificate'],
+  ['sslKey', 'The client key'],
+];
 
 /** What only the shell can do (native dialogs, the file manager, events to the window); tests provide their own. */
 export interface ShellPorts {
@@ -60,6 +69,14 @@ export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGr
     if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
   }
 
+  /** A file the page may show in the file manager: a listed library file or its sidecar, or one the user chose. */
+  async function revealable(file: string): Promise<string> {
+    const resolved = path.resolve(file);
+    if (grants.has('open', resolved) || grants.has('save', resolved)) return resolved;
+    await assertInLibrary(resolved);
+    return resolved;
+  }
+
   /**
    * A backup file the page asks to read: one the user chose, dropped or opened from the OS, or one
    * in a library folder (listed by main).
@@ -79,7 +96,21 @@ export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGr
   }
 
   function chosenSource(source: ImportSource): ImportSource {
+    if (source.kind === 'uri') sslFilesChosen(parseConnectionUri(source.uri).fields);
     return source.kind === 'pgpass' && source.file !== undefined ? { kind: 'pgpass', file: grants.use('open', source.file, 'The pgpass file') } : source;
+  }
+
+  /**
+   * A profile's SSL files are read whenever it connects (and a client certificate is sent to the
+   * server), so a new path there must be one the user chose in a dialog; paths the profile already
+   * had stay usable.
+   */
+  function sslFilesChosen<T extends Pick<ProfileFields, SslFileField>>(fields: T, current?: Pick<ProfileFields, SslFileField>): T {
+    for (const [key, what] of SSL_FILE_FIELDS) {
+      const file = fields[key]?.trim();
+      if (file && file !== current?.[key]) grants.use('open', file, what);
+    }
+    return fields;
   }
 
   async function restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {
@@ -90,8 +121,8 @@ export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGr
   return {
     'app:info': (): AppInfo => ({ version: shell.appVersion, dataDir: engine.dataDir, platform: process.platform, keychain: engine.secrets.status() }),
     'profiles:list': () => engine.profiles.list(),
-    'profiles:add': (input) => engine.profiles.add(input),
-    'profiles:update': (id, input) => engine.profiles.update(id, input),
+    'profiles:add': (input) => engine.profiles.add(sslFilesChosen(input)),
+    'profiles:update': async (id, input) => engine.profiles.update(id, sslFilesChosen(input, await engine.profiles.get(id))),
     'profiles:duplicate': (id) => engine.profiles.duplicate(id),
     'profiles:remove': (id) => engine.profiles.remove(id),
     'profiles:test': (id) => engine.profiles.test(id),
@@ -133,7 +164,8 @@ export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGr
       const [folder] = await engine.library.folders();
       return engine.library.importArchive(grants.use('open', file, 'The archive to import'), folder!);
     },
-    'library:reveal': (file) => shell.revealInFolder(file),
+    // Showing a file in the file manager still tells the page whether it exists: library files only.
+    'library:reveal': async (file) => shell.revealInFolder(await revealable(file)),
     'keys:status': () => engine.keys.status(),
     'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(grants.use('save', file, 'The recovery key file')),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import { redactWebhookUrl } from '../../main/engine/notify/webhook-url.ts';
 import { expectVisible, navButton, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -188,8 +189,15 @@ describe('Schedules', () => {
     const body = received[0]!.body as { text?: unknown };
     expect(typeof body.text).toBe('string');
     expect(body.text).toContain('Shop');
-    // "Send a test" saved the URL first.
-    expect((await e2e.engine.schedules.get('Shop')).notify.webhookUrl).toBe(hookUrl);
+    // "Send a test" saved the URL first: into the keychain; the page and schedules.json see it redacted.
+    const saved = await e2e.engine.schedules.get('Shop');
+    expect(saved.notify).toMatchObject({ webhook: redactWebhookUrl(hookUrl), webhookStorage: e2e.engine.secrets.storage === 'keychain' ? 'keychain' : 'file' });
+    if (e2e.engine.secrets.storage === 'keychain') {
+      expect(await e2e.engine.secrets.get(`webhook:${saved.profileId}`)).toBe(hookUrl);
+      expect(await readFile(path.join(e2e.engine.dataDir, 'schedules.json'), 'utf8')).not.toContain(hookUrl);
+    }
+    await expectVisible(card.getByText(redactWebhookUrl(hookUrl)));
+    await expect.poll(() => card.getByLabel('Webhook URL').inputValue()).toBe('');
 
     await card.getByRole('button', { name: 'Test desktop notification' }).click();
     await expectVisible(card.getByText(/^Sent\./));

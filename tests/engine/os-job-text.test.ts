@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crontabLine, launchdPlist, systemdUnits, windowsTaskXml, type RunDueCommand } from '../../main/engine/schedule/os-job.ts';
+import { crontabLine, launchdPlist, systemdUnits, windowsRunDueScript, windowsTaskXml, type RunDueCommand } from '../../main/engine/schedule/os-job.ts';
 
 const run = promisify(execFile);
 
@@ -282,29 +282,36 @@ describe('Windows Task Scheduler task', () => {
   const canParse = have('python3');
   const values = ['C:\\Program Files\\Lifeboat\\resources\\app\\main\\cli\\bin.mjs', 'C:\\trailing dir\\', 'C:\\two\\\\', 'C:\\nospace\\', '\\\\server\\share\\a b', "it's", '$HOME', '${VAR}', 'a b', '&<>', 'é ü 日本 😀', '', ';', '^caret', '!bang!'];
 
-  it.skipIf(!canParse)('the XML file as written (UTF-16) parses back to the program, and its arguments split back to the original values', async () => {
-    const c: RunDueCommand = { executable: 'C:\\Program Files\\Life boat é\\Lifeboat.exe', args: values, dataDir: 'C:\\Users\\me\\AppData\\Roaming\\Lifeboat' };
+  /** What cmd makes of one line of a batch file with delayed expansion off: %% is %, no variables are left to expand. */
+  const batchLine = (line: string) => line.replaceAll('%%', '%');
+
+  it.skipIf(!canParse)('the XML file as written (UTF-16) parses back to cmd running the batch file, whose command line splits back to the original values', async () => {
+    const c: RunDueCommand = { executable: 'C:\\Program Files\\Life boat é\\Lifeboat.exe', args: [...values, '100%', '%USERPROFILE%'], dataDir: 'C:\\Users\\me\\AppData\\Roaming\\Life & boat %x', env: { ELECTRON_RUN_AS_NODE: '1' } };
+    const scriptPath = 'C:\\Users\\me\\AppData\\Roaming\\Life & boat\\run-due.cmd';
     const file = path.join(root, 'task.xml');
-    await writeFile(file, `\ufeff${windowsTaskXml(c, '2026-11-22T00:00:00')}`, 'utf16le'); // as installOsJob writes it
+    await writeFile(file, `\ufeff${windowsTaskXml(scriptPath, '2026-11-22T00:00:00', 'C:\\Windows')}`, 'utf16le'); // as installOsJob writes it
     const script = 'import json, sys, xml.etree.ElementTree as ET\nns = {"t": "http://schemas.microsoft.com/windows/2004/02/mit/task"}\nr = ET.parse(sys.argv[1]).getroot()\nprint(json.dumps({"command": r.find(".//t:Command", ns).text, "arguments": r.find(".//t:Arguments", ns).text}))';
     const { stdout } = await run('python3', ['-c', script, file]);
     const task = JSON.parse(stdout);
-    expect(task.command).toBe(c.executable);
-    expect(windowsArgs(task.arguments)).toEqual([...values, 'run-due']);
+    expect(task.command).toBe('C:\\Windows\\System32\\cmd.exe');
+    // cmd /s /c: the outer quotes go, the rest runs as one quoted path.
+    expect(task.arguments).toBe(`/d /s /c ""${scriptPath}""`);
+
+    const lines = windowsRunDueScript(c).split('\r\n');
+    expect(lines.at(-1)).toBe('');
+    expect(lines).toContain('setlocal DisableDelayedExpansion');
+    expect(lines.filter((l) => l.startsWith('set ')).map(batchLine)).toEqual([`set "LIFEBOAT_HOME=${c.dataDir}"`, 'set "ELECTRON_RUN_AS_NODE=1"']);
+    expect(windowsArgs(batchLine(lines.at(-2)!))).toEqual([c.executable, ...c.args, 'run-due']);
   });
 
-  it('keeps the plain task unchanged', () => {
-    const xml = windowsTaskXml({ executable: 'C:\\Program Files\\Lifeboat\\Lifeboat.exe', args: ['--cli', 'C:\\a b\\'], dataDir: 'C:\\d' }, '2026-11-22T00:00:00');
-    expect(xml).toContain('<Command>C:\\Program Files\\Lifeboat\\Lifeboat.exe</Command>');
-    expect(xml).toContain('<Arguments>--cli &quot;C:\\a b\\\\&quot; run-due</Arguments>');
-  });
-
-  it('refuses control characters (tab too), double quotes and % (Task Scheduler expands %NAME%)', () => {
-    const ok = { executable: 'C:\\Lifeboat\\Lifeboat.exe', args: ['--cli'], dataDir: 'C:\\d' };
-    const cases: [string, string][] = [...REFUSED_EVERYWHERE, ['a tab', 'a\tb'], ['a double quote', 'a"b'], ['a percent sign', '100%'], ['a percent sign', '%USERPROFILE%']];
-    for (const [problem, bad] of cases) {
-      expect(() => windowsTaskXml({ ...ok, args: ['--cli', bad] }, 'x'), problem).toThrow(invalid(new RegExp(`Windows scheduled task: argument 2 of the command .* contains ${problem}`)));
-      expect(() => windowsTaskXml({ ...ok, executable: `C:\\${bad}\\L.exe` }, 'x'), problem).toThrow(invalid(new RegExp(`the program path .* contains ${problem}`)));
+  it('refuses control characters (tab too) and double quotes in the batch file; % in the task (Task Scheduler expands %NAME%)', () => {
+    const ok: RunDueCommand = { executable: 'C:\\Lifeboat\\Lifeboat.exe', args: ['--cli'], dataDir: 'C:\\d' };
+    for (const [problem, bad] of [...REFUSED_EVERYWHERE, ['a tab', 'a\tb'], ['a double quote', 'a"b']] as [string, string][]) {
+      expect(() => windowsRunDueScript({ ...ok, args: ['--cli', bad] }), problem).toThrow(invalid(new RegExp(`Windows batch file: argument 2 of the command .* contains ${problem}`)));
+      expect(() => windowsRunDueScript({ ...ok, executable: `C:\\${bad}\\L.exe` }), problem).toThrow(invalid(new RegExp(`the program path .* contains ${problem}`)));
+      expect(() => windowsRunDueScript({ ...ok, dataDir: `C:\\${bad}` }), problem).toThrow(invalid(new RegExp(`the data folder \\(LIFEBOAT_HOME\\) .* contains ${problem}`)));
+      expect(() => windowsTaskXml(`C:\\${bad}\\run-due.cmd`, 'x'), problem).toThrow(invalid(new RegExp(`Windows scheduled task: the run-due batch file path .* contains ${problem}`)));
     }
+    for (const bad of ['100%', '%USERPROFILE%']) expect(() => windowsTaskXml(`C:\\${bad}\\run-due.cmd`, 'x')).toThrow(invalid(/contains a percent sign, which Task Scheduler would read as part of an environment variable/));
   });
 });

@@ -12,7 +12,7 @@ import { createEngine } from '../../main/engine/index.ts';
 import { postWebhook } from '../../main/engine/notify/notifier.ts';
 import { buckets, planRetention, type RetentionCandidate } from '../../main/engine/retention/retention-policy.ts';
 import { tryLock } from '../../main/engine/schedule/profile-lock.ts';
-import { crontabLine, launchdPlist, systemdUnits, windowsTaskXml } from '../../main/engine/schedule/os-job.ts';
+import { crontabLine, launchdPlist, systemdUnits, windowsRunDueScript, windowsTaskXml } from '../../main/engine/schedule/os-job.ts';
 import { dueSlot, nextRuns } from '../../main/engine/schedule/schedule-spec.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { NODE_BIN_DIR, REPO_ROOT } from '../support/engine-fixture.ts';
@@ -212,10 +212,12 @@ describe('OS jobs', () => {
     const plist = launchdPlist(command);
     expect(plist).toMatch(/<key>StartInterval<\/key>\s*<integer>300<\/integer>/);
     expect(plist).toContain('<string>run-due</string>');
-    const xml = windowsTaskXml({ executable: 'C:\\Program Files\\Lifeboat\\Lifeboat.exe', args: ['--cli'], dataDir: 'C:\\Users\\me\\AppData\\Roaming\\Lifeboat' }, '2026-11-22T00:00:00');
+    const xml = windowsTaskXml('C:\\Users\\me\\AppData\\Roaming\\Lifeboat\\run-due.cmd', '2026-11-22T00:00:00', 'C:\\Windows');
     expect(xml).toContain('<Interval>PT5M</Interval>');
-    expect(xml).toContain('<Command>C:\\Program Files\\Lifeboat\\Lifeboat.exe</Command>');
-    expect(xml).toContain('<Arguments>--cli run-due</Arguments>');
+    expect(xml).toContain('<Command>C:\\Windows\\System32\\cmd.exe</Command>');
+    expect(xml).toContain('<Arguments>/d /s /c &quot;&quot;C:\\Users\\me\\AppData\\Roaming\\Lifeboat\\run-due.cmd&quot;&quot;</Arguments>');
+    const script = windowsRunDueScript({ executable: 'C:\\Program Files\\Lifeboat\\Lifeboat.exe', args: ['--cli'], dataDir: 'C:\\Users\\me\\AppData\\Roaming\\Lifeboat', env: { ELECTRON_RUN_AS_NODE: '1' } });
+    expect(script.split('\r\n').slice(-4)).toEqual(['set "LIFEBOAT_HOME=C:\\Users\\me\\AppData\\Roaming\\Lifeboat"', 'set "ELECTRON_RUN_AS_NODE=1"', '"C:\\Program Files\\Lifeboat\\Lifeboat.exe" "--cli" run-due', '']);
   });
 
   it('lifeboat schedule install registers a real crontab line whose command makes a real archive; uninstall removes it', async () => {

@@ -2,7 +2,7 @@
 // never followed, same-origin redirects are (a few), and no result, error, activity-log line or CLI
 // text carries the secret parts of a webhook URL (userinfo, Slack-style path, ?token=).
 import http from 'node:http';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +14,10 @@ import { ActivityLog } from '../../main/engine/activity/activity-log.ts';
 import { createEngine, type Engine } from '../../main/engine/index.ts';
 import { MAX_WEBHOOK_REDIRECTS, Notifications, postWebhook, type NotificationEvent } from '../../main/engine/notify/notifier.ts';
 import { redactWebhookUrl, scrubWebhookSecrets } from '../../main/engine/notify/webhook-url.ts';
-import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
+import type { ScheduleView } from '../../main/engine/schedule/schedule-service.ts';
+import { SessionSecretStore, webhookAccount } from '../../main/engine/secrets/secret-store.ts';
+import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { lifeboat } from '../support/restore-fixtures.ts';
 
 interface Received {
   method: string;
@@ -244,4 +247,90 @@ describe('webhook URL secrets', () => {
       expectNoSecret(human);
     });
   });
+});
+
+describe('a webhook URL is kept like a password', () => {
+  const url = (origin: string) => `${origin}/services/T0KEEP/B0KEEP/KEEPSECRET`;
+  let fixture: EngineFixture;
+  beforeAll(async () => {
+    fixture = await createIsolatedKeychainEngine();
+    await fixture.engine.profiles.add({ name: 'kept', host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
+  });
+  afterAll(() => fixture?.dispose());
+  const schedulesFile = () => readFile(path.join(fixture.engine.dataDir, 'schedules.json'), 'utf8');
+
+  it('in the keychain, never in schedules.json or the view; "Send a test" reads it from there; removing it empties the keychain entry', async () => {
+    const { engine } = fixture;
+    const hook = await receiver();
+    const view = await engine.schedules.set('kept', { notify: { webhookUrl: url(hook.origin) } });
+    expect(view.notify).toEqual({ webhook: `${hook.origin}/services/…`, webhookStorage: engine.secrets.storage === 'keychain' ? 'keychain' : 'file', onSuccess: false, desktop: true, staleHours: null });
+    expect(JSON.stringify(await engine.schedules.list())).not.toContain('KEEPSECRET');
+    if (engine.secrets.storage === 'keychain') {
+      expect(await schedulesFile()).not.toContain('KEEPSECRET');
+      expect(await engine.secrets.get(webhookAccount(view.profileId))).toBe(url(hook.origin));
+    }
+    expect(await engine.schedules.testWebhook('kept')).toEqual({ ok: true, attempts: 1, error: null });
+    expect(hook.received.map((r) => r.url)).toEqual(['/services/T0KEEP/B0KEEP/KEEPSECRET']);
+
+    const removed = await engine.schedules.set('kept', { notify: { webhookUrl: null } });
+    expect(removed.notify).toMatchObject({ webhook: null, webhookStorage: null });
+    expect(await engine.secrets.get(webhookAccount(view.profileId))).toBeNull();
+    await expect(engine.schedules.testWebhook('kept')).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('a URL an older Lifeboat left in schedules.json moves into the keychain at the next look', async () => {
+    const { engine } = fixture;
+    if (engine.secrets.storage !== 'keychain') return expect(process.env.LIFEBOAT_EXPECT_KEYCHAIN).not.toBe('1');
+    const file = path.join(engine.dataDir, 'schedules.json');
+    const stored = JSON.parse(await schedulesFile()) as { schedules: { profileId: string; notify: Record<string, unknown> }[] };
+    const legacy = 'https://hooks.example.com/services/OLD/LEGACYSECRET';
+    stored.schedules[0]!.notify = { webhookUrl: legacy, onSuccess: false, desktop: true, staleHours: null };
+    await writeFile(file, JSON.stringify(stored));
+    const reopened = await createEngine({ dataDir: engine.dataDir, secrets: engine.secrets });
+    const [view] = await reopened.schedules.list();
+    expect(view!.notify).toMatchObject({ webhook: 'https://hooks.example.com/services/…', webhookStorage: 'keychain' });
+    expect(await schedulesFile()).not.toContain('LEGACYSECRET');
+    expect(await engine.secrets.get(webhookAccount(view!.profileId))).toBe(legacy);
+  });
+
+  it('a scheduled run that cannot reach the keychain says the webhook was not sent (and sends the rest), without the URL', async () => {
+    const { engine } = fixture;
+    if (engine.secrets.storage !== 'keychain') return expect(process.env.LIFEBOAT_EXPECT_KEYCHAIN).not.toBe('1');
+    const hook = await receiver();
+    await engine.schedules.set('kept', { notify: { webhookUrl: url(hook.origin), staleHours: 1 } });
+    const headless = await createEngine({ dataDir: engine.dataDir, secrets: new SessionSecretStore('a cron job without a desktop session') });
+    const runs = await headless.schedules.runDue();
+    expect(runs.map((r) => [r.kind, r.result])).toEqual([['stale-alert', 'ok']]);
+    expect(hook.received).toEqual([]);
+    const [entry] = await headless.activity.list({ what: 'notification', limit: 1 });
+    expect(entry!.error).toMatchObject({ code: 'KEYCHAIN', message: expect.stringMatching(/^The webhook of "kept" was not sent: its URL is in the OS keychain, which this run cannot reach \(No OS keychain is available \(a cron job without a desktop session\)/) });
+    expect(await readFile(path.join(engine.dataDir, 'activity.jsonl'), 'utf8')).not.toContain('KEEPSECRET');
+  });
+
+  it('removing the profile removes its webhook from the keychain', async () => {
+    const { engine } = fixture;
+    const { id } = await engine.profiles.get('kept');
+    await engine.schedules.set('kept', { notify: { webhookUrl: 'https://hooks.example.com/services/GONE' } });
+    await engine.profiles.remove('kept');
+    expect(await engine.secrets.get(webhookAccount(id))).toBeNull();
+  });
+
+  it('the CLI takes the URL from stdin (--webhook-stdin), warns about --webhook URL in the process list, and --no-webhook removes it', async () => {
+    const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-webhook-cli-'));
+    const cli = (args: string[], stdin?: string) => lifeboat(home, args, stdin === undefined ? {} : { stdin });
+    try {
+      expect((await cli(['profile', 'add', 'hooked', '--url', 'postgres://postgres@127.0.0.1:5432/postgres'])).code).toBe(0);
+      const set = await cli(['schedule', 'set', '--profile', 'hooked', '--webhook-stdin', '--json'], 'https://hooks.example.com/services/STDINSECRET\n');
+      expect(set.code).toBe(0);
+      expect((set.json as ScheduleView).notify.webhook).toBe('https://hooks.example.com/services/…');
+      expect(set.stdout + set.stderr).not.toContain('STDINSECRET');
+      const argv = await cli(['schedule', 'set', '--profile', 'hooked', '--webhook', 'https://hooks.example.com/services/ARGVSECRET']);
+      expect(argv.stderr).toContain('where other users of this computer can see it in the process list. Prefer --webhook-stdin.');
+      const none = await cli(['schedule', 'set', '--profile', 'hooked', '--no-webhook', '--json']);
+      expect((none.json as ScheduleView).notify.webhook).toBeNull();
+    } finally {
+      await cli(['profile', 'remove', 'hooked']);
+      await rm(home, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

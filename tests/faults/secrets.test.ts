@@ -11,6 +11,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -41,6 +43,8 @@ const SECRETS = {
   passphrase: `pp ${core()} horse/battery+staple`,
   wrongPassword: `Wpw:${core()}@/`,
   wrongPassphrase: `wpp ${core()} not+it/`,
+  /** A webhook's token, as Slack and Discord put it in the URL's path. */
+  webhookToken: `T0${core()}B0`,
 };
 type SecretName = keyof typeof SECRETS | 'canary';
 /** Planted on purpose by the sampler's self-check; never part of the zero-hit assertion. */
@@ -224,11 +228,16 @@ let secrets: SecretStore;
 let cliHome: string;
 let work: string;
 let sampler: Awaited<ReturnType<typeof startSampler>>;
+/** A webhook that always fails (500): failures are where a URL tends to be echoed. */
+let hook: http.Server;
+const hookUrl = () => `http://127.0.0.1:${(hook.address() as AddressInfo).port}/services/${SECRETS.webhookToken}`;
 const archives: Record<'cli' | 'engine' | 'ipc' | 'ui', string> = { cli: '', engine: '', ipc: '', ui: '' };
 const started = performance.now();
 
 beforeAll(async () => {
   tmp = await isolateTmp('lifeboat-secrets-');
+  hook = http.createServer((_, res) => res.writeHead(500).end());
+  await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   sampler = await startSampler([...NEEDLES, ...CANARY_NEEDLES]);
   cluster = await startCluster(18, { password: SECRETS.password });
   await cluster.createDatabase('shop');
@@ -252,6 +261,7 @@ afterAll(async () => {
     for (const profile of (await cliEngine?.profiles.list()) ?? []) await cliEngine?.profiles.remove(profile.id).catch(() => {});
   }
   await fixture?.dispose();
+  hook?.close();
   await stopAllClusters();
   await tmp?.restore();
 });
@@ -347,6 +357,10 @@ describe('no secret leaks out of backup, restore and drill', () => {
     const wrongRestore = await cli(['restore', archives.cli, '--profile', 'src', '--into', 'shop_cli_wrong', '--passphrase-env', PASSPHRASE_VAR, '--json'], { env: wrongEnv });
     expect(wrongRestore.code).not.toBe(0);
     expect(wrongRestore.stdout + wrongRestore.stderr).toMatch(/passphrase/i);
+    // A webhook (its token is a secret) set from stdin, listed, and failing in a scheduled run.
+    expect((await cli(['schedule', 'set', '--profile', 'src', '--webhook-stdin', '--stale-hours', '1', '--json'], { stdin: hookUrl() })).code).toBe(0);
+    expect((await cli(['schedule', 'list', '--json'])).code).toBe(0);
+    expect([0, 1]).toContain((await cli(['run-due', '--json'])).code); // 1 when the stale alert's webhook failed
   }, TIMEOUT);
 
   test('engine: backup with a passphrase, restore, drill on a server scratch database, failures', async () => {
@@ -427,6 +441,9 @@ describe('no secret leaks out of backup, restore and drill', () => {
     await call('profiles:list');
     expect((await call('profiles:test', id)).value.ok).toBe(true);
     await call('profiles:duplicate', id);
+    expect((await call('schedules:set', id, { notify: { webhookUrl: hookUrl() } })).ok).toBe(true);
+    expect((await call('schedules:test-webhook', id)).value).toMatchObject({ ok: false, error: 'HTTP 500' });
+    await call('schedules:list');
     // A URI with the password in it: the preview says only that there is one; the saved profile neither.
     const uri = { kind: 'uri', uri: `postgres://postgres:${encodeURIComponent(SECRETS.password)}@${cluster.host}:${cluster.port}/shop` };
     expect((await call('profiles:import-preview', uri)).value).toMatchObject([{ hasPassword: true }]);

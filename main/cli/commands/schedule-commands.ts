@@ -2,18 +2,18 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ActivityKind } from '../../engine/activity/activity-log.ts';
 import { visibleText } from '../../engine/name-text.ts';
-import { redactWebhookUrl } from '../../engine/notify/webhook-url.ts';
+import type { NotifyPatch } from '../../engine/schedule/webhook-secret.ts';
 import type { RetentionPolicy } from '../../engine/retention/retention-policy.ts';
 import { installOsJob, osJobStatus, uninstallOsJob } from '../../engine/schedule/os-job.ts';
 import type { ScheduleSpec } from '../../engine/schedule/schedule-spec.ts';
 import type { Command, Values } from '../cli-command.ts';
-import { table, UsageError } from '../cli-output.ts';
+import { readStdin, table, UsageError, type Output } from '../cli-output.ts';
 
 export const SCHEDULE_COMMANDS: Record<string, Command> = {
   'schedule set': {
-    usage: 'schedule set --profile P (--hourly | --daily HH:MM | --weekly DAY@HH:MM | --monthly N@HH:MM | --cron EXPR | --disable) [--drill (daily HH:MM | weekly DAY@HH:MM | cron EXPR | off)] [--drill-after-backup] [--auto-prune] [--webhook URL] [--notify-success] [--stale-hours N] [--json]',
+    usage: 'schedule set --profile P (--hourly | --daily HH:MM | --weekly DAY@HH:MM | --monthly N@HH:MM | --cron EXPR | --disable) [--drill (daily HH:MM | weekly DAY@HH:MM | cron EXPR | off)] [--drill-after-backup] [--auto-prune] [--webhook-stdin | --no-webhook] [--notify-success] [--stale-hours N] [--json]',
     summary: 'when a profile is backed up (and drilled), in this computer\'s time zone',
-    options: ['profile', 'hourly', 'daily', 'weekly', 'monthly', 'cron', 'disable', 'drill', 'drill-after-backup', 'no-drill-after-backup', 'auto-prune', 'webhook', 'notify-success', 'stale-hours'],
+    options: ['profile', 'hourly', 'daily', 'weekly', 'monthly', 'cron', 'disable', 'drill', 'drill-after-backup', 'no-drill-after-backup', 'auto-prune', 'webhook', 'webhook-stdin', 'no-webhook', 'notify-success', 'stale-hours'],
     async run({ engine, out, values }) {
       if (!values.profile) throw new UsageError('schedule set needs --profile P');
       const backup = backupSpec(values);
@@ -23,11 +23,12 @@ export const SCHEDULE_COMMANDS: Record<string, Command> = {
       if (values['drill-after-backup']) patch.drillAfterBackup = true;
       if (values['no-drill-after-backup']) patch.drillAfterBackup = false;
       if (values['auto-prune']) patch.autoPrune = true;
-      const notify: Partial<{ webhookUrl: string | null; onSuccess: boolean; staleHours: number | null }> = {};
-      if (values.webhook !== undefined) notify.webhookUrl = values.webhook || null;
+      const notify: NotifyPatch = {};
+      const webhook = await webhookOption(values, out);
+      if (webhook !== undefined) notify.webhookUrl = webhook;
       if (values['notify-success']) notify.onSuccess = true;
       if (values['stale-hours'] !== undefined) notify.staleHours = count(values['stale-hours'], '--stale-hours') || null;
-      if (Object.keys(notify).length) patch.notify = notify as never;
+      if (Object.keys(notify).length) patch.notify = notify;
       const view = await engine.schedules.set(values.profile, patch);
       out.result(view, () => describe([view]));
     },
@@ -179,7 +180,19 @@ function describe(views: Awaited<ReturnType<import('../../engine/index.ts').Engi
       `  backup: ${v.backup ? `${v.backup.preset}${v.backup.time && v.backup.preset !== 'hourly' ? ` ${v.backup.time}` : ''}${v.backup.cron ? ` ${v.backup.cron}` : ''}; next ${v.next.backup.join(', ')}` : 'not scheduled'}`,
       `  drill:  ${v.drill ? `${v.drill.preset} ${v.drill.time ?? v.drill.cron ?? ''}; next ${v.next.drill.join(', ')}` : v.drillAfterBackup ? 'after every backup' : 'not scheduled'}`,
       `  retention: ${describeRetention(v.retention)}${v.autoPrune ? ', pruned after each backup' : ''}`,
-      `  notify: ${v.notify.webhookUrl ? `webhook ${redactWebhookUrl(v.notify.webhookUrl)}` : 'desktop only'}${v.notify.onSuccess ? ', also on success' : ''}${v.notify.staleHours ? `, alert after ${v.notify.staleHours} h without a backup` : ''}`,
+      `  notify: ${v.notify.webhook ? `webhook ${v.notify.webhook} (${v.notify.webhookStorage === 'keychain' ? 'URL in the keychain' : 'URL in schedules.json: no keychain'})` : 'desktop only'}${v.notify.onSuccess ? ', also on success' : ''}${v.notify.staleHours ? `, alert after ${v.notify.staleHours} h without a backup` : ''}`,
     ].join('\n'))
     .join('\n');
+}
+
+/**
+ * The webhook change asked for: a URL read from stdin (a URL on the command line is in the process
+ * list for every local user to read, and often carries a token), null to remove, undefined to keep.
+ */
+async function webhookOption(values: Values, out: Output): Promise<string | null | undefined> {
+  if (values['no-webhook']) return null;
+  if (values['webhook-stdin']) return (await readStdin('--webhook-stdin', 'the webhook URL')).trim() || null;
+  if (values.webhook === undefined) return undefined;
+  if (values.webhook) out.note('lifeboat: warning: the webhook URL was given on the command line, where other users of this computer can see it in the process list. Prefer --webhook-stdin.');
+  return values.webhook || null;
 }

@@ -4,6 +4,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { directoryOwner } from '../paths/private-dir.ts';
 import { isProcessAlive } from './process-alive.ts';
 
 export type PrivateTempKind = 'pass' | 'restore' | 'gnupg' | 'scratch';
@@ -29,6 +30,9 @@ export async function removeDeadProcessTemps(): Promise<string[]> {
     const match = OWNED_NAME.exec(name);
     if (!match || !REMOVED_WHOLESALE.has(match[1]!) || isProcessAlive(Number(match[2]))) continue;
     const dir = path.join(os.tmpdir(), name);
+    // Another user's folder of that name is theirs to keep.
+    const owner = await directoryOwner(dir);
+    if (owner === null || (process.getuid && owner !== process.getuid())) continue;
     await rm(dir, { recursive: true, force: true }).then(() => removed.push(dir), () => {});
   }
   return removed;

@@ -33,3 +33,25 @@ export async function isOwnPrivateDir(dir: string, options: { repair?: boolean; 
   if (!options.repair) return false;
   return chmod(dir, 0o700).then(() => true, () => false);
 }
+
+export const SERVER_USER_CACHE_NAME = 'lifeboat-root-cache';
+
+/**
+ * As root the embedded server runs as "nobody", which cannot enter root's private folders. What it
+ * must reach (a readable copy of the server binaries, the demo cluster) and the scratch template live
+ * in one folder under the temp folder that root owns and no one else can write to (0711: others may
+ * pass through to a name they know, not list or create). Everything inside was made by root, so
+ * nothing in it can have been planted. A folder someone else made at that name first is never used:
+ * null, and the caller does without (or refuses).
+ */
+export async function serverUserCacheDir(): Promise<string | null> {
+  const dir = path.join(os.tmpdir(), SERVER_USER_CACHE_NAME);
+  await mkdir(dir, { mode: 0o711 }).catch(() => {});
+  return (await isOwnPrivateDir(dir)) ? dir : null;
+}
+
+/** The uid that owns `file` when it is a real directory (not a symlink), else null. */
+export async function directoryOwner(file: string): Promise<number | null> {
+  const info = await lstat(file).catch(() => null);
+  return info?.isDirectory() ? info.uid : null;
+}

@@ -4,7 +4,7 @@ import { connectProfile } from '../db/pg-connect.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
-import type { SecretStore } from '../secrets/secret-store.ts';
+import { webhookAccount, type SecretStore } from '../secrets/secret-store.ts';
 import type { Clock } from '../ports.ts';
 import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
 import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
@@ -105,6 +105,7 @@ export class ProfileService {
   async remove(idOrName: string): Promise<void> {
     const profile = this.#find(idOrName);
     await this.#secrets.delete(secretAccount(profile.id));
+    await this.#secrets.delete(webhookAccount(profile.id)).catch(() => {}); // most profiles have none
     this.#save(this.#all().filter((p) => p.id !== profile.id));
   }
 

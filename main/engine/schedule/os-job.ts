@@ -1,7 +1,7 @@
 // The OS job that runs `lifeboat run-due` every few minutes while the app is closed:
 // a systemd user timer (or a crontab line) on Linux, a launchd agent on macOS, a Task Scheduler task on Windows.
 import { execFile, spawn } from 'node:child_process';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -196,18 +196,13 @@ function windowsValue(label: string, value: string): string {
 }
 
 /**
- * One argument for the task's command line, split by the CommandLineToArgvW / C runtime rules: spaces and
- * tabs separate arguments unless inside "…", and backslashes are literal unless they precede a `"`. So a
- * quoted argument doubles only its trailing backslashes (else `\"` would escape the closing quote).
+ * The task itself runs the batch file (windowsRunDueScript) through cmd: Task Scheduler cannot set
+ * environment variables, and without ELECTRON_RUN_AS_NODE the app's executable would open a window
+ * instead of running the CLI. `/s /c ""…""`: cmd strips the outer pair of quotes and runs the quoted path.
  */
-function windowsArgument(label: string, value: string): string {
-  windowsValue(label, value);
-  if (value !== '' && !/[ \t]/.test(value)) return value;
-  return `"${value.replace(/\\+$/, '$&$&')}"`;
-}
-
-export function windowsTaskXml(command: RunDueCommand, startBoundary: string): string {
-  const args = [...command.args.map((a, i) => windowsArgument(argLabel(i + 1), a)), 'run-due'].join(' ');
+export function windowsTaskXml(script: string, startBoundary: string, systemRoot = process.env.SystemRoot ?? 'C:\\Windows'): string {
+  const cmd = windowsValue('the Windows folder (SystemRoot)', `${systemRoot}\\System32\\cmd.exe`);
+  const args = `/d /s /c ""${windowsValue('the run-due batch file path', script)}""`;
   return `<?xml version="1.0" encoding="UTF-16"?>
 <Task version="1.4" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
   <RegistrationInfo><Description>Lifeboat: run due PostgreSQL backups and drills</Description></RegistrationInfo>
@@ -226,12 +221,31 @@ export function windowsTaskXml(command: RunDueCommand, startBoundary: string): s
   </Settings>
   <Actions Context="Author">
     <Exec>
-      <Command>${xmlEscape(windowsValue(argLabel(0), command.executable))}</Command>
+      <Command>${xmlEscape(cmd)}</Command>
       <Arguments>${xmlEscape(args)}</Arguments>
     </Exec>
   </Actions>
 </Task>
 `;
+}
+
+/**
+ * The batch file the Windows task runs: the job's environment, then the command. In a batch file `%`
+ * is written `%%`; inside "…" the characters & | < > ^ are literal; delayed expansion (`!`) is off;
+ * each word is quoted for CommandLineToArgvW (trailing backslashes doubled). Line breaks, other control
+ * characters and `"` cannot be written and are refused.
+ */
+export function windowsRunDueScript(command: RunDueCommand): string {
+  const lines = ['@echo off', 'rem Written by Lifeboat ("lifeboat schedule install"): the scheduled task runs this.', 'chcp 65001 >nul', 'setlocal DisableDelayedExpansion'];
+  for (const [name, value] of jobEnv(command)) lines.push(`set "${name}=${batchText(envLabel(name), value)}"`);
+  const words = [command.executable, ...command.args].map((value, i) => `"${batchText(argLabel(i), value).replace(/\\+$/, '$&$&')}"`);
+  lines.push([...words, 'run-due'].join(' '));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+function batchText(label: string, value: string): string {
+  refuseCharacters(label, value, 'a Windows batch file', WINDOWS_UNSAFE);
+  return value.replaceAll('%', '%%');
 }
 
 export interface OsJobStatus {
@@ -291,12 +305,18 @@ export async function installOsJob(command: RunDueCommand): Promise<OsJobStatus>
     await writeFile(launchdFile(), plist);
     await run('launchctl', ['load', '-w', launchdFile()]);
   } else if (process.platform === 'win32') {
-    const xml = windowsTaskXml(command, new Date().toISOString().slice(0, 19));
+    const script = path.join(command.dataDir, 'run-due.cmd');
+    const batch = windowsRunDueScript(command);
+    const xml = windowsTaskXml(script, new Date().toISOString().slice(0, 19));
     await uninstallOsJob();
-    const file = path.join(os.tmpdir(), 'lifeboat-run-due.xml');
-    await writeFile(file, `\ufeff${xml}`, 'utf16le');
-    await run('schtasks', ['/Create', '/F', '/TN', WINDOWS_TASK, '/XML', file]);
-    await rm(file, { force: true });
+    await writeFile(script, batch);
+    const folder = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-task-'));
+    try {
+      await writeFile(path.join(folder, 'run-due.xml'), `\ufeff${xml}`, 'utf16le');
+      await run('schtasks', ['/Create', '/F', '/TN', WINDOWS_TASK, '/XML', path.join(folder, 'run-due.xml')]);
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
   } else if (await systemdAvailable()) {
     const units = systemdUnits(command);
     await uninstallOsJob();

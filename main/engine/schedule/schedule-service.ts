@@ -13,6 +13,10 @@ import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPol
 import { tryLock } from './profile-lock.ts';
 import { dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import { parseWebhookUrl } from '../notify/webhook-url.ts';
+import type { NotificationEvent } from '../notify/notifier.ts';
+import { notifyView, resolveWebhook, storeWebhook, type NotifyPatch, type NotifySettings, type StoredNotify } from './webhook-secret.ts';
 
 export interface ProfileSchedule {
   profileId: string;
@@ -23,7 +27,7 @@ export interface ProfileSchedule {
   retention: RetentionPolicy;
   /** Prune automatically after each scheduled backup. */
   autoPrune: boolean;
-  notify: { webhookUrl: string | null; onSuccess: boolean; desktop: boolean; staleHours: number | null };
+  notify: NotifySettings;
   /** The last scheduled slot handled per kind (ISO), so missed slots run once, not once each. */
   handled: { backup: string; drill: string; staleAlert: string | null };
 }
@@ -42,9 +46,14 @@ export interface DueRun {
   archive?: string | null;
 }
 
+/** A schedule as schedules.json holds it (the webhook URL itself only without a keychain). */
+type StoredSchedule = Omit<ProfileSchedule, 'notify'> & { notify: StoredNotify };
+
 interface ScheduleFile {
-  schedules: ProfileSchedule[];
+  schedules: StoredSchedule[];
 }
+
+export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: NotifyPatch };
 
 export interface ScheduleDeps {
   dataDir: string;
@@ -55,6 +64,7 @@ export interface ScheduleDeps {
   library: LibraryService;
   activity: ActivityLog;
   notifications: Notifications;
+  secrets: SecretStore;
   timeZone: () => string;
 }
 
@@ -68,6 +78,7 @@ export class ScheduleService {
   }
 
   async list(): Promise<ScheduleView[]> {
+    await this.#moveWebhooksToKeychain();
     const profiles = await this.#deps.profiles.list();
     const now = this.#deps.clock.now();
     const timeZone = this.#deps.timeZone();
@@ -75,6 +86,7 @@ export class ScheduleService {
       .filter((s) => profiles.some((p) => p.id === s.profileId))
       .map((s) => ({
         ...s,
+        notify: notifyView(s.notify),
         profile: profiles.find((p) => p.id === s.profileId)!.name,
         timeZone,
         next: {
@@ -89,22 +101,25 @@ export class ScheduleService {
     const existing = (await this.list()).find((s) => s.profileId === id);
     if (existing) return existing;
     const fresh = this.#fresh(id);
-    return { ...fresh, profile: name, timeZone: this.#deps.timeZone(), next: { backup: [], drill: [] } };
+    return { ...fresh, notify: notifyView(fresh.notify), profile: name, timeZone: this.#deps.timeZone(), next: { backup: [], drill: [] } };
   }
 
   /** Changes a profile's schedule; the slots before now count as handled (no run for the past). */
-  async set(profile: string, patch: Partial<Omit<ProfileSchedule, 'profileId' | 'handled'>>): Promise<ScheduleView> {
+  async set(profile: string, patch: SchedulePatch): Promise<ScheduleView> {
     const { id, name } = await this.#deps.profiles.get(profile);
     // Validate now (a bad time or cron expression throws a LifeboatError with a fix).
     for (const spec of [patch.backup, patch.drill]) if (spec) nextRuns({ ...spec, enabled: true }, this.#deps.timeZone(), this.#deps.clock.now(), 1);
     if (patch.retention) validateRetention(patch.retention);
-    if (patch.notify?.webhookUrl && !/^https?:\/\//.test(patch.notify.webhookUrl)) throw new LifeboatError('INVALID_INPUT', 'The webhook URL must start with http:// or https://.', 'Paste the URL your chat or monitoring tool gave you.');
+    const { webhookUrl, ...notifyPatch } = patch.notify ?? {};
+    // The error never repeats the URL: it may carry a token.
+    if (webhookUrl && !parseWebhookUrl(webhookUrl)) throw new LifeboatError('INVALID_INPUT', 'The webhook URL must be a full http:// or https:// address.', 'Paste the URL your chat or monitoring tool gave you.');
     const now = this.#deps.clock.now().toISOString();
     const current = this.#all().find((s) => s.profileId === id) ?? this.#fresh(id);
-    const next: ProfileSchedule = {
+    const webhook = webhookUrl === undefined ? {} : await storeWebhook(this.#deps.secrets, id, webhookUrl);
+    const next: StoredSchedule = {
       ...current,
       ...patch,
-      notify: { ...current.notify, ...patch.notify },
+      notify: { ...current.notify, ...notifyPatch, ...webhook },
       retention: { ...current.retention, ...patch.retention },
       handled: { backup: patch.backup ? now : current.handled.backup, drill: patch.drill ? now : current.handled.drill, staleAlert: current.handled.staleAlert },
     };
@@ -161,6 +176,7 @@ export class ScheduleService {
   }
 
   async #runDue(): Promise<DueRun[]> {
+    await this.#moveWebhooksToKeychain();
     const runs: DueRun[] = [];
     const now = this.#deps.clock.now();
     const timeZone = this.#deps.timeZone();
@@ -198,18 +214,21 @@ export class ScheduleService {
 
   async testWebhook(profile: string): Promise<{ ok: boolean; attempts: number; error: string | null }> {
     const view = await this.get(profile);
-    if (!view.notify.webhookUrl) throw new LifeboatError('INVALID_INPUT', `"${view.profile}" has no webhook URL.`, 'Set one in Schedules → Notifications.');
-    const result = await this.#deps.notifications.send({ kind: 'test', profile: view.profile, text: `Lifeboat test notification for "${view.profile}": webhooks work.` }, { webhookUrl: view.notify.webhookUrl, desktop: false });
+    const stored = this.#all().find((s) => s.profileId === view.profileId);
+    const { url, problem } = stored ? await resolveWebhook(this.#deps.secrets, view.profileId, stored.notify) : { url: null, problem: null };
+    if (problem) throw new LifeboatError('KEYCHAIN', `The webhook of "${view.profile}" cannot be used: ${problem}.`, 'Unlock the keychain, or paste the webhook URL again in Schedules → Notifications.');
+    if (!url) throw new LifeboatError('INVALID_INPUT', `"${view.profile}" has no webhook URL.`, 'Set one in Schedules → Notifications.');
+    const result = await this.#deps.notifications.send({ kind: 'test', profile: view.profile, text: `Lifeboat test notification for "${view.profile}": webhooks work.` }, { webhookUrl: url, desktop: false });
     return { ok: result!.ok, attempts: result!.attempts, error: result!.error };
   }
 
-  async #scheduledBackup(profile: string, schedule: ProfileSchedule): Promise<DueRun[]> {
+  async #scheduledBackup(profile: string, schedule: StoredSchedule): Promise<DueRun[]> {
     const runs: DueRun[] = [];
     const job = this.#deps.backups.start({ profile });
     try {
       const result = await job.result;
       runs.push({ profile, kind: 'backup', result: 'ok', detail: `${result.tables} tables, ${result.bytes} bytes`, archive: result.archive });
-      if (schedule.notify.onSuccess) await this.#deps.notifications.send({ kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive }, schedule.notify);
+      if (schedule.notify.onSuccess) await this.#notify(schedule, { kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive });
       if (schedule.drillAfterBackup) runs.push(await this.#drill(profile, result.archive, schedule));
       if (schedule.autoPrune) {
         const pruned = await this.prune(profile);
@@ -218,30 +237,30 @@ export class ScheduleService {
     } catch (error) {
       const info = toErrorInfo(error);
       runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
-      await this.#deps.notifications.send({ kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message }, schedule.notify);
+      await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message });
     }
     return runs;
   }
 
-  async #drillLatest(profile: string, schedule: ProfileSchedule): Promise<DueRun> {
+  async #drillLatest(profile: string, schedule: StoredSchedule): Promise<DueRun> {
     // The newest of this Lifeboat's own backups: a stranger's file with a later date is never the drill target.
     const latest = (await this.#deps.library.list({ profile })).find((a) => a.recognised);
     if (!latest) return { profile, kind: 'drill', result: 'skipped', detail: 'No backup to drill yet.' };
     return this.#drill(profile, latest.path, schedule);
   }
 
-  async #drill(profile: string, archive: string, schedule: ProfileSchedule): Promise<DueRun> {
+  async #drill(profile: string, archive: string, schedule: StoredSchedule): Promise<DueRun> {
     const job = this.#deps.drills.start({ file: archive });
     const record = await job.result.catch((error: unknown) => ({ passed: false, couldNotRun: true, error: toErrorInfo(error) }));
     const passed = record.passed;
     if (!passed || schedule.notify.onSuccess) {
-      await this.#deps.notifications.send({ kind: passed ? 'drill-succeeded' : 'drill-failed', profile, text: passed ? `Lifeboat: the drill of "${profile}" passed (${archive}).` : `Lifeboat: the drill of "${profile}" FAILED for ${archive}${record.error ? `: ${record.error.message}` : ''}.`, archive }, schedule.notify);
+      await this.#notify(schedule, { kind: passed ? 'drill-succeeded' : 'drill-failed', profile, text: passed ? `Lifeboat: the drill of "${profile}" passed (${archive}).` : `Lifeboat: the drill of "${profile}" FAILED for ${archive}${record.error ? `: ${record.error.message}` : ''}.`, archive });
     }
     return { profile, kind: 'drill', result: passed ? 'ok' : 'failed', detail: passed ? 'passed' : (record.error?.message ?? 'checks did not match'), archive };
   }
 
   /** "No successful backup for X hours" fires even when nothing ran; at most once per X hours. */
-  async #staleAlert(profile: string, schedule: ProfileSchedule, now: Date): Promise<DueRun | null> {
+  async #staleAlert(profile: string, schedule: StoredSchedule, now: Date): Promise<DueRun | null> {
     const hours = schedule.notify.staleHours;
     if (!hours) return null;
     // Only this Lifeboat's own backups prove one succeeded: a stranger's sidecar with a recent date must not silence the alert.
@@ -253,7 +272,7 @@ export class ScheduleService {
     const current = this.#all().find((s) => s.profileId === schedule.profileId)!;
     this.#save(this.#all().map((s) => (s.profileId === schedule.profileId ? { ...current, handled: { ...current.handled, staleAlert: now.toISOString() } } : s)));
     const text = `Lifeboat: no successful backup of "${profile}" for more than ${hours} hours${lastOk ? ` (last: ${lastOk.toISOString()})` : ''}.`;
-    await this.#deps.notifications.send({ kind: 'stale', profile, text }, schedule.notify);
+    await this.#notify(schedule, { kind: 'stale', profile, text });
     return { profile, kind: 'stale-alert', result: 'ok', detail: text };
   }
 
@@ -266,16 +285,34 @@ export class ScheduleService {
     this.#save(this.#all().map((s) => (s.profileId === profileId ? { ...s, handled: { ...s.handled, [kind]: at } } : s)));
   }
 
-  #fresh(profileId: string): ProfileSchedule {
-    const now = this.#deps.clock.now().toISOString();
-    return { profileId, backup: null, drill: null, drillAfterBackup: false, retention: DEFAULT_RETENTION, autoPrune: false, notify: { webhookUrl: null, onSuccess: false, desktop: true, staleHours: null }, handled: { backup: now, drill: now, staleAlert: null } };
+  /** Desktop and webhook as the schedule says; a webhook that cannot be reached is logged, never skipped silently. */
+  async #notify(schedule: StoredSchedule, event: NotificationEvent): Promise<void> {
+    const { url, problem } = await resolveWebhook(this.#deps.secrets, schedule.profileId, schedule.notify);
+    await this.#deps.notifications.send(event, { webhookUrl: url, desktop: schedule.notify.desktop });
+    if (problem) {
+      await this.#deps.activity.add({ what: 'notification', title: `Webhook for "${event.kind}" not sent`, profile: event.profile, archive: event.archive ?? null, result: 'failed', durationMs: null, error: { code: 'KEYCHAIN', message: `The webhook of "${event.profile}" was not sent: ${problem}.`, fix: 'Run scheduled jobs where the keychain is unlocked (the app, or a systemd user timer in your desktop session), or paste the webhook URL again from a session without a keychain to keep it in schedules.json, readable only by you.' } });
+    }
   }
 
-  #all(): ProfileSchedule[] {
+  /** Webhook URLs of older versions were kept in schedules.json: into the keychain when there is one. */
+  async #moveWebhooksToKeychain(): Promise<void> {
+    const legacy = this.#all().filter((s) => s.notify.webhookUrl && s.notify.webhookStorage !== 'file');
+    if (!legacy.length) return;
+    const moved = new Map<string, StoredNotify>();
+    for (const s of legacy) moved.set(s.profileId, { ...s.notify, ...(await storeWebhook(this.#deps.secrets, s.profileId, s.notify.webhookUrl!)) });
+    this.#save(this.#all().map((s) => (moved.has(s.profileId) ? { ...s, notify: moved.get(s.profileId)! } : s)));
+  }
+
+  #fresh(profileId: string): StoredSchedule {
+    const now = this.#deps.clock.now().toISOString();
+    return { profileId, backup: null, drill: null, drillAfterBackup: false, retention: DEFAULT_RETENTION, autoPrune: false, notify: { webhook: null, webhookStorage: null, onSuccess: false, desktop: true, staleHours: null }, handled: { backup: now, drill: now, staleAlert: null } };
+  }
+
+  #all(): StoredSchedule[] {
     return this.#file.get('schedules');
   }
 
-  #save(schedules: ProfileSchedule[]): void {
+  #save(schedules: StoredSchedule[]): void {
     this.#file.set('schedules', schedules);
   }
 }

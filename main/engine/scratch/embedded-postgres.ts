@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
-import { ensurePrivateDir, isOwnPrivateDir, privateCacheDir } from '../paths/private-dir.ts';
+import { directoryOwner, ensurePrivateDir, isOwnPrivateDir, privateCacheDir, serverUserCacheDir, SERVER_USER_CACHE_NAME } from '../paths/private-dir.ts';
 import type { Profile } from '../types.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 import { makePrivateTemp, privateTempOwner } from '../jobs/private-temp.ts';
@@ -128,10 +128,13 @@ function envFor(dir: string): NodeJS.ProcessEnv {
 
 /**
  * Where a long-lived local cluster may live. As root the server runs as "nobody", which cannot
- * enter the private (0700) data directory, so it lives in a folder of its own under the temp dir.
+ * enter the private (0700) data directory, so it lives in root's own cache folder under the temp dir.
  */
 export async function clusterHome(preferred: string, name: string): Promise<string> {
-  return (await runAs()) ? path.join(os.tmpdir(), `lifeboat-${name}-root`) : preferred;
+  if (!(await runAs())) return preferred;
+  const home = await serverUserCacheDir();
+  if (!home) throw new LifeboatError('INTERNAL', `Another user made the folder ${path.join(os.tmpdir(), SERVER_USER_CACHE_NAME)} that Lifeboat, running as root, keeps its local server in; Lifeboat does not use it.`, 'Remove that folder (it was not made by Lifeboat), then try again — or run Lifeboat as a normal user.');
+  return path.join(home, name);
 }
 
 export function clusterProfile(port: number, name: string, database = 'postgres'): Profile {
@@ -179,9 +182,10 @@ export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = 
 /**
  * initdb takes about a second; a freshly initialised cluster kept as a template (per binary version)
  * is copied instead, which is several times faster. Built once, atomically, in this user's private
- * cache folder (as root, whose server user cannot enter it, under the temp folder). A template is
- * used only when its folder is this user's own and writable by no one else: its configuration would
- * run in the scratch server, so one another local user planted at that name is never copied.
+ * cache folder (as root, in root's own cache folder under the temp folder, owned by root so the
+ * server user cannot change it). A template is used only when its folder is this user's own and
+ * writable by no one else: its configuration would run in the scratch server, so one another local
+ * user planted at that name is never copied.
  */
 async function copyTemplate(dir: string): Promise<void> {
   const user = await runAs();
@@ -189,23 +193,23 @@ async function copyTemplate(dir: string): Promise<void> {
   if (template && !(await stat(path.join(template, 'data', 'PG_VERSION')).then(() => true, () => false))) {
     const building = await mkdtemp(`${template}.building-`);
     await initCluster(building, randomBytes(24).toString('base64url'));
+    if (user) await run('chown', ['-R', `${process.getuid!()}:${process.getgid!()}`, building]);
     await rename(building, template).catch(async () => rm(building, { recursive: true, force: true })); // another process won the race
   }
-  // As root the template belongs to the server user it was made for.
-  if (!template || !(await isOwnPrivateDir(template, user ? { owner: user.uid } : {}))) {
+  if (!template || !(await isOwnPrivateDir(template))) {
     await initCluster(dir, randomBytes(24).toString('base64url'));
     return;
   }
-  // cp -a keeps modes and, as root, the server user's ownership.
+  // cp -a keeps modes; as root the copy then goes to the server user.
   await run('cp', ['-a', path.join(template, 'data'), path.join(dir, 'data')]);
-  if (user) await chown(dir, user.uid, user.gid);
+  if (user) await run('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
 }
 
 /** Where the template cluster for the current server binaries lives (null: no private folder for it). */
 export async function templatePath(): Promise<string | null> {
   const { initdb } = await binaries();
   const version = (await stat(initdb)).mtimeMs.toString(36);
-  const home = (await runAs()) ? os.tmpdir() : await ensurePrivateDir(path.join(privateCacheDir(), 'scratch-templates'));
+  const home = (await runAs()) ? await serverUserCacheDir() : await ensurePrivateDir(path.join(privateCacheDir(), 'scratch-templates'));
   return home ? path.join(home, `lifeboat-template-${process.getuid?.() ?? 'user'}-${version}`) : null;
 }
 
@@ -213,16 +217,21 @@ export async function templatePath(): Promise<string | null> {
 export async function removeOrphans(): Promise<string[]> {
   const removed: string[] = [];
   const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
+  const serverUser = await runAs();
   for (const name of names.filter((n) => n.startsWith(PREFIX))) {
     const dir = path.join(os.tmpdir(), name);
+    // Only folders this user made (as root: or handed to the server user); another user's folder
+    // of that name is theirs, and its postmaster.pid could name any process.
+    const owner = await directoryOwner(dir);
+    if (owner === null || (process.getuid && owner !== process.getuid() && owner !== serverUser?.uid)) continue;
     const named = privateTempOwner(name, 'scratch');
-    const owner = named !== null ? { pid: named } : await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
-    if (owner && isProcessAlive(owner.pid)) continue;
+    const maker = named !== null ? { pid: named } : await readFile(path.join(dir, 'owner.json'), 'utf8').then((t) => JSON.parse(t) as { pid: number }, () => null);
+    if (maker && isProcessAlive(maker.pid)) continue;
     // A folder of an older Lifeboat without an owner file yet: its process may be creating it right now.
-    if (!owner && Date.now() - ((await stat(dir).catch(() => null))?.mtimeMs ?? 0) < 120_000) continue;
+    if (!maker && Date.now() - ((await stat(dir).catch(() => null))?.mtimeMs ?? 0) < 120_000) continue;
     const postmaster = await readFile(path.join(dir, 'data', 'postmaster.pid'), 'utf8').catch(() => '');
     const pid = Number(postmaster.split('\n')[0]);
-    if (pid > 0 && isProcessAlive(pid)) {
+    if (pid > 0 && isProcessAlive(pid) && (await isServerProcess(pid, serverUser?.uid ?? process.getuid?.()))) {
       try {
         process.kill(pid, 'SIGQUIT');
       } catch {
@@ -237,3 +246,14 @@ export async function removeOrphans(): Promise<string[]> {
   return removed;
 }
 
+/**
+ * Whether `pid` runs as `uid` (the server's user). As root, a postmaster.pid in a folder the server
+ * user could write names no process root should signal unless it is that user's; where /proc is
+ * missing (macOS) only a non-root Lifeboat signals, and the kernel limits it to its own processes.
+ */
+async function isServerProcess(pid: number, uid: number | undefined): Promise<boolean> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => null);
+  if (status === null) return process.getuid?.() !== 0;
+  const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  return real !== undefined && Number(real) === uid;
+}

@@ -1,12 +1,15 @@
 // As root the server runs as "nobody" (PostgreSQL refuses root), which cannot reach binaries inside a
 // private folder (a checkout or an app under /root, a 0700 temp folder). Then the binaries' folder
-// (bin/ lib/ share/) is copied once to a world-readable cache under the temp folder.
+// (bin/ lib/ share/) is copied once into root's own cache folder under the temp folder
+// (paths/private-dir.ts serverUserCacheDir): a copy at a predictable name in the shared temp folder
+// could have been planted by anyone, and its programs would run.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { serverUserCacheDir } from '../paths/private-dir.ts';
 
 const run = promisify(execFile);
 
@@ -35,17 +38,28 @@ async function resolve(binDir: string, user: ServerUser): Promise<string> {
   if (reachable) return binDir;
   const root = path.dirname(binDir);
   const version = (await stat(probe)).mtimeMs.toString(36);
-  const cache = path.join(os.tmpdir(), `lifeboat-pg-native-${path.basename(path.dirname(root))}-${version}`);
-  const done = path.join(cache, '.complete');
-  if (!(await stat(done).then(() => true, () => false))) {
+  const home = await serverUserCacheDir();
+  if (!home) {
+    // Someone else made a folder at the cache's name: a copy for this process only.
+    const own = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-pg-native-'));
+    await copyReadable(root, own);
+    return path.join(own, path.basename(binDir));
+  }
+  const cache = path.join(home, `pg-native-${path.basename(path.dirname(root))}-${version}`);
+  if (!(await stat(path.join(cache, '.complete')).then(() => true, () => false))) {
     const building = `${cache}.building-${randomBytes(4).toString('hex')}`;
-    await mkdir(building, { recursive: true });
-    // cp -a keeps the library symlinks the packages rely on.
-    await run('cp', ['-a', `${root}/.`, building]);
-    await run('chmod', ['-R', 'go+rX', building]);
-    await writeFile(path.join(building, '.complete'), '');
-    await chmod(building, 0o755);
+    await mkdir(building);
+    await copyReadable(root, building);
     await rename(building, cache).catch(async () => rm(building, { recursive: true, force: true })); // another process won
   }
   return path.join(cache, path.basename(binDir));
+}
+
+/** Copies the package's bin/ lib/ share/ into `dir`, readable (not writable) by everyone. */
+async function copyReadable(root: string, dir: string): Promise<void> {
+  // cp -a keeps the library symlinks the packages rely on.
+  await run('cp', ['-a', `${root}/.`, dir]);
+  await run('chmod', ['-R', 'go+rX,go-w', dir]);
+  await writeFile(path.join(dir, '.complete'), '');
+  await chmod(dir, 0o755);
 }

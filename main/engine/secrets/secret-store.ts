@@ -11,6 +11,11 @@ export interface SecretStore {
 
 export const KEYCHAIN_SERVICE = 'Lifeboat';
 
+/** The keychain account of a profile's webhook URL (a secret: the token is in the URL). */
+export function webhookAccount(profileId: string): string {
+  return `webhook:${profileId}`;
+}
+
 /** Kept in memory only: used when no keychain answers, and never written to disk. */
 export class SessionSecretStore implements SecretStore {
   readonly storage = 'session' as const;

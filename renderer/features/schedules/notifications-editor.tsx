@@ -1,5 +1,6 @@
 // Who hears about a connection's runs: a webhook (chat or monitoring), desktop notifications,
-// success messages too, and an alert when no backup succeeded for a while.
+// success messages too, and an alert when no backup succeeded for a while. The webhook URL is a
+// secret (kept in the keychain): the page only ever sees it redacted, and pasting replaces it.
 import { useId, useState, type FormEvent } from 'react';
 import type { ScheduleView } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
@@ -15,7 +16,7 @@ type WebhookTest = { ok: boolean; attempts: number; error: string | null };
 export function NotificationsEditor({ view }: { view: ScheduleView }) {
   const save = useSchedulesStore((s) => s.save);
   const announce = useAppStore((s) => s.announce);
-  const [url, setUrl] = useState(view.notify.webhookUrl ?? '');
+  const [url, setUrl] = useState('');
   const [stale, setStale] = useState(view.notify.staleHours ? String(view.notify.staleHours) : '');
   const { attempt, error, setError, busy } = useAttempt();
   const [testing, setTesting] = useState(false);
@@ -26,14 +27,14 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
   const urlValue = url.trim() === '' ? null : url.trim();
   const staleValid = stale.trim() === '' || (/^\d{1,4}$/.test(stale.trim()) && Number(stale) >= 1 && Number(stale) <= 24 * 365);
   const staleValue = stale.trim() === '' || !staleValid ? null : Number(stale);
-  const dirty = urlValue !== view.notify.webhookUrl || (staleValid && staleValue !== view.notify.staleHours);
+  const dirty = urlValue !== null || (staleValid && staleValue !== view.notify.staleHours);
 
   /** Saves the typed fields; false when main refused them. */
   const saveFields = async (): Promise<boolean> =>
     staleValid &&
     attempt(async () => {
-      const saved = await save(view.profileId, { notify: { webhookUrl: urlValue, staleHours: staleValue } });
-      setUrl(saved.notify.webhookUrl ?? '');
+      const saved = await save(view.profileId, { notify: { ...(urlValue === null ? {} : { webhookUrl: urlValue }), staleHours: staleValue } });
+      setUrl('');
       setStale(saved.notify.staleHours ? String(saved.notify.staleHours) : '');
     });
 
@@ -68,7 +69,7 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
     }
   };
 
-  const toggle = async (patch: { desktop?: boolean; onSuccess?: boolean }, said: string): Promise<boolean> => {
+  const toggle = async (patch: { desktop?: boolean; onSuccess?: boolean; webhookUrl?: null }, said: string): Promise<boolean> => {
     try {
       await save(view.profileId, { notify: patch });
       announce(said);
@@ -94,16 +95,27 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
                 setUrl(e.target.value);
                 setWebhookTest(null);
               }}
-              placeholder="https://hooks.slack.com/services/…"
+              placeholder={view.notify.webhook ? 'Paste a new URL to replace the saved one' : 'https://hooks.slack.com/services/…'}
               spellCheck={false}
               autoComplete="off"
               aria-describedby={`${uid}-url-hint`}
             />
-            <button type="button" className="btn" onClick={() => void testWebhook()} disabled={busy || testing || urlValue === null} aria-busy={testing}>
+            <button type="button" className="btn" onClick={() => void testWebhook()} disabled={busy || testing || (urlValue === null && !view.notify.webhook)} aria-busy={testing}>
               {testing ? <span className="spinner" aria-hidden="true" /> : <Icon name="play" />}
               Send a test
             </button>
           </div>
+          {view.notify.webhook ? (
+            <p className="saved-line">
+              <span>
+                Saved: <code>{view.notify.webhook}</code> —{' '}
+                {view.notify.webhookStorage === 'keychain' ? 'the full URL is in the OS keychain.' : 'no keychain here, so the full URL is in schedules.json, readable only by you.'}
+              </span>
+              <button type="button" className="btn btn-sm" disabled={busy} onClick={() => void toggle({ webhookUrl: null }, 'Webhook removed.')}>
+                Remove webhook
+              </button>
+            </p>
+          ) : null}
           <p id={`${uid}-url-hint`} className="hint">
             Lifeboat posts JSON with a <code>text</code> field (Slack, Mattermost, Discord-compatible and most monitoring tools accept it) on failures, and on successes if asked below.
           </p>

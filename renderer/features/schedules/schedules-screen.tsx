@@ -32,7 +32,7 @@ function freshView(profile: ProfileSummary, timeZone: string): ScheduleView {
     drillAfterBackup: false,
     retention: { keepLast: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 },
     autoPrune: false,
-    notify: { webhookUrl: null, onSuccess: false, desktop: true, staleHours: null },
+    notify: { webhook: null, webhookStorage: null, onSuccess: false, desktop: true, staleHours: null },
     handled: { backup: now, drill: now, staleAlert: null },
     next: { backup: [], drill: [] },
   };
