@@ -4,6 +4,20 @@ import js from '@eslint/js';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const RENDERER_IMPORTS = {
+  paths: [{ name: 'electron', message: 'The renderer talks to window.api through the zustand stores.' }],
+  patterns: [
+    { group: ['node:*'], message: 'The renderer has no Node: go through window.api.' },
+    // Types from anywhere in main/; values only from the data-only files (contract, engine types)
+    // and name-text.ts (pure string functions, no imports: the CLI and the UI escape names alike),
+    // and restore/trust-phrase.ts (the words a user types to trust a file, checked by the engine).
+    { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$|engine/restore/trust-phrase\\.ts$)', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts).' },
+  ],
+};
+
+// One path from the screens to main: components call store actions, and only renderer/stores/ reaches window.api.
+const STORES_ONLY = 'Only renderer/stores/ calls main: add an action to a store (renderer/stores/) and call that.';
+
 const RAW_IPC = {
   name: 'electron',
   importNames: ['ipcMain', 'ipcRenderer'],
@@ -40,20 +54,22 @@ export default tseslint.config(
   {
     files: ['renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
+    rules: { '@typescript-eslint/no-restricted-imports': ['error', RENDERER_IMPORTS] },
+  },
+  {
+    files: ['renderer/**'],
+    ignores: ['renderer/stores/**'],
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        {
-          paths: [{ name: 'electron', message: 'The renderer talks to window.api through the zustand stores.' }],
-          patterns: [
-            { group: ['node:*'], message: 'The renderer has no Node: go through window.api.' },
-            // Types from anywhere in main/; values only from the data-only files (contract, engine types)
-            // and name-text.ts (pure string functions, no imports: the CLI and the UI escape names alike),
-            // and restore/trust-phrase.ts (the words a user types to trust a file, checked by the engine).
-            { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$|engine/restore/trust-phrase\\.ts$)', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts).' },
-          ],
-        },
+        { ...RENDERER_IMPORTS, patterns: [...RENDERER_IMPORTS.patterns, { group: ['**/stores/unwrap', '**/stores/unwrap.ts'], importNames: ['api'], message: STORES_ONLY }] },
       ],
+      'no-restricted-syntax': [
+        'error',
+        { selector: "MemberExpression[object.name=/^(window|globalThis|self)$/][property.name='api']", message: STORES_ONLY },
+        { selector: "MemberExpression[object.name=/^(window|globalThis|self)$/][computed=true][property.value='api']", message: STORES_ONLY },
+      ],
+      'no-restricted-globals': ['error', { name: 'api', message: STORES_ONLY }],
     },
   },
   {

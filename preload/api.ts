@@ -63,15 +63,31 @@ export type Api = { [G in keyof typeof API_CHANNELS]: Group<(typeof API_CHANNELS
   pathForFile: (file: File) => string;
 };
 
-export function buildApi(invoke: InvokeTransport, subscribe: EventTransport, pathForFile: (file: File) => string): Api {
+/** The two maps window.api is made from. */
+export interface ApiMaps {
+  channels: typeof API_CHANNELS;
+  events: typeof API_EVENTS;
+}
+
+export const API_MAPS: ApiMaps = { channels: API_CHANNELS, events: API_EVENTS };
+
+/**
+ * window.api from the maps, over a transport. Pure and self-contained (it uses nothing from outside
+ * its parameters), so the E2E bridge runs this very function in the page (as source text) over its own transport.
+ */
+export function buildApiFrom(maps: ApiMaps, invoke: InvokeTransport, subscribe: EventTransport, pathForFile: (file: File) => string): Api {
   const groups = Object.fromEntries(
-    Object.entries(API_CHANNELS).map(([group, methods]) => [
+    Object.entries(maps.channels).map(([group, methods]) => [
       group,
       Object.fromEntries(Object.entries(methods).map(([method, channel]) => [method, (...args: unknown[]) => invoke(channel, args)])),
     ]),
   );
   const on = Object.fromEntries(
-    Object.entries(API_EVENTS).map(([name, channel]) => [name, (listener: (...args: unknown[]) => void) => subscribe(channel, listener)]),
+    Object.entries(maps.events).map(([name, channel]) => [name, (listener: (...args: unknown[]) => void) => subscribe(channel, listener)]),
   );
   return { ...groups, on, pathForFile } as Api;
+}
+
+export function buildApi(invoke: InvokeTransport, subscribe: EventTransport, pathForFile: (file: File) => string): Api {
+  return buildApiFrom(API_MAPS, invoke, subscribe, pathForFile);
 }

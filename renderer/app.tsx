@@ -8,39 +8,19 @@ import { WindowFileDrop } from './features/restore/file-drop.tsx';
 import { RestoreScreen } from './features/restore/restore-screen.tsx';
 import { SchedulesScreen } from './features/schedules/schedules-screen.tsx';
 import { SettingsScreen } from './features/settings/settings-screen.tsx';
-import { isScreenId, useAppStore } from './stores/app-store.ts';
-import { useJobsStore } from './stores/jobs-store.ts';
-import { useProfilesStore } from './stores/profiles-store.ts';
-import { subscribeMenu } from './stores/menu-events.ts';
-import { useRestoreStore } from './stores/restore-store.ts';
-import { api } from './stores/unwrap.ts';
+import { useAppStore } from './stores/app-store.ts';
+import { listenToMain } from './stores/window-events.ts';
 
 export function App() {
   const screen = useAppStore((s) => s.screen);
   const announcement = useAppStore((s) => s.announcement);
+  const loadInfo = useAppStore((s) => s.loadInfo);
   const mainRef = useRef<HTMLElement>(null);
 
   useEffect(() => {
-    void useAppStore.getState().loadInfo();
-    // Job events are heard on every screen: a backup keeps its progress while you look elsewhere.
-    const stopJobs = useJobsStore.getState().listen();
-    const stopMenu = subscribeMenu({
-      navigate: (target) => {
-        if (isScreenId(target)) useAppStore.getState().navigate(target);
-      },
-      newProfile: () => {
-        useAppStore.getState().navigate('connections');
-        useProfilesStore.getState().openEditor({ mode: 'add' });
-      },
-    });
-    // A backup file opened from the OS (double-click, "Open with", the dock, the command line).
-    const stopOpenFile = api().on.openFile((file) => useRestoreStore.getState().open(file));
-    return () => {
-      stopJobs();
-      stopMenu();
-      stopOpenFile();
-    };
-  }, []);
+    void loadInfo();
+    return listenToMain();
+  }, [loadInfo]);
 
   useEffect(() => {
     document.title = `${screenTitle(screen)} · Lifeboat`;

@@ -19,6 +19,7 @@ import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
 import { ProfileService } from './profiles/profile-service.ts';
 import { openSecretStore } from './secrets/keychain-store.ts';
+import { startTocListing } from './restore/toc-listing.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
 
@@ -61,7 +62,7 @@ export async function createEngine(options: EngineOptions = {}) {
   // Tags the sidecars this Lifeboat writes, so strangers' files never decide retention (sidecar-tag.ts).
   const libraryKey = new LibraryKey({ dataDir });
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey });
-  const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey });
+  const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
   const restores = new RestoreService({ profiles, tools, keys, backups, clock, dataDir });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });

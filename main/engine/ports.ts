@@ -1,5 +1,5 @@
-// What the engine needs from its host (Electron shell, CLI or tests), injected by createEngine.
-export type { SecretStore } from './secrets/secret-store.ts';
+// What the engine needs from its host (Electron shell, CLI or tests), injected by createEngine (the
+// secret store's interface is in secrets/secret-store.ts).
 
 export interface Clock {
   now(): Date;

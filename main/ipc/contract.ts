@@ -16,7 +16,7 @@ import type { JobProgress } from '../engine/jobs/job.ts';
 import type { KeyStatus } from '../engine/keys/key-service.ts';
 import type { CheckItem, Inspection, PreflightOptions } from '../engine/restore/restore-inspect.ts';
 import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
-import type { DrillRecord } from '../engine/drill/drill-service.ts';
+import type { DrillRecord } from '../engine/model/drill.ts';
 import type { DemoStatus } from '../engine/demo/demo-server.ts';
 import type { ActivityEntry, ActivityKind } from '../engine/activity/activity-log.ts';
 import type { DueRun, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/schedule/schedule-service.ts';
@@ -26,7 +26,7 @@ import type { Settings } from '../engine/settings/settings-store.ts';
 
 export type * from '../engine/types.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
-export type { DrillCheck } from '../engine/drill/drill-service.ts';
+export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/schedule/schedule-spec.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };

@@ -4,7 +4,7 @@ import { create } from 'zustand';
 import type { ArchiveEntry, DrillRecord, DrillUiRequest, ErrorInfo } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
-import { useJobsStore } from './jobs-store.ts';
+import { isRunning, useJobsStore } from './jobs-store.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export type ScratchKind = 'embedded' | 'profile';
@@ -35,6 +35,11 @@ interface DrillsState {
   /** trust: the words "I trust where this file came from", typed (a file this Lifeboat did not make, which needs more than least privilege). */
   start(file: string, keys?: { passphrase?: string; identityFile?: string }, trust?: string): Promise<string>;
   show(view: DrillView | null): void;
+  /**
+   * A drill job ended (started here, from the library, or after a backup): the history and archives
+   * are read again, and it is shown unless a history record is shown or the drill shown is still running.
+   */
+  drillFinished(jobId: string): void;
   /** Throws ApiError (e.g. the report is not stored any more). */
   openReport(drillId: string): Promise<void>;
   /** Asks where, then copies the HTML report there; null when cancelled. Throws ApiError. */
@@ -108,6 +113,16 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
     },
 
     show: (view) => set({ view }),
+
+    drillFinished: (jobId) => {
+      void get().loadHistory();
+      void get().loadArchives();
+      const current = get().view;
+      const watching = current?.kind === 'job' ? useJobsStore.getState().jobs[current.jobId] : undefined;
+      const busy = watching !== undefined && isRunning(watching);
+      // A record picked from the history stays until the user starts another drill.
+      if (current?.kind !== 'record' && !busy) set({ view: { kind: 'job', jobId } });
+    },
 
     openReport: async (drillId) => {
       unwrap(await api().drills.openReport(drillId));

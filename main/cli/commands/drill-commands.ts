@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { DrillRecord } from '../../engine/drill/drill-service.ts';
+import type { DrillRecord } from '../../engine/model/drill.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { Command } from '../cli-command.ts';
 import { visibleText as v } from '../../engine/name-text.ts';

@@ -1,6 +1,7 @@
 // What a .lifeboat archive holds. Plaintext inside the age layer is a tar stream:
 //   manifest.json, globals.sql, database.dump.0001 …, checksums.json
 // `cat database.dump.*` is a pg_dump custom-format archive for pg_restore.
+import type { ObjectCounts } from '../model/archive.ts';
 
 export const ARCHIVE_FORMAT = 'lifeboat-archive';
 export const ARCHIVE_FORMAT_VERSION = 1;
@@ -51,14 +52,7 @@ export interface ArchiveManifest {
   notes: string[];
 }
 
-export interface ObjectCounts {
-  tables: number;
-  views: number;
-  materializedViews: number;
-  sequences: number;
-  indexes: number;
-  functions: number;
-}
+export type { ObjectCounts };
 
 export interface CanaryQuery {
   name: string;

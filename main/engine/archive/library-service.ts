@@ -6,11 +6,11 @@ import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { startJob, RateMeter, type Job, type JobContext } from '../jobs/job.ts';
-import type { KeyService } from '../keys/key-service.ts';
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { Clock } from '../ports.ts';
+import type { PgTool } from '../types.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
@@ -20,7 +20,6 @@ import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
-import { startTocListing } from '../restore/toc-listing.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 
 export interface TocReport {
@@ -70,10 +69,26 @@ export interface ListFilter {
 }
 
 /** The archive library: lists from sidecars, details, verify, extract, delete and import. */
+/** What the library needs of the key store (keys/KeyService): a port, so archive/ does not depend on keys/. */
+export interface LibraryKeys {
+  decryptionKeys(extra: AgeKeys): Promise<AgeKeys>;
+  ownKeys(): Promise<AgeKeys>;
+}
+
+/**
+ * pg_restore --list, fed the dump while the archive is walked (restore/toc-listing.ts startTocListing,
+ * passed in so archive/ does not depend on restore/).
+ */
+export type TocLister = (pgRestore: PgTool, signal?: AbortSignal) => {
+  write(chunk: Buffer): Promise<void>;
+  finish(): Promise<{ entries: { type: string; schema: string | null; name: string }[] }>;
+};
+
 export interface LibraryDeps {
   profiles: ProfileService;
   settings: SettingsStore;
-  keys: KeyService;
+  keys: LibraryKeys;
+  listToc: TocLister;
   tools: ToolResolver;
   clock: Clock;
   dataDir: string;
@@ -257,7 +272,7 @@ export class LibraryService {
     const manifestPeek = await readManifest(file, keys);
     const dumpMajor = parseToolVersion(`(PostgreSQL) ${manifestPeek.tools.pg_dump.version}`)?.major ?? null;
     const pgRestore = await this.#deps.tools.choose('pg_restore', dumpMajor);
-    const tocCheck = startTocListing(pgRestore, ctx.signal);
+    const tocCheck = this.#deps.listToc(pgRestore, ctx.signal);
     const expectedPlain = Math.max(sidecar.dumpBytes, 1);
     const walk = await walkArchive(file, keys, {
       signal: ctx.signal,

@@ -1,3 +1,5 @@
+import { canaryValue, countObjects } from '../db/catalog-checks.ts';
+import { quoteIdent, quoteLiteral } from '../db/sql-quote.ts';
 import type pg from 'pg';
 import { connectProfile } from '../db/pg-connect.ts';
 import type { CanaryQuery, CanaryResult, ManifestTable, ObjectCounts, TableRowCount } from '../archive/archive-format.ts';
@@ -122,36 +124,3 @@ export async function countRows(profile: Profile, password: string | null, snaps
     await client.end().catch(() => {});
   }
 }
-
-const USER_SCHEMA = "n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname !~ '^pg_toast' AND n.nspname !~ '^pg_temp'";
-const NOT_EXTENSION = (catalog: string, oid: string) => `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
-
-/** Schema objects a restore must bring back (extension members excluded: the extension recreates them). */
-export async function countObjects(client: pg.Client): Promise<ObjectCounts> {
-  const { rows } = await client.query<Record<keyof ObjectCounts, string>>(`
-    SELECT count(*) FILTER (WHERE c.relkind IN ('r', 'p'))::text AS tables,
-           count(*) FILTER (WHERE c.relkind = 'v')::text AS views,
-           count(*) FILTER (WHERE c.relkind = 'm')::text AS "materializedViews",
-           count(*) FILTER (WHERE c.relkind = 'S')::text AS sequences,
-           count(*) FILTER (WHERE c.relkind IN ('i', 'I'))::text AS indexes,
-           (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_proc', 'p.oid')})::text AS functions
-      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE ${USER_SCHEMA} AND ${NOT_EXTENSION('pg_class', 'c.oid')}`);
-  const row = rows[0]!;
-  return { tables: Number(row.tables), views: Number(row.views), materializedViews: Number(row.materializedViews), sequences: Number(row.sequences), indexes: Number(row.indexes), functions: Number(row.functions) };
-}
-
-/**
- * The first column of the first row, as text (null for no rows or NULL). `singleStatement`: through
- * the extended protocol, which refuses a string of several statements ("SELECT 1; COMMIT; …").
- */
-export async function canaryValue(client: pg.Client, sql: string, options: { singleStatement?: boolean } = {}): Promise<string | null> {
-  const config: pg.QueryArrayConfig = { text: sql, rowMode: 'array', ...(options.singleStatement ? { queryMode: 'extended' } : {}) };
-  const result = await client.query(config);
-  const value = (result.rows[0] as unknown[] | undefined)?.[0];
-  if (value === undefined || value === null) return null;
-  return value instanceof Date ? value.toISOString() : typeof value === 'object' ? JSON.stringify(value) : String(value);
-}
-
-export const quoteIdent = (name: string) => `"${name.replaceAll('"', '""')}"`;
-export const quoteLiteral = (text: string) => `'${text.replaceAll("'", "''")}'`;

@@ -1,6 +1,6 @@
 // The drill's evidence: one self-contained HTML file (no scripts, no external assets) that prints cleanly to PDF.
 import { visibleText } from '../name-text.ts';
-import type { DrillCheck, DrillRecord } from './drill-service.ts';
+import type { DrillCheck, DrillRecord } from '../model/drill.ts';
 
 // Names, values and messages come from the archive and the servers: HTML-escaped, and bidi overrides
 // and control characters shown as visible escapes (\u202e), so the evidence reads as what it is.

@@ -9,7 +9,7 @@ import { SIDECAR_SUFFIX, type ArchiveManifest, type ArchiveSidecar, type CanaryR
 import { utcStamp } from '../archive/archive-names.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from '../archive/sidecar-tag.ts';
-import { canaryValue, countObjects } from '../backup/snapshot-session.ts';
+import { canaryValue, countObjects } from '../db/catalog-checks.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { connectWhenFree } from '../restore/least-privilege-restore.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
@@ -22,7 +22,8 @@ import { inspectFile } from '../restore/restore-inspect.ts';
 import type { RestoreResult, RestoreService } from '../restore/restore-service.ts';
 import { TargetServer } from '../restore/target-server.ts';
 import { startEmbeddedPostgres, type ScratchServer } from '../scratch/embedded-postgres.ts';
-import type { ErrorInfo, Profile } from '../types.ts';
+import type { DrillCheck, DrillRecord } from '../model/drill.ts';
+import type { Profile } from '../types.ts';
 import { renderDrillReport } from './drill-report.ts';
 
 export type ScratchChoice = { kind: 'embedded' } | { kind: 'profile'; profile: string };
@@ -39,33 +40,7 @@ export interface DrillRequest {
   trust?: string;
 }
 
-export interface DrillCheck {
-  kind: 'restore' | 'integrity' | 'table' | 'objects' | 'canary';
-  name: string;
-  expected: string;
-  actual: string;
-  passed: boolean;
-  note?: string;
-}
-
-export interface DrillRecord {
-  id: string;
-  passed: boolean;
-  /** true when the drill itself could not run (no key, scratch would not start): no verdict on the backup. */
-  couldNotRun: boolean;
-  archive: { path: string; name: string; sha256: string | null };
-  source: { profile: string | null; database: string | null; host: string | null; serverVersion: string | null; createdAt: string | null };
-  scratch: { kind: 'embedded' | 'profile'; server: string; database: string; kept: boolean };
-  startedAt: string;
-  finishedAt: string;
-  who: string;
-  tools: { pg_restore: string | null; psql: string | null; scratchServer: string | null; lifeboat: string };
-  checks: DrillCheck[];
-  tolerated: string[];
-  timings: { startMs: number; restoreMs: number; verifyMs: number; teardownMs: number; totalMs: number };
-  error: ErrorInfo | null;
-  reportFile: string | null;
-}
+export type { DrillCheck, DrillRecord } from '../model/drill.ts';
 
 export interface DrillDeps {
   restores: RestoreService;

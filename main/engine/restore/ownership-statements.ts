@@ -7,7 +7,7 @@
 // ADD COLUMN c int DEFAULT f(), OWNER TO x would run f() as a superuser; it is not recognised and
 // runs as the temporary role, which then fails).
 import { identifierName, tokenize, type Token } from '../db/sql-tokens.ts';
-import { quoteIdent } from '../backup/snapshot-session.ts';
+import { quoteIdent } from '../db/sql-quote.ts';
 
 export interface RoleStatement {
   kind: 'owner' | 'default-privileges';

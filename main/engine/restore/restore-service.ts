@@ -10,7 +10,6 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { utcStamp } from '../archive/archive-names.ts';
 import { authenticateArchive, walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
-import type { BackupResult, BackupService } from '../backup/backup-service.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobContext } from '../jobs/job.ts';
@@ -23,7 +22,7 @@ import { truncateUtf8 } from '../name-text.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
-import { quoteIdent } from '../backup/snapshot-session.ts';
+import { quoteIdent } from '../db/sql-quote.ts';
 import { assertSameFile, buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, runsTrusted, type RoleChoice, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { fileIdentity, openSource } from './restore-source.ts';
 import { dataOnlyDecider, type StatementDecision } from './data-only-filter.ts';
@@ -126,11 +125,22 @@ interface RestoreIntoOptions {
   restricted: LeastPrivilegeRestore | null;
 }
 
+/** What a safety backup gives back (a BackupResult has more). */
+export interface SafetyBackupResult {
+  archive: string;
+  sha256: string;
+}
+
+/** Who makes the safety backup (backup/BackupService): a port, so restore/ does not depend on backup/. */
+export interface SafetyBackups {
+  start(request: { profile: string; database: string; encryption?: EncryptionChoice }): Job<SafetyBackupResult>;
+}
+
 export interface RestoreDeps {
   profiles: ProfileService;
   tools: ToolResolver;
   keys: KeyService;
-  backups: BackupService;
+  backups: SafetyBackups;
   clock: Clock;
   dataDir: string;
 }
@@ -355,7 +365,7 @@ export class RestoreService {
   }
 
   /** A replace backs the database up first; a failed safety backup restores nothing. */
-  async #safetyBackup(request: RestoreRequest, profile: Profile, share: number, ctx: JobContext): Promise<BackupResult> {
+  async #safetyBackup(request: RestoreRequest, profile: Profile, share: number, ctx: JobContext): Promise<SafetyBackupResult> {
     ctx.report({ phase: 'Safety backup', fraction: 0, message: `Backing up "${request.database}" first` });
     const job = this.#deps.backups.start({ profile: profile.id, database: request.database, ...(request.safetyBackupEncryption ? { encryption: request.safetyBackupEncryption } : {}) });
     const stop = job.onProgress((p) => ctx.report({ phase: 'Safety backup', fraction: (p.fraction ?? 0) * share, currentItem: p.currentItem, bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, etaSeconds: null }));

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises';
 import type pg from 'pg';
 import { connectProfile } from '../db/pg-connect.ts';
-import { quoteIdent, quoteLiteral } from '../backup/snapshot-session.ts';
+import { quoteIdent, quoteLiteral } from '../db/sql-quote.ts';
 import { LifeboatError } from '../errors.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
 import { PRIVILEGED_ROLE_ATTRIBUTES, type RoleCreation } from './role-definitions.ts';

@@ -37,7 +37,9 @@ export function ActivityScreen() {
   const error = useActivityStore((s) => s.error);
   const filter = useActivityStore((s) => s.filter);
   const profiles = useActivityStore((s) => s.profiles);
-  const { load, setFilter, exportTo } = useActivityStore.getState();
+  const load = useActivityStore((s) => s.load);
+  const setFilter = useActivityStore((s) => s.setFilter);
+  const exportTo = useActivityStore((s) => s.exportTo);
   const announce = useAppStore((s) => s.announce);
   const finished = useJobsStore((s) => Object.values(s.jobs).reduce((max, j) => Math.max(max, j.finishedSeq), 0));
   const [exported, setExported] = useState<{ file: string; entries: number } | null>(null);

@@ -17,7 +17,9 @@ export function ArchiveLibrary() {
   const loaded = useLibraryStore((s) => s.loaded);
   const loading = useLibraryStore((s) => s.loading);
   const loadError = useLibraryStore((s) => s.error);
-  const { setFilter, importArchive, load } = useLibraryStore.getState();
+  const setFilter = useLibraryStore((s) => s.setFilter);
+  const importArchive = useLibraryStore((s) => s.importArchive);
+  const load = useLibraryStore((s) => s.load);
   const announce = useAppStore((s) => s.announce);
   const [details, setDetails] = useState<ArchiveEntry | null>(null);
   const [importError, setImportError] = useState<ErrorInfo | null>(null);

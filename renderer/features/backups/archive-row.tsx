@@ -17,8 +17,13 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const { sidecar } = entry;
   const job = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'verify' && j.subject?.kind === 'verify' && j.subject.path === entry.path));
   const drilling = useJobsStore((s) => Object.values(s.jobs).some((j) => j.kind === 'drill' && isRunning(j) && j.subject?.kind === 'drill' && j.subject.file === entry.path));
-  const { startVerify, cancel, dismiss } = useJobsStore.getState();
-  const { remove, reveal } = useLibraryStore.getState();
+  const startVerify = useJobsStore((s) => s.startVerify);
+  const cancel = useJobsStore((s) => s.cancel);
+  const dismiss = useJobsStore((s) => s.dismiss);
+  const remove = useLibraryStore((s) => s.remove);
+  const reveal = useLibraryStore((s) => s.reveal);
+  const startDrill = useDrillsStore((s) => s.start);
+  const navigate = useAppStore((s) => s.navigate);
   const announce = useAppStore((s) => s.announce);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -44,8 +49,8 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const drill = async () => {
     setError(null);
     try {
-      await useDrillsStore.getState().start(entry.path);
-      useAppStore.getState().navigate('drills');
+      await startDrill(entry.path);
+      navigate('drills');
     } catch (e) {
       setError(toErrorInfo(e));
     }

@@ -1,8 +1,11 @@
-import { useEffect, useId, useRef, useState, type ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { BackupResult, ErrorInfo } from '../../../main/ipc/contract.ts';
+import { CancelledCallout } from '../../components/cancelled-callout.tsx';
+import { DismissButton } from '../../components/dismiss-button.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, formatEta } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { JobDone } from '../../components/job-done.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
@@ -47,22 +50,17 @@ export function JobProgressPanel({ job }: { job: JobEntry }) {
 function JobOutcomePanel({ job }: { job: JobEntry }) {
   const dismiss = useJobsStore((s) => s.dismiss);
   const outcome = job.outcome!;
-  const dismissButton = (
-    <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(job.jobId)}>
-      <Icon name="x" />
-    </button>
-  );
+  const dismissButton = <DismissButton onClick={() => dismiss(job.jobId)} />;
 
   if (!outcome.ok && outcome.error.code === 'CANCELLED') {
     return (
-      <section className="callout callout-calm job-cancelled" aria-label="Backup cancelled">
-        <Icon name="info" className="callout-icon" />
-        <div className="callout-body">
-          <p className="callout-title">{job.kind === 'backup' ? 'Backup cancelled; nothing was kept.' : 'Verification cancelled.'}</p>
-          <p className="muted">{job.kind === 'backup' ? `No archive of ${jobTitle(job)} was written; the partial file was removed.` : 'The archive was not changed.'}</p>
-        </div>
-        {dismissButton}
-      </section>
+      <CancelledCallout
+        className="job-cancelled"
+        label="Backup cancelled"
+        title={job.kind === 'backup' ? 'Backup cancelled; nothing was kept.' : 'Verification cancelled.'}
+        detail={job.kind === 'backup' ? `No archive of ${jobTitle(job)} was written; the partial file was removed.` : 'The archive was not changed.'}
+        action={dismissButton}
+      />
     );
   }
   if (!outcome.ok) {
@@ -90,44 +88,16 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
 function BackupSummary({ job, result, dismissButton }: { job: JobEntry; result: BackupResult; dismissButton: ReactNode }) {
   const reveal = useLibraryStore((s) => s.reveal);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const ref = useRef<HTMLElement>(null);
-  const uid = useId();
   const encryption = result.sidecar.encryption.kind;
-
-  // Bring the result into view: the button that started it may be far above.
-  // Braces matter: in recent Chromium scrollIntoView returns a promise, which React takes for a cleanup.
-  useEffect(() => {
-    ref.current?.scrollIntoView({ block: 'nearest' });
-  }, []);
+  const facts = [
+    { label: 'Size', value: formatBytes(result.bytes) },
+    { label: 'Tables', value: formatCount(result.tables) },
+    { label: 'Rows', value: formatCount(result.totalRows) },
+    { label: 'Duration', value: formatDuration(result.durationMs) },
+  ];
 
   return (
-    <section ref={ref} className="card job-panel job-done" aria-labelledby={`${uid}-title`}>
-      <header className="job-header">
-        <Icon name="check" className="job-done-icon" />
-        <div className="job-heading">
-          <h2 id={`${uid}-title`}>Backup of {jobTitle(job)} complete</h2>
-          <p className="job-phase">{baseName(result.archive)}</p>
-        </div>
-        {dismissButton}
-      </header>
-      <dl className="facts">
-        <div className="fact">
-          <dt>Size</dt>
-          <dd>{formatBytes(result.bytes)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Tables</dt>
-          <dd>{formatCount(result.tables)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Rows</dt>
-          <dd>{formatCount(result.totalRows)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Duration</dt>
-          <dd>{formatDuration(result.durationMs)}</dd>
-        </div>
-      </dl>
+    <JobDone title={`Backup of ${jobTitle(job)} complete`} subtitle={baseName(result.archive)} action={dismissButton} facts={facts}>
       <dl className="kv">
         <div>
           <dt>Archive</dt>
@@ -174,6 +144,6 @@ function BackupSummary({ job, result, dismissButton }: { job: JobEntry; result: 
         </div>
       ) : null}
       {error ? <ErrorMessage error={error} /> : null}
-    </section>
+    </JobDone>
   );
 }

@@ -18,6 +18,7 @@ export function BackupLauncher() {
   const setBackupProfile = useJobsStore((s) => s.setBackupProfile);
   const startBackup = useJobsStore((s) => s.startBackup);
   const navigate = useAppStore((s) => s.navigate);
+  const announce = useAppStore((s) => s.announce);
   const jobs = useJobsStore((s) => s.jobs);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -35,7 +36,7 @@ export function BackupLauncher() {
     setStarting(true);
     try {
       await startBackup({ id: profile.id, name: profile.name });
-      useAppStore.getState().announce(`Backing up ${profile.name}.`);
+      announce(`Backing up ${profile.name}.`);
     } catch (e) {
       setError(toErrorInfo(e));
     } finally {

@@ -11,14 +11,20 @@ import { BackupLauncher } from './backup-launcher.tsx';
 import { RecoveryKeyCard } from './recovery-key-card.tsx';
 
 export function BackupsScreen() {
+  const loadProfiles = useProfilesStore((s) => s.load);
+  const loadSettings = useSettingsStore((s) => s.loadSettings);
+  const loadKeys = useKeysStore((s) => s.load);
+  const loadLibrary = useLibraryStore((s) => s.load);
+  const attachActive = useJobsStore((s) => s.attachActive);
+
   useEffect(() => {
-    void useProfilesStore.getState().load();
-    void useSettingsStore.getState().loadSettings();
-    void useKeysStore.getState().load();
-    void useLibraryStore.getState().load();
+    void loadProfiles();
+    void loadSettings();
+    void loadKeys();
+    void loadLibrary();
     // Jobs started before this screen (or this page) was shown keep reporting here.
-    void useJobsStore.getState().attachActive().catch(() => {});
-  }, []);
+    void attachActive().catch(() => {});
+  }, [loadProfiles, loadSettings, loadKeys, loadLibrary, attachActive]);
 
   return (
     <div className="screen">

@@ -1,10 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
+import { useDemoStore } from '../../stores/demo-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
-import { api } from '../../stores/unwrap.ts';
 import { DemoCard, DemoNotice } from './demo-card.tsx';
 import { ImportPanel } from './import-panel.tsx';
 import { ProfileCard } from './profile-card.tsx';
@@ -16,7 +16,11 @@ export function ConnectionsScreen() {
   const loadError = useProfilesStore((s) => s.loadError);
   const editor = useProfilesStore((s) => s.editor);
   const importOpen = useProfilesStore((s) => s.importOpen);
-  const { load, openEditor, setImportOpen } = useProfilesStore.getState();
+  const load = useProfilesStore((s) => s.load);
+  const openEditor = useProfilesStore((s) => s.openEditor);
+  const setImportOpen = useProfilesStore((s) => s.setImportOpen);
+  const demoId = useDemoStore((s) => s.profileId);
+  const loadDemoStatus = useDemoStore((s) => s.loadStatus);
   const keychain = useAppStore((s) => s.info?.keychain);
 
   useEffect(() => {
@@ -24,18 +28,9 @@ export function ConnectionsScreen() {
   }, [load]);
 
   // Which connection (if any) is the demo: it gets a "Remove demo" action.
-  const [demoId, setDemoId] = useState<string | null>(null);
   useEffect(() => {
-    let live = true;
-    void api()
-      .demo.status()
-      .then((status) => {
-        if (live) setDemoId(status.ok ? (status.value.profile?.id ?? null) : null);
-      }, () => {});
-    return () => {
-      live = false;
-    };
-  }, [profiles]);
+    void loadDemoStatus();
+  }, [profiles, loadDemoStatus]);
   const demo = profiles.find((p) => p.id === demoId);
 
   const editing = editor?.mode === 'edit' ? profiles.find((p) => p.id === editor.id) : undefined;

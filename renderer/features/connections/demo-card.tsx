@@ -6,11 +6,12 @@ import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
-import { useProfilesStore } from '../../stores/profiles-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { useDemoStore } from '../../stores/demo-store.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
 
 export function DemoCard() {
   const announce = useAppStore((s) => s.announce);
+  const startDemo = useDemoStore((s) => s.start);
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const uid = useId();
@@ -20,8 +21,7 @@ export function DemoCard() {
     setStarting(true);
     announce('Creating the demo database…');
     try {
-      const profile = unwrap(await api().demo.start());
-      await useProfilesStore.getState().load();
+      const profile = await startDemo();
       announce(`${profile.name} is ready: back it up, restore it, drill it.`);
     } catch (e) {
       setError(toErrorInfo(e));
@@ -73,6 +73,7 @@ export function DemoCard() {
 /** Shown while a demo connection exists: what it is, and a way to remove it (with a confirm step). */
 export function DemoNotice({ name }: { name: string }) {
   const announce = useAppStore((s) => s.announce);
+  const removeDemo = useDemoStore((s) => s.remove);
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ErrorInfo | null>(null);
@@ -83,8 +84,7 @@ export function DemoNotice({ name }: { name: string }) {
     setBusy(true);
     setError(null);
     try {
-      unwrap(await api().demo.remove());
-      await useProfilesStore.getState().load();
+      await removeDemo();
       announce('The demo database was removed.');
     } catch (e) {
       setError(toErrorInfo(e));

@@ -14,7 +14,8 @@ interface Preview {
 
 /** Import from a postgres:// URI, ~/.pgpass or PG* variables: preview first, then save. */
 export function ImportPanel({ onClose }: { onClose: () => void }) {
-  const { importPreview, importSave } = useProfilesStore.getState();
+  const importPreview = useProfilesStore((s) => s.importPreview);
+  const importSave = useProfilesStore((s) => s.importSave);
   const announce = useAppStore((s) => s.announce);
   // The URI may hold a password: it stays in this component and is cleared once used.
   const [uri, setUri] = useState('');

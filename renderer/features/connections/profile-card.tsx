@@ -12,7 +12,10 @@ import { TestResult } from './test-result.tsx';
 
 export function ProfileCard({ profile }: { profile: ProfileSummary }) {
   const testState = useProfilesStore((s) => s.tests[profile.id]);
-  const { test, duplicate, remove, openEditor } = useProfilesStore.getState();
+  const test = useProfilesStore((s) => s.test);
+  const duplicate = useProfilesStore((s) => s.duplicate);
+  const remove = useProfilesStore((s) => s.remove);
+  const openEditor = useProfilesStore((s) => s.openEditor);
   const announce = useAppStore((s) => s.announce);
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<ErrorInfo | null>(null);

@@ -16,7 +16,9 @@ export function DrillHistory() {
   const profile = useDrillsStore((s) => s.historyProfile);
   const profiles = useDrillsStore((s) => s.historyProfiles);
   const view = useDrillsStore((s) => s.view);
-  const { setHistoryProfile, show, openReport } = useDrillsStore.getState();
+  const setHistoryProfile = useDrillsStore((s) => s.setHistoryProfile);
+  const show = useDrillsStore((s) => s.show);
+  const openReport = useDrillsStore((s) => s.openReport);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const uid = useId();
   const trend = history.slice(0, TREND_SIZE).reverse();

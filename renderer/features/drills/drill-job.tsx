@@ -2,15 +2,19 @@
 // check (mismatches first), the measured recovery time, and the evidence report.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
 import type { DrillCheck, DrillRecord, ErrorInfo } from '../../../main/ipc/contract.ts';
+import { CancelledCallout } from '../../components/cancelled-callout.tsx';
+import { DismissButton } from '../../components/dismiss-button.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { TRUST_PHRASE } from '../../../main/engine/restore/trust-phrase.ts';
 import { formatCount, formatDateTime, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { Facts } from '../../components/job-done.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
+import { UnlockForm } from '../../components/unlock-form.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useDrillsStore } from '../../stores/drills-store.ts';
 import { useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
 
 const STEPS: { label: string; matches: (phase: string) => boolean }[] = [
   { label: 'Reading the archive', matches: (p) => p === 'Reading the archive' },
@@ -71,25 +75,12 @@ export function DrillJobFailed({ job }: { job: JobEntry }) {
     show(null);
   };
   if (outcome.error.code === 'CANCELLED') {
-    return (
-      <section className="callout callout-calm" aria-label="Drill cancelled">
-        <Icon name="info" className="callout-icon" />
-        <div className="callout-body">
-          <p className="callout-title">Drill cancelled.</p>
-          <p className="muted">{outcome.error.message}</p>
-        </div>
-        <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={close}>
-          <Icon name="x" />
-        </button>
-      </section>
-    );
+    return <CancelledCallout label="Drill cancelled" title="Drill cancelled." detail={outcome.error.message} action={<DismissButton onClick={close} />} />;
   }
   return (
     <section className="job-failed" aria-label="The drill could not run">
       <ErrorMessage error={outcome.error} title={`The drill of ${drillName(job)} could not run`} />
-      <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={close}>
-        <Icon name="x" />
-      </button>
+      <DismissButton onClick={close} />
     </section>
   );
 }
@@ -108,7 +99,9 @@ function verdictOf(record: DrillRecord): { title: string; className: string; ico
 }
 
 export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boolean }) {
-  const { openReport, exportReport, show } = useDrillsStore.getState();
+  const openReport = useDrillsStore((s) => s.openReport);
+  const exportReport = useDrillsStore((s) => s.exportReport);
+  const show = useDrillsStore((s) => s.show);
   const announce = useAppStore((s) => s.announce);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [exported, setExported] = useState<string | null>(null);
@@ -164,26 +157,14 @@ export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boo
       {record.couldNotRun && record.error && (record.error.code === 'NO_KEY' || record.error.code === 'WRONG_KEY') && record.archive.path ? <RetryWithKey file={record.archive.path} /> : null}
       {record.error?.fix?.includes(TRUST_PHRASE) && record.archive.path ? <RetryWithTrust file={record.archive.path} /> : null}
 
-      <dl className="facts">
-        <div className="fact fact-strong">
-          <dt>Recovery time</dt>
-          <dd>{record.couldNotRun ? '—' : formatDuration(t.totalMs)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Restore</dt>
-          <dd>{formatDuration(t.restoreMs)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Verify</dt>
-          <dd>{formatDuration(t.verifyMs)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Checks</dt>
-          <dd className={matched < record.checks.length ? 'text-err' : undefined}>
-            {matched} of {record.checks.length} match
-          </dd>
-        </div>
-      </dl>
+      <Facts
+        facts={[
+          { label: 'Recovery time', value: record.couldNotRun ? '—' : formatDuration(t.totalMs), strong: true },
+          { label: 'Restore', value: formatDuration(t.restoreMs) },
+          { label: 'Verify', value: formatDuration(t.verifyMs) },
+          { label: 'Checks', value: `${matched} of ${record.checks.length} match`, className: matched < record.checks.length ? 'text-err' : undefined },
+        ]}
+      />
 
       {!record.couldNotRun && t.totalMs > 0 ? <Timeline record={record} /> : null}
 
@@ -343,59 +324,13 @@ function RetryWithTrust({ file }: { file: string }) {
 /** The drill could not open the archive: run it again with a passphrase or an identity file. */
 function RetryWithKey({ file }: { file: string }) {
   const start = useDrillsStore((s) => s.start);
-  const [passphrase, setPassphrase] = useState('');
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const uid = useId();
-
-  const run = async (keys: { passphrase?: string; identityFile?: string }) => {
-    setError(null);
-    try {
-      await start(file, keys);
-    } catch (e) {
-      setError(toErrorInfo(e));
-    }
-  };
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (passphrase) void run({ passphrase });
-    setPassphrase('');
-  };
-  const chooseIdentity = async () => {
-    try {
-      const identity = unwrap(await api().dialog.chooseFile('Choose the identity (recovery key) file', [{ name: 'age identity files', extensions: ['txt', 'key'] }]));
-      if (identity) await run({ identityFile: identity });
-    } catch (e) {
-      setError(toErrorInfo(e));
-    }
-  };
-
   return (
-    <div className="unlock unlock-inline" role="group" aria-labelledby={`${uid}-title`}>
-      <p className="unlock-label" id={`${uid}-title`}>
-        Run it again with the key that opens the archive
-      </p>
-      <div className="unlock-ways">
-        <form className="unlock-way" onSubmit={submit}>
-          <label htmlFor={`${uid}-pass`}>Passphrase</label>
-          <div className="input-row">
-            <input id={`${uid}-pass`} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" />
-            <button type="submit" className="btn btn-primary" disabled={!passphrase}>
-              Drill again
-            </button>
-          </div>
-        </form>
-        <p className="unlock-or" aria-hidden="true">
-          or
-        </p>
-        <div className="unlock-way">
-          <p className="unlock-label">Identity file</p>
-          <button type="button" className="btn" onClick={() => void chooseIdentity()}>
-            <Icon name="key" />
-            Choose identity file…
-          </button>
-        </div>
-      </div>
-      {error ? <ErrorMessage error={error} title="The drill could not start" /> : null}
-    </div>
+    <UnlockForm
+      className="unlock-inline"
+      title="Run it again with the key that opens the archive"
+      submitLabel="Drill again"
+      errorTitle="The drill could not start"
+      onUnlock={(keys) => start(file, keys)}
+    />
   );
 }

@@ -25,37 +25,34 @@ export function DrillsScreen() {
   const jobs = useJobsStore((s) => s.jobs);
   const view = useDrillsStore((s) => s.view);
   const start = useDrillsStore((s) => s.start);
+  const loadArchives = useDrillsStore((s) => s.loadArchives);
+  const loadHistory = useDrillsStore((s) => s.loadHistory);
+  const drillFinished = useDrillsStore((s) => s.drillFinished);
+  const loadProfiles = useProfilesStore((s) => s.load);
+  const attachActive = useJobsStore((s) => s.attachActive);
+  const chooseFile = useAppStore((s) => s.chooseFile);
   const [chooseError, setChooseError] = useState<ErrorInfo | null>(null);
   const running = Object.values(jobs).filter((j) => j.kind === 'drill' && isRunning(j));
   const finished = newestFinished(jobs);
   const finishedId = finished?.jobId;
 
   useEffect(() => {
-    const drills = useDrillsStore.getState();
-    void useProfilesStore.getState().load();
-    void drills.loadArchives();
-    void drills.loadHistory();
-    void useJobsStore.getState().attachActive().catch(() => {});
-  }, []);
+    void loadProfiles();
+    void loadArchives();
+    void loadHistory();
+    void attachActive().catch(() => {});
+  }, [loadProfiles, loadArchives, loadHistory, attachActive]);
 
   // A drill ended (started here, from the library, or after a backup): refresh, and show it unless
   // the user is watching another drill that is still running.
   useEffect(() => {
-    if (!finishedId) return;
-    const drills = useDrillsStore.getState();
-    void drills.loadHistory();
-    void drills.loadArchives();
-    const current = drills.view;
-    const watching = current?.kind === 'job' ? useJobsStore.getState().jobs[current.jobId] : undefined;
-    const busy = watching !== undefined && isRunning(watching);
-    // A record picked from the history stays until the user starts another drill.
-    if (current?.kind !== 'record' && !busy) drills.show({ kind: 'job', jobId: finishedId });
-  }, [finishedId]);
+    if (finishedId) drillFinished(finishedId);
+  }, [finishedId, drillFinished]);
 
-  const chooseFile = async () => {
+  const chooseAndDrill = async () => {
     setChooseError(null);
     try {
-      const file = await useAppStore.getState().chooseFile('Choose a backup to drill', [{ name: 'Backups and dumps', extensions: ['lifeboat', 'age', 'dump', 'backup', 'sql', 'gz', 'zst', 'tar', 'gpg'] }]);
+      const file = await chooseFile('Choose a backup to drill', [{ name: 'Backups and dumps', extensions: ['lifeboat', 'age', 'dump', 'backup', 'sql', 'gz', 'zst', 'tar', 'gpg'] }]);
       if (file) await start(file);
     } catch (e) {
       setChooseError(toErrorInfo(e));
@@ -74,7 +71,7 @@ export function DrillsScreen() {
         title="Drills"
         subtitle="Prove that your backups restore — and measure how long it takes."
         actions={
-          <button type="button" className="btn" onClick={() => void chooseFile()}>
+          <button type="button" className="btn" onClick={() => void chooseAndDrill()}>
             <Icon name="folder" />
             Drill a file…
           </button>

@@ -4,13 +4,13 @@
 import { useEffect, useState } from 'react';
 import { Icon } from '../../components/icons.tsx';
 import { useRestoreStore } from '../../stores/restore-store.ts';
-import { api } from '../../stores/unwrap.ts';
 
 function carriesFiles(event: DragEvent): boolean {
   return Array.from(event.dataTransfer?.types ?? []).includes('Files');
 }
 
 export function WindowFileDrop() {
+  const openDropped = useRestoreStore((s) => s.openDropped);
   const [active, setActive] = useState(false);
 
   useEffect(() => {
@@ -38,20 +38,7 @@ export function WindowFileDrop() {
       event.preventDefault();
       depth = 0;
       setActive(false);
-      const files = Array.from(event.dataTransfer?.files ?? []);
-      const restore = useRestoreStore.getState();
-      const [first] = files;
-      if (!first) return;
-      const path = api().pathForFile(first);
-      if (!path) {
-        restore.reject({
-          code: 'INVALID_INPUT',
-          message: `“${first.name}” has no location on this computer, so Lifeboat cannot read it.`,
-          fix: 'Drop a file or folder from your file manager, or use “Choose a file…”.',
-        });
-        return;
-      }
-      restore.open(path, files.length > 1 ? `${files.length} items were dropped; Lifeboat opened the first, ${first.name}.` : null);
+      openDropped(Array.from(event.dataTransfer?.files ?? []));
     };
     const onEnd = () => {
       depth = 0;
@@ -69,7 +56,7 @@ export function WindowFileDrop() {
       window.removeEventListener('drop', onDrop);
       window.removeEventListener('dragend', onEnd);
     };
-  }, []);
+  }, [openDropped]);
 
   if (!active) return null;
   return (

@@ -1,13 +1,14 @@
 // The identity card: what the file is and holds, read from inside it (restore:inspect). An encrypted
 // file that no key opens asks for a passphrase or an identity file, then is read again.
-import { useId, useState, type FormEvent, type ReactNode } from 'react';
+import { useId, type ReactNode } from 'react';
 import { visibleText } from '../../../main/engine/name-text.ts';
 import type { ErrorInfo, Inspection } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatBytes, formatCount, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { Facts } from '../../components/job-done.tsx';
+import { UnlockForm } from '../../components/unlock-form.tsx';
 import { useRestoreStore } from '../../stores/restore-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
 
 /** `compact` (while a restore runs or after it): the heading and the key facts only. */
 export function FileIdentity({ onChooseAnother, locked, compact }: { onChooseAnother: () => void; locked: boolean; compact: boolean }) {
@@ -49,7 +50,7 @@ export function FileIdentity({ onChooseAnother, locked, compact }: { onChooseAno
           Reading the file… Lifeboat archives are decrypted and every checksum is checked, so a large one takes a moment.
         </p>
       ) : null}
-      {lockedError && !inspecting ? <UnlockForm error={lockedError} /> : null}
+      {lockedError && !inspecting ? <Unlock error={lockedError} /> : null}
       {inspectError && !inspecting ? <ErrorMessage error={inspectError} title="Lifeboat cannot read this file" /> : null}
       {inspection && !inspecting ? <IdentityFacts inspection={inspection} compact={compact} /> : null}
     </section>
@@ -63,25 +64,16 @@ function sentenceCase(text: string): string {
 function IdentityFacts({ inspection, compact }: { inspection: Inspection; compact: boolean }) {
   return (
     <>
-      <dl className="facts identity-facts">
-        <div className="fact">
-          <dt>Source database</dt>
-          {/* What the file says about itself: bidi and control characters show as escapes (name-text.ts). */}
-          <dd>{inspection.sourceDatabase !== null ? visibleText(inspection.sourceDatabase) : <span className="muted">not recorded</span>}</dd>
-        </div>
-        <div className="fact">
-          <dt>PostgreSQL</dt>
-          <dd>{inspection.sourceServerVersion !== null ? visibleText(inspection.sourceServerVersion) : <span className="muted">unknown</span>}</dd>
-        </div>
-        <div className="fact">
-          <dt>Created</dt>
-          <dd>{inspection.createdAt ? formatDateTime(inspection.createdAt) : <span className="muted">unknown</span>}</dd>
-        </div>
-        <div className="fact">
-          <dt>Size</dt>
-          <dd>{formatBytes(inspection.size)}</dd>
-        </div>
-      </dl>
+      {/* What the file says about itself: bidi and control characters show as escapes (name-text.ts). */}
+      <Facts
+        className="identity-facts"
+        facts={[
+          { label: 'Source database', value: inspection.sourceDatabase !== null ? visibleText(inspection.sourceDatabase) : <span className="muted">not recorded</span> },
+          { label: 'PostgreSQL', value: inspection.sourceServerVersion !== null ? visibleText(inspection.sourceServerVersion) : <span className="muted">unknown</span> },
+          { label: 'Created', value: inspection.createdAt ? formatDateTime(inspection.createdAt) : <span className="muted">unknown</span> },
+          { label: 'Size', value: formatBytes(inspection.size) },
+        ]}
+      />
       {compact ? null : <IdentityDetails inspection={inspection} />}
     </>
   );
@@ -217,71 +209,19 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
 }
 
 /** Asks for what opens the file: a passphrase, or an identity (recovery-key) file. */
-function UnlockForm({ error }: { error: ErrorInfo }) {
+function Unlock({ error }: { error: ErrorInfo }) {
   const unlock = useRestoreStore((s) => s.unlock);
   const keys = useRestoreStore((s) => s.keys);
-  const [passphrase, setPassphrase] = useState('');
-  const [pickError, setPickError] = useState<ErrorInfo | null>(null);
-  const uid = useId();
   const tried = Boolean(keys.passphrase || keys.identityFile);
-
-  const submit = (event: FormEvent) => {
-    event.preventDefault();
-    if (!passphrase) return;
-    // The passphrase goes to main with each call for this file, and is dropped with it.
-    void unlock({ passphrase });
-    setPassphrase('');
-  };
-
-  const chooseIdentity = async () => {
-    setPickError(null);
-    try {
-      const file = unwrap(await api().dialog.chooseFile('Choose the identity (recovery key) file', [{ name: 'age identity files', extensions: ['txt', 'key'] }]));
-      if (file) await unlock({ identityFile: file });
-    } catch (e) {
-      setPickError(toErrorInfo(e));
-    }
-  };
-
   return (
-    <div className="unlock" role="group" aria-labelledby={`${uid}-title`}>
-      <div className="callout callout-warn">
-        <Icon name="lock" className="callout-icon" />
-        <div className="callout-body">
-          <p className="callout-title" id={`${uid}-title`}>
-            {tried ? 'That key does not open this file' : 'This file is encrypted: give the key that opens it'}
-          </p>
-          <p>{error.message}</p>
-          <p className="muted">Lifeboat’s own key and saved passphrase were tried first. The key is used for this file only and is not saved.</p>
-        </div>
-      </div>
-      <div className="unlock-ways">
-        <form className="unlock-way" onSubmit={submit}>
-          <label htmlFor={`${uid}-pass`}>Passphrase</label>
-          <div className="input-row">
-            <input id={`${uid}-pass`} type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} autoComplete="off" spellCheck={false} />
-            <button type="submit" className="btn btn-primary" disabled={passphrase === ''}>
-              Unlock
-            </button>
-          </div>
-        </form>
-        <p className="unlock-or" aria-hidden="true">
-          or
-        </p>
-        <div className="unlock-way">
-          <p className="unlock-label" id={`${uid}-identity`}>
-            Identity file
-          </p>
-          <button type="button" className="btn" onClick={() => void chooseIdentity()} aria-describedby={`${uid}-identity-hint`}>
-            <Icon name="key" />
-            Choose identity file…
-          </button>
-          <p className="hint" id={`${uid}-identity-hint`}>
-            The recovery key Lifeboat exported, or a file made by age-keygen.
-          </p>
-        </div>
-      </div>
-      {pickError ? <ErrorMessage error={pickError} title="Could not use that file" /> : null}
-    </div>
+    <UnlockForm
+      title={tried ? 'That key does not open this file' : 'This file is encrypted: give the key that opens it'}
+      callout={{ message: error.message, note: 'Lifeboat’s own key and saved passphrase were tried first. The key is used for this file only and is not saved.' }}
+      submitLabel="Unlock"
+      identityHint="The recovery key Lifeboat exported, or a file made by age-keygen."
+      errorTitle="Could not use that file"
+      // The passphrase goes to main with each call for this file, and is dropped with it.
+      onUnlock={unlock}
+    />
   );
 }

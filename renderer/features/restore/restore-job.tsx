@@ -1,12 +1,14 @@
 // A running restore (phase, bar, current object, speed, Cancel), then what it did: the verification,
 // the kept copy of a replaced database (and how to undo), or why it failed and that nothing changed.
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { ErrorInfo, RestoreResult } from '../../../main/ipc/contract.ts';
+import { CancelledCallout } from '../../components/cancelled-callout.tsx';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatCount, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { visibleText } from '../../../main/engine/name-text.ts';
+import { JobDone } from '../../components/job-done.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { isRunning, type JobEntry, type JobSubject } from '../../stores/jobs-store.ts';
@@ -58,50 +60,34 @@ function RestoreDone({ result, subject }: { result: RestoreResult; subject: Rest
   const dismissResult = useRestoreStore((s) => s.dismissResult);
   const reveal = useLibraryStore((s) => s.reveal);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const ref = useRef<HTMLElement>(null);
-  const uid = useId();
   const { verification } = result;
   const checks = [...verification.mismatches, ...verification.checked.filter((c) => c.expected === c.actual)];
   const rows = verification.checked.reduce((sum, c) => sum + c.actual, 0);
-
-  // Braces matter: in recent Chromium scrollIntoView returns a promise, which React takes for a cleanup.
-  useEffect(() => {
-    ref.current?.scrollIntoView({ block: 'nearest' });
-  }, []);
+  const facts = [
+    { label: 'Duration', value: formatDuration(result.durationMs) },
+    { label: 'Tables checked', value: formatCount(verification.checked.length) },
+    { label: 'Rows verified', value: verification.checked.length ? formatCount(rows) : '—' },
+    { label: 'Mismatches', value: formatCount(verification.mismatches.length), className: verification.mismatches.length ? 'text-err' : undefined },
+  ];
+  const doneButton = (
+    <button type="button" className="btn" onClick={dismissResult}>
+      Done
+    </button>
+  );
 
   return (
-    <section ref={ref} className="card job-panel job-done restore-done" aria-labelledby={`${uid}-title`}>
-      <header className="job-header">
-        <Icon name="check" className="job-done-icon" />
-        <div className="job-heading">
-          <h2 id={`${uid}-title`}>{doneTitle(result)}</h2>
-          <p className="job-phase">
-            From the {result.source}
-            {subject ? ` · on ${subject.profileName}` : ''}
-          </p>
-        </div>
-        <button type="button" className="btn" onClick={dismissResult}>
-          Done
-        </button>
-      </header>
-      <dl className="facts">
-        <div className="fact">
-          <dt>Duration</dt>
-          <dd>{formatDuration(result.durationMs)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Tables checked</dt>
-          <dd>{formatCount(verification.checked.length)}</dd>
-        </div>
-        <div className="fact">
-          <dt>Rows verified</dt>
-          <dd>{verification.checked.length ? formatCount(rows) : '—'}</dd>
-        </div>
-        <div className="fact">
-          <dt>Mismatches</dt>
-          <dd className={verification.mismatches.length ? 'text-err' : undefined}>{formatCount(verification.mismatches.length)}</dd>
-        </div>
-      </dl>
+    <JobDone
+      className="restore-done"
+      title={doneTitle(result)}
+      subtitle={
+        <>
+          From the {result.source}
+          {subject ? ` · on ${subject.profileName}` : ''}
+        </>
+      }
+      action={doneButton}
+      facts={facts}
+    >
 
       <p className={verification.mismatches.length ? 'status-warn' : 'status-ok'}>
         <Icon name={verification.mismatches.length ? 'alert' : 'shield'} />
@@ -228,7 +214,7 @@ function RestoreDone({ result, subject }: { result: RestoreResult; subject: Rest
 
       {result.keptDatabase && subject ? <KeptCopy result={result} keptDatabase={result.keptDatabase} profileId={subject.profileId} /> : null}
       {error ? <ErrorMessage error={error} /> : null}
-    </section>
+    </JobDone>
   );
 }
 
@@ -325,22 +311,12 @@ function RestoreFailed({ error, subject }: { error: ErrorInfo; subject: RestoreS
       : subject?.mode === 'data-only'
         ? `The rows are added in one transaction, which was rolled back: “${subject.database}” is as it was.`
         : `The new database${subject ? ` “${subject.database}”` : ''} was removed; nothing else was touched.`;
-  if (error.code === 'CANCELLED') {
-    return (
-      <section className="callout callout-calm restore-failed" aria-labelledby={`${uid}-title`}>
-        <Icon name="info" className="callout-icon" />
-        <div className="callout-body">
-          <p className="callout-title" id={`${uid}-title`}>
-            Restore cancelled; nothing was changed.
-          </p>
-          <p className="muted">{what}</p>
-        </div>
-        <button type="button" className="btn" onClick={dismissResult}>
-          Back to the checklist
-        </button>
-      </section>
-    );
-  }
+  const backButton = (
+    <button type="button" className="btn" onClick={dismissResult}>
+      Back to the checklist
+    </button>
+  );
+  if (error.code === 'CANCELLED') return <CancelledCallout className="restore-failed" title="Restore cancelled; nothing was changed." detail={what} action={backButton} />;
   return (
     <section className="card restore-failed" aria-labelledby={`${uid}-title`}>
       <h2 id={`${uid}-title`} className="sr-only">
@@ -353,11 +329,7 @@ function RestoreFailed({ error, subject }: { error: ErrorInfo; subject: RestoreS
           <strong>Nothing was changed.</strong> {what}
         </span>
       </p>
-      <div className="form-actions">
-        <button type="button" className="btn" onClick={dismissResult}>
-          Back to the checklist
-        </button>
-      </div>
+      <div className="form-actions">{backButton}</div>
     </section>
   );
 }

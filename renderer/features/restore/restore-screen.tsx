@@ -2,7 +2,7 @@
 // inspected, the user chooses how to restore it, the checklist says whether it is safe, and only
 // then does anything change.
 import { useEffect, useId, useState } from 'react';
-import type { ArchiveEntry, ErrorInfo } from '../../../main/ipc/contract.ts';
+import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatBytes, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
@@ -11,7 +11,7 @@ import { useAppStore } from '../../stores/app-store.ts';
 import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { useRestoreStore } from '../../stores/restore-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
 import { FileIdentity } from './file-identity.tsx';
 import { RestoreChecklist } from './restore-checklist.tsx';
 import { RestoreJob } from './restore-job.tsx';
@@ -24,11 +24,12 @@ const FILTERS = [
 /** Native chooser → open in Restore; errors are shown next to the button that asked. */
 function useChooser(): { choose: () => Promise<void>; error: ErrorInfo | null } {
   const open = useRestoreStore((s) => s.open);
+  const chooseFile = useAppStore((s) => s.chooseFile);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const choose = async () => {
     setError(null);
     try {
-      const file = await useAppStore.getState().chooseFile('Choose a backup to restore', FILTERS);
+      const file = await chooseFile('Choose a backup to restore', FILTERS);
       if (file) open(file);
     } catch (e) {
       setError(toErrorInfo(e));
@@ -47,13 +48,15 @@ export function RestoreScreen() {
   const job = useJobsStore((s) => (jobId ? s.jobs[jobId] : undefined));
   // A restore still running after the page was reloaded (its subject is remembered in the session).
   const orphan = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'restore' && isRunning(j) && j.jobId !== jobId));
+  const loadProfiles = useProfilesStore((s) => s.load);
+  const attachActive = useJobsStore((s) => s.attachActive);
   const { choose, error: chooseError } = useChooser();
   const running = job !== undefined && isRunning(job);
 
   useEffect(() => {
-    void useProfilesStore.getState().load();
-    void useJobsStore.getState().attachActive().catch(() => {});
-  }, []);
+    void loadProfiles();
+    void attachActive().catch(() => {});
+  }, [loadProfiles, attachActive]);
 
   const chooseButton = (
     <button type="button" className="btn" onClick={() => void choose()} disabled={running}>
@@ -96,19 +99,13 @@ export function RestoreScreen() {
 /** No file yet: where to drop one, what is accepted, and the library's newest archives one click away. */
 function DropZone({ onChoose }: { onChoose: () => void }) {
   const open = useRestoreStore((s) => s.open);
-  const [recent, setRecent] = useState<ArchiveEntry[]>([]);
+  const recent = useRestoreStore((s) => s.recent);
+  const loadRecent = useRestoreStore((s) => s.loadRecent);
   const uid = useId();
 
   useEffect(() => {
-    let live = true;
-    api()
-      .library.list({})
-      .then((result) => live && setRecent(unwrap(result).slice(0, 4)))
-      .catch(() => {});
-    return () => {
-      live = false;
-    };
-  }, []);
+    void loadRecent();
+  }, [loadRecent]);
 
   return (
     <>

@@ -9,12 +9,14 @@ import { Toggle } from '../../components/toggle.tsx';
 import { useAttempt } from '../../components/use-attempt.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useSchedulesStore } from '../../stores/schedules-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
 
 type WebhookTest = { ok: boolean; attempts: number; error: string | null };
 
 export function NotificationsEditor({ view }: { view: ScheduleView }) {
   const save = useSchedulesStore((s) => s.save);
+  const sendTestWebhook = useSchedulesStore((s) => s.testWebhook);
+  const sendTestDesktop = useSchedulesStore((s) => s.testDesktop);
   const announce = useAppStore((s) => s.announce);
   const [url, setUrl] = useState('');
   const [stale, setStale] = useState(view.notify.staleHours ? String(view.notify.staleHours) : '');
@@ -48,7 +50,7 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
     if (dirty && !(await saveFields())) return;
     setTesting(true);
     try {
-      const result = unwrap(await api().schedules.testWebhook(view.profileId));
+      const result = await sendTestWebhook(view.profileId);
       setWebhookTest(result);
       announce(result.ok ? 'The test message was delivered.' : `The test message failed: ${result.error ?? 'no answer'}.`);
     } catch (e) {
@@ -62,7 +64,7 @@ export function NotificationsEditor({ view }: { view: ScheduleView }) {
     setError(null);
     setDesktopSent(false);
     try {
-      unwrap(await api().schedules.testDesktop());
+      await sendTestDesktop();
       setDesktopSent(true);
     } catch (e) {
       setError(toErrorInfo(e));

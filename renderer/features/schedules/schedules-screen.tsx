@@ -51,20 +51,24 @@ export function SchedulesScreen() {
   const error = useSchedulesStore((s) => s.error);
   const settings = useSettingsStore((s) => s.settings);
   const navigate = useAppStore((s) => s.navigate);
+  const loadProfiles = useProfilesStore((s) => s.load);
+  const loadSettings = useSettingsStore((s) => s.loadSettings);
+  const load = useSchedulesStore((s) => s.load);
+  const loadOsJob = useSchedulesStore((s) => s.loadOsJob);
+  const loadRecent = useSchedulesStore((s) => s.loadRecent);
   const finished = useFinishedCount();
 
   useEffect(() => {
-    const store = useSchedulesStore.getState();
-    void useProfilesStore.getState().load();
-    void useSettingsStore.getState().loadSettings();
-    void store.load();
-    void store.loadOsJob();
-  }, []);
+    void loadProfiles();
+    void loadSettings();
+    void load();
+    void loadOsJob();
+  }, [loadProfiles, loadSettings, load, loadOsJob]);
 
   useEffect(() => {
-    void useSchedulesStore.getState().loadRecent();
-    void useSchedulesStore.getState().load();
-  }, [finished]);
+    void loadRecent();
+    void load();
+  }, [finished, loadRecent, load]);
 
   const timeZone = schedules[0]?.timeZone ?? settings?.timeZone ?? computerTimeZone();
 
@@ -135,7 +139,8 @@ function StatusPanel() {
   const osJob = useSchedulesStore((s) => s.osJob);
   const osJobError = useSchedulesStore((s) => s.osJobError);
   const recent = useSchedulesStore((s) => s.recent);
-  const { setOsJob, runDue } = useSchedulesStore.getState();
+  const setOsJob = useSchedulesStore((s) => s.setOsJob);
+  const runDue = useSchedulesStore((s) => s.runDue);
   const announce = useAppStore((s) => s.announce);
   const navigate = useAppStore((s) => s.navigate);
   const [busy, setBusy] = useState<'os' | 'run' | null>(null);

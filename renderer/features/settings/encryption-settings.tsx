@@ -8,7 +8,7 @@ import { useAppStore } from '../../stores/app-store.ts';
 import { useKeysStore } from '../../stores/keys-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
-import { api, toErrorInfo, unwrap } from '../../stores/unwrap.ts';
+import { toErrorInfo } from '../../stores/unwrap.ts';
 import { SettingSwitches, useSaveSetting, type SwitchSpec } from './setting-switches.tsx';
 
 const LEVELS: Record<AppSettings['compression'], { min: number; max: number; default: number; help: string }> = {
@@ -45,12 +45,14 @@ export function EncryptionSettings() {
   const settings = useSettingsStore((s) => s.settings);
   const keys = useKeysStore((s) => s.status);
   const keysError = useKeysStore((s) => s.error);
+  const loadKeys = useKeysStore((s) => s.load);
+  const loadFolders = useLibraryStore((s) => s.loadFolders);
   const uid = useId();
 
   useEffect(() => {
-    void useKeysStore.getState().load();
-    void useLibraryStore.getState().loadFolders();
-  }, []);
+    void loadKeys();
+    void loadFolders();
+  }, [loadKeys, loadFolders]);
 
   return (
     <section className="card" aria-labelledby={`${uid}-title`}>
@@ -343,15 +345,16 @@ function RecipientsGroup({ settings }: { settings: AppSettings }) {
 function BackupOptions({ settings }: { settings: AppSettings }) {
   const folders = useLibraryStore((s) => s.folders);
   const loadFolders = useLibraryStore((s) => s.loadFolders);
+  const chooseFolder = useAppStore((s) => s.chooseFolder);
   const { save, error, busy } = useSaveSetting();
   const [pickError, setPickError] = useState<ErrorInfo | null>(null);
   const uid = useId();
   const levels = LEVELS[settings.compression];
 
-  const chooseFolder = async () => {
+  const chooseDefaultFolder = async () => {
     setPickError(null);
     try {
-      const folder = unwrap(await api().dialog.chooseFolder('Choose the default backup folder'));
+      const folder = await chooseFolder('Choose the default backup folder');
       if (folder && (await save({ backupFolder: folder }, `Backups will be saved to ${folder}.`))) await loadFolders();
     } catch (e) {
       setPickError(toErrorInfo(e));
@@ -380,7 +383,7 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
         }
         help="Where backups go unless a connection names a folder of its own."
       >
-        <button type="button" className="btn" onClick={chooseFolder} disabled={busy} aria-label="Choose the default backup folder">
+        <button type="button" className="btn" onClick={chooseDefaultFolder} disabled={busy} aria-label="Choose the default backup folder">
           <Icon name="folder" />
           Choose…
         </button>
