@@ -3,7 +3,7 @@ import path from 'node:path';
 import { LibraryService } from './archive/library-service.ts';
 import { LibraryKey } from './archive/sidecar-tag.ts';
 import { removeDeadProcessTemps } from './jobs/private-temp.ts';
-import { BackupService } from './backup/backup-service.ts';
+import { BackupService, type BackupResult } from './backup/backup-service.ts';
 import { KeyService } from './keys/key-service.ts';
 import { TRUST_PHRASE } from './restore/unsafe-statements.ts';
 import { RestoreService } from './restore/restore-service.ts';
@@ -19,6 +19,7 @@ import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
 import { ProfileService } from './profiles/profile-service.ts';
 import { openSecretStore } from './secrets/keychain-store.ts';
+import { FollowUps } from './jobs/follow-ups.ts';
 import { startTocListing } from './restore/toc-listing.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
@@ -61,9 +62,16 @@ export async function createEngine(options: EngineOptions = {}) {
   const appVersion = options.appVersion ?? packageVersion();
   // Tags the sidecars this Lifeboat writes, so strangers' files never decide retention (sidecar-tag.ts).
   const libraryKey = new LibraryKey({ dataDir });
-  const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey });
+  const followUps = new FollowUps();
+  // "Drill after every backup" (Settings) holds for every path — the app, the CLI, a schedule — so it lives here.
+  const afterBackup = (result: BackupResult) => {
+    if (settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), { kind: 'backup', archive: result.archive });
+  };
+  const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
-  const restores = new RestoreService({ profiles, tools, keys, backups, clock, dataDir });
+  // A safety backup starts no follow-up drill: the restore it protects runs next.
+  const safetyBackups = { start: (request: Parameters<typeof backups.start>[0]) => backups.start({ ...request, followUps: false }) };
+  const restores = new RestoreService({ profiles, tools, keys, backups: safetyBackups, clock, dataDir });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });
   const activity = new ActivityLog({ dataDir, clock });
@@ -81,13 +89,13 @@ export async function createEngine(options: EngineOptions = {}) {
     if (!record.passed && !record.couldNotRun) throw Object.assign(new Error(`The drill failed: ${record.checks.filter((c) => !c.passed).length} check(s) did not match.`), { code: 'VERIFY_FAILED' });
     return record.archive.path;
   });
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob };
+  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps };
 }
 
 /** Wraps a service's start() so each job's outcome is appended to the activity log. */

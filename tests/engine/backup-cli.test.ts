@@ -6,6 +6,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import { createEngine } from '../../main/engine/index.ts';
+import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { NODE_BIN_DIR, REPO_ROOT } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -138,4 +140,25 @@ describe('lifeboat backup and the library commands', () => {
     const fake = await lifeboat(['inspect', notArchive]);
     expect(fake.stderr).toMatch(/fake\.lifeboat is not something Lifeboat can restore: it looks like a text file, but not SQL\. Fix: Lifeboat restores Lifeboat archives/);
   });
+});
+
+describe('"drill after every backup" holds on the command line too', () => {
+  it('a CLI backup with the setting on waits for the drill the engine starts, reports it, and leaves a drill record', async () => {
+    const settingsEngine = await createEngine({ dataDir: home, secrets: new SessionSecretStore('settings only') });
+    settingsEngine.settings.update({ drillAfterBackup: true });
+    try {
+      const backup = await lifeboat(['backup', '--profile', 'shop', '--out', path.join(home, 'drilled'), '--no-encrypt', '--json']);
+      expect(backup.code, backup.stderr).toBe(0);
+      const result = JSON.parse(backup.stdout) as { archive: string; drill?: { passed: boolean; archive: { path: string } } };
+      expect(backup.stderr).toContain('lifeboat: drilling the new backup (Settings: drill after every backup)…');
+      expect(result.drill).toMatchObject({ passed: true, archive: { path: result.archive } });
+      const history = await lifeboat(['drill', 'history', '--profile', 'shop', '--json']);
+      expect((JSON.parse(history.stdout) as { drills: { archive: { path: string } }[] }).drills.map((d) => d.archive.path)).toContain(result.archive);
+    } finally {
+      settingsEngine.settings.update({ drillAfterBackup: false });
+    }
+    // Off again: a backup is only a backup.
+    const plain = await lifeboat(['backup', '--profile', 'shop', '--out', path.join(home, 'drilled'), '--no-encrypt', '--json']);
+    expect(JSON.parse(plain.stdout)).not.toHaveProperty('drill');
+  }, 120_000);
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Engine } from '../../main/engine/index.ts';
 import type { InvokeChannel } from '../../main/ipc/contract.ts';
+import { FollowUps } from '../../main/engine/jobs/follow-ups.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
 import { invokeSchemas } from '../../main/ipc/schemas.ts';
 import { API_CHANNELS } from '../../preload/api.ts';
@@ -25,6 +26,7 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     schedules: service('schedules'),
     activity: { list: async () => { calls.push('activity.list'); return []; } },
     osJob: service('osJob'),
+    followUps: new FollowUps(),
     drills: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`drills.${String(method)}`); return method === 'start' ? fakeJob(args) : method === 'reportPath' ? import.meta.filename : args; } }),
     restores: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`restores.${String(method)}`); return method === 'start' ? fakeJob(args) : method === 'preflight' ? { inspection: { lifeboat: null } } : method === 'inspect' ? { lifeboat: null } : args; } }),
     secrets: { status: () => ({ available: true, message: '' }), storage: 'keychain' },

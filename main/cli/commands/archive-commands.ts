@@ -3,11 +3,13 @@ import path from 'node:path';
 import type { AgeKeys } from '../../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../../engine/crypto/age-keys.ts';
 import { LifeboatError } from '../../engine/errors.ts';
-import type { Job, JobProgress } from '../../engine/jobs/job.ts';
 import type { EncryptionChoice } from '../../engine/keys/key-service.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { visibleText } from '../../engine/name-text.ts';
-import { formatBytes, jsonText, table, UsageError, type Output } from '../cli-output.ts';
+import { formatBytes, table, UsageError } from '../cli-output.ts';
+import { runWithProgress } from '../job-progress.ts';
+import { followUpDrills } from './follow-up-drills.ts';
+import { describeDrill } from './drill-text.ts';
 
 export const ARCHIVE_COMMANDS: Record<string, Command> = {
   backup: {
@@ -24,15 +26,19 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
         encryption,
         ...(values['no-row-counts'] ? { exactRowCounts: false } : {}),
       });
-      const result = await runWithProgress(job, out);
+      const { result, drills } = await followUpDrills(engine, out, () => runWithProgress(job, out));
       if (result.keyCreated) {
         out.note('lifeboat: Lifeboat created its backup key and keeps it in the OS keychain. Export the recovery key NOW and store it safely: without it nobody can open these backups if this computer is lost.\n  lifeboat key export --out lifeboat-recovery-key.txt');
       }
       for (const note of result.notes) out.note(`lifeboat: note: ${visibleText(note)}`);
       out.result(
-        { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes },
-        () => `Backed up ${result.tables} tables${result.totalRows !== null ? ` (${result.totalRows} rows)` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n${result.archive}\n${formatBytes(result.bytes)}, ${result.sidecar.encryption.kind === 'none' ? 'NOT ENCRYPTED' : `encrypted (${result.sidecar.encryption.kind})`}, sha256 ${result.sha256}`,
+        { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes, ...(drills.length ? { drill: drills[0] } : {}) },
+        () =>
+          `Backed up ${result.tables} tables${result.totalRows !== null ? ` (${result.totalRows} rows)` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n${result.archive}\n${formatBytes(result.bytes)}, ${result.sidecar.encryption.kind === 'none' ? 'NOT ENCRYPTED' : `encrypted (${result.sidecar.encryption.kind})`}, sha256 ${result.sha256}` +
+          drills.map((record) => `\n\nDrill after the backup:\n${describeDrill(record)}`).join(''),
       );
+      // The backup is made, but a drill that FAILED says it does not restore: the exit code says so too.
+      if (drills.some((record) => !record.passed && !record.couldNotRun)) process.exitCode = 1;
     },
   },
   list: {
@@ -159,39 +165,3 @@ export async function decryptionKeys(values: Values): Promise<AgeKeys> {
   return { identities, passphrases };
 }
 
-/** Shows progress on stderr (a live line on a terminal, JSON lines with --json), cancels on Ctrl-C. */
-export async function runWithProgress<R>(job: Job<R>, out: Output): Promise<R> {
-  const tty = process.stderr.isTTY && !out.json;
-  let lastLine = 0;
-  const unsubscribe = job.onProgress((p) => {
-    if (out.json) {
-      process.stderr.write(`${jsonText({ progress: p })}\n`);
-      return;
-    }
-    const now = Date.now();
-    if (!tty && now - lastLine < 5000 && p.fraction !== 1) return;
-    lastLine = now;
-    // The current item is a table or object name from the file: no escape sequence reaches the terminal.
-    const line = visibleText(describeProgress(p));
-    process.stderr.write(tty ? `\r\x1b[2K${line}` : `${line}\n`);
-  });
-  const onSigint = () => {
-    process.stderr.write('\nlifeboat: cancelling…\n');
-    job.cancel();
-  };
-  process.once('SIGINT', onSigint);
-  try {
-    return await job.result;
-  } finally {
-    unsubscribe();
-    process.removeListener('SIGINT', onSigint);
-    if (tty) process.stderr.write('\r\x1b[2K');
-  }
-}
-
-function describeProgress(p: JobProgress): string {
-  const percent = p.fraction === null ? '' : `${(p.fraction * 100).toFixed(0).padStart(3)}% `;
-  const speed = p.bytesPerSecond ? ` ${formatBytes(p.bytesPerSecond)}/s` : '';
-  const eta = p.etaSeconds !== null ? ` ETA ${p.etaSeconds}s` : '';
-  return `${percent}${p.phase}${p.currentItem ? ` ${p.currentItem}` : ''} ${formatBytes(p.bytes)}${speed}${eta}`;
-}

@@ -2,9 +2,10 @@ import path from 'node:path';
 import type { DrillRecord } from '../../engine/model/drill.ts';
 import { toErrorInfo } from '../../engine/errors.ts';
 import type { Command } from '../cli-command.ts';
-import { visibleText as v } from '../../engine/name-text.ts';
 import { printable, table, UsageError } from '../cli-output.ts';
-import { decryptionKeys, requireFile, runWithProgress } from './archive-commands.ts';
+import { decryptionKeys, requireFile } from './archive-commands.ts';
+import { runWithProgress } from '../job-progress.ts';
+import { describeDrill } from './drill-text.ts';
 
 export const DRILL_COMMANDS: Record<string, Command> = {
   drill: {
@@ -54,20 +55,6 @@ export const DRILL_COMMANDS: Record<string, Command> = {
   },
 };
 
-function describeDrill(record: DrillRecord): string {
-  const failed = record.checks.filter((c) => !c.passed);
-  const lines = [
-    `${record.passed ? 'PASSED' : record.couldNotRun ? 'COULD NOT RUN' : 'FAILED'}: ${v(record.archive.name)} → ${v(record.scratch.server)}, database ${v(record.scratch.database)}${record.scratch.kept ? ' (kept)' : ''}`,
-    `Recovery time ${(record.timings.totalMs / 1000).toFixed(1)} s (start ${(record.timings.startMs / 1000).toFixed(1)}, restore ${(record.timings.restoreMs / 1000).toFixed(1)}, verify ${(record.timings.verifyMs / 1000).toFixed(1)}, teardown ${(record.timings.teardownMs / 1000).toFixed(1)})`,
-    `${record.checks.length - failed.length} of ${record.checks.length} checks match`,
-    // Names, values and messages come from the archive and the servers: escaped one by one (see printable).
-    ...failed.map((c) => `  ✗ ${v(c.name)}: expected ${v(c.expected)}, got ${v(c.actual)}`),
-    ...record.checks.filter((c) => c.passed && c.note?.startsWith('Not checked')).map((c) => `  - ${v(c.name)}: ${v(c.note!)}`),
-    ...(record.error ? [`Error: ${v(record.error.message)}${record.error.fix ? ` Fix: ${v(record.error.fix)}` : ''}`] : []),
-    ...(record.reportFile ? [`Report: ${v(record.reportFile)}`] : []),
-  ];
-  return lines.join('\n');
-}
 
 export const DEMO_COMMANDS: Record<string, Command> = {
   demo: {

@@ -6,7 +6,8 @@ import type { PrivilegedRoleAttribute } from '../../engine/restore/role-definiti
 import type { Command, Values } from '../cli-command.ts';
 import { visibleText as v } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
-import { decryptionKeys, encryptionChoice, requireFile, runWithProgress } from './archive-commands.ts';
+import { decryptionKeys, encryptionChoice, requireFile } from './archive-commands.ts';
+import { runWithProgress } from '../job-progress.ts';
 
 const MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', warning: '!', blocker: '✗' };
 

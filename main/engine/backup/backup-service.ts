@@ -32,6 +32,11 @@ export interface BackupRequest {
   exactRowCounts?: boolean;
   compression?: { method: 'zstd' | 'gzip'; level: number };
   includeRolePasswords?: boolean;
+  /**
+   * false: start no follow-up job ("drill after every backup"). A safety backup must not start one
+   * (the restore runs next), and a schedule drills per its own rule and waits for it.
+   */
+  followUps?: boolean;
 }
 
 export interface BackupResult {
@@ -59,6 +64,8 @@ export interface BackupDeps {
   appVersion: string;
   /** Tags each sidecar as this Lifeboat's (sidecar-tag.ts); without it (or without a key) sidecars are written untagged. */
   libraryKey?: LibraryKey;
+  /** Called with each finished backup that allows follow-ups (createEngine: "drill after every backup"). */
+  afterBackup?: (result: BackupResult) => void;
 }
 
 /** Where the backup goes and how it is sealed: settled before any connection is opened. */
@@ -117,7 +124,9 @@ export class BackupService {
   }
 
   start(request: BackupRequest): Job<BackupResult> {
-    return startJob('backup', (ctx) => this.#run(request, ctx));
+    const job = startJob('backup', (ctx) => this.#run(request, ctx));
+    if (request.followUps !== false) job.result.then((result) => this.#deps.afterBackup?.(result), () => {});
+    return job;
   }
 
   async #run(request: BackupRequest, ctx: JobContext): Promise<BackupResult> {

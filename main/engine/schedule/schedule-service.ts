@@ -66,6 +66,8 @@ export interface ScheduleDeps {
   notifications: Notifications;
   secrets: SecretStore;
   timeZone: () => string;
+  /** Settings → "drill after every backup": a scheduled backup is drilled then too (and waited for). */
+  drillAfterEveryBackup?: () => boolean;
 }
 
 export class ScheduleService {
@@ -224,12 +226,13 @@ export class ScheduleService {
 
   async #scheduledBackup(profile: string, schedule: StoredSchedule): Promise<DueRun[]> {
     const runs: DueRun[] = [];
-    const job = this.#deps.backups.start({ profile });
+    // The schedule drills (and waits for the drill) itself: no follow-up job of its own.
+    const job = this.#deps.backups.start({ profile, followUps: false });
     try {
       const result = await job.result;
       runs.push({ profile, kind: 'backup', result: 'ok', detail: `${result.tables} tables, ${result.bytes} bytes`, archive: result.archive });
       if (schedule.notify.onSuccess) await this.#notify(schedule, { kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive });
-      if (schedule.drillAfterBackup) runs.push(await this.#drill(profile, result.archive, schedule));
+      if (schedule.drillAfterBackup || this.#deps.drillAfterEveryBackup?.()) runs.push(await this.#drill(profile, result.archive, schedule));
       if (schedule.autoPrune) {
         const pruned = await this.prune(profile);
         runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });

@@ -1,0 +1,106 @@
+// What every IPC handler group shares: the engine, the shell, the path grants, the job tracker, and
+// the checks that turn a path or a key the page names into one main may use (path-grants.ts).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
+import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
+import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
+import type { Job } from '../engine/jobs/job.ts';
+import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
+import type { RestoreRequest } from '../engine/restore/restore-service.ts';
+import type { ProfileFields } from '../engine/types.ts';
+import type { ImportSource, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
+import type { PathGrants } from './path-grants.ts';
+import type { ShellPorts } from './shell-ports.ts';
+
+type SslFileField = 'sslRootCert' | 'sslCert' | 'sslKey';
+const SSL_FILE_FIELDS: [SslFileField, string][] = [
+  ['sslRootCert', 'The CA certificate'],
+  ['sslCert', 'The client certificate'],
+  ['sslKey', 'The client key'],
+];
+
+export class HandlerContext {
+  readonly jobs = new Map<string, Job<unknown>>();
+  readonly engine: Engine;
+  readonly shell: ShellPorts;
+  readonly grants: PathGrants;
+
+  constructor(engine: Engine, shell: ShellPorts, grants: PathGrants) {
+    this.engine = engine;
+    this.shell = shell;
+    this.grants = grants;
+  }
+
+  /** Forwards a job's progress and outcome to the window; forgets it when done. */
+  track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>): { jobId: string } {
+    this.jobs.set(job.id, job as Job<unknown>);
+    const unsubscribe = job.onProgress((progress) => this.shell.emit('jobs:progress', progress));
+    job.result
+      .then(
+        (value) => this.shell.emit('jobs:finished', { ...outcome(value), jobId: job.id } as JobOutcome),
+        (error: unknown) => this.shell.emit('jobs:finished', { jobId: job.id, kind: job.kind, ok: false as const, error: toErrorInfo(error) }),
+      )
+      .finally(() => {
+        unsubscribe();
+        this.jobs.delete(job.id);
+      });
+    return { jobId: job.id };
+  }
+
+  /** Deleting is allowed only inside the library's folders. */
+  async assertInLibrary(file: string): Promise<void> {
+    const folders = await this.engine.library.folders();
+    if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
+  }
+
+  /** A file the page may show in the file manager: a listed library file or its sidecar, or one the user chose. */
+  async revealable(file: string): Promise<string> {
+    const resolved = path.resolve(file);
+    if (this.grants.has('open', resolved) || this.grants.has('save', resolved)) return resolved;
+    await this.assertInLibrary(resolved);
+    return resolved;
+  }
+
+  /**
+   * A backup file the page asks to read: one the user chose, dropped or opened from the OS, or one
+   * in a library folder (listed by main).
+   */
+  async readableBackup(file: string): Promise<string> {
+    if (this.grants.has('open', file)) return file;
+    const folders = await this.engine.library.folders();
+    if (folders.includes(path.dirname(path.resolve(file)))) return file;
+    return this.grants.use('open', file, 'The backup file');
+  }
+
+  /** Keys typed in the UI plus an identity file, if one was chosen. */
+  async keysFrom(keys: OpenKeys): Promise<AgeKeys> {
+    const identityFile = keys.identityFile ? this.grants.use('open', keys.identityFile, 'The identity file') : null;
+    const identities = identityFile ? parseIdentityFile(await readFile(identityFile, 'utf8'), identityFile) : [];
+    return { identities, passphrases: keys.passphrase ? [keys.passphrase] : [] };
+  }
+
+  /** A pgpass file other than the default ~/.pgpass is read only when the user chose it in a dialog. */
+  chosenSource(source: ImportSource): ImportSource {
+    if (source.kind === 'uri') this.sslFilesChosen(parseConnectionUri(source.uri).fields);
+    return source.kind === 'pgpass' && source.file !== undefined ? { kind: 'pgpass', file: this.grants.use('open', source.file, 'The pgpass file') } : source;
+  }
+
+  /**
+   * A profile's SSL files are read whenever it connects (and a client certificate is sent to the
+   * server), so a new path there must be one the user chose in a dialog; paths the profile already
+   * had stay usable.
+   */
+  sslFilesChosen<T extends Pick<ProfileFields, SslFileField>>(fields: T, current?: Pick<ProfileFields, SslFileField>): T {
+    for (const [key, what] of SSL_FILE_FIELDS) {
+      const file = fields[key]?.trim();
+      if (file && file !== current?.[key]) this.grants.use('open', file, what);
+    }
+    return fields;
+  }
+
+  async restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {
+    const { profileId, passphrase: _p, identityFile: _i, ...rest } = request;
+    return { ...rest, file: await this.readableBackup(request.file), profile: profileId, keys: await this.keysFrom(request) };
+  }
+}
