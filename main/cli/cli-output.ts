@@ -53,16 +53,8 @@ export function createOutput(json: boolean): Output {
   };
 }
 
-export function formatBytes(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+// One byte formatter for the engine and the CLI.
+export { formatBytes } from '../engine/format-bytes.ts';
 
 /** Columns padded to their widest cell; cells are escaped first (see printable) so widths stay right. */
 export function table(cells: string[][]): string {

@@ -1,7 +1,8 @@
 // The engine's shape, checked over its real import graph: no import cycle between files (main/), and
 // none between capability folders of main/engine, so back-edges like restore/ → backup/ cannot return.
 // index.ts (the composition root, which wires every folder together) is the one file allowed to import
-// them all; the other root files (errors, types, ports, name-text) and model/ are the bottom layer.
+// them all; the other root files (errors, types, ports, name-text, format-bytes) and model/ are the
+// bottom layer.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ const ENGINE = path.join(MAIN, 'engine');
 const COMPOSITION_ROOT = path.join(ENGINE, 'index.ts');
 /** The demo builds a whole engine (createEngine), as the CLI does: it sits above the composition root. */
 const ABOVE_THE_ROOT = [path.join(ENGINE, 'demo', 'demo-run.ts')];
-const BOTTOM = ['errors.ts', 'types.ts', 'ports.ts', 'name-text.ts'].map((f) => path.join(ENGINE, f));
+const BOTTOM = ['errors.ts', 'types.ts', 'ports.ts', 'name-text.ts', 'format-bytes.ts'].map((f) => path.join(ENGINE, f));
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(path.join(dir, e.name)) : /\.tsx?$/.test(e.name) && !e.name.endsWith('.d.ts') ? [path.join(dir, e.name)] : []));

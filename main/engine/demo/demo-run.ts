@@ -1,5 +1,6 @@
 // The headless demo (`npm run demo`): an embedded PostgreSQL with the demo shop, then backup →
 // full verify → drill → restore, each step printed. Everything lives in a throwaway folder.
+import { formatBytes } from '../format-bytes.ts';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -62,7 +63,7 @@ export async function runDemo(report: (step: DemoStep) => void, options: { keep?
     await writeFile(path.join(folder, 'demo-key.txt'), `${key.identity}\n`, { mode: 0o600 });
     const keys = { identities: [key.identity] };
     await step('Add a connection profile', () => engine.profiles.add({ name: 'demo', host: '127.0.0.1', port: server.profile.port, database: DEMO_DATABASE, user: server.profile.user, sslmode: 'disable', color: 'teal', password: server.password, canaryQueries: DEMO_CANARIES }), (p) => `"${p.name}" → ${p.user}@${p.host}:${p.port}/${p.database}`);
-    const backup = await step('Back up (snapshot-exact, zstd, age-encrypted)', () => engine.backups.start({ profile: 'demo', outDir: path.join(folder, 'backups'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result, (b) => `${path.basename(b.archive)}: ${(b.bytes / 1e6).toFixed(1)} MB, ${b.tables} tables, ${b.totalRows} rows`);
+    const backup = await step('Back up (snapshot-exact, zstd, age-encrypted)', () => engine.backups.start({ profile: 'demo', outDir: path.join(folder, 'backups'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result, (b) => `${path.basename(b.archive)}: ${formatBytes(b.bytes)}, ${b.tables} tables, ${b.totalRows} rows`);
     await step('Verify the archive fully', () => engine.library.verify(backup.archive, 'full', keys).result, (v) => v.checks.at(-1) ?? 'ok');
     const drill = await step('Drill: restore into a scratch server and compare', async () => {
       const record = await engine.drills.start({ file: backup.archive, keys, reportFile: path.join(folder, 'drill-report.html') }).result;

@@ -1,5 +1,6 @@
 // The safety checklist before any database is touched: one function per check, each a pure function
 // of facts already gathered (the inspection, the target's state, the user's choices), composed by buildChecklist.
+import { formatBytes } from '../format-bytes.ts';
 import { stat } from 'node:fs/promises';
 import type { ArchiveChecksums } from '../archive/archive-format.ts';
 import type { ArchiveAuthenticity } from '../archive/archive-authenticity.ts';
@@ -312,17 +313,15 @@ export function extensionsCheck(inspection: Inspection, facts: Pick<TargetFacts,
     : { id: 'extensions', status: 'ok', title: 'Extensions', detail: inspection.extensions.length ? `Available on the target: ${inspection.extensions.join(', ')}.` : 'The archive needs no extensions.' };
 }
 
-const human = (bytes: number) => `${(bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0)} MB`;
-
 // Space.
 export function spaceCheck(inspection: Inspection, freeSpace: TargetState['freeSpace']): CheckItem {
   const expected = inspection.lifeboat ? inspection.lifeboat.manifest.tables.reduce((sum, t) => sum + t.estimatedBytes, 0) : null;
-  const expectedText = expected !== null ? `about ${human(expected)} of table data (indexes come on top)` : `unknown before restoring (the file is ${human(inspection.size)}; compressed dumps often grow 3–10×)`;
+  const expectedText = expected !== null ? `about ${formatBytes(expected)} of table data (indexes come on top)` : `unknown before restoring (the file is ${formatBytes(inspection.size)}; compressed dumps often grow 3–10×)`;
   if (!freeSpace) {
     return { id: 'space', status: 'info', title: 'Disk space', detail: `Free space on the server cannot be checked from here; the restore needs ${expectedText}.` };
   }
   const enough = expected === null || freeSpace.bytes > expected * 1.5;
-  return { id: 'space', status: enough ? 'ok' : expected !== null && freeSpace.bytes < expected ? 'blocker' : 'warning', title: 'Disk space', detail: `${human(freeSpace.bytes)} free where the server keeps its data; the restore needs ${expectedText}.`, ...(enough ? {} : { fix: 'Free space on the server, or restore to another server.' }) };
+  return { id: 'space', status: enough ? 'ok' : expected !== null && freeSpace.bytes < expected ? 'blocker' : 'warning', title: 'Disk space', detail: `${formatBytes(freeSpace.bytes)} free where the server keeps its data; the restore needs ${expectedText}.`, ...(enough ? {} : { fix: 'Free space on the server, or restore to another server.' }) };
 }
 
 // Target database: may the profile's role create one at all.
