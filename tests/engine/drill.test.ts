@@ -154,6 +154,17 @@ describe('a drill that must fail, and one that is killed', () => {
     await rm(home, { recursive: true, force: true });
   });
 
+  it('a file the drill refuses stops the embedded scratch server that was starting for it', async () => {
+    const script = path.join(work, 'refused.sql');
+    await (await import('node:fs/promises')).writeFile(script, 'CREATE TABLE t (id int);\n\\! touch /tmp/never\n');
+    const record = await fixture.engine.drills.start({ file: script, scratch: { kind: 'embedded' } }).result;
+    expect(record).toMatchObject({ passed: false, couldNotRun: false });
+    // The scratch server finishes starting after the refusal; it must still be stopped and its folder removed.
+    await new Promise((r) => setTimeout(r, 3000));
+    const mine = (await readdir(os.tmpdir())).filter((name) => name.startsWith(`lifeboat-scratch-${process.pid}-`));
+    expect(mine).toEqual([]);
+  }, 60_000);
+
   it('a drill killed midway leaves no postgres and no temp folder once Lifeboat starts again', async () => {
     const home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-drill-kill-'));
     const keyFile = path.join(work, 'key2.txt');

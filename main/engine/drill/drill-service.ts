@@ -1,7 +1,7 @@
 // Test-restore drills: restore an archive into a scratch database (embedded PostgreSQL 18 or a
 // server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
 // the evidence (history, sidecar badge, HTML report).
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
@@ -12,18 +12,20 @@ import { isRecognised, writeSidecarFile, type LibraryKey } from '../archive/side
 import { canaryValue, countObjects } from '../db/catalog-checks.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { connectWhenFree } from '../restore/least-privilege-restore.ts';
-import { LifeboatError, toErrorInfo } from '../errors.ts';
+import { LifeboatError } from '../errors.ts';
 import { startJob, type Job, type JobContext } from '../jobs/job.ts';
 import type { KeyService } from '../keys/key-service.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
-import { inspectFile } from '../restore/restore-inspect.ts';
+import { inspectFile, type Inspection } from '../restore/restore-inspect.ts';
 import type { RestoreResult, RestoreService } from '../restore/restore-service.ts';
 import { TargetServer } from '../restore/target-server.ts';
 import { startEmbeddedPostgres, type ScratchServer } from '../scratch/embedded-postgres.ts';
 import type { DrillCheck, DrillRecord } from '../model/drill.ts';
 import type { Profile } from '../types.ts';
+import { allPassed, canaryCheck, failuresFirst, objectCountChecks, planCanaries, recordFailure, recordRestoreFailure, refusedFileChecks, restoreSucceededCheck, rowCountChecks, sidecarChecks, verdictPhase } from './drill-checks.ts';
+import { appendDrillHistory, drillReportPath, readDrillHistory, storeDrillReport } from './drill-history.ts';
 import { renderDrillReport } from './drill-report.ts';
 
 export type ScratchChoice = { kind: 'embedded' } | { kind: 'profile'; profile: string };
@@ -54,7 +56,38 @@ export interface DrillDeps {
   libraryKey?: LibraryKey;
 }
 
-const HISTORY = 'drills.jsonl';
+/** What one drill holds open, and what its tear-down closes, stops or drops. */
+interface DrillRun {
+  readonly record: DrillRecord;
+  /** The embedded scratch server, from the moment it has started (even while the archive is still read). */
+  scratch: ScratchServer | null;
+  /** The connection to the scratch server (embedded or a profile's). */
+  server: TargetServer | null;
+  /** The restore into the scratch database finished. */
+  restored: boolean;
+}
+
+/** The archive as read before the scratch server is needed, and the embedded server starting meanwhile. */
+interface ArchiveRead {
+  keys: AgeKeys;
+  inspection: Inspection;
+  manifest: ArchiveManifest | null;
+  /** The embedded scratch server, starting (null for a scratch database on a profile's server). */
+  starting: Promise<ScratchServer> | null;
+  /** performance.now() when the scratch server began to start. */
+  tStart: number;
+}
+
+interface ScratchTarget {
+  profile: Profile;
+  password: string | null;
+}
+
+/** The finished restore, and the object counts and canaries read in the scratch database before it was handed over. */
+interface RestoredScratch {
+  result: RestoreResult;
+  dataChecks: DrillCheck[];
+}
 
 export class DrillService {
   readonly #deps: DrillDeps;
@@ -68,185 +101,182 @@ export class DrillService {
   }
 
   async history(filter: { archive?: string; profile?: string } = {}): Promise<DrillRecord[]> {
-    const text = await readFile(path.join(this.#deps.dataDir, HISTORY), 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter(Boolean)
-      .flatMap((line) => {
-        try {
-          return [JSON.parse(line) as DrillRecord];
-        } catch {
-          return [];
-        }
-      })
-      .filter((r) => !filter.archive || r.archive.path === filter.archive || r.archive.name === filter.archive)
-      .filter((r) => !filter.profile || r.source.profile?.toLowerCase() === filter.profile.toLowerCase())
-      .reverse();
+    return readDrillHistory(this.#deps.dataDir, filter);
   }
 
   async #run(request: DrillRequest, ctx: JobContext): Promise<DrillRecord> {
     const { clock } = this.#deps;
     const started = clock.now();
     const t0 = performance.now();
-    const record: DrillRecord = {
-      id: `${utcStamp(started)}-${Math.random().toString(36).slice(2, 8)}`,
-      passed: false,
-      couldNotRun: false,
-      archive: { path: request.file, name: path.basename(request.file), sha256: null },
-      source: { profile: null, database: null, host: null, serverVersion: null, createdAt: null },
-      scratch: { kind: request.scratch?.kind ?? 'embedded', server: '', database: '', kept: false },
-      startedAt: started.toISOString(),
-      finishedAt: '',
-      who: `${safeUser()}@${os.hostname()}`,
-      tools: { pg_restore: null, psql: null, scratchServer: null, lifeboat: this.#deps.appVersion },
-      checks: [],
-      tolerated: [],
-      timings: { startMs: 0, restoreMs: 0, verifyMs: 0, teardownMs: 0, totalMs: 0 },
-      error: null,
-      reportFile: null,
-    };
-    let scratch = null as ScratchServer | null;
-    let server: TargetServer | null = null;
-    let target: { profile: Profile; password: string | null };
-    let restored = false;
+    const run: DrillRun = { record: newDrillRecord(request, started, this.#deps.appVersion), scratch: null, server: null, restored: false };
+    const { record } = run;
     try {
-      ctx.report({ phase: 'Reading the archive', fraction: 0, message: record.archive.name });
-      const keys = await this.#deps.keys.decryptionKeys(request.keys);
-      const embedded = (request.scratch?.kind ?? 'embedded') === 'embedded';
-      // The scratch server starts while the archive's table of contents is read: they do not depend on each other.
-      const tStart = performance.now();
-      const starting = embedded ? startEmbeddedPostgres({ signal: ctx.signal }) : null;
-      starting?.then((server) => (scratch = server), () => {});
-      const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { quick: true }).catch(async (error: unknown) => {
-        await starting?.then((server) => server.stop(), () => {});
-        scratch = null;
-        throw error;
-      });
-      const manifest: ArchiveManifest | null = inspection.lifeboat?.manifest ?? null;
-      Object.assign(record.source, {
-        profile: manifest?.source.profile ?? null,
-        database: manifest?.source.database ?? inspection.sourceDatabase,
-        host: manifest ? `${manifest.source.host}:${manifest.source.port}` : null,
-        serverVersion: inspection.sourceServerVersion,
-        createdAt: inspection.createdAt,
-      });
-      if (inspection.problem) {
-        // The file itself is refused (damaged, unsafe SQL…): the backup fails its drill. One from a
-        // newer Lifeboat is not judged by this one (could not run).
-        if (inspection.problem.code !== 'ARCHIVE_UNSUPPORTED') {
-          record.checks.push({ kind: 'integrity', name: 'The backup file can be read and restored', expected: 'a restorable backup', actual: inspection.problem.message, passed: false });
-        }
-        throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
-      }
-
-      ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
-      if (starting) {
-        scratch = await starting.catch((error: unknown) => {
-          record.couldNotRun = true;
-          throw error;
-        });
-        target = { profile: scratch.profile, password: scratch.password };
-        record.scratch.server = `embedded PostgreSQL ${scratch.version} on 127.0.0.1:${scratch.profile.port}`;
-        record.tools.scratchServer = scratch.version;
-      } else {
-        const chosen = await this.#deps.profiles.resolveForConnection((request.scratch as { profile: string }).profile);
-        target = chosen;
-        record.scratch.server = `${chosen.profile.name} (${chosen.profile.host}:${chosen.profile.port})`;
-      }
-      record.timings.startMs = Math.round(performance.now() - tStart);
-      record.scratch.database = `lifeboat_drill_${utcStamp(started).toLowerCase()}`;
-      server = await TargetServer.connect(target.profile, target.password);
-      record.tools.scratchServer ??= (await server.facts()).serverVersion;
-      const pgRestore = await this.#deps.tools.choose('pg_restore', inspection.dumpMajor);
-      const psql = await this.#deps.tools.choose('psql', null);
-      record.tools.pg_restore = pgRestore.version;
-      record.tools.psql = psql.version;
-
-      let result: RestoreResult;
-      // Object counts and canaries read the restored data before it is handed over, as the role that
-      // restored it: a stranger's view or function they touch never runs as the scratch superuser.
-      let dataChecks: DrillCheck[] = [];
-      try {
-        const job = this.#deps.restores.start({
-          checkRestored: async (db) => {
-            dataChecks = await this.#objectAndCanaryChecks(db, manifest);
-          },
-          file: request.file,
-          profile: target.profile.name,
-          target,
-          inspection,
-          mode: 'new',
-          database: record.scratch.database,
-          keys,
-          verify: 'report',
-          ...(request.trust !== undefined ? { trust: request.trust } : {}),
-          // Scratch servers know no roles of the source; ownership is not what a drill proves.
-          noOwner: scratch !== null,
-          noPrivileges: scratch !== null,
-          // The scratch restore never runs with a superuser's rights unless the archive needs them (then only one's own, or trusted).
-          leastPrivilege: 'whenever-possible',
-        });
-        const stop = job.onProgress((p) => ctx.report({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
-        const cancel = () => job.cancel();
-        ctx.signal.addEventListener('abort', cancel, { once: true });
-        try {
-          result = await job.result;
-        } finally {
-          stop();
-          ctx.signal.removeEventListener('abort', cancel);
-        }
-        restored = true;
-      } catch (error) {
-        const info = toErrorInfo(error);
-        if (info.code === 'CANCELLED' || info.code === 'WRONG_KEY' || info.code === 'NO_KEY' || info.code === 'TOOL_NOT_FOUND' || info.code === 'TOOL_TOO_OLD') record.couldNotRun = true;
-        record.checks.push({ kind: 'restore', name: 'Restore finished without errors', expected: 'success', actual: info.message, passed: false });
-        throw error;
-      }
-      record.archive.sha256 = result.fileSha256;
-      record.tolerated = result.tolerated;
-      record.timings.restoreMs = result.timings.restoreMs;
-      record.checks.push({ kind: 'restore', name: 'Restore finished without errors', expected: 'success', actual: 'success', passed: true, ...(result.tolerated.length ? { note: `Tolerated: ${result.tolerated.join('; ')}` } : {}) });
-
-      ctx.report({ phase: 'Verifying', fraction: 0.88, message: 'Row counts, objects, canaries' });
-      const tVerify = performance.now();
-      const read = await readSidecarFile(`${request.file}${SIDECAR_SUFFIX}`);
-      const sidecar = read.kind === 'ok' ? read.sidecar : null;
-      if (read.kind === 'bad') record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: 'a usable sidecar', actual: 'not checked', passed: true, note: `Not checked: ${read.problem}` });
-      if (sidecar && result.fileSha256) {
-        record.checks.push({ kind: 'integrity', name: 'Archive sha256 equals the sidecar', expected: sidecar.sha256, actual: result.fileSha256, passed: sidecar.sha256 === result.fileSha256 });
-      }
-      for (const check of result.verification.checked) {
-        record.checks.push({ kind: 'table', name: check.table, expected: String(check.expected), actual: check.missing ? 'table missing' : String(check.actual), passed: !check.missing && check.expected === check.actual });
-      }
-      if (manifest && !result.verification.checked.length && manifest.options.rowCounts) {
-        record.checks.push({ kind: 'table', name: 'Row counts', expected: 'recorded in the backup', actual: 'none recorded', passed: false });
-      }
-      record.checks.push(...dataChecks);
-      record.timings.verifyMs = result.timings.verifyMs + Math.round(performance.now() - tVerify);
-      record.passed = record.checks.every((c) => c.passed);
+      const archive = await this.#readArchive(request, run, ctx);
+      const target = await this.#startScratch(request, run, archive, started, ctx);
+      await this.#connectScratch(run, target, archive.inspection);
+      const restored = await this.#restoreIntoScratch(request, run, archive, target, ctx);
+      await this.#verify(request, run, archive.manifest, restored, ctx);
     } catch (error) {
-      const info = toErrorInfo(error);
-      record.error = info;
-      record.passed = false;
-      // A damaged file is a failed backup; one from a newer Lifeboat is not judged by this one (could not run).
-      if (!record.checks.length && !['ARCHIVE_DAMAGED', 'RESTORE_FAILED', 'VERIFY_FAILED', 'NOT_AN_ARCHIVE'].includes(info.code)) record.couldNotRun = true;
+      recordFailure(record, error);
     } finally {
-      ctx.report({ phase: 'Cleaning up', fraction: 0.95 });
-      const tTeardown = performance.now();
-      const keep = Boolean(request.keep && !scratch && restored);
-      record.scratch.kept = keep;
-      if (server && !scratch && !keep && record.scratch.database) await server.dropDatabase(record.scratch.database).catch(() => {});
-      await server?.close();
-      await scratch?.stop();
-      record.timings.teardownMs = Math.round(performance.now() - tTeardown);
+      await this.#tearDown(request, run, ctx);
     }
     record.timings.totalMs = Math.round(performance.now() - t0);
     record.finishedAt = this.#deps.clock.now().toISOString();
-    record.checks.sort((a, b) => Number(a.passed) - Number(b.passed));
+    record.checks.sort(failuresFirst);
     if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', 'The drill was cancelled; the scratch database was removed.');
     await this.#record(record, request);
-    ctx.report({ phase: record.passed ? 'Passed' : record.couldNotRun ? 'Could not run' : 'Failed', fraction: 1 });
+    ctx.report({ phase: verdictPhase(record), fraction: 1 });
     return record;
+  }
+
+  /** The archive's table of contents and source; the embedded scratch server starts meanwhile (they do not depend on each other). */
+  async #readArchive(request: DrillRequest, run: DrillRun, ctx: JobContext): Promise<ArchiveRead> {
+    const { record } = run;
+    ctx.report({ phase: 'Reading the archive', fraction: 0, message: record.archive.name });
+    const keys = await this.#deps.keys.decryptionKeys(request.keys);
+    const embedded = (request.scratch?.kind ?? 'embedded') === 'embedded';
+    const tStart = performance.now();
+    const starting = embedded ? startEmbeddedPostgres({ signal: ctx.signal }) : null;
+    starting?.then((server) => (run.scratch = server), () => {});
+    // A file that cannot be drilled stops the scratch server still starting for it (teardown would miss it).
+    const stopStarting = async () => {
+      await starting?.then((server) => server.stop(), () => {});
+      run.scratch = null;
+    };
+    const inspection = await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { quick: true }).catch(async (error: unknown) => {
+      await stopStarting();
+      throw error;
+    });
+    const manifest: ArchiveManifest | null = inspection.lifeboat?.manifest ?? null;
+    Object.assign(record.source, {
+      profile: manifest?.source.profile ?? null,
+      database: manifest?.source.database ?? inspection.sourceDatabase,
+      host: manifest ? `${manifest.source.host}:${manifest.source.port}` : null,
+      serverVersion: inspection.sourceServerVersion,
+      createdAt: inspection.createdAt,
+    });
+    if (inspection.problem) {
+      await stopStarting();
+      record.checks.push(...refusedFileChecks(inspection.problem));
+      throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+    }
+    return { keys, inspection, manifest, starting, tStart };
+  }
+
+  /** The embedded server, started (or the chosen profile's server), and the scratch database's name. */
+  async #startScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, started: Date, ctx: JobContext): Promise<ScratchTarget> {
+    const { record } = run;
+    ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
+    let target: ScratchTarget;
+    if (archive.starting) {
+      const scratch = await archive.starting.catch((error: unknown) => {
+        record.couldNotRun = true;
+        throw error;
+      });
+      run.scratch = scratch;
+      target = { profile: scratch.profile, password: scratch.password };
+      record.scratch.server = `embedded PostgreSQL ${scratch.version} on 127.0.0.1:${scratch.profile.port}`;
+      record.tools.scratchServer = scratch.version;
+    } else {
+      const chosen = await this.#deps.profiles.resolveForConnection((request.scratch as { profile: string }).profile);
+      target = chosen;
+      record.scratch.server = `${chosen.profile.name} (${chosen.profile.host}:${chosen.profile.port})`;
+    }
+    record.timings.startMs = Math.round(performance.now() - archive.tStart);
+    record.scratch.database = `lifeboat_drill_${utcStamp(started).toLowerCase()}`;
+    return target;
+  }
+
+  /** Connects to the scratch server, and chooses the tools that restore into it. */
+  async #connectScratch(run: DrillRun, target: ScratchTarget, inspection: Inspection): Promise<void> {
+    const { record } = run;
+    run.server = await TargetServer.connect(target.profile, target.password);
+    record.tools.scratchServer ??= (await run.server.facts()).serverVersion;
+    const pgRestore = await this.#deps.tools.choose('pg_restore', inspection.dumpMajor);
+    const psql = await this.#deps.tools.choose('psql', null);
+    record.tools.pg_restore = pgRestore.version;
+    record.tools.psql = psql.version;
+  }
+
+  /** The archive restored into a new scratch database, its progress shown as the drill's; cancelling the drill cancels it. */
+  async #restoreIntoScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, target: ScratchTarget, ctx: JobContext): Promise<RestoredScratch> {
+    const { record } = run;
+    let result: RestoreResult;
+    // Object counts and canaries read the restored data before it is handed over, as the role that
+    // restored it: a stranger's view or function they touch never runs as the scratch superuser.
+    let dataChecks: DrillCheck[] = [];
+    try {
+      const job = this.#deps.restores.start({
+        checkRestored: async (db) => {
+          dataChecks = await this.#objectAndCanaryChecks(db, archive.manifest);
+        },
+        file: request.file,
+        profile: target.profile.name,
+        target,
+        inspection: archive.inspection,
+        mode: 'new',
+        database: record.scratch.database,
+        keys: archive.keys,
+        verify: 'report',
+        ...(request.trust !== undefined ? { trust: request.trust } : {}),
+        // Scratch servers know no roles of the source; ownership is not what a drill proves.
+        noOwner: run.scratch !== null,
+        noPrivileges: run.scratch !== null,
+        // The scratch restore never runs with a superuser's rights unless the archive needs them (then only one's own, or trusted).
+        leastPrivilege: 'whenever-possible',
+      });
+      const stop = job.onProgress((p) => ctx.report({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
+      const cancel = () => job.cancel();
+      ctx.signal.addEventListener('abort', cancel, { once: true });
+      try {
+        result = await job.result;
+      } finally {
+        stop();
+        ctx.signal.removeEventListener('abort', cancel);
+      }
+      run.restored = true;
+    } catch (error) {
+      recordRestoreFailure(record, error);
+      throw error;
+    }
+    return { result, dataChecks };
+  }
+
+  /** The restore's outcome, the sidecar's sha256, row counts, objects and canaries, and the verdict they add up to. */
+  async #verify(request: DrillRequest, run: DrillRun, manifest: ArchiveManifest | null, restored: RestoredScratch, ctx: JobContext): Promise<void> {
+    const { record } = run;
+    const { result, dataChecks } = restored;
+    record.archive.sha256 = result.fileSha256;
+    record.tolerated = result.tolerated;
+    record.timings.restoreMs = result.timings.restoreMs;
+    record.checks.push(restoreSucceededCheck(result.tolerated));
+
+    ctx.report({ phase: 'Verifying', fraction: 0.88, message: 'Row counts, objects, canaries' });
+    const tVerify = performance.now();
+    const read = await readSidecarFile(`${request.file}${SIDECAR_SUFFIX}`);
+    record.checks.push(...sidecarChecks(read, result.fileSha256));
+    record.checks.push(...rowCountChecks(result.verification.checked, manifest));
+    record.checks.push(...dataChecks);
+    record.timings.verifyMs = result.timings.verifyMs + Math.round(performance.now() - tVerify);
+    record.passed = allPassed(record.checks);
+  }
+
+  /**
+   * Whatever happened: a server's scratch database is dropped (unless kept: server scratch only, once
+   * restored), the connection closed and the embedded server stopped. The run's scratch and server
+   * are read at each step, as they are then: the embedded server may have finished starting meanwhile.
+   */
+  async #tearDown(request: DrillRequest, run: DrillRun, ctx: JobContext): Promise<void> {
+    const { record } = run;
+    ctx.report({ phase: 'Cleaning up', fraction: 0.95 });
+    const tTeardown = performance.now();
+    const keep = Boolean(request.keep && !run.scratch && run.restored);
+    record.scratch.kept = keep;
+    if (run.server && !run.scratch && !keep && record.scratch.database) await run.server.dropDatabase(record.scratch.database).catch(() => {});
+    await run.server?.close();
+    await run.scratch?.stop();
+    record.timings.teardownMs = Math.round(performance.now() - tTeardown);
   }
 
   /** The manifest's object counts and the profile's canaries, in the restored scratch database. */
@@ -256,12 +286,7 @@ export class DrillService {
     // role that restored it (a stranger's file: the temporary role), so whatever it resolves to is harmless.
     const client = await connectWhenFree(db.profile, db.password, db.database);
     try {
-      if (manifest?.objectCounts) {
-        const actual = await countObjects(client);
-        for (const key of Object.keys(manifest.objectCounts) as (keyof typeof actual)[]) {
-          checks.push({ kind: 'objects', name: OBJECT_LABELS[key], expected: String(manifest.objectCounts[key]), actual: String(actual[key]), passed: manifest.objectCounts[key] === actual[key] });
-        }
-      }
+      if (manifest?.objectCounts) checks.push(...objectCountChecks(manifest.objectCounts, await countObjects(client)));
       if (Array.isArray(manifest?.canaries) && manifest.canaries.length) checks.push(...(await checkCanaries(client, manifest.canaries, String(manifest.source.profile), await this.#deps.profiles.list())));
     } finally {
       await client.end().catch(() => {});
@@ -271,8 +296,7 @@ export class DrillService {
 
   /** The stored evidence report of a past drill. */
   reportPath(drillId: string): string {
-    if (!/^[\w-]+$/.test(drillId)) throw new LifeboatError('INVALID_INPUT', 'That is not a drill id.', 'Pick a drill from the history.');
-    return path.join(this.#deps.dataDir, 'drill-reports', `${drillId}.html`);
+    return drillReportPath(this.#deps.dataDir, drillId);
   }
 
   /** History line, sidecar badge, the stored report (and a copy where asked). */
@@ -282,9 +306,8 @@ export class DrillService {
       record.reportFile = request.reportFile;
     }
     if (record.couldNotRun) return; // no verdict on the backup
-    await mkdir(path.dirname(this.reportPath(record.id)), { recursive: true, mode: 0o700 });
-    await writeFile(this.reportPath(record.id), renderDrillReport(record), { mode: 0o600 });
-    await appendFile(path.join(this.#deps.dataDir, HISTORY), `${JSON.stringify(record)}\n`, { mode: 0o600 });
+    await storeDrillReport(this.#deps.dataDir, record);
+    await appendDrillHistory(this.#deps.dataDir, record);
     await this.#recordInSidecar(record, request.file);
   }
 
@@ -313,31 +336,14 @@ export class DrillService {
 const CANARY_TIMEOUT = '30s';
 
 /**
- * Re-checks the canary values the backup recorded. The SQL always comes from the saved profile the
- * archive names (matched by canary name), never from the archive: the manifest is written by whoever
- * made the file, and its SQL would run on the admin's own machine. The value is compared only when
- * the profile's query is still the one the backup ran; a canary the profile does not have (or has
- * changed since) is reported as not checked, and nothing of it runs.
+ * Re-checks the canary values the backup recorded, with the saved profile's own SQL only
+ * (planCanaries decides which may run; the others are reported as not checked, and nothing of them runs).
  */
 async function checkCanaries(client: pg.Client, recorded: CanaryResult[], profileName: string, profiles: Profile[]): Promise<DrillCheck[]> {
-  const profile = profiles.find((p) => p.name.toLowerCase() === profileName.toLowerCase()) ?? null;
   const checks: DrillCheck[] = [];
-  for (const entry of recorded) {
-    // The manifest is the file author's: take its fields as text, whatever they hold.
-    const canary = { name: String(entry?.name), sql: String(entry?.sql ?? ''), value: entry?.value ?? null, error: entry?.error ? String(entry.error) : null };
-    const notChecked = (why: string): DrillCheck => ({ kind: 'canary', name: canary.name, expected: canary.error ? '(failed at backup time)' : String(canary.value), actual: 'not checked', passed: true, note: `Not checked: ${why}` });
-    if (canary.error) {
-      checks.push(notChecked(canary.error));
-      continue;
-    }
-    const own = profile?.canaryQueries?.find((q) => q.name === canary.name);
-    if (!profile) checks.push(notChecked(`no saved profile is named "${profileName}"; canary queries run only from a saved profile, never from the archive`));
-    else if (!own) checks.push(notChecked(`the profile "${profile.name}" has no canary named "${canary.name}"; canary queries run only from a saved profile, never from the archive`));
-    else if (own.sql.trim() !== canary.sql.trim()) checks.push(notChecked(`the profile's query for this canary changed since the backup, so the recorded value is not comparable`));
-    else {
-      const actual = await readOnlyCanary(client, own.sql).catch((error: Error) => `error: ${error.message}`);
-      checks.push({ kind: 'canary', name: canary.name, expected: String(canary.value), actual: String(actual), passed: canary.value === actual });
-    }
+  for (const plan of planCanaries(recorded, profileName, profiles)) {
+    if (plan.kind === 'not-checked') checks.push(plan.check);
+    else checks.push(canaryCheck(plan.canary, await readOnlyCanary(client, plan.sql).catch((error: Error) => `error: ${error.message}`)));
   }
   return checks;
 }
@@ -356,7 +362,26 @@ async function readOnlyCanary(client: pg.Client, sql: string): Promise<string | 
   }
 }
 
-const OBJECT_LABELS = { tables: 'Tables', views: 'Views', materializedViews: 'Materialized views', sequences: 'Sequences', indexes: 'Indexes', functions: 'Functions' } as const;
+/** A new drill's record: not passed, nothing checked yet. */
+function newDrillRecord(request: DrillRequest, started: Date, appVersion: string): DrillRecord {
+  return {
+    id: `${utcStamp(started)}-${Math.random().toString(36).slice(2, 8)}`,
+    passed: false,
+    couldNotRun: false,
+    archive: { path: request.file, name: path.basename(request.file), sha256: null },
+    source: { profile: null, database: null, host: null, serverVersion: null, createdAt: null },
+    scratch: { kind: request.scratch?.kind ?? 'embedded', server: '', database: '', kept: false },
+    startedAt: started.toISOString(),
+    finishedAt: '',
+    who: `${safeUser()}@${os.hostname()}`,
+    tools: { pg_restore: null, psql: null, scratchServer: null, lifeboat: appVersion },
+    checks: [],
+    tolerated: [],
+    timings: { startMs: 0, restoreMs: 0, verifyMs: 0, teardownMs: 0, totalMs: 0 },
+    error: null,
+    reportFile: null,
+  };
+}
 
 function safeUser(): string {
   try {

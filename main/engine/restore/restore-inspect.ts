@@ -1,9 +1,9 @@
 // What a dropped file is and holds. The safety checklist before any database is touched is restore-checklist.ts.
-import { readFile, stat } from 'node:fs/promises';
-import type { ArchiveManifest, ArchiveSidecar } from '../archive/archive-format.ts';
+import { SIDECAR_SUFFIX, type ArchiveManifest, type ArchiveSidecar } from '../archive/archive-format.ts';
+import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
-import { LifeboatError } from '../errors.ts';
+import { COULD_NOT_READ_FILE_CODES, isCodeIn, LifeboatError } from '../errors.ts';
 import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { PgTool } from '../types.ts';
 import { fileIdentity, openSource, type OpenedSource } from './restore-source.ts';
@@ -34,7 +34,7 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: PgR
     else if (source.inner === 'sql') await readSql(source, base);
     else Object.assign(base, await readPgArchive(source, pgRestoreFor, signal));
   } catch (error) {
-    if (!(error instanceof LifeboatError) || ['NO_KEY', 'WRONG_KEY', 'TOOL_NOT_FOUND', 'NOT_AN_ARCHIVE', 'FILE_NOT_FOUND'].includes(error.code)) throw error;
+    if (!(error instanceof LifeboatError) || isCodeIn(COULD_NOT_READ_FILE_CODES, error.code)) throw error;
     base.problem = error.toInfo();
   } finally {
     await source.close();
@@ -250,14 +250,10 @@ function tocOwners(toc: TocListing | null, definitions: { owners: string[] }): s
   return [...new Set([...(toc?.entries ?? []).map((e) => e.owner).filter((o) => o && o !== '-'), ...definitions.owners])];
 }
 
-/** A sidecar is a small hint file; anything larger is not one. */
-export const MAX_SIDECAR_BYTES = 1024 * 1024;
-
-/** The sidecar next to an archive, or null when there is none or it is not a small JSON file. */
+/** The archive's sidecar, read with the library's bounds and checks (sidecar-file.ts); a bad one counts as none. */
 async function readSidecar(file: string): Promise<ArchiveSidecar | null> {
-  const info = await stat(`${file}.json`).catch(() => null);
-  if (!info?.isFile() || info.size > MAX_SIDECAR_BYTES) return null;
-  return readFile(`${file}.json`, 'utf8').then((t) => JSON.parse(t) as ArchiveSidecar, () => null);
+  const read = await readSidecarFile(`${file}${SIDECAR_SUFFIX}`);
+  return read.kind === 'ok' ? read.sidecar : null;
 }
 
 function splitName(qualified: string): InspectedTable {
