@@ -3,7 +3,8 @@
 // sidecar builders.
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ArchiveChecksums, CanaryResult, ObjectCounts } from '../../main/engine/archive/archive-format.ts';
-import { buildManifest, buildSidecar, totalRowsOf, type BackupFacts, type SnapshotMetadata } from '../../main/engine/backup/backup-manifest.ts';
+import { buildManifest, totalRowsOf, type BackupFacts, type SnapshotMetadata } from '../../main/engine/backup/backup-manifest.ts';
+import { sidecarFor } from '../../main/engine/archive/sidecar-build.ts';
 import { dumpLineTable, DumpProgress, isDumpVerboseLine, tableWeight } from '../../main/engine/backup/dump-progress.ts';
 import { SnapshotSession, type LiveTable } from '../../main/engine/backup/snapshot-session.ts';
 import type { JobContext, JobProgress } from '../../main/engine/jobs/job.ts';
@@ -300,9 +301,10 @@ describe('the sidecar', () => {
     expect(totalRowsOf({ rowCounts: null })).toBeNull();
   });
 
-  it('builds the sidecar from the facts and what was written', () => {
-    const written = { bytes: 20000, sha256: 'a'.repeat(64), checksums, fileName: 'Shop_shop_2025-01-02.lifeboat' };
-    expect(buildSidecar(facts, 2, written)).toEqual({
+  it('builds the sidecar from the manifest, checksums.json and the file written', () => {
+    const manifest = buildManifest(facts, meta, { tool: null, kind: 'skipped' }, []);
+    const file = { name: 'Shop_shop_2025-01-02.lifeboat', bytes: 20000, sha256: 'a'.repeat(64) };
+    expect(sidecarFor(manifest, checksums, file, { kind: 'x25519', recipients: ['age1abc'] })).toEqual({
       sidecarVersion: 1,
       archive: 'Shop_shop_2025-01-02.lifeboat',
       formatVersion: 1,
@@ -324,7 +326,7 @@ describe('the sidecar', () => {
       rowCountsExact: true,
       dumpBytes: 12345,
     });
-    const uncounted = buildSidecar({ ...facts, encryption: { kind: 'none', recipients: [] } }, 0, { ...written, checksums: { ...checksums, rowCounts: null } });
+    const uncounted = sidecarFor({ ...manifest, tables: [] }, { ...checksums, rowCounts: null }, file, { kind: 'none', recipients: [] });
     expect(uncounted).toMatchObject({ totalRows: null, rowCountsExact: false, tables: 0, encryption: { kind: 'none', recipients: [] } });
   });
 });

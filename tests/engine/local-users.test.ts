@@ -11,7 +11,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostTag, writeFileDurably } from '../../main/engine/archive/archive-writer.ts';
-import { removeStalePartials } from '../../main/engine/archive/library-service.ts';
+import { removeStalePartials } from '../../main/engine/archive/partial-files.ts';
 import { removeDeadProcessTemps } from '../../main/engine/jobs/private-temp.ts';
 import { isProcessAlive } from '../../main/engine/jobs/process-alive.ts';
 import { removeOrphans, startEmbeddedPostgres, templatePath } from '../../main/engine/scratch/embedded-postgres.ts';

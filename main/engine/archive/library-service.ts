@@ -15,12 +15,12 @@ import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
 import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive, type ArchiveWalk } from './archive-reader.ts';
-import { hostTag } from './archive-writer.ts';
+import { removeStalePartials } from './partial-files.ts';
 import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
+import { sidecarFor } from './sidecar-build.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
-import { isProcessAlive } from '../jobs/process-alive.ts';
 
 export interface TocReport {
   entries: number;
@@ -121,6 +121,7 @@ export class LibraryService {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !filter.folders?.length) continue;
         throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the folder ${folder}: ${(error as NodeJS.ErrnoException).code}.`, 'Check the folder path.');
       }
+      // Listing a folder (the app's library, `lifeboat list`) is when dead writers' leftovers go.
       await removeStalePartials(folder, names);
       const archives = names.filter((name) => name.endsWith(ARCHIVE_EXTENSION));
       const present = new Set(names);
@@ -173,7 +174,7 @@ export class LibraryService {
     try {
       const keys = await this.#deps.keys.decryptionKeys(extraKeys);
       const walk = await walkArchive(file, keys, { keys: await this.#ownKeys() });
-      sidecar = sidecarFrom(path.basename(file), walk.manifest, walk.checksums, size, digest, await encryptionOf(file));
+      sidecar = sidecarFor(walk.manifest, walk.checksums, { name: path.basename(file), bytes: size, sha256: digest }, { kind: await encryptionOf(file), recipients: [] });
       own = isOwnArchive(walk.authenticity);
     } catch (error) {
       if (options.strict) throw error;
@@ -249,7 +250,7 @@ export class LibraryService {
           toc = full.toc;
           if (!recognised && key !== null && isOwnArchive(full.walk.authenticity)) {
             // An older Lifeboat's sidecar (untagged), or one changed since: only the archive's own facts, which its tag vouches for, are kept and tagged.
-            facts = sidecarFrom(path.basename(file), full.walk.manifest, full.walk.checksums, size, digest, await encryptionOf(file));
+            facts = sidecarFor(full.walk.manifest, full.walk.checksums, { name: path.basename(file), bytes: size, sha256: digest }, { kind: await encryptionOf(file), recipients: [] });
             recognised = true;
             checks.push(`made with this Lifeboat's own ${full.walk.authenticity === 'own-key' ? 'key' : 'passphrase'}: its sidecar is rewritten from the archive and recognised as this library's`);
           }
@@ -325,28 +326,6 @@ function isOwnArchive(authenticity: ArchiveAuthenticity): boolean {
   return authenticity === 'own-key' || authenticity === 'own-passphrase';
 }
 
-/** Leftovers of backups whose process died (SIGKILL, power loss): their writer pid is gone. */
-export async function removeStalePartials(folder: string, names: string[]): Promise<string[]> {
-  const removed: string[] = [];
-  const here = hostTag();
-  for (const name of names) {
-    const match = /\.lifeboat\.(?:([0-9a-f]{8})-)?(\d+)(\.[0-9a-f]+)?\.partial$/.exec(name);
-    if (!match || isProcessAlive(Number(match[2]))) continue;
-    // Another machine's backup (a shared folder) is not ours to judge; a name without a host (an
-    // older Lifeboat) only once it is a day old.
-    if (match[1] !== undefined && match[1] !== here) continue;
-    if (match[1] === undefined && !(await olderThan(path.join(folder, name), 24 * 3600_000))) continue;
-    await rm(path.join(folder, name), { force: true });
-    removed.push(name);
-  }
-  return removed;
-}
-
-async function olderThan(file: string, ms: number): Promise<boolean> {
-  const info = await stat(file).catch(() => null);
-  return info !== null && Date.now() - info.mtimeMs > ms;
-}
-
 /** An archive (a regular file) listed with its problem, and only what its name and first bytes tell. */
 async function problemEntry(file: string, folder: string, info: Stats, message: string, fix: string): Promise<ArchiveEntry> {
   const kind = await encryptionOf(file).catch(() => 'none' as const);
@@ -382,15 +361,6 @@ async function encryptionOf(file: string): Promise<EncryptionKind> {
   }
 }
 
-function sidecarFrom(name: string, manifest: ArchiveManifest, checksums: ArchiveChecksums, bytes: number, sha256: string, encryption: 'x25519' | 'passphrase' | 'none'): ArchiveSidecar {
-  return {
-    sidecarVersion: 1, archive: name, formatVersion: manifest.formatVersion, profile: manifest.source.profile, host: manifest.source.host, port: manifest.source.port,
-    database: manifest.source.database, serverVersion: manifest.server.version, pgDumpVersion: manifest.tools.pg_dump.version, createdAt: manifest.startedAt,
-    finishedAt: checksums.finishedAt, durationMs: checksums.timings.totalMs, bytes, sha256, encryption: { kind: encryption, recipients: [] },
-    compression: manifest.options.compression, tables: manifest.tables.length,
-    totalRows: checksums.rowCounts ? checksums.rowCounts.tables.reduce((sum, t) => sum + t.rows, 0) : null, rowCountsExact: checksums.rowCounts?.exact ?? false, dumpBytes: checksums.dump.bytes,
-  };
-}
 
 export async function sha256File(file: string, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<string> {
   const hash = createHash('sha256');

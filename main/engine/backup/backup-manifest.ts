@@ -1,4 +1,4 @@
-import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type CanaryResult, type ObjectCounts } from '../archive/archive-format.ts';
+import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, type ArchiveManifest, type CanaryResult, type ObjectCounts } from '../archive/archive-format.ts';
 import type { ResolvedEncryption } from '../keys/key-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import type { LiveTable } from './snapshot-session.ts';
@@ -53,35 +53,4 @@ export function buildManifest(facts: BackupFacts, meta: SnapshotMetadata, global
   };
 }
 
-/** The sum of the exact row counts; null when rows were not counted. */
-export function totalRowsOf(checksums: Pick<ArchiveChecksums, 'rowCounts'>): number | null {
-  return checksums.rowCounts ? checksums.rowCounts.tables.reduce((sum, t) => sum + t.rows, 0) : null;
-}
-
-/** The sidecar (`<archive>.json`) before it is tagged with the library key. */
-export function buildSidecar(facts: BackupFacts, tables: number, written: { bytes: number; sha256: string; checksums: ArchiveChecksums; fileName: string }): ArchiveSidecar {
-  const { profile } = facts;
-  const { checksums } = written;
-  return {
-    sidecarVersion: 1,
-    archive: written.fileName,
-    formatVersion: ARCHIVE_FORMAT_VERSION,
-    profile: profile.name,
-    host: profile.host,
-    port: profile.port,
-    database: profile.database,
-    serverVersion: facts.server.version,
-    pgDumpVersion: facts.pgDump.version,
-    createdAt: facts.started.toISOString(),
-    finishedAt: checksums.finishedAt,
-    durationMs: checksums.timings.totalMs,
-    bytes: written.bytes,
-    sha256: written.sha256,
-    encryption: { kind: facts.encryption.kind, recipients: facts.encryption.recipients },
-    compression: facts.compressionLabel,
-    tables,
-    totalRows: totalRowsOf(checksums),
-    rowCountsExact: checksums.rowCounts?.exact ?? false,
-    dumpBytes: checksums.dump.bytes,
-  };
-}
+export { totalRowsOf } from '../archive/sidecar-build.ts';

@@ -3,7 +3,7 @@ import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, TableRowCount }
 import { archiveFileName } from '../archive/archive-names.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
-import { removeStalePartials } from '../archive/library-service.ts';
+import { removeStalePartials } from '../archive/partial-files.ts';
 import { LifeboatError } from '../errors.ts';
 import { startJob, type Job, type JobContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService, ResolvedEncryption } from '../keys/key-service.ts';
@@ -17,7 +17,8 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { Settings, SettingsStore } from '../settings/settings-store.ts';
 import type { PgTool, Profile } from '../types.ts';
-import { buildManifest, buildSidecar, type BackupFacts, type SnapshotMetadata } from './backup-manifest.ts';
+import { buildManifest, type BackupFacts, type SnapshotMetadata } from './backup-manifest.ts';
+import { sidecarFor } from '../archive/sidecar-build.ts';
 import { DumpProgress } from './dump-progress.ts';
 import { countRows, SnapshotSession, type LiveTable } from './snapshot-session.ts';
 
@@ -264,7 +265,11 @@ export class BackupService {
         finish: (dumpSummary, globalsSummary) => this.#verifyDump(plan, run, inFlight, ctx, dumpSummary, globalsSummary),
       },
       // Tagged: retention, the stale alert and drills count only sidecars this Lifeboat wrote.
-      sidecar: async (written) => tagSidecar(buildSidecar(plan.facts, run.tableCount, written), (await this.#deps.libraryKey?.get()) ?? null),
+      sidecar: async (written) => {
+        const file = { name: written.fileName, bytes: written.bytes, sha256: written.sha256 };
+        const sidecar = sidecarFor(await inFlight.manifest, written.checksums, file, { kind: plan.facts.encryption.kind, recipients: plan.facts.encryption.recipients });
+        return tagSidecar(sidecar, (await this.#deps.libraryKey?.get()) ?? null);
+      },
     });
   }
 
