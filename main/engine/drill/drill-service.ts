@@ -13,7 +13,7 @@ import { canaryValue, countObjects } from '../db/catalog-checks.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { connectWhenFree } from '../restore/least-privilege-restore.ts';
 import { LifeboatError } from '../errors.ts';
-import { startJob, type Job, type JobContext } from '../jobs/job.ts';
+import { startJob, type Job, type JobContext, type JobRunContext } from '../jobs/job.ts';
 import type { KeyService } from '../keys/key-service.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import type { Clock } from '../ports.ts';
@@ -104,7 +104,7 @@ export class DrillService {
     return readDrillHistory(this.#deps.dataDir, filter);
   }
 
-  async #run(request: DrillRequest, ctx: JobContext): Promise<DrillRecord> {
+  async #run(request: DrillRequest, ctx: JobRunContext): Promise<DrillRecord> {
     const { clock } = this.#deps;
     const started = clock.now();
     const t0 = performance.now();
@@ -200,7 +200,7 @@ export class DrillService {
   }
 
   /** The archive restored into a new scratch database, its progress shown as the drill's; cancelling the drill cancels it. */
-  async #restoreIntoScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, target: ScratchTarget, ctx: JobContext): Promise<RestoredScratch> {
+  async #restoreIntoScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, target: ScratchTarget, ctx: JobRunContext): Promise<RestoredScratch> {
     const { record } = run;
     let result: RestoreResult;
     // Object counts and canaries read the restored data before it is handed over, as the role that
@@ -226,15 +226,7 @@ export class DrillService {
         // The scratch restore never runs with a superuser's rights unless the archive needs them (then only one's own, or trusted).
         leastPrivilege: 'whenever-possible',
       });
-      const stop = job.onProgress((p) => ctx.report({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
-      const cancel = () => job.cancel();
-      ctx.signal.addEventListener('abort', cancel, { once: true });
-      try {
-        result = await job.result;
-      } finally {
-        stop();
-        ctx.signal.removeEventListener('abort', cancel);
-      }
+      result = await ctx.follow(job, (p) => ({ phase: p.phase === 'Done' ? 'Verifying' : p.phase, fraction: 0.1 + 0.75 * (p.fraction ?? 0), bytes: p.bytes, bytesPerSecond: p.bytesPerSecond, currentItem: p.currentItem, etaSeconds: p.etaSeconds }));
       run.restored = true;
     } catch (error) {
       recordRestoreFailure(record, error);

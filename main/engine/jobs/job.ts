@@ -26,13 +26,28 @@ export interface Job<R> {
   lastProgress(): JobProgress | null;
 }
 
+/** What a job reports: everything but its id and kind, which are the job's own. */
+export type ProgressUpdate = Partial<Omit<JobProgress, 'jobId' | 'kind'>>;
+
+/** What a job's steps get: its cancellation signal and a way to report progress. */
 export interface JobContext {
   signal: AbortSignal;
-  report(update: Partial<Omit<JobProgress, 'jobId' | 'kind'>>): void;
+  report(update: ProgressUpdate): void;
+}
+
+/** The context startJob hands a job's work: a JobContext that can also run a sub-job as one of its steps. */
+export interface JobRunContext extends JobContext {
+  /**
+   * Follows a sub-job started for this one: each of its progress reports goes through `mapProgress`
+   * into this job's (the child's own jobId and kind never do), cancelling this job cancels it (at
+   * once when this job is already cancelled), and once it settles the listeners are gone. Resolves
+   * or rejects as the child's result does, with the child's own value or error.
+   */
+  follow<R>(child: Job<R>, mapProgress: (progress: JobProgress) => Partial<JobProgress>): Promise<R>;
 }
 
 /** Runs `work` as a cancellable job that reports progress to any number of listeners. */
-export function startJob<R>(kind: JobKind, work: (ctx: JobContext) => Promise<R>): Job<R> {
+export function startJob<R>(kind: JobKind, work: (ctx: JobRunContext) => Promise<R>): Job<R> {
   const id = randomUUID();
   const controller = new AbortController();
   const listeners = new Set<(progress: JobProgress) => void>();
@@ -41,7 +56,11 @@ export function startJob<R>(kind: JobKind, work: (ctx: JobContext) => Promise<R>
     last = { jobId: id, kind, phase: '', fraction: null, bytes: 0, bytesPerSecond: null, etaSeconds: null, currentItem: null, message: null, ...last, ...update };
     for (const listener of listeners) listener(last);
   };
-  const result = Promise.resolve().then(() => work({ signal: controller.signal, report }));
+  const follow: JobRunContext['follow'] = (child, mapProgress) => followJob(child, controller.signal, (progress) => {
+    const { jobId: _jobId, kind: _kind, ...update } = mapProgress(progress);
+    report(update);
+  });
+  const result = Promise.resolve().then(() => work({ signal: controller.signal, report, follow }));
   result.catch(() => {}); // callers observe failures through `result`
   return {
     id,
@@ -55,6 +74,20 @@ export function startJob<R>(kind: JobKind, work: (ctx: JobContext) => Promise<R>
     },
     lastProgress: () => last,
   };
+}
+
+/** A sub-job's progress into `onProgress` and `signal`'s abort into its cancel(), until it settles. */
+async function followJob<R>(child: Job<R>, signal: AbortSignal, onProgress: (progress: JobProgress) => void): Promise<R> {
+  const stop = child.onProgress(onProgress);
+  const cancel = () => child.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  if (signal.aborted) cancel();
+  try {
+    return await child.result;
+  } finally {
+    stop();
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 export class JobCancelledError extends Error {
