@@ -2,6 +2,7 @@
 import { appendFile, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Clock } from '../ports.ts';
+import type { LifeboatError } from '../errors.ts';
 import type { ErrorInfo } from '../types.ts';
 
 export type ActivityKind = 'backup' | 'restore' | 'drill' | 'verify' | 'prune' | 'schedule' | 'settings' | 'notification';
@@ -20,6 +21,24 @@ export interface ActivityEntry {
   via: 'app' | 'cli' | 'schedule';
 }
 
+/** What the log says about one job: a service describes its own jobs (JobActivity.recordJob). */
+export interface JobEntry<R> {
+  what: ActivityKind;
+  title: string;
+  /** The profile's id or name (the log writes its name). */
+  profile: string | null;
+  /** The archive the entry names, when the job has ended (default: `archive`). */
+  archiveOf?: (result: R) => string | null;
+  archive?: string | null;
+  /** A result that still counts as a failure in the log (a drill whose checks did not match). */
+  failureOf?: (result: R) => LifeboatError | null;
+}
+
+/** The hook each job-running service calls when it starts a job, so the log never depends on who started it. */
+export interface JobActivity {
+  recordJob<R>(job: { result: Promise<R> }, entry: JobEntry<R>): void;
+}
+
 export interface ActivityFilter {
   what?: ActivityKind;
   profile?: string;
@@ -28,14 +47,28 @@ export interface ActivityFilter {
   limit?: number;
 }
 
-export class ActivityLog {
+export class ActivityLog implements JobActivity {
   readonly #file: string;
   readonly #clock: Clock;
+  readonly #profileName: (idOrName: string) => Promise<string>;
   via: ActivityEntry['via'] = 'cli';
 
-  constructor(deps: { dataDir: string; clock: Clock }) {
+  constructor(deps: { dataDir: string; clock: Clock; profileName?: (idOrName: string) => Promise<string> }) {
     this.#file = path.join(deps.dataDir, 'activity.jsonl');
     this.#clock = deps.clock;
+    this.#profileName = deps.profileName ?? ((idOrName) => Promise.resolve(idOrName));
+  }
+
+  /** Logs a job's outcome when it ends (ok, failed, cancelled), under its profile's name. */
+  recordJob<R>(job: { result: Promise<R> }, entry: JobEntry<R>): void {
+    const outcome = job.result.then((result) => {
+      const failure = entry.failureOf?.(result);
+      if (failure) throw failure;
+      return entry.archiveOf?.(result) ?? entry.archive ?? null;
+    });
+    outcome.catch(() => {});
+    const name = entry.profile ? this.#profileName(entry.profile) : Promise.resolve(null);
+    void name.then((profile) => this.track({ result: outcome }, entry.what, entry.title, profile, (archive) => archive));
   }
 
   async add(entry: Omit<ActivityEntry, 'at' | 'via'> & { via?: ActivityEntry['via'] }): Promise<ActivityEntry> {

@@ -19,6 +19,7 @@ import type { Settings, SettingsStore } from '../settings/settings-store.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { buildManifest, type BackupFacts, type SnapshotMetadata } from './backup-manifest.ts';
 import { sidecarFor } from '../archive/sidecar-build.ts';
+import type { JobActivity } from '../activity/activity-log.ts';
 import { DumpProgress } from './dump-progress.ts';
 import { countRows, SnapshotSession, type LiveTable } from './snapshot-session.ts';
 
@@ -67,6 +68,8 @@ export interface BackupDeps {
   libraryKey?: LibraryKey;
   /** Called with each finished backup that allows follow-ups (createEngine: "drill after every backup"). */
   afterBackup?: (result: BackupResult) => void;
+  /** Where each backup's outcome is logged (activity/activity-log.ts). */
+  activity?: JobActivity;
 }
 
 /** Where the backup goes and how it is sealed: settled before any connection is opened. */
@@ -126,6 +129,7 @@ export class BackupService {
 
   start(request: BackupRequest): Job<BackupResult> {
     const job = startJob('backup', (ctx) => this.#run(request, ctx));
+    this.#deps.activity?.recordJob(job, { what: 'backup', title: `Backup${request.database ? ` of ${request.database}` : ''}`, profile: request.profile, archiveOf: (result) => result.archive });
     if (request.followUps !== false) job.result.then((result) => this.#deps.afterBackup?.(result), () => {});
     return job;
   }

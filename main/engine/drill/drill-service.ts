@@ -1,6 +1,7 @@
 // Test-restore drills: restore an archive into a scratch database (embedded PostgreSQL 18 or a
 // server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
 // the evidence (history, sidecar badge, HTML report).
+import type { JobActivity } from '../activity/activity-log.ts';
 import { stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -54,6 +55,8 @@ export interface DrillDeps {
   appVersion: string;
   /** Re-tags a recognised sidecar after its drill is recorded (sidecar-tag.ts). */
   libraryKey?: LibraryKey;
+  /** Where each drill's outcome is logged (activity/activity-log.ts). */
+  activity?: JobActivity;
 }
 
 /** What one drill holds open, and what its tear-down closes, stops or drops. */
@@ -97,7 +100,9 @@ export class DrillService {
   }
 
   start(request: DrillRequest): Job<DrillRecord> {
-    return startJob('drill', (ctx) => this.#run(request, ctx));
+    const job = startJob('drill', (ctx) => this.#run(request, ctx));
+    this.#deps.activity?.recordJob(job, { what: 'drill', title: 'Drill', profile: null, archive: request.file, archiveOf: (record) => record.archive.path, failureOf: drillFailure });
+    return job;
   }
 
   async history(filter: { archive?: string; profile?: string } = {}): Promise<DrillRecord[]> {
@@ -381,4 +386,10 @@ function safeUser(): string {
   } catch {
     return 'unknown';
   }
+}
+
+/** In the activity log a drill whose checks did not match is a failure, though the job itself ended. */
+function drillFailure(record: DrillRecord): LifeboatError | null {
+  if (record.passed || record.couldNotRun) return null;
+  return new LifeboatError('VERIFY_FAILED', `The drill failed: ${record.checks.filter((c) => !c.passed).length} check(s) did not match.`);
 }

