@@ -42,12 +42,12 @@ const manifest = {
   source: { profile: 'p', host: 'h', port: 5432, database: 'd', user: 'u' }, tables: [], notes: [],
 } as unknown as ArchiveManifest;
 
-async function write(data: Buffer, seed: number, name: string) {
+function write(data: Buffer, seed: number, name: string, signal = new AbortController().signal) {
   return writeArchiveFile({
     folder: dir,
     fileName: `${name}.lifeboat`,
     encryption: { recipients: [key.recipient] },
-    signal: new AbortController().signal,
+    signal,
     content: {
       manifest,
       globals: Buffer.from('-- globals\n'),
@@ -86,5 +86,15 @@ describe('dump parts', () => {
       expect(joined.equals(data)).toBe(true);
       for (const n of names.slice(0, -1)) expect((await readFile(path.join(out, n))).length).toBe(DUMP_PART_SIZE);
     }
+  });
+});
+
+describe('cancelling', () => {
+  it('a cancel that comes while the partial file is still being opened is not lost: nothing is kept', async () => {
+    const controller = new AbortController();
+    const writing = write(crypto.randomBytes(64 * 1024), 7, 'cancelled-early', controller.signal);
+    controller.abort(new Error('cancelled by the test'));
+    await expect(writing).rejects.toThrow();
+    expect((await readdir(dir)).filter((name) => name.startsWith('cancelled-early'))).toEqual([]);
   });
 });
