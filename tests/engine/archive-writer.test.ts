@@ -94,7 +94,7 @@ describe('cancelling', () => {
     const controller = new AbortController();
     const writing = write(crypto.randomBytes(64 * 1024), 7, 'cancelled-early', controller.signal);
     controller.abort(new Error('cancelled by the test'));
-    await expect(writing).rejects.toThrow();
+    await expect(writing).rejects.toMatchObject({ code: 'CANCELLED' });
     expect((await readdir(dir)).filter((name) => name.startsWith('cancelled-early'))).toEqual([]);
   });
 });

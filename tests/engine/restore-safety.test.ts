@@ -273,7 +273,7 @@ describe('killed and cancelled restores', () => {
       await broken.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
       await cluster.query('TRUNCATE big', [], 'bigdb');
       const job = broken.engine.restores.start({ file: archives.big, profile: 'pg', keys, mode: 'data-only', database: 'bigdb', tables: ['public.big'] });
-      await expect(job.result).rejects.toBeTruthy();
+      await expect(job.result).rejects.toMatchObject({ code: 'RESTORE_FAILED' });
       expect(await settleToolChildren(6000)).toEqual([]);
       expect(await count('bigdb', 'big')).toBe(0);
     } finally {
