@@ -8,10 +8,15 @@ const RENDERER_IMPORTS = {
   paths: [{ name: 'electron', message: 'The renderer talks to window.api through the zustand stores.' }],
   patterns: [
     { group: ['node:*'], message: 'The renderer has no Node: go through window.api.' },
-    // Types from anywhere in main/; values only from the data-only files (contract, engine types)
-    // and name-text.ts (pure string functions, no imports: the CLI and the UI escape names alike),
-    // and restore/trust-phrase.ts (the words a user types to trust a file, checked by the engine).
-    { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$|engine/restore/trust-phrase\\.ts$)', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts).' },
+    // Types from main/ (from main/engine only model/'s, see the next pattern); values only from the
+    // data-only files (contract, engine types) and name-text.ts (pure string functions, no imports: the
+    // CLI and the UI escape names alike), and restore/trust-phrase.ts (the words a user types to trust
+    // a file, checked by the engine). The rest of main/engine is left to the next pattern: a type-only
+    // import that matches a pattern with allowTypeImports is exempt from every pattern.
+    { regex: '(^|/)main/(?!ipc/contract\\.ts$|engine/types\\.ts$|engine/name-text\\.ts$|engine/restore/trust-phrase\\.ts$|engine/(?!model/))', allowTypeImports: true, message: 'The renderer may import only types from main/ (values only from main/ipc/contract.ts, main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts).' },
+    // From main/engine, types only from the model layer (main/engine/model/, which main/ipc/contract.ts
+    // re-exports): no other engine file, not even for a type. The three data-only files above stay allowed.
+    { regex: '(^|/)main/engine/(?!model/|types\\.ts$|name-text\\.ts$|restore/trust-phrase\\.ts$)', message: 'From main/engine the renderer may import only types from main/engine/model/ (better: through main/ipc/contract.ts), and values only from main/engine/types.ts, main/engine/name-text.ts and main/engine/restore/trust-phrase.ts.' },
   ],
 };
 

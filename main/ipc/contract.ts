@@ -1,33 +1,30 @@
-// THE IPC contract between main, preload and renderer. Types only; the data shapes come from
-// the engine's plain-data types. Channel names carry a namespace prefix.
-import type {
-  ConnectionTestResult,
-  ErrorInfo,
-  ImportCandidate,
-  KeychainStatus,
-  ProfileInput,
-  ProfileSummary,
-  ToolsReport,
-} from '../engine/types.ts';
-
-import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/archive/library-service.ts';
-import type { BackupResult } from '../engine/backup/backup-service.ts';
-import type { JobProgress } from '../engine/jobs/job.ts';
-import type { KeyStatus } from '../engine/keys/key-service.ts';
-import type { CheckItem, Inspection, PreflightOptions } from '../engine/restore/restore-inspect.ts';
-import type { Preflight, RestoreResult } from '../engine/restore/restore-service.ts';
+// THE IPC contract between main, preload and renderer. Types only; the data shapes come from the
+// engine's model layer (main/engine/model/: plain data, no behaviour), and from nowhere else in the
+// engine (tests/engine/import-graph.test.ts). Channel names carry a namespace prefix.
+import type { ActivityEntry, ActivityKind } from '../engine/model/activity.ts';
+import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/model/archive.ts';
+import type { BackupResult } from '../engine/model/backup.ts';
+import type { DemoStatus } from '../engine/model/demo.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
-import type { DemoStatus } from '../engine/demo/demo-server.ts';
-import type { ActivityEntry, ActivityKind } from '../engine/activity/activity-log.ts';
-import type { DueRun, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/schedule/schedule-service.ts';
-import type { RetentionPlan, RetentionPolicy } from '../engine/retention/retention-policy.ts';
-import type { OsJobStatus } from '../engine/schedule/os-job.ts';
-import type { Settings } from '../engine/settings/settings-store.ts';
+import type { ErrorInfo } from '../engine/model/error.ts';
+import type { JobProgress } from '../engine/model/job.ts';
+import type { KeyStatus } from '../engine/model/keys.ts';
+import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary } from '../engine/model/profile.ts';
+import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult } from '../engine/model/restore.ts';
+import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
+import type { DueRun, OsJobStatus, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/model/schedule.ts';
+import type { KeychainStatus } from '../engine/model/secrets.ts';
+import type { Settings } from '../engine/model/settings.ts';
+import type { ToolsReport } from '../engine/model/tools.ts';
 
-export type * from '../engine/types.ts';
-export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/archive/archive-format.ts';
+// Everything main/engine/types.ts re-exports (profiles, tools, the keychain, errors).
+export type * from '../engine/model/error.ts';
+export type * from '../engine/model/profile.ts';
+export type * from '../engine/model/secrets.ts';
+export type * from '../engine/model/tools.ts';
+export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/model/archive.ts';
 export type { DrillCheck } from '../engine/model/drill.ts';
-export type { ScheduleSpec } from '../engine/schedule/schedule-spec.ts';
+export type { ScheduleSpec } from '../engine/model/schedule.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 

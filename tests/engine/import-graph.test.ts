@@ -2,7 +2,7 @@
 // none between capability folders of main/engine, so back-edges like restore/ → backup/ cannot return.
 // index.ts (the composition root, which wires every folder together) is the one file allowed to import
 // them all; the other root files (errors, types, ports, name-text, format-bytes) and model/ are the
-// bottom layer.
+// bottom layer. The IPC contract (main/ipc/contract.ts) takes the engine's data shapes from model/ only.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -13,6 +13,8 @@ const ENGINE = path.join(MAIN, 'engine');
 const COMPOSITION_ROOT = path.join(ENGINE, 'index.ts');
 /** The demo builds a whole engine (createEngine), as the CLI does: it sits above the composition root. */
 const ABOVE_THE_ROOT = [path.join(ENGINE, 'demo', 'demo-run.ts')];
+const MODEL = path.join(ENGINE, 'model');
+const CONTRACT = path.join(MAIN, 'ipc', 'contract.ts');
 const BOTTOM = ['errors.ts', 'types.ts', 'ports.ts', 'name-text.ts', 'format-bytes.ts'].map((f) => path.join(ENGINE, f));
 
 function sourceFiles(dir: string): string[] {
@@ -21,7 +23,10 @@ function sourceFiles(dir: string): string[] {
 
 /** Relative imports and re-exports (type-only ones too: they are dependencies of the design). */
 function importsOf(file: string): string[] {
-  const text = readFileSync(file, 'utf8');
+  return importsIn(readFileSync(file, 'utf8'), file);
+}
+
+function importsIn(text: string, file: string): string[] {
   const found = [...text.matchAll(/^\s*(?:import|export)\b[^;]*?\bfrom\s+'(\.{1,2}\/[^']+)'/gms), ...text.matchAll(/^\s*import\s+'(\.{1,2}\/[^']+)'/gm)];
   return found.map((m) => path.resolve(path.dirname(file), m[1]!));
 }
@@ -69,6 +74,12 @@ function cycles(graph: Map<string, Map<string, string>>): string[][] {
   return found;
 }
 
+/** What `text` (as the file `file`) takes from main/engine outside model/: imports, re-exports and import('…') types. */
+function engineImportsOutsideModel(text: string, file: string): string[] {
+  const typeQueries = [...text.matchAll(/\bimport\(\s*'(\.{1,2}\/[^']+)'\s*\)/g)].map((m) => path.resolve(path.dirname(file), m[1]!));
+  return [...importsIn(text, file), ...typeQueries].filter((target) => target.startsWith(`${ENGINE}${path.sep}`) && !target.startsWith(`${MODEL}${path.sep}`)).map((target) => path.relative(REPO_ROOT, target));
+}
+
 function capabilityOf(file: string): string | null {
   if (!file.startsWith(`${ENGINE}${path.sep}`) || file === COMPOSITION_ROOT || ABOVE_THE_ROOT.includes(file)) return null;
   if (BOTTOM.includes(file)) return '(bottom)';
@@ -91,9 +102,19 @@ describe('the import graph', () => {
     expect(cycles(graphOf(sourceFiles(ENGINE), capabilityOf))).toEqual([]);
   });
 
-  it('model/ and the bottom files import no capability folder', () => {
+  it('model/ imports nothing but model/ (not even types.ts), and the bottom files import no capability folder', () => {
     const graph = graphOf(sourceFiles(ENGINE), capabilityOf);
-    const upward = ['(bottom)', 'model'].flatMap((low) => [...(graph.get(low)?.entries() ?? [])].filter(([to]) => to !== '(bottom)' && to !== 'model').map(([, edge]) => edge));
+    const allowed: [string, string[]][] = [['(bottom)', ['(bottom)', 'model']], ['model', ['model']]];
+    const upward = allowed.flatMap(([low, may]) => [...(graph.get(low)?.entries() ?? [])].filter(([to]) => !may.includes(to)).map(([, edge]) => edge));
     expect(upward).toEqual([]);
+  });
+
+  it('the IPC contract imports from main/engine only model/ (the checker catches any other engine file)', () => {
+    for (const planted of ["import type { ErrorInfo } from '../engine/types.ts';", "export type * from '../engine/archive/archive-format.ts';", "export type A = import('../engine/jobs/job.ts').JobProgress;"]) {
+      expect(engineImportsOutsideModel(planted, CONTRACT), planted).toHaveLength(1);
+    }
+    const contract = readFileSync(CONTRACT, 'utf8');
+    expect(importsIn(contract, CONTRACT).some((target) => target.startsWith(`${MODEL}${path.sep}`))).toBe(true);
+    expect(engineImportsOutsideModel(contract, CONTRACT)).toEqual([]);
   });
 });

@@ -37,6 +37,20 @@ describe('layering rules', () => {
     expect(await lintAs('renderer/features/x.tsx', "import type { ProfileSummary } from '../../main/ipc/contract.ts';\nexport type A = ProfileSummary;")).toEqual([]);
   });
 
+  it('lint lets the renderer take from main/engine only model/ types (besides the data-only files it uses today)', async () => {
+    const bad = [
+      "import type { ArchiveEntry } from '../../main/engine/archive/library-service.ts';\nexport type A = ArchiveEntry;",
+      "import type { JobProgress } from '../../main/engine/jobs/job.ts';\nexport type A = JobProgress;",
+      "export type { Settings } from '../../main/engine/settings/settings-store.ts';",
+    ];
+    for (const code of bad) expect((await lintAs('renderer/features/x.tsx', code)).join('\n'), code).toMatch(/no-restricted-imports.*main\/engine\/model/);
+    expect((await lintAs('renderer/stores/x.ts', bad[1]!)).join('\n')).toMatch(/no-restricted-imports/);
+    expect(await lintAs('renderer/features/x.tsx', "import type { ArchiveEntry } from '../../main/engine/model/archive.ts';\nexport type A = ArchiveEntry;")).toEqual([]);
+    expect(await lintAs('renderer/features/x.tsx', "import { SSL_MODES } from '../../main/engine/model/profile.ts';\nexport const a = SSL_MODES;")).not.toEqual([]);
+    const today = "import { SSL_MODES } from '../../main/engine/types.ts';\nimport { visibleText } from '../../main/engine/name-text.ts';\nimport { TRUST_PHRASE } from '../../main/engine/restore/trust-phrase.ts';\nexport const a = [SSL_MODES, visibleText, TRUST_PHRASE];";
+    expect(await lintAs('renderer/features/x.tsx', today)).toEqual([]);
+  });
+
   it("the engine's own tsconfig fails to compile an electron import", async () => {
     // The probe lives in a temporary folder, under a config that extends the engine's: nothing is written into main/engine.
     const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-layering-'));

@@ -4,22 +4,8 @@ import path from 'node:path';
 import type { Clock } from '../ports.ts';
 import type { LifeboatError } from '../errors.ts';
 import type { ErrorInfo } from '../types.ts';
-
-export type ActivityKind = 'backup' | 'restore' | 'drill' | 'verify' | 'prune' | 'schedule' | 'settings' | 'notification';
-
-export interface ActivityEntry {
-  at: string;
-  what: ActivityKind;
-  /** Short human description, e.g. "Scheduled backup" or "Retention policy changed". */
-  title: string;
-  profile: string | null;
-  archive: string | null;
-  result: 'ok' | 'failed' | 'cancelled' | 'info';
-  durationMs: number | null;
-  error: ErrorInfo | null;
-  /** How it was started: the app, the CLI, or the scheduler. */
-  via: 'app' | 'cli' | 'schedule';
-}
+import type { ActivityEntry, ActivityKind } from '../model/activity.ts';
+export type { ActivityEntry, ActivityKind } from '../model/activity.ts';
 
 /** What the log says about one job: a service describes its own jobs (JobActivity.recordJob). */
 export interface JobEntry<R> {

@@ -31,9 +31,8 @@ import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { recipientOf } from '../crypto/age-keys.ts';
 import { bech32Decode } from '../crypto/bech32.ts';
 import type { ArchiveChecksums, AuthenticityTag } from './archive-format.ts';
-
-/** own-key / own-passphrase: made by a holder of the keys at hand; none: no tag (a stranger's file, or older); mismatch: a tag that does not verify. */
-export type ArchiveAuthenticity = 'own-key' | 'own-passphrase' | 'none' | 'mismatch';
+import type { ArchiveAuthenticity } from '../model/archive.ts';
+export type { ArchiveAuthenticity } from '../model/archive.ts';
 
 const TAG_INFO = 'lifeboat archive authenticity v1';
 const TAG_VERSION = 1;

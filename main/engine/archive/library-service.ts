@@ -13,7 +13,7 @@ import type { Clock } from '../ports.ts';
 import type { PgTool } from '../types.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
-import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
+import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
 import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive, type ArchiveWalk } from './archive-reader.ts';
 import { removeStalePartials } from './partial-files.ts';
 import { extractArchive } from './archive-extract.ts';
@@ -21,46 +21,8 @@ import { readSidecarFile } from './sidecar-file.ts';
 import { sidecarFor } from './sidecar-build.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
-
-export interface TocReport {
-  entries: number;
-  tableData: string[];
-}
-
-export interface ArchiveEntry {
-  path: string;
-  folder: string;
-  /** With `problem`: only what the file name and size tell (partial: true), not a sidecar's facts. */
-  sidecar: ArchiveSidecar;
-  /** Set when this archive cannot be listed normally (a bad sidecar, a file that is not a regular file…): the others still list. */
-  problem?: { message: string; fix: string };
-  /**
-   * This Lifeboat wrote its sidecar, for this very file: the sidecar's tag verifies with the library
-   * key (sidecar-tag.ts), and the file's name and size are the recorded ones. Only recognised archives
-   * count in retention, the stale alert and "the latest backup"; the others are listed, never counted,
-   * never pruned. An older Lifeboat's archive (untagged sidecar) becomes recognised after a full
-   * verification (`verify --full`, recognise()) finds it made with this Lifeboat's own key or passphrase.
-   */
-  recognised: boolean;
-}
-
-export interface ArchiveDetails {
-  path: string;
-  sidecar: ArchiveSidecar;
-  manifest: ArchiveManifest;
-  checksums: ArchiveChecksums;
-}
-
-export interface VerifyResult {
-  path: string;
-  level: 'quick' | 'full';
-  ok: true;
-  sha256: string;
-  checks: string[];
-  toc: TocReport | null;
-  /** The archive's sidecar is recognised as this Lifeboat's after the verification (see ArchiveEntry.recognised). */
-  recognised: boolean;
-}
+import type { ArchiveDetails, ArchiveEntry, TocReport, VerifyResult } from '../model/archive.ts';
+export type { ArchiveDetails, ArchiveEntry, TocReport, VerifyResult } from '../model/archive.ts';
 
 export interface ListFilter {
   folders?: string[];

@@ -1,5 +1,5 @@
 import { mkdir, readdir } from 'node:fs/promises';
-import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, TableRowCount } from '../archive/archive-format.ts';
+import type { ArchiveChecksums, ArchiveManifest, TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
@@ -22,6 +22,8 @@ import { sidecarFor } from '../archive/sidecar-build.ts';
 import type { JobActivity } from '../activity/activity-log.ts';
 import { DumpProgress } from './dump-progress.ts';
 import { countRows, SnapshotSession, type LiveTable } from './snapshot-session.ts';
+import type { BackupResult } from '../model/backup.ts';
+export type { BackupResult } from '../model/backup.ts';
 
 export interface BackupRequest {
   profile: string;
@@ -39,19 +41,6 @@ export interface BackupRequest {
    * (the restore runs next), and a schedule drills per its own rule and waits for it.
    */
   followUps?: boolean;
-}
-
-export interface BackupResult {
-  archive: string;
-  sidecar: ArchiveSidecar;
-  sha256: string;
-  bytes: number;
-  tables: number;
-  totalRows: number | null;
-  durationMs: number;
-  notes: string[];
-  /** True when this backup created Lifeboat's key: the user must export the recovery key. */
-  keyCreated: boolean;
 }
 
 const POLL_MS = 500;

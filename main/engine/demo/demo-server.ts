@@ -9,14 +9,10 @@ import type { ProfileService } from '../profiles/profile-service.ts';
 import { clusterHome, initCluster, startCluster, type LocalCluster } from '../scratch/embedded-postgres.ts';
 import type { ProfileSummary } from '../types.ts';
 import { DEMO_CANARIES, DEMO_DATABASE, DEMO_SCHEMA_SQL } from './sample-database.ts';
+import type { DemoStatus } from '../model/demo.ts';
+export type { DemoStatus } from '../model/demo.ts';
 
 export const DEMO_PROFILE = 'Demo shop (local)';
-
-export interface DemoStatus {
-  exists: boolean;
-  running: boolean;
-  profile: ProfileSummary | null;
-}
 
 export class DemoServer {
   #dir: string;

@@ -1,20 +1,6 @@
 import { randomUUID } from 'node:crypto';
-
-export type JobKind = 'backup' | 'verify' | 'restore' | 'drill';
-
-export interface JobProgress {
-  jobId: string;
-  kind: JobKind;
-  /** Short phase name shown as the step ("Dumping", "Encrypting"…). */
-  phase: string;
-  /** 0..1, or null while unknown. */
-  fraction: number | null;
-  bytes: number;
-  bytesPerSecond: number | null;
-  etaSeconds: number | null;
-  currentItem: string | null;
-  message: string | null;
-}
+import type { JobKind, JobProgress } from '../model/job.ts';
+export type { JobKind, JobProgress } from '../model/job.ts';
 
 export interface Job<R> {
   id: string;

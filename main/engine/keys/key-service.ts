@@ -7,6 +7,8 @@ import { ArchiveSigner } from '../archive/archive-authenticity.ts';
 import type { Clock } from '../ports.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
+import type { KeyStatus } from '../model/keys.ts';
+export type { KeyStatus } from '../model/keys.ts';
 
 const IDENTITY_ACCOUNT = 'age-identity';
 const PASSPHRASE_ACCOUNT = 'backup-passphrase';
@@ -23,15 +25,6 @@ export interface ResolvedEncryption {
   keyCreated: boolean;
   /** Tags the archive as made by Lifeboat's own key or passphrase (archive-authenticity.ts); null when it is encrypted to others only, or not at all. */
   signer: ArchiveSigner | null;
-}
-
-export interface KeyStatus {
-  mode: 'key' | 'passphrase' | 'recipients';
-  /** age1… of Lifeboat's own key, when one exists. */
-  recipient: string | null;
-  extraRecipients: string[];
-  passphraseSaved: boolean;
-  keychain: boolean;
 }
 
 /** Lifeboat's X25519 identity and backup passphrase: kept in the keychain, never in a file unless exported. */

@@ -1,6 +1,6 @@
 // The evidence a drill leaves: what crosses the engine's boundary (IPC, CLI --json, history files).
 // Plain data, no behaviour: the model layer imports nothing but other model types.
-import type { ErrorInfo } from '../types.ts';
+import type { ErrorInfo } from './error.ts';
 
 export interface DrillCheck {
   kind: 'restore' | 'integrity' | 'table' | 'objects' | 'canary';

@@ -1,7 +1,7 @@
 // What a file is, from its first bytes (never from its name).
+import type { InnerKind, WrapperKind } from '../model/restore.ts';
+export type { InnerKind, WrapperKind } from '../model/restore.ts';
 
-export type WrapperKind = 'age' | 'gzip' | 'zstd' | 'gpg';
-export type InnerKind = 'lifeboat-tar' | 'pg-custom' | 'pg-tar' | 'sql';
 export type Sniffed = { wrapper: WrapperKind; detail?: string } | { inner: InnerKind } | { unknown: string };
 
 export const SNIFF_BYTES = 4096;

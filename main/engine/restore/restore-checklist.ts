@@ -8,43 +8,12 @@ import { sha256File } from '../archive/library-service.ts';
 import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
 import { TRUST_PHRASE } from './unsafe-statements.ts';
-import { checkPrivilegedChoice, parseGlobalsRoles, PRIVILEGED_ROLE_ATTRIBUTES, planRoleCreation, type GlobalsRoles, type PrivilegedRoleAttribute } from './role-definitions.ts';
+import { checkPrivilegedChoice, parseGlobalsRoles, PRIVILEGED_ROLE_ATTRIBUTES, planRoleCreation, type GlobalsRoles } from './role-definitions.ts';
 import type { SessionInfo, TargetFacts } from './target-server.ts';
 import { STAND_IN_OWNER } from './least-privilege-sql.ts';
 import type { Inspection } from './inspection.ts';
-
-export type CheckStatus = 'ok' | 'info' | 'warning' | 'blocker';
-
-export interface CheckItem {
-  id: 'identity' | 'trust' | 'privileges' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';
-  status: CheckStatus;
-  title: string;
-  detail: string;
-  fix?: string;
-}
-
-export interface PreflightOptions {
-  mode: 'new' | 'replace' | 'data-only';
-  database: string;
-  tables?: string[];
-  noOwner?: boolean;
-  noPrivileges?: boolean;
-  createMissingRoles?: boolean;
-  /** Per role created from globals.sql: privileged attributes the archive gives it that are kept (none unless chosen). */
-  privilegedRoleAttributes?: Record<string, PrivilegedRoleAttribute[]>;
-  safetyBackup?: boolean;
-  confirm?: string;
-  /** TRUST_PHRASE, typed: statements that reach beyond the new database may run (recorded in the activity log). */
-  trust?: string;
-  /** Drills: run even an own archive as a temporary role without superuser rights when it needs none. */
-  leastPrivilege?: 'whenever-possible';
-  /**
-   * A file this Lifeboat did not make: give its objects to the roles it names (roles that cannot log
-   * in and have no special rights) instead of the stand-in lifeboat_restored. Their code (index
-   * expressions, SECURITY DEFINER functions) then runs with those roles' rights.
-   */
-  keepOwners?: boolean;
-}
+import type { CheckItem, CheckStatus, PreflightOptions, RoleChoice } from '../model/restore.ts';
+export type { CheckItem, CheckStatus, PreflightOptions, RoleChoice } from '../model/restore.ts';
 
 export interface TargetState {
   facts: TargetFacts;
@@ -286,13 +255,6 @@ function rolesToCreate(globals: GlobalsRoles, missing: string[], options: Prefli
     detail,
     ...(privilegedLeftOut ? { fix: 'Choose SUPERUSER, CREATEDB, CREATEROLE, REPLICATION or BYPASSRLS per role only if you trust this archive with that power.' } : {}),
   };
-}
-
-export interface RoleChoice {
-  name: string;
-  /** Privileged attributes the archive gives this role (offered per role, off by default) and those chosen. */
-  offered: PrivilegedRoleAttribute[];
-  kept: PrivilegedRoleAttribute[];
 }
 
 /** For the roles a restore will create: the privileged attributes the archive gives each, for the user to keep or leave out. */

@@ -17,7 +17,7 @@ import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
-import { buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, type RoleChoice, type CheckItem, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
+import { buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { fileIdentity } from './restore-source.ts';
 import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
 import { FOREIGN_COLUMN_OPTIONS } from './sql-pipeline.ts';
@@ -32,21 +32,12 @@ import { restoreStreamed } from './restore-stream.ts';
 import { swapRestoredIn } from './restore-swap.ts';
 import type { RestoreRequest, RestoreResult } from './restore-types.ts';
 import { mismatchError, verifyRestored } from './restore-verify.ts';
+import type { Preflight } from '../model/restore.ts';
+export type { Preflight } from '../model/restore.ts';
 
 // Moved to their own modules; still exported here for the files that import them from here.
 export type { RestoreRequest, RestoreResult, TableCheck } from './restore-types.ts';
 export { derivedName } from './restore-names.ts';
-
-export interface Preflight {
-  inspection: Inspection;
-  target: { profile: string; host: string; port: number; serverVersion: string; database: string; exists: boolean; sessions: TargetState['sessions'] };
-  items: CheckItem[];
-  /** Roles the restore will create that the archive gives privileged attributes (kept only when chosen). */
-  roleChoices: RoleChoice[];
-  /** The file's SQL will run as a temporary role without superuser rights (least-privilege-restore.ts). */
-  leastPrivilege: boolean;
-  ok: boolean;
-}
 
 /** What a safety backup gives back (a BackupResult has more). */
 export interface SafetyBackupResult {

@@ -11,19 +11,10 @@ import { LifeboatError } from '../errors.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
 import { checkDirectoryDump } from './directory-dump.ts';
-import { describeInner, sniff, SNIFF_BYTES, type InnerKind, type WrapperKind } from './file-sniff.ts';
+import { describeInner, sniff, SNIFF_BYTES, type WrapperKind } from './file-sniff.ts';
 import type { TocDat } from './toc-dat.ts';
-
-export type SourceInner = InnerKind | 'pg-directory';
-
-export interface SourceDescription {
-  path: string;
-  size: number;
-  /** Outermost first, e.g. ['age', 'gzip']. */
-  layers: WrapperKind[];
-  inner: SourceInner;
-  label: string;
-}
+import type { SourceDescription, SourceInner } from '../model/restore.ts';
+export type { SourceDescription, SourceInner } from '../model/restore.ts';
 
 export interface OpenedSource extends SourceDescription {
   /** The inner bytes (absent for a directory-format dump, which pg_restore reads by path). */

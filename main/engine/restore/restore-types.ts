@@ -5,6 +5,7 @@ import type { EncryptionChoice } from '../keys/key-service.ts';
 import type { Profile } from '../types.ts';
 import type { Inspection } from './inspection.ts';
 import type { PreflightOptions } from './restore-inspect.ts';
+export type { RestoreResult, TableCheck } from '../model/restore.ts';
 
 export interface RestoreRequest extends PreflightOptions {
   file: string;
@@ -25,32 +26,4 @@ export interface RestoreRequest extends PreflightOptions {
    * over, as the role that restored it (the temporary role for a stranger's file).
    */
   checkRestored?: (db: { profile: Profile; password: string | null; database: string }) => Promise<void>;
-}
-
-export interface TableCheck {
-  table: string;
-  expected: number;
-  /** Rows found (0 when the table is missing). */
-  actual: number;
-  /** The backup recorded this table, but the restored database has no such table. */
-  missing?: true;
-}
-
-export interface RestoreResult {
-  mode: PreflightOptions['mode'];
-  database: string;
-  /** replace: the previous database, kept under this name. */
-  keptDatabase: string | null;
-  safetyBackup: { archive: string; sha256: string } | null;
-  createdRoles: string[];
-  tolerated: string[];
-  verification: { checked: TableCheck[]; mismatches: TableCheck[]; note: string };
-  endedSessions: number;
-  durationMs: number;
-  source: string;
-  /** sha256 of the file as it was read during this restore (null for a dump folder). */
-  fileSha256: string | null;
-  timings: { restoreMs: number; verifyMs: number };
-  /** A file Lifeboat did not make ran as a temporary role without superuser rights; objects it gave to these privileged roles belong to lifeboat_restored. */
-  leastPrivilege: { standInFor: string[] } | null;
 }

@@ -6,9 +6,9 @@
 // passwords, VALID UNTIL, settings and memberships are never applied.
 import { LifeboatError } from '../errors.ts';
 import { identifierName, splitStatements, stringValue, tokenize, type Token } from '../db/sql-tokens.ts';
-
-export const PRIVILEGED_ROLE_ATTRIBUTES = ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'] as const;
-export type PrivilegedRoleAttribute = (typeof PRIVILEGED_ROLE_ATTRIBUTES)[number];
+import { PRIVILEGED_ROLE_ATTRIBUTES, type PrivilegedRoleAttribute } from '../model/restore.ts';
+export { PRIVILEGED_ROLE_ATTRIBUTES } from '../model/restore.ts';
+export type { PrivilegedRoleAttribute } from '../model/restore.ts';
 
 export interface RoleAttributes {
   login: boolean;

@@ -8,10 +8,12 @@
 // and text after COPY … FROM stdin on the same line.
 import { LifeboatError } from '../errors.ts';
 import { visibleText } from '../name-text.ts';
-import { REACHING_FUNCTIONS, unsafeReason, type UnsafeStatement } from './unsafe-statements.ts';
+import { REACHING_FUNCTIONS, unsafeReason } from './unsafe-statements.ts';
 import { TRUST_FIX } from './trust-phrase.ts';
 import { granteesOf, roleStatement } from './ownership-statements.ts';
 import { encodingViews, initialLexState, lexLine, sameLexState, type LexEvent, type LexSink, type LexState } from './psql-lexer.ts';
+import type { SqlFacts } from '../model/restore.ts';
+export type { SqlFacts } from '../model/restore.ts';
 
 export const ALLOWED_META_COMMANDS = ['connect', 'restrict', 'unrestrict'] as const;
 
@@ -28,23 +30,6 @@ export interface MetaCommand {
   line: number;
   command: string;
   text: string;
-}
-
-/** Facts learned while scanning, used by the preflight and to choose how to run psql. */
-export interface SqlFacts {
-  lines: number;
-  connects: string[];
-  createsDatabase: boolean;
-  /** Statements that cannot run inside a transaction block. */
-  needsAutocommit: string[];
-  owners: Set<string>;
-  grantees: Set<string>;
-  extensions: Set<string>;
-  dumpedFromVersion: string | null;
-  tables: string[];
-  /** Statements that reach beyond the database being restored (the first MAX_LISTED_UNSAFE), and how many there are. */
-  unsafe: UnsafeStatement[];
-  unsafeCount: number;
 }
 
 const MAX_LISTED_UNSAFE = 50;

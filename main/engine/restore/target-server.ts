@@ -7,15 +7,8 @@ import { serverMajorOf } from '../pgtools/tool-version.ts';
 import { PRIVILEGED_ROLE_ATTRIBUTES, type RoleCreation } from './role-definitions.ts';
 import type { Profile } from '../types.ts';
 import { PRIVILEGED_ROLES_SQL, SERVER_REACHING_ROLES } from './least-privilege-sql.ts';
-
-export interface SessionInfo {
-  pid: number;
-  user: string;
-  client: string;
-  application: string;
-  state: string;
-  since: string | null;
-}
+import type { SessionInfo } from '../model/restore.ts';
+export type { SessionInfo } from '../model/restore.ts';
 
 export interface TargetFacts {
   serverVersion: string;

@@ -4,24 +4,8 @@ import { LifeboatError } from '../errors.ts';
 import { SqlGuard } from './sql-guard.ts';
 import { SqlLineSplitter } from './sql-pipeline.ts';
 import type { UnsafeStatement } from './unsafe-statements.ts';
-
-export interface TocEntry {
-  id: number;
-  type: string;
-  schema: string;
-  name: string;
-  owner: string;
-  line: string;
-}
-
-export interface TocListing {
-  dumpedFromVersion: string | null;
-  dumpedByVersion: string | null;
-  database: string | null;
-  createdAt: string | null;
-  format: string | null;
-  entries: TocEntry[];
-}
+import type { TocEntry, TocListing } from '../model/restore.ts';
+export type { TocEntry, TocListing } from '../model/restore.ts';
 
 // Longest first, so "TABLE DATA" is not read as "TABLE".
 const TYPES = [

@@ -9,17 +9,9 @@
 // runs only if something calls it, which only a restore with fewer rights can rule out.
 import { identifierName, splitStatements, tokenize, type Token } from '../db/sql-tokens.ts';
 import type { TocDat } from './toc-dat.ts';
+export type { UnsafeStatement } from '../model/restore.ts';
 
 export { TRUST_PHRASE } from './trust-phrase.ts';
-
-export interface UnsafeStatement {
-  line: number;
-  /** The statement's start, cut to 160 characters. */
-  statement: string;
-  reason: string;
-  /** In an archive: its TOC entry (type and name) that holds the statement. */
-  entry?: string;
-}
 
 /** Languages whose functions run code on the database server with its operating-system rights. */
 const UNTRUSTED_LANGUAGES = new Set(['c', 'internal', 'plpythonu', 'plpython2u', 'plpython3u', 'plperlu', 'pltclu', 'plr', 'plsh', 'pljavau', 'plluau']);

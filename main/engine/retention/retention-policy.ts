@@ -1,16 +1,8 @@
 // Grandfather-father-son retention, counted the way restic and borg prune do: keep the newest N,
 // then the newest archive in each of the last N days / weeks / months / years that have one.
 // Never the newest archive that verified or drilled successfully; nothing while backups are failing.
-
-export interface RetentionPolicy {
-  keepLast: number;
-  keepDaily: number;
-  keepWeekly: number;
-  keepMonthly: number;
-  keepYearly: number;
-  /** Never keep fewer than this many archives, whatever the rules say. */
-  keepMinimum: number;
-}
+import type { RetentionPlan, RetentionPolicy } from '../model/retention.ts';
+export type { RetentionDecision, RetentionPlan, RetentionPolicy } from '../model/retention.ts';
 
 export const DEFAULT_RETENTION: RetentionPolicy = { keepLast: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 };
 
@@ -19,19 +11,6 @@ export interface RetentionCandidate {
   createdAt: string;
   /** Verified (quick or full) or drilled successfully. */
   proven: boolean;
-}
-
-export interface RetentionDecision {
-  path: string;
-  createdAt: string;
-  keep: boolean;
-  reasons: string[];
-}
-
-export interface RetentionPlan {
-  decisions: RetentionDecision[];
-  /** Set when nothing may be deleted now, with the reason. */
-  blocked: string | null;
 }
 
 /** Calendar buckets in a time zone: day 2026-11-22, ISO week 2026-W47, month 2026-11, year 2026. */

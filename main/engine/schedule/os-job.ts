@@ -6,6 +6,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { LifeboatError } from '../errors.ts';
+import type { OsJobStatus } from '../model/schedule.ts';
+export type { OsJobStatus } from '../model/schedule.ts';
 
 const run = promisify(execFile);
 export const CRON_MARKER = '# lifeboat-run-due';
@@ -246,12 +248,6 @@ export function windowsRunDueScript(command: RunDueCommand): string {
 function batchText(label: string, value: string): string {
   refuseCharacters(label, value, 'a Windows batch file', WINDOWS_UNSAFE);
   return value.replaceAll('%', '%%');
-}
-
-export interface OsJobStatus {
-  installed: boolean;
-  kind: 'systemd' | 'crontab' | 'launchd' | 'windows-task' | null;
-  where: string | null;
 }
 
 async function systemdAvailable(): Promise<boolean> {

@@ -11,40 +11,14 @@ import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
 import { tryLock } from './profile-lock.ts';
-import { dueSlot, nextRuns, type ScheduleSpec } from './schedule-spec.ts';
+import { dueSlot, nextRuns } from './schedule-spec.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import { parseWebhookUrl } from '../notify/webhook-url.ts';
 import type { NotificationEvent } from '../notify/notifier.ts';
-import { notifyView, resolveWebhook, storeWebhook, type NotifyPatch, type NotifySettings, type StoredNotify } from './webhook-secret.ts';
-
-export interface ProfileSchedule {
-  profileId: string;
-  backup: ScheduleSpec | null;
-  drill: ScheduleSpec | null;
-  /** Drill every backup right after it is made. */
-  drillAfterBackup: boolean;
-  retention: RetentionPolicy;
-  /** Prune automatically after each scheduled backup. */
-  autoPrune: boolean;
-  notify: NotifySettings;
-  /** The last scheduled slot handled per kind (ISO), so missed slots run once, not once each. */
-  handled: { backup: string; drill: string; staleAlert: string | null };
-}
-
-export interface ScheduleView extends ProfileSchedule {
-  profile: string;
-  timeZone: string;
-  next: { backup: string[]; drill: string[] };
-}
-
-export interface DueRun {
-  profile: string;
-  kind: 'backup' | 'drill' | 'prune' | 'stale-alert';
-  result: 'ok' | 'failed' | 'skipped';
-  detail: string;
-  archive?: string | null;
-}
+import { notifyView, resolveWebhook, storeWebhook, type StoredNotify } from './webhook-secret.ts';
+import type { DueRun, ProfileSchedule, SchedulePatch, ScheduleView } from '../model/schedule.ts';
+export type { DueRun, ProfileSchedule, SchedulePatch, ScheduleView } from '../model/schedule.ts';
 
 /** A schedule as schedules.json holds it (the webhook URL itself only without a keychain). */
 type StoredSchedule = Omit<ProfileSchedule, 'notify'> & { notify: StoredNotify };
@@ -52,8 +26,6 @@ type StoredSchedule = Omit<ProfileSchedule, 'notify'> & { notify: StoredNotify }
 interface ScheduleFile {
   schedules: StoredSchedule[];
 }
-
-export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: NotifyPatch };
 
 export interface ScheduleDeps {
   dataDir: string;

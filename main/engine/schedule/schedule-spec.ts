@@ -1,21 +1,8 @@
 // Schedule presets and cron expressions (croner), in the user's time zone, DST-safe.
 import { Cron } from 'croner';
 import { LifeboatError } from '../errors.ts';
-
-export type SchedulePreset = 'hourly' | 'daily' | 'weekly' | 'monthly' | 'cron';
-
-export interface ScheduleSpec {
-  preset: SchedulePreset;
-  /** HH:MM for daily, weekly and monthly. */
-  time?: string;
-  /** 0 = Sunday … 6 = Saturday, for weekly. */
-  weekday?: number;
-  /** 1–28, for monthly. */
-  dayOfMonth?: number;
-  /** A 5-field cron expression, for preset "cron". */
-  cron?: string;
-  enabled: boolean;
-}
+import type { ScheduleSpec } from '../model/schedule.ts';
+export type { SchedulePreset, ScheduleSpec } from '../model/schedule.ts';
 
 export const DEFAULT_BACKUP_SCHEDULE: ScheduleSpec = { preset: 'daily', time: '01:00', enabled: true };
 

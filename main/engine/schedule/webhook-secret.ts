@@ -4,18 +4,8 @@
 // passwords) it stays in schedules.json, a file only this user can read, and the view says so.
 import { redactWebhookUrl } from '../notify/webhook-url.ts';
 import { webhookAccount, type SecretStore } from '../secrets/secret-store.ts';
-
-export type WebhookStorage = 'keychain' | 'file';
-
-/** The notification settings people see: the webhook only redacted, and where its URL is kept. */
-export interface NotifySettings {
-  /** "https://hooks.slack.com/services/…": enough to recognise it, nothing to reuse. */
-  webhook: string | null;
-  webhookStorage: WebhookStorage | null;
-  onSuccess: boolean;
-  desktop: boolean;
-  staleHours: number | null;
-}
+import type { NotifySettings } from '../model/schedule.ts';
+export type { NotifyPatch, NotifySettings, WebhookStorage } from '../model/schedule.ts';
 
 /** What schedules.json holds: the URL itself only when no keychain kept it (and in older files). */
 export interface StoredNotify extends Partial<NotifySettings> {
@@ -23,14 +13,6 @@ export interface StoredNotify extends Partial<NotifySettings> {
   onSuccess: boolean;
   desktop: boolean;
   staleHours: number | null;
-}
-
-/** A change of the notification settings: `webhookUrl` a new URL, null to remove, absent to keep. */
-export interface NotifyPatch {
-  webhookUrl?: string | null;
-  onSuccess?: boolean;
-  desktop?: boolean;
-  staleHours?: number | null;
 }
 
 /** The stored settings without the URL, as shown everywhere. */

@@ -1,0 +1,74 @@
+// Connection profiles as they cross the engine's boundary (CLI, IPC), an import's proposals and a
+// connection test's report. Plain data, no behaviour: the model layer imports nothing but other model
+// types. SSL_MODES and PROFILE_COLORS are the only values: the lists the two unions are derived from.
+import type { ErrorInfo } from './error.ts';
+import type { PgTool } from './tools.ts';
+
+export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+export const PROFILE_COLORS = ['slate', 'blue', 'green', 'amber', 'red', 'purple', 'teal', 'pink'] as const;
+export type ProfileColor = (typeof PROFILE_COLORS)[number];
+
+/** What a profile stores on disk. Never a password. */
+export interface Profile {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  sslmode: SslMode;
+  sslRootCert?: string;
+  sslCert?: string;
+  sslKey?: string;
+  color: ProfileColor;
+  /** Where this profile's backups go; absent = the default backup folder. */
+  backupFolder?: string;
+  /** Canary queries: SQL returning one value, captured in each backup's snapshot and re-checked by drills. */
+  canaryQueries?: { name: string; sql: string }[];
+  /** The server (host, port, user) the saved password was given for: it is never sent anywhere else. Set by the engine only. */
+  passwordEndpoint?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt' | 'passwordEndpoint'>;
+
+/** Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it. */
+export interface ProfileInput extends ProfileFields {
+  password?: string | null;
+  /** update: the host, port or user changed and no new password was given — keep the saved one for the new server (otherwise it is forgotten). */
+  keepPasswordForNewServer?: boolean;
+}
+
+export type PasswordStorage = 'keychain' | 'session' | 'none';
+
+/** A profile as shown to the user: the password only as "is there one, and where". */
+export interface ProfileSummary extends Profile {
+  passwordStorage: PasswordStorage;
+}
+
+/** A profile proposed by an import (URI, ~/.pgpass, PG* variables); the password stays in the engine. */
+export interface ImportCandidate {
+  fields: ProfileFields;
+  hasPassword: boolean;
+  source: string;
+}
+
+export interface ConnectionReport {
+  profile: string;
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  serverVersion: string;
+  serverVersionNum: number;
+  serverMajor: number;
+  databaseSizeBytes: number;
+  ssl: boolean;
+  latencyMs: number;
+  tools: { pg_dump: PgTool; pg_restore: PgTool };
+}
+
+export type ConnectionTestResult = { ok: true; report: ConnectionReport } | { ok: false; error: ErrorInfo };
