@@ -7,7 +7,7 @@ import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { AppInfo, AppSettings, Invoke, InvokeChannel, InvokeResult } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
 import { PathGrants } from './path-grants.ts';
-import { writeFileDurably } from '../engine/archive/archive-writer.ts';
+import { writeFileDurably } from '../engine/files/durable-files.ts';
 import { HandlerContext } from './handler-context.ts';
 import type { ShellPorts } from './shell-ports.ts';
 import type { Job } from '../engine/jobs/job.ts';

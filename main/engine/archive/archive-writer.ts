@@ -21,11 +21,10 @@ import {
 } from './archive-format.ts';
 import { DumpParts } from './dump-parts.ts';
 import { readDump, type DumpReader } from './dump-reader.ts';
-import { fsyncDirectory, unusedName, writeFileDurably } from './durable-files.ts';
+import { fsyncDirectory, unusedName, writeFileDurably } from '../files/durable-files.ts';
 import { TAR_END, tarHeader, tarPadding } from './tar-format.ts';
 
 // Moved to their own modules; still exported here for the files that import them from here.
-export { writeFileDurably };
 
 export interface DumpSummary {
   sha256: string;

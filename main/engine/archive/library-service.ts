@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { constants as fsConstants, createReadStream } from 'node:fs';
+import { constants as fsConstants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,6 +17,7 @@ import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive,
 import { removeStalePartials } from './partial-files.ts';
 import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
+import { sha256File } from '../files/sha256-file.ts';
 import { sidecarFor } from './sidecar-build.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
@@ -324,16 +324,6 @@ async function encryptionOf(file: string): Promise<EncryptionKind> {
 }
 
 
-export async function sha256File(file: string, signal?: AbortSignal, onBytes?: (bytes: number) => void): Promise<string> {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20, signal })) {
-    hash.update(chunk as Buffer);
-    bytes += (chunk as Buffer).length;
-    onBytes?.(bytes);
-  }
-  return hash.digest('hex');
-}
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);

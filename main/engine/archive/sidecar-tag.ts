@@ -17,7 +17,7 @@ import { constants as fsConstants } from 'node:fs';
 import { link, open, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveSidecar } from './archive-format.ts';
-import { writeFileDurably } from './archive-writer.ts';
+import { writeFileDurably } from '../files/durable-files.ts';
 
 export const LIBRARY_KEY_FILE = 'library-key';
 const TAG_INFO = 'lifeboat sidecar tag v1';

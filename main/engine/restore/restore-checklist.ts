@@ -4,7 +4,7 @@ import { formatBytes } from '../format-bytes.ts';
 import { stat } from 'node:fs/promises';
 import type { ArchiveChecksums } from '../archive/archive-format.ts';
 import type { ArchiveAuthenticity } from '../archive/archive-authenticity.ts';
-import { sha256File } from '../archive/library-service.ts';
+import { sha256File } from '../files/sha256-file.ts';
 import { parseToolVersion } from '../pgtools/tool-version.ts';
 import type { ErrorInfo, PgTool } from '../types.ts';
 import { TRUST_PHRASE } from './unsafe-statements.ts';
