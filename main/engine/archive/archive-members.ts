@@ -1,5 +1,6 @@
 // What Lifeboat accepts in the members it reads whole (manifest.json, globals.sql, checksums.json),
 // and how damage is reported, for every reader of the archive (archive-reader.ts, archive-walk.ts).
+import { formatBytes } from '../format-bytes.ts';
 import { LifeboatError } from '../errors.ts';
 import { ARCHIVE_FORMAT, ARCHIVE_FORMAT_VERSION, CHECKSUMS_ENTRY, GLOBALS_ENTRY, MANIFEST_ENTRY, type ArchiveManifest } from './archive-format.ts';
 
@@ -15,8 +16,7 @@ export const MAX_GLOBALS_BYTES = 16 * 1024 * 1024;
 export function checkMemberSize(name: string, size: number): void {
   const limit = name === GLOBALS_ENTRY ? MAX_GLOBALS_BYTES : name === MANIFEST_ENTRY || name === CHECKSUMS_ENTRY ? MAX_JSON_MEMBER_BYTES : null;
   if (limit === null || size <= limit) return;
-  const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MiB`;
-  throw new LifeboatError('ARCHIVE_UNSUPPORTED', `The archive's ${name} is ${mib(size)}: more than the ${mib(limit)} Lifeboat reads into memory (${name === GLOBALS_ENTRY ? 'MAX_GLOBALS_BYTES' : 'MAX_JSON_MEMBER_BYTES'}), so it is not read.`,
+  throw new LifeboatError('ARCHIVE_UNSUPPORTED', `The archive's ${name} is ${formatBytes(size, { binary: true })}: more than the ${formatBytes(limit, { binary: true })} Lifeboat reads into memory (${name === GLOBALS_ENTRY ? 'MAX_GLOBALS_BYTES' : 'MAX_JSON_MEMBER_BYTES'}), so it is not read.`,
     name === GLOBALS_ENTRY
       ? 'If you trust the archive, restore it without Lifeboat: age -d -i key.txt FILE | tar -x, create the roles you need from globals.sql by hand, then cat database.dump.* | pg_restore -d …'
       : 'Lifeboat writes one that large only for a database with well over 100,000 tables; otherwise the archive was made or changed by something else. Use another copy of this backup.');

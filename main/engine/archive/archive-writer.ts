@@ -1,3 +1,4 @@
+import { formatBytes } from '../format-bytes.ts';
 import { createHash, randomBytes } from 'node:crypto';
 import { close, fsync, open as openFd } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
@@ -255,7 +256,7 @@ function explainWriteFailure(error: unknown, at: { signal: AbortSignal; folder: 
     const why = code === 'EFBIG' ? ' (EFBIG: the file reached the largest size allowed there)' : code === 'EDQUOT' ? ' (EDQUOT: your disk quota is used up)' : ` (${code})`;
     return new LifeboatError(
       'DISK_FULL',
-      `The disk holding the backup folder ${at.folder} is full: the backup ran out of space after ${formatMB(at.written)}${why}. The incomplete file was removed.`,
+      `The disk holding the backup folder ${at.folder} is full: the backup ran out of space after ${formatBytes(at.written)}${why}. The incomplete file was removed.`,
       'Free space on that disk or choose another backup folder, then back up again.',
       { cause: error },
     );
@@ -291,6 +292,3 @@ export function hostTag(): string {
   return createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
 }
 
-function formatMB(bytes: number): string {
-  return `${(bytes / 1e6).toFixed(1)} MB`;
-}

@@ -12,6 +12,7 @@
 // those rights whenever called (by autovacuum, for an index expression, or as SECURITY DEFINER).
 // Those objects, and the ones "no owner" leaves unassigned, go to the stand-in role
 // lifeboat_restored, which has no rights at all.
+import { formatBytes } from '../format-bytes.ts';
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { connectProfile } from '../db/pg-connect.ts';
@@ -82,7 +83,7 @@ export class LeastPrivilegeRestore {
   hold(statement: RoleStatement): void {
     this.#heldBytes += statement.sql.length;
     if (this.#held.length >= MAX_HELD || this.#heldBytes > MAX_HELD_BYTES) {
-      throw new LifeboatError('INVALID_INPUT', `The file sets the owners of more than ${MAX_HELD.toLocaleString('en')} objects (or ${MAX_HELD_BYTES / 1024 / 1024} MiB of such statements); Lifeboat does not hold that many.`, 'Restore with "no owner", or, if you trust where the file came from, type the trust phrase.');
+      throw new LifeboatError('INVALID_INPUT', `The file sets the owners of more than ${MAX_HELD.toLocaleString('en')} objects (or ${formatBytes(MAX_HELD_BYTES, { binary: true })} of such statements); Lifeboat does not hold that many.`, 'Restore with "no owner", or, if you trust where the file came from, type the trust phrase.');
     }
     this.#held.push(statement);
   }

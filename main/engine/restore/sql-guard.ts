@@ -6,6 +6,7 @@
 // meaning depends on standard_conforming_strings, which SQL can change unseen), lines that lex
 // differently in any client-only multibyte encoding (which SQL can switch to), psql variables,
 // and text after COPY … FROM stdin on the same line.
+import { formatBytes } from '../format-bytes.ts';
 import { LifeboatError } from '../errors.ts';
 import { visibleText } from '../name-text.ts';
 import { REACHING_FUNCTIONS, unsafeReason } from './unsafe-statements.ts';
@@ -112,7 +113,7 @@ export class SqlGuard {
       if (isCopyEnd(bytes)) this.#copyData = false;
       return 'pass';
     }
-    if (bytes.length > MAX_SQL_LINE_BYTES) throw refuse(`${this.where(lineNo)} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB outside COPY data; Lifeboat does not read lines that long.`, 'pg_dump writes table data as COPY lines, which may be of any length: dump the database again with pg_dump (without --inserts).');
+    if (bytes.length > MAX_SQL_LINE_BYTES) throw refuse(`${this.where(lineNo)} is longer than ${formatBytes(MAX_SQL_LINE_BYTES, { binary: true })} outside COPY data; Lifeboat does not read lines that long.`, 'pg_dump writes table data as COPY lines, which may be of any length: dump the database again with pg_dump (without --inserts).');
     const text = bytes.toString('latin1');
     if (this.#archive && !this.statementOpen && text.startsWith('-- ')) this.#noteEntry(text);
     if (lineNo < 40 && this.facts.dumpedFromVersion === null) {
@@ -126,7 +127,7 @@ export class SqlGuard {
       this.#statementBytes += bytes.length + 1;
       this.#statementLines++;
       if (this.#statementLines > MAX_STATEMENT_LINES) throw refuse(`The statement that goes on at ${this.where(lineNo, true)} spans more than ${MAX_STATEMENT_LINES.toLocaleString('en')} lines; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
-      if (this.#statementBytes > MAX_STATEMENT_BYTES) throw refuse(`The statement that goes on at ${this.where(lineNo, true)} is longer than ${MAX_STATEMENT_BYTES / 1024 / 1024} MiB; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
+      if (this.#statementBytes > MAX_STATEMENT_BYTES) throw refuse(`The statement that goes on at ${this.where(lineNo, true)} is longer than ${formatBytes(MAX_STATEMENT_BYTES, { binary: true })}; Lifeboat does not read statements that long.`, 'A dump made by pg_dump ends every statement with a semicolon, and keeps table data in COPY blocks: use such a dump (without --inserts).');
     }
     let verdict: LineVerdict = 'pass';
     let copyStarts = false;

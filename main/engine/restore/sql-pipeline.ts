@@ -1,4 +1,5 @@
 // SQL text → guard (meta-commands refused, known-benign settings dropped for older servers) → psql.
+import { formatBytes } from '../format-bytes.ts';
 import { randomBytes } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { LifeboatError } from '../errors.ts';
@@ -118,7 +119,7 @@ class StatementGate {
     const ended = this.#guard.endedOnLastLine.filter((statement) => statement.sql !== '');
     const open = this.#guard.statementOpen;
     if (ended.length === 0 && open) {
-      if (this.#heldBytes > MAX_SQL_LINE_BYTES) throw new LifeboatError('INVALID_INPUT', `A statement near line ${this.#guard.facts.lines} is longer than ${MAX_SQL_LINE_BYTES / 1024 / 1024} MiB; Lifeboat does not hold statements that long.`, 'Dump the database again with pg_dump (COPY format).');
+      if (this.#heldBytes > MAX_SQL_LINE_BYTES) throw new LifeboatError('INVALID_INPUT', `A statement near line ${this.#guard.facts.lines} is longer than ${formatBytes(MAX_SQL_LINE_BYTES, { binary: true })}; Lifeboat does not hold statements that long.`, 'Dump the database again with pg_dump (COPY format).');
       return;
     }
     const decisions = ended.map((statement) => (statement.complete ? this.#decide(statement.sql) : 'skip'));
