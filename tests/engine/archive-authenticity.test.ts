@@ -14,7 +14,7 @@ import { bech32Decode } from '../../main/engine/crypto/bech32.ts';
 import type { EncryptionChoice } from '../../main/engine/keys/key-service.ts';
 import { archivePlaintext, craftArchive, editJsonEntry, readTarEntries, type TarEntry } from '../support/archive-craft.ts';
 import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
 const PASSPHRASE = 'a long and secret passphrase';
@@ -70,7 +70,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('shop');
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
   archives.own = await backup('own', { kind: 'settings' }); // Settings' default: Lifeboat's own key, created now in the keychain
   const keyFile = path.join(work, 'recovery-key.txt');
   await fixture.engine.keys.exportRecoveryKey(keyFile);

@@ -1,5 +1,5 @@
 // lifeboat backup / list / inspect / verify / extract / key, as a user runs them.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,27 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
-import { NODE_BIN_DIR, REPO_ROOT } from '../support/engine-fixture.ts';
+import { lifeboat as runLifeboat, type CliOptions, type CliResult } from '../support/cli-runner.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
 const run = promisify(execFile);
-const BIN = path.join(REPO_ROOT, 'main/cli/bin.mjs');
 let home: string;
 let out: string;
 let cluster: Cluster;
 
-function lifeboat(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, PATH: `${NODE_BIN_DIR}:${process.env.PATH}`, LIFEBOAT_HOME: home, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(options.stdin ?? '');
-  });
+/** The CLI in this file's LIFEBOAT_HOME (tests/support/cli-runner.ts). */
+function lifeboat(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runLifeboat(home, args, options);
 }
 
 beforeAll(async () => {

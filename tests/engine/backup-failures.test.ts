@@ -6,7 +6,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createTestEngine, NODE_BIN_DIR, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { waitFor } from '../support/restore-fixtures.ts';
 
 let fixture: EngineFixture;
@@ -25,7 +25,7 @@ beforeAll(async () => {
     CREATE TABLE secret_stuff (x int); INSERT INTO secret_stuff VALUES (1);`);
   await cluster.createRole('limited', 'Limited-pw-1');
   await cluster.query('GRANT SELECT ON big TO limited');
-  await fixture.engine.profiles.add({ name: 'big', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'amber', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'big', { color: 'amber' }));
   await fixture.engine.profiles.add({ name: 'limited', host: cluster.host, port: cluster.port, database: 'postgres', user: 'limited', sslmode: 'disable', color: 'amber', password: 'Limited-pw-1' });
 });
 afterAll(async () => {
@@ -82,7 +82,7 @@ describe('backup failures', () => {
     const { SessionSecretStore } = await import('../../main/engine/secrets/secret-store.ts');
     const session = await createTestEngine({ secrets: new SessionSecretStore('test') });
     try {
-      await session.engine.profiles.add({ name: 'big', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'amber', password: cluster.password });
+      await session.engine.profiles.add(clusterProfile(cluster, 'big', { color: 'amber' }));
       await expect(session.engine.backups.start({ profile: 'big', outDir: path.join(work, 'nokey') }).result).rejects.toMatchObject({ code: 'NO_KEY', fix: expect.stringContaining('--recipient') });
     } finally {
       await session.dispose();

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { availableMajors, startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { availableMajors, startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { bundledTool, dataFingerprint, runTool, schemaText } from '../support/pg-tools.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 
@@ -36,7 +36,7 @@ describe.each(availableMajors())('PostgreSQL %i: back up, then recover with age 
 
   it('restores every row, large object and the schema exactly', async () => {
     const { engine } = fixture;
-    const profile = await engine.profiles.add({ name: `app${major}`, host: cluster.host, port: cluster.port, database: 'app', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password });
+    const profile = await engine.profiles.add(clusterProfile(cluster, `app${major}`, { database: 'app' }));
     const key = generateAgeKeyPair();
     const out = path.join(work, `pg${major}`);
     const result = await engine.backups.start({ profile: profile.id, outDir: out, encryption: { kind: 'recipients', recipients: [key.recipient] } }).result;
@@ -109,7 +109,7 @@ describe('snapshot-exact row counts while the database keeps changing', () => {
 
   it('counts what the dump contains, not what the table holds later', async () => {
     const { engine } = fixture;
-    const profile = await engine.profiles.add({ name: 'busy', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+    const profile = await engine.profiles.add(clusterProfile(cluster, 'busy', { color: 'red' }));
     const key = generateAgeKeyPair();
     let writing = true;
     let inserted = 0;

@@ -1,59 +1,23 @@
 // The `lifeboat` command as a user runs it: a child process with Node 24, a fresh LIFEBOAT_HOME,
 // the real keychain and a real PostgreSQL 18 server.
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { AsyncEntry } from '@napi-rs/keyring';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NODE_BIN_DIR, readAllFiles, REPO_ROOT } from '../support/engine-fixture.ts';
+import { lifeboat as runLifeboat, type CliOptions, type CliResult } from '../support/cli-runner.ts';
+import { readAllFiles } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 
-const BIN = path.join(REPO_ROOT, 'main/cli/bin.mjs');
 let home: string;
 let cluster: Cluster;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  json: () => any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+type Run = Omit<CliResult, 'json'> & { json: () => any }; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-/** Runs the CLI; meanwhile scans every process's argv for `watchFor` (a secret must never be there). */
-function lifeboat(args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv; watchFor?: string } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, {
-      env: { ...process.env, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH}`, LIFEBOAT_HOME: home, ...options.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const leaks: string[] = [];
-    const watcher = options.watchFor ? setInterval(() => leaks.push(...argvContaining(options.watchFor!)), 2) : undefined;
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearInterval(watcher);
-      if (leaks.length) return reject(new Error(`secret seen in argv of: ${leaks.join(', ')}`));
-      resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
-}
-
-function argvContaining(secret: string): string[] {
-  const hits: string[] = [];
-  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
-    try {
-      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-      if (argv.includes(secret)) hits.push(`${pid}: ${argv.replaceAll('\0', ' ').slice(0, 80)}`);
-    } catch {
-      // the process ended meanwhile
-    }
-  }
-  return hits;
+/** The CLI in this file's LIFEBOAT_HOME, watching every process's argv for `watchFor` meanwhile (tests/support/cli-runner.ts). */
+async function lifeboat(args: string[], options: CliOptions = {}): Promise<Run> {
+  const result = await runLifeboat(home, args, options);
+  return { ...result, json: () => JSON.parse(result.stdout) };
 }
 
 beforeAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyTarget, dataOnlyDecider, insertTarget } from '../../main/engine/restore/data-only-filter.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { runTool } from '../support/pg-tools.ts';
 import { isolateTmp } from '../support/restore-fixtures.ts';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('app');
   await cluster.query("CREATE TABLE items (id int PRIMARY KEY, note text); CREATE TABLE keep (id int); INSERT INTO items SELECT g, 'row ' || g FROM generate_series(1, 50) g; INSERT INTO keep VALUES (1), (2);", [], 'app');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'teal' }));
 });
 
 afterAll(async () => {

@@ -18,7 +18,7 @@ import { NOT_RECOGNISED_REASON } from '../../main/engine/schedule/schedule-servi
 import { openSecretStore } from '../../main/engine/secrets/keychain-store.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 
 const POLICY: RetentionPolicy = { keepLast: 0, keepDaily: 2, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, keepMinimum: 1 };
 const DAYS = ['2026-03-01', '2026-03-08', '2026-03-15', '2026-03-20', '2026-03-21', '2026-03-22'];
@@ -55,7 +55,7 @@ beforeAll(async () => {
   const { engine } = fixture;
   engine.settings.update({ backupFolder: folder, libraryFolders: [other], timeZone: 'UTC' });
   await engine.keys.ensureIdentity();
-  await engine.profiles.add({ name: 'shop', host: cluster.host, port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password });
+  await engine.profiles.add(clusterProfile(cluster, 'shop', { database: 'shop' }));
   for (const day of DAYS) {
     now = new Date(`${day}T10:00:00Z`);
     real.push((await engine.backups.start({ profile: 'shop' }).result).archive);
@@ -195,7 +195,7 @@ describe('decoys next to real backups', () => {
     const stranger = await createTestEngine({ secrets: new SessionSecretStore('stranger') });
     try {
       const recipient = (await fixture.engine.keys.status()).recipient!;
-      await stranger.engine.profiles.add({ name: 'shop', host: cluster.host, port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+      await stranger.engine.profiles.add(clusterProfile(cluster, 'shop', { database: 'shop', color: 'red' }));
       const { archive } = await stranger.engine.backups.start({ profile: 'shop', outDir: folder, encryption: { kind: 'recipients', recipients: [recipient] } }).result;
       decoys.push(archive);
       expect((await fixture.engine.library.list({ profile: 'shop' })).find((e) => e.path === archive)?.recognised).toBe(false);
@@ -240,7 +240,7 @@ describe('without a persistent keychain (an unattended server) the library key i
   let archive: string;
   beforeAll(async () => {
     session = await createTestEngine({ secrets: new SessionSecretStore('unattended server') });
-    await session.engine.profiles.add({ name: 'shop', host: cluster.host, port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password });
+    await session.engine.profiles.add(clusterProfile(cluster, 'shop', { database: 'shop' }));
     archive = (await session.engine.backups.start({ profile: 'shop', outDir: path.join(work, 'session'), encryption: { kind: 'none' } }).result).archive;
   }, 120_000);
   afterAll(() => session?.dispose());

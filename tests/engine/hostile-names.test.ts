@@ -11,7 +11,7 @@ import { renderDrillReport } from '../../main/engine/drill/drill-report.ts';
 import type { DrillRecord } from '../../main/engine/drill/drill-service.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { isolateTmp } from '../support/restore-fixtures.ts';
 
 const utf8 = (text: string) => Buffer.byteLength(text);
@@ -116,7 +116,7 @@ describe('a database name reaches pg_restore -j, pg_dump and pg_dumpall as a nam
     await cluster.createDatabase('ops');
     await cluster.query('CREATE TABLE items (id int PRIMARY KEY, name text); INSERT INTO items SELECT i, \'item \' || i FROM generate_series(1, 300) i;', [], 'ops');
     await cluster.createDatabase('lb_other');
-    await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+    await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
     archive = (await fixture.engine.backups.start({ profile: 'pg', database: 'ops', outDir: path.join(tmp.dir, 'ops'), encryption: { kind: 'none' } }).result).archive;
   }, 120_000);
   afterAll(async () => {

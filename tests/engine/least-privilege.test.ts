@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRUST_PHRASE } from '../../main/engine/restore/unsafe-statements.ts';
 import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { availableMajors, startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { availableMajors, startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { runTool } from '../support/pg-tools.ts';
 import { isolateTmp } from '../support/restore-fixtures.ts';
 
@@ -80,7 +80,7 @@ describe.each(availableMajors())('PostgreSQL %i: a stranger\'s normal dump', (ma
     await cluster.query('CREATE ROLE app NOLOGIN; CREATE ROLE reader NOLOGIN;');
     await cluster.createDatabase('src');
     await cluster.query(SOURCE_SQL(major), [], 'src');
-    await fixture.engine.profiles.add({ name: `lp${major}`, host: cluster.host, port: cluster.port, database: 'src', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+    await fixture.engine.profiles.add(clusterProfile(cluster, `lp${major}`, { database: 'src', color: 'teal' }));
     source = await cluster.query<Record<string, string>>(OWNERSHIP_SQL, [], 'src');
   });
   afterAll(() => cluster?.stop());
@@ -117,7 +117,7 @@ describe('what the temporary role cannot do', () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startCluster(18);
-    await fixture.engine.profiles.add({ name: 'lp-hidden', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+    await fixture.engine.profiles.add(clusterProfile(cluster, 'lp-hidden', { color: 'teal' }));
   });
   afterAll(() => cluster?.stop());
 

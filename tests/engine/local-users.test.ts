@@ -19,7 +19,7 @@ import { removeOrphans, startEmbeddedPostgres, templatePath } from '../../main/e
 import { binDirFor } from '../../main/engine/scratch/server-binaries.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, REPO_ROOT, NODE_BIN_DIR, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters } from '../support/pg-cluster.ts';
+import { startCluster, stopAllClusters, clusterProfile } from '../support/pg-cluster.ts';
 
 const run = promisify(execFile);
 let dir: string;
@@ -222,7 +222,7 @@ describe('a backup\'s folder and sidecar', () => {
 
   it('are private (0700 and 0600) when Lifeboat creates them', async () => {
     const cluster = await startCluster(18);
-    await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+    await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'teal' }));
     const folder = path.join(dir, 'new-backup-folder');
     const { archive } = await fixture.engine.backups.start({ profile: 'pg', outDir: folder, encryption: { kind: 'none' } }).result;
     expect(((await stat(folder)).mode & 0o777).toString(8)).toBe('700');

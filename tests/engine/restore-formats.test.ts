@@ -8,7 +8,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import type { AgeKeys } from '../../main/engine/crypto/age-decrypt.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint, runTool, schemaText, withStandInOwner } from '../support/pg-tools.ts';
 import { addCliProfile, databases, engineLeftovers, gpgSymmetric, isolateTmp, lifeboat, noGpgAgentsLeft, sh } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -43,7 +43,7 @@ beforeAll(async () => {
   for (const cluster of [pg18, pg14]) {
     await cluster.createDatabase('app');
     await cluster.query(SAMPLE_SCHEMA_SQL, [], 'app');
-    await fixture.engine.profiles.add({ name: `pg${cluster.major}`, host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+    await fixture.engine.profiles.add(clusterProfile(cluster, `pg${cluster.major}`, { color: 'teal' }));
   }
   await addCliProfile(home, 'pg18', pg18);
   source18 = await dataFingerprint(pg18, 'app');
@@ -159,7 +159,7 @@ describe('parallel restore (jobs: 2), through a private temporary file', () => {
   const f = (name: string) => path.join(files, name);
   let lifeboatArchive: string;
   beforeAll(async () => {
-    await fixture.engine.profiles.add({ name: 'app18', host: pg18.host, port: pg18.port, database: 'app', user: 'postgres', sslmode: 'disable', color: 'teal', password: pg18.password });
+    await fixture.engine.profiles.add(clusterProfile(pg18, 'app18', { database: 'app', color: 'teal' }));
     lifeboatArchive = (await fixture.engine.backups.start({ profile: 'app18', outDir: path.join(tmp.dir, 'lifeboat-out'), encryption: { kind: 'recipients', recipients: [ageKey.recipient] } }).result).archive;
   });
 

@@ -11,7 +11,7 @@ import { TRUST_PHRASE } from '../../main/engine/restore/trust-phrase.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { craftArchive, editJsonEntry } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { addCliProfile, databases, isolateTmp, lifeboat, waitFor } from '../support/restore-fixtures.ts';
 
 const key = generateAgeKeyPair();
@@ -60,7 +60,7 @@ beforeAll(async () => {
   await cluster.query(`CREATE TABLE owned (id bigint PRIMARY KEY, payload text);
     INSERT INTO owned SELECT i, md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 400000) i;
     ALTER TABLE owned OWNER TO app_owner; GRANT SELECT ON owned TO app_reader;`, [], 'rolesdb');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
   archive = (await fixture.engine.backups.start({ profile: 'pg', database: 'rolesdb', outDir: path.join(tmp.dir, 'archives'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result).archive;
   // The same archive, but checksums.json records one row more than the dump holds: the restore runs, then its verification fails.
   wrongCounts = path.join(tmp.dir, 'wrong-counts.lifeboat');

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { availableMajors, startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { availableMajors, startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint, schemaText, withStandInOwner } from '../support/pg-tools.ts';
 import { databases, engineLeftovers, isolateTmp } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -35,7 +35,7 @@ describe.each(availableMajors())('PostgreSQL %i: Lifeboat archive → new databa
 
   it('restores every row, large object and the schema exactly, and verifies every table', async () => {
     const { engine } = fixture;
-    const profile = await engine.profiles.add({ name: `rt${major}`, host: cluster.host, port: cluster.port, database: 'app', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password });
+    const profile = await engine.profiles.add(clusterProfile(cluster, `rt${major}`, { database: 'app' }));
     const backup = await engine.backups.start({ profile: profile.id, outDir: path.join(tmp.dir, `out${major}`), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result;
     const keys = { identities: [key.identity] };
 

@@ -11,7 +11,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import type { RestoreRequest } from '../../main/engine/restore/restore-service.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { bundledTool, dataFingerprint, runTool } from '../support/pg-tools.ts';
 import { addCliProfile, brokenPgRestoreTools, databases, engineLeftovers, exists, flipped, isolateTmp, lifeboat, restoringPgRestore, settleToolChildren, waitFor } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -73,7 +73,7 @@ beforeAll(async () => {
   // Big enough that pg_restore runs for a few seconds: time to kill or cancel it mid-way.
   await cluster.query(`CREATE TABLE big (id bigint, payload text);
     INSERT INTO big SELECT i, md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) FROM generate_series(1, 600000) i;`, [], 'bigdb');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password, backupFolder: safetyFolder });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red', backupFolder: safetyFolder }));
   archives.shop = await backup('shopdb', 'shop');
   archives.ops = await backup('ops', 'ops');
   archives.big = await backup('bigdb', 'big');
@@ -270,7 +270,7 @@ describe('killed and cancelled restores', () => {
     const tools = await brokenPgRestoreTools(path.join(tmp.dir, 'mid-copy-tools'), path.dirname(bundledTool('pg_restore')), { copies: 0, midCopyRows: 5000, psqlIgnoresSigterm: true });
     const broken = await createTestEngine({ secrets: new SessionSecretStore('pg_restore dying mid-COPY'), toolsOverrideDir: tools });
     try {
-      await broken.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+      await broken.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
       await cluster.query('TRUNCATE big', [], 'bigdb');
       const job = broken.engine.restores.start({ file: archives.big, profile: 'pg', keys, mode: 'data-only', database: 'bigdb', tables: ['public.big'] });
       await expect(job.result).rejects.toMatchObject({ code: 'RESTORE_FAILED' });
@@ -481,7 +481,7 @@ describe('data-only and selected tables', () => {
     const tools = await brokenPgRestoreTools(path.join(tmp.dir, 'failing-tools'), path.dirname(bundledTool('pg_restore')), { copies: 1 });
     const failing = await createTestEngine({ secrets: new SessionSecretStore('failing pg_restore'), toolsOverrideDir: tools });
     try {
-      await failing.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+      await failing.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
       await cluster.query('TRUNCATE items; TRUNCATE notes', [], 'ops');
       const job = failing.engine.restores.start({ file: archives.ops, profile: 'pg', keys, mode: 'data-only', database: 'ops', tables: ['public.items', 'public.notes'] });
       await expect(job.result).rejects.toMatchObject({ code: 'RESTORE_FAILED', message: expect.stringContaining('simulated failure') });

@@ -16,7 +16,7 @@ import { crontabLine, launchdPlist, systemdUnits, windowsRunDueScript, windowsTa
 import { dueSlot, nextRuns } from '../../main/engine/schedule/schedule-spec.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { NODE_BIN_DIR, REPO_ROOT } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 
 const run = promisify(execFile);
 
@@ -173,7 +173,7 @@ describe('the scheduler against a real server', () => {
 
   it('missed runs catch up once; two racing runners run the job once; failures notify the webhook', async () => {
     const engine = await engineAt();
-    await engine.profiles.add({ name: 'db', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password });
+    await engine.profiles.add(clusterProfile(cluster, 'db'));
     const url = `http://127.0.0.1:${(hook.address() as { port: number }).port}/`;
     await engine.schedules.set('db', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: url, onSuccess: false, desktop: false, staleHours: null } });
     expect((await engine.schedules.runDue())).toEqual([]);

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TRUST_PHRASE, unsafeReason } from '../../main/engine/restore/unsafe-statements.ts';
 import { withTocString } from '../support/archive-craft.ts';
 import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, stopAllClusters, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { runTool } from '../support/pg-tools.ts';
 import { isolateTmp, lifeboat } from '../support/restore-fixtures.ts';
 
@@ -33,7 +33,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('app');
   await cluster.query("CREATE TABLE t (a int); INSERT INTO t VALUES (1), (2); COMMENT ON TABLE t IS 'placeholder-comment';", [], 'app');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'app', user: 'postgres', sslmode: 'disable', color: 'teal', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { database: 'app', color: 'teal' }));
 });
 
 afterAll(async () => {

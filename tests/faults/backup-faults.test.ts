@@ -9,7 +9,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import type { BackupResult } from '../../main/engine/backup/backup-service.ts';
 import type { Job } from '../../main/engine/jobs/job.ts';
 import { createTestEngine, NODE_BIN_DIR, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { addCliProfile, CLI, findProcesses, isolateTmp, lifeboat, waitFor } from '../support/restore-fixtures.ts';
 import { forTier, seededRandom } from './fault-tier.ts';
 
@@ -30,7 +30,7 @@ beforeAll(async () => {
   await cluster.query(`CREATE TABLE big (id bigint PRIMARY KEY, payload text);
     INSERT INTO big SELECT i, md5(i::text) || md5((i * 7)::text) || md5((i * 13)::text) FROM generate_series(1, 1200000) i;
     CREATE TABLE small (x int); INSERT INTO small SELECT generate_series(1, 1000);`);
-  await fixture.engine.profiles.add({ name: 'big', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'amber', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'big', { color: 'amber' }));
   await addCliProfile(home, 'big', cluster);
   tmpAtStart = await readdir(tmp.dir);
 });

@@ -9,7 +9,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { ageLayout, ageRegion, archivePlaintext, ciphertextOffset, craftArchive, tarLayout, type AgeLayout, type TarLayout } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint } from '../support/pg-tools.ts';
 import { addCliProfile, databases, engineLeftovers, flipped, isolateTmp, lifeboat, processesWithEnv, settleToolChildren } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -74,7 +74,7 @@ beforeAll(async () => {
   // Incompressible rows, so the archive spans several 64 KiB age chunks and 8+ tar blocks of dump.
   await cluster.query(`CREATE TABLE public.noise (id int PRIMARY KEY, b bytea NOT NULL);
     INSERT INTO public.noise SELECT i, sha256(i::text::bytea) || sha256((-i)::text::bytea) FROM generate_series(1, 6000) i;`, [], 'shopdb');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'shopdb', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { database: 'shopdb', color: 'red' }));
   archive = (await fixture.engine.backups.start({ profile: 'pg', outDir: path.join(tmp.dir, 'enc'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result).archive;
   plainArchive = (await fixture.engine.backups.start({ profile: 'pg', outDir: path.join(tmp.dir, 'plain'), encryption: { kind: 'none' } }).result).archive;
   bytes = await readFile(archive);

@@ -11,7 +11,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { craftArchive, editJsonEntry } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint, schemaText } from '../support/pg-tools.ts';
 import { addCliProfile, databases, engineLeftovers, exists, isolateTmp, lifeboat, processesWithEnv, settleToolChildren } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -60,7 +60,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('shopdb');
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shopdb');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'shopdb', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { database: 'shopdb', color: 'red' }));
   archive = (await fixture.engine.backups.start({ profile: 'pg', outDir: path.join(tmp.dir, 'enc'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result).archive;
   passphraseArchive = (await fixture.engine.backups.start({ profile: 'pg', outDir: path.join(tmp.dir, 'pass'), encryption: { kind: 'passphrase', passphrase: PASSPHRASE } }).result).archive;
   await addCliProfile(home, 'pg', cluster, 'shopdb');

@@ -15,7 +15,7 @@ import { SqlLineSplitter } from '../../main/engine/restore/sql-pipeline.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { craftArchive } from '../support/archive-craft.ts';
 import { createTestEngine, NODE_BIN_DIR, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { CLI, isolateTmp } from '../support/restore-fixtures.ts';
 
 const MAX_SECONDS = 5;
@@ -94,7 +94,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('small');
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 10);', [], 'small');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red' }));
   archive = (await fixture.engine.backups.start({ profile: 'pg', database: 'small', outDir: path.join(tmp.dir, 'archives'), encryption: { kind: 'none' } }).result).archive;
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createTestEngine, NODE_BIN_DIR, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { CLI, findProcesses, isolateTmp } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 import { forTier, seededRandom } from './fault-tier.ts';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await cluster.createDatabase('app');
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'app');
   await cluster.query('CREATE TABLE bulk AS SELECT i, md5(i::text) AS v FROM generate_series(1, 300000) i', [], 'app');
-  await fixture.engine.profiles.add({ name: 'app', host: cluster.host, port: cluster.port, database: 'app', user: 'postgres', sslmode: 'disable', color: 'purple', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'app', { database: 'app', color: 'purple' }));
   archive = (await fixture.engine.backups.start({ profile: 'app', outDir: path.join(tmp.dir, 'fault-archives'), encryption: { kind: 'recipients', recipients: [key.recipient] } }).result).archive;
   keyFile = path.join(tmp.dir, 'fault-key.txt');
   await writeFile(keyFile, `${key.identity}\n`, { mode: 0o600 });

@@ -17,7 +17,7 @@ import { readTocDat } from '../../main/engine/restore/toc-dat.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { ageEncrypt, archivePlaintext, editJsonEntry, readTarEntries, withTocString, writeTar, type TarEntry } from '../support/archive-craft.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint, runTool } from '../support/pg-tools.ts';
 import { addCliProfile, databases, engineLeftovers, exists, isolateTmp, lifeboat, processesWithEnv, settleToolChildren } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -62,7 +62,7 @@ beforeAll(async () => {
   cluster = await startCluster(18);
   await cluster.createDatabase('shopdb');
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shopdb');
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'shopdb', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { database: 'shopdb', color: 'red' }));
   await addCliProfile(home, 'pg', cluster, 'shopdb');
   dumpDir = path.join(tmp.dir, 'shop.dir');
   await runTool(cluster, 'shopdb', 'pg_dump', ['--no-password', '-Fd', '-f', dumpDir]);

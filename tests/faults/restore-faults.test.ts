@@ -9,7 +9,7 @@ import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import type { RestoreRequest } from '../../main/engine/restore/restore-service.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
-import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { dataFingerprint, schemaText, withStandInOwner } from '../support/pg-tools.ts';
 import { databases, engineLeftovers, isolateTmp, restoringPgRestore, settleToolChildren, waitFor } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -37,7 +37,7 @@ beforeAll(async () => {
   await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shopdb');
   const safetyFolder = path.join(tmp.dir, 'fault-safety-backups');
   await mkdir(safetyFolder);
-  await fixture.engine.profiles.add({ name: 'pg', host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'red', password: cluster.password, backupFolder: safetyFolder });
+  await fixture.engine.profiles.add(clusterProfile(cluster, 'pg', { color: 'red', backupFolder: safetyFolder }));
   archives.big = (await fixture.engine.backups.start({ profile: 'pg', database: 'bigdb', outDir: path.join(tmp.dir, 'fault-archives', 'big'), encryption: recipients }).result).archive;
   archives.shop = (await fixture.engine.backups.start({ profile: 'pg', database: 'shopdb', outDir: path.join(tmp.dir, 'fault-archives', 'shop'), encryption: recipients }).result).archive;
   // The live database differs from the archive, so a swap that should not happen would show.

@@ -10,6 +10,7 @@ import path from 'node:path';
 import pg from 'pg';
 import type { ClientConfig } from 'pg';
 import { binDirFor } from '../../main/engine/scratch/server-binaries.ts';
+import type { ProfileInput } from '../../main/engine/model/profile.ts';
 
 export type SslMode = 'off' | 'on' | 'required';
 
@@ -432,4 +433,12 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
     }
     throw err;
   }
+}
+
+/**
+ * The profile input for a test cluster's database, as the superuser over TCP with the cluster's
+ * password — the one profile factory the engine tests share. `more` overrides or adds fields.
+ */
+export function clusterProfile(cluster: Pick<Cluster, 'host' | 'port' | 'password'>, name: string, more: Partial<ProfileInput> = {}): ProfileInput {
+  return { name, host: cluster.host, port: cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue', password: cluster.password, ...more };
 }

@@ -1,16 +1,14 @@
 // Helpers for the restore tests: the CLI as a user runs it, files made by other tools (gzip, zstd,
 // age, gpg), a /proc scan for the tools Lifeboat starts, and "nothing was left behind" checks.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { NODE_BIN_DIR, REPO_ROOT } from './engine-fixture.ts';
 import type { Cluster } from './pg-cluster.ts';
 
 const run = promisify(execFile);
-export const CLI = path.join(REPO_ROOT, 'main/cli/bin.mjs');
 
 /**
  * A private, world-traversable temp folder that becomes this test process's os.tmpdir(), so the
@@ -37,35 +35,9 @@ export async function engineLeftovers(tmp: string): Promise<string[]> {
   return (await readdir(tmp)).filter((name) => /^lifeboat-(restore|gnupg|pass)-/.test(name));
 }
 
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** stdout parsed as JSON when it is JSON (with --json, errors are {"error": {...}} on stdout). */
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-}
+import { lifeboat } from './cli-runner.ts';
 
-/** Runs `lifeboat …` with Node 24 and LIFEBOAT_HOME, like backup-cli.test.ts. */
-export function lifeboat(home: string, args: string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(CLI, args, { env: { ...process.env, PATH: `${NODE_BIN_DIR}:${process.env.PATH}`, LIFEBOAT_HOME: home, ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      let json: unknown = null;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        // not JSON
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
-    child.stdin.end(options.stdin ?? '');
-  });
-}
+export { CLI, lifeboat, type CliResult } from './cli-runner.ts';
 
 /** Adds a CLI profile for a cluster database (password through stdin, kept in the keychain). */
 export async function addCliProfile(home: string, name: string, cluster: Cluster, database = 'postgres'): Promise<void> {
