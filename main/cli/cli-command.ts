@@ -65,6 +65,13 @@ export const OPTIONS = {
   'dry-run': { type: 'boolean' },
   what: { type: 'string' },
   limit: { type: 'string' },
+  ssh: { type: 'string' },
+  'ssh-key': { type: 'string' },
+  'ssh-agent': { type: 'boolean' },
+  'ssh-password-env': { type: 'string' },
+  'ssh-jump': { type: 'string', multiple: true },
+  'ssh-config': { type: 'string' },
+  'accept-host-key': { type: 'string', multiple: true },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

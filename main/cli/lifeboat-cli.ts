@@ -1,15 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { createEngine, type Engine } from '../engine/index.ts';
-import { visibleText } from '../engine/name-text.ts';
-import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
-import type { ConnectionReport, PgTool, ProfileColor, ProfileSummary, SslMode } from '../engine/types.ts';
-import { createOutput, formatBytes, readStdin, table, UsageError, type Output } from './cli-output.ts';
+import { createEngine } from '../engine/index.ts';
+import { createOutput, table, UsageError } from './cli-output.ts';
 import { OPTIONS, type Command } from './cli-command.ts';
 import { ARCHIVE_COMMANDS, claimPassphraseVariable } from './commands/archive-commands.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 import { DEMO_COMMANDS, DRILL_COMMANDS } from './commands/drill-commands.ts';
 import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
+import { PROFILE_COMMANDS } from './commands/profile-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
   ...ARCHIVE_COMMANDS,
@@ -17,6 +15,7 @@ const COMMANDS: Record<string, Command> = {
   ...DRILL_COMMANDS,
   ...DEMO_COMMANDS,
   ...SCHEDULE_COMMANDS,
+  ...PROFILE_COMMANDS,
   tools: {
     usage: 'tools [--pg-bin DIR] [--json]',
     summary: 'PostgreSQL client tools Lifeboat found, and the ones it picks',
@@ -28,78 +27,6 @@ const COMMANDS: Record<string, Command> = {
         const rows = [['TOOL', 'VERSION', 'SOURCE', 'PATH'], ...report.tools.map((t) => [t.name + (report.chosen[t.name] === t ? ' *' : ''), t.version, t.source, t.path])];
         return `${table(rows)}\n* the newest of each, used when the server version is not known yet`;
       });
-    },
-  },
-  'profile add': {
-    usage: 'profile add NAME --url postgres://USER@HOST:PORT/DB [--password-stdin] [--sslmode M] [--color C] [--json]',
-    summary: 'save a connection profile (the password goes to the OS keychain)',
-    options: ['url', 'password-stdin', 'sslmode', 'color'],
-    async run({ engine, out, args, values }) {
-      const name = requireArg(args[0], 'NAME');
-      if (!values.url) throw new UsageError('profile add needs --url postgres://USER@HOST:PORT/DATABASE');
-      const parsed = parseConnectionUri(values.url, name);
-      if (parsed.password !== null) out.note('lifeboat: warning: the password was given in the URL, where other users of this computer can see it in the process list. Prefer --password-stdin.');
-      const password = values['password-stdin'] ? await readStdin() : parsed.password;
-      const profile = await engine.profiles.add({
-        ...parsed.fields,
-        ...(values.sslmode ? { sslmode: values.sslmode as SslMode } : {}),
-        ...(values.color ? { color: values.color as ProfileColor } : {}),
-        password,
-      });
-      warnAboutSessionOnlyPassword(engine, out, profile);
-      out.result({ profile, keychain: engine.secrets.status() }, () => `Saved profile "${profile.name}" (${describe(profile)}).`);
-    },
-  },
-  'profile import': {
-    usage: 'profile import (--pgpass [FILE] | --env) [--name NAME] [--json]',
-    summary: 'save profiles from ~/.pgpass lines or from PG* environment variables',
-    options: ['pgpass', 'env', 'name'],
-    async run({ engine, out, values }) {
-      if (!values.env && values.pgpass === undefined) throw new UsageError('profile import needs --env or --pgpass [FILE]');
-      const source = values.env ? ({ kind: 'env' } as const) : ({ kind: 'pgpass', file: values.pgpass || undefined } as const);
-      const saved = await engine.profiles.importAndSave(source, values.name ? { name: values.name } : {});
-      for (const profile of saved) warnAboutSessionOnlyPassword(engine, out, profile);
-      out.result({ profiles: saved }, () => saved.map((p) => `Saved profile "${visibleText(p.name)}" (${visibleText(describe(p))}).`).join('\n'));
-    },
-  },
-  'profile list': {
-    usage: 'profile list [--json]',
-    summary: 'list connection profiles',
-    options: [],
-    async run({ engine, out }) {
-      const profiles = await engine.profiles.list();
-      out.result({ profiles }, () =>
-        profiles.length === 0
-          ? 'No profiles yet. Add one with: lifeboat profile add NAME --url postgres://USER@HOST/DB --password-stdin'
-          : table([['NAME', 'CONNECTION', 'SSL', 'PASSWORD'], ...profiles.map((p) => [p.name, `${p.user}@${p.host}:${p.port}/${p.database}`, p.sslmode, p.passwordStorage])]),
-      );
-    },
-  },
-  'profile remove': {
-    usage: 'profile remove NAME [--json]',
-    summary: 'delete a profile and its saved password',
-    options: [],
-    async run({ engine, out, args }) {
-      const name = requireArg(args[0], 'NAME');
-      const profile = await engine.profiles.get(name);
-      await engine.profiles.remove(profile.id);
-      out.result({ removed: profile.name }, () => `Removed profile "${profile.name}" and its saved password.`);
-    },
-  },
-  'profile test': {
-    usage: 'profile test NAME [--pg-bin DIR] [--json]',
-    summary: 'connect, and report server version, size and the pg_dump/pg_restore Lifeboat will use',
-    options: ['pg-bin'],
-    async run({ engine, out, args }) {
-      const name = requireArg(args[0], 'NAME');
-      const result = await engine.profiles.test(name);
-      if (!result.ok) {
-        if (out.json) out.result(result, () => '');
-        else out.note(`lifeboat: ${result.error.message}${result.error.fix ? ` Fix: ${result.error.fix}` : ''}`);
-        process.exitCode = 1;
-        return;
-      }
-      out.result(result, () => describeReport(result.report));
     },
   },
   keychain: {
@@ -133,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     // The passphrase variable leaves the environment before the engine exists: children never inherit it.
     claimPassphraseVariable(values['passphrase-env']);
+    claimPassphraseVariable(values['ssh-password-env']);
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
     await command.run({ engine, out, args, values });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
@@ -148,34 +76,6 @@ function findCommand(positionals: string[]): [string | null, string[]] {
     if (COMMANDS[name]) return [name, positionals.slice(words)];
   }
   return [null, positionals];
-}
-
-function requireArg(value: string | undefined, what: string): string {
-  if (!value) throw new UsageError(`missing ${what}`);
-  return value;
-}
-
-function warnAboutSessionOnlyPassword(engine: Engine, out: Output, profile: ProfileSummary): void {
-  if (profile.passwordStorage === 'session') out.note(`lifeboat: warning: ${engine.secrets.status().message}`);
-}
-
-function describe(profile: ProfileSummary): string {
-  const password = { keychain: 'password in the OS keychain', session: 'password kept for this session only', none: 'no password saved' }[profile.passwordStorage];
-  return `${profile.user}@${profile.host}:${profile.port}/${profile.database}, sslmode ${profile.sslmode}, ${password}`;
-}
-
-function describeTool(tool: PgTool): string {
-  return `${tool.name} ${tool.version} (${tool.source}) ${tool.path}`;
-}
-
-function describeReport(report: ConnectionReport): string {
-  return [
-    `Connected to ${report.host}:${report.port}/${report.database} as ${report.user}${report.ssl ? ' over SSL' : ''} in ${report.latencyMs} ms`,
-    `Server:     PostgreSQL ${report.serverVersion}`,
-    `Database:   ${formatBytes(report.databaseSizeBytes)}`,
-    `pg_dump:    ${describeTool(report.tools.pg_dump)}`,
-    `pg_restore: ${describeTool(report.tools.pg_restore)}`,
-  ].join('\n');
 }
 
 function packageVersion(): string {

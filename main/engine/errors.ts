@@ -1,19 +1,26 @@
-import type { ErrorCode, ErrorInfo } from './types.ts';
+import type { ErrorCode, ErrorInfo, HostKeyOffer } from './types.ts';
 
 /** An error the user can act on: what went wrong, and what to do about it. */
 export class LifeboatError extends Error {
   readonly code: ErrorCode;
   readonly fix: string | undefined;
+  readonly hostKey: HostKeyOffer | undefined;
 
-  constructor(code: ErrorCode, message: string, fix?: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, fix?: string, options?: { cause?: unknown; hostKey?: HostKeyOffer }) {
     super(message, options);
     this.name = 'LifeboatError';
     this.code = code;
     this.fix = fix;
+    this.hostKey = options?.hostKey;
   }
 
   toInfo(): ErrorInfo {
-    return this.fix ? { code: this.code, message: this.message, fix: this.fix } : { code: this.code, message: this.message };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.fix ? { fix: this.fix } : {}),
+      ...(this.hostKey ? { hostKey: this.hostKey } : {}),
+    };
   }
 }
 

@@ -16,6 +16,8 @@ import { defaultToolsCacheDir, resolveDataDir } from './paths/data-dir.ts';
 import { ToolResolver } from './pgtools/tool-resolver.ts';
 import { systemClock, type Clock } from './ports.ts';
 import { ProfileService } from './profiles/profile-service.ts';
+import { HostKeyTrust } from './tunnel/host-key-trust.ts';
+import { describeSshRoute, TunnelService } from './tunnel/tunnel-service.ts';
 import { openSecretStore } from './secrets/keychain-store.ts';
 import { FollowUps } from './jobs/follow-ups.ts';
 import { startTocListing } from './restore/toc-listing.ts';
@@ -34,6 +36,8 @@ export interface EngineOptions {
   appVersion?: string;
   /** Desktop notifications (the Electron shell); none in the CLI. */
   desktopNotifier?: DesktopNotifier | null;
+  /** The user's OpenSSH known_hosts (read only); defaults to ~/.ssh/known_hosts. */
+  userKnownHosts?: string;
   /** Who starts jobs, for the activity log. */
   via?: 'app' | 'cli' | 'schedule';
 }
@@ -55,13 +59,14 @@ export async function createEngine(options: EngineOptions = {}) {
     versionCache: path.join(dataDir, 'tool-versions.json'),
     overrideDir: options.toolsOverrideDir ?? process.env.LIFEBOAT_PG_BIN ?? null,
   });
-  const profiles = new ProfileService({ dataDir, secrets, tools, clock });
+  const tunnels = new TunnelService({ secrets, trust: new HostKeyTrust({ dataDir, ...(options.userKnownHosts ? { userKnownHosts: options.userKnownHosts } : {}) }) });
+  const profiles = new ProfileService({ dataDir, secrets, tools, clock, tunnels });
   const keys = new KeyService({ secrets, settings, clock });
   const appVersion = options.appVersion ?? packageVersion();
   // Tags the sidecars this Lifeboat writes, so strangers' files never decide retention (sidecar-tag.ts).
   const libraryKey = new LibraryKey({ dataDir });
   // Every backup, restore and drill lands in the activity log, whoever started it: each service records its own jobs.
-  const activity = new ActivityLog({ dataDir, clock, profileName: (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName) });
+  const activity = new ActivityLog({ dataDir, clock, profileName: (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName), profileRoute: (idOrName) => profiles.get(idOrName).then(describeSshRoute) });
   activity.via = options.via ?? 'cli';
   const followUps = new FollowUps();
   // "Drill after every backup" (Settings) holds for every path — the app, the CLI, a schedule — so it lives here.
@@ -83,7 +88,7 @@ export async function createEngine(options: EngineOptions = {}) {
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps };
 }
 
 function packageVersion(): string {

@@ -91,7 +91,8 @@ export interface Invoke {
   'profiles:update': (id: string, input: ProfileInput) => ProfileSummary;
   'profiles:duplicate': (id: string) => ProfileSummary;
   'profiles:remove': (id: string) => void;
-  'profiles:test': (id: string) => ConnectionTestResult;
+  /** acceptHostKeys: SSH host key fingerprints the user just chose to trust in the host-key dialog. */
+  'profiles:test': (id: string, acceptHostKeys: string[]) => ConnectionTestResult;
   'profiles:import-preview': (source: ImportSource) => ImportCandidate[];
   'profiles:import-save': (source: ImportSource, name: string | null) => ProfileSummary[];
   'tools:report': () => ToolsReport;

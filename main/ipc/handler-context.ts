@@ -91,10 +91,16 @@ export class HandlerContext {
    * server), so a new path there must be one the user chose in a dialog; paths the profile already
    * had stay usable.
    */
-  sslFilesChosen<T extends Pick<ProfileFields, SslFileField>>(fields: T, current?: Pick<ProfileFields, SslFileField>): T {
+  sslFilesChosen<T extends Pick<ProfileFields, SslFileField> & Pick<Partial<ProfileFields>, 'ssh'>>(fields: T, current?: Pick<ProfileFields, SslFileField | 'ssh'>): T {
     for (const [key, what] of SSL_FILE_FIELDS) {
       const file = fields[key]?.trim();
       if (file && file !== current?.[key]) this.grants.use('open', file, what);
+    }
+    // An SSH key file is read and used to log in: the same rule as the SSL files.
+    const known = new Set(current?.ssh ? [current.ssh, ...current.ssh.jumps].map((hop) => hop.keyFile) : []);
+    for (const hop of fields.ssh ? [fields.ssh, ...fields.ssh.jumps] : []) {
+      const file = hop.keyFile?.trim();
+      if (file && !known.has(file)) this.grants.use('open', file, 'The SSH key file');
     }
     return fields;
   }

@@ -45,7 +45,7 @@ function profileHandlers(ctx: HandlerContext): HandlerGroup {
     'profiles:update': async (id, input) => engine.profiles.update(id, ctx.sslFilesChosen(input, await engine.profiles.get(id))),
     'profiles:duplicate': (id) => engine.profiles.duplicate(id),
     'profiles:remove': (id) => engine.profiles.remove(id),
-    'profiles:test': (id) => engine.profiles.test(id),
+    'profiles:test': (id, acceptHostKeys) => engine.profiles.test(id, { acceptHostKeys }),
     // A pgpass file other than the default ~/.pgpass is read only when the user chose it in a dialog.
     'profiles:import-preview': (source) => engine.profiles.importCandidates(ctx.chosenSource(source)),
     'profiles:import-save': (source, name) => engine.profiles.importAndSave(ctx.chosenSource(source), name ? { name } : {}),

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { PRIVILEGED_ROLE_ATTRIBUTES } from '../engine/restore/role-definitions.ts';
-import { PROFILE_COLORS, SSL_MODES } from '../engine/types.ts';
+import { PROFILE_COLORS, SSH_AUTH_METHODS, SSL_MODES } from '../engine/types.ts';
 import type { InvokeChannel } from './contract.ts';
 
 const MAX_TEXT = 1000;
@@ -16,6 +16,25 @@ export const absolutePath = text(4096).refine(
 );
 
 const optionalPath = z.union([absolutePath, z.literal('')]).optional();
+
+const sshHop = {
+  host: text(255),
+  port: z.number().int().min(1).max(65535),
+  user: text(100),
+  auth: z.enum(SSH_AUTH_METHODS),
+  keyFile: optionalPath,
+};
+
+const sshSettings = z
+  .object({
+    ...sshHop,
+    jumps: z.array(z.object(sshHop).strict()).max(8),
+    keepAliveSeconds: z.number().int().min(0).max(3600),
+  })
+  .strict();
+
+/** A fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
+export const hostKeyFingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256:… host key fingerprint');
 
 export const profileInput = z
   .object({
@@ -31,7 +50,9 @@ export const profileInput = z
     color: z.enum(PROFILE_COLORS),
     backupFolder: optionalPath,
     canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
+    ssh: sshSettings.optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
+    sshSecrets: z.array(z.union([text(MAX_TEXT), z.null(), z.undefined()])).max(9).optional(),
     keepPasswordForNewServer: z.boolean().optional(),
   })
   .strict();
@@ -151,7 +172,7 @@ export const invokeSchemas = {
   'profiles:update': z.tuple([id, profileInput]),
   'profiles:duplicate': z.tuple([id]),
   'profiles:remove': z.tuple([id]),
-  'profiles:test': z.tuple([id]),
+  'profiles:test': z.tuple([id, z.array(hostKeyFingerprint).max(9)]),
   'profiles:import-preview': z.tuple([importSource]),
   'profiles:import-save': z.tuple([importSource, z.union([text(80).min(1), z.null()])]),
   'tools:report': z.tuple([]),

@@ -20,7 +20,8 @@ interface ProfilesState {
   save(input: ProfileInput, id?: string): Promise<ProfileSummary>;
   duplicate(id: string): Promise<ProfileSummary>;
   remove(id: string): Promise<void>;
-  test(id: string): Promise<ConnectionTestResult>;
+  /** acceptHostKeys: SSH host key fingerprints the user just chose to trust. */
+  test(id: string, acceptHostKeys?: string[]): Promise<ConnectionTestResult>;
   importPreview(source: ImportSource): Promise<ImportCandidate[]>;
   importSave(source: ImportSource, name: string | null): Promise<ProfileSummary[]>;
 }
@@ -71,11 +72,11 @@ export const useProfilesStore = create<ProfilesState>()((set, get) => {
       set({ profiles: get().profiles.filter((p) => p.id !== id) });
       forgetTest(id);
     },
-    test: async (id) => {
+    test: async (id, acceptHostKeys = []) => {
       set({ tests: { ...get().tests, [id]: { status: 'running' } } });
       let result: ConnectionTestResult;
       try {
-        result = unwrap(await api().profiles.test(id));
+        result = unwrap(await api().profiles.test(id, acceptHostKeys));
       } catch (error) {
         result = { ok: false, error: toErrorInfo(error) };
       }

@@ -59,7 +59,7 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'profiles:update': ['0b6c-id', { ...validProfile, password: null }],
   'profiles:duplicate': ['abc-123'],
   'profiles:remove': ['abc-123'],
-  'profiles:test': ['abc-123'],
+  'profiles:test': ['abc-123', ['SHA256:' + 'x'.repeat(43)]],
   'profiles:import-preview': [{ kind: 'uri', uri: 'postgres://u@h/db' }],
   'profiles:import-save': [{ kind: 'pgpass', file: '/home/me/.pgpass' }, null],
   'tools:report': [],

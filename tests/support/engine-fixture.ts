@@ -48,9 +48,9 @@ export async function readAllFiles(dir: string): Promise<{ file: string; content
  * A real engine on the real (test) keychain under a service of its own: its own age key does not
  * collide with Lifeboat's, which CLI tests running at the same time expect to create themselves.
  */
-export async function createIsolatedKeychainEngine(): Promise<EngineFixture> {
+export async function createIsolatedKeychainEngine(options: Omit<EngineOptions, 'secrets'> = {}): Promise<EngineFixture> {
   const secrets = await openSecretStore(`Lifeboat test ${randomBytes(6).toString('hex')}`);
-  const fixture = await createTestEngine({ secrets });
+  const fixture = await createTestEngine({ ...options, secrets });
   if (process.env.LIFEBOAT_EXPECT_KEYCHAIN === '1' && secrets.storage !== 'keychain') throw new Error(`The test keychain session is not working: ${secrets.status().message}`);
   return {
     ...fixture,

@@ -19,6 +19,13 @@ export interface StartClusterOptions {
   password?: string;
   /** 'on' enables TLS; 'required' additionally rejects non-TLS TCP connections. */
   ssl?: SslMode;
+  /**
+   * A network namespace (`/proc/<pid>/ns/net`) to run the server in, for tests that must reach it only
+   * through something inside that namespace (tests/support/ssh-lab.ts). `host`/`port` are then the
+   * address as seen inside it, and the helper's own `query()` goes through the Unix socket in `dir`
+   * (pathname sockets live on the shared filesystem, so they cross namespaces).
+   */
+  netns?: string;
 }
 
 export interface Cluster {
@@ -100,12 +107,16 @@ interface RunResult {
   stderr: string;
 }
 
-function run(file: string, args: string[], cwd: string, asServerUser: boolean): Promise<RunResult> {
-  const user = asServerUser ? serverUser() : null;
+function run(file: string, args: string[], cwd: string, asServerUser: boolean, netns?: string): Promise<RunResult> {
+  const runAs = asServerUser ? serverUser() : null;
+  // Entering a namespace needs root, so nsenter starts as root and drops to the server user itself.
+  const ids = runAs ? ['--setuid', String(runAs.uid), '--setgid', String(runAs.gid)] : [];
+  const [command, commandArgs]: [string, string[]] = netns ? ['nsenter', [`--net=${netns}`, ...ids, '--', file, ...args]] : [file, args];
+  const user = netns ? null : runAs;
   return new Promise((resolve) => {
     execFile(
-      file,
-      args,
+      command,
+      commandArgs,
       { cwd, env: childEnv(), encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, ...(user ? { uid: user.uid, gid: user.gid } : {}) },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -300,6 +311,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
   const bin = await binDirFor(binDir(major), serverUser());
   const password = opts.password ?? randomBytes(16).toString('hex');
   const sslMode: SslMode = opts.ssl ?? 'off';
+  const netns = opts.netns;
 
   installExitHook();
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), `lifeboat-pg-${major}-`));
@@ -314,7 +326,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
     stop: () => {
       stopping ??= (async () => {
         if (existsSync(path.join(dataDir, 'postmaster.pid'))) {
-          const res = await run(pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], dir, true);
+          const res = await run(pgCtl, ['stop', '-D', dataDir, '-m', 'immediate', '-w'], dir, true, netns);
           if (res.code !== 0) killSync([entry]); // e.g. pg_ctl confused by a half-dead server
         }
         await fs.rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
@@ -336,6 +348,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       ['-D', dataDir, '-U', 'postgres', `--pwfile=${pwFile}`, '-A', 'scram-sha-256', '--no-sync', '-E', 'UTF8', '--locale=C'],
       dir,
       true,
+      netns,
     );
     await fs.rm(pwFile, { force: true });
     if (init.code !== 0) throw new Error(`initdb (PostgreSQL ${major}) failed with code ${init.code}:\n${init.stdout}\n${init.stderr}`);
@@ -355,7 +368,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
     }
 
     const pgCtlStart = (onPort: number) =>
-      run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '30', '-l', logFile, '-o', `-p ${onPort} -k ${shQuote(dir)} ${serverOpts.join(' ')}`], dir, true);
+      run(pgCtl, ['start', '-D', dataDir, '-w', '-t', '30', '-l', logFile, '-o', `-p ${onPort} -k ${shQuote(dir)} ${serverOpts.join(' ')}`], dir, true, netns);
     // The free port can be grabbed by someone else before the server binds it; retry on EADDRINUSE.
     let port = 0;
     for (let attempt = 1; ; attempt++) {
@@ -384,13 +397,14 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
       },
       async query<T = Record<string, unknown>>(sql: string, params?: unknown[], database = 'postgres'): Promise<T[]> {
         const config: ClientConfig = {
-          host: '127.0.0.1',
+          // In a namespace 127.0.0.1 is not ours: the socket directory is (TLS does not apply there).
+          host: netns ? dir : '127.0.0.1',
           port,
           user: 'postgres',
           password,
           database,
           // Explicit, so a PGSSLMODE in the environment cannot change behaviour.
-          ssl: sslMode === 'required' && caFile ? { ca: readFileSync(caFile, 'utf8') } : false,
+          ssl: !netns && sslMode === 'required' && caFile ? { ca: readFileSync(caFile, 'utf8') } : false,
         };
         const client = new pg.Client(config);
         await client.connect();
@@ -415,7 +429,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
         return Number(rows[0]!.server_version_num);
       },
       async shutdown(mode) {
-        const res = await run(pgCtl, ['stop', '-D', dataDir, '-m', mode, '-w'], dir, true);
+        const res = await run(pgCtl, ['stop', '-D', dataDir, '-m', mode, '-w'], dir, true, netns);
         if (res.code !== 0) throw new Error(`pg_ctl stop -m ${mode} failed: ${res.stderr}`);
       },
       async resume() {

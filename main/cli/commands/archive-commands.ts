@@ -137,10 +137,11 @@ export function claimPassphraseVariable(variable: string | undefined): void {
   delete process.env[variable];
 }
 
-function passphraseFromEnv(variable: string): string {
+/** A secret from a claimed environment variable (see claimPassphraseVariable); `what` names it in the error. */
+export function passphraseFromEnv(variable: string, what = 'the passphrase'): string {
   claimPassphraseVariable(variable);
   const value = claimedPassphrases.get(variable);
-  if (!value) throw new LifeboatError('INVALID_INPUT', `The environment variable ${variable} is empty or not set.`, `Set it to the passphrase, e.g. read -rs ${variable} && export ${variable}.`);
+  if (!value) throw new LifeboatError('INVALID_INPUT', `The environment variable ${variable} is empty or not set.`, `Set it to ${what}, e.g. read -rs ${variable} && export ${variable}.`);
   return value;
 }
 

@@ -37,12 +37,14 @@ export class ActivityLog implements JobActivity {
   readonly #file: string;
   readonly #clock: Clock;
   readonly #profileName: (idOrName: string) => Promise<string>;
+  readonly #profileRoute: (idOrName: string) => Promise<string | null>;
   via: ActivityEntry['via'] = 'cli';
 
-  constructor(deps: { dataDir: string; clock: Clock; profileName?: (idOrName: string) => Promise<string> }) {
+  constructor(deps: { dataDir: string; clock: Clock; profileName?: (idOrName: string) => Promise<string>; profileRoute?: (idOrName: string) => Promise<string | null> }) {
     this.#file = path.join(deps.dataDir, 'activity.jsonl');
     this.#clock = deps.clock;
     this.#profileName = deps.profileName ?? ((idOrName) => Promise.resolve(idOrName));
+    this.#profileRoute = deps.profileRoute ?? (() => Promise.resolve(null));
   }
 
   /** Logs a job's outcome when it ends (ok, failed, cancelled), under its profile's name. */
@@ -54,7 +56,9 @@ export class ActivityLog implements JobActivity {
     });
     outcome.catch(() => {});
     const name = entry.profile ? this.#profileName(entry.profile) : Promise.resolve(null);
-    void name.then((profile) => this.track({ result: outcome }, entry.what, entry.title, profile, (archive) => archive));
+    // A profile with SSH reaches its server only through its tunnel: the log says which way it went.
+    const route = entry.profile ? this.#profileRoute(entry.profile).catch(() => null) : Promise.resolve(null);
+    void Promise.all([name, route]).then(([profile, via]) => this.track({ result: outcome }, entry.what, entry.title, profile, (archive) => archive, via));
   }
 
   async add(entry: Omit<ActivityEntry, 'at' | 'via'> & { via?: ActivityEntry['via'] }): Promise<ActivityEntry> {
@@ -86,12 +90,13 @@ export class ActivityLog implements JobActivity {
   }
 
   /** Records a job's outcome when it ends. */
-  track<R>(job: { result: Promise<R> }, what: ActivityKind, title: string, profile: string | null, archiveOf: (value: R) => string | null = () => null): void {
+  track<R>(job: { result: Promise<R> }, what: ActivityKind, title: string, profile: string | null, archiveOf: (value: R) => string | null = () => null, route: string | null = null): void {
     const started = performance.now();
+    const routed = route ? { route } : {};
     job.result.then(
-      (value) => this.add({ what, title, profile, archive: archiveOf(value), result: 'ok', durationMs: Math.round(performance.now() - started), error: null }),
+      (value) => this.add({ what, title, profile, ...routed, archive: archiveOf(value), result: 'ok', durationMs: Math.round(performance.now() - started), error: null }),
       (error: { code?: string; message?: string; fix?: string }) =>
-        this.add({ what, title, profile, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - started), error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
+        this.add({ what, title, profile, ...routed, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - started), error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
     ).catch(() => {});
   }
 }

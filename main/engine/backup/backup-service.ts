@@ -5,7 +5,9 @@ import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../arch
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/partial-files.ts';
 import { LifeboatError } from '../errors.ts';
-import { startJob, type Job, type JobContext } from '../jobs/job.ts';
+import { startJob, type Job, type JobContext, type JobRunContext } from '../jobs/job.ts';
+import type { ConnectTarget } from '../tunnel/connect-target.ts';
+import type { TunnelScope } from '../tunnel/tunnel-service.ts';
 import type { EncryptionChoice, KeyService, ResolvedEncryption } from '../keys/key-service.ts';
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import { dbnameConninfo, libpqEnvironment, type LibpqEnvironment } from '../pgtools/libpq-env.ts';
@@ -63,7 +65,7 @@ export interface BackupDeps {
 
 /** Where the backup goes and how it is sealed: settled before any connection is opened. */
 interface BackupTarget {
-  profile: Profile;
+  profile: ConnectTarget;
   password: string | null;
   encryption: ResolvedEncryption;
   folder: string;
@@ -123,7 +125,7 @@ export class BackupService {
     return job;
   }
 
-  async #run(request: BackupRequest, ctx: JobContext): Promise<BackupResult> {
+  async #run(request: BackupRequest, ctx: JobRunContext): Promise<BackupResult> {
     const { tools, settings, clock } = this.#deps;
     const started = clock.now();
     const t0 = performance.now();
@@ -132,7 +134,7 @@ export class BackupService {
     // Finding the PostgreSQL tools overlaps with the keychain and the connection; choose() waits for it.
     tools.list().catch(() => {});
 
-    const target = await this.#resolveTarget(request, options);
+    const target = await this.#resolveTarget(request, options, ctx);
     const run = await openSnapshot(target, ctx.signal);
     try {
       const plan = await this.#plan(request, options, target, run, started, t0);
@@ -159,9 +161,9 @@ export class BackupService {
   }
 
   /** The profile (or another of its databases), its password, the encryption and the folder, created if need be. */
-  async #resolveTarget(request: BackupRequest, options: Settings): Promise<BackupTarget> {
+  async #resolveTarget(request: BackupRequest, options: Settings, scope: TunnelScope): Promise<BackupTarget> {
     const { profiles, keys } = this.#deps;
-    const resolved = await profiles.resolveForConnection(request.profile);
+    const resolved = await profiles.resolveForConnection(request.profile, scope);
     const profile = request.database ? { ...resolved.profile, database: request.database } : resolved.profile;
     const password = resolved.password;
     const encryption = await keys.resolveEncryption(request.encryption ?? { kind: 'settings' });

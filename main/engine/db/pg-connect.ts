@@ -3,17 +3,23 @@ import pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError } from '../errors.ts';
 import type { Profile } from '../types.ts';
+import { socketAddress, tunnelProblemOr, type ConnectTarget } from '../tunnel/connect-target.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 
-/** Opens a `pg` client the way libpq would for the profile's sslmode, with errors a user can act on. */
-export async function connectProfile(profile: Profile, password: string | null): Promise<{ client: pg.Client; ssl: boolean }> {
+/**
+ * Opens a `pg` client the way libpq would for the profile's sslmode, with errors a user can act on.
+ * Through the job's tunnel when it has one: the socket goes to the tunnel's local end, and verify-full
+ * still checks the certificate against the profile's host name (the servername below).
+ */
+export async function connectProfile(profile: ConnectTarget, password: string | null): Promise<{ client: pg.Client; ssl: boolean }> {
   const attempts = sslAttempts(profile);
+  const address = socketAddress(profile);
   let lastError: unknown;
   for (const [index, ssl] of attempts.entries()) {
     const client = new pg.Client({
-      host: profile.host,
-      port: profile.port,
+      host: address.host,
+      port: address.port,
       database: profile.database,
       user: profile.user,
       // pg insists on a string once the server asks for a password; an empty one gives a clear auth error.
@@ -33,7 +39,7 @@ export async function connectProfile(profile: Profile, password: string | null):
       if (!retry) break;
     }
   }
-  throw explainConnectError(lastError, profile, password !== null);
+  throw explainConnectError(tunnelProblemOr(profile, lastError), profile, password !== null);
 }
 
 type SslOption = false | ConnectionOptions;

@@ -170,7 +170,7 @@ export class DrillService {
   }
 
   /** The embedded server, started (or the chosen profile's server), and the scratch database's name. */
-  async #startScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, started: Date, ctx: JobContext): Promise<ScratchTarget> {
+  async #startScratch(request: DrillRequest, run: DrillRun, archive: ArchiveRead, started: Date, ctx: JobRunContext): Promise<ScratchTarget> {
     const { record } = run;
     ctx.report({ phase: 'Starting the scratch server', fraction: 0.05 });
     let target: ScratchTarget;
@@ -184,9 +184,9 @@ export class DrillService {
       record.scratch.server = `embedded PostgreSQL ${scratch.version} on 127.0.0.1:${scratch.profile.port}`;
       record.tools.scratchServer = scratch.version;
     } else {
-      const chosen = await this.#deps.profiles.resolveForConnection((request.scratch as { profile: string }).profile);
+      const chosen = await this.#deps.profiles.resolveForConnection((request.scratch as { profile: string }).profile, ctx);
       target = chosen;
-      record.scratch.server = `${chosen.profile.name} (${chosen.profile.host}:${chosen.profile.port})`;
+      record.scratch.server = `${chosen.profile.name} (${chosen.profile.host}:${chosen.profile.port}${chosen.profile.tunnel ? ` ${chosen.profile.tunnel.description}` : ''})`;
     }
     record.timings.startMs = Math.round(performance.now() - archive.tStart);
     record.scratch.database = `lifeboat_drill_${utcStamp(started).toLowerCase()}`;

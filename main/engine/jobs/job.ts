@@ -30,6 +30,14 @@ export interface JobRunContext extends JobContext {
    * or rejects as the child's result does, with the child's own value or error.
    */
   follow<R>(child: Job<R>, mapProgress: (progress: JobProgress) => Partial<JobProgress>): Promise<R>;
+  /** Runs `cleanup` once the job's work has settled (done, failed or cancelled), latest first — e.g. closing the job's SSH tunnel. */
+  defer(cleanup: () => Promise<void> | void): void;
+  /**
+   * Lets a resource the job used explain its failure better than the step that noticed it: a tunnel
+   * that dropped mid-backup turns pg_dump's "connection lost" into "the SSH tunnel dropped".
+   * `explain` returns the error to report instead, or undefined to leave it as it is.
+   */
+  explainFailure(explain: (error: unknown) => unknown): void;
 }
 
 /** Runs `work` as a cancellable job that reports progress to any number of listeners. */
@@ -46,7 +54,8 @@ export function startJob<R>(kind: JobKind, work: (ctx: JobRunContext) => Promise
     const { jobId: _jobId, kind: _kind, ...update } = mapProgress(progress);
     report(update);
   });
-  const result = Promise.resolve().then(() => work({ signal: controller.signal, report, follow }));
+  const settled = jobEnding(controller.signal);
+  const result = Promise.resolve().then(() => settled.run(() => work({ signal: controller.signal, report, follow, defer: settled.defer, explainFailure: settled.explainFailure })));
   result.catch(() => {}); // callers observe failures through `result`
   return {
     id,
@@ -59,6 +68,37 @@ export function startJob<R>(kind: JobKind, work: (ctx: JobRunContext) => Promise
       return () => listeners.delete(listener);
     },
     lastProgress: () => last,
+  };
+}
+
+/**
+ * For work that is not a job but needs what a job lends its steps (a place to close an SSH tunnel
+ * and explain a failure): runs `work` with such a scope and clean-ups once it settles.
+ */
+export function withScope<R>(signal: AbortSignal | undefined, work: (scope: Pick<JobRunContext, 'signal' | 'defer' | 'explainFailure'>) => Promise<R>): Promise<R> {
+  const scopeSignal = signal ?? new AbortController().signal;
+  const ending = jobEnding(scopeSignal);
+  return ending.run(() => work({ signal: scopeSignal, defer: ending.defer, explainFailure: ending.explainFailure }));
+}
+
+/** The job's deferred clean-ups and failure explanations, applied when its work settles. */
+function jobEnding(signal: AbortSignal) {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  const explainers: ((error: unknown) => unknown)[] = [];
+  return {
+    defer: (cleanup: () => Promise<void> | void) => void cleanups.push(cleanup),
+    explainFailure: (explain: (error: unknown) => unknown) => void explainers.push(explain),
+    async run<R>(work: () => Promise<R>): Promise<R> {
+      try {
+        return await work();
+      } catch (error) {
+        // A cancel stays a cancel: the user's own action explains it best.
+        if (signal.aborted) throw error;
+        throw explainers.reduce((current, explain) => explain(current) ?? current, error);
+      } finally {
+        for (const cleanup of cleanups.reverse()) await Promise.resolve().then(cleanup).catch(() => {});
+      }
+    },
   };
 }
 

@@ -14,6 +14,8 @@ export interface ActivityEntry {
   result: 'ok' | 'failed' | 'cancelled' | 'info';
   durationMs: number | null;
   error: ErrorInfo | null;
+  /** Through an SSH tunnel: the route, e.g. "via bastion → 10.0.0.5:5432". Absent for direct connections. */
+  route?: string;
   /** How it was started: the app, the CLI, or the scheduler. */
   via: 'app' | 'cli' | 'schedule';
 }

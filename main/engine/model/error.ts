@@ -32,10 +32,30 @@ export type ErrorCode =
   | 'VERIFY_FAILED'
   | 'DISK_FULL'
   | 'CANCELLED'
+  | 'SSH_UNREACHABLE'
+  | 'SSH_AUTH_FAILED'
+  | 'SSH_HOST_KEY_UNKNOWN'
+  | 'SSH_HOST_KEY_CHANGED'
+  | 'SSH_FORWARDING_REFUSED'
+  | 'SSH_TARGET_UNREACHABLE'
+  | 'SSH_TUNNEL_DROPPED'
   | 'INTERNAL';
+
+/** An SSH host key the user is asked to trust (unknown) or was refused (changed). */
+export interface HostKeyOffer {
+  host: string;
+  port: number;
+  keyType: string;
+  /** "SHA256:…", as ssh-keygen -l prints it. */
+  fingerprint: string;
+  /** changed: the keys known for this host before. */
+  knownFingerprints?: string[];
+}
 
 export interface ErrorInfo {
   code: ErrorCode;
   message: string;
   fix?: string;
+  /** SSH_HOST_KEY_UNKNOWN / SSH_HOST_KEY_CHANGED: the key, so a dialog can show it and offer to trust it. */
+  hostKey?: HostKeyOffer;
 }

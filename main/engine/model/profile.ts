@@ -10,6 +10,33 @@ export type SslMode = (typeof SSL_MODES)[number];
 export const PROFILE_COLORS = ['slate', 'blue', 'green', 'amber', 'red', 'purple', 'teal', 'pink'] as const;
 export type ProfileColor = (typeof PROFILE_COLORS)[number];
 
+export const SSH_AUTH_METHODS = ['key', 'agent', 'password'] as const;
+/** How Lifeboat logs in to an SSH host: a private key file, the running SSH agent, or a password. */
+export type SshAuthMethod = (typeof SSH_AUTH_METHODS)[number];
+
+/** One SSH host on the way to the database. A password or key passphrase is never here: it is in the keychain. */
+export interface SshHop {
+  host: string;
+  port: number;
+  user: string;
+  auth: SshAuthMethod;
+  /** auth 'key': the private key file (OpenSSH or PEM format). */
+  keyFile?: string;
+}
+
+/**
+ * Reach the database through SSH: the last host (the bastion) forwards to the profile's host:port as
+ * the bastion sees it; jumps come before it, in the order they are connected to (ProxyJump).
+ */
+export interface SshSettings extends SshHop {
+  jumps: SshHop[];
+  /** Seconds between keep-alive messages on every hop; 0 turns them off. */
+  keepAliveSeconds: number;
+}
+
+/** A hop's secret as an add/edit carries it: undefined keeps the saved one, null forgets it, a string replaces it. */
+export type SshSecretInput = string | null | undefined;
+
 /** What a profile stores on disk. Never a password. */
 export interface Profile {
   id: string;
@@ -22,6 +49,8 @@ export interface Profile {
   sslRootCert?: string;
   sslCert?: string;
   sslKey?: string;
+  /** Reach the server through an SSH tunnel; host and port above are then as the bastion sees them. */
+  ssh?: SshSettings;
   color: ProfileColor;
   /** Where this profile's backups go; absent = the default backup folder. */
   backupFolder?: string;
@@ -40,6 +69,8 @@ export interface ProfileInput extends ProfileFields {
   password?: string | null;
   /** update: the host, port or user changed and no new password was given — keep the saved one for the new server (otherwise it is forgotten). */
   keepPasswordForNewServer?: boolean;
+  /** SSH password or key passphrase per hop, in connection order (jumps first, the bastion last). */
+  sshSecrets?: SshSecretInput[];
 }
 
 export type PasswordStorage = 'keychain' | 'session' | 'none';
@@ -47,6 +78,8 @@ export type PasswordStorage = 'keychain' | 'session' | 'none';
 /** A profile as shown to the user: the password only as "is there one, and where". */
 export interface ProfileSummary extends Profile {
   passwordStorage: PasswordStorage;
+  /** Per SSH hop (connection order): whether a password or passphrase is saved. */
+  sshSecretsSaved?: boolean[];
 }
 
 /** A profile proposed by an import (URI, ~/.pgpass, PG* variables); the password stays in the engine. */
@@ -68,7 +101,15 @@ export interface ConnectionReport {
   databaseSizeBytes: number;
   ssl: boolean;
   latencyMs: number;
+  /** Present when the connection went through SSH: each hop with the time its login took, then the database as the bastion sees it. */
+  tunnel?: TunnelReport;
   tools: { pg_dump: PgTool; pg_restore: PgTool };
 }
 
 export type ConnectionTestResult = { ok: true; report: ConnectionReport } | { ok: false; error: ErrorInfo };
+
+/** How a tunnel reached the database: "via bastion → db:5432". */
+export interface TunnelReport {
+  hops: { host: string; port: number; user: string; latencyMs: number }[];
+  target: string;
+}

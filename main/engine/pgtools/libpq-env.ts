@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
-import type { Profile } from '../types.ts';
+import { TUNNEL_HOSTADDR, type ConnectTarget } from '../tunnel/connect-target.ts';
 
 export interface LibpqEnvironment {
   env: NodeJS.ProcessEnv;
@@ -31,13 +31,13 @@ export function dbnameConninfo(database: string): string {
  * password in a 0600 passfile inside a private temp folder — never in argv (visible to every
  * user through ps) and never in the environment (visible through ps e / /proc/PID/environ).
  */
-export async function libpqEnvironment(profile: Profile, password: string | null, database = profile.database): Promise<LibpqEnvironment> {
+export async function libpqEnvironment(profile: ConnectTarget, password: string | null, database = profile.database): Promise<LibpqEnvironment> {
   const env: NodeJS.ProcessEnv = {};
   // Start from a clean slate: inherited PG* variables must not redirect or reconfigure the tools.
   for (const [key, value] of Object.entries(process.env)) if (!key.startsWith('PG')) env[key] = value;
   Object.assign(env, {
     PGHOST: profile.host,
-    PGPORT: String(profile.port),
+    PGPORT: String(profile.tunnel?.port ?? profile.port),
     PGUSER: profile.user,
     PGDATABASE: database, // a name as it is: libpq never expands PGDATABASE as a connection string
     PGSSLMODE: profile.sslmode,
@@ -45,6 +45,9 @@ export async function libpqEnvironment(profile: Profile, password: string | null
     PGCONNECT_TIMEOUT: '10',
     LC_MESSAGES: 'C',
   });
+  // Through a tunnel: the socket goes to its local end, while libpq checks a verify-full certificate
+  // against PGHOST, the database's real name.
+  if (profile.tunnel) env.PGHOSTADDR = TUNNEL_HOSTADDR;
   if (profile.sslRootCert) env.PGSSLROOTCERT = profile.sslRootCert;
   if (profile.sslCert) env.PGSSLCERT = profile.sslCert;
   if (profile.sslKey) env.PGSSLKEY = profile.sslKey;

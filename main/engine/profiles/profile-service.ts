@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { connectProfile } from '../db/pg-connect.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
-import { serverMajorOf } from '../pgtools/tool-version.ts';
 import { webhookAccount, type SecretStore } from '../secrets/secret-store.ts';
 import type { Clock } from '../ports.ts';
 import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
+import type { ConnectTarget } from '../tunnel/connect-target.ts';
+import type { TunnelScope, TunnelService } from '../tunnel/tunnel-service.ts';
+import { deleteSshSecrets, readSshSecrets, saveSshSecrets, sshSecretsSaved } from './ssh-secrets.ts';
+import { testConnection } from './connection-test.ts';
 import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
 import { normaliseProfileFields } from './profile-validation.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
@@ -23,12 +25,14 @@ export class ProfileService {
   readonly #secrets: SecretStore;
   readonly #tools: ToolResolver;
   readonly #clock: Clock;
+  readonly #tunnels: TunnelService;
 
-  constructor(deps: { dataDir: string; secrets: SecretStore; tools: ToolResolver; clock: Clock }) {
+  constructor(deps: { dataDir: string; secrets: SecretStore; tools: ToolResolver; clock: Clock; tunnels: TunnelService }) {
     this.#file = new JsonFileStore<ProfileFile>(deps.dataDir, 'profiles', { profiles: [] });
     this.#secrets = deps.secrets;
     this.#tools = deps.tools;
     this.#clock = deps.clock;
+    this.#tunnels = deps.tunnels;
   }
 
   async list(): Promise<ProfileSummary[]> {
@@ -40,12 +44,21 @@ export class ProfileService {
   }
 
   /** The stored profile plus its password, for engine work only (never returned over IPC). */
-  async resolveForConnection(idOrName: string): Promise<{ profile: Profile; password: string | null }> {
+  /**
+   * The profile and its password, ready to connect within `scope` (a job): a profile with an SSH
+   * section comes back routed through a tunnel that closes when the scope ends.
+   */
+  async resolveForConnection(idOrName: string, scope?: TunnelScope): Promise<{ profile: ConnectTarget; password: string | null }> {
     const profile = this.#find(idOrName);
+    const password = await this.#password(profile);
+    return { profile: await this.#tunnels.route(profile, scope), password };
+  }
+
+  async #password(profile: Profile): Promise<string | null> {
     const saved = passwordBound(profile) ? await this.#secrets.get(secretAccount(profile.id)) : null;
     // Like libpq: without a saved password, ~/.pgpass (or PGPASSFILE) may have one — what unattended
     // jobs (cron, servers without a desktop keychain) rely on.
-    return { profile, password: saved ?? (await pgpassPassword(profile)) };
+    return saved ?? (await pgpassPassword(profile));
   }
 
   async add(input: ProfileInput): Promise<ProfileSummary> {
@@ -57,6 +70,7 @@ export class ProfileService {
       await this.#secrets.set(secretAccount(profile.id), input.password);
       profile.passwordEndpoint = endpointOf(profile);
     }
+    await saveSshSecrets(this.#secrets, null, profile, input.sshSecrets);
     this.#save([...this.#all(), profile]);
     return this.#summary(profile);
   }
@@ -67,6 +81,7 @@ export class ProfileService {
     this.#assertNameFree(fields.name, existing.id);
     const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
     await this.#bindPassword(existing, profile, input);
+    await saveSshSecrets(this.#secrets, existing, profile, input.sshSecrets);
     this.#save(this.#all().map((p) => (p.id === profile.id ? profile : p)));
     return this.#summary(profile);
   }
@@ -98,14 +113,16 @@ export class ProfileService {
     let name = `${source.name} copy`;
     for (let n = 2; taken.has(name.toLowerCase()); n++) name = `${source.name} copy ${n}`;
     const password = passwordBound(source) ? await this.#secrets.get(secretAccount(source.id)) : null;
-    const { id: _id, createdAt: _c, updatedAt: _u, ...fields } = source;
-    return this.add({ ...fields, name, password });
+    const sshSecrets = await readSshSecrets(this.#secrets, source);
+    const { id: _id, createdAt: _c, updatedAt: _u, passwordEndpoint: _e, ...fields } = source;
+    return this.add({ ...fields, name, password, sshSecrets: sshSecrets.map((secret) => secret ?? undefined) });
   }
 
   async remove(idOrName: string): Promise<void> {
     const profile = this.#find(idOrName);
     await this.#secrets.delete(secretAccount(profile.id));
     await this.#secrets.delete(webhookAccount(profile.id)).catch(() => {}); // most profiles have none
+    await deleteSshSecrets(this.#secrets, profile);
     this.#save(this.#all().filter((p) => p.id !== profile.id));
   }
 
@@ -129,36 +146,16 @@ export class ProfileService {
     return saved;
   }
 
-  /** Connects, reads version and size, and names the pg_dump/pg_restore Lifeboat will use. */
-  async test(idOrName: string): Promise<ConnectionTestResult> {
+  /**
+   * Connects, reads version and size, and names the pg_dump/pg_restore Lifeboat will use; through the
+   * profile's SSH tunnel when it has one, reporting each hop. `acceptHostKeys`: fingerprints the user
+   * has just accepted (the app's dialog, the CLI's prompt or --accept-host-key).
+   */
+  async test(idOrName: string, options: { acceptHostKeys?: readonly string[] } = {}): Promise<ConnectionTestResult> {
     try {
-      const { profile, password } = await this.resolveForConnection(idOrName);
-      const started = performance.now();
-      const { client, ssl } = await connectProfile(profile, password);
-      try {
-        const latencyMs = Math.round(performance.now() - started);
-        const { rows } = await client.query<{ version: string; num: string; size: string }>(
-          "SELECT current_setting('server_version') AS version, current_setting('server_version_num') AS num, pg_database_size(current_database())::text AS size",
-        );
-        const row = rows[0]!;
-        const serverVersionNum = Number(row.num);
-        const serverMajor = serverMajorOf(serverVersionNum);
-        const serverVersion = row.version.split(' ')[0]!;
-        const [pgDump, pgRestore] = await Promise.all([
-          this.#tools.choose('pg_dump', serverMajor, serverVersion),
-          this.#tools.choose('pg_restore', serverMajor, serverVersion),
-        ]);
-        return {
-          ok: true,
-          report: {
-            profile: profile.name, host: profile.host, port: profile.port, database: profile.database, user: profile.user,
-            serverVersion, serverVersionNum, serverMajor, databaseSizeBytes: Number(row.size), ssl, latencyMs,
-            tools: { pg_dump: pgDump, pg_restore: pgRestore },
-          },
-        };
-      } finally {
-        await client.end().catch(() => {});
-      }
+      const profile = this.#find(idOrName);
+      const password = await this.#password(profile);
+      return await testConnection({ profile, password, tools: this.#tools, tunnels: this.#tunnels, acceptHostKeys: options.acceptHostKeys ?? [] });
     } catch (error) {
       return { ok: false, error: toErrorInfo(error) };
     }
@@ -203,7 +200,9 @@ export class ProfileService {
 
   async #summary(profile: Profile): Promise<ProfileSummary> {
     const has = passwordBound(profile) && (await this.#secrets.get(secretAccount(profile.id))) !== null;
-    return { ...profile, passwordStorage: has ? this.#secrets.storage : 'none' };
+    const summary: ProfileSummary = { ...profile, passwordStorage: has ? this.#secrets.storage : 'none' };
+    if (profile.ssh) summary.sshSecretsSaved = await sshSecretsSaved(this.#secrets, profile);
+    return summary;
   }
 }
 
@@ -212,9 +211,13 @@ async function pgpassPassword(profile: Profile): Promise<string | null> {
   return text ? lookupPgpass(parsePgpass(text), profile) : null;
 }
 
-/** The server a password is for: host, port and user (the SSH route joins them once tunnels exist). */
-export function endpointOf(profile: Pick<Profile, 'host' | 'port' | 'user'>): string {
-  return JSON.stringify([profile.host, profile.port, profile.user]);
+/**
+ * The server a password is for: host, port and user — and, through SSH, the bastion that sees that
+ * host (localhost:5432 behind one bastion is not localhost:5432 behind another).
+ */
+export function endpointOf(profile: Pick<Profile, 'host' | 'port' | 'user' | 'ssh'>): string {
+  const base = [profile.host, profile.port, profile.user];
+  return JSON.stringify(profile.ssh ? [...base, `${profile.ssh.user}@${profile.ssh.host}:${profile.ssh.port}`] : base);
 }
 
 /**

@@ -1,6 +1,9 @@
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
-import { PROFILE_COLORS, SSL_MODES, type ProfileFields } from '../types.ts';
+import { PROFILE_COLORS, SSH_AUTH_METHODS, SSL_MODES, type ProfileFields, type SshHop, type SshSettings } from '../types.ts';
+
+/** More jumps than this is a mistake (or a loop), not a network. */
+export const MAX_SSH_JUMPS = 8;
 
 /** Checks and normalises what a user typed; every problem names the field and the fix. */
 export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFields {
@@ -44,7 +47,43 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
     throw invalid(`SSL mode ${sslmode} needs the server's CA certificate.`, 'Choose the CA certificate file (root.crt) or use SSL mode "require".');
   }
   if (Boolean(sslCert) !== Boolean(sslKey)) throw invalid('A client certificate needs both the certificate and its key file.', 'Choose both files, or neither.');
+  if (input.ssh) {
+    if (host.startsWith('/')) throw invalid('A Unix socket folder cannot be reached through SSH.', 'Type the database host as the SSH host sees it (e.g. localhost or a private address).');
+    fields.ssh = normaliseSsh(input.ssh);
+  }
   return fields;
+}
+
+/** The SSH section: the bastion, its jumps, keep-alive. Every hop is checked like a host. */
+export function normaliseSsh(input: Partial<SshSettings>): SshSettings {
+  const jumps = input.jumps ?? [];
+  if (!Array.isArray(jumps) || jumps.length > MAX_SSH_JUMPS) throw invalid(`An SSH route may have at most ${MAX_SSH_JUMPS} jump hosts.`, 'Remove jump hosts you do not need.');
+  const keepAliveSeconds = Number(input.keepAliveSeconds ?? 30);
+  if (!Number.isInteger(keepAliveSeconds) || keepAliveSeconds < 0 || keepAliveSeconds > 3600) {
+    throw invalid(`SSH keep-alive "${input.keepAliveSeconds}" is not a number of seconds between 0 and 3600.`, 'Use 30 (0 turns keep-alive off).');
+  }
+  return { ...normaliseHop(input, 'SSH host'), jumps: jumps.map((jump, i) => normaliseHop(jump, `Jump host ${i + 1}`)), keepAliveSeconds };
+}
+
+function normaliseHop(input: Partial<SshHop>, what: string): SshHop {
+  const host = (input.host ?? '').trim();
+  if (!host) throw invalid(`${what} needs a host name.`, 'Type the SSH server\'s name or address, e.g. bastion.example.com.');
+  if (!/^[A-Za-z0-9._:%[\]-]+$/.test(host) || host.startsWith('-')) throw invalid(`${what} "${host}" is not a valid host name.`, 'Type only the host name or IP address, without user, spaces or scheme.');
+  const port = Number(input.port ?? 22);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalid(`${what}: port "${input.port}" is not a number between 1 and 65535.`, 'SSH listens on 22 unless configured otherwise.');
+  const user = (input.user ?? '').trim();
+  if (!user) throw invalid(`${what} needs a user name.`, 'Type the SSH login, e.g. ubuntu or your own account name.');
+  if (/[\s@:]/.test(user) || user.startsWith('-')) throw invalid(`${what}: "${user}" is not a valid SSH user name.`, 'Type the login name only.');
+  const auth = input.auth ?? 'agent';
+  if (!SSH_AUTH_METHODS.includes(auth)) throw invalid(`${what}: login method "${auth}" is not one of ${SSH_AUTH_METHODS.join(', ')}.`, 'Pick key, agent or password.');
+  const hop: SshHop = { host, port, user, auth };
+  if (auth === 'key') {
+    const keyFile = input.keyFile?.trim() ?? '';
+    if (!keyFile) throw invalid(`${what} logs in with a key, and no key file is chosen.`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), or log in with the agent.');
+    if (!path.isAbsolute(keyFile)) throw invalid(`${what}: the key file "${keyFile}" is not an absolute path.`, 'Choose the key with the file picker, or type a full path.');
+    hop.keyFile = keyFile;
+  }
+  return hop;
 }
 
 function invalid(message: string, fix: string): LifeboatError {

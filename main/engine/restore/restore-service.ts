@@ -11,7 +11,7 @@ import { utcStamp } from '../archive/archive-names.ts';
 import { authenticateArchive } from '../archive/archive-reader.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
-import { startJob, type Job, type JobContext, type JobRunContext } from '../jobs/job.ts';
+import { startJob, withScope, type Job, type JobContext, type JobRunContext } from '../jobs/job.ts';
 import type { EncryptionChoice, KeyService } from '../keys/key-service.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import type { Clock } from '../ports.ts';
@@ -93,13 +93,15 @@ export class RestoreService {
 
   async preflight(request: RestoreRequest, signal?: AbortSignal): Promise<Preflight> {
     const inspection = await this.inspect(request.file, request.keys, signal);
-    const { profile, password } = await this.#deps.profiles.resolveForConnection(request.profile);
-    const server = await TargetServer.connect(profile, password);
-    try {
-      return await this.#checklist(inspection, profile, server, request);
-    } finally {
-      await server.close();
-    }
+    return withScope(signal, async (scope) => {
+      const { profile, password } = await this.#deps.profiles.resolveForConnection(request.profile, scope);
+      const server = await TargetServer.connect(profile, password);
+      try {
+        return await this.#checklist(inspection, profile, server, request);
+      } finally {
+        await server.close();
+      }
+    });
   }
 
   async #checklist(inspection: Inspection, profile: Profile, server: TargetServer, request: PreflightOptions): Promise<Preflight> {
@@ -156,21 +158,23 @@ export class RestoreService {
   /** Drops a copy kept by a replace ("<name>_before_restore_<stamp>"), and nothing else. */
   async dropKeptCopy(profileName: string, database: string): Promise<void> {
     if (!/_before_restore_\d{8}T\d{6}Z$/.test(database)) throw new LifeboatError('INVALID_INPUT', `"${database}" is not a copy kept by a Lifeboat replace.`, 'Only databases named <name>_before_restore_<stamp> can be dropped here.');
-    const { profile, password } = await this.#deps.profiles.resolveForConnection(profileName);
-    const server = await TargetServer.connect(profile, password);
-    try {
-      if (!(await server.exists(database))) throw new LifeboatError('INVALID_INPUT', `There is no database "${database}".`, 'It may have been dropped already.');
-      await server.dropDatabase(database);
-    } finally {
-      await server.close();
-    }
+    await withScope(undefined, async (scope) => {
+      const { profile, password } = await this.#deps.profiles.resolveForConnection(profileName, scope);
+      const server = await TargetServer.connect(profile, password);
+      try {
+        if (!(await server.exists(database))) throw new LifeboatError('INVALID_INPUT', `There is no database "${database}".`, 'It may have been dropped already.');
+        await server.dropDatabase(database);
+      } finally {
+        await server.close();
+      }
+    });
   }
 
   async #run(request: RestoreRequest, ctx: JobRunContext): Promise<RestoreResult> {
     const t0 = performance.now();
     const keys = await this.#deps.keys.decryptionKeys(request.keys);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
-    const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile));
+    const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile, ctx));
     const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { trusted: await this.#deps.keys.ownKeys() })), request.file, keys, ctx.signal);
     const server = await TargetServer.connect(profile, password);
     const changes = noChanges();

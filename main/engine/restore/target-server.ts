@@ -146,7 +146,8 @@ export class TargetServer {
 
   /** Free bytes where the server keeps its data, when the server runs on this computer and says where. */
   async freeSpace(): Promise<{ bytes: number; where: string } | null> {
-    if (!LOCAL_HOSTS.has(this.#profile.host) && !this.#profile.host.startsWith('/')) return null;
+    // Through SSH, "localhost" is the bastion's, not this computer's.
+    if (this.#profile.ssh || (!LOCAL_HOSTS.has(this.#profile.host) && !this.#profile.host.startsWith('/'))) return null;
     try {
       const { rows } = await this.client.query<{ dir: string }>("SELECT current_setting('data_directory') AS dir");
       const info = await statfs(rows[0]!.dir);

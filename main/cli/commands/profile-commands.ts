@@ -1,0 +1,201 @@
+// `lifeboat profile …`: add (optionally through SSH), import, list, remove, test — and host-key trust:
+// an unknown SSH host key is shown as its fingerprint and trusted only by a person (an interactive
+// prompt, or --accept-host-key with that exact fingerprint); without one, the command refuses.
+import { createInterface } from 'node:readline/promises';
+import type { Engine } from '../../engine/index.ts';
+import { visibleText } from '../../engine/name-text.ts';
+import { parseConnectionUri } from '../../engine/profiles/profile-import.ts';
+import { describeSshRoute } from '../../engine/tunnel/tunnel-service.ts';
+import type { ConnectionReport, ConnectionTestResult, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { formatBytes, readStdin, table, UsageError, type Output } from '../cli-output.ts';
+import { passphraseFromEnv } from './archive-commands.ts';
+
+export const PROFILE_COMMANDS: Record<string, Command> = {
+  'profile add': {
+    usage: 'profile add NAME --url postgres://USER@HOST:PORT/DB [--password-stdin] [--sslmode M] [--color C] [--ssh USER@HOST[:PORT] [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]] [--json]',
+    summary: 'save a connection profile (passwords go to the OS keychain); with --ssh, HOST:PORT is the database as the SSH host sees it',
+    options: ['url', 'password-stdin', 'sslmode', 'color', 'ssh', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key'],
+    async run({ engine, out, args, values }) {
+      const name = requireArg(args[0], 'NAME');
+      const ssh = values.ssh ? sshFromFlags(values) : null;
+      await addProfile(engine, out, name, values, ssh);
+    },
+  },
+  'profile import': {
+    usage: 'profile import (--pgpass [FILE] | --env | --ssh-config ALIAS --url postgres://USER@DBHOST:PORT/DB [--password-stdin] [--ssh-password-env VAR] [--accept-host-key SHA256:…]) [--name NAME] [--json]',
+    summary: 'save profiles from ~/.pgpass lines, PG* environment variables, or an SSH route from ~/.ssh/config',
+    options: ['pgpass', 'env', 'name', 'ssh-config', 'url', 'password-stdin', 'ssh-password-env', 'accept-host-key'],
+    async run({ engine, out, values }) {
+      if (values['ssh-config']) {
+        // Loaded here only: the ssh-config parser is not needed by any other command.
+        const { importSshConfig } = await import('../../engine/tunnel/ssh-config-import.ts');
+        const ssh = await importSshConfig(values['ssh-config'], {});
+        await addProfile(engine, out, values.name ?? values['ssh-config'], values, { ...ssh, secret: sshSecretFlag(values) });
+        return;
+      }
+      if (!values.env && values.pgpass === undefined) throw new UsageError('profile import needs --env, --pgpass [FILE] or --ssh-config ALIAS');
+      const source = values.env ? ({ kind: 'env' } as const) : ({ kind: 'pgpass', file: values.pgpass || undefined } as const);
+      const saved = await engine.profiles.importAndSave(source, values.name ? { name: values.name } : {});
+      for (const profile of saved) warnAboutSessionOnlyPassword(engine, out, profile);
+      out.result({ profiles: saved }, () => saved.map((p) => `Saved profile "${visibleText(p.name)}" (${visibleText(describe(p))}).`).join('\n'));
+    },
+  },
+  'profile list': {
+    usage: 'profile list [--json]',
+    summary: 'list connection profiles',
+    options: [],
+    async run({ engine, out }) {
+      const profiles = await engine.profiles.list();
+      out.result({ profiles }, () =>
+        profiles.length === 0
+          ? 'No profiles yet. Add one with: lifeboat profile add NAME --url postgres://USER@HOST/DB --password-stdin'
+          : table([['NAME', 'CONNECTION', 'SSL', 'PASSWORD'], ...profiles.map((p) => [p.name, `${p.user}@${p.host}:${p.port}/${p.database}${p.ssh ? ` ${describeSshRoute(p)}` : ''}`, p.sslmode, p.passwordStorage])]),
+      );
+    },
+  },
+  'profile remove': {
+    usage: 'profile remove NAME [--json]',
+    summary: 'delete a profile and its saved passwords',
+    options: [],
+    async run({ engine, out, args }) {
+      const name = requireArg(args[0], 'NAME');
+      const profile = await engine.profiles.get(name);
+      await engine.profiles.remove(profile.id);
+      out.result({ removed: profile.name }, () => `Removed profile "${profile.name}" and its saved passwords.`);
+    },
+  },
+  'profile test': {
+    usage: 'profile test NAME [--accept-host-key SHA256:…]… [--pg-bin DIR] [--json]',
+    summary: 'connect (through SSH when the profile says so), and report server version, size, each SSH hop and the pg_dump/pg_restore Lifeboat will use',
+    options: ['pg-bin', 'accept-host-key'],
+    async run({ engine, out, args, values }) {
+      const name = requireArg(args[0], 'NAME');
+      const result = await testTrustingHostKeys(engine, out, name, values['accept-host-key'] ?? []);
+      if (!result.ok) {
+        if (out.json) out.result(result, () => '');
+        else out.note(`lifeboat: ${result.error.message}${result.error.fix ? ` Fix: ${result.error.fix}` : ''}`);
+        process.exitCode = 1;
+        return;
+      }
+      out.result(result, () => describeReport(result.report));
+    },
+  },
+};
+
+type SshFlags = SshSettings & { secret: string | undefined };
+
+/** --ssh user@host[:port] with its jumps; jumps log in the way the SSH host does (the app sets each hop apart). */
+function sshFromFlags(values: Values): SshFlags {
+  if (values['ssh-key'] && values['ssh-agent']) throw new UsageError('choose one of --ssh-key FILE and --ssh-agent');
+  const auth: Pick<SshHop, 'auth' | 'keyFile'> = values['ssh-key']
+    ? { auth: 'key', keyFile: values['ssh-key'] }
+    : values['ssh-agent'] ? { auth: 'agent' } : values['ssh-password-env'] ? { auth: 'password' } : { auth: 'agent' };
+  const hop = (text: string): SshHop => ({ ...parseHop(text), ...auth });
+  return { ...hop(values.ssh!), jumps: (values['ssh-jump'] ?? []).map(hop), keepAliveSeconds: 30, secret: sshSecretFlag(values) };
+}
+
+function sshSecretFlag(values: Values): string | undefined {
+  const variable = values['ssh-password-env'];
+  return variable ? passphraseFromEnv(variable, 'the SSH password or key passphrase') : undefined;
+}
+
+/** user@host[:port], [user@]host, or user@[v6addr]:port. */
+export function parseHop(text: string): { user: string; host: string; port: number } {
+  const match = /^(?:([^@\s]+)@)?(\[[^\]]+\]|[^:@\s]+)(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!match) throw new UsageError(`"${text}" is not USER@HOST[:PORT]`);
+  const user = match[1] ?? process.env.USER ?? process.env.USERNAME ?? '';
+  return { user, host: match[2]!.replace(/^\[|\]$/g, ''), port: match[3] ? Number(match[3]) : 22 };
+}
+
+async function addProfile(engine: Engine, out: Output, name: string, values: Values, ssh: SshFlags | null): Promise<void> {
+  if (!values.url) throw new UsageError(`profile ${ssh ? 'add/import' : 'add'} needs --url postgres://USER@HOST:PORT/DATABASE`);
+  const parsed = parseConnectionUri(values.url, name);
+  if (parsed.password !== null) out.note('lifeboat: warning: the password was given in the URL, where other users of this computer can see it in the process list. Prefer --password-stdin.');
+  const password = values['password-stdin'] ? await readStdin() : parsed.password;
+  const { secret, ...sshSettings } = ssh ?? { secret: undefined };
+  const hopCount = ssh ? ssh.jumps.length + 1 : 0;
+  const profile = await engine.profiles.add({
+    ...parsed.fields,
+    name,
+    ...(values.sslmode ? { sslmode: values.sslmode as SslMode } : {}),
+    ...(values.color ? { color: values.color as ProfileColor } : {}),
+    ...(ssh ? { ssh: sshSettings as SshSettings, sshSecrets: Array.from({ length: hopCount }, () => secret) } : {}),
+    password,
+  });
+  warnAboutSessionOnlyPassword(engine, out, profile);
+  if (!profile.ssh) {
+    out.result({ profile, keychain: engine.secrets.status() }, () => `Saved profile "${profile.name}" (${describe(profile)}).`);
+    return;
+  }
+  // Through SSH, the host keys are settled now, while a person is here to look at them.
+  const test = await testTrustingHostKeys(engine, out, profile.id, values['accept-host-key'] ?? []);
+  if (!test.ok && test.error.code.startsWith('SSH_HOST_KEY')) process.exitCode = 1;
+  out.result({ profile, keychain: engine.secrets.status(), test }, () => [
+    `Saved profile "${profile.name}" (${describe(profile)}).`,
+    test.ok ? describeReport(test.report) : `It does not connect yet: ${test.error.message}${test.error.fix ? ` Fix: ${test.error.fix}` : ''}`,
+  ].join('\n'));
+}
+
+/**
+ * Tests the profile; an unknown host key is trusted when its fingerprint was passed, or when the
+ * person at the terminal types "yes" after seeing it. Each hop of a chain may ask in turn.
+ */
+async function testTrustingHostKeys(engine: Engine, out: Output, name: string, accepted: readonly string[]): Promise<ConnectionTestResult> {
+  const accept = [...accepted];
+  for (;;) {
+    const result = await engine.profiles.test(name, { acceptHostKeys: accept });
+    const offer = !result.ok && result.error.code === 'SSH_HOST_KEY_UNKNOWN' ? result.error.hostKey : undefined;
+    if (!offer || accept.includes(offer.fingerprint) || !canAsk(out)) return result;
+    if (!(await askToTrust(`${offer.host}:${offer.port}`, offer.keyType, offer.fingerprint))) return result;
+    accept.push(offer.fingerprint);
+  }
+}
+
+function canAsk(out: Output): boolean {
+  return !out.json && Boolean(process.stdin.isTTY) && Boolean(process.stderr.isTTY);
+}
+
+async function askToTrust(where: string, keyType: string, fingerprint: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    process.stderr.write(`The SSH host ${visibleText(where)} is not known yet.\nIts ${keyType} key fingerprint is ${fingerprint}.\nCompare it with the server's (ssh-keygen -lf /etc/ssh/ssh_host_${keyType.replace(/^ssh-|-.*$/g, '')}_key.pub on the server).\n`);
+    const answer = await rl.question('Trust this host key? Type "yes" to trust it: ');
+    return answer.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+function requireArg(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function warnAboutSessionOnlyPassword(engine: Engine, out: Output, profile: ProfileSummary): void {
+  if (profile.passwordStorage === 'session') out.note(`lifeboat: warning: ${engine.secrets.status().message}`);
+}
+
+function describe(profile: ProfileSummary): string {
+  const password = { keychain: 'password in the OS keychain', session: 'password kept for this session only', none: 'no password saved' }[profile.passwordStorage];
+  const route = profile.ssh ? ` ${describeSshRoute(profile)}` : '';
+  return `${profile.user}@${profile.host}:${profile.port}/${profile.database}${route}, sslmode ${profile.sslmode}, ${password}`;
+}
+
+function describeTool(tool: PgTool): string {
+  return `${tool.name} ${tool.version} (${tool.source}) ${tool.path}`;
+}
+
+function describeReport(report: ConnectionReport): string {
+  const route = report.tunnel
+    ? [`SSH:        via ${report.tunnel.hops.map((h) => `${h.user}@${h.host}:${h.port} (${h.latencyMs} ms)`).join(' → ')} → ${report.tunnel.target}`]
+    : [];
+  return [
+    `Connected to ${report.host}:${report.port}/${report.database} as ${report.user}${report.ssl ? ' over SSL' : ''} in ${report.latencyMs} ms`,
+    ...route,
+    `Server:     PostgreSQL ${report.serverVersion}`,
+    `Database:   ${formatBytes(report.databaseSizeBytes)}`,
+    `pg_dump:    ${describeTool(report.tools.pg_dump)}`,
+    `pg_restore: ${describeTool(report.tools.pg_restore)}`,
+  ].join('\n');
+}

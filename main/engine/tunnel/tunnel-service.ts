@@ -1,0 +1,91 @@
+// Opens a profile's SSH tunnel for one job: its hops' secrets from the keychain, host keys checked
+// against the known_hosts files, the tunnel closed when the job ends however it ends.
+import { LifeboatError } from '../errors.ts';
+import type { Profile, SshHop, SshSettings } from '../model/profile.ts';
+import type { SecretStore } from '../secrets/secret-store.ts';
+import type { ConnectTarget } from './connect-target.ts';
+import type { HostKeyTrust } from './host-key-trust.ts';
+import { describeRoute, type Tunnel } from './ssh-route.ts';
+
+/** What a job lends its tunnel: cancellation, and a place to close it and explain a failure. */
+export interface TunnelScope {
+  signal: AbortSignal;
+  defer(cleanup: () => Promise<void> | void): void;
+  explainFailure(explain: (error: unknown) => unknown): void;
+}
+
+/** The keychain account of one hop's password or key passphrase: bound to that hop, so it is never offered to another host. */
+export function sshAccount(profileId: string, hop: Pick<SshHop, 'user' | 'host' | 'port'>): string {
+  return `ssh:${profileId}:${hop.user}@${hop.host}:${hop.port}`;
+}
+
+/** The hops in the order they are connected to: the jumps, then the bastion. */
+export function sshHops(ssh: SshSettings): SshHop[] {
+  const { jumps, keepAliveSeconds: _keepAlive, ...bastion } = ssh;
+  return [...jumps, bastion];
+}
+
+/** "via jump → bastion → db:5432" as the profile is set up, or null without SSH. */
+export function describeSshRoute(profile: Profile): string | null {
+  if (!profile.ssh) return null;
+  return describeRoute({ hops: sshHops(profile.ssh).map((hop) => ({ ...hop, latencyMs: 0 })), target: `${profile.host}:${profile.port}` });
+}
+
+export class TunnelService {
+  readonly #secrets: SecretStore;
+  readonly #trust: HostKeyTrust;
+  readonly #agentSocket: () => string | undefined;
+
+  constructor(deps: { secrets: SecretStore; trust: HostKeyTrust; agentSocket?: () => string | undefined }) {
+    this.#secrets = deps.secrets;
+    this.#trust = deps.trust;
+    this.#agentSocket = deps.agentSocket ?? defaultAgentSocket;
+  }
+
+  /** Opens the tunnel; `acceptHostKeys` are fingerprints a person has just accepted (never passed by unattended runs). */
+  async open(profile: Profile, options: { signal?: AbortSignal; acceptHostKeys?: readonly string[] } = {}): Promise<Tunnel> {
+    const ssh = profile.ssh;
+    if (!ssh) throw new LifeboatError('INTERNAL', `Profile "${profile.name}" has no SSH tunnel.`);
+    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(sshAccount(profile.id, hop)) })));
+    const accept = options.acceptHostKeys ?? [];
+    // Loaded on first use: most runs never open a tunnel, and the CLI starts faster without ssh2.
+    const { openTunnel } = await import('./ssh-tunnel.ts');
+    return openTunnel({
+      hops,
+      target: { host: profile.host, port: profile.port },
+      verifyHostKey: (hop, key) => this.#trust.verify(hop, key, accept),
+      knownKeyTypes: (hop) => this.#trust.knownKeyTypes(hop),
+      keepAliveSeconds: ssh.keepAliveSeconds,
+      agentSocket: this.#agentSocket(),
+      ...(options.signal ? { signal: options.signal } : {}),
+    });
+  }
+
+  /**
+   * The profile ready to connect within a job: unchanged without SSH; with SSH, routed through a
+   * tunnel opened now and closed when the job ends, which also explains the job's failure if the
+   * tunnel dropped under it.
+   */
+  async route(profile: Profile, scope: TunnelScope | undefined): Promise<ConnectTarget> {
+    if (!profile.ssh) return profile;
+    // A tunnel must be closed by someone: only a job (or a scope made for one call) can promise that.
+    if (!scope) throw new LifeboatError('INTERNAL', `Profile "${profile.name}" connects through SSH, and this step has no job to carry its tunnel.`, 'Please report this with the steps that led to it.');
+    const tunnel = await this.open(profile, { signal: scope.signal });
+    scope.defer(() => tunnel.close());
+    scope.explainFailure((error) => explainWithTunnel(tunnel, error));
+    return { ...profile, tunnel: { port: tunnel.port, description: tunnel.description, problem: () => tunnel.problem() } };
+  }
+}
+
+/** The tunnel's problem, carrying what the job itself said happened (e.g. what a failed restore left as it was). */
+function explainWithTunnel(tunnel: Tunnel, error: unknown): unknown {
+  const problem = tunnel.problem();
+  if (!problem || (error instanceof LifeboatError && error.code === problem.code)) return undefined;
+  const said = error instanceof Error ? ` ${error.message}` : '';
+  return new LifeboatError(problem.code, `${problem.message}${said}`, problem.fix, { cause: error });
+}
+
+function defaultAgentSocket(): string | undefined {
+  // Pageant is how Windows users run an agent; ssh2 speaks to it by this name.
+  return process.env.SSH_AUTH_SOCK || (process.platform === 'win32' ? 'pageant' : undefined);
+}
