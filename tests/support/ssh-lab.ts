@@ -38,6 +38,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import ssh2 from 'ssh2';
 import { startCluster } from './pg-cluster.ts';
 import type { Cluster } from './pg-cluster.ts';
 
@@ -107,6 +108,13 @@ export interface StartSshLabOptions {
   sshdCount?: number;
   /** AllowTcpForwarding per sshd; true where not given. */
   forwarding?: boolean[];
+  /** The passphrase of keys.passphraseKey (random by default). */
+  keyPassphrase?: string;
+  /**
+   * The login user's password instead of the machine's lab password. Every lab shares the one login
+   * user: only a suite that runs alone (the secrets fault suite) may choose it.
+   */
+  password?: string;
 }
 
 /** A known_hosts line for an sshd at `address` (as the client names it). */
@@ -403,7 +411,7 @@ async function labPassword(): Promise<string> {
   return (await fs.readFile(file, 'utf8')).trim();
 }
 
-async function ensureSshUser(): Promise<string> {
+async function ensureSshUser(chosen?: string): Promise<string> {
   const exists = async () => (await runCommand('getent', ['passwd', SSH_USER])).code === 0;
   if (!(await exists())) {
     const shell = existsSync('/usr/sbin/nologin') ? '/usr/sbin/nologin' : '/bin/false';
@@ -411,21 +419,23 @@ async function ensureSshUser(): Promise<string> {
     // Another test file may create it at the same moment: then its existence is success.
     await retryLocked('useradd', async () => ((await exists()) ? { code: 0, stdout: '', stderr: '' } : runCommand('useradd', args)));
   }
-  const password = await labPassword();
+  const password = chosen ?? (await labPassword());
   await retryLocked('chpasswd', () => runCommand('chpasswd', [], { input: `${SSH_USER}:${password}\n` }));
   return password;
 }
 
-async function makeClientKeys(dir: string): Promise<SshLab['keys']> {
+async function makeClientKeys(dir: string, chosenPassphrase?: string): Promise<SshLab['keys']> {
   const keyDir = path.join(dir, 'client');
   await fs.mkdir(keyDir, { mode: 0o700 });
-  const passphrase = randomBytes(12).toString('hex');
+  const passphrase = chosenPassphrase ?? randomBytes(12).toString('hex');
   const passphraseKey = path.join(keyDir, 'id_ed25519_passphrase');
   const pemKey = path.join(keyDir, 'id_rsa_pem');
   const agentKey = path.join(keyDir, 'id_ed25519_agent');
   const keygen = (file: string, args: string[]) => mustRun('ssh-keygen', ['-q', ...args, '-C', `lifeboat-lab-${path.basename(file)}`, '-f', file]);
+  // In-process, not ssh-keygen -N: a passphrase in argv would be seen by the secrets suite's process sampler.
+  const encrypted = ssh2.utils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 16, comment: 'lifeboat-lab-id_ed25519_passphrase' });
   await Promise.all([
-    keygen(passphraseKey, ['-t', 'ed25519', '-N', passphrase]),
+    fs.writeFile(passphraseKey, encrypted.private, { mode: 0o600 }).then(() => fs.writeFile(`${passphraseKey}.pub`, `${encrypted.public}\n`)),
     keygen(pemKey, ['-m', 'PEM', '-t', 'rsa', '-b', '2048', '-N', '']),
     keygen(agentKey, ['-t', 'ed25519', '-N', '']),
   ]);
@@ -670,7 +680,7 @@ export async function startSshLab(options: StartSshLabOptions): Promise<SshLab> 
     await fs.chmod(dir, 0o711);
     // sshd's privilege-separation folder; a system without a running sshd may not have it.
     await fs.mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-    const [password, keys, penalties] = await Promise.all([ensureSshUser(), makeClientKeys(dir), hasPerSourcePenalties()]);
+    const [password, keys, penalties] = await Promise.all([ensureSshUser(options.password), makeClientKeys(dir, options.keyPassphrase), hasPerSourcePenalties()]);
     ctx.penalties = penalties;
     holder = await startNamespace(ctx);
     cluster = await startCluster(options.major, { netns: ctx.netns });

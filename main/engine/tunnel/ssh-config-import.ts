@@ -134,7 +134,7 @@ async function readConfigText(file: string, state: LoadState, required: boolean)
     size = info.size;
   } catch (error) {
     if (error instanceof LifeboatError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') fail(`Could not read ${file}: ${(error as Error).message}.`, 'Check the file and its permissions, or choose another file.');
+    if (!isMissing(error)) fail(`Could not read ${file}: ${(error as Error).message}.`, 'Check the file and its permissions, or choose another file.');
     // ssh ignores an Include that matches nothing; only the chosen config must exist.
     if (!required) return null;
     fail(`There is no SSH config file at ${file}.`, 'Choose the SSH config file that defines the host (ssh reads ~/.ssh/config), or add a Host block for it there.');
@@ -176,7 +176,7 @@ async function includeTargets(line: Directive, state: LoadState): Promise<string
       continue;
     }
     const pattern = patternRegExp(name, false);
-    const names = await readdir(folder).catch((error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? [] : fail(`Could not list ${folder} for "Include ${arg}": ${error.message}.`, 'Check the folder and its permissions.')));
+    const names = await readdir(folder).catch((error: NodeJS.ErrnoException) => (isMissing(error) ? [] : fail(`Could not list ${folder} for "Include ${arg}": ${error.message}.`, 'Check the folder and its permissions.')));
     targets.push(...names.filter((n) => (!n.startsWith('.') || name.startsWith('.')) && pattern.test(n)).sort().map((n) => path.join(folder, n)));
   }
   return targets;
@@ -574,6 +574,12 @@ function isInclude(line: Directive): boolean {
 
 function valueList(value: Directive['value']): string[] {
   return typeof value === 'string' ? [value] : value.map((v) => v.val);
+}
+
+/** No such file, or a path through something that is not a folder: what ssh's glob treats as no match. */
+function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }
 
 function first(values: Values, key: string): string | undefined {
