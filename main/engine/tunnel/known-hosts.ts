@@ -337,7 +337,7 @@ class HostMatcher {
       let end = field.indexOf(',', i);
       if (end < 0) end = field.length;
       // OpenSSH copies each pattern into a 1024-byte buffer and fails the whole list on a longer one.
-      if (end - i >= 1023) continue;
+      if (end - i >= 1023) return false;
       if (this.#matchesGlob(field, i, end)) {
         if (negated) return false;
         positive = true;

@@ -17,10 +17,8 @@ import SSHConfig, { type Directive, type Line, type Section } from 'ssh-config';
 import { LifeboatError } from '../errors.ts';
 
 // Structurally identical to the tunnel types of model/profile.ts, to be swapped for imports from there.
-export type SshAuthMethod = 'key' | 'agent' | 'password';
-export interface SshHop { host: string; port: number; user: string; auth: SshAuthMethod; keyFile?: string }
-/** `jumps` are in connection order: the first is the one connected to first. */
-export interface SshSettings extends SshHop { jumps: SshHop[]; keepAliveSeconds: number }
+import type { SshHop, SshSettings } from '../model/profile.ts';
+export type { SshAuthMethod, SshHop, SshSettings } from '../model/profile.ts';
 
 export interface SshConfigImportOptions {
   /** The config to read; default ~/.ssh/config. */
