@@ -10,7 +10,8 @@ export default defineConfig({
     build: {
       outDir: path.join(root, 'out/main'),
       externalizeDeps: true,
-      rollupOptions: { input: { index: path.join(root, 'main/index.ts') } },
+      // The SSH tunnel's worker thread is its own entry: tunnel-thread.ts starts out/main/tunnel-worker.js.
+      rollupOptions: { input: { index: path.join(root, 'main/index.ts'), 'tunnel-worker': path.join(root, 'main/engine/tunnel/tunnel-worker.ts') } },
     },
   },
   preload: {

@@ -1,4 +1,5 @@
 import { useEffect, useRef } from 'react';
+import { HostKeyDialog } from './components/host-key-dialog.tsx';
 import { Sidebar } from './components/sidebar.tsx';
 import { ActivityScreen } from './features/activity/activity-screen.tsx';
 import { BackupsScreen } from './features/backups/backups-screen.tsx';
@@ -59,6 +60,7 @@ export function App() {
         </main>
       </div>
       <WindowFileDrop />
+      <HostKeyDialog />
       <div className="sr-only" role="status" aria-live="polite" aria-atomic="true">
         {announcement.text ? <span key={announcement.seq}>{announcement.text}</span> : null}
       </div>

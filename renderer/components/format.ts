@@ -1,4 +1,4 @@
-import type { ArchiveSidecar, PasswordStorage, ProfileFields, ToolSource } from '../../main/ipc/contract.ts';
+import type { ArchiveSidecar, PasswordStorage, ProfileFields, SshSettings, ToolSource } from '../../main/ipc/contract.ts';
 
 type EncryptionKind = ArchiveSidecar['encryption']['kind'];
 
@@ -15,9 +15,18 @@ export function formatBytes(bytes: number): string {
   return `${value >= 100 ? Math.round(value) : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** host:port, with an IPv6 address in brackets so the port stays readable. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
+}
+
+/** A profile's SSH hops in connection order: "jump:22 → user@bastion:22". */
+export function sshRouteLabel(ssh: SshSettings): string {
+  return [...ssh.jumps.map((hop) => hostPort(hop.host, hop.port)), `${ssh.user}@${hostPort(ssh.host, ssh.port)}`].join(' → ');
+}
+
 export function connectionLabel(p: Pick<ProfileFields, 'user' | 'host' | 'port' | 'database'>): string {
-  const host = p.host.includes(':') && !p.host.startsWith('[') ? `[${p.host}]` : p.host;
-  return `${p.user}@${host}:${p.port}/${p.database}`;
+  return `${p.user}@${hostPort(p.host, p.port)}/${p.database}`;
 }
 
 export const PASSWORD_STORAGE_LABEL: Record<PasswordStorage, string> = {

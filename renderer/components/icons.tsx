@@ -5,7 +5,7 @@ export type IconName =
   | 'lifebuoy' | 'database' | 'archive' | 'restore' | 'flask' | 'calendar' | 'activity' | 'settings'
   | 'plus' | 'import' | 'plug' | 'pencil' | 'copy' | 'trash' | 'check' | 'alert' | 'key' | 'clock'
   | 'folder' | 'shield' | 'info' | 'x' | 'play' | 'eye' | 'lock' | 'unlock' | 'refresh' | 'file'
-  | 'upload' | 'external' | 'download' | 'undo' | 'server';
+  | 'upload' | 'external' | 'download' | 'undo' | 'server' | 'arrow-up' | 'arrow-down' | 'route';
 
 const PATHS: Record<IconName, ReactNode> = {
   lifebuoy: (
@@ -183,6 +183,15 @@ const PATHS: Record<IconName, ReactNode> = {
       <rect width="20" height="8" x="2" y="2" rx="2" />
       <rect width="20" height="8" x="2" y="14" rx="2" />
       <path d="M6 6h.01M6 18h.01" />
+    </>
+  ),
+  'arrow-up': <path d="M12 19V5M5 12l7-7 7 7" />,
+  'arrow-down': <path d="M12 5v14M19 12l-7 7-7-7" />,
+  route: (
+    <>
+      <circle cx="6" cy="19" r="3" />
+      <circle cx="18" cy="5" r="3" />
+      <path d="M9 19h8.5a3.5 3.5 0 0 0 0-7h-11a3.5 3.5 0 0 1 0-7H15" />
     </>
   ),
 };

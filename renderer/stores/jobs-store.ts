@@ -5,9 +5,10 @@ import { create } from 'zustand';
 import type { DrillUiRequest, JobOutcome, JobProgress, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
+import { useHostKeyStore } from './host-key-store.ts';
 import { useKeysStore } from './keys-store.ts';
 import { useLibraryStore } from './library-store.ts';
-import { api, unwrap } from './unwrap.ts';
+import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export type JobSubject =
   | { kind: 'backup'; profileId: string; profileName: string }
@@ -77,6 +78,8 @@ interface JobsState {
   startDrill(request: DrillUiRequest, name: string): Promise<string>;
   cancel(jobId: string): Promise<void>;
   dismiss(jobId: string): void;
+  /** A backup this window started was refused over an SSH host key: opens the dialog; once trusted, the backup runs again. */
+  askHostKey(jobId: string): void;
 }
 
 export const isRunning = (job: JobEntry) => job.outcome === null;
@@ -113,7 +116,10 @@ export const useJobsStore = create<JobsState>()((set, get) => {
         announce(`Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.${keyNote}`);
         if (outcome.value.keyCreated) useKeysStore.getState().markRecoveryKeyPending();
       } else if (outcome.error.code === 'CANCELLED') announce('Backup cancelled; nothing was kept.');
-      else announce(`Backup of ${name} failed: ${outcome.error.message}`);
+      else {
+        announce(`Backup of ${name} failed: ${outcome.error.message}`);
+        get().askHostKey(outcome.jobId);
+      }
     } else if (outcome.kind === 'verify') {
       if (outcome.ok) announce(`Verified (${outcome.value.level}): the archive is intact.`);
       else if (outcome.error.code !== 'CANCELLED') announce(`Verification failed: ${outcome.error.message}`);
@@ -218,6 +224,21 @@ export const useJobsStore = create<JobsState>()((set, get) => {
     dismiss: (jobId) => {
       const { [jobId]: _gone, ...rest } = get().jobs;
       set({ jobs: rest });
+    },
+
+    askHostKey: (jobId) => {
+      const { subject, outcome } = get().jobs[jobId] ?? {};
+      if (subject?.kind !== 'backup' || !outcome || outcome.ok) return;
+      const profile = { id: subject.profileId, name: subject.profileName };
+      useHostKeyStore.getState().ask(profile, outcome.error, {
+        onTrusted: () => {
+          const announce = useAppStore.getState().announce;
+          get().startBackup(profile).then(
+            () => announce(`Backing up ${profile.name}.`),
+            (e: unknown) => announce(`The backup of ${profile.name} could not start: ${toErrorInfo(e).message}`),
+          );
+        },
+      });
     },
   };
 });

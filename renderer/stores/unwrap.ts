@@ -1,19 +1,27 @@
 // IpcResult → value, or a thrown ApiError carrying what the engine said (code, message, fix).
-import type { ErrorCode, ErrorInfo, IpcResult } from '../../main/ipc/contract.ts';
+import type { ErrorCode, ErrorInfo, HostKeyOffer, IpcResult } from '../../main/ipc/contract.ts';
 
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly fix: string | undefined;
+  /** Kept so an SSH host-key refusal can still open the trust dialog. */
+  readonly hostKey: HostKeyOffer | undefined;
 
   constructor(info: ErrorInfo) {
     super(info.message);
     this.name = 'ApiError';
     this.code = info.code;
     this.fix = info.fix;
+    this.hostKey = info.hostKey;
   }
 
   toInfo(): ErrorInfo {
-    return this.fix ? { code: this.code, message: this.message, fix: this.fix } : { code: this.code, message: this.message };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.fix ? { fix: this.fix } : {}),
+      ...(this.hostKey ? { hostKey: this.hostKey } : {}),
+    };
   }
 }
 

@@ -166,7 +166,7 @@ export function findPgbench(): string {
   return found;
 }
 
-async function databaseSize(server: BenchServer, name: string): Promise<number> {
+async function databaseSize(server: Pick<BenchServer, 'cluster'>, name: string): Promise<number> {
   const rows = await server.cluster.query<{ size: string }>('SELECT pg_database_size($1)::text AS size', [name]);
   return Number(rows[0]!.size);
 }
@@ -276,7 +276,7 @@ class RowGenerator {
  * A table of mixed, realistic rows — prose (text), a jsonb document and a random bytea payload —
  * loaded through `psql COPY FROM STDIN` until the database reaches about `targetMb`.
  */
-export async function buildWide(server: BenchServer, name: string, targetMb: number, psql: string): Promise<BuiltDatabase> {
+export async function buildWide(server: Pick<BenchServer, 'cluster' | 'pgEnv'>, name: string, targetMb: number, psql: string): Promise<BuiltDatabase> {
   const t0 = performance.now();
   await server.cluster.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)}`);
   await server.cluster.createDatabase(name);

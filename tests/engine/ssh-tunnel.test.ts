@@ -1,6 +1,7 @@
 // Backups, restores and drills through real OpenSSH servers to a PostgreSQL server that this process
 // cannot reach any other way (tests/support/ssh-lab.ts: the server and every sshd but the entry live
 // in their own network namespace). If any tool went around the tunnel, it would find nothing there.
+import { execFileSync, spawn } from 'node:child_process';
 import { readFile, readdir, rm, mkdtemp, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -76,6 +77,26 @@ describe.skipIf(!supported.ok).each(majors)('SSH tunnel to PostgreSQL %i', (majo
     const summary = await fixture.engine.profiles.get('direct');
     expect(summary.sshSecretsSaved).toEqual([true]);
     expect(JSON.stringify(summary)).not.toContain(passphraseKey.passphrase);
+  });
+
+  it('lets only this user\'s processes through the tunnel\'s local end', async () => {
+    const tunnel = await fixture.engine.tunnels.open(await fixture.engine.profiles.get('direct'));
+    try {
+      // PostgreSQL answers an SSLRequest with one byte ("N": no SSL here); a refused peer gets nothing.
+      const ask = (as?: { uid: number; gid: number }) => new Promise<string>((resolve, reject) => {
+        const child = spawn('socat', ['-t', '2', '-', `TCP:127.0.0.1:${tunnel.port}`], { ...(as ?? {}), stdio: ['pipe', 'pipe', 'ignore'] });
+        let out = '';
+        child.stdout.on('data', (d) => (out += d));
+        child.on('error', reject);
+        child.on('close', () => resolve(out));
+        child.stdin.end(Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]));
+      });
+      expect(await ask()).toBe('N');
+      const nobody = { uid: Number(execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' })), gid: Number(execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' })) };
+      expect(await ask(nobody)).toBe('');
+    } finally {
+      await tunnel.close();
+    }
   });
 
   it('backs up, verifies, restores and drills through the tunnel; the activity log names the route', async () => {

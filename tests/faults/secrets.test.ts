@@ -32,6 +32,7 @@ import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
 import { createTestEngine, readAllFiles, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
 import { addCliProfile, engineLeftovers, isolateTmp, lifeboat, type CliResult } from '../support/restore-fixtures.ts';
+import { sshLabSupported, startSshLab } from '../support/ssh-lab.ts';
 import { FULL_TIER, forTier } from './fault-tier.ts';
 
 // --- the secrets and every form they are searched in -------------------------------------------
@@ -45,11 +46,16 @@ const SECRETS = {
   wrongPassphrase: `wpp ${core()} not+it/`,
   /** A webhook's token, as Slack and Discord put it in the URL's path. */
   webhookToken: `T0${core()}B0`,
+  /** The SSH login password of the lab's sshd, a key's passphrase, and a wrong SSH password. */
+  sshPassword: `Ssh:${core()}/@+ %`,
+  sshPassphrase: `kp ${core()} ssh/key+`,
+  wrongSshPassword: `Wssh:${core()}@/`,
 };
 type SecretName = keyof typeof SECRETS | 'canary';
 /** Planted on purpose by the sampler's self-check; never part of the zero-hit assertion. */
 const CANARY = `canary-${core()}-${core()}`;
 const PASSPHRASE_VAR = 'LB_SECRETS_TEST_PASSPHRASE';
+const SSH_SECRET_VAR = 'LB_SECRETS_TEST_SSH';
 /** Per test: the full tier restores a bigger database several more times. */
 const TIMEOUT = forTier(180_000, 600_000);
 
@@ -439,7 +445,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
     expect(added.ok).toBe(true);
     const id = added.value.id as string;
     await call('profiles:list');
-    expect((await call('profiles:test', id)).value.ok).toBe(true);
+    expect((await call('profiles:test', id, [])).value.ok).toBe(true);
     await call('profiles:duplicate', id);
     expect((await call('schedules:set', id, { notify: { webhookUrl: hookUrl() } })).ok).toBe(true);
     expect((await call('schedules:test-webhook', id)).value).toMatchObject({ ok: false, error: 'HTTP 500' });
@@ -475,7 +481,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
 
     // Failures next to a secret.
     const bad = await call('profiles:add', { ...profileInput, name: 'ipc-bad', password: SECRETS.wrongPassword });
-    const badTest = await call('profiles:test', bad.value.id);
+    const badTest = await call('profiles:test', bad.value.id, []);
     expect(badTest.ok && badTest.value.ok).toBe(false);
     expect((await finished((await call('backups:start', { profileId: bad.value.id, encryption: 'settings' })).value.jobId)).ok).toBe(false);
     expect((await call('restore:inspect', archives.ipc, { passphrase: SECRETS.wrongPassphrase })).ok).toBe(false);
@@ -561,6 +567,54 @@ describe('no secret leaks out of backup, restore and drill', () => {
     }
   });
 
+  // The SSH lab needs root (a network namespace, its own sshd): CI runs as root.
+  test.skipIf(!sshLabSupported().ok)('SSH: a login password and a key passphrase through the CLI, the engine and IPC; a wrong SSH password', async () => {
+    const lab = await startSshLab({ major: 18, keyPassphrase: SECRETS.sshPassphrase, password: SECRETS.sshPassword });
+    try {
+      const entry = lab.sshd[0]!;
+      const ssh = `${lab.user}@127.0.0.1:${entry.outside!.port}`;
+      const url = `postgres://postgres@${lab.cluster.host}:${lab.cluster.port}/postgres`;
+      const cli = async (args: string[], secret: string): Promise<CliResult> => {
+        const result = await lifeboat(cliHome, args, { env: { [SSH_SECRET_VAR]: secret, [PASSPHRASE_VAR]: SECRETS.passphrase }, stdin: lab.cluster.password });
+        record(`lifeboat ${args.join(' ')} → exit ${result.code}, stdout`, result.stdout);
+        record(`lifeboat ${args.join(' ')} → exit ${result.code}, stderr`, result.stderr);
+        return result;
+      };
+      const add = (name: string, auth: string[], secret: string) =>
+        cli(['profile', 'add', name, '--url', url, '--password-stdin', '--ssh', ssh, ...auth, '--ssh-password-env', SSH_SECRET_VAR, '--accept-host-key', entry.hostKeyFingerprint, '--json'], secret);
+      expect((await add('ssh-pw', [], SECRETS.sshPassword)).code).toBe(0);
+      expect((await add('ssh-key', ['--ssh-key', lab.keys.passphraseKey.file], SECRETS.sshPassphrase)).code).toBe(0);
+      const wrong = await add('ssh-wrong', [], SECRETS.wrongSshPassword);
+      expect(wrong.json.test.error.code).toBe('SSH_AUTH_FAILED');
+      expect((await cli(['profile', 'test', 'ssh-key', '--json'], '')).code).toBe(0);
+      const backup = await cli(['backup', '--profile', 'ssh-pw', '--out', path.join(work, 'ssh-backups'), '--passphrase-env', PASSPHRASE_VAR, '--json'], '');
+      expect(backup.code, backup.stderr).toBe(0);
+      expect((await cli(['backup', '--profile', 'ssh-wrong', '--out', path.join(work, 'ssh-bad'), '--passphrase-env', PASSPHRASE_VAR, '--json'], '')).code).toBe(1);
+      await cli(['profile', 'list', '--json'], '');
+      await cli(['activity', '--json'], '');
+
+      // The engine, and the IPC the renderer uses, with the secrets given as sshSecrets.
+      const { engine } = fixture;
+      const base = { host: lab.cluster.host, port: lab.cluster.port, database: 'postgres', user: 'postgres', sslmode: 'disable' as const, color: 'teal' as const, password: lab.cluster.password };
+      const hop = { host: '127.0.0.1', port: entry.outside!.port, user: lab.user, keepAliveSeconds: 30, jumps: [] };
+      await settle('engine add ssh-pw', engine.profiles.add({ ...base, name: 'eng-ssh-pw', ssh: { ...hop, auth: 'password' }, sshSecrets: [SECRETS.sshPassword] }));
+      await settle('engine add ssh-key', engine.profiles.add({ ...base, name: 'eng-ssh-key', ssh: { ...hop, auth: 'key', keyFile: lab.keys.passphraseKey.file }, sshSecrets: [SECRETS.sshPassphrase] }));
+      await settle('engine add ssh-wrong', engine.profiles.add({ ...base, name: 'eng-ssh-wrong', ssh: { ...hop, auth: 'password' }, sshSecrets: [SECRETS.wrongSshPassword] }));
+      expect((await settle('engine test ssh-pw', engine.profiles.test('eng-ssh-pw', { acceptHostKeys: [entry.hostKeyFingerprint] }))).ok).toBe(true);
+      const job = await runJob('engine backup over ssh', engine.backups.start({ profile: 'eng-ssh-key', outDir: path.join(work, 'engine-ssh'), encryption: { kind: 'passphrase', passphrase: SECRETS.passphrase } }));
+      expect(job.ok).toBe(true);
+      expect((await runJob('engine backup over ssh, wrong password', engine.backups.start({ profile: 'eng-ssh-wrong', outDir: path.join(work, 'engine-ssh-bad'), encryption: { kind: 'passphrase', passphrase: SECRETS.passphrase } }))).ok).toBe(false);
+      const shell = { appVersion: '0', chooseFile: async () => null, chooseFolder: async () => null, chooseSaveFile: async () => null, confirm: async () => true, revealInFolder: () => {}, openPath: () => {}, notify: () => {}, runDueCommand: () => ({ executable: process.execPath, args: [] }), emit: (channel: EventChannel, ...args: unknown[]) => record(`event ${channel}`, args) } satisfies ShellPorts;
+      const dispatch = createDispatcher(createHandlers(engine, shell));
+      for (const [channel, args] of [['profiles:list', []], ['profiles:test', [(await engine.profiles.get('eng-ssh-key')).id, []]], ['profiles:test', [(await engine.profiles.get('eng-ssh-wrong')).id, []]]] as [InvokeChannel, unknown[]][]) {
+        record(`ipc ${channel}`, await dispatch(channel, args));
+      }
+      await settle('engine activity', engine.activity.list());
+    } finally {
+      await lab.stop();
+    }
+  }, TIMEOUT);
+
   test('zero hits: files, outputs, errors, IPC payloads, the renderer, argv and child environments', async () => {
     const report = await sampler.stop();
     const hits: Hit[] = [];
@@ -617,7 +671,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
     expect(canary.some((h) => h.kind === 'environ' && h.name === 'sleep'), 'canary in environ').toBe(true);
     const processHits = report.hits.filter((h) => h.secret !== 'canary');
     // The CLI holds the passphrase variable it was given; nothing else in it (argv) and no other process.
-    const exemptOther = report.exemptHits.filter((h) => !(h.secret === 'passphrase' || h.secret === 'wrongPassphrase'));
+    const exemptOther = report.exemptHits.filter((h) => !['passphrase', 'wrongPassphrase', 'sshPassword', 'sshPassphrase', 'wrongSshPassword'].includes(h.secret));
 
     const lines = [
       ...hits.map((h) => `${h.secret} (${h.form}) in ${h.where}: …${h.context}…`),

@@ -1,7 +1,9 @@
 // One tunnel per job: the SSH chain, and a listener on 127.0.0.1:0 whose every connection becomes a
 // channel from the last hop to the database as that hop sees it. node-postgres and every spawned
 // tool (pg_dump, pg_dumpall, pg_restore, psql) connect to the listener, so no byte goes around it.
-// The listener lives in this process: a killed Lifeboat leaves nothing listening.
+// The listener lives in this process: a killed Lifeboat leaves nothing listening. This runs inside
+// the tunnel's worker thread (tunnel-thread.ts), so decrypting and forwarding every byte never waits
+// for the job's own work on the main thread, nor holds it up.
 import net from 'node:net';
 import { LifeboatError } from '../errors.ts';
 import type { TunnelReport } from '../model/profile.ts';
@@ -12,18 +14,21 @@ import { describeRoute, type Tunnel } from './ssh-route.ts';
 
 export interface TunnelOptions extends ChainOptions {
   target: { host: string; port: number };
+  /** Told the first time the tunnel fails a connection (dropped, or the database refused to the bastion). */
+  onProblem?: (problem: LifeboatError) => void;
 }
 
 export async function openTunnel(options: TunnelOptions): Promise<Tunnel> {
   const hops = await connectChain(options);
   const last = hops[hops.length - 1]!;
-  const state: TunnelState = { problem: null, closed: false, sockets: new Set() };
+  const state: TunnelState = { problem: null, closed: false, sockets: new Set(), onProblem: options.onProblem ?? (() => {}) };
   // The database must answer through the bastion before any job step counts on it.
   await openChannel(last, options.target.host, options.target.port, 'database').then((probe) => probe.close(), (error: unknown) => {
     closeHops(hops);
     throw error;
   });
-  const server = net.createServer({ noDelay: true }, (socket) => forward(socket, last, options.target, state));
+  // Half-open allowed: a client that stops sending still gets the server's answer (allowHalfOpen: false would end our side at its FIN).
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => forward(socket, last, options.target, state));
   await listen(server).catch((error: unknown) => {
     closeHops(hops);
     throw error;
@@ -46,6 +51,13 @@ interface TunnelState {
   problem: LifeboatError | null;
   closed: boolean;
   sockets: Set<net.Socket>;
+  onProblem: (problem: LifeboatError) => void;
+}
+
+function raise(state: TunnelState, problem: LifeboatError): void {
+  if (state.problem) return;
+  state.problem = problem;
+  state.onProblem(problem);
 }
 
 function listen(server: net.Server): Promise<void> {
@@ -75,7 +87,7 @@ function forward(socket: net.Socket, last: ConnectedHop, target: { host: string;
     socket.pipe(channel).pipe(socket);
     socket.resume();
   }, (error: LifeboatError) => {
-    state.problem ??= error;
+    raise(state, error);
     socket.destroy();
   });
 }
@@ -85,11 +97,11 @@ function watchForDrop(hops: ConnectedHop[], state: TunnelState, server: net.Serv
   for (const { hop, client } of hops) {
     client.once('close', () => {
       if (state.closed) return;
-      state.problem ??= new LifeboatError(
+      raise(state, new LifeboatError(
         'SSH_TUNNEL_DROPPED',
         `The SSH tunnel dropped: the connection to ${hopLabel(hop)} closed while the job was using it.`,
         `Check the network and that sshd on ${hop.host} is running, then try again. Nothing half-finished was kept.`,
-      );
+      ));
       state.closed = true;
       server.close();
       for (const socket of state.sockets) socket.destroy();

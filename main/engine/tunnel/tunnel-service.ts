@@ -48,9 +48,9 @@ export class TunnelService {
     if (!ssh) throw new LifeboatError('INTERNAL', `Profile "${profile.name}" has no SSH tunnel.`);
     const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(sshAccount(profile.id, hop)) })));
     const accept = options.acceptHostKeys ?? [];
-    // Loaded on first use: most runs never open a tunnel, and the CLI starts faster without ssh2.
-    const { openTunnel } = await import('./ssh-tunnel.ts');
-    return openTunnel({
+    // Loaded on first use: most runs never open a tunnel. ssh2 itself loads only in the tunnel's thread.
+    const { openTunnelInWorker } = await import('./tunnel-thread.ts');
+    return openTunnelInWorker({
       hops,
       target: { host: profile.host, port: profile.port },
       verifyHostKey: (hop, key) => this.#trust.verify(hop, key, accept),

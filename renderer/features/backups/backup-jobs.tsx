@@ -7,6 +7,7 @@ import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, f
 import { Icon } from '../../components/icons.tsx';
 import { JobDone } from '../../components/job-done.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
+import { isHostKeyError } from '../../stores/host-key-store.ts';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
@@ -67,6 +68,7 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
     return (
       <section className="job-failed" aria-label={job.kind === 'backup' ? 'Backup failed' : 'Verification failed'}>
         <ErrorMessage error={outcome.error} title={job.kind === 'backup' ? `Backup of ${jobTitle(job)} failed` : `Verification of ${jobTitle(job)} failed`} />
+        <HostKeyReview job={job} />
         {dismissButton}
       </section>
     );
@@ -82,6 +84,18 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
       </div>
       {dismissButton}
     </section>
+  );
+}
+
+/** A backup refused over an SSH host key: the dialog again (it opened when the backup failed). */
+function HostKeyReview({ job }: { job: JobEntry }) {
+  const askHostKey = useJobsStore((s) => s.askHostKey);
+  if (job.outcome?.ok !== false || job.subject?.kind !== 'backup' || !isHostKeyError(job.outcome.error)) return null;
+  return (
+    <button type="button" className="btn btn-sm host-key-review" onClick={() => askHostKey(job.jobId)}>
+      <Icon name="shield" />
+      Review the host key…
+    </button>
   );
 }
 

@@ -2,9 +2,10 @@ import { useRef, useState } from 'react';
 import type { ProfileSummary } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { connectionLabel, PASSWORD_STORAGE_LABEL } from '../../components/format.ts';
+import { connectionLabel, PASSWORD_STORAGE_LABEL, sshRouteLabel } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
+import { useHostKeyStore } from '../../stores/host-key-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
@@ -17,6 +18,7 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
   const remove = useProfilesStore((s) => s.remove);
   const openEditor = useProfilesStore((s) => s.openEditor);
   const announce = useAppStore((s) => s.announce);
+  const askHostKey = useHostKeyStore((s) => s.ask);
   const [confirming, setConfirming] = useState(false);
   const [actionError, setActionError] = useState<ErrorInfo | null>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
@@ -31,7 +33,10 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
         ? `Connection to ${profile.name} succeeded: PostgreSQL ${result.report.serverVersion}.`
         : `Connection to ${profile.name} failed: ${result.error.message}`,
     );
+    // An unknown SSH host key is a question for the user, not just a failure.
+    if (!result.ok) askHostKey(profile, result.error);
   };
+  const failedTest = testState?.status === 'done' && !testState.result.ok ? testState.result.error : null;
 
   const runDuplicate = async () => {
     setActionError(null);
@@ -70,6 +75,14 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
                   SSL <strong>{profile.sslmode}</strong>
                 </span>
               </li>
+              {profile.ssh ? (
+                <li>
+                  <Icon name="route" />
+                  <span>
+                    SSH via <strong>{sshRouteLabel(profile.ssh)}</strong>
+                  </span>
+                </li>
+              ) : null}
               <li className={profile.passwordStorage === 'session' ? 'meta-warn' : undefined}>
                 <Icon name="key" />
                 <span>
@@ -121,7 +134,7 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
         ) : null}
 
         {actionError ? <ErrorMessage error={actionError} /> : null}
-        {testState ? <TestResult state={testState} headingId={`${nameId}-result`} /> : null}
+        {testState ? <TestResult state={testState} headingId={`${nameId}-result`} onHostKey={failedTest ? () => askHostKey(profile, failedTest) : undefined} /> : null}
       </article>
     </li>
   );

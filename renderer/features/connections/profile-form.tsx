@@ -3,10 +3,12 @@ import { PROFILE_COLORS, SSL_MODES } from '../../../main/engine/types.ts';
 import type { ErrorInfo, FileFilter, ProfileColor, ProfileInput, ProfileSummary, SslMode } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
-import { visibleText } from '../../../main/engine/name-text.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { DbPasswordField, passwordMoves, type PasswordChoice } from './db-password-field.tsx';
+import { initialSsh, savedSecretHops, sshInput, type SavedSecrets, type SshFields } from './ssh-form.ts';
+import { SshSection } from './ssh-section.tsx';
 
 const SSL_HELP: Record<SslMode, string> = {
   disable: 'Never use SSL. Only for a server on this machine or a trusted private network.',
@@ -75,6 +77,41 @@ function initialFields(profile: ProfileSummary | undefined, taken: number): Form
   };
 }
 
+/** The form as the engine's input, or the first problem found before asking main. */
+function profileInput(fields: FormFields, ssh: SshFields, savedHops: SavedSecrets, password: PasswordChoice, moves: boolean): { value: ProfileInput } | { error: ErrorInfo } {
+  // Empty required fields are caught here: the IPC schema would refuse them with a terser message.
+  const missing = REQUIRED.find(([key]) => fields[key].trim() === '');
+  if (missing) return { error: { code: 'INVALID_INPUT', message: missing[1], fix: missing[2] } };
+  const portText = fields.port.trim();
+  const port = portText === '' ? 5432 : Number(portText);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    return { error: { code: 'INVALID_INPUT', message: `Port "${portText}" is not a number between 1 and 65535.`, fix: 'PostgreSQL listens on 5432 unless configured otherwise.' } };
+  }
+  const input: ProfileInput = {
+    name: fields.name.trim(),
+    host: fields.host.trim(),
+    port,
+    database: fields.database.trim(),
+    user: fields.user.trim(),
+    sslmode: fields.sslmode,
+    sslRootCert: fields.sslRootCert.trim(),
+    sslCert: fields.sslCert.trim(),
+    sslKey: fields.sslKey.trim(),
+    color: fields.color,
+  };
+  // Off means no tunnel: an input without `ssh` removes the section (and its saved secrets).
+  if (ssh.enabled) {
+    const tunnel = sshInput(ssh, savedHops);
+    if ('error' in tunnel) return tunnel;
+    input.ssh = tunnel.ssh;
+    input.sshSecrets = tunnel.sshSecrets;
+  }
+  if (password.forget) input.password = null;
+  else if (password.text !== '') input.password = password.text;
+  else if (moves && password.keepForNewServer) input.keepPasswordForNewServer = true;
+  return { value: input };
+}
+
 /** Add / edit form in a modal <dialog>. The password lives in this component only and is gone when it closes. */
 export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; onClose: () => void }) {
   const save = useProfilesStore((s) => s.save);
@@ -82,15 +119,15 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const announce = useAppStore((s) => s.announce);
   const chooseFile = useAppStore((s) => s.chooseFile);
   const [fields, setFields] = useState<FormFields>(() => initialFields(profile, count));
-  const [password, setPassword] = useState('');
-  const [forgetPassword, setForgetPassword] = useState(false);
-  const [keepForNewServer, setKeepForNewServer] = useState(false);
+  const [ssh, setSsh] = useState<SshFields>(() => initialSsh(profile));
+  const [password, setPassword] = useState<PasswordChoice>({ text: '', forget: false, keepForNewServer: false });
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
+  // Fixed for the form's life: which hops had a secret when it opened.
+  const [savedHops] = useState(() => savedSecretHops(profile));
   const dialogRef = useRef<HTMLDialogElement>(null);
   const uid = useId();
   const editing = Boolean(profile);
-  const hasSavedPassword = profile !== undefined && profile.passwordStorage !== 'none';
   const titleId = `${uid}-title`;
   const errorId = `${uid}-error`;
 
@@ -103,49 +140,32 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
 
   const set = <K extends keyof FormFields>(key: K, value: FormFields[K]) => setFields((f) => ({ ...f, [key]: value }));
 
-  const choose = async (key: 'sslRootCert' | 'sslCert' | 'sslKey', title: string, filters: FileFilter[]) => {
+  // A failed dialog shows in the form's error, like a refused save.
+  const pickFile = async (title: string, filters: FileFilter[]) => {
     try {
-      const chosen = await chooseFile(title, filters);
-      if (chosen) set(key, chosen);
+      return await chooseFile(title, filters);
     } catch (e) {
       setError(toErrorInfo(e));
+      return null;
     }
+  };
+  const choose = async (key: 'sslRootCert' | 'sslCert' | 'sslKey', title: string, filters: FileFilter[]) => {
+    const chosen = await pickFile(title, filters);
+    if (chosen) set(key, chosen);
   };
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    // Empty required fields are caught here: the IPC schema would refuse them with a terser message.
-    const missing = REQUIRED.find(([key]) => fields[key].trim() === '');
-    if (missing) {
-      setError({ code: 'INVALID_INPUT', message: missing[1], fix: missing[2] });
+    const input = profileInput(fields, ssh, savedHops, password, moves);
+    if ('error' in input) {
+      setError(input.error);
       return;
     }
-    const portText = fields.port.trim();
-    const port = portText === '' ? 5432 : Number(portText);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      setError({ code: 'INVALID_INPUT', message: `Port "${portText}" is not a number between 1 and 65535.`, fix: 'PostgreSQL listens on 5432 unless configured otherwise.' });
-      return;
-    }
-    const input: ProfileInput = {
-      name: fields.name.trim(),
-      host: fields.host.trim(),
-      port,
-      database: fields.database.trim(),
-      user: fields.user.trim(),
-      sslmode: fields.sslmode,
-      sslRootCert: fields.sslRootCert.trim(),
-      sslCert: fields.sslCert.trim(),
-      sslKey: fields.sslKey.trim(),
-      color: fields.color,
-    };
-    if (forgetPassword) input.password = null;
-    else if (password !== '') input.password = password;
-    else if (movesSavedPassword && keepForNewServer) input.keepPasswordForNewServer = true;
     setBusy(true);
     try {
-      const saved = await save(input, profile?.id);
-      setPassword('');
+      const saved = await save(input.value, profile?.id);
+      setPassword({ text: '', forget: false, keepForNewServer: false });
       announce(`Saved ${saved.name}.`);
       onClose();
     } catch (e) {
@@ -155,16 +175,7 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
     }
   };
 
-  // A saved password belongs to the server it was given for: moving the connection forgets it unless the user says otherwise.
-  const portNow = fields.port.trim() === '' ? 5432 : Number(fields.port.trim());
-  const movesSavedPassword = profile !== undefined && hasSavedPassword && !forgetPassword && password === ''
-    && (fields.host.trim() !== profile.host || portNow !== profile.port || fields.user.trim() !== profile.user);
-  const passwordHint = editing
-    ? hasSavedPassword
-      ? 'Leave empty to keep the saved password.'
-      : 'No password is saved for this connection.'
-    : 'Optional. Stored in the OS keychain, never in Lifeboat’s files.';
-
+  const moves = passwordMoves(profile, fields, ssh, password);
   return (
     <dialog
       ref={dialogRef}
@@ -221,63 +232,11 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
               <input id={`${uid}-user`} value={fields.user} onChange={(e) => set('user', e.target.value)} required autoComplete="off" spellCheck={false} />
             </div>
 
-            <div className="field span-2">
-              <label htmlFor={`${uid}-password`}>Password</label>
-              <input
-                id={`${uid}-password`}
-                type="password"
-                value={password}
-                onChange={(e) => setPassword(e.target.value)}
-                autoComplete="new-password"
-                disabled={forgetPassword}
-                placeholder={editing && hasSavedPassword ? '••••••••  (saved)' : ''}
-                aria-describedby={`${uid}-password-hint`}
-              />
-              <p id={`${uid}-password-hint`} className="hint">
-                {passwordHint}
-              </p>
-              {hasSavedPassword ? (
-                <label className="checkbox">
-                  <input type="checkbox" checked={forgetPassword} onChange={(e) => setForgetPassword(e.target.checked)} />
-                  Forget the saved password
-                </label>
-              ) : null}
-              {movesSavedPassword && profile ? (
-                <div className="callout callout-warn password-moves" role="note">
-                  <div className="callout-body">
-                    <p>
-                      The saved password was given for <code>{visibleText(`${profile.user}@${profile.host}:${profile.port}`)}</code>. It is forgotten when you save, so that it never
-                      reaches another server — type the new server’s password above, or:
-                    </p>
-                    <label className="checkbox">
-                      <input type="checkbox" checked={keepForNewServer} onChange={(e) => setKeepForNewServer(e.target.checked)} />
-                      Use the saved password for the new server
-                    </label>
-                  </div>
-                </div>
-              ) : null}
-            </div>
+            <DbPasswordField profile={profile} value={password} onChange={setPassword} moves={moves} />
 
-            <div className="field span-2">
-              <label htmlFor={`${uid}-sslmode`}>SSL mode</label>
-              <select id={`${uid}-sslmode`} value={fields.sslmode} onChange={(e) => set('sslmode', e.target.value as SslMode)} aria-describedby={`${uid}-ssl-hint`}>
-                {SSL_MODES.map((mode) => (
-                  <option key={mode} value={mode}>
-                    {mode}
-                  </option>
-                ))}
-              </select>
-              <p id={`${uid}-ssl-hint`} className="hint">
-                {SSL_HELP[fields.sslmode]}
-              </p>
-            </div>
+            <SslFields fields={fields} set={set} choose={choose} />
 
-            <fieldset className="span-2 cert-fieldset">
-              <legend>Certificates (optional)</legend>
-              <PathField id={`${uid}-ca`} label="CA certificate" value={fields.sslRootCert} onChange={(v) => set('sslRootCert', v)} onChoose={() => choose('sslRootCert', 'Choose the CA certificate', CERT_FILTERS)} />
-              <PathField id={`${uid}-cert`} label="Client certificate" value={fields.sslCert} onChange={(v) => set('sslCert', v)} onChoose={() => choose('sslCert', 'Choose the client certificate', CERT_FILTERS)} />
-              <PathField id={`${uid}-key`} label="Client key" value={fields.sslKey} onChange={(v) => set('sslKey', v)} onChoose={() => choose('sslKey', 'Choose the client key', KEY_FILTERS)} />
-            </fieldset>
+            <SshSection value={ssh} onChange={setSsh} savedHops={savedHops} target={`${fields.host.trim() || '?'}:${fields.port.trim() || 5432}`} chooseFile={pickFile} />
           </div>
 
           {error ? <ErrorMessage id={errorId} error={error} title="Could not save" /> : null}
@@ -293,6 +252,38 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
         </footer>
       </form>
     </dialog>
+  );
+}
+
+type SetField = <K extends keyof FormFields>(key: K, value: FormFields[K]) => void;
+type ChooseCert = (key: 'sslRootCert' | 'sslCert' | 'sslKey', title: string, filters: FileFilter[]) => Promise<void>;
+
+/** SSL mode with what it means, then the optional certificate files (picked in the native dialog). */
+function SslFields({ fields, set, choose }: { fields: FormFields; set: SetField; choose: ChooseCert }) {
+  const uid = useId();
+  return (
+    <>
+      <div className="field span-2">
+        <label htmlFor={`${uid}-sslmode`}>SSL mode</label>
+        <select id={`${uid}-sslmode`} value={fields.sslmode} onChange={(e) => set('sslmode', e.target.value as SslMode)} aria-describedby={`${uid}-ssl-hint`}>
+          {SSL_MODES.map((mode) => (
+            <option key={mode} value={mode}>
+              {mode}
+            </option>
+          ))}
+        </select>
+        <p id={`${uid}-ssl-hint`} className="hint">
+          {SSL_HELP[fields.sslmode]}
+        </p>
+      </div>
+
+      <fieldset className="span-2 cert-fieldset">
+        <legend>Certificates (optional)</legend>
+        <PathField id={`${uid}-ca`} label="CA certificate" value={fields.sslRootCert} onChange={(v) => set('sslRootCert', v)} onChoose={() => choose('sslRootCert', 'Choose the CA certificate', CERT_FILTERS)} />
+        <PathField id={`${uid}-cert`} label="Client certificate" value={fields.sslCert} onChange={(v) => set('sslCert', v)} onChoose={() => choose('sslCert', 'Choose the client certificate', CERT_FILTERS)} />
+        <PathField id={`${uid}-key`} label="Client key" value={fields.sslKey} onChange={(v) => set('sslKey', v)} onChoose={() => choose('sslKey', 'Choose the client key', KEY_FILTERS)} />
+      </fieldset>
+    </>
   );
 }
 

@@ -1,10 +1,12 @@
-import type { ConnectionReport, PgTool } from '../../../main/ipc/contract.ts';
+import type { ConnectionReport, PgTool, TunnelReport } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { formatBytes, TOOL_SOURCE_LABEL } from '../../components/format.ts';
+import { formatBytes, hostPort, TOOL_SOURCE_LABEL } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { isHostKeyError } from '../../stores/host-key-store.ts';
 import type { TestState } from '../../stores/profiles-store.ts';
 
-export function TestResult({ state, headingId }: { state: TestState; headingId: string }) {
+/** onHostKey: reopens the host-key dialog for a test refused over an SSH host key. */
+export function TestResult({ state, headingId, onHostKey }: { state: TestState; headingId: string; onHostKey?: () => void }) {
   if (state.status === 'running') {
     return (
       <div className="test-result test-running" aria-busy="true">
@@ -20,6 +22,12 @@ export function TestResult({ state, headingId }: { state: TestState; headingId: 
       <section className="test-result test-failed" aria-labelledby={headingId}>
         <h3 id={headingId} className="sr-only">Connection test result</h3>
         <ErrorMessage error={result.error} title={`Connection failed · ${time}`} />
+        {onHostKey && isHostKeyError(result.error) ? (
+          <button type="button" className="btn btn-sm host-key-review" onClick={onHostKey}>
+            <Icon name="shield" />
+            Review the host key…
+          </button>
+        ) : null}
       </section>
     );
   }
@@ -52,6 +60,7 @@ function TestSuccess({ report, time, headingId }: { report: ConnectionReport; ti
           <dd>{report.latencyMs} ms</dd>
         </div>
       </dl>
+      {report.tunnel ? <TunnelRoute tunnel={report.tunnel} /> : null}
       <h4 className="tools-heading">Tools Lifeboat will use</h4>
       <ul className="tool-list">
         <ToolLine tool={report.tools.pg_dump} />
@@ -72,5 +81,24 @@ function ToolLine({ tool }: { tool: PgTool }) {
         {tool.path}
       </code>
     </li>
+  );
+}
+
+/** "via bastion:22 (35 ms) → db:5432": each SSH hop with the time its login took, then the database as the last hop sees it. */
+function TunnelRoute({ tunnel }: { tunnel: TunnelReport }) {
+  return (
+    <p className="tunnel-route">
+      <Icon name="route" />
+      <span className="tunnel-route-label">Through SSH</span>
+      <span className="tunnel-route-path">
+        via{' '}
+        {tunnel.hops.map((hop) => (
+          <span key={`${hop.user}@${hop.host}:${hop.port}`} className="tunnel-hop" title={`logged in as ${hop.user}`}>
+            <code>{hostPort(hop.host, hop.port)}</code> ({hop.latencyMs} ms) →{' '}
+          </span>
+        ))}
+        <code>{tunnel.target}</code>
+      </span>
+    </p>
   );
 }

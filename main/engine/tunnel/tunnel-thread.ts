@@ -1,0 +1,101 @@
+// Opens a tunnel in a worker thread of its own (tunnel-worker.ts). Every byte a backup or restore
+// moves through SSH is decrypted and forwarded there, so the job's main thread (hashing, encrypting,
+// writing the archive) and the tunnel never wait for each other on one event loop.
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { LifeboatError } from '../errors.ts';
+import type { SshHop } from '../model/profile.ts';
+import type { HopLogin } from './ssh-chain.ts';
+import type { Tunnel } from './ssh-route.ts';
+import { errorInfo, fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
+
+export interface ThreadTunnelOptions {
+  hops: HopLogin[];
+  target: { host: string; port: number };
+  keepAliveSeconds: number;
+  agentSocket: string | undefined;
+  verifyHostKey(hop: SshHop, keyBlob: Buffer): Promise<void>;
+  knownKeyTypes(hop: SshHop): Promise<string[]>;
+  signal?: AbortSignal;
+}
+
+/**
+ * The worker's file: the TypeScript source next to this one (the CLI, tests), or in the built app the
+ * bundle's own entry out/main/tunnel-worker.js — beside this code, or one up when this code was split
+ * into out/main/chunks/.
+ */
+function workerFile(): URL {
+  const candidates = ['./tunnel-worker.ts', './tunnel-worker.js', '../tunnel-worker.js'].map((name) => new URL(name, import.meta.url));
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) throw new LifeboatError('INTERNAL', 'The SSH tunnel\'s worker file is missing from this installation.', 'Reinstall Lifeboat.');
+  return found;
+}
+
+export function openTunnelInWorker(options: ThreadTunnelOptions): Promise<Tunnel> {
+  const worker = new Worker(workerFile());
+  const send = (message: ToWorker) => worker.postMessage(message);
+  let problem: LifeboatError | null = null;
+  let closing: Promise<void> | null = null;
+  return new Promise<Tunnel>((resolve, reject) => {
+    const onAbort = () => {
+      reject(options.signal?.reason);
+      void worker.terminate();
+    };
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const settle = () => options.signal?.removeEventListener('abort', onAbort);
+    const closed = new Promise<void>((done) => worker.once('exit', () => done()));
+    worker.on('message', (message: FromWorker) => {
+      if (message.type === 'ask') void answer(message, options, send);
+      else if (message.type === 'problem') problem ??= fromInfo(message.error);
+      else if (message.type === 'failed') {
+        settle();
+        reject(fromInfo(message.error));
+        void worker.terminate();
+      } else if (message.type === 'ready') {
+        settle();
+        resolve({
+          port: message.port,
+          report: message.report,
+          description: message.description,
+          problem: () => problem,
+          close: () => (closing ??= closeWorker(worker, send, closed)),
+        });
+      }
+    });
+    worker.on('error', (error) => {
+      problem ??= new LifeboatError('SSH_TUNNEL_DROPPED', `The SSH tunnel stopped: ${error.message}.`, 'Try again; if it happens again, please report it.', { cause: error });
+      settle();
+      reject(problem);
+    });
+    send({ type: 'open', hops: options.hops, target: options.target, keepAliveSeconds: options.keepAliveSeconds, agentSocket: options.agentSocket });
+  });
+}
+
+async function answer(message: Extract<FromWorker, { type: 'ask' }>, options: ThreadTunnelOptions, send: (message: ToWorker) => void): Promise<void> {
+  try {
+    if (message.question === 'types') {
+      send({ type: 'answer', id: message.id, error: null, types: await options.knownKeyTypes(message.hop) });
+    } else {
+      await options.verifyHostKey(message.hop, Buffer.from(message.key));
+      send({ type: 'answer', id: message.id, error: null });
+    }
+  } catch (error) {
+    send({ type: 'answer', id: message.id, error: errorInfo(error) });
+  }
+}
+
+/** Asks the worker to close the listener and the SSH connections, then ends the thread (at once if it does not answer). */
+async function closeWorker(worker: Worker, send: (message: ToWorker) => void, exited: Promise<void>): Promise<void> {
+  const closedByWorker = new Promise<void>((resolve) => {
+    const onMessage = (message: FromWorker) => {
+      if (message.type === 'closed') {
+        worker.off('message', onMessage);
+        resolve();
+      }
+    };
+    worker.on('message', onMessage);
+  });
+  send({ type: 'close' });
+  await Promise.race([closedByWorker, exited, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+  await worker.terminate();
+}
