@@ -161,19 +161,7 @@ function ChangedKey({ id, prompt }: { id: string; prompt: HostKeyPrompt }) {
   );
   return (
     <>
-      <div id={id} className="callout callout-error">
-        <Icon name="alert" className="callout-icon" />
-        <div className="callout-body">
-          <p className="callout-title">Lifeboat stopped connecting {prompt.profileName}</p>
-          <p className="error-message">{error.message}</p>
-          {error.fix ? (
-            <p className="error-fix">
-              <span className="error-fix-label">How to fix: </span>
-              {error.fix}
-            </p>
-          ) : null}
-        </div>
-      </div>
+      <ErrorMessage id={id} error={error} title={`Lifeboat stopped connecting ${prompt.profileName}`} announce={false} />
       <KeyFacts offer={offer} fingerprintLabel="Key offered now" extra={known.length ? knownRow : null} />
     </>
   );

@@ -26,7 +26,8 @@ describe.skipIf(!supported.ok).each(majors)('SSH tunnel to PostgreSQL %i', (majo
   let agent: { socket: string; stop(): Promise<void> };
 
   beforeAll(async () => {
-    lab = await startSshLab({ major, sshdCount: 3 });
+    // TLS on, with a certificate for "localhost" only: verify-full through the tunnel must check that name.
+    lab = await startSshLab({ major, sshdCount: 3, ssl: 'on', certNames: ['DNS:localhost'] });
     agent = await lab.startAgent();
     work = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-ssh-'));
     // Not this machine's ~/.ssh/known_hosts: what the test trusts is only what it accepted.
@@ -107,6 +108,12 @@ describe.skipIf(!supported.ok).each(majors)('SSH tunnel to PostgreSQL %i', (majo
     const restored = await fixture.engine.restores.start({ profile: 'direct', file: backup.archive, mode: 'new', database: 'shop_copy', keys: { identities: [key.identity] } }).result;
     expect(restored.database).toBe('shop_copy');
     expect(await lab.cluster.query<{ n: number }>('SELECT count(*)::int AS n FROM orders', [], 'shop_copy')).toEqual([{ n: 5000 }]);
+    // Replace: the checklist, a safety backup through its own tunnel, the verified swap.
+    const preflight = await fixture.engine.restores.preflight({ profile: 'direct', file: backup.archive, mode: 'replace', database: 'shop_copy', keys: { identities: [key.identity] } });
+    expect(preflight.target.exists).toBe(true);
+    const replaced = await fixture.engine.restores.start({ profile: 'direct', file: backup.archive, mode: 'replace', database: 'shop_copy', keys: { identities: [key.identity] }, safetyBackupEncryption: recipients }).result;
+    expect(replaced.safetyBackup?.archive).toMatch(/\.lifeboat$/);
+    expect(await lab.cluster.query<{ n: number }>('SELECT count(*)::int AS n FROM orders', [], 'shop_copy')).toEqual([{ n: 5000 }]);
     const drill = await fixture.engine.drills.start({ file: backup.archive, scratch: { kind: 'profile', profile: 'direct' }, keys: { identities: [key.identity] } }).result;
     expect(drill.error).toBeNull();
     expect(drill.passed).toBe(true);
@@ -115,6 +122,18 @@ describe.skipIf(!supported.ok).each(majors)('SSH tunnel to PostgreSQL %i', (majo
     expect(log.filter((e) => e.result === 'ok').map((e) => e.what)).toEqual(expect.arrayContaining(['backup', 'restore']));
     expect(log.find((e) => e.what === 'backup')?.route).toBe(`via 127.0.0.1:${lab.sshd[0]!.outside!.port} → ${lab.cluster.host}:${lab.cluster.port}`);
   }, 180_000);
+
+  it('verify-full checks the certificate against the database\'s real name, not the tunnel\'s 127.0.0.1', async () => {
+    const tls = { sslmode: 'verify-full' as const, sslRootCert: lab.cluster.caFile!, ssh: { ...entry({ auth: 'key', keyFile: lab.keys.pemKey.file }), jumps: [], keepAliveSeconds: 30 } };
+    await fixture.engine.profiles.add(profile('by-name', { ...tls, host: 'localhost' }));
+    expect(await fixture.engine.profiles.test('by-name')).toMatchObject({ ok: true, report: { ssl: true } });
+    // pg_dump (libpq: PGHOST=localhost, PGHOSTADDR=127.0.0.1) verifies the name too.
+    const backup = await fixture.engine.backups.start({ profile: 'by-name', outDir: path.join(work, `tls-${major}`), encryption: recipients }).result;
+    expect(backup.totalRows).toBe(5000);
+    await fixture.engine.profiles.add(profile('by-address', { ...tls, host: '127.0.0.1' }));
+    expect(await fixture.engine.profiles.test('by-address')).toMatchObject({ ok: false, error: { code: 'SSL_CERTIFICATE' } });
+    await expect(fixture.engine.backups.start({ profile: 'by-address', outDir: path.join(work, `tls-bad-${major}`), encryption: recipients }).result).rejects.toMatchObject({ code: expect.stringMatching(/SSL_CERTIFICATE|BACKUP_FAILED/) });
+  }, 120_000);
 
   it('goes through one jump host with the agent, and through two with a password', async () => {
     await fixture.engine.profiles.add(profile('one-jump', { ssh: { ...inside(1, {}), jumps: [entry({})], keepAliveSeconds: 30 } }));

@@ -19,6 +19,8 @@ export interface StartClusterOptions {
   password?: string;
   /** 'on' enables TLS; 'required' additionally rejects non-TLS TCP connections. */
   ssl?: SslMode;
+  /** The certificate's subjectAltName entries (default IP:127.0.0.1), e.g. ['DNS:localhost'] to test name checks. */
+  certNames?: string[];
   /**
    * A network namespace (`/proc/<pid>/ns/net`) to run the server in, for tests that must reach it only
    * through something inside that namespace (tests/support/ssh-lab.ts). `host`/`port` are then the
@@ -270,16 +272,16 @@ async function assertHbaRequiresPassword(dataDir: string): Promise<void> {
   }
 }
 
-async function makeCert(dir: string): Promise<{ certFile: string; keyFile: string }> {
+async function makeCert(dir: string, names = ['IP:127.0.0.1']): Promise<{ certFile: string; keyFile: string }> {
   const certFile = path.join(dir, 'server.crt');
   const keyFile = path.join(dir, 'server.key');
   const res = await run(
     'openssl',
     [
       'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2',
-      '-subj', '/CN=127.0.0.1',
-      // SAN so clients doing full verification against caFile accept the IP.
-      '-addext', 'subjectAltName=IP:127.0.0.1',
+      '-subj', `/CN=${names[0]!.replace(/^(IP|DNS):/, '')}`,
+      // SAN so clients doing full verification against caFile accept the IP (or the names given).
+      '-addext', `subjectAltName=${names.join(',')}`,
       '-keyout', keyFile, '-out', certFile,
     ],
     dir,
@@ -357,7 +359,7 @@ export async function startCluster(major: number, opts: StartClusterOptions = {}
     const serverOpts = ['-c listen_addresses=127.0.0.1', '-c fsync=off'];
     let caFile: string | undefined;
     if (sslMode !== 'off') {
-      const { certFile, keyFile } = await makeCert(dir);
+      const { certFile, keyFile } = await makeCert(dir, opts.certNames);
       caFile = certFile;
       serverOpts.push('-c ssl=on', `-c ${shQuote(`ssl_cert_file=${certFile}`)}`, `-c ${shQuote(`ssl_key_file=${keyFile}`)}`);
       if (sslMode === 'required') {

@@ -108,6 +108,9 @@ export interface StartSshLabOptions {
   sshdCount?: number;
   /** AllowTcpForwarding per sshd; true where not given. */
   forwarding?: boolean[];
+  /** TLS on the lab's PostgreSQL server ('required' refuses plain connections); its certificate names certNames (default DNS:localhost only). */
+  ssl?: 'on' | 'required';
+  certNames?: string[];
   /** The passphrase of keys.passphraseKey (random by default). */
   keyPassphrase?: string;
   /**
@@ -683,7 +686,7 @@ export async function startSshLab(options: StartSshLabOptions): Promise<SshLab> 
     const [password, keys, penalties] = await Promise.all([ensureSshUser(options.password), makeClientKeys(dir, options.keyPassphrase), hasPerSourcePenalties()]);
     ctx.penalties = penalties;
     holder = await startNamespace(ctx);
-    cluster = await startCluster(options.major, { netns: ctx.netns });
+    cluster = await startCluster(options.major, { netns: ctx.netns, ...(options.ssl ? { ssl: options.ssl, certNames: options.certNames ?? ['DNS:localhost'] } : {}) });
     ctx.usedPorts.add(cluster.port);
     const sshd: SshdHandle[] = [];
     for (let i = 0; i < count; i++) sshd.push(await createSshd(ctx, i, options.forwarding?.[i] ?? true));
