@@ -91,7 +91,7 @@ export class HandlerContext {
    * server), so a new path there must be one the user chose in a dialog; paths the profile already
    * had stay usable.
    */
-  sslFilesChosen<T extends Pick<ProfileFields, SslFileField> & Pick<Partial<ProfileFields>, 'ssh'>>(fields: T, current?: Pick<ProfileFields, SslFileField | 'ssh'>): T {
+  sslFilesChosen<T extends Pick<ProfileFields, SslFileField> & { ssh?: ProfileFields['ssh'] | null }>(fields: T, current?: Pick<ProfileFields, SslFileField | 'ssh'>): T {
     for (const [key, what] of SSL_FILE_FIELDS) {
       const file = fields[key]?.trim();
       if (file && file !== current?.[key]) this.grants.use('open', file, what);

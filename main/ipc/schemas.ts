@@ -50,7 +50,7 @@ export const profileInput = z
     color: z.enum(PROFILE_COLORS),
     backupFolder: optionalPath,
     canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
-    ssh: sshSettings.optional(),
+    ssh: sshSettings.nullable().optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
     sshSecrets: z.array(z.union([text(MAX_TEXT), z.null(), z.undefined()])).max(9).optional(),
     keepPasswordForNewServer: z.boolean().optional(),

@@ -85,14 +85,28 @@ export const PROFILE_COMMANDS: Record<string, Command> = {
 
 type SshFlags = SshSettings & { secret: string | undefined };
 
-/** --ssh user@host[:port] with its jumps; jumps log in the way the SSH host does (the app sets each hop apart). */
+/**
+ * --ssh user@host[:port] with its jumps. Jump hosts log in with the same key file (or the agent); a
+ * password is the bastion's alone, never sent to the jumps (the app sets each hop apart).
+ */
 function sshFromFlags(values: Values): SshFlags {
   if (values['ssh-key'] && values['ssh-agent']) throw new UsageError('choose one of --ssh-key FILE and --ssh-agent');
   const auth: Pick<SshHop, 'auth' | 'keyFile'> = values['ssh-key']
     ? { auth: 'key', keyFile: values['ssh-key'] }
     : values['ssh-agent'] ? { auth: 'agent' } : values['ssh-password-env'] ? { auth: 'password' } : { auth: 'agent' };
-  const hop = (text: string): SshHop => ({ ...parseHop(text), ...auth });
-  return { ...hop(values.ssh!), jumps: (values['ssh-jump'] ?? []).map(hop), keepAliveSeconds: 30, secret: sshSecretFlag(values) };
+  const jumpAuth: Pick<SshHop, 'auth' | 'keyFile'> = auth.auth === 'password' ? { auth: 'agent' } : auth;
+  const jumps = (values['ssh-jump'] ?? []).map((text): SshHop => ({ ...parseHop(text), ...jumpAuth }));
+  return { ...parseHop(values.ssh!), ...auth, jumps, keepAliveSeconds: 30, secret: sshSecretFlag(values) };
+}
+
+/**
+ * The one secret the CLI takes, per hop: the bastion's password goes to the bastion only; a key's
+ * passphrase to every hop that logs in with that same key file (it unlocks the file here, and is
+ * never sent anywhere).
+ */
+function secretsPerHop(ssh: SshFlags): (string | undefined)[] {
+  const hops: SshHop[] = [...ssh.jumps, ssh];
+  return hops.map((hop) => (hop === ssh || (ssh.auth === 'key' && hop.auth === 'key' && hop.keyFile === ssh.keyFile) ? ssh.secret : undefined));
 }
 
 function sshSecretFlag(values: Values): string | undefined {
@@ -113,14 +127,13 @@ async function addProfile(engine: Engine, out: Output, name: string, values: Val
   const parsed = parseConnectionUri(values.url, name);
   if (parsed.password !== null) out.note('lifeboat: warning: the password was given in the URL, where other users of this computer can see it in the process list. Prefer --password-stdin.');
   const password = values['password-stdin'] ? await readStdin() : parsed.password;
-  const { secret, ...sshSettings } = ssh ?? { secret: undefined };
-  const hopCount = ssh ? ssh.jumps.length + 1 : 0;
+  const { secret: _secret, ...sshSettings } = ssh ?? { secret: undefined };
   const profile = await engine.profiles.add({
     ...parsed.fields,
     name,
     ...(values.sslmode ? { sslmode: values.sslmode as SslMode } : {}),
     ...(values.color ? { color: values.color as ProfileColor } : {}),
-    ...(ssh ? { ssh: sshSettings as SshSettings, sshSecrets: Array.from({ length: hopCount }, () => secret) } : {}),
+    ...(ssh ? { ssh: sshSettings as SshSettings, sshSecrets: secretsPerHop(ssh) } : {}),
     password,
   });
   warnAboutSessionOnlyPassword(engine, out, profile);

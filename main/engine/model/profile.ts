@@ -64,8 +64,12 @@ export interface Profile {
 
 export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt' | 'passwordEndpoint'>;
 
-/** Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it. */
-export interface ProfileInput extends ProfileFields {
+/**
+ * Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it.
+ * ssh the same way on an edit: absent keeps the profile's SSH section, null removes it (and its secrets).
+ */
+export interface ProfileInput extends Omit<ProfileFields, 'ssh'> {
+  ssh?: SshSettings | null;
   password?: string | null;
   /** update: the host, port or user changed and no new password was given — keep the saved one for the new server (otherwise it is forgotten). */
   keepPasswordForNewServer?: boolean;

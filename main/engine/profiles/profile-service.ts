@@ -8,6 +8,7 @@ import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, Prof
 import type { ConnectTarget } from '../tunnel/connect-target.ts';
 import type { TunnelScope, TunnelService } from '../tunnel/tunnel-service.ts';
 import { deleteSshSecrets, readSshSecrets, saveSshSecrets, sshSecretsSaved } from './ssh-secrets.ts';
+import { sshRouteIdentity } from '../tunnel/tunnel-service.ts';
 import { testConnection } from './connection-test.ts';
 import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
 import { normaliseProfileFields } from './profile-validation.ts';
@@ -57,12 +58,14 @@ export class ProfileService {
   async #password(profile: Profile): Promise<string | null> {
     const saved = passwordBound(profile) ? await this.#secrets.get(secretAccount(profile.id)) : null;
     // Like libpq: without a saved password, ~/.pgpass (or PGPASSFILE) may have one — what unattended
-    // jobs (cron, servers without a desktop keychain) rely on.
-    return saved ?? (await pgpassPassword(profile));
+    // jobs (cron, servers without a desktop keychain) rely on. Not through SSH: a .pgpass line names
+    // a host as this computer sees it, and "localhost" there is not the bastion's localhost.
+    if (saved !== null || profile.ssh) return saved;
+    return pgpassPassword(profile);
   }
 
   async add(input: ProfileInput): Promise<ProfileSummary> {
-    const fields = normaliseProfileFields(input);
+    const fields = normaliseProfileFields({ ...input, ssh: input.ssh ?? undefined });
     this.#assertNameFree(fields.name);
     const now = this.#clock.now().toISOString();
     const profile: Profile = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
@@ -77,7 +80,9 @@ export class ProfileService {
 
   async update(id: string, input: ProfileInput): Promise<ProfileSummary> {
     const existing = this.#find(id);
-    const fields = normaliseProfileFields(input);
+    // An edit that does not mention SSH (an older form, a script) keeps the tunnel; null removes it.
+    const ssh = input.ssh === undefined ? existing.ssh : (input.ssh ?? undefined);
+    const fields = normaliseProfileFields({ ...input, ssh });
     this.#assertNameFree(fields.name, existing.id);
     const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
     await this.#bindPassword(existing, profile, input);
@@ -217,7 +222,7 @@ async function pgpassPassword(profile: Profile): Promise<string | null> {
  */
 export function endpointOf(profile: Pick<Profile, 'host' | 'port' | 'user' | 'ssh'>): string {
   const base = [profile.host, profile.port, profile.user];
-  return JSON.stringify(profile.ssh ? [...base, `${profile.ssh.user}@${profile.ssh.host}:${profile.ssh.port}`] : base);
+  return JSON.stringify(profile.ssh ? [...base, sshRouteIdentity(profile.ssh)] : base);
 }
 
 /**

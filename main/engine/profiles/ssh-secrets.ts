@@ -6,20 +6,31 @@ import type { SecretStore } from '../secrets/secret-store.ts';
 import { sshAccount, sshHops } from '../tunnel/tunnel-service.ts';
 
 function accountsOf(profile: Profile): string[] {
-  return profile.ssh ? sshHops(profile.ssh).map((hop) => sshAccount(profile.id, hop)) : [];
+  const ssh = profile.ssh;
+  return ssh ? sshHops(ssh).map((hop) => sshAccount(profile.id, ssh, hop)) : [];
+}
+
+/** Each saved hop's login method by account: a key passphrase must never become a login password. */
+function methodsOf(profile: Profile | null): Map<string, string> {
+  const ssh = profile?.ssh;
+  return new Map(ssh ? sshHops(ssh).map((hop) => [sshAccount(profile.id, ssh, hop), hop.auth]) : []);
 }
 
 /**
  * Saves the secrets given for `profile`'s hops (connection order; undefined keeps the saved one,
- * null forgets it) and forgets those of hops the profile no longer has or that log in by agent.
+ * null forgets it) and forgets those of hops the profile no longer has, that log in by agent, or
+ * whose login method changed without a new secret (a key's passphrase is no login password).
  */
 export async function saveSshSecrets(secrets: SecretStore, before: Profile | null, profile: Profile, inputs: readonly SshSecretInput[] = []): Promise<void> {
-  const hops = profile.ssh ? sshHops(profile.ssh) : [];
+  const ssh = profile.ssh;
+  const hops = ssh ? sshHops(ssh) : [];
+  const methodBefore = methodsOf(before);
   const keep = new Set<string>();
   for (const [index, hop] of hops.entries()) {
-    const account = sshAccount(profile.id, hop);
+    const account = sshAccount(profile.id, ssh!, hop);
     const input = inputs[index];
-    if (hop.auth === 'agent' || input === null) {
+    const methodChanged = methodBefore.has(account) && methodBefore.get(account) !== hop.auth;
+    if (hop.auth === 'agent' || input === null || (methodChanged && !(typeof input === 'string' && input !== ''))) {
       await secrets.delete(account);
     } else if (typeof input === 'string' && input !== '') {
       await secrets.set(account, input);

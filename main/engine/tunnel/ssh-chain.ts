@@ -100,6 +100,8 @@ async function connectHop(login: HopLogin, sock: Duplex | undefined, options: Ch
     const done = () => options.signal?.removeEventListener('abort', onAbort);
     client.once('ready', () => { done(); resolve(); });
     client.once('error', (error: Error & { level?: string; code?: string }) => { done(); reject(refusedKey ?? explainHopError(hop, error)); });
+    // A server that hangs up after its greeting gives only 'close' (and ssh2 stops its ready timer then).
+    client.once('close', () => { done(); reject(refusedKey ?? closedBeforeLogin(hop)); });
     client.connect(config);
   }).catch((error: unknown) => {
     client.end();
@@ -114,6 +116,10 @@ function hostKeyOrder(known: string[]): NonNullable<NonNullable<ConnectConfig['a
   const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] as const;
   const wanted = new Set(known.flatMap((type) => (type === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [type])));
   return [...all.filter((a) => wanted.has(a)), ...all.filter((a) => !wanted.has(a))];
+}
+
+function closedBeforeLogin(hop: SshHop): LifeboatError {
+  return new LifeboatError('SSH_UNREACHABLE', `SSH host ${hopLabel(hop)} closed the connection before the login finished.`, `Check that ${hop.host}:${hop.port} is an SSH server that accepts you (its sshd log says why it hung up: MaxStartups, AllowUsers, a firewall or fail2ban).`);
 }
 
 function explainHopError(hop: SshHop, error: Error & { level?: string; code?: string }): LifeboatError {

@@ -81,6 +81,11 @@ function forward(socket: net.Socket, last: ConnectedHop, target: { host: string;
   socket.once('close', () => state.sockets.delete(socket));
   socket.pause();
   openChannel(last, target.host, target.port, 'database').then((channel) => {
+    // The client may have gone (or the tunnel closed) while the channel opened.
+    if (socket.destroyed || state.closed) {
+      channel.close();
+      return;
+    }
     channel.on('error', () => socket.destroy());
     channel.once('close', () => socket.destroy());
     socket.once('close', () => channel.close());

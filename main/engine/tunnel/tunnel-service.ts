@@ -14,9 +14,28 @@ export interface TunnelScope {
   explainFailure(explain: (error: unknown) => unknown): void;
 }
 
-/** The keychain account of one hop's password or key passphrase: bound to that hop, so it is never offered to another host. */
-export function sshAccount(profileId: string, hop: Pick<SshHop, 'user' | 'host' | 'port'>): string {
-  return `ssh:${profileId}:${hop.user}@${hop.host}:${hop.port}`;
+/**
+ * The keychain account of one hop's password or key passphrase, bound to that hop as reached: its
+ * user@host:port after the hops before it (10.0.0.5 behind one gateway is not 10.0.0.5 behind
+ * another). Moving, reordering or re-routing a hop leaves its old secret behind, never offered elsewhere.
+ */
+export function sshAccount(profileId: string, ssh: SshSettings, hop: SshHop): string {
+  const hops = sshHops(ssh);
+  const upTo = hops.slice(0, hops.findIndex((h) => h === hop || sameHop(h, hop)) + 1);
+  return `ssh:${profileId}:${upTo.map(hopIdentity).join('>')}`;
+}
+
+/** The whole route, for binding a database password to the server it reaches. */
+export function sshRouteIdentity(ssh: SshSettings): string {
+  return sshHops(ssh).map(hopIdentity).join('>');
+}
+
+function hopIdentity(hop: Pick<SshHop, 'user' | 'host' | 'port'>): string {
+  return `${hop.user}@${hop.host}:${hop.port}`;
+}
+
+function sameHop(a: SshHop, b: SshHop): boolean {
+  return hopIdentity(a) === hopIdentity(b);
 }
 
 /** The hops in the order they are connected to: the jumps, then the bastion. */
@@ -46,7 +65,7 @@ export class TunnelService {
   async open(profile: Profile, options: { signal?: AbortSignal; acceptHostKeys?: readonly string[] } = {}): Promise<Tunnel> {
     const ssh = profile.ssh;
     if (!ssh) throw new LifeboatError('INTERNAL', `Profile "${profile.name}" has no SSH tunnel.`);
-    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(sshAccount(profile.id, hop)) })));
+    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(sshAccount(profile.id, ssh, hop)) })));
     const accept = options.acceptHostKeys ?? [];
     // Loaded on first use: most runs never open a tunnel. ssh2 itself loads only in the tunnel's thread.
     const { openTunnelInWorker } = await import('./tunnel-thread.ts');

@@ -32,6 +32,8 @@ function workerFile(): URL {
 }
 
 export function openTunnelInWorker(options: ThreadTunnelOptions): Promise<Tunnel> {
+  // Cancelled while the secrets were read: no thread, no connection.
+  if (options.signal?.aborted) return Promise.reject(options.signal.reason);
   const worker = new Worker(workerFile());
   const send = (message: ToWorker) => worker.postMessage(message);
   let problem: LifeboatError | null = null;
@@ -64,6 +66,13 @@ export function openTunnelInWorker(options: ThreadTunnelOptions): Promise<Tunnel
     });
     worker.on('error', (error) => {
       problem ??= new LifeboatError('SSH_TUNNEL_DROPPED', `The SSH tunnel stopped: ${error.message}.`, 'Try again; if it happens again, please report it.', { cause: error });
+      settle();
+      reject(problem);
+    });
+    // A thread that ends on its own (not by close()) takes the tunnel with it: say so, and settle an open still waiting.
+    worker.once('exit', () => {
+      if (closing) return;
+      problem ??= new LifeboatError('SSH_TUNNEL_DROPPED', 'The SSH tunnel stopped unexpectedly.', 'Try again; if it happens again, please report it.');
       settle();
       reject(problem);
     });

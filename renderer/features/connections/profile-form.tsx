@@ -99,12 +99,14 @@ function profileInput(fields: FormFields, ssh: SshFields, savedHops: SavedSecret
     sslKey: fields.sslKey.trim(),
     color: fields.color,
   };
-  // Off means no tunnel: an input without `ssh` removes the section (and its saved secrets).
+  // Off means no tunnel: `ssh: null` removes the section (and its saved secrets); absent would keep it.
   if (ssh.enabled) {
     const tunnel = sshInput(ssh, savedHops);
     if ('error' in tunnel) return tunnel;
     input.ssh = tunnel.ssh;
     input.sshSecrets = tunnel.sshSecrets;
+  } else {
+    input.ssh = null;
   }
   if (password.forget) input.password = null;
   else if (password.text !== '') input.password = password.text;
