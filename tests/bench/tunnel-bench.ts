@@ -3,10 +3,13 @@
 // The server and a real sshd live in a network namespace of their own (tests/support/ssh-lab.ts; root
 // only). The measured backups run inside that namespace too, so "direct" is 127.0.0.1:<port> and
 // "tunnel" is 127.0.0.1:<sshd> → 127.0.0.1:<port>: the only difference is the SSH hop and Lifeboat's
-// forwarding of every byte through it. Both are the engine in one process (Lifeboat's own backup job,
-// encrypted and hashed, no row counts), alternating, median of --runs.
+// forwarding of every byte through it. The floor is the standard tool doing the same: OpenSSH's own
+// `ssh -N -L` forward, with Lifeboat connecting to it as to a plain server. All three are the engine
+// in one process (Lifeboat's own backup job, encrypted and hashed, no row counts), alternating,
+// median of --runs.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -44,10 +47,13 @@ async function inner(plan: InnerPlan): Promise<void> {
     const test = await engine.profiles.test('tunnel', { acceptHostKeys: [plan.hostKeyFingerprint] });
     if (!test.ok) throw new Error(`the tunnel does not connect: ${test.error.message}`);
     const encryption = { kind: 'recipients' as const, recipients: [generateAgeKeyPair().recipient] };
-    const times: Record<'direct' | 'tunnel', number[]> = { direct: [], tunnel: [] };
+    const openssh = await startOpenSshForward(plan);
+    await engine.profiles.add({ ...base, name: 'openssh', port: openssh.port });
+    const times: Record<'direct' | 'tunnel' | 'openssh', number[]> = { direct: [], tunnel: [], openssh: [] };
     let bytes = 0;
     for (let round = 1; round <= plan.runs; round++) {
-      for (const profile of round % 2 ? (['direct', 'tunnel'] as const) : (['tunnel', 'direct'] as const)) {
+      const order = ['direct', 'tunnel', 'openssh'] as const;
+      for (const profile of round % 2 ? order : [...order].reverse()) {
         const out = path.join(dataDir, `${profile}-${round}`);
         const t0 = performance.now();
         const result = await engine.backups.start({ profile, outDir: out, encryption, exactRowCounts: false }).result;
@@ -57,10 +63,27 @@ async function inner(plan: InnerPlan): Promise<void> {
         log(`round ${round}/${plan.runs}: ${profile.padEnd(6)} ${times[profile].at(-1)!.toFixed(2)} s`);
       }
     }
-    process.stdout.write(`${JSON.stringify({ direct: median(times.direct), tunnel: median(times.tunnel), archiveBytes: bytes, times })}\n`);
+    openssh.stop();
+    process.stdout.write(`${JSON.stringify({ direct: median(times.direct), tunnel: median(times.tunnel), openssh: median(times.openssh), archiveBytes: bytes, times })}\n`);
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
+}
+
+/** `ssh -N -L` to the same sshd with the same key: the standard tool's tunnel, for the floor. */
+async function startOpenSshForward(plan: InnerPlan): Promise<{ port: number; stop(): void }> {
+  const port = plan.dbPort + 1 + Math.floor(Math.random() * 1000);
+  const child = spawn('ssh', ['-N', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null', '-o', 'ExitOnForwardFailure=yes', '-i', plan.keyFile, '-p', String(plan.sshPort), '-L', `127.0.0.1:${port}:127.0.0.1:${plan.dbPort}`, `${plan.sshUser}@127.0.0.1`], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1', () => { socket.destroy(); resolve(true); });
+      socket.on('error', () => resolve(false));
+    });
+    if (open) return { port, stop: () => child.kill() };
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  child.kill();
+  throw new Error('ssh -L did not start');
 }
 
 async function outer(options: { wideMb: number; runs: number; major: number }): Promise<number> {
@@ -81,13 +104,14 @@ async function outer(options: { wideMb: number; runs: number; major: number }): 
     await rm(work, { recursive: true, force: true });
     const plan: InnerPlan = { dbPort: lab.cluster.port, dbPassword: lab.cluster.password, sshPort: lab.sshd[0]!.inside.port, sshUser: lab.user, keyFile: lab.keys.pemKey.file, hostKeyFingerprint: lab.sshd[0]!.hostKeyFingerprint, database: db.name, runs: options.runs };
     const output = await runInside(lab.netns, plan);
-    const result = JSON.parse(output) as { direct: number; tunnel: number; archiveBytes: number };
+    const result = JSON.parse(output) as { direct: number; tunnel: number; openssh: number; archiveBytes: number };
     const ratio = result.tunnel / result.direct;
     process.stdout.write([
       `SSH tunnel vs direct — wide database ${formatMB(db.sizeBytes)}, archive ${formatMB(result.archiveBytes)}, median of ${options.runs}`,
       `  direct  ${result.direct.toFixed(2)} s`,
-      `  tunnel  ${result.tunnel.toFixed(2)} s`,
-      `  ratio   ${ratio.toFixed(3)} (target ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'})`,
+      `  tunnel  ${result.tunnel.toFixed(2)} s  (Lifeboat's ssh2 tunnel)`,
+      `  openssh ${result.openssh.toFixed(2)} s  (floor: OpenSSH's ssh -N -L, same sshd and key)`,
+      `  ratio   ${ratio.toFixed(3)} vs direct (target ≤ 1.25: ${ratio <= 1.25 ? 'met' : 'NOT met'}); floor ${(result.openssh / result.direct).toFixed(3)}; vs floor ${(result.tunnel / result.openssh).toFixed(3)}`,
       '',
     ].join('\n'));
     return 0;
