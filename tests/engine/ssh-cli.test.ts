@@ -8,7 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
-import { lifeboat } from '../support/cli-runner.ts';
+import { spawn } from 'node:child_process';
+import { CLI, lifeboat } from '../support/cli-runner.ts';
+import { NODE_BIN_DIR } from '../support/engine-fixture.ts';
 import { sshLabSupported, startSshLab, type SshLab } from '../support/ssh-lab.ts';
 
 const supported = sshLabSupported();
@@ -53,6 +55,31 @@ describe.skipIf(!supported.ok)('SSH tunnels from the CLI and the scheduler', () 
     const key = generateAgeKeyPair();
     const backup = await lifeboat(home, ['backup', '--profile', 'tunnelled', '--out', path.join(work, 'backups'), '--recipient', key.recipient, '--json'], { env: env() });
     expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+  }, 120_000);
+
+  it('on a terminal, profile test shows the unknown key and trusts it only when the person types yes', async () => {
+    const ttyHome = path.join(work, 'tty-home');
+    const added = await lifeboat(ttyHome, ['profile', 'add', 'tty', '--url', dbUrl(), '--password-stdin', '--ssh', entry(), '--ssh-key', lab.keys.pemKey.file], { stdin: lab.cluster.password, env: env() });
+    expect(added.code).toBe(1);
+    const onTerminal = (answer: string) => new Promise<{ code: number | null; output: string }>((resolve, reject) => {
+      // script(1) gives the CLI a terminal: stdin and stderr are TTYs, as for a person at a shell.
+      const child = spawn('script', ['-qfec', `${CLI} profile test tty`, '/dev/null'], { env: { ...process.env, ...env(), PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH}`, LIFEBOAT_HOME: ttyHome } });
+      let output = '';
+      child.stdout.on('data', (d) => {
+        output += d;
+        if (output.includes('Type "yes"') && !child.stdin.writableEnded) child.stdin.end(`${answer}\n`);
+      });
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, output }));
+    });
+    const declined = await onTerminal('no');
+    expect(declined.output).toContain(lab.sshd[0]!.hostKeyFingerprint);
+    expect(declined.code).toBe(1);
+    expect(await readFile(path.join(ttyHome, 'known_hosts'), 'utf8').catch(() => '')).toBe('');
+    const trusted = await onTerminal('yes');
+    expect(trusted.code, trusted.output).toBe(0);
+    expect(trusted.output).toContain('Connected to');
+    expect(await readFile(path.join(ttyHome, 'known_hosts'), 'utf8')).toContain(`[127.0.0.1]:${lab.sshd[0]!.outside!.port}`);
   }, 120_000);
 
   it('profile import --ssh-config follows ProxyJump from ~/.ssh/config', async () => {

@@ -214,4 +214,30 @@ describe.skipIf(!supported.ok).each(majors)('SSH tunnel to PostgreSQL %i', (majo
     expect(findProcesses((argv) => ['pg_dump', 'pg_dumpall'].includes(path.basename(argv[0]!)), process.pid)).toEqual([]);
     await lab.sshd[0]!.restart();
   }, 180_000);
+
+  it('a cancel and a killed pg_dump close the tunnel too: nothing kept, no listener, no child', async () => {
+    const listenersBefore = listeningPortsOfThisProcess();
+    const dumping = (job: { onProgress(listener: (p: { phase: string; bytes: number }) => void): () => void }) =>
+      new Promise<void>((resolve) => job.onProgress((p) => {
+        if (p.phase === 'Dumping' && p.bytes > 0) resolve();
+      }));
+    const cancelledOut = path.join(work, `cancelled-${major}`);
+    const cancelled = fixture.engine.backups.start({ profile: 'big', outDir: cancelledOut, encryption: recipients });
+    await dumping(cancelled);
+    cancelled.cancel();
+    await expect(cancelled.result).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await readdir(cancelledOut)).toEqual([]);
+    expect(listeningPortsOfThisProcess()).toEqual(listenersBefore);
+
+    const killedOut = path.join(work, `killed-${major}`);
+    const killed = fixture.engine.backups.start({ profile: 'big', outDir: killedOut, encryption: recipients });
+    await dumping(killed);
+    const pgDump = findProcesses((argv) => path.basename(argv[0]!) === 'pg_dump', process.pid);
+    expect(pgDump).toHaveLength(1);
+    process.kill(pgDump[0]!, 'SIGKILL');
+    await expect(killed.result).rejects.toMatchObject({ code: expect.not.stringMatching(/^SSH_/) });
+    expect(await readdir(killedOut)).toEqual([]);
+    expect(listeningPortsOfThisProcess()).toEqual(listenersBefore);
+    expect(findProcesses((argv) => ['pg_dump', 'pg_dumpall'].includes(path.basename(argv[0]!)), process.pid)).toEqual([]);
+  }, 180_000);
 });
