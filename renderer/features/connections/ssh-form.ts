@@ -68,13 +68,14 @@ export function hasSavedSecret(saved: SavedSecrets, hop: HopFields): boolean {
   return saved.get(hopIdentity(hop)) === hop.auth;
 }
 
-/** The last hop a saved DB password is bound to (engine: endpointOf), or '' without SSH. */
+/** The route a saved DB password is bound to (engine: endpointOf — every hop, jumps first), or '' without SSH. */
 export function bastionEndpoint(ssh: SshFields): string {
-  return ssh.enabled ? hopIdentity(ssh.bastion) : '';
+  return ssh.enabled ? [...ssh.jumps, ssh.bastion].map(hopIdentity).join('>') : '';
 }
 
 export function savedBastionEndpoint(profile: ProfileSummary): string {
-  return profile.ssh ? hopIdentity({ ...profile.ssh, port: String(profile.ssh.port) }) : '';
+  const ssh = profile.ssh;
+  return ssh ? [...ssh.jumps, ssh].map((hop) => hopIdentity({ ...hop, port: String(hop.port) })).join('>') : '';
 }
 
 function invalid(message: string, fix: string): { error: ErrorInfo } {
