@@ -45,6 +45,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await dispose?.();
   await rm(markerDir, { recursive: true, force: true });
+  // The exit hook does not run when vitest ends its worker: without this the server outlived every run.
+  await cluster?.stop();
 });
 
 /**
