@@ -1,6 +1,6 @@
 // What the main thread and the tunnel's worker thread say to each other. Errors cross as ErrorInfo
 // (a LifeboatError's data) and become LifeboatErrors again on the other side.
-import { LifeboatError, toErrorInfo } from '../errors.ts';
+import { LifeboatError } from '../errors.ts';
 import type { ErrorInfo } from '../model/error.ts';
 import type { SshHop, TunnelReport } from '../model/profile.ts';
 import type { HopLogin } from './ssh-chain.ts';
@@ -19,10 +19,6 @@ export type FromWorker =
   | { type: 'failed'; error: ErrorInfo }
   | { type: 'problem'; error: ErrorInfo }
   | { type: 'closed' };
-
-export function errorInfo(error: unknown): ErrorInfo {
-  return toErrorInfo(error);
-}
 
 export function fromInfo(info: ErrorInfo): LifeboatError {
   return new LifeboatError(info.code, info.message, info.fix, info.hostKey ? { hostKey: info.hostKey } : undefined);

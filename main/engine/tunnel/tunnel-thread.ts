@@ -3,11 +3,11 @@
 // writing the archive) and the tunnel never wait for each other on one event loop.
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { LifeboatError } from '../errors.ts';
+import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { SshHop } from '../model/profile.ts';
 import type { HopLogin } from './ssh-chain.ts';
 import type { Tunnel } from './ssh-route.ts';
-import { errorInfo, fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
+import { fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
 
 export interface ThreadTunnelOptions {
   hops: HopLogin[];
@@ -89,7 +89,7 @@ async function answer(message: Extract<FromWorker, { type: 'ask' }>, options: Th
       send({ type: 'answer', id: message.id, error: null });
     }
   } catch (error) {
-    send({ type: 'answer', id: message.id, error: errorInfo(error) });
+    send({ type: 'answer', id: message.id, error: toErrorInfo(error) });
   }
 }
 

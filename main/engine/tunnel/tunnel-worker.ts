@@ -5,7 +5,8 @@ import { parentPort } from 'node:worker_threads';
 import type { SshHop } from '../model/profile.ts';
 import type { Tunnel } from './ssh-route.ts';
 import { openTunnel } from './ssh-tunnel.ts';
-import { errorInfo, fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
+import { toErrorInfo } from '../errors.ts';
+import { fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
 
 const port = parentPort!;
 const pending = new Map<number, (answer: Extract<ToWorker, { type: 'answer' }>) => void>();
@@ -38,11 +39,11 @@ async function open(message: Extract<ToWorker, { type: 'open' }>): Promise<void>
         if (answer.error) throw fromInfo(answer.error);
       },
       knownKeyTypes: async (hop) => (await ask('types', hop)).types ?? [],
-      onProblem: (problem) => send({ type: 'problem', error: errorInfo(problem) }),
+      onProblem: (problem) => send({ type: 'problem', error: toErrorInfo(problem) }),
     });
     send({ type: 'ready', port: tunnel.port, report: tunnel.report, description: tunnel.description });
   } catch (error) {
-    send({ type: 'failed', error: errorInfo(error) });
+    send({ type: 'failed', error: toErrorInfo(error) });
   }
 }
 
