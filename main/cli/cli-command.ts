@@ -72,6 +72,16 @@ export const OPTIONS = {
   'ssh-jump': { type: 'string', multiple: true },
   'ssh-config': { type: 'string' },
   'accept-host-key': { type: 'string', multiple: true },
+  s3: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  'path-style': { type: 'boolean' },
+  'access-key-id': { type: 'string' },
+  'secret-key-env': { type: 'string' },
+  'object-lock-days': { type: 'string' },
+  'storage-class': { type: 'string' },
+  'no-part-checksums': { type: 'boolean' },
+  destination: { type: 'string' },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

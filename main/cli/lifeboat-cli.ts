@@ -3,11 +3,13 @@ import { parseArgs } from 'node:util';
 import { createEngine } from '../engine/index.ts';
 import { createOutput, table, UsageError } from './cli-output.ts';
 import { OPTIONS, type Command } from './cli-command.ts';
-import { ARCHIVE_COMMANDS, claimPassphraseVariable } from './commands/archive-commands.ts';
+import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
+import { claimPassphraseVariable } from './secret-env.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 import { DEMO_COMMANDS, DRILL_COMMANDS } from './commands/drill-commands.ts';
 import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
 import { PROFILE_COMMANDS } from './commands/profile-commands.ts';
+import { DESTINATION_COMMANDS } from './commands/destination-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
   ...ARCHIVE_COMMANDS,
@@ -16,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   ...DEMO_COMMANDS,
   ...SCHEDULE_COMMANDS,
   ...PROFILE_COMMANDS,
+  ...DESTINATION_COMMANDS,
   tools: {
     usage: 'tools [--pg-bin DIR] [--json]',
     summary: 'PostgreSQL client tools Lifeboat found, and the ones it picks',
@@ -61,6 +64,7 @@ export async function main(argv: string[]): Promise<number> {
     // The passphrase variable leaves the environment before the engine exists: children never inherit it.
     claimPassphraseVariable(values['passphrase-env']);
     claimPassphraseVariable(values['ssh-password-env']);
+    claimPassphraseVariable(values['secret-key-env']);
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
     await command.run({ engine, out, args, values });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

@@ -23,6 +23,9 @@ import { FollowUps } from './jobs/follow-ups.ts';
 import { startTocListing } from './restore/toc-listing.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
+import { CopyRecords } from './offsite/copy-records.ts';
+import { CopyService } from './offsite/copy-service.ts';
+import { DestinationService } from './offsite/destination-service.ts';
 
 export interface EngineOptions {
   dataDir?: string;
@@ -69,9 +72,14 @@ export async function createEngine(options: EngineOptions = {}) {
   const activity = new ActivityLog({ dataDir, clock, profileName: (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName), profileRoute: (idOrName) => profiles.get(idOrName).then(describeSshRoute) });
   activity.via = options.via ?? 'cli';
   const followUps = new FollowUps();
-  // "Drill after every backup" (Settings) holds for every path — the app, the CLI, a schedule — so it lives here.
+  const copyRecords = new CopyRecords(dataDir);
+  const destinations = new DestinationService({ dataDir, secrets, profiles, clock, records: copyRecords });
+  const copies = new CopyService({ destinations, records: copyRecords, clock, activity });
+  // Offsite copies and "drill after every backup" (Settings) hold for every path — the app, the CLI, a schedule — so they live here.
   const afterBackup = (result: BackupResult) => {
-    if (settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), { kind: 'backup', archive: result.archive });
+    const cause = { kind: 'backup' as const, archive: result.archive };
+    for (const { job, destination } of copies.startForBackup(result.archive, result.profileId)) followUps.add(job, { ...cause, destination });
+    if (settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), cause);
   };
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup, activity });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
@@ -82,13 +90,13 @@ export async function createEngine(options: EngineOptions = {}) {
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
   const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies };
 }
 
 function packageVersion(): string {

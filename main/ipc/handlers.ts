@@ -26,7 +26,10 @@ type HandlerGroup = Partial<Handlers>;
 export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGrants = new PathGrants()): Handlers {
   const ctx = new HandlerContext(engine, shell, grants);
   // Jobs the engine starts on its own (a drill after a backup) reach the window like the ones it asked for.
-  engine.followUps.onStarted((job) => ctx.track(job as Job<DrillRecord>, (value) => ({ kind: 'drill', ok: true, value })));
+  // Offsite copies run too but are not shown yet: the library's copy states come with the destinations screen.
+  engine.followUps.onStarted((job) => {
+    if (job.kind === 'drill') ctx.track(job as Job<DrillRecord>, (value) => ({ kind: 'drill', ok: true, value }));
+  });
   const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
   const handlers = Object.assign({}, ...groups.map((group) => group(ctx))) as Handlers;
   // Every channel of the contract has exactly one handler (a group left out fails here, at start-up).

@@ -8,7 +8,9 @@ import type { Command, Values } from '../cli-command.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
 import { runWithProgress } from '../job-progress.ts';
-import { followUpDrills } from './follow-up-drills.ts';
+import { followUps, type CopyOutcome } from './follow-ups.ts';
+import { passphraseFromEnv } from '../secret-env.ts';
+import { describeCopies, listDestination, remoteReference } from './destination-commands.ts';
 import { describeDrill } from './drill-text.ts';
 
 export const ARCHIVE_COMMANDS: Record<string, Command> = {
@@ -26,46 +28,60 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
         encryption,
         ...(values['no-row-counts'] ? { exactRowCounts: false } : {}),
       });
-      const { result, drills } = await followUpDrills(engine, out, () => runWithProgress(job, out));
+      const { result, drills, copies } = await followUps(engine, out, () => runWithProgress(job, out));
       if (result.keyCreated) {
         out.note('lifeboat: Lifeboat created its backup key and keeps it in the OS keychain. Export the recovery key NOW and store it safely: without it nobody can open these backups if this computer is lost.\n  lifeboat key export --out lifeboat-recovery-key.txt');
       }
       for (const note of result.notes) out.note(`lifeboat: note: ${visibleText(note)}`);
       out.result(
-        { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes, ...(drills.length ? { drill: drills[0] } : {}) },
+        { archive: result.archive, sha256: result.sha256, bytes: result.bytes, tables: result.tables, rows: result.totalRows, durationMs: result.durationMs, encryption: result.sidecar.encryption.kind, notes: result.notes, copies, ...(drills.length ? { drill: drills[0] } : {}) },
         () =>
           `Backed up ${result.tables} tables${result.totalRows !== null ? ` (${result.totalRows} rows)` : ''} in ${(result.durationMs / 1000).toFixed(1)} s\n${result.archive}\n${formatBytes(result.bytes)}, ${result.sidecar.encryption.kind === 'none' ? 'NOT ENCRYPTED' : `encrypted (${result.sidecar.encryption.kind})`}, sha256 ${result.sha256}` +
+          copies.map((copy) => `\n${describeCopy(copy)}`).join('') +
           drills.map((record) => `\n\nDrill after the backup:\n${describeDrill(record)}`).join(''),
       );
+      // The backup is kept either way, but a copy that did not land is a failure the exit code says too.
+      if (copies.some((copy) => copy.state === 'failed')) process.exitCode = 1;
       // The backup is made, but a drill that FAILED says it does not restore: the exit code says so too.
       if (drills.some((record) => !record.passed && !record.couldNotRun)) process.exitCode = 1;
     },
   },
   list: {
-    usage: 'list [DIR…] [--profile P] [--database D] [--json]',
-    summary: 'archives in the library folders (or in DIR), newest first',
-    options: ['profile', 'database'],
+    usage: 'list [DIR…] [--profile P] [--database D] [--destination DEST] [--json]',
+    summary: 'archives in the library folders (or in DIR, or in a destination), newest first, with where their copies are',
+    options: ['profile', 'database', 'destination'],
     async run({ engine, out, args, values }) {
-      const archives = await engine.library.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
+      if (values.destination) return listDestination(engine, out, values.destination);
+      const states = await engine.copies.states();
+      const copiesOf = (file: string) => states.filter((s) => s.archive === file);
+      const listed = await engine.library.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
+      const archives = listed.map((archive) => ({ ...archive, copies: copiesOf(archive.path) }));
       // An archive with a problem (a bad sidecar…) is listed with it, after the table: the others list as usual.
       const problems = archives.filter((a) => a.problem).map((a) => `! ${visibleText(a.path)}: ${visibleText(a.problem!.message)} Fix: ${visibleText(a.problem!.fix)}`);
       out.result({ archives }, () =>
         archives.length === 0
           ? 'No archives found.'
           : [table([
-              ['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'ENCRYPTION', 'STATUS', 'FILE'],
-              ...archives.map(({ path: file, sidecar: s, problem }) => problem
-                ? [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, '?', formatBytes(s.bytes), '?', 'PROBLEM (below)', file]
-                : [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, s.serverVersion, formatBytes(s.bytes), s.encryption.kind, s.verification ? `${s.verification.ok ? 'verified' : 'FAILED'} (${s.verification.level})` : '', file]),
+              ['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'ENCRYPTION', 'STATUS', 'COPIES', 'FILE'],
+              ...archives.map(({ path: file, sidecar: s, problem, copies }) => problem
+                ? [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, '?', formatBytes(s.bytes), '?', 'PROBLEM (below)', describeCopies(copies), file]
+                : [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, s.serverVersion, formatBytes(s.bytes), s.encryption.kind, s.verification ? `${s.verification.ok ? 'verified' : 'FAILED'} (${s.verification.level})` : '', describeCopies(copies), file]),
             ]), ...(problems.length ? ['', ...problems] : [])].join('\n'),
       );
     },
   },
   verify: {
-    usage: 'verify FILE [--full] [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
-    summary: 'check an archive: sha256 vs its sidecar; --full also decrypts it all and lets pg_restore read it',
+    usage: 'verify FILE|DEST:ARCHIVE [--full] [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'check an archive: sha256 vs its sidecar; --full also decrypts it all and lets pg_restore read it; DEST:ARCHIVE downloads a remote copy and checks its sha256',
     options: ['full', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
+      const remote = await remoteReference(engine, requireFile(args[0]));
+      if (remote) {
+        if (values.full) throw new UsageError('--full is not available for a remote copy yet: download it (or verify the local archive) instead');
+        const checked = await runWithProgress(engine.copies.verifyRemote(remote.destination.id, remote.name), out);
+        out.result(checked, () => `OK: ${visibleText(remote.destination.name)}:${visibleText(remote.name)}\n${checked.checks.map((c) => `  ✓ ${visibleText(c)}`).join('\n')}`);
+        return;
+      }
       const file = path.resolve(requireFile(args[0]));
       const job = engine.library.verify(file, values.full ? 'full' : 'quick', await decryptionKeys(values));
       const result = await runWithProgress(job, out);
@@ -123,28 +139,6 @@ export function requireFile(value: string | undefined): string {
   return value;
 }
 
-/** Passphrases taken out of this process's environment (see claimPassphraseVariable). */
-const claimedPassphrases = new Map<string, string | undefined>();
-
-/**
- * Moves the --passphrase-env variable out of process.env, before anything is spawned: every tool
- * Lifeboat starts (pg_dump, pg_restore, psql, cp, gpg …) inherits this process's environment, and
- * /proc/PID/environ of a child is readable for as long as it runs. Only this process keeps it.
- */
-export function claimPassphraseVariable(variable: string | undefined): void {
-  if (!variable || claimedPassphrases.has(variable)) return;
-  claimedPassphrases.set(variable, process.env[variable]);
-  delete process.env[variable];
-}
-
-/** A secret from a claimed environment variable (see claimPassphraseVariable); `what` names it in the error. */
-export function passphraseFromEnv(variable: string, what = 'the passphrase'): string {
-  claimPassphraseVariable(variable);
-  const value = claimedPassphrases.get(variable);
-  if (!value) throw new LifeboatError('INVALID_INPUT', `The environment variable ${variable} is empty or not set.`, `Set it to ${what}, e.g. read -rs ${variable} && export ${variable}.`);
-  return value;
-}
-
 export function encryptionChoice(values: Pick<Values, 'no-encrypt' | 'passphrase-env' | 'recipient'>): EncryptionChoice {
   const chosen = [values['no-encrypt'], values['passphrase-env'], values.recipient?.length].filter(Boolean).length;
   if (chosen > 1) throw new UsageError('choose one of --recipient, --passphrase-env and --no-encrypt');
@@ -166,3 +160,8 @@ export async function decryptionKeys(values: Values): Promise<AgeKeys> {
   return { identities, passphrases };
 }
 
+function describeCopy(copy: CopyOutcome): string {
+  return copy.state === 'verified'
+    ? `Copied to ${visibleText(copy.destination)}: verified (${formatBytes(copy.bytes)}${copy.partsResumed ? `, resumed after ${copy.partsResumed} parts` : ''})`
+    : `Copy to ${visibleText(copy.destination)} FAILED: ${visibleText(copy.error.message)}${copy.error.fix ? ` Fix: ${visibleText(copy.error.fix)}` : ''}`;
+}

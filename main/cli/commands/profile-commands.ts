@@ -9,7 +9,7 @@ import { describeSshRoute } from '../../engine/tunnel/tunnel-service.ts';
 import type { ConnectionReport, ConnectionTestResult, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { formatBytes, readStdin, table, UsageError, type Output } from '../cli-output.ts';
-import { passphraseFromEnv } from './archive-commands.ts';
+import { passphraseFromEnv } from '../secret-env.ts';
 
 export const PROFILE_COMMANDS: Record<string, Command> = {
   'profile add': {

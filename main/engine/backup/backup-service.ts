@@ -144,6 +144,7 @@ export class BackupService {
       ctx.report({ phase: 'Done', fraction: 1, message: written.path });
       return {
         archive: written.path,
+        profileId: target.profile.id,
         sidecar: written.sidecar,
         sha256: written.sha256,
         bytes: written.bytes,

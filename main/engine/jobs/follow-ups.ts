@@ -1,16 +1,23 @@
-// Jobs the engine starts on its own after another one (today: "drill after every backup"). Whoever
+// Jobs the engine starts on its own after another one ("drill after every backup", offsite copies). Whoever
 // shows jobs subscribes (the app tracks them like any job), and a process about to exit (the CLI)
 // waits for them: a follow-up is part of the work that was asked for, not a background afterthought.
 import type { Job } from './job.ts';
 
-export type FollowUpListener = (job: Job<unknown>, cause: { kind: 'backup'; archive: string }) => void;
+/** Why a follow-up runs: after the backup of `archive`; a copy names its destination. */
+export interface FollowUpCause {
+  kind: 'backup';
+  archive: string;
+  destination?: string;
+}
+
+export type FollowUpListener = (job: Job<unknown>, cause: FollowUpCause) => void;
 
 export class FollowUps {
   readonly #listeners = new Set<FollowUpListener>();
   readonly #running = new Set<Job<unknown>>();
 
   /** Registers a job started because of `cause`; listeners hear of it at once. */
-  add(job: Job<unknown>, cause: { kind: 'backup'; archive: string }): void {
+  add(job: Job<unknown>, cause: FollowUpCause): void {
     this.#running.add(job);
     const forget = () => this.#running.delete(job);
     job.result.then(forget, forget);

@@ -2,7 +2,7 @@
 // Plain data, no behaviour: the model layer imports nothing but other model types.
 import type { ErrorInfo } from './error.ts';
 
-export type ActivityKind = 'backup' | 'restore' | 'drill' | 'verify' | 'prune' | 'schedule' | 'settings' | 'notification';
+export type ActivityKind = 'backup' | 'restore' | 'drill' | 'verify' | 'prune' | 'schedule' | 'settings' | 'notification' | 'copy';
 
 export interface ActivityEntry {
   at: string;

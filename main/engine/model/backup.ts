@@ -4,6 +4,8 @@ import type { ArchiveSidecar } from './archive.ts';
 
 export interface BackupResult {
   archive: string;
+  /** The profile backed up (its offsite destinations receive copies). */
+  profileId: string;
   sidecar: ArchiveSidecar;
   sha256: string;
   bytes: number;

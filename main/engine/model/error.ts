@@ -39,6 +39,16 @@ export type ErrorCode =
   | 'SSH_FORWARDING_REFUSED'
   | 'SSH_TARGET_UNREACHABLE'
   | 'SSH_TUNNEL_DROPPED'
+  | 'DESTINATION_NOT_FOUND'
+  | 'DESTINATION_EXISTS'
+  | 'S3_UNREACHABLE'
+  | 'S3_AUTH_FAILED'
+  | 'S3_PERMISSION_DENIED'
+  | 'S3_BUCKET_MISSING'
+  | 'S3_CLOCK_SKEW'
+  | 'S3_CHECKSUM_REJECTED'
+  | 'S3_FAILED'
+  | 'COPY_NOT_VERIFIED'
   | 'INTERNAL';
 
 /** An SSH host key the user is asked to trust (unknown) or was refused (changed). */

@@ -1,7 +1,7 @@
 // A running job's progress, as the CLI and the renderer see it.
 // Plain data, no behaviour: the model layer imports nothing but other model types.
 
-export type JobKind = 'backup' | 'verify' | 'restore' | 'drill';
+export type JobKind = 'backup' | 'verify' | 'restore' | 'drill' | 'copy';
 
 export interface JobProgress {
   jobId: string;

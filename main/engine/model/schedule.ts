@@ -59,7 +59,7 @@ export interface ScheduleView extends ProfileSchedule {
 
 export interface DueRun {
   profile: string;
-  kind: 'backup' | 'drill' | 'prune' | 'stale-alert';
+  kind: 'backup' | 'drill' | 'prune' | 'stale-alert' | 'copy';
   result: 'ok' | 'failed' | 'skipped';
   detail: string;
   archive?: string | null;

@@ -8,7 +8,7 @@ export interface DesktopNotifier {
 }
 
 export interface NotificationEvent {
-  kind: 'backup-failed' | 'backup-succeeded' | 'drill-failed' | 'drill-succeeded' | 'stale' | 'test';
+  kind: 'backup-failed' | 'backup-succeeded' | 'drill-failed' | 'drill-succeeded' | 'copy-failed' | 'stale' | 'test';
   profile: string | null;
   text: string;
   archive?: string | null;

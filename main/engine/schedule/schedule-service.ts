@@ -1,6 +1,8 @@
 // Schedules per profile (backup and drill), retention with a live preview, notifications, and the
 // catch-up runner `run-due` shared by the app's timer and the OS job.
 import path from 'node:path';
+import type { CopyService } from '../offsite/copy-service.ts';
+import type { BackupResult } from '../model/backup.ts';
 import type { ActivityLog } from '../activity/activity-log.ts';
 import type { ArchiveEntry, LibraryService } from '../archive/library-service.ts';
 import type { BackupService } from '../backup/backup-service.ts';
@@ -40,6 +42,8 @@ export interface ScheduleDeps {
   timeZone: () => string;
   /** Settings → "drill after every backup": a scheduled backup is drilled then too (and waited for). */
   drillAfterEveryBackup?: () => boolean;
+  /** Offsite copies: a scheduled backup is copied to its profile's destinations (and waited for). */
+  copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted'>;
 }
 
 export class ScheduleService {
@@ -183,6 +187,18 @@ export class ScheduleService {
       const stale = await this.#staleAlert(profile.name, schedule, now);
       if (stale) runs.push(stale);
     }
+    runs.push(...(await this.#resumeCopies()));
+    return runs;
+  }
+
+  /** Uploads a killed or failed run left unfinished go on where they stopped. */
+  async #resumeCopies(): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    for (const { job, destination, profileId, archive } of (await this.#deps.copies?.resumeInterrupted()) ?? []) {
+      const profile = await this.#deps.profiles.get(profileId).then((p) => p.name, () => profileId);
+      const outcome = await job.result.then(() => null, (error: unknown) => toErrorInfo(error));
+      runs.push({ profile, kind: 'copy', result: outcome ? 'failed' : 'ok', detail: outcome ? `${destination}: ${outcome.message}` : `resumed the copy to ${destination}; verified`, archive });
+    }
     return runs;
   }
 
@@ -204,8 +220,12 @@ export class ScheduleService {
       const result = await job.result;
       runs.push({ profile, kind: 'backup', result: 'ok', detail: `${result.tables} tables, ${result.bytes} bytes`, archive: result.archive });
       if (schedule.notify.onSuccess) await this.#notify(schedule, { kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive });
+      const copies = await this.#copyOffsite(profile, result, schedule);
+      runs.push(...copies);
       if (schedule.drillAfterBackup || this.#deps.drillAfterEveryBackup?.()) runs.push(await this.#drill(profile, result.archive, schedule));
-      if (schedule.autoPrune) {
+      // A copy that did not land keeps every local archive this run: the local ones may be the only copies.
+      if (schedule.autoPrune && copies.some((run) => run.result === 'failed')) runs.push({ profile, kind: 'prune', result: 'skipped', detail: 'Not pruned: the offsite copy of this backup failed.' });
+      else if (schedule.autoPrune) {
         const pruned = await this.prune(profile);
         runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });
       }
@@ -213,6 +233,22 @@ export class ScheduleService {
       const info = toErrorInfo(error);
       runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
       await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message });
+    }
+    return runs;
+  }
+
+  /** Copies the new backup to each of the profile's destinations; a failure is loud (notified), never fatal to the backup. */
+  async #copyOffsite(profile: string, backup: BackupResult, schedule: StoredSchedule): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    for (const { job, destination } of this.#deps.copies?.startForBackup(backup.archive, backup.profileId) ?? []) {
+      try {
+        const copied = await job.result;
+        runs.push({ profile, kind: 'copy', result: 'ok', detail: `copied to ${destination} and verified`, archive: copied.archive });
+      } catch (error) {
+        const info = toErrorInfo(error);
+        runs.push({ profile, kind: 'copy', result: 'failed', detail: `${destination}: ${info.message}`, archive: backup.archive });
+        await this.#notify(schedule, { kind: 'copy-failed', profile, text: `Lifeboat: the offsite copy of "${profile}" to ${destination} FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''} The local backup is kept.`, archive: backup.archive, error: info.message });
+      }
     }
     return runs;
   }

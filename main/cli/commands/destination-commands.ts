@@ -1,0 +1,122 @@
+// `lifeboat destination …` and `lifeboat copy`: offsite destinations (S3-compatible buckets) of a
+// profile, testing one, copying an archive there, and what a destination holds.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Engine } from '../../engine/index.ts';
+import { visibleText } from '../../engine/name-text.ts';
+import type { CopyState, DestinationSummary, RemoteArchive, S3Location } from '../../engine/model/offsite.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { formatBytes, table, UsageError, type Output } from '../cli-output.ts';
+import { runWithProgress } from '../job-progress.ts';
+import { passphraseFromEnv } from '../secret-env.ts';
+
+export const DESTINATION_COMMANDS: Record<string, Command> = {
+  'destination add': {
+    usage: 'destination add NAME --profile P --s3 s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style] --access-key-id ID --secret-key-env VAR [--storage-class C] [--object-lock-days N] [--no-part-checksums] [--json]',
+    summary: 'copy a profile\'s backups to an S3-compatible bucket too (the secret key goes to the OS keychain)',
+    options: ['profile', 's3', 'endpoint', 'region', 'path-style', 'access-key-id', 'secret-key-env', 'storage-class', 'object-lock-days', 'no-part-checksums'],
+    async run({ engine, out, args, values }) {
+      const name = args[0];
+      if (!name) throw new UsageError('destination add needs a NAME');
+      if (!values.profile) throw new UsageError('destination add needs --profile P (whose backups are copied there)');
+      if (!values['secret-key-env']) throw new UsageError('destination add needs --secret-key-env VAR (the variable holding the S3 secret access key)');
+      const destination = await engine.destinations.add({ name, profile: values.profile, s3: s3FromFlags(values), secretKey: passphraseFromEnv(values['secret-key-env'], 'the S3 secret access key') });
+      if (engine.secrets.storage !== 'keychain') out.note('lifeboat: warning: no OS keychain: the secret key is kept for this session only; copies in later runs will ask for it again.');
+      out.result({ destination }, () => `Saved destination "${visibleText(destination.name)}" for profile "${visibleText(destination.profileName)}": ${visibleText(destination.where)}.\nTest it with: lifeboat destination test ${destination.name}`);
+    },
+  },
+  'destination list': {
+    usage: 'destination list [--profile P] [--json]',
+    summary: 'list offsite destinations',
+    options: ['profile'],
+    async run({ engine, out, values }) {
+      const destinations = await engine.destinations.list(values.profile ? { profile: values.profile } : {});
+      out.result({ destinations }, () => (destinations.length === 0 ? 'No destinations yet. Add one with: lifeboat destination add NAME --profile P --s3 s3://BUCKET/PREFIX --endpoint URL --access-key-id ID --secret-key-env VAR' : table([['NAME', 'PROFILE', 'WHERE', 'SECRET KEY'], ...destinations.map((d) => [d.name, d.profileName, d.where, d.secretSaved ? 'saved' : 'MISSING'])])));
+    },
+  },
+  'destination test': {
+    usage: 'destination test NAME [--json]',
+    summary: 'write, read back and delete a small object: proves the credentials and each permission',
+    options: [],
+    async run({ engine, out, args }) {
+      const result = await engine.destinations.test(requireName(args[0]));
+      if (!result.ok) process.exitCode = 1;
+      out.result(result, () => [...result.checks.map((c) => `  ✓ ${visibleText(c)}`), result.error ? `FAILED: ${visibleText(result.error.message)}${result.error.fix ? `\nFix: ${visibleText(result.error.fix)}` : ''}` : `OK (${result.durationMs} ms)`].join('\n'));
+    },
+  },
+  'destination remove': {
+    usage: 'destination remove NAME [--json]',
+    summary: 'forget a destination and its secret key (nothing in the bucket is deleted)',
+    options: [],
+    async run({ engine, out, args }) {
+      const removed = await engine.destinations.remove(requireName(args[0]));
+      out.result({ removed: removed.name }, () => `Removed destination "${visibleText(removed.name)}". Copies already in the bucket stay there.`);
+    },
+  },
+  copy: {
+    usage: 'copy FILE --to DEST [--json]',
+    summary: 'copy an archive (and its sidecar) to a destination, resuming an interrupted upload, and verify it',
+    options: ['to'],
+    async run({ engine, out, args, values }) {
+      if (!args[0]) throw new UsageError('copy needs the archive FILE');
+      if (!values.to) throw new UsageError('copy needs --to DEST (lifeboat destination list shows them)');
+      const result = await runWithProgress(engine.copies.start({ file: path.resolve(args[0]), destination: values.to }), out);
+      out.result(result, () => `Copied to ${visibleText(result.destination)} and verified: ${visibleText(result.key)} (${formatBytes(result.bytes)}, sha256 ${result.sha256})${result.partsResumed ? `; resumed: ${result.partsResumed} parts were already there, ${result.partsSent} sent` : ''}`);
+    },
+  },
+};
+
+function requireName(name: string | undefined): string {
+  if (!name) throw new UsageError('name the destination (lifeboat destination list shows them)');
+  return name;
+}
+
+/** --s3 s3://BUCKET[/PREFIX] and the other flags as an S3Location (the engine checks every field). */
+function s3FromFlags(values: Values): S3Location {
+  if (!values.s3 || !values.endpoint || !values['access-key-id']) throw new UsageError('an S3 destination needs --s3 s3://BUCKET[/PREFIX], --endpoint URL and --access-key-id ID');
+  const match = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(values.s3);
+  if (!match) throw new UsageError(`--s3 must look like s3://BUCKET or s3://BUCKET/PREFIX, not "${visibleText(values.s3)}"`);
+  const days = values['object-lock-days'];
+  if (days !== undefined && !/^\d+$/.test(days)) throw new UsageError('--object-lock-days takes a whole number of days');
+  return {
+    endpoint: values.endpoint,
+    region: values.region ?? 'us-east-1',
+    bucket: match[1]!,
+    prefix: match[2] ?? '',
+    pathStyle: values['path-style'] === true,
+    accessKeyId: values['access-key-id'],
+    partChecksums: values['no-part-checksums'] !== true,
+    ...(values['storage-class'] ? { storageClass: values['storage-class'] } : {}),
+    ...(days !== undefined ? { objectLockDays: Number(days) } : {}),
+  };
+}
+
+/** `lifeboat list --destination NAME`: the archives there, from their sidecars. */
+export async function listDestination(engine: Engine, out: Output, destination: string): Promise<void> {
+  const archives = await engine.copies.listRemote(destination);
+  const problems = archives.filter((a) => a.problem).map((a) => `! ${visibleText(a.name)}: ${visibleText(a.problem!)}`);
+  out.result({ destination, archives }, () =>
+    archives.length === 0
+      ? `No archives in ${visibleText(destination)}.`
+      : [table([['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'HERE TOO', 'NAME'], ...archives.map((a) => remoteRow(a))]), ...(problems.length ? ['', ...problems] : [])].join('\n'),
+  );
+}
+
+function remoteRow(a: RemoteArchive): string[] {
+  const s = a.sidecar;
+  return [(s?.createdAt ?? a.lastModified ?? '?').replace('T', ' ').slice(0, 19), s?.profile ?? '?', s?.database ?? '?', s?.serverVersion ?? '?', a.bytes === null ? '?' : formatBytes(a.bytes), a.local ? 'yes' : '', a.name];
+}
+
+/** One archive's copies for the library table: "offsite-s3 ✓, b2 40 %, r2 FAILED". */
+export function describeCopies(states: CopyState[]): string {
+  return states.map((s) => `${s.destinationName} ${s.state === 'verified' ? '✓' : s.state === 'uploading' ? `${Math.floor((s.bytesDone / Math.max(1, s.bytes)) * 100)} %` : 'FAILED'}`).join(', ');
+}
+
+/** "NAME:ARCHIVE" naming an archive in a destination, when NAME is one and no local file has that path. */
+export async function remoteReference(engine: Engine, arg: string): Promise<{ destination: DestinationSummary; name: string } | null> {
+  const match = /^([A-Za-z0-9][A-Za-z0-9._-]{0,62}):([^/\\]+)$/.exec(arg);
+  if (!match) return null;
+  const destination = await engine.destinations.get(match[1]!).catch(() => null);
+  if (!destination) return null;
+  return existsSync(path.resolve(arg)) ? null : { destination, name: match[2]! };
+}

@@ -1,0 +1,119 @@
+// Offsite copies as they cross the engine's boundary: destinations (where copies go), the state of
+// each archive's copy in each destination, and archives listed from a destination's sidecars.
+// Plain data, no behaviour: the model layer imports nothing but other model types.
+import type { ArchiveSidecar } from './archive.ts';
+import type { ErrorInfo } from './error.ts';
+
+/** An S3-compatible bucket (AWS S3, Backblaze B2, Cloudflare R2, MinIO, Wasabi…). The secret key is in the keychain only. */
+export interface S3Location {
+  /** https://s3.eu-central-1.amazonaws.com, https://ACCOUNT.r2.cloudflarestorage.com…; http only for loopback. */
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** Folder inside the bucket, "" or ending in "/". */
+  prefix: string;
+  /** Address the bucket as endpoint/bucket (MinIO and most S3-compatibles) instead of bucket.endpoint. */
+  pathStyle: boolean;
+  accessKeyId: string;
+  /** STANDARD, STANDARD_IA, GLACIER_IR…; absent = the bucket's default. */
+  storageClass?: string;
+  /** Object Lock: every object is locked for this many days after upload (the bucket must have Object Lock enabled). */
+  objectLockDays?: number;
+  /**
+   * Send a SHA-256 checksum with every part (Object Lock buckets refuse parts without one, and the
+   * store checks each part on arrival). Off only for S3-compatibles that reject checksum headers;
+   * the SDK's own default CRC32 checksums are never sent (several S3-compatibles reject them).
+   */
+  partChecksums: boolean;
+}
+
+export interface Destination {
+  id: string;
+  name: string;
+  /** The profile whose backups are copied here. */
+  profileId: string;
+  kind: 's3';
+  s3: S3Location;
+  /** The endpoint, bucket and key id the saved secret key was given for: it is never sent anywhere else. Set by the engine only. */
+  secretEndpoint?: string;
+  createdAt: string;
+}
+
+export interface DestinationInput {
+  name: string;
+  /** Profile id or name. */
+  profile: string;
+  s3: S3Location;
+  /** The S3 secret access key: kept in the keychain. */
+  secretKey?: string | null;
+}
+
+export interface DestinationSummary extends Omit<Destination, 'secretEndpoint'> {
+  profileName: string;
+  secretSaved: boolean;
+  /** s3://bucket/prefix at endpoint: for lists and messages. */
+  where: string;
+}
+
+export interface DestinationTestResult {
+  ok: boolean;
+  /** What was checked, in order ("wrote a 1 KiB test object", "read it back", "deleted it"). */
+  checks: string[];
+  error?: ErrorInfo;
+  durationMs: number;
+}
+
+export type CopyStateKind = 'uploading' | 'verified' | 'failed';
+
+/** One archive's copy in one destination, as this computer last saw it. */
+export interface CopyState {
+  destinationId: string;
+  destinationName: string;
+  archive: string;
+  /** The archive's SHA-256 (from its sidecar): the copy is of exactly these bytes. */
+  sha256: string;
+  bytes: number;
+  state: CopyStateKind;
+  /** uploading: bytes the destination has confirmed. */
+  bytesDone: number;
+  updatedAt: string;
+  verifiedAt?: string;
+  error?: ErrorInfo;
+}
+
+export interface CopyResult {
+  destination: string;
+  archive: string;
+  key: string;
+  bytes: number;
+  sha256: string;
+  /** Parts sent in this run, and parts a previous interrupted run had already sent. */
+  partsSent: number;
+  partsResumed: number;
+  durationMs: number;
+  verifiedAt: string;
+}
+
+/** An archive in a destination, listed from its sidecar there without downloading the archive. */
+export interface RemoteArchive {
+  destination: string;
+  key: string;
+  /** The archive's file name: DEST:NAME names it on the command line. */
+  name: string;
+  bytes: number | null;
+  lastModified: string | null;
+  sidecar: ArchiveSidecar | null;
+  /** Set when the sidecar is missing or unreadable: the archive is listed with what is wrong. */
+  problem?: string;
+  /** This computer has a local copy of the same archive (same name and SHA-256). */
+  local: boolean;
+}
+
+export interface RemoteVerifyResult {
+  destination: string;
+  key: string;
+  bytes: number;
+  sha256: string;
+  ok: boolean;
+  checks: string[];
+}

@@ -1,0 +1,141 @@
+// What this computer knows about each archive's copy in each destination: its state (uploading,
+// verified, failed) and, while uploading, the multipart upload's id and the parts the store has
+// confirmed — on disk after every part, so a cancelled, failed or killed upload resumes where it
+// stopped instead of sending everything again. One small file per (destination, archive) in
+// <dataDir>/offsite/<destination id>/, so parallel copies never rewrite each other's records.
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileDurably } from '../files/durable-files.ts';
+import { isProcessAlive } from '../jobs/process-alive.ts';
+import { LifeboatError } from '../errors.ts';
+import type { CopyState, CopyStateKind } from '../model/offsite.ts';
+import type { ErrorInfo } from '../model/error.ts';
+
+export interface UploadedPart {
+  partNumber: number;
+  etag: string;
+  /** base64 SHA-256 the store confirmed for the part (absent when part checksums are off). */
+  checksum?: string;
+  bytes: number;
+}
+
+export interface MultipartJournal {
+  uploadId: string;
+  key: string;
+  partSize: number;
+  parts: UploadedPart[];
+  startedAt: string;
+}
+
+export interface CopyRecord {
+  version: 1;
+  destinationId: string;
+  archiveName: string;
+  archivePath: string;
+  sha256: string;
+  bytes: number;
+  state: CopyStateKind;
+  bytesDone: number;
+  updatedAt: string;
+  verifiedAt?: string;
+  error?: ErrorInfo;
+  upload?: MultipartJournal;
+}
+
+const MAX_RECORD_BYTES = 4 * 1024 * 1024;
+
+export class CopyRecords {
+  readonly #root: string;
+
+  constructor(dataDir: string) {
+    this.#root = path.join(dataDir, 'offsite');
+  }
+
+  async read(destinationId: string, archiveName: string): Promise<CopyRecord | null> {
+    return readRecord(this.#file(destinationId, archiveName));
+  }
+
+  async write(record: CopyRecord): Promise<void> {
+    await mkdir(this.#dir(record.destinationId), { recursive: true, mode: 0o700 });
+    await writeFileDurably(this.#file(record.destinationId, record.archiveName), `${JSON.stringify(record)}\n`);
+  }
+
+  /** Every record of a destination (or of all), for the library and for resuming interrupted uploads. */
+  async list(destinationId?: string): Promise<CopyRecord[]> {
+    const dirs = destinationId ? [destinationId] : await readdir(this.#root).catch(() => [] as string[]);
+    const records: CopyRecord[] = [];
+    for (const dir of dirs) {
+      const names = await readdir(path.join(this.#root, dir)).catch(() => [] as string[]);
+      for (const name of names.filter((n) => n.endsWith('.json'))) {
+        const record = await readRecord(path.join(this.#root, dir, name));
+        if (record) records.push(record);
+      }
+    }
+    return records;
+  }
+
+  async forgetDestination(destinationId: string): Promise<void> {
+    await rm(this.#dir(destinationId), { recursive: true, force: true });
+  }
+
+  /**
+   * One copy of an archive to a destination at a time, across processes (the app and a scheduled
+   * run): a lock file holding the pid; a dead holder's lock is taken over.
+   */
+  async lock(destinationId: string, archiveName: string): Promise<() => Promise<void>> {
+    await mkdir(this.#dir(destinationId), { recursive: true, mode: 0o700 });
+    const file = `${this.#file(destinationId, archiveName)}.lock`;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const handle = await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') return null;
+        throw error;
+      });
+      if (handle) {
+        await handle.writeFile(String(process.pid));
+        await handle.close();
+        return () => rm(file, { force: true });
+      }
+      const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
+      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) break;
+      await rm(file, { force: true });
+    }
+    throw new LifeboatError('INVALID_INPUT', `${archiveName} is already being copied to this destination by another Lifeboat process.`, 'Wait for that copy to finish (the app or a scheduled run), then try again if it failed.');
+  }
+
+  #dir(destinationId: string): string {
+    if (!/^[A-Za-z0-9-]{1,64}$/.test(destinationId)) throw new LifeboatError('INVALID_INPUT', 'A destination id must be letters, digits and dashes.', 'Report this: destination ids are made by Lifeboat.');
+    return path.join(this.#root, destinationId);
+  }
+
+  // Archive names are file names from anywhere (lifeboat copy FILE): hashed, so none becomes a path.
+  #file(destinationId: string, archiveName: string): string {
+    return path.join(this.#dir(destinationId), `${createHash('sha256').update(archiveName).digest('hex').slice(0, 40)}.json`);
+  }
+}
+
+async function readRecord(file: string): Promise<CopyRecord | null> {
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (text === null || text.length > MAX_RECORD_BYTES) return null;
+  try {
+    const record = JSON.parse(text) as CopyRecord;
+    return record && record.version === 1 && typeof record.archiveName === 'string' ? record : null;
+  } catch {
+    return null; // a record cut short by a crash: the copy starts over, which is always safe
+  }
+}
+
+export function copyStateOf(record: CopyRecord, destinationName: string): CopyState {
+  return {
+    destinationId: record.destinationId,
+    destinationName,
+    archive: record.archivePath,
+    sha256: record.sha256,
+    bytes: record.bytes,
+    state: record.state,
+    bytesDone: record.bytesDone,
+    updatedAt: record.updatedAt,
+    ...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
+    ...(record.error ? { error: record.error } : {}),
+  };
+}

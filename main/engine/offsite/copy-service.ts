@@ -1,0 +1,199 @@
+// Copies of archives in destinations: the copy job (archive, then its sidecar, then verification),
+// the state of each copy as this computer last saw it, and resuming copies a killed or failed run
+// left unfinished. A copy counts as verified only when the store holds exactly the bytes whose
+// SHA-256 the local sidecar names: the hash of the bytes sent equals the sidecar's, the store
+// confirmed each part's SHA-256, and the object's size and recorded SHA-256 match.
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
+import { MAX_SIDECAR_BYTES, readSidecarFile } from '../archive/sidecar-file.ts';
+import type { JobActivity } from '../activity/activity-log.ts';
+import { LifeboatError, toErrorInfo } from '../errors.ts';
+import { RateMeter, startJob, type Job, type JobRunContext } from '../jobs/job.ts';
+import type { Clock } from '../ports.ts';
+import type { ArchiveSidecar } from '../model/archive.ts';
+import type { CopyResult, CopyState, Destination, RemoteArchive, RemoteVerifyResult } from '../model/offsite.ts';
+import { ARCHIVE_EXTENSION } from '../archive/archive-format.ts';
+import { listRemoteArchives, verifyRemoteArchive } from './remote-library.ts';
+import { CopyRecords, copyStateOf, type CopyRecord } from './copy-records.ts';
+import type { ConnectedDestination, DestinationService } from './destination-service.ts';
+import { objectLockFields, SHA256_METADATA, uploadResumable } from './s3-upload.ts';
+import { s3Problem } from './s3-connection.ts';
+
+export interface CopyRequest {
+  /** The local archive (its sidecar must sit next to it). */
+  file: string;
+  /** Destination id or name. */
+  destination: string;
+}
+
+export class CopyService {
+  readonly #destinations: DestinationService;
+  readonly #records: CopyRecords;
+  readonly #clock: Clock;
+  readonly #activity: JobActivity | null;
+
+  constructor(deps: { destinations: DestinationService; records: CopyRecords; clock: Clock; activity?: JobActivity }) {
+    this.#destinations = deps.destinations;
+    this.#records = deps.records;
+    this.#clock = deps.clock;
+    this.#activity = deps.activity ?? null;
+  }
+
+  start(request: CopyRequest): Job<CopyResult> {
+    const file = path.resolve(request.file);
+    const destination = this.#destinations.find(request.destination);
+    const job = startJob('copy', (ctx) => this.#copy(file, destination, ctx));
+    this.#activity?.recordJob(job, { what: 'copy', title: `Copy to ${destination.name}`, profile: destination.profileId, archive: file });
+    return job;
+  }
+
+  /** Copies of a profile's new backup to each of its destinations (after every backup). */
+  startForBackup(file: string, profileId: string): { job: Job<CopyResult>; destination: string }[] {
+    return this.#destinations.forProfile(profileId).map((d) => ({ job: this.start({ file, destination: d.id }), destination: d.name }));
+  }
+
+  /** Copies a failed or killed run left unfinished (state "uploading" or "failed" with an upload to resume), whose archive is still here. */
+  async resumeInterrupted(): Promise<{ job: Job<CopyResult>; destination: string; profileId: string; archive: string }[]> {
+    const jobs: { job: Job<CopyResult>; destination: string; profileId: string; archive: string }[] = [];
+    for (const record of await this.#records.list()) {
+      if (record.state === 'verified' || !record.upload) continue;
+      const known = await this.#destinations.get(record.destinationId).catch(() => null);
+      const present = await stat(record.archivePath).then((s) => s.isFile(), () => false);
+      if (known && present) jobs.push({ job: this.start({ file: record.archivePath, destination: record.destinationId }), destination: known.name, profileId: known.profileId, archive: record.archivePath });
+    }
+    return jobs;
+  }
+
+  /** The archives in a destination, from its sidecars there (nothing is downloaded but sidecars). */
+  async listRemote(destination: string, signal?: AbortSignal): Promise<RemoteArchive[]> {
+    const connected = await this.#destinations.connect(destination);
+    const local = await this.#localCopies(connected.destination.id);
+    return listRemoteArchives(connected, (name) => local.get(name) ?? null, signal);
+  }
+
+  /** Downloads a remote copy and checks its bytes against its sidecars (remote, and local when this computer has the archive). */
+  verifyRemote(destination: string, name: string): Job<RemoteVerifyResult> {
+    const archiveName = checkRemoteName(name);
+    const found = this.#destinations.find(destination);
+    const job = startJob('verify', async (ctx) => {
+      const connected = await this.#destinations.connect(found.id);
+      const record = await this.#records.read(found.id, archiveName);
+      const expected = record && record.state === 'verified' ? { sha256: record.sha256, bytes: record.bytes } : null;
+      return verifyRemoteArchive(connected, archiveName, expected, ctx);
+    });
+    this.#activity?.recordJob(job, { what: 'verify', title: `Verify the copy in ${found.name}`, profile: found.profileId, archive: `${found.name}:${archiveName}` });
+    return job;
+  }
+
+  /** Archive name → SHA-256 of the archives this computer copied to the destination and still has. */
+  async #localCopies(destinationId: string): Promise<Map<string, string>> {
+    const local = new Map<string, string>();
+    for (const record of await this.#records.list(destinationId)) {
+      if (record.state === 'verified' && (await stat(record.archivePath).then((s) => s.size === record.bytes, () => false))) local.set(record.archiveName, record.sha256);
+    }
+    return local;
+  }
+
+  /** What this computer knows of each copy, for one archive or all. */
+  async states(filter: { file?: string; destination?: string } = {}): Promise<CopyState[]> {
+    const destinationId = filter.destination ? this.#destinations.find(filter.destination).id : undefined;
+    const names = new Map((await this.#destinations.list()).map((d) => [d.id, d.name]));
+    const records = await this.#records.list(destinationId);
+    const file = filter.file ? path.resolve(filter.file) : null;
+    return records.filter((r) => names.has(r.destinationId) && (!file || r.archivePath === file)).map((r) => copyStateOf(r, names.get(r.destinationId)!));
+  }
+
+  async #copy(file: string, destination: Destination, ctx: JobRunContext): Promise<CopyResult> {
+    const started = performance.now();
+    const sidecar = await localSidecar(file);
+    const release = await this.#records.lock(destination.id, path.basename(file));
+    ctx.defer(release);
+    const connected = await this.#destinations.connect(destination.id);
+    const record = await this.#startRecord(destination, file, sidecar);
+    try {
+      const result = await this.#upload(connected, record, ctx);
+      return { ...result, durationMs: Math.round(performance.now() - started) };
+    } catch (error) {
+      const failure = ctx.signal.aborted ? new LifeboatError('CANCELLED', `The copy to ${destination.name} was cancelled; the next copy resumes where it stopped.`, undefined, { cause: error }) : error;
+      await this.#records.write({ ...record, state: 'failed', error: toErrorInfo(failure), updatedAt: this.#clock.now().toISOString() });
+      throw failure;
+    }
+  }
+
+  /** The record to continue: the same archive's unfinished upload when there is one, else a fresh one. */
+  async #startRecord(destination: Destination, file: string, sidecar: ArchiveSidecar): Promise<CopyRecord> {
+    const existing = await this.#records.read(destination.id, path.basename(file));
+    const now = this.#clock.now().toISOString();
+    const sameArchive = existing && existing.archivePath === file && existing.sha256 === sidecar.sha256 && existing.bytes === sidecar.bytes;
+    const record: CopyRecord = sameArchive && existing.upload
+      ? { ...existing, state: 'uploading', updatedAt: now }
+      : { version: 1, destinationId: destination.id, archiveName: path.basename(file), archivePath: file, sha256: sidecar.sha256, bytes: sidecar.bytes, state: 'uploading', bytesDone: 0, updatedAt: now };
+    delete record.error;
+    delete record.verifiedAt;
+    await this.#records.write(record);
+    return record;
+  }
+
+  async #upload(connected: ConnectedDestination, record: CopyRecord, ctx: JobRunContext): Promise<Omit<CopyResult, 'durationMs'>> {
+    const { destination, client, keyFor } = connected;
+    const key = keyFor(record.archiveName);
+    const meter = new RateMeter();
+    const progress = (done: number) => {
+      const rate = meter.sample(done);
+      ctx.report({ phase: 'Uploading', fraction: record.bytes ? done / record.bytes : null, bytes: done, bytesPerSecond: rate, etaSeconds: rate ? Math.round((record.bytes - done) / rate) : null, currentItem: destination.name });
+    };
+    ctx.report({ phase: 'Uploading', fraction: 0, bytes: 0, currentItem: destination.name, message: `Copying ${record.archiveName} to ${destination.name}` });
+    const save = (next: CopyRecord) => this.#records.write({ ...next, updatedAt: this.#clock.now().toISOString() });
+    const outcome = await uploadResumable({ client, location: destination.s3, file: record.archivePath, key, record, save, signal: ctx.signal, onBytes: progress, now: () => this.#clock.now() });
+    ctx.report({ phase: 'Verifying', fraction: 1, bytes: record.bytes, bytesPerSecond: null, etaSeconds: null });
+    await verifyObject(connected, key, record, ctx.signal);
+    await putSidecar(connected, `${record.archivePath}${SIDECAR_SUFFIX}`, `${key}${SIDECAR_SUFFIX}`, ctx.signal);
+    const verifiedAt = this.#clock.now().toISOString();
+    const { upload: _done, ...rest } = record;
+    await this.#records.write({ ...rest, state: 'verified', bytesDone: record.bytes, verifiedAt, updatedAt: verifiedAt });
+    return { destination: destination.name, archive: record.archivePath, key, bytes: record.bytes, sha256: record.sha256, partsSent: outcome.partsSent, partsResumed: outcome.partsResumed, verifiedAt };
+  }
+}
+
+/** The local sidecar names the bytes a copy must hold; an archive without a usable one is not copied. */
+async function localSidecar(file: string): Promise<ArchiveSidecar> {
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) throw new LifeboatError('FILE_NOT_FOUND', `${file} is not a file.`, 'Choose a .lifeboat archive in your backup folder.');
+  const read = await readSidecarFile(`${file}${SIDECAR_SUFFIX}`);
+  if (read.kind === 'missing') throw new LifeboatError('NOT_AN_ARCHIVE', `${path.basename(file)} has no sidecar (${path.basename(file)}${SIDECAR_SUFFIX}) next to it: Lifeboat copies only archives whose SHA-256 it can check at the destination.`, 'Run "lifeboat verify FILE" (it rebuilds a missing sidecar from the archive), then copy again.');
+  if (read.kind === 'bad') throw new LifeboatError('NOT_AN_ARCHIVE', read.problem, 'Run "lifeboat verify FILE" to check the archive and rebuild its sidecar.');
+  if (read.sidecar.archive !== path.basename(file) || read.sidecar.bytes !== info.size) {
+    throw new LifeboatError('COPY_NOT_VERIFIED', `The sidecar next to ${path.basename(file)} describes ${read.sidecar.archive} of ${read.sidecar.bytes} bytes, not this file of ${info.size} bytes.`, 'Run "lifeboat verify FILE" to check the archive; copy only archives that verify.');
+  }
+  return read.sidecar;
+}
+
+/** The object the store now holds has the archive's size and the SHA-256 recorded when it was started. */
+async function verifyObject({ destination, client }: ConnectedDestination, key: string, record: CopyRecord, signal: AbortSignal): Promise<void> {
+  const head = await client.send(new HeadObjectCommand({ Bucket: destination.s3.bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => Promise.reject(s3Problem(error, destination.s3, 'read back the uploaded archive\'s size')));
+  const recorded = head.Metadata?.[SHA256_METADATA];
+  if (head.ContentLength !== record.bytes || recorded !== record.sha256) {
+    throw new LifeboatError('COPY_NOT_VERIFIED', `The copy in ${destination.name} is ${head.ContentLength ?? '?'} bytes with SHA-256 ${recorded?.slice(0, 16) ?? 'unknown'}…, not ${record.bytes} bytes with ${record.sha256.slice(0, 16)}… as the local sidecar says.`, 'Copy it again; if it keeps happening, the store changes objects: check it with "lifeboat destination test".');
+  }
+}
+
+/** The sidecar goes last: its presence at the destination says the archive next to it is complete. */
+async function putSidecar({ destination, client }: ConnectedDestination, localPath: string, key: string, signal: AbortSignal): Promise<void> {
+  const body = await readFile(localPath);
+  if (body.length > MAX_SIDECAR_BYTES) throw new LifeboatError('NOT_AN_ARCHIVE', `${localPath} grew past ${MAX_SIDECAR_BYTES} bytes while it was copied.`, 'Run "lifeboat verify FILE" to rebuild the sidecar, then copy again.');
+  const checksum = destination.s3.partChecksums ? { ChecksumSHA256: createHash('sha256').update(body).digest('base64') } : {};
+  await client
+    .send(new PutObjectCommand({ Bucket: destination.s3.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/json', ...checksum, ...objectLockFields(destination.s3, new Date()) }), { abortSignal: signal })
+    .catch((error: unknown) => Promise.reject(s3Problem(error, destination.s3, 'upload the sidecar')));
+}
+
+/** A remote archive is named by its file name only (DEST:NAME on the command line). */
+export function checkRemoteName(name: string): string {
+  if (typeof name !== 'string' || name.length > 255 || !name.endsWith(ARCHIVE_EXTENSION) || /[/\\\p{Cc}]/u.test(name) || name.startsWith('.')) {
+    throw new LifeboatError('INVALID_INPUT', `"${String(name).slice(0, 80)}" is not the name of an archive in a destination.`, `Use the file name "lifeboat list --destination NAME" shows (…${ARCHIVE_EXTENSION}).`);
+  }
+  return name;
+}

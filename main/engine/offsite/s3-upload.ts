@@ -1,0 +1,206 @@
+// A resumable, checksummed multipart upload of one local file. S3's own multipart protocol
+// (CreateMultipartUpload / UploadPart / ListParts / CompleteMultipartUpload) with the upload id and
+// every confirmed part written to the copy record as soon as the store confirms it: an upload that
+// was cancelled, lost its network or was killed resumes at the next run, sending only the parts
+// the store does not have. Each part carries its SHA-256, which the store checks on arrival; the
+// whole file's SHA-256 is computed over exactly the bytes read for the parts and must equal the
+// sidecar's before the upload is completed — a local file that changed is never published.
+import { createHash } from 'node:crypto';
+import { open, type FileHandle } from 'node:fs/promises';
+import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
+import { LifeboatError } from '../errors.ts';
+import type { S3Location } from '../model/offsite.ts';
+import type { CopyRecord, MultipartJournal, UploadedPart } from './copy-records.ts';
+import { isNotImplemented, isUploadGone, s3Problem } from './s3-connection.ts';
+
+/** S3 allows 10,000 parts; parts of at least 16 MiB keep the request count low on big archives. */
+const MIN_PART_SIZE = 16 * 1024 * 1024;
+const MAX_PARTS = 9000;
+
+export const SHA256_METADATA = 'lifeboat-sha256';
+
+export interface UploadRequest {
+  client: S3Client;
+  location: S3Location;
+  file: string;
+  key: string;
+  record: CopyRecord;
+  /** Saves the record (after each confirmed part). */
+  save(record: CopyRecord): Promise<void>;
+  signal: AbortSignal;
+  onBytes(bytesDone: number): void;
+  now(): Date;
+}
+
+export interface UploadOutcome {
+  partsSent: number;
+  partsResumed: number;
+}
+
+/**
+ * Object Lock in governance mode for the destination's days: nobody deletes or overwrites the copy
+ * before then (ransomware holding the access key included) unless they hold the bypass permission.
+ */
+export function objectLockFields(location: S3Location, now: Date): { ObjectLockMode?: 'GOVERNANCE'; ObjectLockRetainUntilDate?: Date } {
+  if (!location.objectLockDays) return {};
+  return { ObjectLockMode: 'GOVERNANCE', ObjectLockRetainUntilDate: new Date(now.getTime() + location.objectLockDays * 86_400_000) };
+}
+
+export function partSizeFor(bytes: number): number {
+  const mib = 1024 * 1024;
+  return Math.max(MIN_PART_SIZE, Math.ceil(bytes / MAX_PARTS / mib) * mib);
+}
+
+export async function uploadResumable(request: UploadRequest): Promise<UploadOutcome> {
+  const resumed = await resumableJournal(request);
+  const journal = resumed?.journal ?? (await startUpload(request));
+  const handle = await open(request.file, 'r');
+  try {
+    const outcome = await sendParts(request, journal, resumed?.listed ?? new Map(), handle);
+    await complete(request, journal);
+    return outcome;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A part as the store lists it. */
+interface ListedPart {
+  etag: string;
+  checksum: string | null;
+  bytes: number;
+}
+
+/**
+ * The journal of an earlier attempt at this same upload, with what the store lists; null = start
+ * over. A part the store has but the journal lacks (Lifeboat was killed between the store's answer
+ * and the journal's write) is adopted later if its SHA-256 is that of the same bytes.
+ */
+async function resumableJournal({ client, location, record, key, signal }: UploadRequest): Promise<{ journal: MultipartJournal; listed: Map<number, ListedPart> } | null> {
+  const journal = record.upload;
+  if (!journal || journal.key !== key || journal.partSize !== partSizeFor(record.bytes)) return null;
+  try {
+    const listed = await listAllParts(client, location, journal, signal);
+    // Keep the parts the store lists with the same ETag: those need not be sent again.
+    const confirmed = journal.parts.filter((part) => listed.get(part.partNumber)?.etag === part.etag);
+    return { journal: { ...journal, parts: confirmed }, listed };
+  } catch (error) {
+    if (isUploadGone(error)) return null;
+    // Stores without ListParts: trust the journal; CompleteMultipartUpload still checks every part.
+    if (isNotImplemented(error)) return { journal, listed: new Map() };
+    throw s3Problem(error, location, 'list the parts of an interrupted upload');
+  }
+}
+
+async function listAllParts(client: S3Client, location: S3Location, journal: MultipartJournal, signal: AbortSignal): Promise<Map<number, ListedPart>> {
+  const listed = new Map<number, ListedPart>();
+  let marker: string | undefined;
+  for (let page = 0; page < 20; page++) {
+    const answer = await client.send(new ListPartsCommand({ Bucket: location.bucket, Key: journal.key, UploadId: journal.uploadId, ...(marker ? { PartNumberMarker: marker } : {}) }), { abortSignal: signal });
+    for (const part of answer.Parts ?? []) if (part.PartNumber && part.ETag) listed.set(part.PartNumber, { etag: part.ETag, checksum: part.ChecksumSHA256 ?? null, bytes: part.Size ?? -1 });
+    if (!answer.IsTruncated || !answer.NextPartNumberMarker) break;
+    marker = answer.NextPartNumberMarker;
+  }
+  return listed;
+}
+
+async function startUpload({ client, location, key, record, save, signal, now }: UploadRequest): Promise<MultipartJournal> {
+  const created = await client
+    .send(new CreateMultipartUploadCommand({
+      Bucket: location.bucket,
+      Key: key,
+      ContentType: 'application/octet-stream',
+      Metadata: { [SHA256_METADATA]: record.sha256 },
+      ...(location.partChecksums ? { ChecksumAlgorithm: 'SHA256' } : {}),
+      ...(location.storageClass ? { StorageClass: location.storageClass as never } : {}),
+      ...objectLockFields(location, now()),
+    }), { abortSignal: signal })
+    .catch((error: unknown) => Promise.reject(s3Problem(error, location, 'start the upload')));
+  if (!created.UploadId) throw new LifeboatError('S3_FAILED', `${location.endpoint} started an upload but gave no upload id.`, 'Check that the endpoint is an S3-compatible store.');
+  const journal: MultipartJournal = { uploadId: created.UploadId, key, partSize: partSizeFor(record.bytes), parts: [], startedAt: now().toISOString() };
+  record.upload = journal;
+  await save(record);
+  return journal;
+}
+
+/** Reads every part in order (hashing the whole file as it goes) and sends those the store lacks. */
+async function sendParts(request: UploadRequest, journal: MultipartJournal, listed: Map<number, ListedPart>, handle: FileHandle): Promise<UploadOutcome> {
+  const { record, signal } = request;
+  const whole = createHash('sha256');
+  const count = Math.max(1, Math.ceil(record.bytes / journal.partSize));
+  const buffer = Buffer.allocUnsafe(journal.partSize);
+  const have = new Set(journal.parts.map((part) => part.partNumber));
+  const outcome: UploadOutcome = { partsSent: 0, partsResumed: 0 };
+  for (let partNumber = 1; partNumber <= count; partNumber++) {
+    signal.throwIfAborted();
+    const length = Math.min(journal.partSize, record.bytes - (partNumber - 1) * journal.partSize);
+    const body = await readExactly(handle, buffer, length, (partNumber - 1) * journal.partSize, request.file);
+    whole.update(body);
+    if (have.has(partNumber)) {
+      outcome.partsResumed++;
+      continue;
+    }
+    const adopted = adoptListedPart(listed.get(partNumber), partNumber, body);
+    const part = adopted ?? (await sendPart(request, journal, partNumber, body));
+    journal.parts = [...journal.parts.filter((p) => p.partNumber !== partNumber), part];
+    record.bytesDone = journal.parts.reduce((sum, p) => sum + p.bytes, 0);
+    await request.save(record);
+    request.onBytes(record.bytesDone);
+    if (adopted) outcome.partsResumed++;
+    else outcome.partsSent++;
+  }
+  const digest = whole.digest('hex');
+  if (digest !== record.sha256) {
+    throw new LifeboatError('COPY_NOT_VERIFIED', `${record.archivePath} is not the archive its sidecar describes (SHA-256 ${digest.slice(0, 16)}…, the sidecar says ${record.sha256.slice(0, 16)}…): the copy was not completed.`, 'Verify the local archive (lifeboat verify FILE); if it is damaged, copy another backup.');
+  }
+  return outcome;
+}
+
+/** A part the store already holds counts as sent only when the store's SHA-256 for it is that of these bytes. */
+function adoptListedPart(listed: ListedPart | undefined, partNumber: number, body: Buffer): UploadedPart | null {
+  if (!listed?.checksum || listed.bytes !== body.length) return null;
+  const checksum = createHash('sha256').update(body).digest('base64');
+  return listed.checksum === checksum ? { partNumber, etag: listed.etag, checksum, bytes: body.length } : null;
+}
+
+async function sendPart({ client, location, key, signal }: UploadRequest, journal: MultipartJournal, partNumber: number, body: Buffer): Promise<UploadedPart> {
+  const checksum = location.partChecksums ? createHash('sha256').update(body).digest('base64') : undefined;
+  const answer = await client
+    .send(new UploadPartCommand({ Bucket: location.bucket, Key: key, UploadId: journal.uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ...(checksum ? { ChecksumSHA256: checksum } : {}) }), { abortSignal: signal })
+    .catch((error: unknown) => Promise.reject(signal.aborted ? error : s3Problem(error, location, `upload part ${partNumber}`)));
+  if (!answer.ETag) throw new LifeboatError('S3_FAILED', `${location.endpoint} accepted part ${partNumber} but returned no ETag.`, 'Check that the endpoint is an S3-compatible store.');
+  if (checksum && answer.ChecksumSHA256 && answer.ChecksumSHA256 !== checksum) {
+    throw new LifeboatError('S3_CHECKSUM_REJECTED', `${location.endpoint} stored part ${partNumber} with a different SHA-256 than Lifeboat sent.`, 'The data changed on the way: check the network, then try again (the upload resumes).');
+  }
+  return { partNumber, etag: answer.ETag, ...(checksum ? { checksum } : {}), bytes: body.length };
+}
+
+async function complete({ client, location, key, record, save, signal }: UploadRequest, journal: MultipartJournal): Promise<void> {
+  const parts = [...journal.parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...(p.checksum ? { ChecksumSHA256: p.checksum } : {}) }));
+  try {
+    await client.send(new CompleteMultipartUploadCommand({ Bucket: location.bucket, Key: key, UploadId: journal.uploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal });
+  } catch (error) {
+    if (isUploadGone(error)) {
+      // The store lost parts (or the whole upload): the next attempt starts from the first part.
+      delete record.upload;
+      record.bytesDone = 0;
+      await save(record);
+    }
+    throw s3Problem(error, location, 'complete the upload');
+  }
+}
+
+/** Abandons an upload on the store (its parts are billed until aborted or expired). */
+export async function abortUpload(client: S3Client, location: S3Location, journal: MultipartJournal): Promise<void> {
+  await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: journal.key, UploadId: journal.uploadId })).catch(() => {});
+}
+
+async function readExactly(handle: FileHandle, buffer: Buffer, length: number, position: number, file: string): Promise<Buffer> {
+  let filled = 0;
+  while (filled < length) {
+    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
+    if (bytesRead === 0) throw new LifeboatError('COPY_NOT_VERIFIED', `${file} is shorter than its sidecar says: it changed or was cut short.`, 'Verify the local archive (lifeboat verify FILE); if it is damaged, copy another backup.');
+    filled += bytesRead;
+  }
+  return buffer.subarray(0, length);
+}

@@ -1,0 +1,111 @@
+// lifeboat destination add / test / list, backup (copies), list --destination from a new computer,
+// verify DEST:ARCHIVE, and a copy SIGKILLed mid-upload that the next `lifeboat copy` resumes — as a
+// user runs them, against s3rver behind the lab's proxy.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI, lifeboat as runLifeboat, type CliResult } from '../support/cli-runner.ts';
+import { NODE_BIN_DIR, readAllFiles } from '../support/engine-fixture.ts';
+import { startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
+
+const SECRET_VAR = 'LB_TEST_S3_SECRET';
+let cluster: Cluster;
+let lab: S3Lab;
+let home: string;
+let newLaptop: string;
+let out: string;
+
+const lifeboat = (args: string[], where = home, stdin?: string): Promise<CliResult> => runLifeboat(where, args, { env: { [SECRET_VAR]: lab.secretAccessKey }, ...(stdin !== undefined ? { stdin } : {}), watchFor: lab.secretAccessKey });
+const addDestination = (name: string, profile: string, prefix: string, where = home) =>
+  lifeboat(['destination', 'add', name, '--profile', profile, '--s3', `s3://${lab.bucket}/${prefix}`, '--endpoint', lab.endpoint, '--path-style', '--access-key-id', lab.accessKeyId, '--secret-key-env', SECRET_VAR, '--json'], where);
+
+beforeAll(async () => {
+  [cluster, lab] = await Promise.all([startCluster(12), startS3Lab({ secretAccessKey: `s3-secret-${process.pid}-cli` })]);
+  lab.faults.verifySignatures(true);
+  await cluster.createDatabase('big');
+  await cluster.query('CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g', [], 'big');
+  home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-'));
+  newLaptop = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-new-'));
+  out = path.join(home, 'backups');
+  for (const where of [home, newLaptop]) {
+    const added = await lifeboat(['profile', 'add', 'big', '--url', cluster.url('big'), '--password-stdin'], where, cluster.password);
+    if (added.code !== 0) throw new Error(added.stderr);
+  }
+}, 120_000);
+
+afterAll(async () => {
+  for (const where of [home, newLaptop]) if (where) await lifeboat(['profile', 'remove', 'big'], where).catch(() => {});
+  await Promise.all([cluster?.stop(), lab?.stop()]);
+  for (const where of [home, newLaptop]) if (where) await rm(where, { recursive: true, force: true });
+});
+
+describe('lifeboat destination and copy', () => {
+  let archive: string;
+
+  it('adds and tests a destination; backup copies to it and --json lists the verified copy', async () => {
+    const added = await addDestination('offsite', 'big', 'lb');
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.json.destination).toMatchObject({ name: 'offsite', secretSaved: true, where: `s3://${lab.bucket}/lb/ at ${lab.endpoint}` });
+    const tested = await lifeboat(['destination', 'test', 'offsite']);
+    expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+    expect(tested.stdout).toMatch(/✓ wrote a 1 KiB test object[\s\S]*✓ deleted it\nOK/);
+
+    const backup = await lifeboat(['backup', '--profile', 'big', '--out', out, '--no-encrypt', '--no-row-counts', '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    archive = backup.json.archive;
+    expect(backup.json.copies).toEqual([expect.objectContaining({ state: 'verified', destination: 'offsite', bytes: backup.json.bytes, sha256: backup.json.sha256, partsSent: 3 })]);
+    const listed = await lifeboat(['list', out, '--json']);
+    expect(listed.json.archives[0].copies).toEqual([expect.objectContaining({ destinationName: 'offsite', state: 'verified' })]);
+    expect((await lifeboat(['list', out])).stdout).toMatch(/offsite ✓/);
+
+    // The secret key is in no file of the data folder.
+    for (const { file, content } of await readAllFiles(home)) expect(content.includes(lab.secretAccessKey), file).toBe(false);
+  }, 120_000);
+
+  it('a new computer lists the destination from the bucket and verifies the remote copy', async () => {
+    expect((await addDestination('offsite', 'big', 'lb', newLaptop)).code).toBe(0);
+    const listed = await lifeboat(['list', '--destination', 'offsite', '--json'], newLaptop);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.json.archives).toEqual([expect.objectContaining({ name: path.basename(archive), local: false, sidecar: expect.objectContaining({ database: 'big', profile: 'big' }) })]);
+    const verified = await lifeboat(['verify', `offsite:${path.basename(archive)}`], newLaptop);
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/✓ SHA-256 of the \d+ bytes downloaded equals the remote sidecar's/);
+  }, 60_000);
+
+  it('a copy killed mid-upload (SIGKILL) resumes at the next run without sending the finished parts again', async () => {
+    expect((await addDestination('second', 'big', 'second')).code).toBe(0);
+    const key = `second/${path.basename(archive)}`;
+    const confirmed = () => lab.requests.filter((r) => r.key === key && r.operation === 'UploadPart' && r.status === 200).map((r) => r.partNumber!);
+    lab.faults.throttle(6 * 1024 * 1024);
+    const child = spawn(CLI, ['copy', archive, '--to', 'second'], { env: { ...process.env, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH}`, LIFEBOAT_HOME: home } });
+    const ended = new Promise((resolve) => child.on('close', resolve));
+    const until = Date.now() + 60_000;
+    while (confirmed().length < 1 && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 20));
+    child.kill('SIGKILL');
+    await ended;
+    lab.faults.throttle(null);
+    const before = confirmed();
+    expect(before.length).toBeGreaterThanOrEqual(1);
+    expect(before.length).toBeLessThan(3);
+
+    const resumed = await lifeboat(['copy', archive, '--to', 'second', '--json']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.json).toMatchObject({ partsResumed: before.length, partsSent: 3 - before.length });
+    expect(confirmed().slice(before.length).sort()).toEqual([1, 2, 3].filter((n) => !before.includes(n)));
+    const states = JSON.parse(await readFile(path.join(home, 'destinations.json'), 'utf8'));
+    expect(JSON.stringify(states)).not.toContain(lab.secretAccessKey);
+  }, 120_000);
+
+  it('a wrong secret key is refused with its own message and exit code', async () => {
+    const added = await runLifeboat(home, ['destination', 'add', 'wrong', '--profile', 'big', '--s3', `s3://${lab.bucket}/x`, '--endpoint', lab.endpoint, '--path-style', '--access-key-id', lab.accessKeyId, '--secret-key-env', SECRET_VAR], { env: { [SECRET_VAR]: 'not-the-secret' } });
+    expect(added.code, added.stderr).toBe(0);
+    const tested = await lifeboat(['destination', 'test', 'wrong', '--json']);
+    expect(tested.code).toBe(1);
+    expect(tested.json.error).toMatchObject({ code: 'S3_AUTH_FAILED' });
+    const removed = await lifeboat(['destination', 'remove', 'wrong']);
+    expect(removed.stdout).toMatch(/Copies already in the bucket stay there/);
+  }, 60_000);
+});
