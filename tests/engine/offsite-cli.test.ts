@@ -2,7 +2,7 @@
 // verify DEST:ARCHIVE, and a copy SIGKILLed mid-upload that the next `lifeboat copy` resumes — as a
 // user runs them, against s3rver behind the lab's proxy.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ let lab: S3Lab;
 let home: string;
 let newLaptop: string;
 let out: string;
+let leftoversBefore = 0;
 
 const lifeboat = (args: string[], where = home, stdin?: string): Promise<CliResult> => runLifeboat(where, args, { env: { [SECRET_VAR]: lab.secretAccessKey }, ...(stdin !== undefined ? { stdin } : {}), watchFor: lab.secretAccessKey });
 const addDestination = (name: string, profile: string, prefix: string, where = home) =>
@@ -27,6 +28,7 @@ beforeAll(async () => {
   lab.faults.verifySignatures(true);
   await cluster.createDatabase('big');
   await cluster.query('CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g', [], 'big');
+  leftoversBefore = (await readdir(os.tmpdir())).filter((n) => /^lifeboat-restore-/.test(n)).length;
   home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-'));
   newLaptop = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-new-'));
   out = path.join(home, 'backups');
@@ -73,7 +75,40 @@ describe('lifeboat destination and copy', () => {
     const verified = await lifeboat(['verify', `offsite:${path.basename(archive)}`], newLaptop);
     expect(verified.code, verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/✓ SHA-256 of the \d+ bytes downloaded equals the remote sidecar's/);
-  }, 60_000);
+
+    // Straight from the remote copy: a drill, a restore, a download (never over an existing file).
+    const drilled = await lifeboat(['drill', `offsite:${path.basename(archive)}`, '--json'], newLaptop);
+    expect(drilled.code, drilled.stderr + drilled.stdout).toBe(0);
+    expect(drilled.json).toMatchObject({ passed: true });
+    // Unencrypted, so nothing proves who made it on this new computer: it restores with least
+    // privilege (pgcrypto needs more) unless the user vouches for it.
+    const untrusted = await lifeboat(['restore', `offsite:${path.basename(archive)}`, '--profile', 'big', '--into', 'big_from_s3', '--json'], newLaptop);
+    expect(untrusted.json.error).toMatchObject({ code: 'RESTORE_FAILED', message: expect.stringMatching(/permission denied to create extension/) });
+    const restored = await lifeboat(['restore', `offsite:${path.basename(archive)}`, '--profile', 'big', '--into', 'big_from_s3', '--trust', 'I trust where this file came from', '--json'], newLaptop);
+    expect(restored.code, restored.stderr + restored.stdout).toBe(0);
+    expect((await cluster.query('SELECT count(*)::int AS n FROM blobs', [], 'big_from_s3'))[0]!.n).toBe(40000);
+    const folder = path.join(newLaptop, 'downloads');
+    await mkdir(folder);
+    const downloaded = await lifeboat(['download', `offsite:${path.basename(archive)}`, '--to', folder, '--json'], newLaptop);
+    expect(downloaded.code, downloaded.stderr).toBe(0);
+    expect(await readFile(downloaded.json.file)).toEqual(await readFile(archive));
+    expect(JSON.parse(await readFile(`${downloaded.json.file}.json`, 'utf8'))).toMatchObject({ sha256: downloaded.json.sha256 });
+    const again = await lifeboat(['download', `offsite:${path.basename(archive)}`, '--to', folder, '--json'], newLaptop);
+    expect(again.json.error).toMatchObject({ message: expect.stringMatching(/already exists; Lifeboat never overwrites/) });
+    // Nothing downloaded for the drill and the restore is left behind.
+    expect((await readdir(os.tmpdir())).filter((n) => /^lifeboat-restore-/.test(n) && !n.includes(`-${process.pid}-`)).length).toBeLessThanOrEqual(leftoversBefore);
+  }, 180_000);
+
+  it('a bit flipped in the remote copy fails its verification and its drill (exit 1: a verdict on that copy)', async () => {
+    expect((await addDestination('flipped', 'big', 'flipped')).code).toBe(0);
+    expect((await lifeboat(['copy', archive, '--to', 'flipped'])).code).toBe(0);
+    await lab.flipBit(`flipped/${path.basename(archive)}`, 123_456);
+    const verified = await lifeboat(['verify', `flipped:${path.basename(archive)}`, '--json']);
+    expect(verified.json.error).toMatchObject({ code: 'VERIFY_FAILED' });
+    const drilled = await lifeboat(['drill', `flipped:${path.basename(archive)}`, '--json']);
+    expect(drilled.code).toBe(1);
+    expect(drilled.json).toMatchObject({ passed: false, couldNotRun: false, error: { code: 'VERIFY_FAILED', message: expect.stringMatching(/It was not kept/) } });
+  }, 120_000);
 
   it('a copy killed mid-upload (SIGKILL) resumes at the next run without sending the finished parts again', async () => {
     expect((await addDestination('second', 'big', 'second')).code).toBe(0);

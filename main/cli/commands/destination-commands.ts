@@ -1,6 +1,8 @@
 // `lifeboat destination …` and `lifeboat copy`: offsite destinations (S3-compatible buckets) of a
 // profile, testing one, copying an archive there, and what a destination holds.
 import { existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { makePrivateTemp } from '../../engine/jobs/private-temp.ts';
 import path from 'node:path';
 import type { Engine } from '../../engine/index.ts';
 import { visibleText } from '../../engine/name-text.ts';
@@ -51,6 +53,18 @@ export const DESTINATION_COMMANDS: Record<string, Command> = {
     async run({ engine, out, args }) {
       const removed = await engine.destinations.remove(requireName(args[0]));
       out.result({ removed: removed.name }, () => `Removed destination "${visibleText(removed.name)}". Copies already in the bucket stay there.`);
+    },
+  },
+  download: {
+    usage: 'download DEST:ARCHIVE --to DIR [--json]',
+    summary: 'download an archive and its sidecar from a destination into DIR, checked against the remote sidecar\'s SHA-256',
+    options: ['to'],
+    async run({ engine, out, args, values }) {
+      const remote = args[0] ? await remoteReference(engine, args[0]) : null;
+      if (!remote) throw new UsageError('download needs DEST:ARCHIVE (lifeboat list --destination DEST shows the archives)');
+      if (!values.to) throw new UsageError('download needs --to DIR');
+      const got = await runWithProgress(engine.copies.download(remote.destination.id, remote.name, path.resolve(values.to)), out);
+      out.result(got, () => `Downloaded and checked: ${visibleText(got.file)} (${formatBytes(got.bytes)}, sha256 ${got.sha256})`);
     },
   },
   copy: {
@@ -119,4 +133,22 @@ export async function remoteReference(engine: Engine, arg: string): Promise<{ de
   const destination = await engine.destinations.get(match[1]!).catch(() => null);
   if (!destination) return null;
   return existsSync(path.resolve(arg)) ? null : { destination, name: match[2]! };
+}
+
+/**
+ * The local file an archive argument names: FILE as given, or DEST:ARCHIVE downloaded (checked
+ * against its remote sidecar) into a private temporary folder that is removed when `work` ends —
+ * and at the next start, if this process is killed first.
+ */
+export async function withArchiveFile<R>(engine: Engine, out: Output, arg: string, work: (file: string) => Promise<R>): Promise<R> {
+  const remote = await remoteReference(engine, arg);
+  if (!remote) return work(path.resolve(arg));
+  const folder = await makePrivateTemp('restore');
+  try {
+    out.note(`lifeboat: downloading ${visibleText(remote.name)} from ${visibleText(remote.destination.name)}…`);
+    const got = await runWithProgress(engine.copies.download(remote.destination.id, remote.name, folder), out);
+    return await work(got.file);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
 }

@@ -1,25 +1,26 @@
 import path from 'node:path';
 import type { DrillRecord } from '../../engine/model/drill.ts';
-import { toErrorInfo } from '../../engine/errors.ts';
+import { isCodeIn, toErrorInfo, VERDICT_ON_THE_BACKUP_CODES } from '../../engine/errors.ts';
 import type { Command } from '../cli-command.ts';
 import { printable, table, UsageError } from '../cli-output.ts';
 import { decryptionKeys, requireFile } from './archive-commands.ts';
 import { runWithProgress } from '../job-progress.ts';
 import { describeDrill } from './drill-text.ts';
+import { withArchiveFile } from './destination-commands.ts';
 
 export const DRILL_COMMANDS: Record<string, Command> = {
   drill: {
-    usage: 'drill FILE [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'drill FILE|DEST:ARCHIVE [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'prove a backup restores: restore into a scratch database and compare with the backup\'s snapshot (exit 0 pass, 1 fail, 2 could not run)',
     options: ['scratch', 'scratch-profile', 'keep', 'report', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
-      const file = path.resolve(requireFile(args[0]));
+      const archive = requireFile(args[0]);
       if (values.scratch && values.scratch !== 'embedded') throw new UsageError('--scratch takes "embedded" (or use --scratch-profile P for a server)');
       if (values.scratch && values['scratch-profile']) throw new UsageError('choose --scratch embedded or --scratch-profile P, not both');
       if (values.keep && !values['scratch-profile']) throw new UsageError('--keep needs --scratch-profile P (the embedded scratch server is always removed)');
       let record: DrillRecord;
       try {
-        record = await runWithProgress(
+        record = await withArchiveFile(engine, out, archive, async (file) => runWithProgress(
           engine.drills.start({
             file,
             scratch: values['scratch-profile'] ? { kind: 'profile', profile: values['scratch-profile'] } : { kind: 'embedded' },
@@ -29,11 +30,14 @@ export const DRILL_COMMANDS: Record<string, Command> = {
             ...(values.trust !== undefined ? { trust: values.trust } : {}),
           }),
           out,
-        );
+        ));
       } catch (error) {
-        // The drill never got to a verdict (cancelled, no key, bad arguments).
-        out.result({ passed: false, couldNotRun: true, error: toErrorInfo(error), checks: [], timings: null }, () => `Could not run the drill: ${toErrorInfo(error).message}`);
-        process.exitCode = 2;
+        const info = toErrorInfo(error);
+        // A remote copy whose download did not verify is a verdict on that copy (exit 1); anything else
+        // means the drill never got to one (cancelled, no key, bad arguments).
+        const verdict = isCodeIn(VERDICT_ON_THE_BACKUP_CODES, info.code);
+        out.result({ passed: false, couldNotRun: !verdict, error: info, checks: [], timings: null }, () => `${verdict ? 'The drill FAILED' : 'Could not run the drill'}: ${info.message}${info.fix ? `\nFix: ${info.fix}` : ''}`);
+        process.exitCode = verdict ? 1 : 2;
         return;
       }
       out.result(record, () => describeDrill(record));

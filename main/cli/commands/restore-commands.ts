@@ -7,20 +7,22 @@ import type { Command, Values } from '../cli-command.ts';
 import { visibleText as v } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
 import { decryptionKeys, encryptionChoice, requireFile } from './archive-commands.ts';
+import { withArchiveFile } from './destination-commands.ts';
 import { runWithProgress } from '../job-progress.ts';
 
 const MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', warning: '!', blocker: '✗' };
 
 export const RESTORE_COMMANDS: Record<string, Command> = {
   inspect: {
-    usage: 'inspect FILE|DIR [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    usage: 'inspect FILE|DIR|DEST:ARCHIVE [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
     summary: 'what a backup file is and holds (any kind Lifeboat restores), detected by content',
     options: ['identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
-      const file = path.resolve(requireFile(args[0]));
-      const inspection = await engine.restores.inspect(file, await decryptionKeys(values));
-      if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
-      out.result(inspection, () => describeInspection(inspection));
+      await withArchiveFile(engine, out, requireFile(args[0]), async (file) => {
+        const inspection = await engine.restores.inspect(file, await decryptionKeys(values));
+        if (inspection.problem) throw new LifeboatError(inspection.problem.code, inspection.problem.message, inspection.problem.fix);
+        out.result(inspection, () => describeInspection(inspection));
+      });
     },
   },
   preflight: {
@@ -35,13 +37,15 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'restore FILE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--keep-owners] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'restore FILE|DEST:ARCHIVE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--keep-owners] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
     options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
     async run({ engine, out, args, values }) {
-      const request = await restoreRequest(args, values);
-      if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
-      const result = await runWithProgress(engine.restores.start(request), out);
+      const result = await withArchiveFile(engine, out, requireFile(args[0]), async (file) => {
+        const request = await restoreRequest([file, ...args.slice(1)], values);
+        if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
+        return runWithProgress(engine.restores.start(request), out);
+      });
       out.result(result, () => [
         `Restored ${v(result.source)} into "${v(result.database)}" in ${(result.durationMs / 1000).toFixed(1)} s.`,
         `Verified: ${v(result.verification.note)}`,

@@ -16,7 +16,7 @@ import type { Clock } from '../ports.ts';
 import type { ArchiveSidecar } from '../model/archive.ts';
 import type { CopyResult, CopyState, Destination, RemoteArchive, RemoteVerifyResult } from '../model/offsite.ts';
 import { ARCHIVE_EXTENSION } from '../archive/archive-format.ts';
-import { listRemoteArchives, verifyRemoteArchive } from './remote-library.ts';
+import { downloadRemoteArchive, listRemoteArchives, verifyRemoteArchive } from './remote-library.ts';
 import { CopyRecords, copyStateOf, type CopyRecord } from './copy-records.ts';
 import type { ConnectedDestination, DestinationService } from './destination-service.ts';
 import { objectLockFields, SHA256_METADATA, uploadResumable } from './s3-upload.ts';
@@ -86,6 +86,13 @@ export class CopyService {
     });
     this.#activity?.recordJob(job, { what: 'verify', title: `Verify the copy in ${found.name}`, profile: found.profileId, archive: `${found.name}:${archiveName}` });
     return job;
+  }
+
+  /** Downloads a remote archive (and its sidecar) into a local folder, checked against its remote sidecar. */
+  download(destination: string, name: string, folder: string): Job<{ file: string; sha256: string; bytes: number }> {
+    const archiveName = checkRemoteName(name);
+    const found = this.#destinations.find(destination);
+    return startJob('copy', async (ctx) => downloadRemoteArchive(await this.#destinations.connect(found.id), archiveName, path.resolve(folder), ctx));
   }
 
   /** Archive name → SHA-256 of the archives this computer copied to the destination and still has. */

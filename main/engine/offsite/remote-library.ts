@@ -3,8 +3,11 @@
 // remote copy (download, hash, compare). Everything read from the store is hostile: sidecars are
 // size-bounded and checked field by field like local ones, object names are shown escaped.
 import { createHash } from 'node:crypto';
+import { open, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { writeFileDurably } from '../files/durable-files.ts';
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { ARCHIVE_EXTENSION, SIDECAR_SUFFIX } from '../archive/archive-format.ts';
+import { ARCHIVE_EXTENSION, PARTIAL_SUFFIX, SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { MAX_SIDECAR_BYTES, parseSidecar } from '../archive/sidecar-file.ts';
 import { LifeboatError } from '../errors.ts';
 import { RateMeter, type JobContext } from '../jobs/job.ts';
@@ -109,7 +112,11 @@ export async function verifyRemoteArchive(connected: ConnectedDestination, name:
   return { destination: destination.name, key, bytes, sha256, ok: true, checks };
 }
 
-async function hashObject(client: S3Client, location: S3Location, key: string, total: number, ctx: JobContext): Promise<{ sha256: string; bytes: number }> {
+/**
+ * Streams the object through SHA-256 (and into `sink`, when given), reporting progress. The store
+ * is hostile: it is cut off at `total` bytes rather than trusted to end.
+ */
+async function hashObject(client: S3Client, location: S3Location, key: string, total: number, ctx: JobContext, sink?: (chunk: Uint8Array) => Promise<void>): Promise<{ sha256: string; bytes: number }> {
   const answer = await client.send(new GetObjectCommand({ Bucket: location.bucket, Key: key }), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(s3Problem(error, location, `download ${key}`)));
   const body = answer.Body as AsyncIterable<Uint8Array> | undefined;
   if (!body) throw new LifeboatError('S3_FAILED', `The store returned no body for ${key}.`, 'Try again.');
@@ -118,8 +125,10 @@ async function hashObject(client: S3Client, location: S3Location, key: string, t
   let bytes = 0;
   let reported = 0;
   for await (const chunk of body) {
-    hash.update(chunk);
     bytes += chunk.length;
+    if (bytes > total) throw new LifeboatError('VERIFY_FAILED', `${key} is longer than the ${total} bytes its sidecar names: the download was stopped.`, 'This copy is damaged or was replaced: copy the archive to the destination again, or use another copy.');
+    hash.update(chunk);
+    if (sink) await sink(chunk);
     if (bytes - reported >= 4 * 1024 * 1024 || bytes === total) {
       reported = bytes;
       const rate = meter.sample(bytes);
@@ -127,4 +136,34 @@ async function hashObject(client: S3Client, location: S3Location, key: string, t
     }
   }
   return { sha256: hash.digest('hex'), bytes };
+}
+
+/**
+ * Downloads a remote archive and its sidecar into `folder`: written under a temporary name, kept
+ * only when its bytes have the SHA-256 and size the remote sidecar names, never over an existing file.
+ */
+export async function downloadRemoteArchive(connected: ConnectedDestination, name: string, folder: string, ctx: JobContext): Promise<{ file: string; sha256: string; bytes: number }> {
+  const { destination, client, keyFor } = connected;
+  const key = keyFor(name);
+  const sidecar = await fetchSidecar(connected, { key: `${key}${SIDECAR_SUFFIX}`, bytes: 0, lastModified: null }, ctx.signal);
+  if (sidecar.archive !== name) throw new LifeboatError('VERIFY_FAILED', `The sidecar of ${name} in ${destination.name} describes another archive (${sidecar.archive}).`, 'Use another copy of this backup.');
+  const file = path.join(folder, name);
+  if (await stat(file).then(() => true, () => false)) throw new LifeboatError('INVALID_INPUT', `${file} already exists; Lifeboat never overwrites a file.`, 'Choose another folder, or move that file away first.');
+  const partial = `${file}${PARTIAL_SUFFIX}`;
+  const handle = await open(partial, 'wx', 0o600);
+  try {
+    const got = await hashObject(client, destination.s3, key, sidecar.bytes, ctx, async (chunk) => void (await handle.write(chunk)));
+    await handle.sync();
+    if (got.sha256 !== sidecar.sha256 || got.bytes !== sidecar.bytes) {
+      throw new LifeboatError('VERIFY_FAILED', `The copy of ${name} in ${destination.name} is ${got.bytes} bytes with SHA-256 ${got.sha256}; its sidecar says ${sidecar.bytes} bytes with ${sidecar.sha256}. It was not kept.`, 'This copy is damaged: use another copy of this backup, or copy the archive there again.');
+    }
+    await handle.close();
+    await rename(partial, file);
+    await writeFileDurably(`${file}${SIDECAR_SUFFIX}`, `${JSON.stringify(sidecar, undefined, 2)}\n`);
+    return { file, ...got };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    await rm(partial, { force: true });
+    throw error;
+  }
 }
