@@ -4,7 +4,7 @@
 // store lacks; a damaged remote copy, wrong credentials, a missing bucket and a checksum-demanding
 // (Object Lock) bucket each give their own answer; the local archive is never touched by a remote failure.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,14 +105,61 @@ describe('offsite copies to S3', () => {
     expect((await engine.copies.verifyRemote('resume', path.basename(bigArchive)).result).ok).toBe(true);
   }, 120_000);
 
+  it('a part sent before the local file changed is sent again; a file that no longer matches its sidecar is never published', async () => {
+    await engine.destinations.add({ name: 'changed', profile: 'big', s3: location({ prefix: 'changed/', partChecksums: false }), secretKey: lab.secretAccessKey });
+    const key = `changed/${path.basename(bigArchive)}`;
+    const sent = () => lab.requests.filter((r) => r.key === key && r.operation === 'UploadPart' && r.status === 200).map((r) => r.partNumber);
+    const cancelAfter = async (parts: number) => {
+      lab.faults.throttle(8 * 1024 * 1024);
+      const job = engine.copies.start({ file: bigArchive, destination: 'changed' });
+      await waitFor(() => sent().length >= parts);
+      job.cancel();
+      await job.result.catch(() => {});
+      lab.faults.throttle(null);
+    };
+    // Two interrupted runs, then one that finishes: every part goes up once (the journal follows each resume).
+    await cancelAfter(1);
+    const afterFirst = sent().length;
+    await cancelAfter(afterFirst + 1);
+    const afterSecond = sent().length;
+    const done = await engine.copies.start({ file: bigArchive, destination: 'changed' }).result;
+    expect(done.partsResumed).toBe(afterSecond);
+    expect(sent().sort()).toEqual([1, 2, 3]);
+
+    // Now the local file is damaged in its first part, which the store already holds from an earlier attempt.
+    await engine.destinations.add({ name: 'changed2', profile: 'big', s3: location({ prefix: 'changed2/' }), secretKey: lab.secretAccessKey });
+    const key2 = `changed2/${path.basename(bigArchive)}`;
+    lab.faults.throttle(8 * 1024 * 1024);
+    const first = engine.copies.start({ file: bigArchive, destination: 'changed2' });
+    await waitFor(() => lab.requests.some((r) => r.key === key2 && r.operation === 'UploadPart' && r.status === 200));
+    first.cancel();
+    await first.result.catch(() => {});
+    lab.faults.throttle(null);
+    const original = await readFile(bigArchive);
+    const damaged = Buffer.from(original);
+    damaged[1000] = damaged[1000]! ^ 0xff;
+    await writeFile(bigArchive, damaged);
+    try {
+      await expect(engine.copies.start({ file: bigArchive, destination: 'changed2' }).result).rejects.toMatchObject({ code: 'COPY_NOT_VERIFIED' });
+      expect(lab.requests.filter((r) => r.key === key2 && r.operation === 'UploadPart' && r.partNumber === 1 && r.status === 200)).toHaveLength(2);
+      expect(lab.requests.some((r) => r.key === key2 && r.operation === 'CompleteMultipartUpload')).toBe(false);
+      expect(lab.requests.some((r) => r.key === key2 && r.operation === 'AbortMultipartUpload')).toBe(true);
+    } finally {
+      await writeFile(bigArchive, original);
+    }
+    expect((await engine.copies.start({ file: bigArchive, destination: 'changed2' }).result).partsSent).toBe(3);
+    expect((await engine.copies.verifyRemote('changed2', path.basename(bigArchive)).result).ok).toBe(true);
+  }, 180_000);
+
   it('a dropped connection at a part is retried; a bit flipped in the remote copy is caught by verification', async () => {
     await engine.destinations.add({ name: 'flaky', profile: 'big', s3: location({ prefix: 'flaky/' }), secretKey: lab.secretAccessKey });
     lab.faults.dropAtPart(2);
     const copied = await engine.copies.start({ file: bigArchive, destination: 'flaky' }).result;
     expect(copied).toMatchObject({ partsSent: 3, partsResumed: 0 });
-    expect(lab.requests.filter((r) => r.key === copied.key && r.operation === 'UploadPart' && r.partNumber === 2).map((r) => r.status)).toEqual([0, 200]);
+    const key = `flaky/${copied.key}`;
+    expect(lab.requests.filter((r) => r.key === key && r.operation === 'UploadPart' && r.partNumber === 2).map((r) => r.status)).toEqual([0, 200]);
 
-    await lab.flipBit(copied.key, 20 * 1024 * 1024 + 5);
+    await lab.flipBit(key, 20 * 1024 * 1024 + 5);
     await expect(engine.copies.verifyRemote('flaky', path.basename(bigArchive)).result).rejects.toMatchObject({ code: 'VERIFY_FAILED', message: expect.stringMatching(/does not match its sidecar at the destination/) });
   }, 120_000);
 

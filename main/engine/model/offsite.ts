@@ -84,7 +84,10 @@ export interface CopyState {
 export interface CopyResult {
   destination: string;
   archive: string;
+  /** The object's name in the destination's folder. */
   key: string;
+  /** The destination's location ("s3://bucket/prefix at …"). */
+  where: string;
   bytes: number;
   sha256: string;
   /** Parts sent in this run, and parts a previous interrupted run had already sent. */

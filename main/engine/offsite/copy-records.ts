@@ -3,8 +3,9 @@
 // confirmed — on disk after every part, so a cancelled, failed or killed upload resumes where it
 // stopped instead of sending everything again. One small file per (destination, archive) in
 // <dataDir>/offsite/<destination id>/, so parallel copies never rewrite each other's records.
-import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileDurably } from '../files/durable-files.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
@@ -15,8 +16,8 @@ import type { ErrorInfo } from '../model/error.ts';
 export interface UploadedPart {
   partNumber: number;
   etag: string;
-  /** base64 SHA-256 the store confirmed for the part (absent when part checksums are off). */
-  checksum?: string;
+  /** base64 SHA-256 of the bytes sent: a resumed upload re-reads the part and sends it again unless it still hashes to this. */
+  sha256: string;
   bytes: number;
 }
 
@@ -81,24 +82,20 @@ export class CopyRecords {
 
   /**
    * One copy of an archive to a destination at a time, across processes (the app and a scheduled
-   * run): a lock file holding the pid; a dead holder's lock is taken over.
+   * run): a lock file holding its owner's pid, start time and a random token, created with its
+   * content in one step (link), taken over from a dead owner by renaming it aside (only one process
+   * can), and removed at the end only while it is still ours.
    */
   async lock(destinationId: string, archiveName: string): Promise<() => Promise<void>> {
     await mkdir(this.#dir(destinationId), { recursive: true, mode: 0o700 });
     const file = `${this.#file(destinationId, archiveName)}.lock`;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const handle = await open(file, 'wx', 0o600).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return null;
-        throw error;
-      });
-      if (handle) {
-        await handle.writeFile(String(process.pid));
-        await handle.close();
-        return () => rm(file, { force: true });
-      }
-      const holder = Number.parseInt(await readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) break;
-      await rm(file, { force: true });
+    const token = `${process.pid} ${processStartTime(process.pid) ?? '-'} ${randomBytes(8).toString('hex')}`;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await createWithContent(file, token)) return () => releaseIfOurs(file, token);
+      const holder = await readFile(file, 'utf8').catch(() => null);
+      if (holder === null) continue; // released meanwhile: try again
+      if (isLockAlive(holder)) break;
+      await takeOverStale(file, holder);
     }
     throw new LifeboatError('INVALID_INPUT', `${archiveName} is already being copied to this destination by another Lifeboat process.`, 'Wait for that copy to finish (the app or a scheduled run), then try again if it failed.');
   }
@@ -138,4 +135,55 @@ export function copyStateOf(record: CopyRecord, destinationName: string): CopySt
     ...(record.verifiedAt ? { verifiedAt: record.verifiedAt } : {}),
     ...(record.error ? { error: record.error } : {}),
   };
+}
+
+async function createWithContent(file: string, content: string): Promise<boolean> {
+  const temp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(temp, content, { mode: 0o600, flag: 'wx' });
+  try {
+    await link(temp, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await rm(temp, { force: true });
+  }
+}
+
+/** A lock whose pid runs and started when the lock says (a reused pid is not the owner). */
+function isLockAlive(content: string): boolean {
+  const [pidText, started] = content.split(' ');
+  const pid = Number.parseInt(pidText ?? '', 10);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (!isProcessAlive(pid)) return false;
+  const now = processStartTime(pid);
+  return started === undefined || started === '-' || now === null || now === started;
+}
+
+/** Moves a dead owner's lock aside; if what was moved is not the lock judged dead, it goes back. */
+async function takeOverStale(file: string, judged: string): Promise<void> {
+  const aside = `${file}.stale-${randomBytes(6).toString('hex')}`;
+  try {
+    await rename(file, aside);
+  } catch {
+    return; // another process moved it first
+  }
+  const moved = await readFile(aside, 'utf8').catch(() => null);
+  if (moved !== judged) await link(aside, file).catch(() => {});
+  await rm(aside, { force: true });
+}
+
+async function releaseIfOurs(file: string, token: string): Promise<void> {
+  if ((await readFile(file, 'utf8').catch(() => null)) === token) await rm(file, { force: true });
+}
+
+/** When the process started (Linux: field 22 of /proc/PID/stat), to tell a reused pid from the owner. */
+function processStartTime(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
+  } catch {
+    return null;
+  }
 }

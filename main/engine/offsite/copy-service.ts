@@ -3,12 +3,10 @@
 // left unfinished. A copy counts as verified only when the store holds exactly the bytes whose
 // SHA-256 the local sidecar names: the hash of the bytes sent equals the sidecar's, the store
 // confirmed each part's SHA-256, and the object's size and recorded SHA-256 match.
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createHash } from 'node:crypto';
 import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
-import { MAX_SIDECAR_BYTES, readSidecarFile } from '../archive/sidecar-file.ts';
+import { readSidecarFile } from '../archive/sidecar-file.ts';
 import type { JobActivity } from '../activity/activity-log.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobRunContext } from '../jobs/job.ts';
@@ -19,8 +17,7 @@ import { ARCHIVE_EXTENSION } from '../archive/archive-format.ts';
 import { downloadRemoteArchive, listRemoteArchives, verifyRemoteArchive } from './remote-library.ts';
 import { CopyRecords, copyStateOf, type CopyRecord } from './copy-records.ts';
 import type { ConnectedDestination, DestinationService } from './destination-service.ts';
-import { objectLockFields, SHA256_METADATA, uploadResumable } from './s3-upload.ts';
-import { s3Problem } from './s3-connection.ts';
+import type { RemoteStore } from './remote-store.ts';
 
 export interface CopyRequest {
   /** The local archive (its sidecar must sit next to it). */
@@ -70,8 +67,12 @@ export class CopyService {
   /** The archives in a destination, from its sidecars there (nothing is downloaded but sidecars). */
   async listRemote(destination: string, signal?: AbortSignal): Promise<RemoteArchive[]> {
     const connected = await this.#destinations.connect(destination);
-    const local = await this.#localCopies(connected.destination.id);
-    return listRemoteArchives(connected, (name) => local.get(name) ?? null, signal);
+    try {
+      const local = await this.#localCopies(connected.destination.id);
+      return await listRemoteArchives(connected, (name) => local.get(name) ?? null, signal);
+    } finally {
+      await connected.store.close();
+    }
   }
 
   /** Downloads a remote copy and checks its bytes against its sidecars (remote, and local when this computer has the archive). */
@@ -80,6 +81,7 @@ export class CopyService {
     const found = this.#destinations.find(destination);
     const job = startJob('verify', async (ctx) => {
       const connected = await this.#destinations.connect(found.id);
+      ctx.defer(() => connected.store.close());
       const record = await this.#records.read(found.id, archiveName);
       const expected = record && record.state === 'verified' ? { sha256: record.sha256, bytes: record.bytes } : null;
       return verifyRemoteArchive(connected, archiveName, expected, ctx);
@@ -92,7 +94,11 @@ export class CopyService {
   download(destination: string, name: string, folder: string): Job<{ file: string; sha256: string; bytes: number }> {
     const archiveName = checkRemoteName(name);
     const found = this.#destinations.find(destination);
-    return startJob('copy', async (ctx) => downloadRemoteArchive(await this.#destinations.connect(found.id), archiveName, path.resolve(folder), ctx));
+    return startJob('copy', async (ctx) => {
+      const connected = await this.#destinations.connect(found.id);
+      ctx.defer(() => connected.store.close());
+      return downloadRemoteArchive(connected, archiveName, path.resolve(folder), ctx);
+    });
   }
 
   /** Archive name → SHA-256 of the archives this computer copied to the destination and still has. */
@@ -119,6 +125,7 @@ export class CopyService {
     const release = await this.#records.lock(destination.id, path.basename(file));
     ctx.defer(release);
     const connected = await this.#destinations.connect(destination.id);
+    ctx.defer(() => connected.store.close());
     const record = await this.#startRecord(destination, file, sidecar);
     try {
       const result = await this.#upload(connected, record, ctx);
@@ -145,8 +152,7 @@ export class CopyService {
   }
 
   async #upload(connected: ConnectedDestination, record: CopyRecord, ctx: JobRunContext): Promise<Omit<CopyResult, 'durationMs'>> {
-    const { destination, client, keyFor } = connected;
-    const key = keyFor(record.archiveName);
+    const { destination, store } = connected;
     const meter = new RateMeter();
     const progress = (done: number) => {
       const rate = meter.sample(done);
@@ -154,14 +160,14 @@ export class CopyService {
     };
     ctx.report({ phase: 'Uploading', fraction: 0, bytes: 0, currentItem: destination.name, message: `Copying ${record.archiveName} to ${destination.name}` });
     const save = (next: CopyRecord) => this.#records.write({ ...next, updatedAt: this.#clock.now().toISOString() });
-    const outcome = await uploadResumable({ client, location: destination.s3, file: record.archivePath, key, record, save, signal: ctx.signal, onBytes: progress, now: () => this.#clock.now() });
+    const outcome = await store.upload({ file: record.archivePath, name: record.archiveName, record, save, signal: ctx.signal, onBytes: progress, now: () => this.#clock.now() });
     ctx.report({ phase: 'Verifying', fraction: 1, bytes: record.bytes, bytesPerSecond: null, etaSeconds: null });
-    await verifyObject(connected, key, record, ctx.signal);
-    await putSidecar(connected, `${record.archivePath}${SIDECAR_SUFFIX}`, `${key}${SIDECAR_SUFFIX}`, ctx.signal);
+    await verifyObject(connected, record, ctx.signal);
+    await putSidecar(store, record, ctx.signal);
     const verifiedAt = this.#clock.now().toISOString();
     const { upload: _done, ...rest } = record;
     await this.#records.write({ ...rest, state: 'verified', bytesDone: record.bytes, verifiedAt, updatedAt: verifiedAt });
-    return { destination: destination.name, archive: record.archivePath, key, bytes: record.bytes, sha256: record.sha256, partsSent: outcome.partsSent, partsResumed: outcome.partsResumed, verifiedAt };
+    return { destination: destination.name, archive: record.archivePath, key: record.archiveName, where: store.where, bytes: record.bytes, sha256: record.sha256, partsSent: outcome.partsSent, partsResumed: outcome.partsResumed, verifiedAt };
   }
 }
 
@@ -178,23 +184,25 @@ async function localSidecar(file: string): Promise<ArchiveSidecar> {
   return read.sidecar;
 }
 
-/** The object the store now holds has the archive's size and the SHA-256 recorded when it was started. */
-async function verifyObject({ destination, client }: ConnectedDestination, key: string, record: CopyRecord, signal: AbortSignal): Promise<void> {
-  const head = await client.send(new HeadObjectCommand({ Bucket: destination.s3.bucket, Key: key }), { abortSignal: signal }).catch((error: unknown) => Promise.reject(s3Problem(error, destination.s3, 'read back the uploaded archive\'s size')));
-  const recorded = head.Metadata?.[SHA256_METADATA];
-  if (head.ContentLength !== record.bytes || recorded !== record.sha256) {
-    throw new LifeboatError('COPY_NOT_VERIFIED', `The copy in ${destination.name} is ${head.ContentLength ?? '?'} bytes with SHA-256 ${recorded?.slice(0, 16) ?? 'unknown'}…, not ${record.bytes} bytes with ${record.sha256.slice(0, 16)}… as the local sidecar says.`, 'Copy it again; if it keeps happening, the store changes objects: check it with "lifeboat destination test".');
+/** The object the store now holds has the archive's size and (where the store records one) its SHA-256. */
+async function verifyObject({ destination, store }: ConnectedDestination, record: CopyRecord, signal: AbortSignal): Promise<void> {
+  const found = await store.stat(record.archiveName, signal);
+  if (!found || found.bytes !== record.bytes || (found.sha256 !== null && found.sha256 !== record.sha256)) {
+    throw new LifeboatError('COPY_NOT_VERIFIED', `The copy in ${destination.name} is ${found ? `${found.bytes} bytes with SHA-256 ${found.sha256?.slice(0, 16) ?? 'unrecorded'}…` : 'missing'}, not ${record.bytes} bytes with ${record.sha256.slice(0, 16)}… as the local sidecar says.`, 'Copy it again; if it keeps happening, the store changes objects: check it with "lifeboat destination test".');
   }
 }
 
-/** The sidecar goes last: its presence at the destination says the archive next to it is complete. */
-async function putSidecar({ destination, client }: ConnectedDestination, localPath: string, key: string, signal: AbortSignal): Promise<void> {
-  const body = await readFile(localPath);
-  if (body.length > MAX_SIDECAR_BYTES) throw new LifeboatError('NOT_AN_ARCHIVE', `${localPath} grew past ${MAX_SIDECAR_BYTES} bytes while it was copied.`, 'Run "lifeboat verify FILE" to rebuild the sidecar, then copy again.');
-  const checksum = destination.s3.partChecksums ? { ChecksumSHA256: createHash('sha256').update(body).digest('base64') } : {};
-  await client
-    .send(new PutObjectCommand({ Bucket: destination.s3.bucket, Key: key, Body: body, ContentLength: body.length, ContentType: 'application/json', ...checksum, ...objectLockFields(destination.s3, new Date()) }), { abortSignal: signal })
-    .catch((error: unknown) => Promise.reject(s3Problem(error, destination.s3, 'upload the sidecar')));
+/**
+ * The sidecar goes last: its presence at the destination says the archive next to it is complete.
+ * Read again like any file in a backup folder (bounded, no links, no FIFOs), and it must still name
+ * exactly the bytes that were just uploaded.
+ */
+async function putSidecar(store: RemoteStore, record: CopyRecord, signal: AbortSignal): Promise<void> {
+  const read = await readSidecarFile(`${record.archivePath}${SIDECAR_SUFFIX}`);
+  if (read.kind !== 'ok' || read.sidecar.archive !== record.archiveName || read.sidecar.sha256 !== record.sha256 || read.sidecar.bytes !== record.bytes) {
+    throw new LifeboatError('COPY_NOT_VERIFIED', `The sidecar of ${record.archiveName} changed while the archive was copied: it no longer names the bytes that were uploaded.`, 'Run "lifeboat verify FILE" to check the archive and its sidecar, then copy again.');
+  }
+  await store.putSmall(`${record.archiveName}${SIDECAR_SUFFIX}`, Buffer.from(`${JSON.stringify(read.sidecar, undefined, 2)}\n`), signal);
 }
 
 /** A remote archive is named by its file name only (DEST:NAME on the command line). */

@@ -1,8 +1,7 @@
 // Destinations: where a profile's backups are copied besides the local folder. Fields on disk
 // (destinations.json), the S3 secret key in the keychain only, bound to the endpoint, bucket and key
 // id it was given for.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
@@ -11,16 +10,16 @@ import { JsonFileStore } from '../settings/json-file-store.ts';
 import type { Destination, DestinationInput, DestinationSummary, DestinationTestResult, S3Location } from '../model/offsite.ts';
 import type { CopyRecords } from './copy-records.ts';
 import { checkDestinationName, normaliseS3Location } from './destination-validation.ts';
-import { describeS3, s3Client, s3Problem } from './s3-connection.ts';
+import { describeS3 } from './s3-connection.ts';
+import type { RemoteStore } from './remote-store.ts';
+import { S3Store } from './s3-store.ts';
 
 const secretAccount = (id: string) => `s3:${id}`;
 const secretBinding = (s3: S3Location) => `${s3.endpoint}|${s3.bucket}|${s3.accessKeyId}`;
 
 export interface ConnectedDestination {
   destination: Destination;
-  client: S3Client;
-  /** Where objects of this destination live: prefix + name. */
-  keyFor(name: string): string;
+  store: RemoteStore;
 }
 
 export class DestinationService {
@@ -48,13 +47,23 @@ export class DestinationService {
     return this.#summary(this.find(idOrName));
   }
 
-  async add(input: DestinationInput): Promise<DestinationSummary> {
+  /**
+   * What `add` would save — the name free and usable, the profile known, the location normalised —
+   * checked without saving anything or contacting the store (the app asks the user first).
+   */
+  async check(input: DestinationInput): Promise<{ name: string; profileId: string; profileName: string; s3: S3Location; where: string }> {
     const name = checkDestinationName(input.name);
     if (this.#all().some((d) => d.name.toLowerCase() === name.toLowerCase())) {
       throw new LifeboatError('DESTINATION_EXISTS', `There is already a destination named "${name}".`, 'Choose another name, or remove the old destination first.');
     }
     const profile = await this.#profiles.get(input.profile);
-    const destination: Destination = { id: randomUUID(), name, profileId: profile.id, kind: 's3', s3: normaliseS3Location(input.s3), createdAt: this.#clock.now().toISOString() };
+    const s3 = normaliseS3Location(input.s3);
+    return { name, profileId: profile.id, profileName: profile.name, s3, where: describeS3(s3) };
+  }
+
+  async add(input: DestinationInput): Promise<DestinationSummary> {
+    const { name, profileId, s3 } = await this.check(input);
+    const destination: Destination = { id: randomUUID(), name, profileId, kind: 's3', s3, createdAt: this.#clock.now().toISOString() };
     if (typeof input.secretKey === 'string' && input.secretKey !== '') {
       await this.#secrets.set(secretAccount(destination.id), input.secretKey);
       destination.secretEndpoint = secretBinding(destination.s3);
@@ -84,7 +93,7 @@ export class DestinationService {
     if (saved === null) {
       throw new LifeboatError('S3_AUTH_FAILED', `No secret access key is saved for destination "${destination.name}" (${describeS3(destination.s3)}).`, `Add it again with its secret key (lifeboat destination remove ${destination.name}, then destination add … --secret-key-env VAR).`);
     }
-    return { destination, client: s3Client(destination.s3, saved), keyFor: (name) => `${destination.s3.prefix}${name}` };
+    return { destination, store: new S3Store(destination.s3, saved) };
   }
 
   /** Writes a small object, reads it back and deletes it: each step proves one permission. */
@@ -92,8 +101,12 @@ export class DestinationService {
     const started = performance.now();
     const checks: string[] = [];
     try {
-      const { destination, client, keyFor } = await this.connect(idOrName);
-      await testRoundTrip(client, destination.s3, keyFor(`.lifeboat-test-${randomUUID()}`), checks);
+      const { store } = await this.connect(idOrName);
+      try {
+        await testRoundTrip(store, `.lifeboat-test-${randomUUID()}`, checks);
+      } finally {
+        await store.close();
+      }
       return { ok: true, checks, durationMs: Math.round(performance.now() - started) };
     } catch (error) {
       return { ok: false, checks, error: toErrorInfo(error), durationMs: Math.round(performance.now() - started) };
@@ -122,15 +135,13 @@ export class DestinationService {
   }
 }
 
-async function testRoundTrip(client: S3Client, s3: S3Location, key: string, checks: string[]): Promise<void> {
+async function testRoundTrip(store: RemoteStore, name: string, checks: string[]): Promise<void> {
   const body = randomBytes(1024);
-  const checksum = s3.partChecksums ? { ChecksumSHA256: createHash('sha256').update(body).digest('base64') } : {};
-  await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: key, Body: body, ContentLength: body.length, ...checksum })).catch((e: unknown) => Promise.reject(s3Problem(e, s3, 'write a test object')));
-  checks.push(`wrote a 1 KiB test object (${key})`);
-  const read = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: key })).catch((e: unknown) => Promise.reject(s3Problem(e, s3, 'read the test object back')));
-  const back = Buffer.from((await read.Body?.transformToByteArray()) ?? []);
-  if (!back.equals(body)) throw new LifeboatError('S3_FAILED', `${describeS3(s3)} returned different bytes for the test object than were written.`, 'Something between this computer and the store changes data (a proxy?), or the store is faulty: do not use it for backups until this is fixed.');
+  await store.putSmall(name, body);
+  checks.push(`wrote a 1 KiB test object (${name})`);
+  const back = await store.getSmall(name, body.length);
+  if (!back.equals(body)) throw new LifeboatError('S3_FAILED', `${store.where} returned different bytes for the test object than were written.`, 'Something between this computer and the store changes data (a proxy?), or the store is faulty: do not use it for backups until this is fixed.');
   checks.push('read it back: same bytes');
-  await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: key })).catch((e: unknown) => Promise.reject(s3Problem(e, s3, 'delete the test object')));
+  await store.remove(name);
   checks.push('deleted it');
 }

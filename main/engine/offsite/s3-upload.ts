@@ -54,14 +54,27 @@ export function partSizeFor(bytes: number): number {
 export async function uploadResumable(request: UploadRequest): Promise<UploadOutcome> {
   const resumed = await resumableJournal(request);
   const journal = resumed?.journal ?? (await startUpload(request));
+  // The record saved after every part must hold this journal (a resumed one is a filtered copy).
+  request.record.upload = journal;
   const handle = await open(request.file, 'r');
   try {
     const outcome = await sendParts(request, journal, resumed?.listed ?? new Map(), handle);
     await complete(request, journal);
     return outcome;
+  } catch (error) {
+    if (error instanceof LifeboatError && error.code === 'COPY_NOT_VERIFIED') await forgetUpload(request, journal);
+    throw error;
   } finally {
     await handle.close();
   }
+}
+
+/** Drops an upload that must not be resumed: aborted on the store (its parts are billed), gone from the record. */
+async function forgetUpload({ client, location, record, save }: UploadRequest, journal: MultipartJournal): Promise<void> {
+  await abortUpload(client, location, journal);
+  delete record.upload;
+  record.bytesDone = 0;
+  await save(record);
 }
 
 /** A part as the store lists it. */
@@ -78,16 +91,20 @@ interface ListedPart {
  */
 async function resumableJournal({ client, location, record, key, signal }: UploadRequest): Promise<{ journal: MultipartJournal; listed: Map<number, ListedPart> } | null> {
   const journal = record.upload;
-  if (!journal || journal.key !== key || journal.partSize !== partSizeFor(record.bytes)) return null;
+  if (!journal) return null;
+  if (journal.key !== key || journal.partSize !== partSizeFor(record.bytes)) {
+    await abortUpload(client, location, journal);
+    return null;
+  }
   try {
     const listed = await listAllParts(client, location, journal, signal);
-    // Keep the parts the store lists with the same ETag: those need not be sent again.
-    const confirmed = journal.parts.filter((part) => listed.get(part.partNumber)?.etag === part.etag);
+    // Keep the parts the store lists with the same ETag (sendParts still checks each against the local bytes).
+    const confirmed = journal.parts.filter((part) => typeof part.sha256 === 'string' && listed.get(part.partNumber)?.etag === part.etag);
     return { journal: { ...journal, parts: confirmed }, listed };
   } catch (error) {
     if (isUploadGone(error)) return null;
     // Stores without ListParts: trust the journal; CompleteMultipartUpload still checks every part.
-    if (isNotImplemented(error)) return { journal, listed: new Map() };
+    if (isNotImplemented(error)) return { journal: { ...journal, parts: journal.parts.filter((part) => typeof part.sha256 === 'string') }, listed: new Map() };
     throw s3Problem(error, location, 'list the parts of an interrupted upload');
   }
 }
@@ -129,19 +146,22 @@ async function sendParts(request: UploadRequest, journal: MultipartJournal, list
   const whole = createHash('sha256');
   const count = Math.max(1, Math.ceil(record.bytes / journal.partSize));
   const buffer = Buffer.allocUnsafe(journal.partSize);
-  const have = new Set(journal.parts.map((part) => part.partNumber));
+  const have = new Map(journal.parts.map((part) => [part.partNumber, part]));
   const outcome: UploadOutcome = { partsSent: 0, partsResumed: 0 };
   for (let partNumber = 1; partNumber <= count; partNumber++) {
     signal.throwIfAborted();
     const length = Math.min(journal.partSize, record.bytes - (partNumber - 1) * journal.partSize);
     const body = await readExactly(handle, buffer, length, (partNumber - 1) * journal.partSize, request.file);
     whole.update(body);
-    if (have.has(partNumber)) {
+    const sha256 = createHash('sha256').update(body).digest('base64');
+    // A part sent earlier counts only if the file still holds the same bytes there (it may have been replaced since).
+    const earlier = have.get(partNumber);
+    if (earlier && earlier.sha256 === sha256 && earlier.bytes === body.length) {
       outcome.partsResumed++;
       continue;
     }
-    const adopted = adoptListedPart(listed.get(partNumber), partNumber, body);
-    const part = adopted ?? (await sendPart(request, journal, partNumber, body));
+    const adopted = adoptListedPart(listed.get(partNumber), partNumber, body, sha256);
+    const part = adopted ?? (await sendPart(request, journal, partNumber, body, sha256));
     journal.parts = [...journal.parts.filter((p) => p.partNumber !== partNumber), part];
     record.bytesDone = journal.parts.reduce((sum, p) => sum + p.bytes, 0);
     await request.save(record);
@@ -157,26 +177,32 @@ async function sendParts(request: UploadRequest, journal: MultipartJournal, list
 }
 
 /** A part the store already holds counts as sent only when the store's SHA-256 for it is that of these bytes. */
-function adoptListedPart(listed: ListedPart | undefined, partNumber: number, body: Buffer): UploadedPart | null {
+function adoptListedPart(listed: ListedPart | undefined, partNumber: number, body: Buffer, sha256: string): UploadedPart | null {
   if (!listed?.checksum || listed.bytes !== body.length) return null;
-  const checksum = createHash('sha256').update(body).digest('base64');
-  return listed.checksum === checksum ? { partNumber, etag: listed.etag, checksum, bytes: body.length } : null;
+  return listed.checksum === sha256 ? { partNumber, etag: listed.etag, sha256, bytes: body.length } : null;
 }
 
-async function sendPart({ client, location, key, signal }: UploadRequest, journal: MultipartJournal, partNumber: number, body: Buffer): Promise<UploadedPart> {
-  const checksum = location.partChecksums ? createHash('sha256').update(body).digest('base64') : undefined;
-  const answer = await client
-    .send(new UploadPartCommand({ Bucket: location.bucket, Key: key, UploadId: journal.uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ...(checksum ? { ChecksumSHA256: checksum } : {}) }), { abortSignal: signal })
-    .catch((error: unknown) => Promise.reject(signal.aborted ? error : s3Problem(error, location, `upload part ${partNumber}`)));
+async function sendPart(request: UploadRequest, journal: MultipartJournal, partNumber: number, body: Buffer, sha256: string): Promise<UploadedPart> {
+  const { client, location, key, signal } = request;
+  const checksum = location.partChecksums ? sha256 : undefined;
+  let answer;
+  try {
+    answer = await client.send(new UploadPartCommand({ Bucket: location.bucket, Key: key, UploadId: journal.uploadId, PartNumber: partNumber, Body: body, ContentLength: body.length, ...(checksum ? { ChecksumSHA256: checksum } : {}) }), { abortSignal: signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    // The store dropped the upload (a lifecycle rule, an abort): the next attempt starts afresh.
+    if (isUploadGone(error)) await forgetUpload(request, journal);
+    throw s3Problem(error, location, `upload part ${partNumber}`);
+  }
   if (!answer.ETag) throw new LifeboatError('S3_FAILED', `${location.endpoint} accepted part ${partNumber} but returned no ETag.`, 'Check that the endpoint is an S3-compatible store.');
   if (checksum && answer.ChecksumSHA256 && answer.ChecksumSHA256 !== checksum) {
     throw new LifeboatError('S3_CHECKSUM_REJECTED', `${location.endpoint} stored part ${partNumber} with a different SHA-256 than Lifeboat sent.`, 'The data changed on the way: check the network, then try again (the upload resumes).');
   }
-  return { partNumber, etag: answer.ETag, ...(checksum ? { checksum } : {}), bytes: body.length };
+  return { partNumber, etag: answer.ETag, sha256, bytes: body.length };
 }
 
 async function complete({ client, location, key, record, save, signal }: UploadRequest, journal: MultipartJournal): Promise<void> {
-  const parts = [...journal.parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...(p.checksum ? { ChecksumSHA256: p.checksum } : {}) }));
+  const parts = [...journal.parts].sort((a, b) => a.partNumber - b.partNumber).map((p) => ({ PartNumber: p.partNumber, ETag: p.etag, ...(location.partChecksums ? { ChecksumSHA256: p.sha256 } : {}) }));
   try {
     await client.send(new CompleteMultipartUploadCommand({ Bucket: location.bucket, Key: key, UploadId: journal.uploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal });
   } catch (error) {
