@@ -49,6 +49,8 @@ export const API_CHANNELS = {
   activity: { list: 'activity:list', exportTo: 'activity:export' },
   demo: { status: 'demo:status', start: 'demo:start', remove: 'demo:remove' },
   drills: { start: 'drills:start', history: 'drills:history', openReport: 'drills:open-report', exportReport: 'drills:export-report' },
+  destinations: { list: 'destinations:list', add: 'destinations:add', remove: 'destinations:remove', test: 'destinations:test' },
+  copies: { states: 'copies:states', start: 'copies:start', listRemote: 'copies:listRemote' },
 } as const satisfies Record<string, Record<string, InvokeChannel>>;
 
 export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile', jobProgress: 'jobs:progress', jobFinished: 'jobs:finished', openFile: 'app:open-file' } as const satisfies Record<string, EventChannel>;

@@ -26,6 +26,7 @@ import { SettingsStore } from './settings/settings-store.ts';
 import { CopyRecords } from './offsite/copy-records.ts';
 import { CopyService } from './offsite/copy-service.ts';
 import { DestinationService } from './offsite/destination-service.ts';
+import { RemoteRetention } from './offsite/remote-retention.ts';
 
 export interface EngineOptions {
   dataDir?: string;
@@ -75,6 +76,8 @@ export async function createEngine(options: EngineOptions = {}) {
   const copyRecords = new CopyRecords(dataDir);
   const destinations = new DestinationService({ dataDir, secrets, profiles, clock, records: copyRecords });
   const copies = new CopyService({ destinations, records: copyRecords, clock, activity });
+  const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+  const offsiteRetention = new RemoteRetention({ dataDir, destinations, records: copyRecords, libraryKey, timeZone, activity });
   // Offsite copies and "drill after every backup" (Settings) hold for every path — the app, the CLI, a schedule — so they live here.
   const afterBackup = (result: BackupResult) => {
     const cause = { kind: 'backup' as const, archive: result.archive };
@@ -89,14 +92,13 @@ export async function createEngine(options: EngineOptions = {}) {
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
-  const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies, offsiteRetention });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, offsiteRetention };
 }
 
 function packageVersion(): string {

@@ -9,6 +9,7 @@ import type { DrillRecord } from '../engine/model/drill.ts';
 import type { ErrorInfo } from '../engine/model/error.ts';
 import type { JobProgress } from '../engine/model/job.ts';
 import type { KeyStatus } from '../engine/model/keys.ts';
+import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, S3Location } from '../engine/model/offsite.ts';
 import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary } from '../engine/model/profile.ts';
 import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult } from '../engine/model/restore.ts';
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
@@ -27,6 +28,7 @@ export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
+export type { CopyResult, CopyState, CopyStateKind, DestinationSummary, DestinationTestResult, RemoteArchive, S3Location } from '../engine/model/offsite.ts';
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
 export interface OpenKeys {
@@ -69,11 +71,39 @@ export interface BackupStartRequest {
   encryption: 'settings' | 'none';
 }
 
+/**
+ * A new offsite destination for one connection's backups. The secret access key travels from the
+ * page to main this once, into the keychain; it never comes back (summaries say `secretSaved`).
+ */
+export interface DestinationAddRequest {
+  name: string;
+  profileId: string;
+  s3: S3Location;
+  secretKey?: string;
+}
+
+export interface CopyStartRequest {
+  /** A .lifeboat archive in a library folder (main refuses any other file). */
+  file: string;
+  destinationId: string;
+}
+
+/** What a copy job works on, said by main: a copy main started after a backup has no other way to name its archive. */
+export interface CopySubject {
+  file: string;
+  destinationId: string;
+  destinationName: string;
+}
+
+/** A job's progress as the window hears it: the engine's, plus what a copy copies where. */
+export type JobProgressEvent = JobProgress & { copy?: CopySubject };
+
 export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult }
   | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
   | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord }
+  | { jobId: string; kind: 'copy'; ok: true; value: CopyResult }
   | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo };
 
 export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
@@ -103,7 +133,7 @@ export interface Invoke {
   'dialog:choose-save-file': (title: string, defaultName: string) => string | null;
   'backups:start': (request: BackupStartRequest) => { jobId: string };
   'jobs:cancel': (jobId: string) => void;
-  'jobs:active': () => JobProgress[];
+  'jobs:active': () => JobProgressEvent[];
   'library:folders': () => string[];
   'library:list': (filter: { profile?: string; database?: string }) => ArchiveEntry[];
   'library:details': (file: string) => ArchiveDetails;
@@ -134,6 +164,14 @@ export interface Invoke {
   'schedules:uninstall-os-job': () => OsJobStatus;
   'activity:list': (filter: { what?: ActivityKind; profile?: string; result?: ActivityEntry['result']; limit?: number }) => ActivityEntry[];
   'activity:export': (file: string) => { file: string; entries: number };
+  'destinations:list': (filter: { profileId?: string }) => DestinationSummary[];
+  /** Confirmed in a main-process question: every new backup of the connection will be copied there. */
+  'destinations:add': (request: DestinationAddRequest) => DestinationSummary;
+  'destinations:remove': (destinationId: string) => void;
+  'destinations:test': (destinationId: string) => DestinationTestResult;
+  'copies:states': (filter: { file?: string }) => CopyState[];
+  'copies:start': (request: CopyStartRequest) => { jobId: string };
+  'copies:listRemote': (destinationId: string) => RemoteArchive[];
   'demo:status': () => DemoStatus;
   'demo:start': () => ProfileSummary;
   'demo:remove': () => void;
@@ -143,7 +181,7 @@ export interface Invoke {
 export interface Events {
   'menu:navigate': (screen: ScreenId) => void;
   'menu:new-profile': () => void;
-  'jobs:progress': (progress: JobProgress) => void;
+  'jobs:progress': (progress: JobProgressEvent) => void;
   'jobs:finished': (outcome: JobOutcome) => void;
   /** A file was opened from the OS (dock, "Open with", command line): show it in Restore. */
   'app:open-file': (file: string) => void;

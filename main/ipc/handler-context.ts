@@ -9,7 +9,8 @@ import type { Job } from '../engine/jobs/job.ts';
 import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { RestoreRequest } from '../engine/restore/restore-service.ts';
 import type { ProfileFields } from '../engine/types.ts';
-import type { ImportSource, JobOutcome, OpenKeys, RestoreUiRequest } from './contract.ts';
+import type { JobProgress } from '../engine/model/job.ts';
+import type { CopySubject, ImportSource, JobOutcome, JobProgressEvent, OpenKeys, RestoreUiRequest } from './contract.ts';
 import type { PathGrants } from './path-grants.ts';
 import type { ShellPorts } from './shell-ports.ts';
 
@@ -22,6 +23,8 @@ const SSL_FILE_FIELDS: [SslFileField, string][] = [
 
 export class HandlerContext {
   readonly jobs = new Map<string, Job<unknown>>();
+  /** What each tracked copy job copies where (told with its progress). */
+  readonly #copies = new Map<string, CopySubject>();
   readonly engine: Engine;
   readonly shell: ShellPorts;
   readonly grants: PathGrants;
@@ -32,10 +35,11 @@ export class HandlerContext {
     this.grants = grants;
   }
 
-  /** Forwards a job's progress and outcome to the window; forgets it when done. */
-  track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>): { jobId: string } {
+  /** Forwards a job's progress and outcome to the window; forgets it when done. A copy job says what it copies where. */
+  track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>, copy?: CopySubject): { jobId: string } {
     this.jobs.set(job.id, job as Job<unknown>);
-    const unsubscribe = job.onProgress((progress) => this.shell.emit('jobs:progress', progress));
+    if (copy) this.#copies.set(job.id, copy);
+    const unsubscribe = job.onProgress((progress) => this.shell.emit('jobs:progress', this.progressEvent(progress)));
     job.result
       .then(
         (value) => this.shell.emit('jobs:finished', { ...outcome(value), jobId: job.id } as JobOutcome),
@@ -44,14 +48,31 @@ export class HandlerContext {
       .finally(() => {
         unsubscribe();
         this.jobs.delete(job.id);
+        this.#copies.delete(job.id);
       });
     return { jobId: job.id };
   }
 
-  /** Deleting is allowed only inside the library's folders. */
-  async assertInLibrary(file: string): Promise<void> {
+  /** A job's progress as the window hears it: a copy's names the archive and the destination. */
+  progressEvent(progress: JobProgress): JobProgressEvent {
+    const copy = this.#copies.get(progress.jobId);
+    return copy ? { ...progress, copy } : progress;
+  }
+
+  /** Deleting (and copying offsite) is allowed only inside the library's folders. */
+  async assertInLibrary(file: string, fix = 'Only archives listed in the library can be deleted here.'): Promise<void> {
     const folders = await this.engine.library.folders();
-    if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, 'Only archives listed in the library can be deleted here.');
+    if (!folders.includes(path.dirname(file))) throw new LifeboatError('INVALID_INPUT', `${file} is not in a library folder.`, fix);
+  }
+
+  /**
+   * An archive the page asks to upload: only one in a library folder, never a file the page merely
+   * names (a compromised page must not send ~/.ssh/id_rsa to a bucket), and never one a dialog
+   * granted for reading — an upload leaves this computer.
+   */
+  async copyableArchive(file: string): Promise<string> {
+    await this.assertInLibrary(file, 'Only archives listed in the library can be copied offsite: import the archive into the library first.');
+    return file;
   }
 
   /** A file the page may show in the file manager: a listed library file or its sidecar, or one the user chose. */

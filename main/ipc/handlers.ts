@@ -12,6 +12,9 @@ import { HandlerContext } from './handler-context.ts';
 import type { ShellPorts } from './shell-ports.ts';
 import type { Job } from '../engine/jobs/job.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
+import type { CopyResult } from '../engine/model/offsite.ts';
+import type { FollowUpCause } from '../engine/jobs/follow-ups.ts';
+import type { CopySubject } from './contract.ts';
 
 export type { ShellPorts } from './shell-ports.ts';
 
@@ -25,12 +28,12 @@ type HandlerGroup = Partial<Handlers>;
  */
 export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGrants = new PathGrants()): Handlers {
   const ctx = new HandlerContext(engine, shell, grants);
-  // Jobs the engine starts on its own (a drill after a backup) reach the window like the ones it asked for.
-  // Offsite copies run too but are not shown yet: the library's copy states come with the destinations screen.
-  engine.followUps.onStarted((job) => {
+  // Jobs the engine starts on its own (a drill, offsite copies after a backup) reach the window like the ones it asked for.
+  engine.followUps.onStarted((job, cause) => {
     if (job.kind === 'drill') ctx.track(job as Job<DrillRecord>, (value) => ({ kind: 'drill', ok: true, value }));
+    else if (job.kind === 'copy') ctx.track(job as Job<CopyResult>, (value) => ({ kind: 'copy', ok: true, value }), followUpCopy(engine, cause));
   });
-  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
+  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, offsiteHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
   const handlers = Object.assign({}, ...groups.map((group) => group(ctx))) as Handlers;
   // Every channel of the contract has exactly one handler (a group left out fails here, at start-up).
   const missing = Object.keys(invokeSchemas).filter((channel) => !(channel in handlers));
@@ -85,7 +88,7 @@ function jobHandlers(ctx: HandlerContext): HandlerGroup {
     'jobs:cancel': (jobId) => {
       ctx.jobs.get(jobId)?.cancel();
     },
-    'jobs:active': () => [...ctx.jobs.values()].map((job) => job.lastProgress()).filter((p) => p !== null),
+    'jobs:active': () => [...ctx.jobs.values()].map((job) => job.lastProgress()).filter((p) => p !== null).map((p) => ctx.progressEvent(p)),
   };
 }
 
@@ -108,6 +111,50 @@ function libraryHandlers(ctx: HandlerContext): HandlerGroup {
     // Showing a file in the file manager still tells the page whether it exists: library files only.
     'library:reveal': async (file) => shell.revealInFolder(await ctx.revealable(file)),
   };
+}
+
+/** Offsite destinations (the secret key goes in once, never comes back) and copies of library archives. */
+function offsiteHandlers(ctx: HandlerContext): HandlerGroup {
+  const { engine, shell } = ctx;
+  return {
+    'destinations:list': (filter) => engine.destinations.list(filter.profileId ? { profile: filter.profileId } : {}),
+    // Every new backup of the connection will leave this computer for that bucket: the user says yes in main.
+    'destinations:add': async ({ name, profileId, s3, secretKey }) => {
+      const input = { name, profile: profileId, s3, ...(secretKey !== undefined ? { secretKey } : {}) };
+      const checked = await engine.destinations.check(input);
+      const yes = await shell.confirm({
+        title: 'Lifeboat',
+        message: `Copy every new backup of ${checked.profileName} to "${checked.name}"?`,
+        detail: `Each backup of ${checked.profileName} will be uploaded to ${checked.where}. Whoever can read that bucket can read the archives (encrypted archives stay encrypted).`,
+        action: 'Add destination',
+      });
+      if (!yes) throw new LifeboatError('CANCELLED', 'The destination was not added.', 'Nothing to do: you declined it.');
+      return engine.destinations.add(input);
+    },
+    'destinations:remove': async (destinationId) => {
+      await engine.destinations.remove(destinationId);
+    },
+    'destinations:test': (destinationId) => engine.destinations.test(destinationId),
+    'copies:states': (filter) => engine.copies.states(filter),
+    'copies:start': async (request) => {
+      const file = await ctx.copyableArchive(request.file);
+      const destination = await engine.destinations.get(request.destinationId);
+      const copy = { file, destinationId: destination.id, destinationName: destination.name };
+      return ctx.track(engine.copies.start({ file, destination: destination.id }), (value) => ({ kind: 'copy', ok: true, value }), copy);
+    },
+    'copies:listRemote': (destinationId) => engine.copies.listRemote(destinationId),
+  };
+}
+
+/** A copy the engine started after a backup: its archive, and the destination it names. */
+function followUpCopy(engine: Engine, cause: FollowUpCause): CopySubject | undefined {
+  if (!cause.destination) return undefined;
+  try {
+    const destination = engine.destinations.find(cause.destination);
+    return { file: cause.archive, destinationId: destination.id, destinationName: destination.name };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Inspect, preflight and restore a file. */

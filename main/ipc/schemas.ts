@@ -162,6 +162,34 @@ export const schedulePatch = z
   })
   .strict();
 
+/**
+ * An S3 location as typed in the destination form: bounded here, checked field by field by the engine
+ * (destination-validation.ts), which names what is wrong and how to fix it.
+ */
+const s3Location = z
+  .object({
+    endpoint: text(500).regex(/^https?:\/\/[^\s]+$/i, 'must be an http(s) URL'),
+    region: text(100),
+    bucket: text(255),
+    prefix: text(1024),
+    pathStyle: z.boolean(),
+    accessKeyId: text(256),
+    storageClass: text(100).optional(),
+    objectLockDays: z.number().int().min(1).max(36_500).optional(),
+    partChecksums: z.boolean(),
+  })
+  .strict();
+
+export const destinationAdd = z
+  .object({
+    name: text(200).min(1),
+    profileId: id,
+    s3: s3Location,
+    // The one time the secret key crosses from the page: bounded, never echoed back.
+    secretKey: z.string().min(1).max(1000).refine((s) => !s.includes('\0'), 'must not contain NUL').optional(),
+  })
+  .strict();
+
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
 /** Argument tuples per channel. */
@@ -213,13 +241,21 @@ export const invokeSchemas = {
   'schedules:uninstall-os-job': z.tuple([]),
   'activity:list': z.tuple([
     z.object({
-      what: z.enum(['backup', 'restore', 'drill', 'verify', 'prune', 'schedule', 'settings', 'notification']).optional(),
+      what: z.enum(['backup', 'restore', 'drill', 'verify', 'prune', 'schedule', 'settings', 'notification', 'copy']).optional(),
       profile: text(200).optional(),
       result: z.enum(['ok', 'failed', 'cancelled', 'info']).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
     }).strict(),
   ]),
   'activity:export': z.tuple([absolutePath]),
+  'destinations:list': z.tuple([z.object({ profileId: id.optional() }).strict()]),
+  'destinations:add': z.tuple([destinationAdd]),
+  'destinations:remove': z.tuple([id]),
+  'destinations:test': z.tuple([id]),
+  'copies:states': z.tuple([z.object({ file: archivePath.optional() }).strict()]),
+  // Which files may be copied (library folders only) is checked in the handler.
+  'copies:start': z.tuple([z.object({ file: archivePath, destinationId: id }).strict()]),
+  'copies:listRemote': z.tuple([id]),
   'demo:status': z.tuple([]),
   'demo:start': z.tuple([]),
   'demo:remove': z.tuple([]),

@@ -1,13 +1,14 @@
-// Long operations (backups, verifications, restores, drills) run in main as jobs; their progress and
+// Long operations (backups, verifications, restores, drills, offsite copies) run in main as jobs; their progress and
 // outcome arrive as events. One subscription for the whole window, so a job keeps reporting while
 // another screen is shown.
 import { create } from 'zustand';
-import type { DrillUiRequest, JobOutcome, JobProgress, RestoreUiRequest } from '../../main/ipc/contract.ts';
-import { formatBytes } from '../components/format.ts';
+import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import { baseName, formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useHostKeyStore } from './host-key-store.ts';
 import { useKeysStore } from './keys-store.ts';
 import { useLibraryStore } from './library-store.ts';
+import { useOffsiteStore } from './offsite-store.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export type JobSubject =
@@ -15,7 +16,9 @@ export type JobSubject =
   | { kind: 'verify'; path: string; level: 'quick' | 'full' }
   | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
   /** file is null for a drill main started on its own ("drill after every backup"): only its name is known. */
-  | { kind: 'drill'; file: string | null; name: string; auto: boolean };
+  | { kind: 'drill'; file: string | null; name: string; auto: boolean }
+  /** Main names a copy's archive and destination with its progress, so a copy after a backup has its subject too. */
+  | ({ kind: 'copy' } & CopySubject);
 
 export interface JobEntry {
   jobId: string;
@@ -76,6 +79,7 @@ interface JobsState {
   startVerify(path: string, level: 'quick' | 'full'): Promise<string>;
   startRestore(request: RestoreUiRequest, profileName: string): Promise<string>;
   startDrill(request: DrillUiRequest, name: string): Promise<string>;
+  startCopy(file: string, destination: { id: string; name: string }): Promise<string>;
   cancel(jobId: string): Promise<void>;
   dismiss(jobId: string): void;
   /** A backup this window started was refused over an SSH host key: opens the dialog; once trusted, the backup runs again. */
@@ -84,10 +88,16 @@ interface JobsState {
 
 export const isRunning = (job: JobEntry) => job.outcome === null;
 
-/** What a job main started on its own is about, from its first progress (a drill after a backup names its archive). */
-function derivedSubject(progress: JobProgress): JobSubject | null {
+/** What a job main started on its own is about, from its first progress (a drill after a backup names its archive, a copy its archive and destination). */
+function derivedSubject(progress: JobProgressEvent): JobSubject | null {
   if (progress.kind === 'drill' && progress.message) return { kind: 'drill', file: null, name: progress.message, auto: true };
+  if (progress.kind === 'copy' && progress.copy) return { kind: 'copy', ...progress.copy };
   return null;
+}
+
+/** A running or failed copy of `file` to the destination, if this window knows one. */
+export function copyJobOf(jobs: Record<string, JobEntry>, file: string, destinationId: string): JobEntry | undefined {
+  return Object.values(jobs).find((j) => j.kind === 'copy' && j.subject?.kind === 'copy' && j.subject.file === file && j.subject.destinationId === destinationId);
 }
 
 export const useJobsStore = create<JobsState>()((set, get) => {
@@ -101,6 +111,24 @@ export const useJobsStore = create<JobsState>()((set, get) => {
   const adopt = (jobId: string, kind: JobProgress['kind'], subject: JobSubject) => {
     if (!get().jobs[jobId]?.outcome) rememberSubject(jobId, subject);
     patch(jobId, () => ({ subject }), kind);
+  };
+
+  /** Says how a copy ended; once the library's copy states are read again, they tell it (a failure they do not hold stays shown). */
+  const copyFinished = (outcome: JobOutcome, entry: JobEntry) => {
+    const announce = useAppStore.getState().announce;
+    const subject = entry.subject?.kind === 'copy' ? entry.subject : null;
+    const what = subject ? `${baseName(subject.file)} to ${subject.destinationName}` : 'the archive';
+    const cancelled = !outcome.ok && outcome.error.code === 'CANCELLED';
+    if (outcome.ok && outcome.kind === 'copy') announce(`Copied ${baseName(outcome.value.archive)} to ${outcome.value.destination}: verified.`);
+    else if (cancelled) announce(`The copy of ${what} was cancelled; the next copy resumes where it stopped.`);
+    else if (!outcome.ok) announce(`The copy of ${what} failed: ${outcome.error.message}`);
+    void useOffsiteStore
+      .getState()
+      .loadStates()
+      .finally(() => {
+        // Nothing shows a copy without a subject: it goes too.
+        if (!subject || outcome.ok || cancelled) get().dismiss(outcome.jobId);
+      });
   };
 
   const finished = (outcome: JobOutcome) => {
@@ -132,6 +160,9 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       else announce(`The restore into ${into} failed: ${outcome.error.message}`);
       // A safety backup before a replace is a new archive in the library.
       if (!(outcome.ok && outcome.value.safetyBackup)) return;
+    } else if (outcome.kind === 'copy') {
+      copyFinished(outcome, entry);
+      return;
     } else if (outcome.kind === 'drill') {
       const name = entry.subject?.kind === 'drill' ? entry.subject.name : 'the backup';
       if (outcome.ok) {
@@ -201,6 +232,17 @@ export const useJobsStore = create<JobsState>()((set, get) => {
     startRestore: async (request, profileName) => {
       const { jobId } = unwrap(await api().restore.start(request));
       adopt(jobId, 'restore', { kind: 'restore', file: request.file, mode: request.mode, database: request.database, profileId: request.profileId, profileName });
+      return jobId;
+    },
+
+    startCopy: async (file, destination) => {
+      // A new copy replaces the previous result shown for this archive and destination.
+      const jobs = Object.fromEntries(
+        Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'copy' && j.subject.file === file && j.subject.destinationId === destination.id)),
+      );
+      set({ jobs });
+      const { jobId } = unwrap(await api().copies.start({ file, destinationId: destination.id }));
+      adopt(jobId, 'copy', { kind: 'copy', file, destinationId: destination.id, destinationName: destination.name });
       return jobId;
     },
 

@@ -175,3 +175,48 @@ describe('settings that decide who can read new backups, or what runs', () => {
     expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
   });
 });
+
+describe('offsite copies the page asks for', () => {
+  const s3 = { endpoint: 'http://127.0.0.1:9', region: 'us-east-1', bucket: 'attacker-bucket', prefix: 'loot/', pathStyle: true, accessKeyId: 'AKIAATTACKER', partChecksums: true };
+  const secretKey = 'attacker-secret-0123456789';
+
+  it('only archives in a library folder are uploaded: ~/.ssh/id_rsa, a look-alike outside the library, or a file the user opened are refused', async () => {
+    const profile = await fixture.engine.profiles.add({ name: 'offsite-src', host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
+    answer = true;
+    const added = await call('destinations:add', { name: 'page-made', profileId: profile.id, s3, secretKey });
+    expect(added).toMatchObject({ ok: true });
+    const destinationId = (added as { value: { id: string } }).value.id;
+    const notInLibrary = { ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not in a library folder') } };
+
+    // Not an archive at all: refused by the schema before anything runs.
+    expect(await call('copies:start', { file: path.join(os.homedir(), '.ssh', 'id_rsa'), destinationId })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('must be a .lifeboat archive') } });
+    // A private file renamed like an archive, with a sidecar that matches it, outside the library.
+    const disguised = path.join(dir, 'id_rsa.lifeboat');
+    await writeFile(disguised, '-----BEGIN OPENSSH PRIVATE KEY-----\n');
+    await writeFile(`${disguised}.json`, JSON.stringify({ archive: 'id_rsa.lifeboat', bytes: 36 }));
+    expect(await call('copies:start', { file: disguised, destinationId })).toMatchObject(notInLibrary);
+    // Chosen in an open dialog (which lets Lifeboat read it) is still no leave to upload it.
+    await choose('file', disguised);
+    expect(await call('copies:start', { file: disguised, destinationId })).toMatchObject(notInLibrary);
+    expect(await fixture.engine.copies.states()).toEqual([]);
+  });
+
+  it('a destination (every new backup leaves for that bucket) needs the user\'s yes in a main-process question; its secret key never comes back', async () => {
+    const profile = await fixture.engine.profiles.get('offsite-src');
+    answer = false;
+    const declined = await call('destinations:add', { name: 'declined', profileId: profile.id, s3, secretKey });
+    expect(declined).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(asked.at(-1)).toContain('Copy every new backup of offsite-src to "declined"?');
+    expect(asked.at(-1)).toContain('s3://attacker-bucket/loot/ at http://127.0.0.1:9');
+    expect((await fixture.engine.destinations.list()).map((d) => d.name)).toEqual(['page-made']);
+    // Checked before the question: an invalid destination is refused without asking.
+    const questions = asked.length;
+    expect(await call('destinations:add', { name: 'bad-endpoint', profileId: profile.id, s3: { ...s3, endpoint: 'http://attacker.example.com' }, secretKey })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(asked).toHaveLength(questions);
+
+    for (const result of [await call('destinations:list', {}), await call('destinations:test', (await fixture.engine.destinations.get('page-made')).id)]) {
+      expect(JSON.stringify(result)).not.toContain(secretKey);
+    }
+    expect(await call('destinations:list', {})).toMatchObject({ ok: true, value: [{ name: 'page-made', secretSaved: true }] });
+  });
+});

@@ -33,6 +33,8 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     profiles: service('profiles'),
     tools: service('tools'),
     settings: { get: () => ({ pgToolsDir: null, backupFolder: null, libraryFolders: [], encryptionMode: 'key', extraRecipients: [] }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
+    destinations: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`destinations.${String(method)}`); return method === 'check' ? { name: 'offsite', profileId: 'abc-123', profileName: 'prod', s3: {}, where: 's3://b/ at https://s3.example.com' } : method === 'get' || method === 'find' ? { id: 'dest-1', name: 'offsite' } : args; } }),
+    copies: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`copies.${String(method)}`); return method === 'start' ? fakeJob(args) : args; } }),
   } as unknown as Engine;
   return { engine, calls };
 }
@@ -50,6 +52,8 @@ function recordingShell(calls: string[], chosen: string | null = null): ShellPor
   return { appVersion: '0', chooseFile: record('chooseFile'), chooseFolder: record('chooseFolder'), chooseSaveFile: record('chooseSaveFile'), confirm: async () => true, revealInFolder: () => void calls.push('shell.reveal'), openPath: () => void calls.push('shell.openPath'), notify: () => void calls.push('shell.notify'), runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: () => {} };
 }
 
+const validS3 = { endpoint: 'https://s3.eu-central-1.amazonaws.com', region: 'eu-central-1', bucket: 'team-backups', prefix: 'lifeboat/', pathStyle: false, accessKeyId: 'AKIAEXAMPLE', partChecksums: true };
+const validDestination = { name: 'offsite', profileId: 'abc-123', s3: validS3, secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
 
 const VALID: Record<InvokeChannel, unknown[]> = {
@@ -104,6 +108,13 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'drills:history': [{ profile: 'prod' }],
   'drills:open-report': ['20261122T010000Z-abc123'],
   'drills:export-report': ['20261122T010000Z-abc123', path.join(os.tmpdir(), `lifeboat-ipc-report-${process.pid}.html`)],
+  'destinations:list': [{ profileId: 'abc-123' }],
+  'destinations:add': [{ ...validDestination, s3: { ...validS3, storageClass: 'STANDARD_IA', objectLockDays: 30 } }],
+  'destinations:remove': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
+  'destinations:test': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
+  'copies:states': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat' }],
+  'copies:start': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat', destinationId: '5f0c7a8e-1b2c-4d5e-8f90-123456789abc' }],
+  'copies:listRemote': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
 };
 
 /** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
@@ -165,6 +176,30 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'drills:start', label: 'an unknown scratch', args: [{ file: '/x.lifeboat', scratch: 'docker' }] },
   { channel: 'drills:open-report', label: 'a report id with path traversal', args: ['../../etc/passwd'] },
   { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },
+  { channel: 'destinations:list', label: 'an unknown filter', args: [{ profileId: 'abc', all: true }] },
+  { channel: 'destinations:list', label: 'a profile id with path traversal', args: [{ profileId: TRAVERSAL }] },
+  { channel: 'destinations:add', label: 'a secret key of a megabyte', args: [{ ...validDestination, secretKey: HUGE }] },
+  { channel: 'destinations:add', label: 'a NUL in the secret key', args: [{ ...validDestination, secretKey: 'a\0b' }] },
+  { channel: 'destinations:add', label: 'an empty secret key', args: [{ ...validDestination, secretKey: '' }] },
+  { channel: 'destinations:add', label: 'an endpoint that is not http(s)', args: [{ ...validDestination, s3: { ...validS3, endpoint: 'file:///etc/passwd' } }] },
+  { channel: 'destinations:add', label: 'the secret key binding smuggled in', args: [{ ...validDestination, secretEndpoint: 'https://evil.example.com|b|k' }] },
+  { channel: 'destinations:add', label: 'an unknown S3 field', args: [{ ...validDestination, s3: { ...validS3, acl: 'public-read' } }] },
+  { channel: 'destinations:add', label: 'a missing bucket', args: [{ ...validDestination, s3: { ...validS3, bucket: undefined } }] },
+  { channel: 'destinations:add', label: 'path-style as text', args: [{ ...validDestination, s3: { ...validS3, pathStyle: 'yes' } }] },
+  { channel: 'destinations:add', label: 'negative Object Lock days', args: [{ ...validDestination, s3: { ...validS3, objectLockDays: -1 } }] },
+  { channel: 'destinations:add', label: 'fractional Object Lock days', args: [{ ...validDestination, s3: { ...validS3, objectLockDays: 1.5 } }] },
+  { channel: 'destinations:add', label: 'a bucket of 10,000 characters', args: [{ ...validDestination, s3: { ...validS3, bucket: 'b'.repeat(10_000) } }] },
+  { channel: 'destinations:add', label: 'a profile id with path traversal', args: [{ ...validDestination, profileId: TRAVERSAL }] },
+  { channel: 'destinations:remove', label: 'an id with path traversal', args: [TRAVERSAL] },
+  { channel: 'destinations:test', label: 'an empty id', args: [''] },
+  { channel: 'copies:states', label: 'a relative file', args: [{ file: 'x.lifeboat' }] },
+  { channel: 'copies:states', label: 'an unknown filter', args: [{ destination: 'offsite' }] },
+  { channel: 'copies:start', label: 'an SSH key to upload', args: [{ file: path.join(os.homedir(), '.ssh', 'id_rsa'), destinationId: 'abc' }] },
+  { channel: 'copies:start', label: 'path traversal out of the library', args: [{ file: '/backups/../home/me/.ssh/id_rsa.lifeboat', destinationId: 'abc' }] },
+  { channel: 'copies:start', label: 'a relative archive', args: [{ file: 'x.lifeboat', destinationId: 'abc' }] },
+  { channel: 'copies:start', label: 'the object name smuggled in', args: [{ file: '/backups/x.lifeboat', destinationId: 'abc', key: '../other-bucket/x' }] },
+  { channel: 'copies:start', label: 'a destination id with a slash', args: [{ file: '/backups/x.lifeboat', destinationId: 'a/b' }] },
+  { channel: 'copies:listRemote', label: 'a destination id with path traversal', args: [TRAVERSAL] },
 ];
 
 type DialogChannel = 'dialog:choose-file' | 'dialog:choose-folder' | 'dialog:choose-save-file';
@@ -227,5 +262,35 @@ describe('IPC contract', () => {
     (engine as unknown as { profiles: object }).profiles = { list: () => { throw new LifeboatError('PROFILE_NOT_FOUND', 'There is no profile named "x".', 'Add one.'); } };
     const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     expect(await dispatch('profiles:list', [])).toEqual({ ok: false, error: { code: 'PROFILE_NOT_FOUND', message: 'There is no profile named "x".', fix: 'Add one.' } });
+  });
+});
+
+describe('offsite copies the engine starts on its own', () => {
+  it('a copy after a backup is tracked like any job: its progress names the archive and destination, its outcome is a copy', async () => {
+    const { engine, calls } = recordingEngine();
+    const emitted: { channel: string; args: unknown[] }[] = [];
+    const shell = { ...recordingShell(calls), emit: (channel: string, ...args: unknown[]) => void emitted.push({ channel, args }) } as ShellPorts;
+    const dispatch = createDispatcher(createHandlers(engine, shell));
+    let report: (p: object) => void = () => {};
+    let finish: (v: unknown) => void = () => {};
+    const value = { destination: 'offsite', archive: '/backups/x.lifeboat', key: 'lifeboat/x.lifeboat', bytes: 10, sha256: 'a'.repeat(64), partsSent: 1, partsResumed: 0, durationMs: 5, verifiedAt: '2026-11-22T01:00:00Z' };
+    const last = { jobId: 'copy-1', kind: 'copy', phase: 'Uploading', fraction: 0.4, bytes: 4, bytesPerSecond: null, etaSeconds: null, currentItem: 'offsite', message: null };
+    const job = {
+      id: 'copy-1',
+      kind: 'copy',
+      result: new Promise((resolve) => (finish = resolve)),
+      onProgress: (listener: (p: object) => void) => ((report = listener), () => {}),
+      cancel() {},
+      lastProgress: () => last,
+    };
+    engine.followUps.add(job as never, { kind: 'backup', archive: '/backups/x.lifeboat', destination: 'offsite' });
+    report(last);
+    const subject = { file: '/backups/x.lifeboat', destinationId: 'dest-1', destinationName: 'offsite' };
+    expect(emitted).toEqual([{ channel: 'jobs:progress', args: [{ ...last, copy: subject }] }]);
+    expect(await dispatch('jobs:active', [])).toEqual({ ok: true, value: [{ ...last, copy: subject }] });
+    finish(value);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(emitted.at(-1)).toEqual({ channel: 'jobs:finished', args: [{ jobId: 'copy-1', kind: 'copy', ok: true, value }] });
+    expect(await dispatch('jobs:active', [])).toEqual({ ok: true, value: [] });
   });
 });

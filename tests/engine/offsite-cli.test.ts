@@ -63,6 +63,14 @@ describe('lifeboat destination and copy', () => {
     expect(listed.json.archives[0].copies).toEqual([expect.objectContaining({ destinationName: 'offsite', state: 'verified' })]);
     expect((await lifeboat(['list', out])).stdout).toMatch(/offsite ✓/);
 
+    // Retention of its own in the destination; a dry run says what a prune would do there.
+    const retention = await lifeboat(['retention', 'set', '--destination', 'offsite', '--keep-last', '1', '--keep-daily', '0', '--keep-weekly', '0', '--keep-monthly', '0', '--keep-minimum', '1', '--json']);
+    expect(retention.code, retention.stderr).toBe(0);
+    expect(retention.json.retention).toMatchObject({ keepLast: 1, keepDaily: 0, keepMinimum: 1 });
+    const pruned = await lifeboat(['prune', '--profile', 'big', '--destination', 'offsite', '--dry-run', '--json']);
+    expect(pruned.code, pruned.stderr).toBe(0);
+    expect(pruned.json).toMatchObject({ destination: 'offsite', dryRun: true, deleted: [], archives: [{ name: path.basename(archive), action: 'keep', reasons: expect.arrayContaining(['last 1 of 1']) }] });
+
     // The secret key is in no file of the data folder.
     for (const { file, content } of await readAllFiles(home)) expect(content.includes(lab.secretAccessKey), file).toBe(false);
   }, 120_000);

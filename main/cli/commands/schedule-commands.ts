@@ -3,11 +3,12 @@ import { fileURLToPath } from 'node:url';
 import type { ActivityKind } from '../../engine/activity/activity-log.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import type { NotifyPatch } from '../../engine/schedule/webhook-secret.ts';
-import type { RetentionPolicy } from '../../engine/retention/retention-policy.ts';
+import { DEFAULT_RETENTION, type RetentionPolicy } from '../../engine/retention/retention-policy.ts';
+import type { Engine } from '../../engine/index.ts';
 import { installOsJob, osJobStatus, uninstallOsJob } from '../../engine/schedule/os-job.ts';
 import type { ScheduleSpec } from '../../engine/schedule/schedule-spec.ts';
 import type { Command, Values } from '../cli-command.ts';
-import { readStdin, table, UsageError, type Output } from '../cli-output.ts';
+import { printable, readStdin, table, UsageError, type Output } from '../cli-output.ts';
 
 export const SCHEDULE_COMMANDS: Record<string, Command> = {
   'schedule set': {
@@ -75,28 +76,26 @@ export const SCHEDULE_COMMANDS: Record<string, Command> = {
     },
   },
   'retention set': {
-    usage: 'retention set --profile P [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-minimum N] [--json]',
-    summary: 'how many backups to keep (GFS); shows what a prune would do',
-    options: ['profile', 'keep-last', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'keep-minimum'],
+    usage: 'retention set (--profile P | --destination DEST [--disable]) [--keep-last N] [--keep-daily N] [--keep-weekly N] [--keep-monthly N] [--keep-yearly N] [--keep-minimum N] [--json]',
+    summary: 'how many backups to keep (GFS), locally or in a destination; shows what a prune would do',
+    options: ['profile', 'destination', 'disable', 'keep-last', 'keep-daily', 'keep-weekly', 'keep-monthly', 'keep-yearly', 'keep-minimum'],
     async run({ engine, out, values }) {
-      if (!values.profile) throw new UsageError('retention set needs --profile P');
+      if (values.destination) return setDestinationRetention(engine, out, values);
+      if (!values.profile) throw new UsageError('retention set needs --profile P (or --destination DEST)');
       const retention: Partial<RetentionPolicy> = {};
-      const map: [keyof RetentionPolicy, string | undefined, string][] = [
-        ['keepLast', values['keep-last'], '--keep-last'], ['keepDaily', values['keep-daily'], '--keep-daily'], ['keepWeekly', values['keep-weekly'], '--keep-weekly'],
-        ['keepMonthly', values['keep-monthly'], '--keep-monthly'], ['keepYearly', values['keep-yearly'], '--keep-yearly'], ['keepMinimum', values['keep-minimum'], '--keep-minimum'],
-      ];
-      for (const [key, value, flag] of map) if (value !== undefined) retention[key] = count(value, flag);
+      Object.assign(retention, retentionFlags(values));
       const view = await engine.schedules.set(values.profile, { retention: retention as RetentionPolicy });
       const preview = await engine.schedules.previewRetention(values.profile);
       out.result({ retention: view.retention, preview }, () => `Retention of "${view.profile}": ${describeRetention(view.retention)}\n${describePlan(preview.decisions, preview.blocked)}`);
     },
   },
   prune: {
-    usage: 'prune --profile P [--dry-run] [--json]',
-    summary: 'delete the profile\'s archives the retention policy does not keep (each with keep/delete and the reason)',
-    options: ['profile', 'dry-run'],
+    usage: 'prune --profile P [--destination DEST] [--dry-run] [--json]',
+    summary: 'delete the profile\'s archives (locally, or the copies in DEST) the retention policy does not keep (each with keep/delete and the reason)',
+    options: ['profile', 'destination', 'dry-run'],
     async run({ engine, out, values }) {
       if (!values.profile) throw new UsageError('prune needs --profile P');
+      if (values.destination) return pruneDestination(engine, out, values.profile, values.destination, values['dry-run'] ?? false);
       const result = await engine.schedules.prune(values.profile, { dryRun: values['dry-run'] ?? false });
       out.result(
         { dryRun: values['dry-run'] ?? false, blocked: result.blocked, archives: result.decisions.map((d) => ({ path: d.path, createdAt: d.createdAt, action: d.keep ? 'keep' : 'delete', reasons: d.reasons })), deleted: result.deleted },
@@ -195,4 +194,36 @@ async function webhookOption(values: Values, out: Output): Promise<string | null
   if (values.webhook === undefined) return undefined;
   if (values.webhook) out.note('lifeboat: warning: the webhook URL was given on the command line, where other users of this computer can see it in the process list. Prefer --webhook-stdin.');
   return values.webhook || null;
+}
+
+function retentionFlags(values: Values): Partial<RetentionPolicy> {
+  const retention: Partial<RetentionPolicy> = {};
+  const map: [keyof RetentionPolicy, string | undefined, string][] = [
+    ['keepLast', values['keep-last'], '--keep-last'], ['keepDaily', values['keep-daily'], '--keep-daily'], ['keepWeekly', values['keep-weekly'], '--keep-weekly'],
+    ['keepMonthly', values['keep-monthly'], '--keep-monthly'], ['keepYearly', values['keep-yearly'], '--keep-yearly'], ['keepMinimum', values['keep-minimum'], '--keep-minimum'],
+  ];
+  for (const [key, value, flag] of map) if (value !== undefined) retention[key] = count(value, flag);
+  return retention;
+}
+
+/** A destination's own policy (from the default GFS policy plus the flags), or none with --disable. */
+async function setDestinationRetention(engine: Engine, out: Output, values: Values): Promise<void> {
+  const destination = values.destination!;
+  const current = engine.offsiteRetention.policy(destination);
+  const policy = values.disable ? null : { ...(current ?? DEFAULT_RETENTION), ...retentionFlags(values) };
+  engine.offsiteRetention.setPolicy(destination, policy);
+  const preview = await engine.offsiteRetention.preview(destination);
+  out.result({ destination, retention: policy, preview: { decisions: preview.decisions, blocked: preview.blocked } }, () => `Retention in ${printable(destination)}: ${policy ? describeRetention(policy) : 'none (every copy is kept)'}\n${describePlan(preview.decisions, preview.blocked)}`);
+}
+
+async function pruneDestination(engine: Engine, out: Output, profile: string, destination: string, dryRun: boolean): Promise<void> {
+  const owner = await engine.profiles.get(profile);
+  const found = await engine.destinations.get(destination);
+  if (found.profileId !== owner.id) throw new UsageError(`destination ${destination} belongs to profile "${found.profileName}", not "${owner.name}"`);
+  const result = await engine.offsiteRetention.prune(destination, { dryRun });
+  const locked = Object.entries(result.lockedUntil);
+  out.result(
+    { destination: result.destination, dryRun, blocked: result.blocked, archives: result.decisions.map((d) => ({ name: d.path, createdAt: d.createdAt, action: d.keep ? 'keep' : 'delete', reasons: d.reasons })), deleted: result.deleted, lockedUntil: result.lockedUntil },
+    () => `${describePlan(result.decisions, result.blocked)}\n${dryRun ? 'Dry run: nothing was deleted.' : `Deleted ${result.deleted.length} copy(ies) in ${printable(result.destination)}.`}${locked.length ? `\nKept under Object Lock: ${locked.map(([name, until]) => `${printable(name)} until ${until}`).join(', ')}` : ''}`,
+  );
 }

@@ -48,7 +48,8 @@ export interface ProfileSchedule {
   autoPrune: boolean;
   notify: NotifySettings;
   /** The last scheduled slot handled per kind (ISO), so missed slots run once, not once each. */
-  handled: { backup: string; drill: string; staleAlert: string | null };
+  /** staleOffsite: per destination id, when the "no verified offsite copy" alert last went out. */
+  handled: { backup: string; drill: string; staleAlert: string | null; staleOffsite?: Record<string, string> };
 }
 
 export interface ScheduleView extends ProfileSchedule {
@@ -63,6 +64,8 @@ export interface DueRun {
   result: 'ok' | 'failed' | 'skipped';
   detail: string;
   archive?: string | null;
+  /** copy / prune of a destination: its name. */
+  destination?: string;
 }
 
 export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: NotifyPatch };

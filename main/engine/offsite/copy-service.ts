@@ -110,6 +110,16 @@ export class CopyService {
     return local;
   }
 
+  /** For each destination of the profile: when a copy there was last verified (null: never), and since when the destination exists. */
+  async lastVerified(profileId: string): Promise<{ destinationId: string; destination: string; verifiedAt: string | null; since: string }[]> {
+    const answer = [];
+    for (const destination of this.#destinations.forProfile(profileId)) {
+      const times = (await this.#records.list(destination.id)).map((r) => r.verifiedAt).filter((t): t is string => typeof t === 'string');
+      answer.push({ destinationId: destination.id, destination: destination.name, verifiedAt: times.sort().at(-1) ?? null, since: destination.createdAt });
+    }
+    return answer;
+  }
+
   /** What this computer knows of each copy, for one archive or all. */
   async states(filter: { file?: string; destination?: string } = {}): Promise<CopyState[]> {
     const destinationId = filter.destination ? this.#destinations.find(filter.destination).id : undefined;

@@ -36,8 +36,11 @@ export interface RemoteStore {
    * only when the bytes sent hash to record.sha256. A killed upload leaves no object under `name`.
    */
   upload(request: StoreUpload): Promise<UploadOutcome>;
-  /** The object's size and the SHA-256 recorded with it at upload (null where the store keeps none), or null when absent. */
-  stat(name: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string | null } | null>;
+  /**
+   * The object's size and the SHA-256 recorded with it at upload (null where the store keeps none),
+   * or null when absent. lockedUntil: an Object Lock retention date still in force, if any.
+   */
+  stat(name: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string | null; lockedUntil?: string | null } | null>;
   putSmall(name: string, body: Buffer, signal?: AbortSignal): Promise<void>;
   /** At most `maxBytes` + 1 bytes of the object (so a caller sees it was too big). */
   getSmall(name: string, maxBytes: number, signal?: AbortSignal): Promise<Buffer>;

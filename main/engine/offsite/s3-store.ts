@@ -24,10 +24,11 @@ export class S3Store implements RemoteStore {
     return uploadResumable({ client: this.#client, location: this.#location, file: request.file, key: this.#key(request.name), record: request.record, save: request.save, signal: request.signal, onBytes: request.onBytes, now: request.now });
   }
 
-  async stat(name: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string | null } | null> {
+  async stat(name: string, signal?: AbortSignal): Promise<{ bytes: number; sha256: string | null; lockedUntil: string | null } | null> {
     try {
       const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.#location.bucket, Key: this.#key(name) }), options(signal));
-      return { bytes: head.ContentLength ?? 0, sha256: head.Metadata?.[SHA256_METADATA] ?? null };
+      const until = head.ObjectLockRetainUntilDate;
+      return { bytes: head.ContentLength ?? 0, sha256: head.Metadata?.[SHA256_METADATA] ?? null, lockedUntil: until && until.getTime() > Date.now() ? until.toISOString() : null };
     } catch (error) {
       const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
       // HEAD answers carry no body: a missing key and a missing bucket are both a bare 404 here.

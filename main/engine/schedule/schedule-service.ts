@@ -2,6 +2,7 @@
 // catch-up runner `run-due` shared by the app's timer and the OS job.
 import path from 'node:path';
 import type { CopyService } from '../offsite/copy-service.ts';
+import type { RemoteRetention } from '../offsite/remote-retention.ts';
 import type { BackupResult } from '../model/backup.ts';
 import type { ActivityLog } from '../activity/activity-log.ts';
 import type { ArchiveEntry, LibraryService } from '../archive/library-service.ts';
@@ -43,7 +44,9 @@ export interface ScheduleDeps {
   /** Settings → "drill after every backup": a scheduled backup is drilled then too (and waited for). */
   drillAfterEveryBackup?: () => boolean;
   /** Offsite copies: a scheduled backup is copied to its profile's destinations (and waited for). */
-  copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted'>;
+  copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted' | 'lastVerified'>;
+  /** Retention in each destination: pruned after a scheduled backup's copy there landed (auto-prune on). */
+  offsiteRetention?: Pick<RemoteRetention, 'policy' | 'prune'>;
 }
 
 export class ScheduleService {
@@ -99,7 +102,7 @@ export class ScheduleService {
       ...patch,
       notify: { ...current.notify, ...notifyPatch, ...webhook },
       retention: { ...current.retention, ...patch.retention },
-      handled: { backup: patch.backup ? now : current.handled.backup, drill: patch.drill ? now : current.handled.drill, staleAlert: current.handled.staleAlert },
+      handled: { backup: patch.backup ? now : current.handled.backup, drill: patch.drill ? now : current.handled.drill, staleAlert: current.handled.staleAlert, ...(current.handled.staleOffsite ? { staleOffsite: current.handled.staleOffsite } : {}) },
     };
     this.#save([...this.#all().filter((s) => s.profileId !== id), next]);
     await this.#deps.activity.add({ what: 'schedule', title: `Schedule of "${name}" changed`, profile: name, archive: null, result: 'info', durationMs: null, error: null });
@@ -186,6 +189,7 @@ export class ScheduleService {
       }
       const stale = await this.#staleAlert(profile.name, schedule, now);
       if (stale) runs.push(stale);
+      runs.push(...(await this.#staleOffsiteAlerts(profile, schedule, now)));
     }
     runs.push(...(await this.#resumeCopies()));
     return runs;
@@ -228,11 +232,25 @@ export class ScheduleService {
       else if (schedule.autoPrune) {
         const pruned = await this.prune(profile);
         runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });
+        runs.push(...(await this.#pruneDestinations(profile, copies)));
       }
     } catch (error) {
       const info = toErrorInfo(error);
       runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
       await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message });
+    }
+    return runs;
+  }
+
+  /** Prunes each destination this run's copy landed in, by its own policy (none: kept as is). */
+  async #pruneDestinations(profile: string, copies: DueRun[]): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    for (const copy of copies.filter((c) => c.result === 'ok' && c.destination)) {
+      const destination = copy.destination!;
+      if (!this.#deps.offsiteRetention?.policy(destination)) continue;
+      const pruned = await this.#deps.offsiteRetention.prune(destination).catch((error: unknown) => toErrorInfo(error));
+      if ('code' in pruned) runs.push({ profile, kind: 'prune', result: 'failed', detail: `${destination}: ${pruned.message}`, destination });
+      else runs.push({ profile, kind: 'prune', result: 'ok', detail: `${destination}: ${pruned.blocked ?? `${pruned.deleted.length} copy(ies) deleted`}${Object.keys(pruned.lockedUntil).length ? `, ${Object.keys(pruned.lockedUntil).length} kept under Object Lock` : ''}`, destination });
     }
     return runs;
   }
@@ -243,10 +261,10 @@ export class ScheduleService {
     for (const { job, destination } of this.#deps.copies?.startForBackup(backup.archive, backup.profileId) ?? []) {
       try {
         const copied = await job.result;
-        runs.push({ profile, kind: 'copy', result: 'ok', detail: `copied to ${destination} and verified`, archive: copied.archive });
+        runs.push({ profile, kind: 'copy', result: 'ok', detail: `copied to ${destination} and verified`, archive: copied.archive, destination });
       } catch (error) {
         const info = toErrorInfo(error);
-        runs.push({ profile, kind: 'copy', result: 'failed', detail: `${destination}: ${info.message}`, archive: backup.archive });
+        runs.push({ profile, kind: 'copy', result: 'failed', detail: `${destination}: ${info.message}`, archive: backup.archive, destination });
         await this.#notify(schedule, { kind: 'copy-failed', profile, text: `Lifeboat: the offsite copy of "${profile}" to ${destination} FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''} The local backup is kept.`, archive: backup.archive, error: info.message });
       }
     }
@@ -285,6 +303,29 @@ export class ScheduleService {
     const text = `Lifeboat: no successful backup of "${profile}" for more than ${hours} hours${lastOk ? ` (last: ${lastOk.toISOString()})` : ''}.`;
     await this.#notify(schedule, { kind: 'stale', profile, text });
     return { profile, kind: 'stale-alert', result: 'ok', detail: text };
+  }
+
+  /**
+   * The same limit for each destination: "no verified offsite copy in DEST for N hours" — loud even
+   * when the destination cannot be reached at all (its copies then fail and none is verified).
+   */
+  async #staleOffsiteAlerts(profile: { id: string; name: string }, schedule: StoredSchedule, now: Date): Promise<DueRun[]> {
+    const hours = schedule.notify.staleHours;
+    if (!hours || !this.#deps.copies) return [];
+    const limit = now.getTime() - hours * 3_600_000;
+    const runs: DueRun[] = [];
+    for (const { destinationId, destination, verifiedAt, since } of await this.#deps.copies.lastVerified(profile.id)) {
+      // A destination added less than N hours ago has not had its chance yet.
+      if ((verifiedAt && new Date(verifiedAt).getTime() >= limit) || new Date(since).getTime() >= limit) continue;
+      const current = this.#all().find((s) => s.profileId === schedule.profileId) ?? schedule;
+      const sent = current.handled.staleOffsite?.[destinationId];
+      if (sent && new Date(sent).getTime() >= limit) continue;
+      this.#save(this.#all().map((s) => (s.profileId === schedule.profileId ? { ...current, handled: { ...current.handled, staleOffsite: { ...current.handled.staleOffsite, [destinationId]: now.toISOString() } } } : s)));
+      const text = `Lifeboat: no verified offsite copy of "${profile.name}" in ${destination} for more than ${hours} hours${verifiedAt ? ` (last: ${verifiedAt})` : ' (none yet)'}.`;
+      await this.#notify(schedule, { kind: 'stale', profile: profile.name, text });
+      runs.push({ profile: profile.name, kind: 'stale-alert', result: 'ok', detail: text, destination });
+    }
+    return runs;
   }
 
   async #latestRunsFailing(profile: string): Promise<string | null> {

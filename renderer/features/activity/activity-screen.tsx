@@ -17,6 +17,7 @@ const KINDS: { value: ActivityKind; label: string }[] = [
   { value: 'restore', label: 'Restores' },
   { value: 'drill', label: 'Drills' },
   { value: 'verify', label: 'Verifications' },
+  { value: 'copy', label: 'Offsite copies' },
   { value: 'prune', label: 'Prunes' },
   { value: 'schedule', label: 'Schedule changes' },
   { value: 'settings', label: 'Settings changes' },

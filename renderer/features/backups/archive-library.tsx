@@ -1,14 +1,15 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ArchiveEntry, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
+import { useOffsiteStore } from '../../stores/offsite-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { ArchiveDetailsDrawer } from './archive-details.tsx';
 import { ArchiveRow } from './archive-row.tsx';
 
-/** Every archive in the library folders, newest first, with verify, details, reveal and delete. */
+/** Every archive in the library folders, newest first, with verify, details, offsite copies, reveal and delete. */
 export function ArchiveLibrary() {
   const entries = useLibraryStore((s) => s.entries);
   const choices = useLibraryStore((s) => s.choices);
@@ -21,11 +22,24 @@ export function ArchiveLibrary() {
   const importArchive = useLibraryStore((s) => s.importArchive);
   const load = useLibraryStore((s) => s.load);
   const announce = useAppStore((s) => s.announce);
+  const loadDestinations = useOffsiteStore((s) => s.load);
+  const loadCopyStates = useOffsiteStore((s) => s.loadStates);
   const [details, setDetails] = useState<ArchiveEntry | null>(null);
   const [importError, setImportError] = useState<ErrorInfo | null>(null);
   const [importing, setImporting] = useState(false);
   const uid = useId();
   const filtered = filter.profile !== '' || filter.database !== '';
+
+  // Each row's offsite copies, and the destinations "Copy to…" offers.
+  useEffect(() => {
+    void loadDestinations();
+    void loadCopyStates();
+  }, [loadDestinations, loadCopyStates]);
+
+  const refresh = () => {
+    void load();
+    void loadCopyStates();
+  };
 
   const runImport = async () => {
     setImportError(null);
@@ -45,7 +59,7 @@ export function ArchiveLibrary() {
       <div className="card-header">
         <h2 id={`${uid}-title`}>Archive library</h2>
         <div className="card-actions">
-          <button type="button" className="btn btn-icon" aria-label="Refresh the library" title="Refresh" onClick={() => void load()} disabled={loading}>
+          <button type="button" className="btn btn-icon" aria-label="Refresh the library" title="Refresh" onClick={refresh} disabled={loading}>
             <Icon name="refresh" />
           </button>
           <button type="button" className="btn" onClick={runImport} disabled={importing} aria-busy={importing}>

@@ -12,6 +12,8 @@ import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { DrillBadge } from '../drills/drill-badge.tsx';
+import { CopyMenu, useDestinationsFor } from '../offsite/copy-menu.tsx';
+import { CopyStates } from '../offsite/copy-states.tsx';
 
 export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetails: () => void }) {
   const { sidecar } = entry;
@@ -26,6 +28,9 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
   const navigate = useAppStore((s) => s.navigate);
   const announce = useAppStore((s) => s.announce);
   const [confirming, setConfirming] = useState(false);
+  const [copying, setCopying] = useState(false);
+  const destinations = useDestinationsFor(sidecar.profile);
+  const copyRef = useRef<HTMLButtonElement>(null);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const deleteRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
@@ -107,6 +112,7 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
             <p className="archive-file">
               <code title={visibleText(entry.path)}>{visibleText(fileName)}</code>
             </p>
+            <CopyStates file={entry.path} />
           </div>
           <div className="archive-actions">
             <button type="button" className="btn btn-sm" onClick={onDetails}>
@@ -127,6 +133,11 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
             >
               {drilling ? 'Drilling…' : 'Drill'}
             </button>
+            {destinations.length > 0 && !entry.problem ? (
+              <button type="button" className="btn btn-sm" ref={copyRef} onClick={() => setCopying((open) => !open)} aria-expanded={copying} title="Copies it to an offsite destination of its connection">
+                Copy to…
+              </button>
+            ) : null}
             <button
               type="button"
               className="btn btn-icon"
@@ -188,6 +199,18 @@ export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetail
               <Icon name="x" />
             </button>
           </div>
+        ) : null}
+
+        {copying ? (
+          <CopyMenu
+            file={entry.path}
+            archiveName={fileName}
+            destinations={destinations}
+            onClose={() => {
+              setCopying(false);
+              copyRef.current?.focus();
+            }}
+          />
         ) : null}
 
         {confirming ? (

@@ -7,6 +7,7 @@ import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { OffsiteSettings } from '../offsite/offsite-settings.tsx';
 import { BackgroundSettings } from './background-settings.tsx';
 import { EncryptionSettings } from './encryption-settings.tsx';
 
@@ -23,7 +24,7 @@ export function SettingsScreen() {
 
   return (
     <div className="screen">
-      <ScreenHeader title="Settings" subtitle="This installation, how backups are encrypted and made, and the PostgreSQL client tools Lifeboat runs." />
+      <ScreenHeader title="Settings" subtitle="This installation, how backups are encrypted and made, where copies go offsite, and the PostgreSQL client tools Lifeboat runs." />
 
       <section className="card" aria-labelledby="settings-app">
         <h2 id="settings-app" className="card-title">
@@ -58,6 +59,8 @@ export function SettingsScreen() {
       </section>
 
       <EncryptionSettings />
+
+      <OffsiteSettings />
 
       <BackgroundSettings />
 

@@ -1,0 +1,121 @@
+// Retention per destination (e.g. local: 7 daily; S3: 7 daily, 4 weekly, 12 monthly), with the same
+// rules as the local library (retention/retention-policy.ts) and the same distrust: only archives
+// whose remote sidecar carries this installation's tag are counted or deleted — a bucket shared by a
+// fleet holds other computers' backups, and anyone with write access can upload a sidecar. Never
+// the newest copy this computer verified there; nothing while the latest upload there failed;
+// nothing local, ever. An object still under Object Lock is kept and reported "kept until <date>".
+import { sidecarTagVerifies, type LibraryKey } from '../archive/sidecar-tag.ts';
+import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
+import type { ActivityLog } from '../activity/activity-log.ts';
+import { LifeboatError } from '../errors.ts';
+import type { RemoteArchive } from '../model/offsite.ts';
+import type { RetentionPlan, RetentionPolicy } from '../model/retention.ts';
+import { planRetention } from '../retention/retention-policy.ts';
+import { JsonFileStore } from '../settings/json-file-store.ts';
+import type { CopyRecords } from './copy-records.ts';
+import type { DestinationService } from './destination-service.ts';
+import { listRemoteArchives } from './remote-library.ts';
+
+export interface RemotePruneResult extends RetentionPlan {
+  destination: string;
+  deleted: string[];
+  /** Archives the policy would delete that Object Lock still protects: name → retain-until date. */
+  lockedUntil: Record<string, string>;
+}
+
+export class RemoteRetention {
+  readonly #destinations: DestinationService;
+  readonly #records: CopyRecords;
+  readonly #libraryKey: LibraryKey;
+  readonly #timeZone: () => string;
+  readonly #activity: Pick<ActivityLog, 'add'> | null;
+  readonly #policies: JsonFileStore<{ policies: Record<string, RetentionPolicy> }>;
+
+  constructor(deps: { dataDir: string; destinations: DestinationService; records: CopyRecords; libraryKey: LibraryKey; timeZone: () => string; activity?: Pick<ActivityLog, 'add'> }) {
+    this.#destinations = deps.destinations;
+    this.#records = deps.records;
+    this.#libraryKey = deps.libraryKey;
+    this.#timeZone = deps.timeZone;
+    this.#activity = deps.activity ?? null;
+    this.#policies = new JsonFileStore(deps.dataDir, 'destination-retention', { policies: {} as Record<string, RetentionPolicy> });
+  }
+
+  /** The destination's policy; null = keep every copy there (the default: a destination is never pruned unless asked). */
+  policy(destination: string): RetentionPolicy | null {
+    return this.#policies.get('policies')[this.#destinations.find(destination).id] ?? null;
+  }
+
+  setPolicy(destination: string, policy: RetentionPolicy | null): RetentionPolicy | null {
+    const { id } = this.#destinations.find(destination);
+    const { [id]: _old, ...others } = this.#policies.get('policies');
+    this.#policies.set('policies', policy ? { ...others, [id]: checkedPolicy(policy) } : others);
+    return policy;
+  }
+
+  /** What a prune of the destination would keep and delete, and why; nothing is deleted. */
+  async preview(destination: string, signal?: AbortSignal): Promise<RetentionPlan & { archives: RemoteArchive[] }> {
+    const found = this.#destinations.find(destination);
+    const policy = this.policy(found.id);
+    const connected = await this.#destinations.connect(found.id);
+    try {
+      const archives = await listRemoteArchives(connected, () => null, signal);
+      const key = await this.#libraryKey.get();
+      const ours = archives.filter((a) => a.sidecar && !a.problem && !a.sidecar.partial && sidecarTagVerifies(a.sidecar, key));
+      const verified = new Set((await this.#records.list(found.id)).filter((r) => r.state === 'verified').map((r) => r.archiveName));
+      const plan = policy
+        ? planRetention(ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, proven: verified.has(a.name) })), policy, { timeZone: this.#timeZone(), latestRunsFailing: await this.#latestUploadFailed(found.id) })
+        : { decisions: ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, keep: true, reasons: ['no retention policy for this destination: every copy is kept'] })), blocked: null };
+      const others = archives.filter((a) => !ours.includes(a)).map((a) => ({ path: a.name, createdAt: a.sidecar?.createdAt ?? a.lastModified ?? '', keep: true, reasons: ['not recognised as this computer\'s backup (another computer\'s, or an unknown file): never counted or deleted'] }));
+      return { ...plan, decisions: [...plan.decisions, ...others], archives };
+    } finally {
+      await connected.store.close();
+    }
+  }
+
+  /** Deletes what the destination's policy says; an object under Object Lock is kept and reported. */
+  async prune(destination: string, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RemotePruneResult> {
+    const found = this.#destinations.find(destination);
+    const plan = await this.preview(found.id, options.signal);
+    const result: RemotePruneResult = { destination: found.name, decisions: plan.decisions, blocked: plan.blocked, deleted: [], lockedUntil: {} };
+    if (plan.blocked || options.dryRun) return result;
+    const connected = await this.#destinations.connect(found.id);
+    try {
+      for (const decision of plan.decisions.filter((d) => !d.keep)) {
+        const stat = await connected.store.stat(decision.path, options.signal);
+        if (stat?.lockedUntil) {
+          result.lockedUntil[decision.path] = stat.lockedUntil;
+          decision.keep = true;
+          decision.reasons = [`kept until ${stat.lockedUntil} (Object Lock)`];
+          continue;
+        }
+        // The archive first: a sidecar left alone is ignored by listings, an archive without one is not.
+        if (stat) await connected.store.remove(decision.path, options.signal);
+        await connected.store.remove(`${decision.path}${SIDECAR_SUFFIX}`, options.signal);
+        result.deleted.push(decision.path);
+      }
+    } finally {
+      await connected.store.close();
+    }
+    await this.#activity?.add({ what: 'prune', title: `Pruned ${result.deleted.length} copy(ies) in ${found.name}`, profile: found.profileId, archive: null, result: 'ok', durationMs: null, error: null });
+    return result;
+  }
+
+  /** "The latest upload failed" blocks pruning there: the copies it would delete may be the newest good ones. */
+  async #latestUploadFailed(destinationId: string): Promise<string | null> {
+    const records = await this.#records.list(destinationId);
+    const latest = records.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))[0];
+    return latest && latest.state === 'failed' ? `the latest copy to this destination, of ${latest.archiveName}, failed: ${latest.error?.message ?? 'unknown error'}` : null;
+  }
+}
+
+function checkedPolicy(policy: RetentionPolicy): RetentionPolicy {
+  const fields = ['keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepMinimum'] as const;
+  const checked = {} as RetentionPolicy;
+  for (const field of fields) {
+    const value = policy[field] ?? 0;
+    if (!Number.isInteger(value) || value < 0 || value > 10_000) throw new LifeboatError('INVALID_INPUT', `${field} must be a whole number from 0 to 10000, not ${String(value)}.`, 'Enter how many copies to keep for each rule.');
+    checked[field] = value;
+  }
+  if (checked.keepMinimum < 1) checked.keepMinimum = 1;
+  return checked;
+}
