@@ -4,6 +4,7 @@ import path from 'node:path';
 import { app, BrowserWindow, Notification } from 'electron';
 import { installTray, keepsRunningInTray } from './tray.ts';
 import { createEngine } from './engine/index.ts';
+import { FetchedCopies } from './ipc/fetched-copies.ts';
 import { createDispatcher, createHandlers } from './ipc/handlers.ts';
 import { registerDropReports, registerInvokeHandlers, send } from './ipc/typed-ipc.ts';
 import { PathGrants } from './ipc/path-grants.ts';
@@ -69,7 +70,10 @@ async function start(): Promise<void> {
       args: [path.join(app.getAppPath(), 'main/cli/bin.mjs')],
       env: { ELECTRON_RUN_AS_NODE: '1', ...(bundledToolsDir ? { LIFEBOAT_BUNDLED_PG_TOOLS: bundledToolsDir } : {}) },
     }),
-  }, grants);
+  }, grants, fetched);
+  // Copies a killed or failed run left unfinished go on once the window can show them; the engine
+  // reports each as a follow-up, which the handlers track like any copy (the library shows its progress).
+  setTimeout(() => void engine.resumeCopies().catch(() => {}), 3_000);
   // The in-app scheduler: what is due runs (missed slots once), now and every minute; the per-profile
   // lock keeps it from racing the OS job.
   const tick = () => void engine.schedules.runDue().catch(() => {});
@@ -86,7 +90,8 @@ async function start(): Promise<void> {
     if (stopping) return;
     stopping = true;
     event.preventDefault();
-    void engine.demo.stop().finally(() => app.quit());
+    // Remote archives downloaded for a restore go with the app (and at the next start, if it is killed).
+    void Promise.allSettled([engine.demo.stop(), fetched.releaseAll()]).finally(() => app.quit());
   });
   installAppMenu(() => mainWindow);
   openWindow(devServerUrl);
@@ -101,6 +106,8 @@ const pendingFiles: string[] = [];
 
 /** Paths the page may read or write: dialogs' answers, drops and files opened from the OS. */
 const grants = new PathGrants();
+/** Remote archives downloaded for the Restore screen: readable until the restore using them ends. */
+const fetched = new FetchedCopies();
 
 /** Files opened before the page can listen wait until it has loaded. */
 function openFile(file: string): void {

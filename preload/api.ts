@@ -50,7 +50,16 @@ export const API_CHANNELS = {
   demo: { status: 'demo:status', start: 'demo:start', remove: 'demo:remove' },
   drills: { start: 'drills:start', history: 'drills:history', openReport: 'drills:open-report', exportReport: 'drills:export-report' },
   destinations: { list: 'destinations:list', add: 'destinations:add', remove: 'destinations:remove', test: 'destinations:test' },
-  copies: { states: 'copies:states', start: 'copies:start', listRemote: 'copies:listRemote' },
+  copies: {
+    states: 'copies:states',
+    start: 'copies:start',
+    listRemote: 'copies:listRemote',
+    verifyRemote: 'copies:verifyRemote',
+    download: 'copies:download',
+    fetch: 'copies:fetch',
+    discardFetched: 'copies:discardFetched',
+    drillRemote: 'copies:drillRemote',
+  },
 } as const satisfies Record<string, Record<string, InvokeChannel>>;
 
 export const API_EVENTS = { menuNavigate: 'menu:navigate', menuNewProfile: 'menu:new-profile', jobProgress: 'jobs:progress', jobFinished: 'jobs:finished', openFile: 'app:open-file' } as const satisfies Record<string, EventChannel>;

@@ -73,6 +73,7 @@ export const OPTIONS = {
   'ssh-config': { type: 'string' },
   'accept-host-key': { type: 'string', multiple: true },
   s3: { type: 'string' },
+  sftp: { type: 'string' },
   endpoint: { type: 'string' },
   region: { type: 'string' },
   'path-style': { type: 'boolean' },

@@ -74,7 +74,7 @@ export async function createEngine(options: EngineOptions = {}) {
   activity.via = options.via ?? 'cli';
   const followUps = new FollowUps();
   const copyRecords = new CopyRecords(dataDir);
-  const destinations = new DestinationService({ dataDir, secrets, profiles, clock, records: copyRecords });
+  const destinations = new DestinationService({ dataDir, secrets, profiles, clock, records: copyRecords, tunnels });
   const copies = new CopyService({ destinations, records: copyRecords, clock, activity });
   const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const offsiteRetention = new RemoteRetention({ dataDir, destinations, records: copyRecords, libraryKey, timeZone, activity });
@@ -84,6 +84,14 @@ export async function createEngine(options: EngineOptions = {}) {
     for (const { job, destination } of copies.startForBackup(result.archive, result.profileId)) followUps.add(job, { ...cause, destination });
     if (settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), cause);
   };
+  // Copies a killed or failed run left unfinished go on where they stopped (the app at its start, and
+  // every run of the schedules): whoever shows jobs hears of each, like a copy after a backup.
+  const resumeCopies = async () => {
+    const resumed = await copies.resumeInterrupted();
+    for (const { job, destination, archive } of resumed) followUps.add(job, { kind: 'resume', archive, destination });
+    return resumed;
+  };
+  const scheduledCopies = { startForBackup: copies.startForBackup.bind(copies), lastVerified: copies.lastVerified.bind(copies), resumeInterrupted: resumeCopies };
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup, activity });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
   // A safety backup starts no follow-up drill: the restore it protects runs next.
@@ -92,13 +100,13 @@ export async function createEngine(options: EngineOptions = {}) {
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies, offsiteRetention });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, offsiteRetention };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
 }
 
 function packageVersion(): string {

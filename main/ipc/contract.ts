@@ -9,7 +9,7 @@ import type { DrillRecord } from '../engine/model/drill.ts';
 import type { ErrorInfo } from '../engine/model/error.ts';
 import type { JobProgress } from '../engine/model/job.ts';
 import type { KeyStatus } from '../engine/model/keys.ts';
-import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, S3Location } from '../engine/model/offsite.ts';
+import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location } from '../engine/model/offsite.ts';
 import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary } from '../engine/model/profile.ts';
 import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult } from '../engine/model/restore.ts';
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
@@ -28,7 +28,7 @@ export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
-export type { CopyResult, CopyState, CopyStateKind, DestinationSummary, DestinationTestResult, RemoteArchive, S3Location } from '../engine/model/offsite.ts';
+export type { CopyResult, CopyState, CopyStateKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location } from '../engine/model/offsite.ts';
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
 export interface OpenKeys {
@@ -95,16 +95,44 @@ export interface CopySubject {
   destinationName: string;
 }
 
-/** A job's progress as the window hears it: the engine's, plus what a copy copies where. */
-export type JobProgressEvent = JobProgress & { copy?: CopySubject };
+/**
+ * An archive in a destination that a job works on, said by main with the job's progress and outcome:
+ * verify (download and hash), download (into a folder the user chose), restore (download into a
+ * private temporary copy for the Restore screen), drill (download, then drill).
+ */
+export interface RemoteSubject {
+  destinationId: string;
+  destinationName: string;
+  /** The archive's file name in the destination. */
+  name: string;
+  action: 'verify' | 'download' | 'restore' | 'drill';
+}
+
+/** A remote archive downloaded and checked against its remote sidecar. */
+export interface DownloadedArchive {
+  file: string;
+  sha256: string;
+  bytes: number;
+}
+
+/** A drill of an archive in a destination: downloaded into a private temporary copy, removed when the drill ends. */
+export interface RemoteDrillRequest extends Omit<DrillUiRequest, 'file'> {
+  destinationId: string;
+  name: string;
+}
+
+/** A job's progress as the window hears it: the engine's, plus what a copy copies where, or which remote archive it works on. */
+export type JobProgressEvent = JobProgress & { copy?: CopySubject; remote?: RemoteSubject };
 
 export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
-  | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult }
+  | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult; remote?: undefined }
+  | { jobId: string; kind: 'verify'; ok: true; value: RemoteVerifyResult; remote: RemoteSubject }
   | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
-  | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord }
+  | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord; remote?: RemoteSubject }
   | { jobId: string; kind: 'copy'; ok: true; value: CopyResult }
-  | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo };
+  | { jobId: string; kind: 'download'; ok: true; value: DownloadedArchive; remote: RemoteSubject }
+  | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo; remote?: RemoteSubject };
 
 export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
 
@@ -172,6 +200,19 @@ export interface Invoke {
   'copies:states': (filter: { file?: string }) => CopyState[];
   'copies:start': (request: CopyStartRequest) => { jobId: string };
   'copies:listRemote': (destinationId: string) => RemoteArchive[];
+  /** Downloads the archive and hashes it against its sidecars there (and here, when this computer has it). */
+  'copies:verifyRemote': (destinationId: string, name: string) => { jobId: string };
+  /** Into a folder the user just chose in a folder dialog; never over an existing file. */
+  'copies:download': (destinationId: string, name: string, folder: string) => { jobId: string };
+  /**
+   * Downloads the archive into a private temporary copy for the Restore screen: its path (in the
+   * outcome) may then be inspected, preflighted and restored; the restore or drill started on it owns
+   * it, and it is removed when that job ends.
+   */
+  'copies:fetch': (destinationId: string, name: string) => { jobId: string };
+  /** A temporary copy from copies:fetch that no job will use (the Restore screen closed it): removed now. */
+  'copies:discardFetched': (file: string) => void;
+  'copies:drillRemote': (request: RemoteDrillRequest) => { jobId: string };
   'demo:status': () => DemoStatus;
   'demo:start': () => ProfileSummary;
   'demo:remove': () => void;

@@ -1,5 +1,6 @@
-// What every IPC handler group shares: the engine, the shell, the path grants, the job tracker, and
-// the checks that turn a path or a key the page names into one main may use (path-grants.ts).
+// What every IPC handler group shares: the engine, the shell, the path grants, the remote copies
+// downloaded for a restore, the job tracker, and the checks that turn a path or a key the page names
+// into one main may use (path-grants.ts, fetched-copies.ts).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
@@ -10,7 +11,8 @@ import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { RestoreRequest } from '../engine/restore/restore-service.ts';
 import type { ProfileFields } from '../engine/types.ts';
 import type { JobProgress } from '../engine/model/job.ts';
-import type { CopySubject, ImportSource, JobOutcome, JobProgressEvent, OpenKeys, RestoreUiRequest } from './contract.ts';
+import type { CopySubject, ImportSource, Invoke, InvokeChannel, JobOutcome, JobProgressEvent, OpenKeys, RemoteSubject, RestoreUiRequest } from './contract.ts';
+import { FetchedCopies } from './fetched-copies.ts';
 import type { PathGrants } from './path-grants.ts';
 import type { ShellPorts } from './shell-ports.ts';
 
@@ -21,42 +23,53 @@ const SSL_FILE_FIELDS: [SslFileField, string][] = [
   ['sslKey', 'The client key'],
 ];
 
+export type Handlers = { [K in InvokeChannel]: (...args: Parameters<Invoke[K]>) => Promise<Awaited<ReturnType<Invoke[K]>>> | Awaited<ReturnType<Invoke[K]>> };
+
+/** The handlers of one capability (handlers.ts puts the groups together). */
+export type HandlerGroup = Partial<Handlers>;
+
+/** What a tracked job works on, told with its progress: a copy's archive and destination, or a remote archive. */
+export type JobAbout = { copy: CopySubject } | { remote: RemoteSubject };
+
 export class HandlerContext {
   readonly jobs = new Map<string, Job<unknown>>();
-  /** What each tracked copy job copies where (told with its progress). */
-  readonly #copies = new Map<string, CopySubject>();
+  /** What each tracked copy or remote job works on (told with its progress and outcome). */
+  readonly #about = new Map<string, JobAbout>();
   readonly engine: Engine;
   readonly shell: ShellPorts;
   readonly grants: PathGrants;
+  readonly fetched: FetchedCopies;
 
-  constructor(engine: Engine, shell: ShellPorts, grants: PathGrants) {
+  constructor(engine: Engine, shell: ShellPorts, grants: PathGrants, fetched: FetchedCopies = new FetchedCopies()) {
     this.engine = engine;
     this.shell = shell;
     this.grants = grants;
+    this.fetched = fetched;
   }
 
-  /** Forwards a job's progress and outcome to the window; forgets it when done. A copy job says what it copies where. */
-  track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>, copy?: CopySubject): { jobId: string } {
+  /** Forwards a job's progress and outcome to the window; forgets it when done. A copy or remote job says what it works on. */
+  track<R>(job: Job<R>, outcome: (value: R) => Omit<JobOutcome, 'jobId'>, about?: JobAbout): { jobId: string } {
     this.jobs.set(job.id, job as Job<unknown>);
-    if (copy) this.#copies.set(job.id, copy);
+    if (about) this.#about.set(job.id, about);
+    const remote = about && 'remote' in about ? { remote: about.remote } : {};
     const unsubscribe = job.onProgress((progress) => this.shell.emit('jobs:progress', this.progressEvent(progress)));
     job.result
       .then(
-        (value) => this.shell.emit('jobs:finished', { ...outcome(value), jobId: job.id } as JobOutcome),
-        (error: unknown) => this.shell.emit('jobs:finished', { jobId: job.id, kind: job.kind, ok: false as const, error: toErrorInfo(error) }),
+        (value) => this.shell.emit('jobs:finished', { ...outcome(value), ...remote, jobId: job.id } as JobOutcome),
+        (error: unknown) => this.shell.emit('jobs:finished', { jobId: job.id, kind: job.kind, ok: false as const, error: toErrorInfo(error), ...remote }),
       )
       .finally(() => {
         unsubscribe();
         this.jobs.delete(job.id);
-        this.#copies.delete(job.id);
+        this.#about.delete(job.id);
       });
     return { jobId: job.id };
   }
 
-  /** A job's progress as the window hears it: a copy's names the archive and the destination. */
+  /** A job's progress as the window hears it: a copy's names the archive and the destination, a remote job its archive there. */
   progressEvent(progress: JobProgress): JobProgressEvent {
-    const copy = this.#copies.get(progress.jobId);
-    return copy ? { ...progress, copy } : progress;
+    const about = this.#about.get(progress.jobId);
+    return about ? { ...progress, ...about } : progress;
   }
 
   /** Deleting (and copying offsite) is allowed only inside the library's folders. */
@@ -84,11 +97,11 @@ export class HandlerContext {
   }
 
   /**
-   * A backup file the page asks to read: one the user chose, dropped or opened from the OS, or one
-   * in a library folder (listed by main).
+   * A backup file the page asks to read: one the user chose, dropped or opened from the OS, one in a
+   * library folder (listed by main), or a remote archive main downloaded for a restore (copies:fetch).
    */
   async readableBackup(file: string): Promise<string> {
-    if (this.grants.has('open', file)) return file;
+    if (this.grants.has('open', file) || this.fetched.readable(file)) return file;
     const folders = await this.engine.library.folders();
     if (folders.includes(path.dirname(path.resolve(file)))) return file;
     return this.grants.use('open', file, 'The backup file');

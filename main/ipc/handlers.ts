@@ -4,11 +4,13 @@
 import { access, readFile } from 'node:fs/promises';
 import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
-import type { AppInfo, AppSettings, Invoke, InvokeChannel, InvokeResult } from './contract.ts';
+import type { AppInfo, AppSettings, InvokeChannel, InvokeResult } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
 import { PathGrants } from './path-grants.ts';
 import { writeFileDurably } from '../engine/files/durable-files.ts';
-import { HandlerContext } from './handler-context.ts';
+import { HandlerContext, type HandlerGroup, type Handlers } from './handler-context.ts';
+import { FetchedCopies } from './fetched-copies.ts';
+import { remoteArchiveHandlers } from './remote-handlers.ts';
 import type { ShellPorts } from './shell-ports.ts';
 import type { Job } from '../engine/jobs/job.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
@@ -18,22 +20,19 @@ import type { CopySubject } from './contract.ts';
 
 export type { ShellPorts } from './shell-ports.ts';
 
-type Handlers = { [K in InvokeChannel]: (...args: Parameters<Invoke[K]>) => Promise<Awaited<ReturnType<Invoke[K]>>> | Awaited<ReturnType<Invoke[K]>> };
-
-type HandlerGroup = Partial<Handlers>;
-
 /**
  * `grants`: paths the page may write to or read from — what a dialog just returned, and (recorded by
- * the shell) files the user dropped on the window or opened from the OS (path-grants.ts).
+ * the shell) files the user dropped on the window or opened from the OS (path-grants.ts). `fetched`:
+ * remote archives downloaded for the Restore screen (fetched-copies.ts; the shell releases them at quit).
  */
-export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGrants = new PathGrants()): Handlers {
-  const ctx = new HandlerContext(engine, shell, grants);
-  // Jobs the engine starts on its own (a drill, offsite copies after a backup) reach the window like the ones it asked for.
+export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGrants = new PathGrants(), fetched: FetchedCopies = new FetchedCopies()): Handlers {
+  const ctx = new HandlerContext(engine, shell, grants, fetched);
+  // Jobs the engine starts on its own (a drill, offsite copies after a backup or resumed) reach the window like the ones it asked for.
   engine.followUps.onStarted((job, cause) => {
     if (job.kind === 'drill') ctx.track(job as Job<DrillRecord>, (value) => ({ kind: 'drill', ok: true, value }));
     else if (job.kind === 'copy') ctx.track(job as Job<CopyResult>, (value) => ({ kind: 'copy', ok: true, value }), followUpCopy(engine, cause));
   });
-  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, offsiteHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
+  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, offsiteHandlers, remoteArchiveHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
   const handlers = Object.assign({}, ...groups.map((group) => group(ctx))) as Handlers;
   // Every channel of the contract has exactly one handler (a group left out fails here, at start-up).
   const missing = Object.keys(invokeSchemas).filter((channel) => !(channel in handlers));
@@ -140,18 +139,18 @@ function offsiteHandlers(ctx: HandlerContext): HandlerGroup {
       const file = await ctx.copyableArchive(request.file);
       const destination = await engine.destinations.get(request.destinationId);
       const copy = { file, destinationId: destination.id, destinationName: destination.name };
-      return ctx.track(engine.copies.start({ file, destination: destination.id }), (value) => ({ kind: 'copy', ok: true, value }), copy);
+      return ctx.track(engine.copies.start({ file, destination: destination.id }), (value) => ({ kind: 'copy', ok: true, value }), { copy });
     },
     'copies:listRemote': (destinationId) => engine.copies.listRemote(destinationId),
   };
 }
 
-/** A copy the engine started after a backup: its archive, and the destination it names. */
-function followUpCopy(engine: Engine, cause: FollowUpCause): CopySubject | undefined {
+/** A copy the engine started after a backup, or resumed: its archive, and the destination it names. */
+function followUpCopy(engine: Engine, cause: FollowUpCause): { copy: CopySubject } | undefined {
   if (!cause.destination) return undefined;
   try {
     const destination = engine.destinations.find(cause.destination);
-    return { file: cause.archive, destinationId: destination.id, destinationName: destination.name };
+    return { copy: { file: cause.archive, destinationId: destination.id, destinationName: destination.name } };
   } catch {
     return undefined;
   }
@@ -166,7 +165,8 @@ function restoreHandlers(ctx: HandlerContext): HandlerGroup {
       const preflight = await engine.restores.preflight(await ctx.restoreRequestFrom(request));
       return { ...preflight, inspection: forRenderer(preflight.inspection) };
     },
-    'restore:start': async (request) => ctx.track(engine.restores.start(await ctx.restoreRequestFrom(request)), (value) => ({ kind: 'restore', ok: true, value })),
+    // A remote archive fetched for this restore is removed when the restore ends (fetched-copies.ts).
+    'restore:start': async (request) => ctx.track(await ctx.fetched.ownedBy(request.file, async () => engine.restores.start(await ctx.restoreRequestFrom(request))), (value) => ({ kind: 'restore', ok: true, value })),
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
   };
 }
@@ -177,7 +177,9 @@ function drillHandlers(ctx: HandlerContext): HandlerGroup {
   return {
     'drills:start': async (request) =>
       ctx.track(
-        engine.drills.start({ file: await ctx.readableBackup(request.file), scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, ...(request.trust !== undefined ? { trust: request.trust } : {}), keys: await ctx.keysFrom(request) }),
+        await ctx.fetched.ownedBy(request.file, async () =>
+          engine.drills.start({ file: await ctx.readableBackup(request.file), scratch: request.scratch === 'embedded' ? { kind: 'embedded' } : { kind: 'profile', profile: request.scratch.profileId }, keep: request.keep ?? false, ...(request.trust !== undefined ? { trust: request.trust } : {}), keys: await ctx.keysFrom(request) }),
+        ),
         (value) => ({ kind: 'drill', ok: true, value }),
       ),
     'drills:history': (filter) => engine.drills.history(filter),

@@ -112,15 +112,17 @@ export const restoreRequest = z
   })
   .strict();
 
-export const drillRequest = z
-  .object({
-    file: absolutePath,
-    scratch: z.union([z.literal('embedded'), z.object({ profileId: id }).strict()]),
-    keep: z.boolean().optional(),
-    trust: text(100).optional(),
-    ...openKeys,
-  })
-  .strict();
+const drillChoices = {
+  scratch: z.union([z.literal('embedded'), z.object({ profileId: id }).strict()]),
+  keep: z.boolean().optional(),
+  trust: text(100).optional(),
+  ...openKeys,
+};
+export const drillRequest = z.object({ file: absolutePath, ...drillChoices }).strict();
+
+/** An archive in a destination, by the names Lifeboat gives archives: a file name, never a path (the engine checks it again). */
+export const remoteArchiveName = z.string().max(255).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,200}\.lifeboat$/, 'must be the file name of an archive in the destination');
+export const remoteDrillRequest = z.object({ destinationId: id, name: remoteArchiveName, ...drillChoices }).strict();
 const drillId = z.string().min(1).max(80).regex(/^[\w-]+$/, 'must be a drill id');
 
 const scheduleSpec = z
@@ -256,6 +258,13 @@ export const invokeSchemas = {
   // Which files may be copied (library folders only) is checked in the handler.
   'copies:start': z.tuple([z.object({ file: archivePath, destinationId: id }).strict()]),
   'copies:listRemote': z.tuple([id]),
+  'copies:verifyRemote': z.tuple([id, remoteArchiveName]),
+  // The folder must be one a folder dialog just returned (checked in the handler).
+  'copies:download': z.tuple([id, remoteArchiveName, absolutePath]),
+  'copies:fetch': z.tuple([id, remoteArchiveName]),
+  // Only a temporary copy main made for copies:fetch is removed (checked in the handler).
+  'copies:discardFetched': z.tuple([archivePath]),
+  'copies:drillRemote': z.tuple([remoteDrillRequest]),
   'demo:status': z.tuple([]),
   'demo:start': z.tuple([]),
   'demo:remove': z.tuple([]),

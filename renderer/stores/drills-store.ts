@@ -1,7 +1,7 @@
 // The Drills screen's state: where drills restore to (scratch), the library's newest archive per
 // connection, drill history, and which result is shown. Running drills live in the jobs store.
 import { create } from 'zustand';
-import type { ArchiveEntry, DrillRecord, DrillUiRequest, ErrorInfo } from '../../main/ipc/contract.ts';
+import type { ArchiveEntry, DrillRecord, DrillUiRequest, ErrorInfo, RemoteSubject } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { isRunning, useJobsStore } from './jobs-store.ts';
@@ -34,6 +34,8 @@ interface DrillsState {
   /** Starts a drill of `file` with the chosen scratch; shows it. Throws ApiError. */
   /** trust: the words "I trust where this file came from", typed (a file this Lifeboat did not make, which needs more than least privilege). */
   start(file: string, keys?: { passphrase?: string; identityFile?: string }, trust?: string): Promise<string>;
+  /** The same for an archive in a destination: main downloads it into a temporary copy, drills that, and removes it. Throws ApiError. */
+  startRemote(remote: Pick<RemoteSubject, 'destinationId' | 'destinationName' | 'name'>, keys?: { passphrase?: string; identityFile?: string }, trust?: string): Promise<string>;
   show(view: DrillView | null): void;
   /**
    * A drill job ended (started here, from the library, or after a backup): the history and archives
@@ -50,6 +52,18 @@ const distinct = (values: string[]) => [...new Set(values)].sort((a, b) => a.loc
 
 export const useDrillsStore = create<DrillsState>()((set, get) => {
   let historySeq = 0;
+
+  /** Where the drill restores to (as chosen on this screen), the keys given, and the trust words typed. */
+  const choices = (keys: { passphrase?: string; identityFile?: string }, trust: string | undefined): Omit<DrillUiRequest, 'file'> => {
+    const { scratchKind, scratchProfileId, keep } = get();
+    return {
+      scratch: scratchKind === 'profile' && scratchProfileId ? { profileId: scratchProfileId } : 'embedded',
+      ...(scratchKind === 'profile' && scratchProfileId && keep ? { keep: true } : {}),
+      ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),
+      ...(keys.identityFile ? { identityFile: keys.identityFile } : {}),
+      ...(trust ? { trust } : {}),
+    };
+  };
   return {
     scratchKind: 'embedded',
     scratchProfileId: '',
@@ -97,18 +111,18 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
     },
 
     start: async (file, keys = {}, trust) => {
-      const { scratchKind, scratchProfileId, keep } = get();
-      const request: DrillUiRequest = {
-        file,
-        scratch: scratchKind === 'profile' && scratchProfileId ? { profileId: scratchProfileId } : 'embedded',
-        ...(scratchKind === 'profile' && scratchProfileId && keep ? { keep: true } : {}),
-        ...(keys.passphrase ? { passphrase: keys.passphrase } : {}),
-        ...(keys.identityFile ? { identityFile: keys.identityFile } : {}),
-        ...(trust ? { trust } : {}),
-      };
+      const request: DrillUiRequest = { file, ...choices(keys, trust) };
       const jobId = await useJobsStore.getState().startDrill(request, baseName(file));
       set({ view: { kind: 'job', jobId } });
       useAppStore.getState().announce(`Drilling ${baseName(file)}.`);
+      return jobId;
+    },
+
+    startRemote: async (remote, keys = {}, trust) => {
+      const request = { destinationId: remote.destinationId, name: remote.name, ...choices(keys, trust) };
+      const jobId = await useJobsStore.getState().startRemoteDrill(request, { ...remote, action: 'drill' });
+      set({ view: { kind: 'job', jobId } });
+      useAppStore.getState().announce(`Drilling ${remote.name} from ${remote.destinationName}.`);
       return jobId;
     },
 

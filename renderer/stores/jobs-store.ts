@@ -2,7 +2,7 @@
 // outcome arrive as events. One subscription for the whole window, so a job keeps reporting while
 // another screen is shown.
 import { create } from 'zustand';
-import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { baseName, formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useHostKeyStore } from './host-key-store.ts';
@@ -15,10 +15,12 @@ export type JobSubject =
   | { kind: 'backup'; profileId: string; profileName: string }
   | { kind: 'verify'; path: string; level: 'quick' | 'full' }
   | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
-  /** file is null for a drill main started on its own ("drill after every backup"): only its name is known. */
-  | { kind: 'drill'; file: string | null; name: string; auto: boolean }
+  /** file is null for a drill main started on its own ("drill after every backup") or of a remote archive (`remote`): only its name is known. */
+  | { kind: 'drill'; file: string | null; name: string; auto: boolean; remote?: RemoteSubject }
   /** Main names a copy's archive and destination with its progress, so a copy after a backup has its subject too. */
-  | ({ kind: 'copy' } & CopySubject);
+  | ({ kind: 'copy' } & CopySubject)
+  /** Verifying, downloading or fetching (for a restore) an archive in a destination; main names it with the progress too. */
+  | ({ kind: 'remote' } & RemoteSubject);
 
 export interface JobEntry {
   jobId: string;
@@ -80,6 +82,11 @@ interface JobsState {
   startRestore(request: RestoreUiRequest, profileName: string): Promise<string>;
   startDrill(request: DrillUiRequest, name: string): Promise<string>;
   startCopy(file: string, destination: { id: string; name: string }): Promise<string>;
+  /** Verifies, downloads (into `folder`, chosen in a dialog) or fetches for a restore an archive in a destination. Throws ApiError. */
+  startRemote(subject: RemoteSubject, folder?: string): Promise<string>;
+  startRemoteDrill(request: RemoteDrillRequest, subject: RemoteSubject): Promise<string>;
+  /** The job's outcome, once it arrives (at once if it already has). */
+  whenFinished(jobId: string): Promise<JobOutcome>;
   cancel(jobId: string): Promise<void>;
   dismiss(jobId: string): void;
   /** A backup this window started was refused over an SSH host key: opens the dialog; once trusted, the backup runs again. */
@@ -90,9 +97,29 @@ export const isRunning = (job: JobEntry) => job.outcome === null;
 
 /** What a job main started on its own is about, from its first progress (a drill after a backup names its archive, a copy its archive and destination). */
 function derivedSubject(progress: JobProgressEvent): JobSubject | null {
+  if (progress.remote) return remoteSubject(progress.remote);
   if (progress.kind === 'drill' && progress.message) return { kind: 'drill', file: null, name: progress.message, auto: true };
   if (progress.kind === 'copy' && progress.copy) return { kind: 'copy', ...progress.copy };
   return null;
+}
+
+function remoteSubject(remote: RemoteSubject): JobSubject {
+  return remote.action === 'drill' ? { kind: 'drill', file: null, name: remote.name, auto: false, remote } : { kind: 'remote', ...remote };
+}
+
+/** The remote archive a job works on (a drill of one included). */
+export function remoteOf(job: JobEntry): RemoteSubject | null {
+  if (job.subject?.kind === 'remote') return job.subject;
+  return job.subject?.kind === 'drill' ? (job.subject.remote ?? null) : null;
+}
+
+/** The newest job this window knows for an archive in a destination (running, or finished and not dismissed). */
+export function remoteJobOf(jobs: Record<string, JobEntry>, destinationId: string, name: string): JobEntry | undefined {
+  const mine = Object.values(jobs).filter((j) => {
+    const remote = remoteOf(j);
+    return remote?.destinationId === destinationId && remote.name === name;
+  });
+  return mine.find(isRunning) ?? mine.sort((a, b) => b.finishedSeq - a.finishedSeq)[0];
 }
 
 /** A running or failed copy of `file` to the destination, if this window knows one. */
@@ -100,11 +127,20 @@ export function copyJobOf(jobs: Record<string, JobEntry>, file: string, destinat
   return Object.values(jobs).find((j) => j.kind === 'copy' && j.subject?.kind === 'copy' && j.subject.file === file && j.subject.destinationId === destinationId);
 }
 
+/** What each job on a remote archive is doing, for what the window says when it ends. */
+const REMOTE_DOING: Record<RemoteSubject['action'], string> = { verify: 'The verification of', download: 'The download of', restore: 'The download for the restore of', drill: 'The drill of' };
+
 export const useJobsStore = create<JobsState>()((set, get) => {
   let finishedCount = 0;
+  const waiters = new Map<string, ((outcome: JobOutcome) => void)[]>();
   const patch = (jobId: string, update: (entry: JobEntry) => Partial<JobEntry>, kind: JobProgress['kind']) => {
     const current = get().jobs[jobId] ?? { jobId, kind, subject: readSubjects()[jobId] ?? null, progress: null, outcome: null, cancelling: false, finishedSeq: 0 };
     set({ jobs: { ...get().jobs, [jobId]: { ...current, ...update(current) } } });
+  };
+
+  /** A new job on a remote archive replaces the result shown for it. */
+  const forgetRemote = (subject: RemoteSubject) => {
+    set({ jobs: Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && remoteOf(j)?.destinationId === subject.destinationId && remoteOf(j)?.name === subject.name))) });
   };
 
   /** Records the subject of a job this window started (progress may have arrived before the call returned). */
@@ -131,12 +167,37 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       });
   };
 
+  /** Says how a job on a remote archive ended; its row under the destination shows the result (a fetch for a restore opens the Restore screen instead). */
+  const remoteFinished = (outcome: JobOutcome, remote: RemoteSubject) => {
+    const announce = useAppStore.getState().announce;
+    const what = `${remote.name} in ${remote.destinationName}`;
+    if (!outcome.ok && outcome.error.code === 'CANCELLED') {
+      announce(`${REMOTE_DOING[remote.action]} ${what} was cancelled; nothing was kept.`);
+      get().dismiss(outcome.jobId);
+    } else if (!outcome.ok) {
+      announce(remote.action === 'verify' ? `The copy of ${what} did not verify: ${outcome.error.message}` : `${REMOTE_DOING[remote.action]} ${what} failed: ${outcome.error.message}`);
+    } else if (outcome.kind === 'verify') {
+      announce(`The copy of ${what} is intact: it matches its sidecar.`);
+    } else if (outcome.kind === 'download' && remote.action === 'download') {
+      announce(`Downloaded ${remote.name} to ${outcome.value.file}; it matches its sidecar.`);
+    } else {
+      get().dismiss(outcome.jobId);
+    }
+  };
+
   const finished = (outcome: JobOutcome) => {
     // Progress may stop a little early: a finished job always reads 100 % or its error.
-    patch(outcome.jobId, () => ({ outcome, cancelling: false, finishedSeq: ++finishedCount }), outcome.kind);
+    const remote = 'remote' in outcome ? outcome.remote : undefined;
+    patch(outcome.jobId, (entry) => ({ outcome, cancelling: false, finishedSeq: ++finishedCount, ...(entry.subject || !remote ? {} : { subject: remoteSubject(remote) }) }), outcome.kind);
     rememberSubject(outcome.jobId, null);
     const entry = get().jobs[outcome.jobId]!;
+    for (const waiter of waiters.get(outcome.jobId) ?? []) waiter(outcome);
+    waiters.delete(outcome.jobId);
     const announce = useAppStore.getState().announce;
+    if (entry.subject?.kind === 'remote') {
+      remoteFinished(outcome, entry.subject);
+      return;
+    }
     if (outcome.kind === 'backup') {
       const name = entry.subject?.kind === 'backup' ? entry.subject.profileName : 'the connection';
       if (outcome.ok) {
@@ -149,8 +210,9 @@ export const useJobsStore = create<JobsState>()((set, get) => {
         get().askHostKey(outcome.jobId);
       }
     } else if (outcome.kind === 'verify') {
-      if (outcome.ok) announce(`Verified (${outcome.value.level}): the archive is intact.`);
-      else if (outcome.error.code !== 'CANCELLED') announce(`Verification failed: ${outcome.error.message}`);
+      if (!outcome.ok) {
+        if (outcome.error.code !== 'CANCELLED') announce(`Verification failed: ${outcome.error.message}`);
+      } else if (!outcome.remote) announce(`Verified (${outcome.value.level}): the archive is intact.`);
       // The library row's badge now tells the result; only failures the sidecar does not record stay.
       if (entry.subject && (outcome.ok || outcome.error.code === 'CANCELLED')) get().dismiss(outcome.jobId);
     } else if (outcome.kind === 'restore') {
@@ -244,6 +306,33 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       const { jobId } = unwrap(await api().copies.start({ file, destinationId: destination.id }));
       adopt(jobId, 'copy', { kind: 'copy', file, destinationId: destination.id, destinationName: destination.name });
       return jobId;
+    },
+
+    startRemote: async (subject, folder) => {
+      forgetRemote(subject);
+      const { destinationId, name } = subject;
+      const copies = api().copies;
+      let started;
+      if (subject.action === 'verify') started = await copies.verifyRemote(destinationId, name);
+      else if (subject.action === 'download' && folder) started = await copies.download(destinationId, name, folder);
+      else if (subject.action === 'restore') started = await copies.fetch(destinationId, name);
+      else throw new Error(`startRemote cannot ${subject.action} without a folder`);
+      const { jobId } = unwrap(started);
+      adopt(jobId, subject.action === 'verify' ? 'verify' : 'download', remoteSubject(subject));
+      return jobId;
+    },
+
+    startRemoteDrill: async (request, subject) => {
+      forgetRemote(subject);
+      const { jobId } = unwrap(await api().copies.drillRemote(request));
+      adopt(jobId, 'drill', remoteSubject(subject));
+      return jobId;
+    },
+
+    whenFinished: (jobId) => {
+      const done = get().jobs[jobId]?.outcome;
+      if (done) return Promise.resolve(done);
+      return new Promise((resolve) => waiters.set(jobId, [...(waiters.get(jobId) ?? []), resolve]));
     },
 
     startDrill: async (request, name) => {

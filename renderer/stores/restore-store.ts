@@ -1,9 +1,10 @@
-// The Restore screen's state: the file being looked at (dropped, chosen or opened by the OS), what it
-// holds, the keys typed to open it, the choices made, and the safety checklist for those choices.
+// The Restore screen's state: the file being looked at (dropped, chosen, opened by the OS, or a remote
+// archive downloaded into a temporary copy), what it holds, the keys typed to open it, the choices
+// made, and the safety checklist for those choices.
 // The checklist is re-run (debounced) whenever an input changes; Restore is offered only when the
 // checklist of exactly the current inputs has no blocker.
 import { create } from 'zustand';
-import type { ArchiveEntry, ErrorInfo, Inspection, Preflight, ProfileSummary, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import type { ArchiveEntry, ErrorInfo, Inspection, Preflight, ProfileSummary, RemoteSubject, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { isRunning, useJobsStore } from './jobs-store.ts';
@@ -39,8 +40,13 @@ export interface OpenKeys {
   identityFile?: string;
 }
 
+/** The remote archive the open file is a temporary copy of. */
+export type RemoteOrigin = Pick<RemoteSubject, 'destinationId' | 'destinationName' | 'name'>;
+
 interface RestoreState {
   file: string | null;
+  /** Set when the file is a remote archive's temporary copy (main removes it when the restore ends). */
+  remote: RemoteOrigin | null;
   keys: OpenKeys;
   inspecting: boolean;
   inspection: Inspection | null;
@@ -62,8 +68,13 @@ interface RestoreState {
   rejected: ErrorInfo | null;
   /** The library's newest archives, offered while no file is open. */
   recent: ArchiveEntry[];
-  /** Opens a file (from a drop, the OS, or the chooser) and shows the Restore screen. */
-  open(file: string, notice?: string | null): void;
+  /** Opens a file (from a drop, the OS, the chooser, or a remote archive's temporary copy) and shows the Restore screen. */
+  open(file: string, notice?: string | null, remote?: RemoteOrigin | null): void;
+  /**
+   * Downloads a remote archive into a temporary copy (its progress shows in its row under the
+   * destination), then opens that copy here. Throws ApiError when the download cannot start.
+   */
+  openRemote(remote: RemoteOrigin): Promise<void>;
   /** Opens the first of the files dropped on the window, by the path the preload knows for it. */
   openDropped(files: File[]): void;
   /** Shows the Restore screen with why a dropped item cannot be opened (the open file, if any, stays). */
@@ -146,6 +157,12 @@ function suggestedProfile(inspection: Inspection, profiles: ProfileSummary[]): s
 export const useRestoreStore = create<RestoreState>()((set, get) => {
   let inspectSeq = 0;
 
+  /** The open file, if it is a remote archive's temporary copy no restore uses yet, is removed by main. */
+  const letGoOfRemote = () => {
+    const { file, remote } = get();
+    if (file && remote) void api().copies.discardFetched(file).catch(() => {});
+  };
+
   const running = () => {
     const { jobId } = get();
     const job = jobId ? useJobsStore.getState().jobs[jobId] : undefined;
@@ -217,6 +234,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
 
   return {
     file: null,
+    remote: null,
     keys: {},
     inspecting: false,
     inspection: null,
@@ -233,17 +251,28 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     rejected: null,
     recent: [],
 
-    open: (file, notice = null) => {
+    open: (file, notice = null, remote = null) => {
       const app = useAppStore.getState();
       app.navigate('restore');
       if (running()) {
+        if (remote) void api().copies.discardFetched(file).catch(() => {});
         set({ rejected: { code: 'INVALID_INPUT', message: `A restore is running, so ${baseName(file)} was not opened.`, fix: 'Wait for the restore to finish (or cancel it), then open the file again.' }, notice: null });
         return;
       }
       checks.cancel();
+      if (get().file !== file) letGoOfRemote();
       // The connection is proposed again from the new file (its source, when saved here).
-      set({ file, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null });
+      set({ file, remote, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null });
       void inspect();
+    },
+
+    openRemote: async (remote) => {
+      const jobs = useJobsStore.getState();
+      const jobId = await jobs.startRemote({ ...remote, action: 'restore' });
+      const outcome = await jobs.whenFinished(jobId);
+      // A failed or cancelled download is shown (and said) in its row.
+      if (!outcome.ok || outcome.kind !== 'download') return;
+      get().open(outcome.value.file, `${remote.name} was downloaded from ${remote.destinationName} and matches its sidecar there. This temporary copy is removed when the restore ends.`, remote);
     },
 
     openDropped: (files) => {
@@ -270,7 +299,8 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       if (running()) return;
       checks.cancel();
       ++inspectSeq;
-      set({ file: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null });
+      letGoOfRemote();
+      set({ file: null, remote: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null });
     },
 
     unlock: async (keys) => {
@@ -310,8 +340,14 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     },
 
     dismissResult: () => {
-      const { jobId } = get();
+      const { jobId, remote } = get();
       if (jobId) useJobsStore.getState().dismiss(jobId);
+      if (jobId && remote) {
+        // The temporary copy went with the restore: there is no file left to check again.
+        get().close();
+        set({ notice: `The temporary copy of ${remote.name} was removed when the restore ended. To restore it again, download it again from ${remote.destinationName} (Settings → Offsite destinations → Archives there).` });
+        return;
+      }
       set({ jobId: null, form: { ...get().form, confirm: '' } });
       schedule(0);
     },

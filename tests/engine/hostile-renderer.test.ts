@@ -3,7 +3,9 @@
 // main-process dialog returned it to the user just now (exports are written once, to a new file, never
 // through a symlink), and settings that change who can read new backups or what runs need the user's
 // yes in a main-process question.
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
+import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +14,7 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import type { InvokeChannel } from '../../main/ipc/contract.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
 
 let fixture: EngineFixture;
 let dir: string;
@@ -218,5 +221,89 @@ describe('offsite copies the page asks for', () => {
       expect(JSON.stringify(result)).not.toContain(secretKey);
     }
     expect(await call('destinations:list', {})).toMatchObject({ ok: true, value: [{ name: 'page-made', secretSaved: true }] });
+  });
+});
+
+describe('remote archives the page asks for', () => {
+  let lab: S3Lab;
+  let destinationId: string;
+  const emitted: { channel: string; args: unknown[] }[] = [];
+  let remote: ReturnType<typeof createDispatcher>;
+  const bytes = Buffer.from('not really an archive, but the bytes its sidecar names\n'.repeat(100));
+
+  beforeAll(async () => {
+    lab = await startS3Lab();
+    const profile = await fixture.engine.profiles.add({ name: 'remote-src', host: '127.0.0.1', port: 9, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
+    const s3 = { endpoint: lab.endpoint, region: lab.region, bucket: lab.bucket, prefix: 'r/', pathStyle: true, accessKeyId: lab.accessKeyId, partChecksums: true };
+    destinationId = (await fixture.engine.destinations.add({ name: 'lab', profile: profile.id, s3, secretKey: lab.secretAccessKey })).id;
+    const sidecar = { sidecarVersion: 1, archive: 'x.lifeboat', formatVersion: 1, profile: 'remote-src', host: '127.0.0.1', port: 9, database: 'postgres', serverVersion: '18.0', pgDumpVersion: '18.0', createdAt: '2026-11-22T01:00:00.000Z', finishedAt: '2026-11-22T01:00:01.000Z', durationMs: 1000, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), encryption: { kind: 'none', recipients: [] }, compression: 'zstd', tables: 0, totalRows: 0, rowCountsExact: true, dumpBytes: 1 };
+    await lab.client().send(new PutObjectCommand({ Bucket: lab.bucket, Key: 'r/x.lifeboat', Body: bytes }));
+    await lab.client().send(new PutObjectCommand({ Bucket: lab.bucket, Key: 'r/x.lifeboat.json', Body: JSON.stringify(sidecar) }));
+    const shell: ShellPorts = { appVersion: '0', chooseFile: async () => nextChosen, chooseFolder: async () => nextChosen, chooseSaveFile: async () => null, confirm: async () => false, revealInFolder: () => {}, openPath: () => {}, notify: () => {}, runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: (channel, ...args) => void emitted.push({ channel, args }) };
+    remote = createDispatcher(createHandlers(fixture.engine, shell));
+  }, 60_000);
+  afterAll(async () => {
+    await lab?.stop();
+  });
+
+  const send = (channel: InvokeChannel, ...args: unknown[]) => remote(channel, args);
+  async function finished(started: Awaited<ReturnType<typeof send>>): Promise<{ ok: boolean; value?: { file: string }; error?: { code: string; message: string } }> {
+    expect(started, JSON.stringify(started)).toMatchObject({ ok: true });
+    const { jobId } = (started as { value: { jobId: string } }).value;
+    for (let waited = 0; waited < 30_000; waited += 50) {
+      const done = emitted.find((e) => e.channel === 'jobs:finished' && (e.args[0] as { jobId: string }).jobId === jobId);
+      if (done) return done.args[0] as never;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`job ${jobId} did not finish`);
+  }
+  const gone = async (file: string) => {
+    for (let waited = 0; waited < 5000 && (await stat(path.dirname(file)).then(() => true, () => false)); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    return !(await stat(path.dirname(file)).then(() => true, () => false));
+  };
+  const refused = { ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('was not chosen in an open dialog') } };
+
+  it('a download goes only into a folder a dialog just returned, and never over a file', async () => {
+    const elsewhere = path.join(dir, 'not-chosen');
+    expect(await send('copies:download', destinationId, 'x.lifeboat', elsewhere)).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in a folder dialog') } });
+    nextChosen = dir;
+    expect(await send('dialog:choose-folder', 'Download into')).toMatchObject({ ok: true, value: dir });
+    nextChosen = null;
+    await writeFile(path.join(dir, 'x.lifeboat'), 'already here');
+    expect(await finished(await send('copies:download', destinationId, 'x.lifeboat', dir))).toMatchObject({ ok: false, error: { message: expect.stringContaining('never overwrites') } });
+    expect(await readFile(path.join(dir, 'x.lifeboat'), 'utf8')).toBe('already here');
+  });
+
+  it('a copy fetched for a restore is readable by its path alone, and only until the restore using it ends', async () => {
+    const fetched = await finished(await send('copies:fetch', destinationId, 'x.lifeboat'));
+    expect(fetched).toMatchObject({ ok: true, value: { file: expect.stringMatching(new RegExp(`^${os.tmpdir()}/lifeboat-restore-${process.pid}-[^/]+/x\\.lifeboat$`)) } });
+    const file = fetched.value!.file;
+    expect(await readFile(file)).toEqual(bytes);
+    // Read (and found to be no backup: these bytes only pretend), not refused.
+    expect(await send('restore:inspect', file, {})).toMatchObject({ ok: false, error: { code: 'NOT_AN_ARCHIVE' } });
+    // Its sidecar, or anything else in that folder, is no file the page was given.
+    expect(await send('restore:inspect', `${file}.json`, {})).toMatchObject(refused);
+    await writeFile(path.join(path.dirname(file), 'planted.lifeboat'), 'x');
+    expect(await send('library:details', path.join(path.dirname(file), 'planted.lifeboat'))).toMatchObject(refused);
+    // "Discarding" a file main did not fetch deletes nothing.
+    const mine = path.join(dir, 'mine.lifeboat');
+    await writeFile(mine, 'keep me');
+    expect(await send('copies:discardFetched', mine)).toMatchObject({ ok: true });
+    expect(await readFile(mine, 'utf8')).toBe('keep me');
+
+    // The restore started on it owns it: when that restore ends (here it fails: not a backup), the copy goes.
+    const profileId = (await fixture.engine.profiles.get('remote-src')).id;
+    const restore = await finished(await send('restore:start', { file, profileId, mode: 'new', database: 'from_remote' }));
+    expect(restore.ok).toBe(false);
+    expect(await gone(file)).toBe(true);
+    expect(await send('restore:inspect', file, {})).toMatchObject(refused);
+  });
+
+  it('a fetched copy the page lets go of is removed; one no job uses is never read again', async () => {
+    const fetched = await finished(await send('copies:fetch', destinationId, 'x.lifeboat'));
+    const file = fetched.value!.file;
+    expect(await send('copies:discardFetched', file)).toMatchObject({ ok: true });
+    expect(await gone(file)).toBe(true);
+    expect(await send('restore:inspect', file, {})).toMatchObject(refused);
   });
 });

@@ -34,12 +34,12 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     tools: service('tools'),
     settings: { get: () => ({ pgToolsDir: null, backupFolder: null, libraryFolders: [], encryptionMode: 'key', extraRecipients: [] }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
     destinations: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`destinations.${String(method)}`); return method === 'check' ? { name: 'offsite', profileId: 'abc-123', profileName: 'prod', s3: {}, where: 's3://b/ at https://s3.example.com' } : method === 'get' || method === 'find' ? { id: 'dest-1', name: 'offsite' } : args; } }),
-    copies: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`copies.${String(method)}`); return method === 'start' ? fakeJob(args) : args; } }),
+    copies: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`copies.${String(method)}`); return method === 'fetchForUse' ? fakeJob({ file: `/tmp/lifeboat-restore-1-abc/${String(args[1])}`, sha256: 'a'.repeat(64), bytes: 1, release: async () => {} }) : ['start', 'verifyRemote', 'download'].includes(String(method)) ? fakeJob(args) : args; } }),
   } as unknown as Engine;
   return { engine, calls };
 }
 
-function fakeJob(args: unknown[]) {
+function fakeJob(args: unknown) {
   return { id: 'job-1', kind: 'backup', result: Promise.resolve(args), onProgress: () => () => {}, cancel() {}, lastProgress: () => null };
 }
 
@@ -115,6 +115,11 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'copies:states': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat' }],
   'copies:start': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat', destinationId: '5f0c7a8e-1b2c-4d5e-8f90-123456789abc' }],
   'copies:listRemote': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
+  'copies:verifyRemote': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc', 'prod_app_20261122T010000Z.lifeboat'],
+  'copies:download': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc', 'prod_app_20261122T010000Z.lifeboat', '/home/me/Downloads'],
+  'copies:fetch': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc', 'prod_app_20261122T010000Z.lifeboat'],
+  'copies:discardFetched': ['/tmp/lifeboat-restore-1-abc/prod_app_20261122T010000Z.lifeboat'],
+  'copies:drillRemote': [{ destinationId: '5f0c7a8e-1b2c-4d5e-8f90-123456789abc', name: 'prod_app_20261122T010000Z.lifeboat', scratch: 'embedded', trust: 'I trust where this file came from' }],
 };
 
 /** Invalid payloads that apply to every channel, plus targeted ones (paths, ids, enums). */
@@ -200,6 +205,26 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'copies:start', label: 'the object name smuggled in', args: [{ file: '/backups/x.lifeboat', destinationId: 'abc', key: '../other-bucket/x' }] },
   { channel: 'copies:start', label: 'a destination id with a slash', args: [{ file: '/backups/x.lifeboat', destinationId: 'a/b' }] },
   { channel: 'copies:listRemote', label: 'a destination id with path traversal', args: [TRAVERSAL] },
+  ...(['copies:verifyRemote', 'copies:fetch'] as const).flatMap((channel) => [
+    { channel, label: 'an archive name with path traversal', args: ['abc', '../../etc/x.lifeboat'] },
+    { channel, label: 'an archive name with a folder', args: ['abc', 'other-prefix/x.lifeboat'] },
+    { channel, label: 'an archive name with a backslash', args: ['abc', '..\\x.lifeboat'] },
+    { channel, label: 'a hidden name', args: ['abc', '.x.lifeboat'] },
+    { channel, label: 'a name that is not an archive', args: ['abc', 'id_rsa'] },
+    { channel, label: 'a NUL in the name', args: ['abc', 'x\0.lifeboat'] },
+    { channel, label: 'an absolute path as the name', args: ['abc', '/home/me/.ssh/id_rsa.lifeboat'] },
+    { channel, label: 'a destination id with path traversal', args: [TRAVERSAL, 'x.lifeboat'] },
+  ]),
+  { channel: 'copies:download', label: 'a relative folder', args: ['abc', 'x.lifeboat', 'Downloads'] },
+  { channel: 'copies:download', label: 'a folder with ..', args: ['abc', 'x.lifeboat', '/home/me/../../etc'] },
+  { channel: 'copies:download', label: 'an archive name with a folder', args: ['abc', '../x.lifeboat', '/home/me'] },
+  { channel: 'copies:discardFetched', label: 'a file that is not an archive', args: ['/home/me/.bashrc'] },
+  { channel: 'copies:discardFetched', label: 'a relative archive', args: ['x.lifeboat'] },
+  { channel: 'copies:discardFetched', label: 'a path with ..', args: ['/tmp/lifeboat-restore-1-a/../../home/me/x.lifeboat'] },
+  { channel: 'copies:drillRemote', label: 'a local file smuggled in', args: [{ destinationId: 'abc', name: 'x.lifeboat', scratch: 'embedded', file: '/home/me/.psql_history' }] },
+  { channel: 'copies:drillRemote', label: 'an archive name with a folder', args: [{ destinationId: 'abc', name: '../x.lifeboat', scratch: 'embedded' }] },
+  { channel: 'copies:drillRemote', label: 'an unknown scratch', args: [{ destinationId: 'abc', name: 'x.lifeboat', scratch: 'docker' }] },
+  { channel: 'copies:drillRemote', label: 'a relative identity file', args: [{ destinationId: 'abc', name: 'x.lifeboat', scratch: 'embedded', identityFile: 'key.txt' }] },
 ];
 
 type DialogChannel = 'dialog:choose-file' | 'dialog:choose-folder' | 'dialog:choose-save-file';
@@ -214,6 +239,7 @@ const CHOSEN_IN_DIALOG: Partial<Record<InvokeChannel, { dialog: DialogChannel; p
   'activity:export': { dialog: 'dialog:choose-save-file', path: VALID['activity:export']![0] as string },
   'drills:export-report': { dialog: 'dialog:choose-save-file', path: VALID['drills:export-report']![1] as string },
   'settings:update': { dialog: 'dialog:choose-folder', path: (VALID['settings:update']![0] as { pgToolsDir: string }).pgToolsDir },
+  'copies:download': { dialog: 'dialog:choose-folder', path: VALID['copies:download']![2] as string },
 };
 
 describe('IPC contract', () => {
@@ -230,7 +256,8 @@ describe('IPC contract', () => {
     if (chosen) expect((await dispatch(chosen.dialog, DIALOG_ARGS[chosen.dialog])).ok).toBe(true);
     const result = await dispatch(channel, VALID[channel]);
     expect(result.ok, JSON.stringify(result)).toBe(true);
-    if (!['app:info', 'settings:get', 'jobs:cancel', 'jobs:active'].includes(channel)) expect(calls.length).toBeGreaterThan(0);
+    // A temporary copy main did not make is nothing to discard: no engine call.
+    if (!['app:info', 'settings:get', 'jobs:cancel', 'jobs:active', 'copies:discardFetched'].includes(channel)) expect(calls.length).toBeGreaterThan(0);
   });
 
   it.each(CHANNELS)('%s: invalid payloads are rejected with an error and never reach the engine', async (channel) => {
@@ -292,5 +319,79 @@ describe('offsite copies the engine starts on its own', () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(emitted.at(-1)).toEqual({ channel: 'jobs:finished', args: [{ jobId: 'copy-1', kind: 'copy', ok: true, value }] });
     expect(await dispatch('jobs:active', [])).toEqual({ ok: true, value: [] });
+  });
+});
+
+/** A job whose progress and end the test drives. */
+function drivenJob(id: string, kind: string) {
+  let report: (p: object) => void = () => {};
+  let finish: (v: unknown) => void = () => {};
+  let fail: (e: unknown) => void = () => {};
+  const job = {
+    id,
+    kind,
+    result: new Promise((resolve, reject) => ((finish = resolve), (fail = reject))),
+    onProgress: (listener: (p: object) => void) => ((report = listener), () => {}),
+    cancel() {},
+    lastProgress: () => null,
+  };
+  job.result.catch(() => {});
+  return { job, report: (p: object) => report(p), finish: (v: unknown) => finish(v), fail: (e: unknown) => fail(e) };
+}
+
+describe('jobs on remote archives, and copies resumed at start', () => {
+  const progressOf = (jobId: string, kind: string) => ({ jobId, kind, phase: 'Downloading', fraction: 0.5, bytes: 5, bytesPerSecond: 1e6, etaSeconds: 1, currentItem: 'offsite', message: null });
+
+  it('a copy the engine resumes is tracked like a copy after a backup', async () => {
+    const { engine, calls } = recordingEngine();
+    const emitted: unknown[][] = [];
+    createHandlers(engine, { ...recordingShell(calls), emit: (...args: unknown[]) => void emitted.push(args) } as ShellPorts);
+    const { job, report } = drivenJob('copy-2', 'copy');
+    engine.followUps.add(job as never, { kind: 'resume', archive: '/backups/x.lifeboat', destination: 'offsite' });
+    report(progressOf('copy-2', 'copy'));
+    expect(emitted).toEqual([['jobs:progress', { ...progressOf('copy-2', 'copy'), copy: { file: '/backups/x.lifeboat', destinationId: 'dest-1', destinationName: 'offsite' } }]]);
+  });
+
+  it('verify, download and fetch tell the window which remote archive they work on, in progress and outcome', async () => {
+    const { engine, calls } = recordingEngine();
+    const driven = { verifyRemote: drivenJob('v-1', 'verify'), download: drivenJob('d-1', 'copy'), fetchForUse: drivenJob('f-1', 'download') };
+    (engine as unknown as { copies: object }).copies = Object.fromEntries(Object.entries(driven).map(([method, d]) => [method, () => d.job]));
+    const emitted: { channel: string; args: unknown[] }[] = [];
+    const shell = { ...recordingShell(calls, '/home/me/Downloads'), emit: (channel: string, ...args: unknown[]) => void emitted.push({ channel, args }) } as ShellPorts;
+    const dispatch = createDispatcher(createHandlers(engine, shell));
+    const name = 'prod_app_20261122T010000Z.lifeboat';
+    const remote = (action: string) => ({ destinationId: 'dest-1', destinationName: 'offsite', name, action });
+
+    const verifying = await dispatch('copies:verifyRemote', ['dest-1', name]);
+    expect(verifying).toMatchObject({ ok: true, value: { jobId: expect.any(String) } });
+    const verifyId = (verifying as { value: { jobId: string } }).value.jobId;
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    driven.verifyRemote.report(progressOf('v-1', 'verify'));
+    expect(emitted.at(-1)).toEqual({ channel: 'jobs:progress', args: [{ ...progressOf(verifyId, 'verify'), remote: remote('verify') }] });
+    const verified = { destination: 'offsite', key: name, bytes: 5, sha256: 'a'.repeat(64), ok: true, checks: ['SHA-256 matches'] };
+    driven.verifyRemote.finish(verified);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(emitted.at(-1)).toEqual({ channel: 'jobs:finished', args: [{ jobId: verifyId, kind: 'verify', ok: true, value: verified, remote: remote('verify') }] });
+
+    // A download goes only into a folder a dialog just returned, and is a job of its own kind.
+    expect(await dispatch('copies:download', ['dest-1', name, '/home/me/Downloads'])).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in a folder dialog') } });
+    expect((await dispatch('dialog:choose-folder', ['Download into'])).ok).toBe(true);
+    const started = await dispatch('copies:download', ['dest-1', name, '/home/me/Downloads']);
+    expect(started).toMatchObject({ ok: true });
+    driven.download.fail(Object.assign(new Error('gone'), { code: 'FILE_NOT_FOUND' }));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(emitted.at(-1)).toMatchObject({ channel: 'jobs:finished', args: [{ kind: 'download', ok: false, remote: remote('download') }] });
+
+    // A fetched copy is readable by its path once held; its release is the engine's.
+    expect(await dispatch('copies:fetch', ['dest-1', name])).toEqual({ ok: true, value: { jobId: 'f-1' } });
+    let released = 0;
+    driven.fetchForUse.finish({ file: `/tmp/lifeboat-restore-1-abc/${name}`, sha256: 'b'.repeat(64), bytes: 7, destination: 'offsite', name, release: async () => void released++ });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(emitted.at(-1)).toEqual({ channel: 'jobs:finished', args: [{ jobId: 'f-1', kind: 'download', ok: true, value: { file: `/tmp/lifeboat-restore-1-abc/${name}`, sha256: 'b'.repeat(64), bytes: 7 }, remote: remote('restore') }] });
+    expect(await dispatch('restore:inspect', [`/tmp/lifeboat-restore-1-abc/${name}`, {}])).toMatchObject({ ok: true });
+    expect(await dispatch('restore:inspect', [`/tmp/lifeboat-restore-1-abc/${name}.json`, {}])).toMatchObject({ ok: false });
+    expect(await dispatch('copies:discardFetched', [`/tmp/lifeboat-restore-1-abc/${name}`])).toEqual({ ok: true, value: undefined });
+    expect(released).toBe(1);
+    expect(await dispatch('restore:inspect', [`/tmp/lifeboat-restore-1-abc/${name}`, {}])).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
 });

@@ -1,13 +1,15 @@
 // Secrets: a password-protected PostgreSQL server and a passphrase-encrypted archive go through
 // backup, restore and drill — by the CLI, by the engine, by the IPC dispatcher the renderer talks
 // to, and once in Chromium — including failures that happen next to a secret (wrong server
-// password, wrong passphrase). Then the server password and the passphrase (and the wrong ones)
-// are searched for, raw and encoded, in: every file under the data directories, the backup
-// folders (sidecars, reports, the archives' bytes and their decrypted contents), what is left in
-// the temp folder, every CLI stdout/stderr, every error and ErrorInfo, every IPC result and event,
-// the page's DOM, input values and storage, and — sampled every 20 ms by a separate process — the
-// argv of every process on the machine and the environment of every child. Zero hits expected;
-// the search itself is proved on planted secrets first.
+// password, wrong passphrase). SSH secrets and an S3 destination's secret access key go through
+// the CLI, the engine and IPC too, each with a wrong one (the S3 lab checks every request's
+// signature). Then every secret (and the wrong ones) is searched for, raw and encoded, in: every
+// file under the data directories, the backup folders (sidecars, reports, the archives' bytes and
+// their decrypted contents), what is left in the temp folder, every CLI stdout/stderr, every error
+// and ErrorInfo, every IPC result and event, the page's DOM, input values and storage, every
+// request the S3 store saw and what its bucket holds, and — sampled every 20 ms by a separate
+// process — the argv of every process on the machine and the environment of every child. Zero
+// hits expected; the search itself is proved on planted secrets first.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
@@ -32,6 +34,7 @@ import { openApp, type E2EApp } from '../support/e2e-bridge.ts';
 import { createTestEngine, readAllFiles, REPO_ROOT, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, stopAllClusters, type Cluster } from '../support/pg-cluster.ts';
 import { addCliProfile, engineLeftovers, isolateTmp, lifeboat, type CliResult } from '../support/restore-fixtures.ts';
+import { startS3Lab } from '../support/s3-lab.ts';
 import { sshLabSupported, startSshLab } from '../support/ssh-lab.ts';
 import { FULL_TIER, forTier } from './fault-tier.ts';
 
@@ -50,12 +53,16 @@ const SECRETS = {
   sshPassword: `Ssh:${core()}/@+ %`,
   sshPassphrase: `kp ${core()} ssh/key+`,
   wrongSshPassword: `Wssh:${core()}@/`,
+  /** An S3 secret access key (only ever the key of the SigV4 HMAC, never on the wire; real ones hold '/' and '+'), and a wrong one. */
+  s3Secret: `S3/${core()}+sk/Q+`,
+  wrongS3Secret: `W3+${core()}/no+`,
 };
 type SecretName = keyof typeof SECRETS | 'canary';
 /** Planted on purpose by the sampler's self-check; never part of the zero-hit assertion. */
 const CANARY = `canary-${core()}-${core()}`;
 const PASSPHRASE_VAR = 'LB_SECRETS_TEST_PASSPHRASE';
 const SSH_SECRET_VAR = 'LB_SECRETS_TEST_SSH';
+const S3_SECRET_VAR = 'LB_SECRETS_TEST_S3';
 /** Per test: the full tier restores a bigger database several more times. */
 const TIMEOUT = forTier(180_000, 600_000);
 
@@ -261,9 +268,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await secrets?.delete('backup-passphrase').catch(() => {});
   await secrets?.delete('age-identity').catch(() => {});
+  // Destinations keep their S3 secret keys in the keychain: remove them (and those entries).
+  for (const destination of (await fixture?.engine.destinations.list().catch(() => [])) ?? []) await fixture.engine.destinations.remove(destination.id).catch(() => {});
   if (cliHome && existsSync(cliHome)) {
     // The CLI's profiles put their passwords in the keychain: remove them (and those entries).
     const cliEngine = await createEngine({ dataDir: cliHome }).catch(() => null);
+    for (const destination of (await cliEngine?.destinations.list().catch(() => [])) ?? []) await cliEngine?.destinations.remove(destination.id).catch(() => {});
     for (const profile of (await cliEngine?.profiles.list()) ?? []) await cliEngine?.profiles.remove(profile.id).catch(() => {});
   }
   await fixture?.dispose();
@@ -615,6 +625,192 @@ describe('no secret leaks out of backup, restore and drill', () => {
     }
   }, TIMEOUT);
 
+  test('S3: a destination\'s secret access key through the CLI, the engine and IPC; a wrong secret key', async () => {
+    // The proxy checks every request's SigV4 signature against the right secret: a wrong one gets 403 SignatureDoesNotMatch.
+    const lab = await startS3Lab({ secretAccessKey: SECRETS.s3Secret });
+    try {
+      lab.faults.verifySignatures(true);
+      const cli = async (args: string[], env: NodeJS.ProcessEnv = {}, stdin?: string): Promise<CliResult> => {
+        const result = await lifeboat(cliHome, args, { env: { [S3_SECRET_VAR]: '', ...env }, ...(stdin !== undefined ? { stdin } : {}) });
+        record(`lifeboat ${args.join(' ')} → exit ${result.code}, stdout`, result.stdout);
+        record(`lifeboat ${args.join(' ')} → exit ${result.code}, stderr`, result.stderr);
+        return result;
+      };
+      const passphraseEnv = { [PASSPHRASE_VAR]: SECRETS.passphrase };
+      const addDestination = (name: string, prefix: string, secret: string) =>
+        cli(['destination', 'add', name, '--profile', 'cli-s3', '--s3', `s3://${lab.bucket}/${prefix}`, '--endpoint', lab.endpoint, '--path-style', '--access-key-id', lab.accessKeyId, '--secret-key-env', S3_SECRET_VAR, '--json'], { [S3_SECRET_VAR]: secret });
+
+      // CLI: a profile, a destination with the secret from a claimed variable, a backup that copies there, the remote listing and verification.
+      const profileAdded = await cli(['profile', 'add', 'cli-s3', '--url', cluster.url('shop'), '--password-stdin', '--json'], {}, cluster.password);
+      expect(profileAdded.code, profileAdded.stderr).toBe(0);
+      const added = await addDestination('cli-offsite', 'cli/', SECRETS.s3Secret);
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.json.destination).toMatchObject({ name: 'cli-offsite', secretSaved: true });
+      const tested = await cli(['destination', 'test', 'cli-offsite']);
+      expect(tested.code, tested.stdout + tested.stderr).toBe(0);
+      const out = path.join(work, 's3-cli-backups');
+      const backup = await cli(['backup', '--profile', 'cli-s3', '--out', out, '--passphrase-env', PASSPHRASE_VAR, '--json'], passphraseEnv);
+      expect(backup.code, backup.stdout + backup.stderr).toBe(0);
+      expect(backup.json.copies).toEqual([expect.objectContaining({ state: 'verified', destination: 'cli-offsite' })]);
+      const archive = backup.json.archive as string;
+      const listed = await cli(['list', '--destination', 'cli-offsite', '--json']);
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.json.archives).toEqual([expect.objectContaining({ name: path.basename(archive), local: true })]);
+      expect((await cli(['list', '--destination', 'cli-offsite'])).code).toBe(0);
+      const verified = await cli(['verify', `cli-offsite:${path.basename(archive)}`, '--json']);
+      expect(verified.code, verified.stdout + verified.stderr).toBe(0);
+      expect((await cli(['destination', 'list', '--json'])).code).toBe(0);
+      expect((await cli(['destination', 'list'])).code).toBe(0);
+
+      // CLI failures next to the secret: a destination saved with the wrong secret key; its test, a copy, a listing and a backup's copy fail.
+      expect((await addDestination('cli-wrong', 'cli-wrong/', SECRETS.wrongS3Secret)).code).toBe(0);
+      const wrongTest = await cli(['destination', 'test', 'cli-wrong', '--json']);
+      expect(wrongTest.code).toBe(1);
+      expect(wrongTest.json.error).toMatchObject({ code: 'S3_AUTH_FAILED' });
+      expect((await cli(['destination', 'test', 'cli-wrong'])).code).toBe(1);
+      const wrongCopy = await cli(['copy', archive, '--to', 'cli-wrong', '--json']);
+      expect(wrongCopy.code).not.toBe(0);
+      expect(wrongCopy.stdout + wrongCopy.stderr).toMatch(/S3_AUTH_FAILED/);
+      expect((await cli(['copy', archive, '--to', 'cli-wrong'])).code).not.toBe(0);
+      expect((await cli(['list', '--destination', 'cli-wrong', '--json'])).code).not.toBe(0);
+      expect((await cli(['verify', `cli-wrong:${path.basename(archive)}`, '--json'])).code).not.toBe(0);
+      const both = await cli(['backup', '--profile', 'cli-s3', '--out', out, '--passphrase-env', PASSPHRASE_VAR, '--json'], passphraseEnv);
+      expect(both.json?.copies, both.stdout + both.stderr).toEqual(expect.arrayContaining([expect.objectContaining({ state: 'verified', destination: 'cli-offsite' }), expect.objectContaining({ state: 'failed', destination: 'cli-wrong', error: expect.objectContaining({ code: 'S3_AUTH_FAILED' }) })]));
+      await cli(['list', out, '--json']);
+      await cli(['list', out]);
+      await cli(['destination', 'list', '--json']);
+      // A destination added and removed again: its secret key leaves the keychain.
+      expect((await addDestination('cli-gone', 'gone/', SECRETS.s3Secret)).code).toBe(0);
+      expect((await cli(['destination', 'remove', 'cli-gone', '--json'])).code).toBe(0);
+      await cli(['activity', '--json']);
+
+      // The engine: the same, with the secret key given as DestinationInput.secretKey.
+      const { engine } = fixture;
+      const location = (prefix: string) => ({ endpoint: lab.endpoint, region: lab.region, bucket: lab.bucket, prefix, pathStyle: true, accessKeyId: lab.accessKeyId, partChecksums: true });
+      /** Runs `work`, then waits for (and records) every job the engine started after it: the copies to the profile's destinations. */
+      const withFollowUps = async (where: string, work: () => Promise<unknown>) => {
+        const started: { job: Job<unknown>; destination: string }[] = [];
+        const off = engine.followUps.onStarted((job, cause) => started.push({ job, destination: cause.destination ?? job.kind }));
+        try {
+          await work();
+          await new Promise((resolve) => setImmediate(resolve));
+        } finally {
+          off();
+        }
+        const outcomes: Record<string, boolean> = {};
+        for (const { job, destination } of started) outcomes[destination] = (await runJob(`${where} → follow-up ${job.kind} ${destination}`, job)).ok;
+        return outcomes;
+      };
+      const profile = { host: cluster.host, port: cluster.port, database: 'shop', user: 'postgres', sslmode: 'disable' as const, color: 'teal' as const };
+      expect((await settle('engine profiles.add eng-s3', engine.profiles.add({ ...profile, name: 'eng-s3', password: SECRETS.password }))).ok).toBe(true);
+      expect((await settle('engine destinations.add', engine.destinations.add({ name: 'eng-offsite', profile: 'eng-s3', s3: location('engine/'), secretKey: SECRETS.s3Secret }))).ok).toBe(true);
+      const engineTest = await settle('engine destinations.test', engine.destinations.test('eng-offsite'));
+      expect(engineTest.ok && engineTest.value.ok, textOf(engineTest)).toBe(true);
+      let engineArchive = '';
+      const engineCopies = await withFollowUps('engine backup with a destination', async () => {
+        const made = await runJob('engine backup with a destination', engine.backups.start({ profile: 'eng-s3', outDir: path.join(work, 'app-backups'), encryption: { kind: 'passphrase', passphrase: SECRETS.passphrase } }));
+        engineArchive = made.ok ? made.value.archive : '';
+      });
+      expect(engineCopies).toEqual({ 'eng-offsite': true });
+      expect((await runJob('engine copies.start', engine.copies.start({ file: engineArchive, destination: 'eng-offsite' }))).ok).toBe(true);
+      const remote = await settle('engine copies.listRemote', engine.copies.listRemote('eng-offsite'));
+      expect(remote.ok && remote.value.map((a) => a.name)).toEqual([path.basename(engineArchive)]);
+      expect((await runJob('engine copies.verifyRemote', engine.copies.verifyRemote('eng-offsite', path.basename(engineArchive)))).ok).toBe(true);
+      await settle('engine destinations.list', engine.destinations.list());
+      await settle('engine destinations.get', engine.destinations.get('eng-offsite'));
+      await settle('engine copies.states', engine.copies.states({ file: engineArchive }));
+
+      expect((await settle('engine destinations.add wrong', engine.destinations.add({ name: 'eng-wrong', profile: 'eng-s3', s3: location('engine-wrong/'), secretKey: SECRETS.wrongS3Secret }))).ok).toBe(true);
+      const engineWrongTest = await settle('engine destinations.test wrong', engine.destinations.test('eng-wrong'));
+      expect(engineWrongTest.ok && engineWrongTest.value.error?.code).toBe('S3_AUTH_FAILED');
+      const engineWrongCopy = await runJob('engine copies.start wrong', engine.copies.start({ file: engineArchive, destination: 'eng-wrong' }));
+      expect(!engineWrongCopy.ok && toErrorInfo(engineWrongCopy.error).code).toBe('S3_AUTH_FAILED');
+      expect((await settle('engine copies.listRemote wrong', engine.copies.listRemote('eng-wrong'))).ok).toBe(false);
+      expect((await runJob('engine copies.verifyRemote wrong', engine.copies.verifyRemote('eng-wrong', path.basename(engineArchive)))).ok).toBe(false);
+      await settle('engine copies.states after the failures', engine.copies.states({ file: engineArchive }));
+
+      // IPC: a backup of the profile from the renderer copies to both destinations; then the destination channels.
+      const events: { channel: EventChannel; args: unknown[] }[] = [];
+      const shell = {
+        appVersion: '0', chooseFile: async () => null, chooseFolder: async () => null, chooseSaveFile: async () => null, revealInFolder: () => {}, openPath: () => {},
+        confirm: async (question: unknown) => {
+          record('confirm dialog', question);
+          return true;
+        },
+        notify: (title: string, body: string) => record('notification', `${title}: ${body}`),
+        runDueCommand: () => ({ executable: process.execPath, args: [] }),
+        emit: (channel: EventChannel, ...args: unknown[]) => {
+          events.push({ channel, args });
+          record(`event ${channel}`, args);
+        },
+      } satisfies ShellPorts;
+      const dispatch = createDispatcher(createHandlers(engine, shell));
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      const call = async (channel: InvokeChannel, ...args: unknown[]): Promise<any> => {
+        const result = await dispatch(channel, args);
+        record(`ipc ${channel} → ${result.ok ? 'ok' : 'error'}`, result);
+        return result;
+      };
+      const finished = async (jobId: string): Promise<JobOutcome> => {
+        for (let waited = 0; waited < 120_000; waited += 50) {
+          const done = events.find((e) => e.channel === 'jobs:finished' && (e.args[0] as JobOutcome).jobId === jobId);
+          if (done) return done.args[0] as JobOutcome;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        throw new Error(`job ${jobId} did not finish`);
+      };
+      const profileId = (await engine.profiles.get('eng-s3')).id;
+      await call('profiles:list');
+      expect((await call('profiles:test', profileId, [])).value.ok).toBe(true);
+      let ipcArchive = '';
+      const ipcCopies = await withFollowUps('ipc backups:start', async () => {
+        const outcome = await finished((await call('backups:start', { profileId, encryption: 'settings' })).value.jobId);
+        ipcArchive = outcome.ok && outcome.kind === 'backup' ? outcome.value.archive : '';
+      });
+      expect(ipcArchive).toMatch(/\.lifeboat$/);
+      expect(ipcCopies).toEqual({ 'eng-offsite': true, 'eng-wrong': false });
+      // The destinations screen: the secret key crosses from the page once (destinations:add, confirmed in main) and never comes back.
+      const ipcAdded = await call('destinations:add', { name: 'ipc-offsite', profileId, s3: location('ipc/'), secretKey: SECRETS.s3Secret });
+      expect(ipcAdded.ok && ipcAdded.value.secretSaved, textOf(ipcAdded)).toBe(true);
+      const ipcWrong = await call('destinations:add', { name: 'ipc-wrong', profileId, s3: location('ipc-wrong/'), secretKey: SECRETS.wrongS3Secret });
+      expect(ipcWrong.ok, textOf(ipcWrong)).toBe(true);
+      const ipcGone = await call('destinations:add', { name: 'ipc-gone', profileId, s3: location('ipc-gone/'), secretKey: SECRETS.s3Secret });
+      expect((await call('destinations:remove', ipcGone.value.id)).ok).toBe(true);
+      await call('destinations:list', {});
+      await call('destinations:list', { profileId });
+      expect((await call('destinations:test', ipcAdded.value.id)).value.ok).toBe(true);
+      expect((await call('destinations:test', ipcWrong.value.id)).value).toMatchObject({ ok: false, error: { code: 'S3_AUTH_FAILED' } });
+      const copied = await call('copies:start', { file: ipcArchive, destinationId: ipcAdded.value.id });
+      expect((await finished(copied.value.jobId)).ok).toBe(true);
+      const wrongCopied = await call('copies:start', { file: ipcArchive, destinationId: ipcWrong.value.id });
+      expect((await finished(wrongCopied.value.jobId)).ok).toBe(false);
+      expect((await call('copies:listRemote', ipcAdded.value.id)).ok).toBe(true);
+      expect((await call('copies:listRemote', ipcWrong.value.id)).ok).toBe(false);
+      await call('copies:states', { file: ipcArchive });
+      await call('copies:states', {});
+      await call('jobs:active');
+      await call('library:list', {});
+      await call('library:details', ipcArchive);
+      await call('library:details', engineArchive);
+      await call('activity:list', {});
+      await call('profiles:list');
+      await call('settings:get');
+      expect(events.some((e) => e.channel === 'jobs:progress')).toBe(true);
+      await settle('engine activity after S3', engine.activity.list());
+
+      // What went over the wire (request headers, signatures included) and what the bucket holds (objects, their metadata).
+      expect(lab.requests.filter((r) => r.status === 403).length, 'the wrong secret key was refused by signature checks').toBeGreaterThan(0);
+      expect(lab.requests.filter((r) => r.operation === 'UploadPart' && r.status === 200).length).toBeGreaterThan(0);
+      record('s3 lab: every request the store saw', lab.requests);
+      const labDir = path.dirname(path.dirname(lab.objectFile('x')));
+      const stored = await readAllFiles(labDir);
+      expect(stored.some((f) => f.file.endsWith(`${path.basename(archive)}._S3rver_object`))).toBe(true);
+      for (const { file, content } of stored) record(`s3 bucket storage ${path.relative(labDir, file)}`, content);
+    } finally {
+      await lab.stop();
+    }
+  }, TIMEOUT);
+
   test('zero hits: files, outputs, errors, IPC payloads, the renderer, argv and child environments', async () => {
     const report = await sampler.stop();
     const hits: Hit[] = [];
@@ -671,7 +867,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
     expect(canary.some((h) => h.kind === 'environ' && h.name === 'sleep'), 'canary in environ').toBe(true);
     const processHits = report.hits.filter((h) => h.secret !== 'canary');
     // The CLI holds the passphrase variable it was given; nothing else in it (argv) and no other process.
-    const exemptOther = report.exemptHits.filter((h) => !['passphrase', 'wrongPassphrase', 'sshPassword', 'sshPassphrase', 'wrongSshPassword'].includes(h.secret));
+    const exemptOther = report.exemptHits.filter((h) => !['passphrase', 'wrongPassphrase', 'sshPassword', 'sshPassphrase', 'wrongSshPassword', 's3Secret', 'wrongS3Secret'].includes(h.secret));
 
     const lines = [
       ...hits.map((h) => `${h.secret} (${h.form}) in ${h.where}: …${h.context}…`),

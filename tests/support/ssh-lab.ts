@@ -23,6 +23,8 @@
 //   SshdHandle: index, inside, outside, hostKeyLine ("ssh-ed25519 AAAA…"), hostKeyFingerprint
 //     ("SHA256:…"), logFile (LogLevel VERBOSE), pid, kill() (SIGKILL, with every session child),
 //     restart({ newHostKey }) (same port; same host key unless newHostKey).
+//   userFolder(name): a folder in the lab's dir owned by the login user (an SFTP destination's folder).
+//   Every sshd offers the sftp subsystem (internal-sftp).
 //   knownHostsLine(address, hostKeyLine): a known_hosts line for one sshd.
 //
 // The login user `lifeboat-ssh` (nologin shell: port forwarding needs no shell) is created when
@@ -99,6 +101,8 @@ export interface SshLab {
   password: string;
   keys: { passphraseKey: { file: string; passphrase: string }; pemKey: { file: string }; agentKey: { file: string } };
   startAgent(): Promise<AgentHandle>;
+  /** A new folder <dir>/<name> owned by the login user (mode 0700), for SFTP writes. */
+  userFolder(name: string): Promise<string>;
   run(cmd: string[], opts?: LabRunOptions): Promise<RunResult>;
   stop(): Promise<void>;
 }
@@ -511,6 +515,8 @@ function sshdConfig(o: { port: number; dir: string; authorizedKeys: string; forw
     'AllowStreamLocalForwarding no',
     'PermitTunnel no',
     'PermitTTY no',
+    // SFTP destinations (offsite copies): in-process, so the nologin shell of the login user does not matter.
+    'Subsystem sftp internal-sftp',
     'X11Forwarding no',
     'PrintMotd no',
     'UseDNS no',
@@ -644,6 +650,14 @@ async function startAgent(ctx: LabContext, keyFile: string, n: number): Promise<
   };
 }
 
+async function makeUserFolder(dir: string, name: string): Promise<string> {
+  const folder = path.join(dir, name);
+  await fs.mkdir(folder, { mode: 0o700 });
+  const [uid, gid] = await Promise.all(['-u', '-g'].map(async (flag) => Number((await mustRun('id', [flag, SSH_USER])).trim())));
+  await fs.chown(folder, uid!, gid!);
+  return folder;
+}
+
 function runInside(ctx: LabContext, cmd: string[], opts: LabRunOptions = {}): Promise<RunResult> {
   const ids = opts.user ? ['--setuid', String(opts.user.uid), '--setgid', String(opts.user.gid)] : [];
   return runCommand('nsenter', [`--net=${ctx.netns}`, ...ids, '--', ...cmd], opts);
@@ -702,6 +716,7 @@ export async function startSshLab(options: StartSshLabOptions): Promise<SshLab> 
       password,
       keys,
       startAgent: () => startAgent(ctx, keys.agentKey.file, agents++),
+      userFolder: (name) => makeUserFolder(dir, name),
       run: (cmd, opts) => runInside(ctx, cmd, opts),
       stop,
     };

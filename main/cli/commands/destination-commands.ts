@@ -1,26 +1,31 @@
-// `lifeboat destination …` and `lifeboat copy`: offsite destinations (S3-compatible buckets) of a
-// profile, testing one, copying an archive there, and what a destination holds.
+// `lifeboat destination …` and `lifeboat copy`: offsite destinations (S3-compatible buckets, SFTP
+// folders) of a profile, testing one, copying an archive there, and what a destination holds. An
+// SFTP destination's SSH flags and host-key trust are the profile's (profile-commands.ts).
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { makePrivateTemp } from '../../engine/jobs/private-temp.ts';
 import path from 'node:path';
 import type { Engine } from '../../engine/index.ts';
 import { visibleText } from '../../engine/name-text.ts';
-import type { CopyState, DestinationSummary, RemoteArchive, S3Location } from '../../engine/model/offsite.ts';
+import type { CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, S3Location, SftpLocation } from '../../engine/model/offsite.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { formatBytes, table, UsageError, type Output } from '../cli-output.ts';
 import { runWithProgress } from '../job-progress.ts';
 import { passphraseFromEnv } from '../secret-env.ts';
+import { parseHop, secretsPerHop, sshFromFlags, trustingHostKeys } from './profile-commands.ts';
 
 export const DESTINATION_COMMANDS: Record<string, Command> = {
   'destination add': {
-    usage: 'destination add NAME --profile P --s3 s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style] --access-key-id ID --secret-key-env VAR [--storage-class C] [--object-lock-days N] [--no-part-checksums] [--json]',
-    summary: 'copy a profile\'s backups to an S3-compatible bucket too (the secret key goes to the OS keychain)',
-    options: ['profile', 's3', 'endpoint', 'region', 'path-style', 'access-key-id', 'secret-key-env', 'storage-class', 'object-lock-days', 'no-part-checksums'],
+    usage: 'destination add NAME --profile P (--s3 s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style] --access-key-id ID --secret-key-env VAR [--storage-class C] [--object-lock-days N] [--no-part-checksums] | --sftp sftp://USER@HOST[:PORT]/PATH [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]…) [--json]',
+    summary: 'copy a profile\'s backups to an S3-compatible bucket or a folder over SFTP too (secret keys and SSH passwords go to the OS keychain)',
+    options: ['profile', 's3', 'endpoint', 'region', 'path-style', 'access-key-id', 'secret-key-env', 'storage-class', 'object-lock-days', 'no-part-checksums', 'sftp', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key'],
     async run({ engine, out, args, values }) {
       const name = args[0];
       if (!name) throw new UsageError('destination add needs a NAME');
       if (!values.profile) throw new UsageError('destination add needs --profile P (whose backups are copied there)');
+      if (values.sftp && values.s3) throw new UsageError('choose one of --s3 and --sftp');
+      if (values.sftp) {
+        await addSftpDestination(engine, out, name, values);
+        return;
+      }
       if (!values['secret-key-env']) throw new UsageError('destination add needs --secret-key-env VAR (the variable holding the S3 secret access key)');
       const destination = await engine.destinations.add({ name, profile: values.profile, s3: s3FromFlags(values), secretKey: passphraseFromEnv(values['secret-key-env'], 'the S3 secret access key') });
       if (engine.secrets.storage !== 'keychain') out.note('lifeboat: warning: no OS keychain: the secret key is kept for this session only; copies in later runs will ask for it again.');
@@ -33,26 +38,27 @@ export const DESTINATION_COMMANDS: Record<string, Command> = {
     options: ['profile'],
     async run({ engine, out, values }) {
       const destinations = await engine.destinations.list(values.profile ? { profile: values.profile } : {});
-      out.result({ destinations }, () => (destinations.length === 0 ? 'No destinations yet. Add one with: lifeboat destination add NAME --profile P --s3 s3://BUCKET/PREFIX --endpoint URL --access-key-id ID --secret-key-env VAR' : table([['NAME', 'PROFILE', 'WHERE', 'SECRET KEY'], ...destinations.map((d) => [d.name, d.profileName, d.where, d.secretSaved ? 'saved' : 'MISSING'])])));
+      out.result({ destinations }, () => (destinations.length === 0 ? 'No destinations yet. Add one with: lifeboat destination add NAME --profile P --s3 s3://BUCKET/PREFIX --endpoint URL --access-key-id ID --secret-key-env VAR (or --sftp sftp://USER@HOST/PATH --ssh-key FILE)' : table([['NAME', 'PROFILE', 'WHERE', 'SECRET'], ...destinations.map((d) => [d.name, d.profileName, d.where, secretColumn(d)])])));
     },
   },
   'destination test': {
-    usage: 'destination test NAME [--json]',
-    summary: 'write, read back and delete a small object: proves the credentials and each permission',
-    options: [],
-    async run({ engine, out, args }) {
-      const result = await engine.destinations.test(requireName(args[0]));
+    usage: 'destination test NAME [--accept-host-key SHA256:…]… [--json]',
+    summary: 'write, read back and delete a small object: proves the credentials and each permission (SFTP: asks before trusting an unknown host key)',
+    options: ['accept-host-key'],
+    async run({ engine, out, args, values }) {
+      const name = requireName(args[0]);
+      const result = await testTrustingHostKeys(engine, out, name, values['accept-host-key'] ?? []);
       if (!result.ok) process.exitCode = 1;
-      out.result(result, () => [...result.checks.map((c) => `  ✓ ${visibleText(c)}`), result.error ? `FAILED: ${visibleText(result.error.message)}${result.error.fix ? `\nFix: ${visibleText(result.error.fix)}` : ''}` : `OK (${result.durationMs} ms)`].join('\n'));
+      out.result(result, () => describeTest(result));
     },
   },
   'destination remove': {
     usage: 'destination remove NAME [--json]',
-    summary: 'forget a destination and its secret key (nothing in the bucket is deleted)',
+    summary: 'forget a destination and its secrets (nothing in the bucket or folder is deleted)',
     options: [],
     async run({ engine, out, args }) {
       const removed = await engine.destinations.remove(requireName(args[0]));
-      out.result({ removed: removed.name }, () => `Removed destination "${visibleText(removed.name)}". Copies already in the bucket stay there.`);
+      out.result({ removed: removed.name }, () => `Removed destination "${visibleText(removed.name)}". Copies already in the ${removed.kind === 'sftp' ? 'folder' : 'bucket'} stay there.`);
     },
   },
   download: {
@@ -83,6 +89,54 @@ export const DESTINATION_COMMANDS: Record<string, Command> = {
 function requireName(name: string | undefined): string {
   if (!name) throw new UsageError('name the destination (lifeboat destination list shows them)');
   return name;
+}
+
+/**
+ * Saves an SFTP destination, then tests it at once: its host keys are settled now, while a person is
+ * here to look at them (as "profile add --ssh" does).
+ */
+async function addSftpDestination(engine: Engine, out: Output, name: string, values: Values): Promise<void> {
+  const { sftp, sshSecrets } = sftpFromFlags(values);
+  const added = await engine.destinations.add({ name, profile: values.profile!, sftp, sshSecrets });
+  if (engine.secrets.storage !== 'keychain' && sshSecrets.some((s) => s !== undefined)) out.note('lifeboat: warning: no OS keychain: the SSH password is kept for this session only; copies in later runs will ask for it again.');
+  const test = await testTrustingHostKeys(engine, out, added.id, values['accept-host-key'] ?? []);
+  if (!test.ok && test.error?.code.startsWith('SSH_HOST_KEY')) process.exitCode = 1;
+  const destination = await engine.destinations.get(added.id);
+  out.result({ destination, test }, () => [
+    `Saved destination "${visibleText(destination.name)}" for profile "${visibleText(destination.profileName)}": ${visibleText(destination.where)}.`,
+    test.ok ? describeTest(test) : `It does not work yet: ${visibleText(test.error?.message ?? '')}${test.error?.fix ? ` Fix: ${visibleText(test.error.fix)}` : ''}`,
+  ].join('\n'));
+}
+
+/** --sftp sftp://USER@HOST[:PORT]/PATH with the SSH flags of "profile add --ssh" (the engine checks every field). */
+function sftpFromFlags(values: Values): { sftp: SftpLocation; sshSecrets: (string | undefined)[] } {
+  const match = /^sftp:\/\/([^/]+)(\/.*)$/.exec(values.sftp ?? '');
+  if (!match) throw new UsageError(`--sftp must look like sftp://USER@HOST[:PORT]/FOLDER (an absolute folder on the host), not "${visibleText(values.sftp ?? '')}"`);
+  let folder: string;
+  try {
+    folder = decodeURIComponent(match[2]!);
+  } catch {
+    throw new UsageError(`the folder in --sftp is not valid percent-encoding: "${visibleText(match[2]!)}"`);
+  }
+  const ssh = sshFromFlags(values, parseHop(match[1]!));
+  const { secret: _secret, ...route } = ssh;
+  return { sftp: { ...route, folder }, sshSecrets: secretsPerHop(ssh) };
+}
+
+/** Tests the destination; for SFTP, an unknown host key is trusted as "profile test" trusts one. */
+function testTrustingHostKeys(engine: Engine, out: Output, name: string, accepted: readonly string[]): Promise<DestinationTestResult> {
+  return trustingHostKeys(out, accepted, (accept) => engine.destinations.test(name, { acceptHostKeys: accept }), (result) => result.error);
+}
+
+function describeTest(result: DestinationTestResult): string {
+  const failed = result.error ? `FAILED: ${visibleText(result.error.message)}${result.error.fix ? `\nFix: ${visibleText(result.error.fix)}` : ''}` : `OK (${result.durationMs} ms)`;
+  return [...result.checks.map((c) => `  ✓ ${visibleText(c)}`), failed].join('\n');
+}
+
+/** S3: the secret key. SFTP: the hops' passwords and passphrases ("-": none is needed). */
+function secretColumn(d: DestinationSummary): string {
+  if (!d.secretSaved) return 'MISSING';
+  return d.kind === 'sftp' && !d.sshSecretsSaved?.some(Boolean) ? '-' : 'saved';
 }
 
 /** --s3 s3://BUCKET[/PREFIX] and the other flags as an S3Location (the engine checks every field). */
@@ -143,12 +197,11 @@ export async function remoteReference(engine: Engine, arg: string): Promise<{ de
 export async function withArchiveFile<R>(engine: Engine, out: Output, arg: string, work: (file: string) => Promise<R>): Promise<R> {
   const remote = await remoteReference(engine, arg);
   if (!remote) return work(path.resolve(arg));
-  const folder = await makePrivateTemp('restore');
+  out.note(`lifeboat: downloading ${visibleText(remote.name)} from ${visibleText(remote.destination.name)}…`);
+  const copy = await runWithProgress(engine.copies.fetchForUse(remote.destination.id, remote.name), out);
   try {
-    out.note(`lifeboat: downloading ${visibleText(remote.name)} from ${visibleText(remote.destination.name)}…`);
-    const got = await runWithProgress(engine.copies.download(remote.destination.id, remote.name, folder), out);
-    return await work(got.file);
+    return await work(copy.file);
   } finally {
-    await rm(folder, { recursive: true, force: true });
+    await copy.release();
   }
 }

@@ -1,12 +1,13 @@
 // `lifeboat profile …`: add (optionally through SSH), import, list, remove, test — and host-key trust:
 // an unknown SSH host key is shown as its fingerprint and trusted only by a person (an interactive
 // prompt, or --accept-host-key with that exact fingerprint); without one, the command refuses.
+// The SSH flags and the trust prompt serve SFTP destinations too (destination-commands.ts).
 import { createInterface } from 'node:readline/promises';
 import type { Engine } from '../../engine/index.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import { parseConnectionUri } from '../../engine/profiles/profile-import.ts';
 import { describeSshRoute } from '../../engine/tunnel/tunnel-service.ts';
-import type { ConnectionReport, ConnectionTestResult, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
+import type { ConnectionReport, ConnectionTestResult, ErrorInfo, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { formatBytes, readStdin, table, UsageError, type Output } from '../cli-output.ts';
 import { passphraseFromEnv } from '../secret-env.ts';
@@ -83,20 +84,21 @@ export const PROFILE_COMMANDS: Record<string, Command> = {
   },
 };
 
-type SshFlags = SshSettings & { secret: string | undefined };
+export type SshFlags = SshSettings & { secret: string | undefined };
 
 /**
- * --ssh user@host[:port] with its jumps. Jump hosts log in with the same key file (or the agent); a
- * password is the bastion's alone, never sent to the jumps (the app sets each hop apart).
+ * --ssh user@host[:port] (or `bastion`, e.g. the host of --sftp) with its jumps. Jump hosts log in
+ * with the same key file (or the agent); a password is the bastion's alone, never sent to the jumps
+ * (the app sets each hop apart).
  */
-function sshFromFlags(values: Values): SshFlags {
+export function sshFromFlags(values: Values, bastion: { user: string; host: string; port: number } = parseHop(values.ssh!)): SshFlags {
   if (values['ssh-key'] && values['ssh-agent']) throw new UsageError('choose one of --ssh-key FILE and --ssh-agent');
   const auth: Pick<SshHop, 'auth' | 'keyFile'> = values['ssh-key']
     ? { auth: 'key', keyFile: values['ssh-key'] }
     : values['ssh-agent'] ? { auth: 'agent' } : values['ssh-password-env'] ? { auth: 'password' } : { auth: 'agent' };
   const jumpAuth: Pick<SshHop, 'auth' | 'keyFile'> = auth.auth === 'password' ? { auth: 'agent' } : auth;
   const jumps = (values['ssh-jump'] ?? []).map((text): SshHop => ({ ...parseHop(text), ...jumpAuth }));
-  return { ...parseHop(values.ssh!), ...auth, jumps, keepAliveSeconds: 30, secret: sshSecretFlag(values) };
+  return { ...bastion, ...auth, jumps, keepAliveSeconds: 30, secret: sshSecretFlag(values) };
 }
 
 /**
@@ -104,7 +106,7 @@ function sshFromFlags(values: Values): SshFlags {
  * passphrase to every hop that logs in with that same key file (it unlocks the file here, and is
  * never sent anywhere).
  */
-function secretsPerHop(ssh: SshFlags): (string | undefined)[] {
+export function secretsPerHop(ssh: SshFlags): (string | undefined)[] {
   const hops: SshHop[] = [...ssh.jumps, ssh];
   return hops.map((hop) => (hop === ssh || (ssh.auth === 'key' && hop.auth === 'key' && hop.keyFile === ssh.keyFile) ? ssh.secret : undefined));
 }
@@ -150,15 +152,22 @@ async function addProfile(engine: Engine, out: Output, name: string, values: Val
   ].join('\n'));
 }
 
+/** Tests the profile, trusting host keys as trustingHostKeys does. */
+function testTrustingHostKeys(engine: Engine, out: Output, name: string, accepted: readonly string[]): Promise<ConnectionTestResult> {
+  return trustingHostKeys(out, accepted, (accept) => engine.profiles.test(name, { acceptHostKeys: accept }), (result) => (result.ok ? undefined : result.error));
+}
+
 /**
- * Tests the profile; an unknown host key is trusted when its fingerprint was passed, or when the
- * person at the terminal types "yes" after seeing it. Each hop of a chain may ask in turn.
+ * Runs `attempt` (a test that connects over SSH); an unknown host key is trusted when its
+ * fingerprint was passed, or when the person at the terminal types "yes" after seeing it. Each hop
+ * of a chain may ask in turn.
  */
-async function testTrustingHostKeys(engine: Engine, out: Output, name: string, accepted: readonly string[]): Promise<ConnectionTestResult> {
+export async function trustingHostKeys<R>(out: Output, accepted: readonly string[], attempt: (accept: readonly string[]) => Promise<R>, errorOf: (result: R) => ErrorInfo | undefined): Promise<R> {
   const accept = [...accepted];
   for (;;) {
-    const result = await engine.profiles.test(name, { acceptHostKeys: accept });
-    const offer = !result.ok && result.error.code === 'SSH_HOST_KEY_UNKNOWN' ? result.error.hostKey : undefined;
+    const result = await attempt(accept);
+    const error = errorOf(result);
+    const offer = error?.code === 'SSH_HOST_KEY_UNKNOWN' ? error.hostKey : undefined;
     if (!offer || accept.includes(offer.fingerprint) || !canAsk(out)) return result;
     if (!(await askToTrust(`${offer.host}:${offer.port}`, offer.keyType, offer.fingerprint))) return result;
     accept.push(offer.fingerprint);

@@ -1,11 +1,12 @@
-// Jobs the engine starts on its own after another one ("drill after every backup", offsite copies). Whoever
-// shows jobs subscribes (the app tracks them like any job), and a process about to exit (the CLI)
-// waits for them: a follow-up is part of the work that was asked for, not a background afterthought.
+// Jobs the engine starts on its own ("drill after every backup", offsite copies after a backup, copies a
+// killed or failed run left unfinished, resumed). Whoever shows jobs subscribes (the app tracks them like
+// any job), and a process about to exit (the CLI) waits for them: a follow-up is part of the work that
+// was asked for, not a background afterthought.
 import type { Job } from './job.ts';
 
-/** Why a follow-up runs: after the backup of `archive`; a copy names its destination. */
+/** Why a follow-up runs: after the backup of `archive`, or to resume its unfinished copy; a copy names its destination. */
 export interface FollowUpCause {
-  kind: 'backup';
+  kind: 'backup' | 'resume';
   archive: string;
   destination?: string;
 }

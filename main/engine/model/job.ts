@@ -1,7 +1,8 @@
 // A running job's progress, as the CLI and the renderer see it.
 // Plain data, no behaviour: the model layer imports nothing but other model types.
 
-export type JobKind = 'backup' | 'verify' | 'restore' | 'drill' | 'copy';
+/** download: a remote archive fetched from a destination (into a folder, or a private temporary one for a restore or drill). */
+export type JobKind = 'backup' | 'verify' | 'restore' | 'drill' | 'copy' | 'download';
 
 export interface JobProgress {
   jobId: string;

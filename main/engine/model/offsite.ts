@@ -3,6 +3,7 @@
 // Plain data, no behaviour: the model layer imports nothing but other model types.
 import type { ArchiveSidecar } from './archive.ts';
 import type { ErrorInfo } from './error.ts';
+import type { SshSecretInput, SshSettings } from './profile.ts';
 
 /** An S3-compatible bucket (AWS S3, Backblaze B2, Cloudflare R2, MinIO, Wasabi…). The secret key is in the keychain only. */
 export interface S3Location {
@@ -27,13 +28,28 @@ export interface S3Location {
   partChecksums: boolean;
 }
 
+/**
+ * A folder on an SSH server, reached like a profile's SSH tunnel: the host (the last hop) with its
+ * login method, jump hosts before it (ProxyJump), host keys checked against known_hosts. Passwords and
+ * key passphrases are in the keychain only, per hop.
+ */
+export interface SftpLocation extends SshSettings {
+  /** The folder on the host, an absolute path ("/srv/backups/lifeboat"). */
+  folder: string;
+}
+
+export type DestinationKind = 's3' | 'sftp';
+
 export interface Destination {
   id: string;
   name: string;
   /** The profile whose backups are copied here. */
   profileId: string;
-  kind: 's3';
-  s3: S3Location;
+  kind: DestinationKind;
+  /** kind 's3'. */
+  s3?: S3Location;
+  /** kind 'sftp'. */
+  sftp?: SftpLocation;
   /** The endpoint, bucket and key id the saved secret key was given for: it is never sent anywhere else. Set by the engine only. */
   secretEndpoint?: string;
   createdAt: string;
@@ -43,15 +59,22 @@ export interface DestinationInput {
   name: string;
   /** Profile id or name. */
   profile: string;
-  s3: S3Location;
+  /** Exactly one of s3 and sftp. */
+  s3?: S3Location;
+  sftp?: SftpLocation;
   /** The S3 secret access key: kept in the keychain. */
   secretKey?: string | null;
+  /** SFTP: the password or key passphrase per hop, in connection order (jumps first, the host last): kept in the keychain. */
+  sshSecrets?: SshSecretInput[];
 }
 
 export interface DestinationSummary extends Omit<Destination, 'secretEndpoint'> {
   profileName: string;
+  /** S3: the secret key is saved. SFTP: every hop that logs in with a password has it saved. */
   secretSaved: boolean;
-  /** s3://bucket/prefix at endpoint: for lists and messages. */
+  /** SFTP: per hop (connection order), whether a password or key passphrase is saved. */
+  sshSecretsSaved?: boolean[];
+  /** "s3://bucket/prefix at endpoint", "sftp://user@host:22/folder via jump:22": for lists and messages. */
   where: string;
 }
 

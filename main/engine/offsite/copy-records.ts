@@ -1,7 +1,8 @@
 // What this computer knows about each archive's copy in each destination: its state (uploading,
 // verified, failed) and, while uploading, the multipart upload's id and the parts the store has
-// confirmed — on disk after every part, so a cancelled, failed or killed upload resumes where it
-// stopped instead of sending everything again. One small file per (destination, archive) in
+// confirmed (for SFTP: the temporary file and the chunks written to it) — on disk after every
+// part, so a cancelled, failed or killed upload resumes where it stopped instead of sending
+// everything again. One small file per (destination, archive) in
 // <dataDir>/offsite/<destination id>/, so parallel copies never rewrite each other's records.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,13 +22,34 @@ export interface UploadedPart {
   bytes: number;
 }
 
+/** An S3 multipart upload: its id and the parts the store has confirmed. */
 export interface MultipartJournal {
+  kind?: 's3';
   uploadId: string;
   key: string;
   partSize: number;
   parts: UploadedPart[];
   startedAt: string;
 }
+
+/**
+ * An SFTP upload: the temporary file it writes (renamed to `name` when complete) and the SHA-256 of
+ * each chunk the server acknowledged (and synced to disk where it can), in order. A resumed upload
+ * keeps the chunks that the temporary file still covers and whose local bytes still hash the same,
+ * and writes again from the first one that does not.
+ */
+export interface SftpJournal {
+  kind: 'sftp';
+  /** The temporary file's name in the destination's folder: "<name>.partial-<random>". */
+  temp: string;
+  name: string;
+  chunkSize: number;
+  /** base64 SHA-256 of chunk i (bytes i × chunkSize onwards), for the chunks written so far. */
+  chunks: string[];
+  startedAt: string;
+}
+
+export type UploadJournal = MultipartJournal | SftpJournal;
 
 export interface CopyRecord {
   version: 1;
@@ -41,7 +63,7 @@ export interface CopyRecord {
   updatedAt: string;
   verifiedAt?: string;
   error?: ErrorInfo;
-  upload?: MultipartJournal;
+  upload?: UploadJournal;
 }
 
 const MAX_RECORD_BYTES = 4 * 1024 * 1024;
@@ -98,6 +120,12 @@ export class CopyRecords {
       await takeOverStale(file, holder);
     }
     throw new LifeboatError('INVALID_INPUT', `${archiveName} is already being copied to this destination by another Lifeboat process.`, 'Wait for that copy to finish (the app or a scheduled run), then try again if it failed.');
+  }
+
+  /** Whether a live process holds the copy lock (the scheduler leaves such a copy alone). */
+  async isLocked(destinationId: string, archiveName: string): Promise<boolean> {
+    const holder = await readFile(`${this.#file(destinationId, archiveName)}.lock`, 'utf8').catch(() => null);
+    return holder !== null && isLockAlive(holder);
   }
 
   #dir(destinationId: string): string {

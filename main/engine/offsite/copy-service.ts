@@ -3,13 +3,14 @@
 // left unfinished. A copy counts as verified only when the store holds exactly the bytes whose
 // SHA-256 the local sidecar names: the hash of the bytes sent equals the sidecar's, the store
 // confirmed each part's SHA-256, and the object's size and recorded SHA-256 match.
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
 import type { JobActivity } from '../activity/activity-log.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobRunContext } from '../jobs/job.ts';
+import { makePrivateTemp } from '../jobs/private-temp.ts';
 import type { Clock } from '../ports.ts';
 import type { ArchiveSidecar } from '../model/archive.ts';
 import type { CopyResult, CopyState, Destination, RemoteArchive, RemoteVerifyResult } from '../model/offsite.ts';
@@ -19,11 +20,26 @@ import { CopyRecords, copyStateOf, type CopyRecord } from './copy-records.ts';
 import type { ConnectedDestination, DestinationService } from './destination-service.ts';
 import type { RemoteStore } from './remote-store.ts';
 
+/** A failed upload is tried again by the scheduler after this long. */
+const FAILED_COPY_RETRY_MS = 30 * 60_000;
+
 export interface CopyRequest {
   /** The local archive (its sidecar must sit next to it). */
   file: string;
   /** Destination id or name. */
   destination: string;
+}
+
+/** A remote archive downloaded into a private temporary folder for one restore, drill or inspection (fetchForUse). */
+export interface FetchedCopy {
+  file: string;
+  sha256: string;
+  bytes: number;
+  /** The destination's name, and the archive's name there. */
+  destination: string;
+  name: string;
+  /** Removes the temporary folder and the copy in it (safe to call more than once). */
+  release(): Promise<void>;
 }
 
 export class CopyService {
@@ -55,8 +71,13 @@ export class CopyService {
   /** Copies a failed or killed run left unfinished (state "uploading" or "failed" with an upload to resume), whose archive is still here. */
   async resumeInterrupted(): Promise<{ job: Job<CopyResult>; destination: string; profileId: string; archive: string }[]> {
     const jobs: { job: Job<CopyResult>; destination: string; profileId: string; archive: string }[] = [];
+    const retryBefore = this.#clock.now().getTime() - FAILED_COPY_RETRY_MS;
     for (const record of await this.#records.list()) {
-      if (record.state === 'verified' || !record.upload) continue;
+      // Killed mid-upload ("uploading" with no live owner), or failed a while ago: not every minute
+      // against a destination that is down (the app's scheduler asks every minute).
+      // A copy the user cancelled waits for the user.
+      const due = record.state === 'uploading' || (record.state === 'failed' && record.error?.code !== 'CANCELLED' && new Date(record.updatedAt).getTime() < retryBefore);
+      if (!due || !record.upload || (await this.#records.isLocked(record.destinationId, record.archiveName))) continue;
       const known = await this.#destinations.get(record.destinationId).catch(() => null);
       const present = await stat(record.archivePath).then((s) => s.isFile(), () => false);
       if (known && present) jobs.push({ job: this.start({ file: record.archivePath, destination: record.destinationId }), destination: known.name, profileId: known.profileId, archive: record.archivePath });
@@ -79,13 +100,13 @@ export class CopyService {
   verifyRemote(destination: string, name: string): Job<RemoteVerifyResult> {
     const archiveName = checkRemoteName(name);
     const found = this.#destinations.find(destination);
-    const job = startJob('verify', async (ctx) => {
+    const job = startJob('verify', cancelSaysSo(`The check of ${archiveName} in ${found.name} was cancelled.`, async (ctx) => {
       const connected = await this.#destinations.connect(found.id);
       ctx.defer(() => connected.store.close());
       const record = await this.#records.read(found.id, archiveName);
       const expected = record && record.state === 'verified' ? { sha256: record.sha256, bytes: record.bytes } : null;
       return verifyRemoteArchive(connected, archiveName, expected, ctx);
-    });
+    }));
     this.#activity?.recordJob(job, { what: 'verify', title: `Verify the copy in ${found.name}`, profile: found.profileId, archive: `${found.name}:${archiveName}` });
     return job;
   }
@@ -94,10 +115,35 @@ export class CopyService {
   download(destination: string, name: string, folder: string): Job<{ file: string; sha256: string; bytes: number }> {
     const archiveName = checkRemoteName(name);
     const found = this.#destinations.find(destination);
-    return startJob('copy', async (ctx) => {
+    return startJob('copy', cancelSaysSo(`The download of ${archiveName} from ${found.name} was cancelled; nothing was kept.`, async (ctx) => {
       const connected = await this.#destinations.connect(found.id);
       ctx.defer(() => connected.store.close());
       return downloadRemoteArchive(connected, archiveName, path.resolve(folder), ctx);
+    }));
+  }
+
+  /**
+   * A remote archive downloaded (checked against its remote sidecar, as download() does) into a private
+   * temporary folder of its own, to restore, drill or inspect it: the caller calls release() once done
+   * with the file. A failed or cancelled download leaves nothing behind, and the folder of a process
+   * killed first is removed at the next start (jobs/private-temp.ts). The app and the CLI share this.
+   */
+  fetchForUse(destination: string, name: string): Job<FetchedCopy> {
+    const archiveName = checkRemoteName(name);
+    const found = this.#destinations.find(destination);
+    return startJob('download', async (ctx) => {
+      const folder = await makePrivateTemp('restore');
+      let removed: Promise<void> | null = null;
+      const release = () => (removed ??= rm(folder, { recursive: true, force: true }));
+      try {
+        const got = await ctx.follow(this.download(found.id, archiveName, folder), (progress) => ({ ...progress, currentItem: found.name }));
+        return { ...got, destination: found.name, name: archiveName, release };
+      } catch (error) {
+        await release();
+        // The store's "request aborted" is not the news: the user cancelled.
+        if (ctx.signal.aborted) throw new LifeboatError('CANCELLED', `The download of ${archiveName} from ${found.name} was cancelled; nothing was kept.`, undefined, { cause: error });
+        throw error;
+      }
     });
   }
 
@@ -136,7 +182,7 @@ export class CopyService {
     ctx.defer(release);
     const connected = await this.#destinations.connect(destination.id);
     ctx.defer(() => connected.store.close());
-    const record = await this.#startRecord(destination, file, sidecar);
+    const record = await this.#startRecord(destination, file, sidecar, connected.store);
     try {
       const result = await this.#upload(connected, record, ctx);
       return { ...result, durationMs: Math.round(performance.now() - started) };
@@ -148,10 +194,12 @@ export class CopyService {
   }
 
   /** The record to continue: the same archive's unfinished upload when there is one, else a fresh one. */
-  async #startRecord(destination: Destination, file: string, sidecar: ArchiveSidecar): Promise<CopyRecord> {
+  async #startRecord(destination: Destination, file: string, sidecar: ArchiveSidecar, store: RemoteStore): Promise<CopyRecord> {
     const existing = await this.#records.read(destination.id, path.basename(file));
     const now = this.#clock.now().toISOString();
     const sameArchive = existing && existing.archivePath === file && existing.sha256 === sidecar.sha256 && existing.bytes === sidecar.bytes;
+    // An unfinished upload of other bytes under this name is dropped at the store (its parts are billed, its temporary file takes space).
+    if (existing?.upload && !sameArchive) await store.abandon(existing).catch(() => {});
     const record: CopyRecord = sameArchive && existing.upload
       ? { ...existing, state: 'uploading', updatedAt: now }
       : { version: 1, destinationId: destination.id, archiveName: path.basename(file), archivePath: file, sha256: sidecar.sha256, bytes: sidecar.bytes, state: 'uploading', bytesDone: 0, updatedAt: now };
@@ -213,6 +261,18 @@ async function putSidecar(store: RemoteStore, record: CopyRecord, signal: AbortS
     throw new LifeboatError('COPY_NOT_VERIFIED', `The sidecar of ${record.archiveName} changed while the archive was copied: it no longer names the bytes that were uploaded.`, 'Run "lifeboat verify FILE" to check the archive and its sidecar, then copy again.');
   }
   await store.putSmall(`${record.archiveName}${SIDECAR_SUFFIX}`, Buffer.from(`${JSON.stringify(read.sidecar, undefined, 2)}\n`), signal);
+}
+
+/** A job whose failure after a cancel is reported as the cancel (the store's "request aborted" is not the news). */
+function cancelSaysSo<R>(message: string, work: (ctx: JobRunContext) => Promise<R>): (ctx: JobRunContext) => Promise<R> {
+  return async (ctx) => {
+    try {
+      return await work(ctx);
+    } catch (error) {
+      if (ctx.signal.aborted && !(error instanceof LifeboatError && error.code === 'CANCELLED')) throw new LifeboatError('CANCELLED', message, undefined, { cause: error });
+      throw error;
+    }
+  };
 }
 
 /** A remote archive is named by its file name only (DEST:NAME on the command line). */

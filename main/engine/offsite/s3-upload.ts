@@ -11,6 +11,7 @@ import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMult
 import { LifeboatError } from '../errors.ts';
 import type { S3Location } from '../model/offsite.ts';
 import type { CopyRecord, MultipartJournal, UploadedPart } from './copy-records.ts';
+import { notTheArchive, readExactly } from './local-chunks.ts';
 import { isNotImplemented, isUploadGone, s3Problem } from './s3-connection.ts';
 
 /** S3 allows 10,000 parts; parts of at least 16 MiB keep the request count low on big archives. */
@@ -91,7 +92,7 @@ interface ListedPart {
  */
 async function resumableJournal({ client, location, record, key, signal }: UploadRequest): Promise<{ journal: MultipartJournal; listed: Map<number, ListedPart> } | null> {
   const journal = record.upload;
-  if (!journal) return null;
+  if (!journal || journal.kind === 'sftp') return null;
   if (journal.key !== key || journal.partSize !== partSizeFor(record.bytes)) {
     await abortUpload(client, location, journal);
     return null;
@@ -170,9 +171,7 @@ async function sendParts(request: UploadRequest, journal: MultipartJournal, list
     else outcome.partsSent++;
   }
   const digest = whole.digest('hex');
-  if (digest !== record.sha256) {
-    throw new LifeboatError('COPY_NOT_VERIFIED', `${record.archivePath} is not the archive its sidecar describes (SHA-256 ${digest.slice(0, 16)}…, the sidecar says ${record.sha256.slice(0, 16)}…): the copy was not completed.`, 'Verify the local archive (lifeboat verify FILE); if it is damaged, copy another backup.');
-  }
+  if (digest !== record.sha256) throw notTheArchive(record, digest);
   return outcome;
 }
 
@@ -219,14 +218,4 @@ async function complete({ client, location, key, record, save, signal }: UploadR
 /** Abandons an upload on the store (its parts are billed until aborted or expired). */
 export async function abortUpload(client: S3Client, location: S3Location, journal: MultipartJournal): Promise<void> {
   await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: journal.key, UploadId: journal.uploadId })).catch(() => {});
-}
-
-async function readExactly(handle: FileHandle, buffer: Buffer, length: number, position: number, file: string): Promise<Buffer> {
-  let filled = 0;
-  while (filled < length) {
-    const { bytesRead } = await handle.read(buffer, filled, length - filled, position + filled);
-    if (bytesRead === 0) throw new LifeboatError('COPY_NOT_VERIFIED', `${file} is shorter than its sidecar says: it changed or was cut short.`, 'Verify the local archive (lifeboat verify FILE); if it is damaged, copy another backup.');
-    filled += bytesRead;
-  }
-  return buffer.subarray(0, length);
 }

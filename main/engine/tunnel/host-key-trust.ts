@@ -43,7 +43,7 @@ export class HostKeyTrust {
         throw new LifeboatError(
           'SSH_HOST_KEY_UNKNOWN',
           `The SSH host ${where} is not known yet. It identifies itself with the ${verdict.keyType} key ${verdict.fingerprint}.`,
-          `Check this fingerprint with the server's administrator (ssh-keygen -lf on the server's host key), then trust it: in the app's dialog, by answering the prompt of "lifeboat profile test", or with --accept-host-key ${verdict.fingerprint}.`,
+          `Check this fingerprint with the server's administrator (ssh-keygen -lf on the server's host key), then trust it: in the app's dialog, by answering the prompt of "lifeboat profile test" (or "destination test" for an SFTP destination), or with --accept-host-key ${verdict.fingerprint}.`,
           { hostKey: { host: hop.host, port: hop.port, keyType: verdict.keyType, fingerprint: verdict.fingerprint } },
         );
       case 'changed': {

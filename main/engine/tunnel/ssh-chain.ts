@@ -24,6 +24,8 @@ export interface ChainOptions {
   keepAliveSeconds: number;
   agentSocket: string | undefined;
   signal?: AbortSignal;
+  /** Where the user sets the hops' logins up, for the fixes of login errors (a profile's SSH section by default). */
+  settings?: string;
 }
 
 export interface ConnectedHop {
@@ -74,7 +76,7 @@ function channelRefusal(from: SshHop, host: string, port: number, what: 'hop' | 
 
 async function connectHop(login: HopLogin, sock: Duplex | undefined, options: ChainOptions): Promise<ConnectedHop> {
   const { hop } = login;
-  const auth = await loginOptions(hop, login.secret, options.agentSocket);
+  const auth = await loginOptions(hop, login.secret, options.agentSocket, options.settings);
   const preferred = await options.knownKeyTypes(hop);
   const client = new ssh2.Client();
   let refusedKey: unknown = null;
@@ -99,7 +101,7 @@ async function connectHop(login: HopLogin, sock: Duplex | undefined, options: Ch
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => options.signal?.removeEventListener('abort', onAbort);
     client.once('ready', () => { done(); resolve(); });
-    client.once('error', (error: Error & { level?: string; code?: string }) => { done(); reject(refusedKey ?? explainHopError(hop, error)); });
+    client.once('error', (error: Error & { level?: string; code?: string }) => { done(); reject(refusedKey ?? explainHopError(hop, error, options.settings)); });
     // A server that hangs up after its greeting gives only 'close' (and ssh2 stops its ready timer then).
     client.once('close', () => { done(); reject(refusedKey ?? closedBeforeLogin(hop)); });
     client.connect(config);
@@ -125,10 +127,10 @@ function closedBeforeLogin(hop: SshHop): LifeboatError {
   return new LifeboatError('SSH_UNREACHABLE', `SSH host ${hopLabel(hop)} closed the connection before the login finished.`, `Check that ${hop.host}:${hop.port} is an SSH server that accepts you (its sshd log says why it hung up: MaxStartups, AllowUsers, a firewall or fail2ban).`);
 }
 
-function explainHopError(hop: SshHop, error: Error & { level?: string; code?: string }): LifeboatError {
+function explainHopError(hop: SshHop, error: Error & { level?: string; code?: string }, settings: string | undefined): LifeboatError {
   const where = hopLabel(hop);
   const cause = { cause: error };
-  if (error.level === 'client-authentication') return refusedLogin(hop);
+  if (error.level === 'client-authentication') return refusedLogin(hop, settings);
   if (error.level === 'client-dns') {
     return new LifeboatError('SSH_UNREACHABLE', `The SSH host name "${hop.host}" could not be resolved.`, 'Check the spelling of the SSH host, or use its IP address.', cause);
   }

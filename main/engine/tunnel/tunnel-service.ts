@@ -1,9 +1,12 @@
 // Opens a profile's SSH tunnel for one job: its hops' secrets from the keychain, host keys checked
-// against the known_hosts files, the tunnel closed when the job ends however it ends.
+// against the known_hosts files, the tunnel closed when the job ends however it ends. The same
+// route code connects an SFTP destination's hops (connect), in this thread: SFTP talks to the last
+// hop's own session instead of a forwarded port.
 import { LifeboatError } from '../errors.ts';
 import type { Profile, SshHop, SshSettings } from '../model/profile.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { ConnectTarget } from './connect-target.ts';
+import type { ChainOptions, ConnectedHop } from './ssh-chain.ts';
 import type { HostKeyTrust } from './host-key-trust.ts';
 import { describeRoute, type Tunnel } from './ssh-route.ts';
 
@@ -20,9 +23,19 @@ export interface TunnelScope {
  * another). Moving, reordering or re-routing a hop leaves its old secret behind, never offered elsewhere.
  */
 export function sshAccount(profileId: string, ssh: SshSettings, hop: SshHop): string {
+  return routeAccount(profileRouteOwner(profileId), ssh, hop);
+}
+
+/** Whose SSH route a keychain account belongs to: a profile's tunnel. */
+export function profileRouteOwner(profileId: string): string {
+  return `ssh:${profileId}`;
+}
+
+/** The keychain account of a hop of `owner`'s route ("ssh:<profile id>", "sftp:<destination id>"), bound as sshAccount's. */
+export function routeAccount(owner: string, ssh: SshSettings, hop: SshHop): string {
   const hops = sshHops(ssh);
   const upTo = hops.slice(0, hops.findIndex((h) => h === hop || sameHop(h, hop)) + 1);
-  return `ssh:${profileId}:${upTo.map(hopIdentity).join('>')}`;
+  return `${owner}:${upTo.map(hopIdentity).join('>')}`;
 }
 
 /** The whole route, for binding a database password to the server it reaches. */
@@ -50,6 +63,12 @@ export function describeSshRoute(profile: Profile): string | null {
   return describeRoute({ hops: sshHops(profile.ssh).map((hop) => ({ ...hop, latencyMs: 0 })), target: `${profile.host}:${profile.port}` });
 }
 
+/** `acceptHostKeys`: fingerprints a person has just accepted (never passed by unattended runs). */
+export interface RouteOptions {
+  signal?: AbortSignal;
+  acceptHostKeys?: readonly string[];
+}
+
 export class TunnelService {
   readonly #secrets: SecretStore;
   readonly #trust: HostKeyTrust;
@@ -62,22 +81,38 @@ export class TunnelService {
   }
 
   /** Opens the tunnel; `acceptHostKeys` are fingerprints a person has just accepted (never passed by unattended runs). */
-  async open(profile: Profile, options: { signal?: AbortSignal; acceptHostKeys?: readonly string[] } = {}): Promise<Tunnel> {
+  async open(profile: Profile, options: RouteOptions = {}): Promise<Tunnel> {
     const ssh = profile.ssh;
     if (!ssh) throw new LifeboatError('INTERNAL', `Profile "${profile.name}" has no SSH tunnel.`);
-    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(sshAccount(profile.id, ssh, hop)) })));
-    const accept = options.acceptHostKeys ?? [];
+    const chain = await this.#chain(profileRouteOwner(profile.id), ssh, options);
     // Loaded on first use: most runs never open a tunnel. ssh2 itself loads only in the tunnel's thread.
     const { openTunnelInWorker } = await import('./tunnel-thread.ts');
-    return openTunnelInWorker({
+    return openTunnelInWorker({ ...chain, target: { host: profile.host, port: profile.port } });
+  }
+
+  /**
+   * Connects every hop of `owner`'s route in this thread (the caller ends the clients), with the
+   * same secrets, host-key trust and agent as a tunnel. `settings` names where the user sets the
+   * logins up, for the fixes of login errors.
+   */
+  async connect(owner: string, ssh: SshSettings, options: RouteOptions & { settings?: string } = {}): Promise<ConnectedHop[]> {
+    const chain = await this.#chain(owner, ssh, options);
+    // ssh2 loads here only when an SFTP destination is used.
+    const { connectChain } = await import('./ssh-chain.ts');
+    return connectChain({ ...chain, ...(options.settings ? { settings: options.settings } : {}) });
+  }
+
+  async #chain(owner: string, ssh: SshSettings, options: RouteOptions): Promise<ChainOptions> {
+    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(routeAccount(owner, ssh, hop)) })));
+    const accept = options.acceptHostKeys ?? [];
+    return {
       hops,
-      target: { host: profile.host, port: profile.port },
       verifyHostKey: (hop, key) => this.#trust.verify(hop, key, accept),
       knownKeyTypes: (hop) => this.#trust.knownKeyTypes(hop),
       keepAliveSeconds: ssh.keepAliveSeconds,
       agentSocket: this.#agentSocket(),
       ...(options.signal ? { signal: options.signal } : {}),
-    });
+    };
   }
 
   /**

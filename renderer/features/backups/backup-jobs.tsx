@@ -74,7 +74,8 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
     );
   }
   if (outcome.kind === 'backup') return <BackupSummary job={job} result={outcome.value} dismissButton={dismissButton} />;
-  if (outcome.kind !== 'verify') return null;
+  // A remote copy's verification shows under its destination (Settings).
+  if (outcome.kind !== 'verify' || outcome.remote) return null;
   return (
     <section className="callout callout-ok" aria-label="Verified">
       <Icon name="check" className="callout-icon" />

@@ -1,7 +1,7 @@
 // A running drill with its phases, and a drill's result: the verdict, expected vs actual for every
 // check (mismatches first), the measured recovery time, and the evidence report.
 import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
-import type { DrillCheck, DrillRecord, ErrorInfo } from '../../../main/ipc/contract.ts';
+import type { DrillCheck, DrillRecord, ErrorInfo, RemoteSubject } from '../../../main/ipc/contract.ts';
 import { CancelledCallout } from '../../components/cancelled-callout.tsx';
 import { DismissButton } from '../../components/dismiss-button.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
@@ -13,7 +13,7 @@ import { JobProgressCard } from '../../components/job-progress.tsx';
 import { UnlockForm } from '../../components/unlock-form.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useDrillsStore } from '../../stores/drills-store.ts';
-import { useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { remoteOf, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 
 const STEPS: { label: string; matches: (phase: string) => boolean }[] = [
@@ -24,13 +24,20 @@ const STEPS: { label: string; matches: (phase: string) => boolean }[] = [
   { label: 'Cleaning up', matches: (p) => p === 'Cleaning up' || p === 'Passed' || p === 'Failed' || p === 'Could not run' },
 ];
 
+/** A drill of an archive in a destination downloads it first. */
+const REMOTE_STEPS = [{ label: 'Downloading', matches: (p: string) => p === 'Downloading' }, ...STEPS];
+
 export function drillName(job: JobEntry): string {
+  const remote = remoteOf(job);
+  if (remote) return `${remote.name} from ${remote.destinationName}`;
   return job.subject?.kind === 'drill' ? job.subject.name : 'a backup';
 }
 
 export function DrillProgress({ job }: { job: JobEntry }) {
   const phase = job.progress?.phase || 'Starting';
-  const current = Math.max(0, STEPS.findIndex((s) => s.matches(phase)));
+  const remote = remoteOf(job);
+  const steps = remote ? REMOTE_STEPS : STEPS;
+  const current = Math.max(0, steps.findIndex((s) => s.matches(phase)));
   const auto = job.subject?.kind === 'drill' && job.subject.auto;
 
   return (
@@ -38,14 +45,14 @@ export function DrillProgress({ job }: { job: JobEntry }) {
       job={job}
       title={`Drilling ${drillName(job)}`}
       phase={phase}
-      detail={auto ? 'started after the backup (Settings → Drill after every backup)' : null}
+      detail={auto ? 'started after the backup (Settings → Drill after every backup)' : remote ? 'a temporary copy, removed when the drill ends' : null}
       itemLabel="Current object"
-      bytesLabel="Read"
-      extra={{ label: 'Phase', value: `${current + 1} of ${STEPS.length}` }}
+      bytesLabel={remote && current === 0 ? 'Downloaded' : 'Read'}
+      extra={{ label: 'Phase', value: `${current + 1} of ${steps.length}` }}
       className="drill-progress"
     >
       <ol className="steps" aria-label="Phases">
-        {STEPS.map((step, i) => {
+        {steps.map((step, i) => {
           const state = i < current ? 'done' : i === current ? 'current' : 'todo';
           return (
             <li key={step.label} className={`step step-${state}`} aria-current={state === 'current' ? 'step' : undefined}>
@@ -77,13 +84,18 @@ export function DrillJobFailed({ job }: { job: JobEntry }) {
   if (outcome.error.code === 'CANCELLED') {
     return <CancelledCallout label="Drill cancelled" title="Drill cancelled." detail={outcome.error.message} action={<DismissButton onClick={close} />} />;
   }
+  // A remote copy that does not match its sidecar is a verdict on that copy, not a drill that could not run.
+  const damaged = remoteOf(job) !== null && outcome.error.code === 'VERIFY_FAILED';
   return (
-    <section className="job-failed" aria-label="The drill could not run">
-      <ErrorMessage error={outcome.error} title={`The drill of ${drillName(job)} could not run`} />
+    <section className="job-failed" aria-label={damaged ? 'The drill failed' : 'The drill could not run'}>
+      <ErrorMessage error={outcome.error} title={damaged ? `Drill failed: the copy of ${drillName(job)} is damaged` : `The drill of ${drillName(job)} could not run`} />
       <DismissButton onClick={close} />
     </section>
   );
 }
+
+/** Drills the same archive again, with keys or the trust words. */
+type Retry = (keys: { passphrase?: string; identityFile?: string }, trust?: string) => Promise<unknown>;
 
 /** Whole numbers as the locale writes them (3,000); anything else as it is. */
 function countText(value: string): string {
@@ -98,7 +110,10 @@ function verdictOf(record: DrillRecord): { title: string; className: string; ico
   return { title: 'Drill failed: this backup does not restore as it was', className: 'verdict verdict-fail', icon: 'alert' };
 }
 
-export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boolean }) {
+/** `remote`: the drill was of an archive in a destination, so a retry downloads it again. */
+export function DrillResult({ record, fresh, remote = null }: { record: DrillRecord; fresh: boolean; remote?: RemoteSubject | null }) {
+  const start = useDrillsStore((s) => s.start);
+  const startRemote = useDrillsStore((s) => s.startRemote);
   const openReport = useDrillsStore((s) => s.openReport);
   const exportReport = useDrillsStore((s) => s.exportReport);
   const show = useDrillsStore((s) => s.show);
@@ -109,6 +124,8 @@ export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boo
   const uid = useId();
   const verdict = verdictOf(record);
   const matched = record.checks.filter((c) => c.passed).length;
+  const file = record.archive.path;
+  const retry: Retry | null = remote ? (keys, trust) => startRemote(remote, keys, trust) : file ? (keys, trust) => start(file, keys, trust) : null;
   const t = record.timings;
 
   useEffect(() => {
@@ -154,8 +171,8 @@ export function DrillResult({ record, fresh }: { record: DrillRecord; fresh: boo
       </div>
 
       {record.error ? <ErrorMessage error={record.error} title={record.couldNotRun ? 'Why it could not run' : 'What went wrong'} /> : null}
-      {record.couldNotRun && record.error && (record.error.code === 'NO_KEY' || record.error.code === 'WRONG_KEY') && record.archive.path ? <RetryWithKey file={record.archive.path} /> : null}
-      {record.error?.fix?.includes(TRUST_PHRASE) && record.archive.path ? <RetryWithTrust file={record.archive.path} /> : null}
+      {retry && record.couldNotRun && record.error && (record.error.code === 'NO_KEY' || record.error.code === 'WRONG_KEY') ? <RetryWithKey retry={retry} /> : null}
+      {retry && record.error?.fix?.includes(TRUST_PHRASE) ? <RetryWithTrust retry={retry} /> : null}
 
       <Facts
         facts={[
@@ -293,8 +310,7 @@ function ChecksTable({ checks }: { checks: DrillCheck[] }) {
  * A file this Lifeboat did not make needed more than least privilege: drill it again with the
  * connection's rights, once the user types the words (the engine checks them and logs the choice).
  */
-function RetryWithTrust({ file }: { file: string }) {
-  const start = useDrillsStore((s) => s.start);
+function RetryWithTrust({ retry }: { retry: Retry }) {
   const [words, setWords] = useState('');
   const [error, setError] = useState<ErrorInfo | null>(null);
   const uid = useId();
@@ -302,7 +318,7 @@ function RetryWithTrust({ file }: { file: string }) {
     event.preventDefault();
     setError(null);
     try {
-      await start(file, {}, words.trim());
+      await retry({}, words.trim());
     } catch (e) {
       setError(toErrorInfo(e));
     }
@@ -322,15 +338,14 @@ function RetryWithTrust({ file }: { file: string }) {
 }
 
 /** The drill could not open the archive: run it again with a passphrase or an identity file. */
-function RetryWithKey({ file }: { file: string }) {
-  const start = useDrillsStore((s) => s.start);
+function RetryWithKey({ retry }: { retry: Retry }) {
   return (
     <UnlockForm
       className="unlock-inline"
       title="Run it again with the key that opens the archive"
       submitLabel="Drill again"
       errorTitle="The drill could not start"
-      onUnlock={(keys) => start(file, keys)}
+      onUnlock={(keys) => retry(keys)}
     />
   );
 }

@@ -7,7 +7,7 @@ import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useDrillsStore } from '../../stores/drills-store.ts';
-import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { isRunning, remoteOf, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { DrillHistory } from './drill-history.tsx';
@@ -62,7 +62,7 @@ export function DrillsScreen() {
   const shownJob = view?.kind === 'job' ? jobs[view.jobId] : undefined;
   let result = null;
   if (view?.kind === 'record') result = <DrillResult key={view.record.id} record={view.record} fresh={false} />;
-  else if (shownJob?.outcome?.ok && shownJob.outcome.kind === 'drill') result = <DrillResult key={shownJob.jobId} record={shownJob.outcome.value} fresh />;
+  else if (shownJob?.outcome?.ok && shownJob.outcome.kind === 'drill') result = <DrillResult key={shownJob.jobId} record={shownJob.outcome.value} fresh remote={remoteOf(shownJob)} />;
   else if (shownJob?.outcome && !shownJob.outcome.ok) result = <DrillJobFailed job={shownJob} />;
 
   return (

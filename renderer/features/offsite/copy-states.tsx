@@ -1,5 +1,5 @@
 // An archive's offsite copies in its library row: per destination, a copy running in this window
-// (its percentage), or what the copy records say (verified, unfinished, failed and why).
+// (its percentage, and Cancel), or what the copy records say (verified, unfinished, failed and why).
 import { visibleText } from '../../../main/engine/name-text.ts';
 import type { CopyState, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { formatDateTime } from '../../components/format.ts';
@@ -57,6 +57,7 @@ function failureOf({ job, state }: CopyView): ErrorInfo | null {
 }
 
 function CopyChip({ view }: { view: CopyView }) {
+  const cancel = useJobsStore((s) => s.cancel);
   const { job, state, name } = view;
   if (job && isRunning(job)) {
     const fraction = job.progress?.fraction ?? null;
@@ -65,6 +66,11 @@ function CopyChip({ view }: { view: CopyView }) {
       <li className="copy-state copy-running" title={`Copying to ${name}`}>
         <span className="spinner spinner-sm" aria-hidden="true" />
         {name} {job.cancelling ? 'cancelling…' : verifying ? 'verifying…' : fraction === null ? 'starting…' : percentOf(fraction)}
+        {job.cancelling ? null : (
+          <button type="button" className="copy-cancel" aria-label={`Cancel the copy to ${name}`} title="Cancel: the next copy to this destination resumes where this one stopped" onClick={() => void cancel(job.jobId)}>
+            <Icon name="x" />
+          </button>
+        )}
       </li>
     );
   }

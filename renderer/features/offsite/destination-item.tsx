@@ -23,7 +23,6 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
   const removing = useAttempt();
   const removeRef = useRef<HTMLButtonElement>(null);
   const uid = useId();
-  const { s3 } = destination;
 
   const showRemote = () =>
     listing.attempt(async () => {
@@ -64,19 +63,7 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
             <p className="destination-where">
               <code>{destination.where}</code>
             </p>
-            <ul className="archive-meta" aria-label="Destination settings">
-              <li>region {s3.region}</li>
-              <li>key id {s3.accessKeyId}</li>
-              {s3.pathStyle ? <li>path-style</li> : null}
-              <li>{s3.partChecksums ? 'SHA-256 checksum on every part' : 'no part checksums'}</li>
-              {s3.storageClass ? <li>storage class {s3.storageClass}</li> : null}
-              {s3.objectLockDays ? (
-                <li>
-                  <Icon name="lock" />
-                  Object Lock {s3.objectLockDays} days
-                </li>
-              ) : null}
-            </ul>
+            <DestinationSettings destination={destination} />
           </div>
           <div className="archive-actions">
             <button type="button" className="btn btn-sm" onClick={() => void runTest(destination.id)} disabled={test?.status === 'running'}>
@@ -100,7 +87,7 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
           </div>
         </div>
         {test ? <DestinationTestResult state={test} name={destination.name} /> : null}
-        {remote ? <RemoteArchives archives={remote} name={destination.name} /> : null}
+        {remote ? <RemoteArchives archives={remote} destination={destination} /> : null}
         {listing.error ? <ErrorMessage error={listing.error} title={`Could not list ${destination.name}`} /> : null}
         {confirming ? (
           <ConfirmBar
@@ -123,5 +110,35 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
         {removing.error ? <ErrorMessage error={removing.error} title={`Could not remove ${destination.name}`} /> : null}
       </article>
     </li>
+  );
+}
+
+/** What the destination is set to: the bucket's options (S3), or the route and login (SFTP). */
+function DestinationSettings({ destination }: { destination: DestinationSummary }) {
+  const { s3, sftp } = destination;
+  if (sftp) {
+    return (
+      <ul className="archive-meta" aria-label="Destination settings">
+        <li>SFTP, login by {sftp.auth === 'key' ? 'key file' : sftp.auth === 'agent' ? 'SSH agent' : 'password'}</li>
+        {sftp.jumps.length ? <li>{sftp.jumps.length} jump host{sftp.jumps.length > 1 ? 's' : ''}</li> : null}
+        <li>written under a temporary name, renamed when complete</li>
+      </ul>
+    );
+  }
+  if (!s3) return null;
+  return (
+    <ul className="archive-meta" aria-label="Destination settings">
+      <li>region {s3.region}</li>
+      <li>key id {s3.accessKeyId}</li>
+      {s3.pathStyle ? <li>path-style</li> : null}
+      <li>{s3.partChecksums ? 'SHA-256 checksum on every part' : 'no part checksums'}</li>
+      {s3.storageClass ? <li>storage class {s3.storageClass}</li> : null}
+      {s3.objectLockDays ? (
+        <li>
+          <Icon name="lock" />
+          Object Lock {s3.objectLockDays} days
+        </li>
+      ) : null}
+    </ul>
   );
 }
