@@ -19,15 +19,8 @@ import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../suppor
 import { SCREENSHOTS_DIR, type E2EApp } from '../support/e2e-bridge.ts';
 import { NODE_BIN_DIR } from '../support/engine-fixture.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
+import { BLOBS_SQL, SMALL_SHOP_SQL } from '../support/offsite-data.ts';
 
-const SHOP_SQL = `
-CREATE TABLE public.customers (id int PRIMARY KEY, email text NOT NULL);
-INSERT INTO public.customers SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 2000) g;
-CREATE TABLE public.orders (id bigint PRIMARY KEY, customer_id int REFERENCES public.customers, total numeric(10,2));
-INSERT INTO public.orders SELECT g, 1 + g % 2000, (g * 1.25)::numeric(10,2) FROM generate_series(1, 5000) g;
-`;
-// ~40 MB of incompressible rows: an archive of three 16 MiB parts, so an upload can be killed halfway.
-const BLOBS_SQL = 'CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g';
 
 const SECRET = `lb-e2e-s3-secret-${randomBytes(12).toString('hex')}`;
 const PREFIX = 'team/';
@@ -36,7 +29,7 @@ let shopArchive: string;
 let blobsArchive: string;
 
 const e2e = useE2EApp({
-  databases: { shop: SHOP_SQL, blobs: BLOBS_SQL },
+  databases: { shop: SMALL_SHOP_SQL, blobs: BLOBS_SQL },
   keychain: { why: "backups are encrypted with Lifeboat's key; destinations keep their S3 secret key there", accounts: [IDENTITY_ACCOUNT] },
   prepare: async ({ engine, connection }) => {
     lab = await startS3Lab({ secretAccessKey: SECRET });

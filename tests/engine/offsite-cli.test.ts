@@ -10,6 +10,7 @@ import { CLI, lifeboat as runLifeboat, type CliResult } from '../support/cli-run
 import { NODE_BIN_DIR, readAllFiles } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
+import { BLOBS_SQL } from '../support/offsite-data.ts';
 
 const SECRET_VAR = 'LB_TEST_S3_SECRET';
 let cluster: Cluster;
@@ -27,7 +28,7 @@ beforeAll(async () => {
   [cluster, lab] = await Promise.all([startCluster(12), startS3Lab({ secretAccessKey: `s3-secret-${process.pid}-cli` })]);
   lab.faults.verifySignatures(true);
   await cluster.createDatabase('big');
-  await cluster.query('CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g', [], 'big');
+  await cluster.query(BLOBS_SQL, [], 'big');
   leftoversBefore = (await readdir(os.tmpdir())).filter((n) => /^lifeboat-restore-/.test(n)).length;
   home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-'));
   newLaptop = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-s3cli-new-'));

@@ -13,6 +13,7 @@ import type { S3Location } from '../../main/engine/model/offsite.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
+import { BLOBS_SQL } from '../support/offsite-data.ts';
 
 let cluster: Cluster;
 let lab: S3Lab;
@@ -36,7 +37,7 @@ async function backup(profile: string): Promise<string> {
 beforeAll(async () => {
   [cluster, lab] = await Promise.all([startCluster(18), startS3Lab()]);
   await cluster.createDatabase('big');
-  await cluster.query('CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g', [], 'big');
+  await cluster.query(BLOBS_SQL, [], 'big');
   await cluster.createDatabase('small');
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY, note text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g', [], 'small');
   fixture = await createTestEngine();

@@ -15,6 +15,7 @@ import { lifeboat } from '../support/cli-runner.ts';
 import { createIsolatedKeychainEngine, readAllFiles, type EngineFixture } from '../support/engine-fixture.ts';
 import { clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { sshLabSupported, startSshLab, type SshLab } from '../support/ssh-lab.ts';
+import { BLOBS_SQL } from '../support/offsite-data.ts';
 
 const supported = sshLabSupported();
 const CHUNK = 16 * 1024 * 1024;
@@ -49,7 +50,7 @@ describe.skipIf(!supported.ok)('offsite copies over SFTP', () => {
     [lab, cluster] = await Promise.all([startSshLab({ major: 18, sshdCount: 2 }), startCluster(18)]);
     fingerprints = lab.sshd.map((s) => s.hostKeyFingerprint);
     await cluster.createDatabase('big');
-    await cluster.query('CREATE EXTENSION pgcrypto; CREATE TABLE blobs (id int PRIMARY KEY, data bytea); INSERT INTO blobs SELECT g, gen_random_bytes(1024) FROM generate_series(1, 40000) g', [], 'big');
+    await cluster.query(BLOBS_SQL, [], 'big');
     await cluster.createDatabase('small');
     await cluster.query('CREATE TABLE t (id int PRIMARY KEY, note text); INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 1000) g', [], 'small');
     work = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-sftp-'));

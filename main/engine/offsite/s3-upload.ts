@@ -10,7 +10,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LifeboatError } from '../errors.ts';
 import type { S3Location } from '../model/offsite.ts';
-import type { CopyRecord, MultipartJournal, UploadedPart } from './copy-records.ts';
+import type { MultipartJournal, UploadedPart } from './copy-records.ts';
+import type { StoreUpload, UploadOutcome } from './remote-store.ts';
 import { notTheArchive, readExactly } from './local-chunks.ts';
 import { isNotImplemented, isUploadGone, s3Problem } from './s3-connection.ts';
 
@@ -20,22 +21,11 @@ const MAX_PARTS = 9000;
 
 export const SHA256_METADATA = 'lifeboat-sha256';
 
-export interface UploadRequest {
+/** A store upload (remote-store.ts) with the bucket's client, and the object's key (prefix + name). */
+export interface UploadRequest extends Omit<StoreUpload, 'name'> {
   client: S3Client;
   location: S3Location;
-  file: string;
   key: string;
-  record: CopyRecord;
-  /** Saves the record (after each confirmed part). */
-  save(record: CopyRecord): Promise<void>;
-  signal: AbortSignal;
-  onBytes(bytesDone: number): void;
-  now(): Date;
-}
-
-export interface UploadOutcome {
-  partsSent: number;
-  partsResumed: number;
 }
 
 /**
