@@ -47,6 +47,7 @@ export const OPTIONS = {
   monthly: { type: 'string' },
   cron: { type: 'string' },
   drill: { type: 'string' },
+  'drill-from': { type: 'string' },
   'drill-after-backup': { type: 'boolean' },
   'no-drill-after-backup': { type: 'boolean' },
   'auto-prune': { type: 'boolean' },

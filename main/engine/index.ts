@@ -75,7 +75,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const followUps = new FollowUps();
   const copyRecords = new CopyRecords(dataDir);
   const destinations = new DestinationService({ dataDir, secrets, profiles, clock, records: copyRecords, tunnels });
-  const copies = new CopyService({ destinations, records: copyRecords, clock, activity });
+  const copies = new CopyService({ destinations, records: copyRecords, clock, activity, libraryKey });
   const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const offsiteRetention = new RemoteRetention({ dataDir, destinations, records: copyRecords, libraryKey, timeZone, activity });
   // Offsite copies and "drill after every backup" (Settings) hold for every path — the app, the CLI, a schedule — so they live here.
@@ -91,7 +91,7 @@ export async function createEngine(options: EngineOptions = {}) {
     for (const { job, destination, archive } of resumed) followUps.add(job, { kind: 'resume', archive, destination });
     return resumed;
   };
-  const scheduledCopies = { startForBackup: copies.startForBackup.bind(copies), lastVerified: copies.lastVerified.bind(copies), resumeInterrupted: resumeCopies };
+  const scheduledCopies = { startForBackup: copies.startForBackup.bind(copies), lastVerified: copies.lastVerified.bind(copies), resumeInterrupted: resumeCopies, newestOffsite: copies.newestOffsite.bind(copies), fetchForUse: copies.fetchForUse.bind(copies) };
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup, activity });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
   // A safety backup starts no follow-up drill: the restore it protects runs next.

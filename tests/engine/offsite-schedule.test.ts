@@ -2,15 +2,14 @@
 // to the profile's destination and the destination is pruned by its own policy (never another
 // computer's files); a copy that fails is loud and stops the local prune; a destination without a
 // verified copy for longer than the stale limit raises its own alert, even when it cannot be reached.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
-import { createEngine, type Engine } from '../../main/engine/index.ts';
+import type { Engine } from '../../main/engine/index.ts';
 import type { S3Location } from '../../main/engine/model/offsite.ts';
-import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
+import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
 
@@ -18,6 +17,7 @@ let cluster: Cluster;
 let lab: S3Lab;
 let home: string;
 let engine: Engine;
+let fixture: EngineFixture;
 let now = new Date('2026-12-01T12:00:00Z');
 const DAY = 86_400_000;
 
@@ -27,17 +27,18 @@ const notify = { onSuccess: false, desktop: false, staleHours: null };
 beforeAll(async () => {
   [cluster, lab] = await Promise.all([startCluster(18), startS3Lab()]);
   await cluster.query('CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 100)');
-  home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-offsite-schedule-'));
-  engine = await createEngine({ dataDir: home, secrets: new SessionSecretStore('test'), clock: { now: () => now } });
-  const key = generateAgeKeyPair();
-  engine.settings.update({ extraRecipients: [key.recipient], timeZone: 'UTC', backupFolder: path.join(home, 'backups'), encryptionMode: 'recipients' });
+  // Lifeboat's own key (an isolated keychain service): scheduled drills decrypt with it, as in real use.
+  fixture = await createIsolatedKeychainEngine({ clock: { now: () => now } });
+  engine = fixture.engine;
+  home = fixture.dataDir;
+  engine.settings.update({ timeZone: 'UTC', backupFolder: path.join(home, 'backups') });
   await engine.profiles.add(clusterProfile(cluster, 'db', { database: 'postgres' }));
   await engine.profiles.add(clusterProfile(cluster, 'db2', { database: 'postgres' }));
 }, 120_000);
 
 afterAll(async () => {
+  await fixture?.dispose();
   await Promise.all([cluster?.stop(), lab?.stop()]);
-  if (home) await rm(home, { recursive: true, force: true });
 });
 
 describe('offsite copies on a schedule', () => {
@@ -64,7 +65,14 @@ describe('offsite copies on a schedule', () => {
     expect(preview.decisions.find((d) => d.path === names[2])).toMatchObject({ keep: true, reasons: expect.arrayContaining([expect.stringMatching(/newest verified/)]) });
     // Locally, nothing was pruned because of the destination: every backup is still there.
     expect((await engine.library.list({ profile: 'db' })).length).toBe(3);
-  }, 180_000);
+
+    // The drill schedule can drill the newest offsite copy instead of the local file.
+    await engine.schedules.set('db', { backup: null, drill: { preset: 'daily', time: '02:00', enabled: true }, drillSource: 'offsite' });
+    now = new Date(now.getTime() + DAY);
+    const drilled = (await engine.schedules.runDue()).find((r) => r.profile === 'db' && r.kind === 'drill');
+    expect(drilled).toMatchObject({ result: 'ok', destination: 'off', archive: `off:${names[2]}` });
+    expect((await readdir(os.tmpdir())).filter((n) => n.startsWith(`lifeboat-restore-${process.pid}-`))).toEqual([]);
+  }, 240_000);
 
   it('a copy that fails is loud: the run says so, the local prune waits, and a stale destination raises its own alert', async () => {
     await engine.destinations.add({ name: 'down', profile: 'db2', s3: location({ endpoint: 'http://127.0.0.1:9' }), secretKey: lab.secretAccessKey });

@@ -12,15 +12,19 @@ import { printable, readStdin, table, UsageError, type Output } from '../cli-out
 
 export const SCHEDULE_COMMANDS: Record<string, Command> = {
   'schedule set': {
-    usage: 'schedule set --profile P (--hourly | --daily HH:MM | --weekly DAY@HH:MM | --monthly N@HH:MM | --cron EXPR | --disable) [--drill (daily HH:MM | weekly DAY@HH:MM | cron EXPR | off)] [--drill-after-backup] [--auto-prune] [--webhook-stdin | --no-webhook] [--notify-success] [--stale-hours N] [--json]',
+    usage: 'schedule set --profile P (--hourly | --daily HH:MM | --weekly DAY@HH:MM | --monthly N@HH:MM | --cron EXPR | --disable) [--drill (daily HH:MM | weekly DAY@HH:MM | cron EXPR | off)] [--drill-from local|offsite] [--drill-after-backup] [--auto-prune] [--webhook-stdin | --no-webhook] [--notify-success] [--stale-hours N] [--json]',
     summary: 'when a profile is backed up (and drilled), in this computer\'s time zone',
-    options: ['profile', 'hourly', 'daily', 'weekly', 'monthly', 'cron', 'disable', 'drill', 'drill-after-backup', 'no-drill-after-backup', 'auto-prune', 'webhook', 'webhook-stdin', 'no-webhook', 'notify-success', 'stale-hours'],
+    options: ['profile', 'hourly', 'daily', 'weekly', 'monthly', 'cron', 'disable', 'drill', 'drill-from', 'drill-after-backup', 'no-drill-after-backup', 'auto-prune', 'webhook', 'webhook-stdin', 'no-webhook', 'notify-success', 'stale-hours'],
     async run({ engine, out, values }) {
       if (!values.profile) throw new UsageError('schedule set needs --profile P');
       const backup = backupSpec(values);
       const patch: Parameters<typeof engine.schedules.set>[1] = {};
       if (backup !== undefined) patch.backup = backup;
       if (values.drill) patch.drill = drillSpec(values.drill);
+      if (values['drill-from'] !== undefined) {
+        if (values['drill-from'] !== 'local' && values['drill-from'] !== 'offsite') throw new UsageError('--drill-from takes local (the newest backup here) or offsite (the newest copy in the profile\'s destinations)');
+        patch.drillSource = values['drill-from'];
+      }
       if (values['drill-after-backup']) patch.drillAfterBackup = true;
       if (values['no-drill-after-backup']) patch.drillAfterBackup = false;
       if (values['auto-prune']) patch.autoPrune = true;

@@ -43,6 +43,11 @@ export interface ProfileSchedule {
   drill: ScheduleSpec | null;
   /** Drill every backup right after it is made. */
   drillAfterBackup: boolean;
+  /**
+   * What the drill schedule drills: the newest local backup (default), or the newest copy in the
+   * profile's destinations — the copy that survives the loss of this computer.
+   */
+  drillSource?: 'local' | 'offsite';
   retention: RetentionPolicy;
   /** Prune automatically after each scheduled backup. */
   autoPrune: boolean;
@@ -68,7 +73,7 @@ export interface DueRun {
   destination?: string;
 }
 
-export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'retention' | 'autoPrune'>> & { notify?: NotifyPatch };
+export type SchedulePatch = Partial<Pick<ProfileSchedule, 'backup' | 'drill' | 'drillAfterBackup' | 'drillSource' | 'retention' | 'autoPrune'>> & { notify?: NotifyPatch };
 
 export interface OsJobStatus {
   installed: boolean;

@@ -7,6 +7,7 @@ import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
+import { sidecarTagVerifies, type LibraryKey } from '../archive/sidecar-tag.ts';
 import type { JobActivity } from '../activity/activity-log.ts';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import { RateMeter, startJob, type Job, type JobRunContext } from '../jobs/job.ts';
@@ -48,7 +49,10 @@ export class CopyService {
   readonly #clock: Clock;
   readonly #activity: JobActivity | null;
 
-  constructor(deps: { destinations: DestinationService; records: CopyRecords; clock: Clock; activity?: JobActivity }) {
+  readonly #libraryKey: LibraryKey | null;
+
+  constructor(deps: { destinations: DestinationService; records: CopyRecords; clock: Clock; activity?: JobActivity; libraryKey?: LibraryKey }) {
+    this.#libraryKey = deps.libraryKey ?? null;
     this.#destinations = deps.destinations;
     this.#records = deps.records;
     this.#clock = deps.clock;
@@ -154,6 +158,23 @@ export class CopyService {
       if (record.state === 'verified' && (await stat(record.archivePath).then((s) => s.size === record.bytes, () => false))) local.set(record.archiveName, record.sha256);
     }
     return local;
+  }
+
+  /**
+   * The newest of this computer's own backups (sidecar tag verifies) among the profile's
+   * destinations' copies, listed from the destinations themselves; null when there is none.
+   */
+  async newestOffsite(profileId: string, signal?: AbortSignal): Promise<{ destinationId: string; destination: string; name: string; createdAt: string } | null> {
+    const key = (await this.#libraryKey?.get()) ?? null;
+    let newest: { destinationId: string; destination: string; name: string; createdAt: string } | null = null;
+    for (const destination of this.#destinations.forProfile(profileId)) {
+      for (const archive of await this.listRemote(destination.id, signal)) {
+        const sidecar = archive.sidecar;
+        if (!sidecar || archive.problem || sidecar.partial || !sidecarTagVerifies(sidecar, key)) continue;
+        if (!newest || sidecar.createdAt > newest.createdAt) newest = { destinationId: destination.id, destination: destination.name, name: archive.name, createdAt: sidecar.createdAt };
+      }
+    }
+    return newest;
   }
 
   /** For each destination of the profile: when a copy there was last verified (null: never), and since when the destination exists. */

@@ -44,7 +44,7 @@ export interface ScheduleDeps {
   /** Settings → "drill after every backup": a scheduled backup is drilled then too (and waited for). */
   drillAfterEveryBackup?: () => boolean;
   /** Offsite copies: a scheduled backup is copied to its profile's destinations (and waited for). */
-  copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted' | 'lastVerified'>;
+  copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted' | 'lastVerified' | 'newestOffsite' | 'fetchForUse'>;
   /** Retention in each destination: pruned after a scheduled backup's copy there landed (auto-prune on). */
   offsiteRetention?: Pick<RemoteRetention, 'policy' | 'prune'>;
 }
@@ -272,10 +272,36 @@ export class ScheduleService {
   }
 
   async #drillLatest(profile: string, schedule: StoredSchedule): Promise<DueRun> {
+    if (schedule.drillSource === 'offsite') return this.#drillNewestOffsite(profile, schedule);
     // The newest of this Lifeboat's own backups: a stranger's file with a later date is never the drill target.
     const latest = (await this.#deps.library.list({ profile })).find((a) => a.recognised);
     if (!latest) return { profile, kind: 'drill', result: 'skipped', detail: 'No backup to drill yet.' };
     return this.#drill(profile, latest.path, schedule);
+  }
+
+  /**
+   * The newest copy of this computer's own backups in the profile's destinations, downloaded into a
+   * private folder (checked against its remote sidecar) and drilled: proof that the copy which
+   * survives a lost laptop restores. A copy that does not download intact is a failed drill.
+   */
+  async #drillNewestOffsite(profile: string, schedule: StoredSchedule): Promise<DueRun> {
+    const copies = this.#deps.copies;
+    const newest = copies ? await copies.newestOffsite(schedule.profileId).catch((error: unknown) => toErrorInfo(error)) : null;
+    if (newest && 'code' in newest) return this.#drillFailed(profile, schedule, `the destinations could not be listed: ${newest.message}`);
+    if (!newest || !copies) return { profile, kind: 'drill', result: 'skipped', detail: 'No offsite copy to drill yet.' };
+    const fetched = await copies.fetchForUse(newest.destinationId, newest.name).result.catch((error: unknown) => toErrorInfo(error));
+    if ('code' in fetched) return this.#drillFailed(profile, schedule, `the copy ${newest.name} in ${newest.destination} did not download intact: ${fetched.message}`);
+    try {
+      const run = await this.#drill(profile, fetched.file, schedule);
+      return { ...run, archive: `${newest.destination}:${newest.name}`, destination: newest.destination };
+    } finally {
+      await fetched.release();
+    }
+  }
+
+  async #drillFailed(profile: string, schedule: StoredSchedule, why: string): Promise<DueRun> {
+    await this.#notify(schedule, { kind: 'drill-failed', profile, text: `Lifeboat: the drill of the newest offsite copy of "${profile}" FAILED: ${why}.` });
+    return { profile, kind: 'drill', result: 'failed', detail: why };
   }
 
   async #drill(profile: string, archive: string, schedule: StoredSchedule): Promise<DueRun> {
