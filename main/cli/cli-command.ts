@@ -84,6 +84,7 @@ export const OPTIONS = {
   'storage-class': { type: 'string' },
   'no-part-checksums': { type: 'boolean' },
   destination: { type: 'string' },
+  'bandwidth-limit': { type: 'string' },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

@@ -164,6 +164,16 @@ describe('offsite copies to S3', () => {
     await expect(engine.copies.verifyRemote('flaky', path.basename(bigArchive)).result).rejects.toMatchObject({ code: 'VERIFY_FAILED', message: expect.stringMatching(/does not match its sidecar at the destination/) });
   }, 120_000);
 
+  it('a bandwidth limit keeps the upload at or under its rate', async () => {
+    const limit = 20 * 1024 * 1024;
+    await engine.destinations.add({ name: 'slow', profile: 'big', s3: location({ prefix: 'slow/' }), secretKey: lab.secretAccessKey, bandwidthLimit: limit });
+    const copied = await engine.copies.start({ file: bigArchive, destination: 'slow' }).result;
+    // Waits come after each part: everything but the last part must have taken its time at the rate.
+    const lastPart = copied.bytes % (16 * 1024 * 1024) || 16 * 1024 * 1024;
+    expect(copied.durationMs).toBeGreaterThanOrEqual(((copied.bytes - lastPart) / limit) * 1000 * 0.95);
+    await expect(engine.destinations.add({ name: 'crawl', profile: 'big', s3: location(), secretKey: 'k', bandwidthLimit: 1000 })).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/bandwidth limit/) });
+  }, 60_000);
+
   it('a bucket that demands checksums (Object Lock) takes the copy; without part checksums it is refused with its own message', async () => {
     lab.faults.requireChecksums(true);
     try {

@@ -14,9 +14,9 @@ import { parseHop, secretsPerHop, sshFromFlags, trustingHostKeys } from './profi
 
 export const DESTINATION_COMMANDS: Record<string, Command> = {
   'destination add': {
-    usage: 'destination add NAME --profile P (--s3 s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style] --access-key-id ID --secret-key-env VAR [--storage-class C] [--object-lock-days N] [--no-part-checksums] | --sftp sftp://USER@HOST[:PORT]/PATH [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]…) [--json]',
+    usage: 'destination add NAME --profile P (--s3 s3://BUCKET[/PREFIX] --endpoint URL [--region R] [--path-style] --access-key-id ID --secret-key-env VAR [--storage-class C] [--object-lock-days N] [--no-part-checksums] | --sftp sftp://USER@HOST[:PORT]/PATH [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]…) [--bandwidth-limit RATE] [--json]',
     summary: 'copy a profile\'s backups to an S3-compatible bucket or a folder over SFTP too (secret keys and SSH passwords go to the OS keychain)',
-    options: ['profile', 's3', 'endpoint', 'region', 'path-style', 'access-key-id', 'secret-key-env', 'storage-class', 'object-lock-days', 'no-part-checksums', 'sftp', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key'],
+    options: ['profile', 's3', 'endpoint', 'region', 'path-style', 'access-key-id', 'secret-key-env', 'storage-class', 'object-lock-days', 'no-part-checksums', 'sftp', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key', 'bandwidth-limit'],
     async run({ engine, out, args, values }) {
       const name = args[0];
       if (!name) throw new UsageError('destination add needs a NAME');
@@ -27,7 +27,7 @@ export const DESTINATION_COMMANDS: Record<string, Command> = {
         return;
       }
       if (!values['secret-key-env']) throw new UsageError('destination add needs --secret-key-env VAR (the variable holding the S3 secret access key)');
-      const destination = await engine.destinations.add({ name, profile: values.profile, s3: s3FromFlags(values), secretKey: passphraseFromEnv(values['secret-key-env'], 'the S3 secret access key') });
+      const destination = await engine.destinations.add({ name, profile: values.profile, s3: s3FromFlags(values), secretKey: passphraseFromEnv(values['secret-key-env'], 'the S3 secret access key'), bandwidthLimit: bandwidthFlag(values) });
       if (engine.secrets.storage !== 'keychain') out.note('lifeboat: warning: no OS keychain: the secret key is kept for this session only; copies in later runs will ask for it again.');
       out.result({ destination }, () => `Saved destination "${visibleText(destination.name)}" for profile "${visibleText(destination.profileName)}": ${visibleText(destination.where)}.\nTest it with: lifeboat destination test ${destination.name}`);
     },
@@ -97,7 +97,7 @@ function requireName(name: string | undefined): string {
  */
 async function addSftpDestination(engine: Engine, out: Output, name: string, values: Values): Promise<void> {
   const { sftp, sshSecrets } = sftpFromFlags(values);
-  const added = await engine.destinations.add({ name, profile: values.profile!, sftp, sshSecrets });
+  const added = await engine.destinations.add({ name, profile: values.profile!, sftp, sshSecrets, bandwidthLimit: bandwidthFlag(values) });
   if (engine.secrets.storage !== 'keychain' && sshSecrets.some((s) => s !== undefined)) out.note('lifeboat: warning: no OS keychain: the SSH password is kept for this session only; copies in later runs will ask for it again.');
   const test = await testTrustingHostKeys(engine, out, added.id, values['accept-host-key'] ?? []);
   if (!test.ok && test.error?.code.startsWith('SSH_HOST_KEY')) process.exitCode = 1;
@@ -204,4 +204,14 @@ export async function withArchiveFile<R>(engine: Engine, out: Output, arg: strin
   } finally {
     await copy.release();
   }
+}
+
+/** --bandwidth-limit 500K / 5M / 1G (bytes per second, powers of 1024), or none. */
+function bandwidthFlag(values: Values): number | null {
+  const text = values['bandwidth-limit'];
+  if (text === undefined) return null;
+  const match = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text.trim());
+  if (!match) throw new UsageError(`--bandwidth-limit takes a rate such as 500K, 5M or 1G (bytes per second), not "${visibleText(text)}"`);
+  const unit = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[match[2]!.toUpperCase() as '' | 'K' | 'M' | 'G'];
+  return Math.round(Number(match[1]) * unit);
 }

@@ -50,6 +50,8 @@ export interface Destination {
   s3?: S3Location;
   /** kind 'sftp'. */
   sftp?: SftpLocation;
+  /** Upload at most this many bytes per second (the copy waits between parts); absent = as fast as the link allows. */
+  bandwidthLimit?: number;
   /** The endpoint, bucket and key id the saved secret key was given for: it is never sent anywhere else. Set by the engine only. */
   secretEndpoint?: string;
   createdAt: string;
@@ -64,6 +66,8 @@ export interface DestinationInput {
   sftp?: SftpLocation;
   /** The S3 secret access key: kept in the keychain. */
   secretKey?: string | null;
+  /** Bytes per second; absent or null = no limit. */
+  bandwidthLimit?: number | null;
   /** SFTP: the password or key passphrase per hop, in connection order (jumps first, the host last): kept in the keychain. */
   sshSecrets?: SshSecretInput[];
 }

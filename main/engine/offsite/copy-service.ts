@@ -5,6 +5,7 @@
 // confirmed each part's SHA-256, and the object's size and recorded SHA-256 match.
 import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { setTimeout } from 'node:timers/promises';
 import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { sidecarTagVerifies, type LibraryKey } from '../archive/sidecar-tag.ts';
@@ -233,9 +234,11 @@ export class CopyService {
   async #upload(connected: ConnectedDestination, record: CopyRecord, ctx: JobRunContext): Promise<Omit<CopyResult, 'durationMs'>> {
     const { destination, store } = connected;
     const meter = new RateMeter();
-    const progress = (done: number) => {
+    const pace = bandwidthPacer(destination.bandwidthLimit ?? null, record.bytesDone, ctx.signal);
+    const progress = async (done: number) => {
       const rate = meter.sample(done);
       ctx.report({ phase: 'Uploading', fraction: record.bytes ? done / record.bytes : null, bytes: done, bytesPerSecond: rate, etaSeconds: rate ? Math.round((record.bytes - done) / rate) : null, currentItem: destination.name });
+      await pace(done);
     };
     ctx.report({ phase: 'Uploading', fraction: 0, bytes: 0, currentItem: destination.name, message: `Copying ${record.archiveName} to ${destination.name}` });
     const save = (next: CopyRecord) => this.#records.write({ ...next, updatedAt: this.#clock.now().toISOString() });
@@ -282,6 +285,19 @@ async function putSidecar(store: RemoteStore, record: CopyRecord, signal: AbortS
     throw new LifeboatError('COPY_NOT_VERIFIED', `The sidecar of ${record.archiveName} changed while the archive was copied: it no longer names the bytes that were uploaded.`, 'Run "lifeboat verify FILE" to check the archive and its sidecar, then copy again.');
   }
   await store.putSmall(`${record.archiveName}${SIDECAR_SUFFIX}`, Buffer.from(`${JSON.stringify(read.sidecar, undefined, 2)}\n`), signal);
+}
+
+/**
+ * Keeps an upload at or under `limit` bytes per second on average: after each part, waits until the
+ * bytes sent in this run could have been sent at that rate (cancellable).
+ */
+function bandwidthPacer(limit: number | null, startBytes: number, signal: AbortSignal): (done: number) => Promise<void> {
+  const started = performance.now();
+  return async (done) => {
+    if (!limit) return;
+    const due = ((done - startBytes) / limit) * 1000 - (performance.now() - started);
+    if (due > 0) await setTimeout(due, undefined, { signal });
+  };
 }
 
 /** A job whose failure after a cancel is reported as the cancel (the store's "request aborted" is not the news). */

@@ -12,7 +12,7 @@ import { deleteRouteSecrets, routeSecretsSaved, saveRouteSecrets, type SecretRou
 import { sshHops, type RouteOptions, type TunnelService } from '../tunnel/tunnel-service.ts';
 import type { Destination, DestinationInput, DestinationKind, DestinationSummary, DestinationTestResult, S3Location, SftpLocation } from '../model/offsite.ts';
 import type { CopyRecords } from './copy-records.ts';
-import { checkDestinationName, normaliseS3Location } from './destination-validation.ts';
+import { checkBandwidthLimit, checkDestinationName, normaliseS3Location } from './destination-validation.ts';
 import { describeS3 } from './s3-connection.ts';
 import type { RemoteStore } from './remote-store.ts';
 import { S3Store } from './s3-store.ts';
@@ -86,7 +86,8 @@ export class DestinationService {
 
   async add(input: DestinationInput): Promise<DestinationSummary> {
     const { name, profileId, kind, s3, sftp } = await this.check(input);
-    const destination: Destination = { id: randomUUID(), name, profileId, kind, ...(s3 ? { s3 } : {}), ...(sftp ? { sftp } : {}), createdAt: this.#clock.now().toISOString() };
+    const limit = checkBandwidthLimit(input.bandwidthLimit);
+    const destination: Destination = { id: randomUUID(), name, profileId, kind, ...(s3 ? { s3 } : {}), ...(sftp ? { sftp } : {}), ...(limit ? { bandwidthLimit: limit } : {}), createdAt: this.#clock.now().toISOString() };
     if (sftp) await saveRouteSecrets(this.#secrets, null, routeOf(destination)!, input.sshSecrets ?? []);
     else if (s3 && typeof input.secretKey === 'string' && input.secretKey !== '') {
       await this.#secrets.set(secretAccount(destination.id), input.secretKey);

@@ -84,3 +84,12 @@ function checkPrefix(value: unknown): string {
   }
   return prefix;
 }
+
+/** Bytes per second: from 16 KiB/s (slower would stretch a backup's upload over days) to 100 GB/s. */
+export function checkBandwidthLimit(value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 16 * 1024 || value > 100e9) {
+    throw invalid(`A bandwidth limit must be a whole number of bytes per second from 16 KiB/s to 100 GB/s, not ${String(value).slice(0, 40)}.`, 'Enter a rate such as 5M (5 MB/s), or none for no limit.');
+  }
+  return value;
+}

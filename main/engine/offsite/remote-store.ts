@@ -19,7 +19,8 @@ export interface StoreUpload {
   record: CopyRecord;
   save(record: CopyRecord): Promise<void>;
   signal: AbortSignal;
-  onBytes(bytesDone: number): void;
+  /** After each part: progress, and the wait a bandwidth limit asks for (uploads await it). */
+  onBytes(bytesDone: number): void | Promise<void>;
   now(): Date;
 }
 

@@ -156,7 +156,7 @@ async function sendParts(request: UploadRequest, journal: MultipartJournal, list
     journal.parts = [...journal.parts.filter((p) => p.partNumber !== partNumber), part];
     record.bytesDone = journal.parts.reduce((sum, p) => sum + p.bytes, 0);
     await request.save(record);
-    request.onBytes(record.bytesDone);
+    await request.onBytes(record.bytesDone);
     if (adopted) outcome.partsResumed++;
     else outcome.partsSent++;
   }

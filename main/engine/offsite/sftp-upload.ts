@@ -122,7 +122,7 @@ async function sendChunks(request: SftpUploadRequest, journal: SftpJournal, loca
     journal.chunks = [...journal.chunks, sha256];
     record.bytesDone = Math.min(record.bytes, journal.chunks.length * journal.chunkSize);
     await request.save(record);
-    request.onBytes(record.bytesDone);
+    await request.onBytes(record.bytesDone);
     outcome.partsSent++;
   }
   const digest = whole.digest('hex');
