@@ -9,8 +9,8 @@ import type { DrillRecord } from '../engine/model/drill.ts';
 import type { ErrorInfo } from '../engine/model/error.ts';
 import type { JobProgress } from '../engine/model/job.ts';
 import type { KeyStatus } from '../engine/model/keys.ts';
-import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location } from '../engine/model/offsite.ts';
-import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary } from '../engine/model/profile.ts';
+import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
+import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary, SshSecretInput } from '../engine/model/profile.ts';
 import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult } from '../engine/model/restore.ts';
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
 import type { DueRun, OsJobStatus, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/model/schedule.ts';
@@ -28,7 +28,7 @@ export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
-export type { CopyResult, CopyState, CopyStateKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location } from '../engine/model/offsite.ts';
+export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
 export interface OpenKeys {
@@ -72,14 +72,20 @@ export interface BackupStartRequest {
 }
 
 /**
- * A new offsite destination for one connection's backups. The secret access key travels from the
- * page to main this once, into the keychain; it never comes back (summaries say `secretSaved`).
+ * A new offsite destination for one connection's backups: exactly one of `s3` and `sftp`. Secrets
+ * (the S3 secret access key, or the SFTP password or key passphrase per hop) travel from the page to
+ * main this once, into the keychain; they never come back (summaries say `secretSaved`,
+ * `sshSecretsSaved`). An SFTP key file must be one the user chose in the file dialog.
  */
 export interface DestinationAddRequest {
   name: string;
   profileId: string;
-  s3: S3Location;
+  s3?: S3Location;
+  /** s3 only. */
   secretKey?: string;
+  sftp?: SftpLocation;
+  /** sftp only: per hop, in connection order (jumps first, the host last). */
+  sshSecrets?: SshSecretInput[];
 }
 
 export interface CopyStartRequest {
@@ -196,7 +202,8 @@ export interface Invoke {
   /** Confirmed in a main-process question: every new backup of the connection will be copied there. */
   'destinations:add': (request: DestinationAddRequest) => DestinationSummary;
   'destinations:remove': (destinationId: string) => void;
-  'destinations:test': (destinationId: string) => DestinationTestResult;
+  /** acceptHostKeys: SFTP host key fingerprints the user just chose to trust in the host-key dialog. */
+  'destinations:test': (destinationId: string, acceptHostKeys: string[]) => DestinationTestResult;
   'copies:states': (filter: { file?: string }) => CopyState[];
   'copies:start': (request: CopyStartRequest) => { jobId: string };
   'copies:listRemote': (destinationId: string) => RemoteArchive[];

@@ -9,7 +9,7 @@ import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { Job } from '../engine/jobs/job.ts';
 import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { RestoreRequest } from '../engine/restore/restore-service.ts';
-import type { ProfileFields } from '../engine/types.ts';
+import type { ProfileFields, SshSettings } from '../engine/types.ts';
 import type { JobProgress } from '../engine/model/job.ts';
 import type { CopySubject, ImportSource, Invoke, InvokeChannel, JobOutcome, JobProgressEvent, OpenKeys, RemoteSubject, RestoreUiRequest } from './contract.ts';
 import { FetchedCopies } from './fetched-copies.ts';
@@ -131,12 +131,21 @@ export class HandlerContext {
       if (file && file !== current?.[key]) this.grants.use('open', file, what);
     }
     // An SSH key file is read and used to log in: the same rule as the SSL files.
-    const known = new Set(current?.ssh ? [current.ssh, ...current.ssh.jumps].map((hop) => hop.keyFile) : []);
-    for (const hop of fields.ssh ? [fields.ssh, ...fields.ssh.jumps] : []) {
+    this.sshKeyFilesChosen(fields.ssh, current?.ssh);
+    return fields;
+  }
+
+  /**
+   * An SSH route's key files (a profile's tunnel, an SFTP destination) are read and used to log in
+   * whenever it connects: a new one must be one the user chose in a dialog; ones the route already
+   * had stay usable.
+   */
+  sshKeyFilesChosen(ssh: SshSettings | null | undefined, current?: SshSettings | null): void {
+    const known = new Set(current ? [current, ...current.jumps].map((hop) => hop.keyFile) : []);
+    for (const hop of ssh ? [ssh, ...ssh.jumps] : []) {
       const file = hop.keyFile?.trim();
       if (file && !known.has(file)) this.grants.use('open', file, 'The SSH key file');
     }
-    return fields;
   }
 
   async restoreRequestFrom(request: RestoreUiRequest): Promise<RestoreRequest> {

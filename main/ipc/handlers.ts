@@ -112,19 +112,22 @@ function libraryHandlers(ctx: HandlerContext): HandlerGroup {
   };
 }
 
-/** Offsite destinations (the secret key goes in once, never comes back) and copies of library archives. */
+/** Offsite destinations (secrets go in once, never come back; an SFTP key file only as chosen in a dialog) and copies of library archives. */
 function offsiteHandlers(ctx: HandlerContext): HandlerGroup {
   const { engine, shell } = ctx;
   return {
     'destinations:list': (filter) => engine.destinations.list(filter.profileId ? { profile: filter.profileId } : {}),
-    // Every new backup of the connection will leave this computer for that bucket: the user says yes in main.
-    'destinations:add': async ({ name, profileId, s3, secretKey }) => {
-      const input = { name, profile: profileId, s3, ...(secretKey !== undefined ? { secretKey } : {}) };
+    // Every new backup of the connection will leave this computer for that bucket or SSH server: the user says yes in main.
+    'destinations:add': async ({ name, profileId, s3, secretKey, sftp, sshSecrets }) => {
+      // An SFTP key file is read and used to log in: chosen in a dialog, as a profile's SSH key file.
+      if (sftp) ctx.sshKeyFilesChosen(sftp);
+      const input = { name, profile: profileId, ...(s3 ? { s3 } : {}), ...(secretKey !== undefined ? { secretKey } : {}), ...(sftp ? { sftp } : {}), ...(sshSecrets !== undefined ? { sshSecrets } : {}) };
       const checked = await engine.destinations.check(input);
+      const readers = checked.kind === 'sftp' ? 'Whoever can read that folder on the SSH server' : 'Whoever can read that bucket';
       const yes = await shell.confirm({
         title: 'Lifeboat',
         message: `Copy every new backup of ${checked.profileName} to "${checked.name}"?`,
-        detail: `Each backup of ${checked.profileName} will be uploaded to ${checked.where}. Whoever can read that bucket can read the archives (encrypted archives stay encrypted).`,
+        detail: `Each backup of ${checked.profileName} will be uploaded to ${checked.where}. ${readers} can read the archives (encrypted archives stay encrypted).`,
         action: 'Add destination',
       });
       if (!yes) throw new LifeboatError('CANCELLED', 'The destination was not added.', 'Nothing to do: you declined it.');
@@ -133,7 +136,7 @@ function offsiteHandlers(ctx: HandlerContext): HandlerGroup {
     'destinations:remove': async (destinationId) => {
       await engine.destinations.remove(destinationId);
     },
-    'destinations:test': (destinationId) => engine.destinations.test(destinationId),
+    'destinations:test': (destinationId, acceptHostKeys) => engine.destinations.test(destinationId, { acceptHostKeys }),
     'copies:states': (filter) => engine.copies.states(filter),
     'copies:start': async (request) => {
       const file = await ctx.copyableArchive(request.file);

@@ -25,13 +25,15 @@ const sshHop = {
   keyFile: optionalPath,
 };
 
-const sshSettings = z
-  .object({
-    ...sshHop,
-    jumps: z.array(z.object(sshHop).strict()).max(8),
-    keepAliveSeconds: z.number().int().min(0).max(3600),
-  })
-  .strict();
+const sshRoute = {
+  ...sshHop,
+  jumps: z.array(z.object(sshHop).strict()).max(8),
+  keepAliveSeconds: z.number().int().min(0).max(3600),
+};
+const sshSettings = z.object(sshRoute).strict();
+
+/** A password or key passphrase per hop (jumps first): bounded, never echoed back; undefined keeps a saved one, null forgets it. */
+const sshSecrets = z.array(z.union([text(MAX_TEXT), z.null(), z.undefined()])).max(9);
 
 /** A fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
 export const hostKeyFingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256:… host key fingerprint');
@@ -52,7 +54,7 @@ export const profileInput = z
     canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
     ssh: sshSettings.nullable().optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
-    sshSecrets: z.array(z.union([text(MAX_TEXT), z.null(), z.undefined()])).max(9).optional(),
+    sshSecrets: sshSecrets.optional(),
     keepPasswordForNewServer: z.boolean().optional(),
   })
   .strict();
@@ -182,15 +184,33 @@ const s3Location = z
   })
   .strict();
 
+/**
+ * An SFTP destination's folder on the SSH host: absolute, no "." or ".." parts, no backslashes or
+ * control characters (sftp-location.ts checks it again and names the fix).
+ */
+const sftpFolder = text(1024).refine((f) => f.startsWith('/') && !/[\p{Cc}\\]/u.test(f) && !f.split('/').some((part) => part === '.' || part === '..'), 'must be an absolute folder without "." or ".." parts');
+
+/** An SFTP destination as typed in the form: the SSH route of a profile's tunnel (key files chosen in a dialog: checked in the handler) and the folder. */
+const sftpLocation = z.object({ ...sshRoute, folder: sftpFolder }).strict();
+
 export const destinationAdd = z
   .object({
     name: text(200).min(1),
     profileId: id,
-    s3: s3Location,
+    s3: s3Location.optional(),
     // The one time the secret key crosses from the page: bounded, never echoed back.
     secretKey: z.string().min(1).max(1000).refine((s) => !s.includes('\0'), 'must not contain NUL').optional(),
+    sftp: sftpLocation.optional(),
+    sshSecrets: sshSecrets.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((request, ctx) => {
+    const issue = (message: string) => ctx.addIssue({ code: 'custom', message });
+    if (Boolean(request.s3) === Boolean(request.sftp)) issue('a destination is exactly one of s3 and sftp');
+    else if (request.s3 && request.sshSecrets !== undefined) issue('sshSecrets are for an SFTP destination');
+    else if (request.sftp && request.secretKey !== undefined) issue('secretKey is for an S3 destination');
+    else if (request.sftp && request.sshSecrets && request.sshSecrets.length > request.sftp.jumps.length + 1) issue('at most one SSH secret per hop');
+  });
 
 const fileFilter = z.object({ name: text(100), extensions: z.array(z.string().max(20).regex(/^[\w*]+$/)).max(20) }).strict();
 
@@ -253,7 +273,8 @@ export const invokeSchemas = {
   'destinations:list': z.tuple([z.object({ profileId: id.optional() }).strict()]),
   'destinations:add': z.tuple([destinationAdd]),
   'destinations:remove': z.tuple([id]),
-  'destinations:test': z.tuple([id]),
+  // acceptHostKeys: SFTP host keys the user just chose to trust in the host-key dialog (as profiles:test).
+  'destinations:test': z.tuple([id, z.array(hostKeyFingerprint).max(9)]),
   'copies:states': z.tuple([z.object({ file: archivePath.optional() }).strict()]),
   // Which files may be copied (library folders only) is checked in the handler.
   'copies:start': z.tuple([z.object({ file: archivePath, destinationId: id }).strict()]),

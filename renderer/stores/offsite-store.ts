@@ -1,6 +1,7 @@
 // Offsite destinations (Settings) and what this computer knows of each archive's copies (the
 // library). Running copies live in the jobs store, which reads the states again when one ends. The
-// S3 secret key goes to main in add() and is never kept here: a summary says only `secretSaved`.
+// S3 secret key and SFTP passwords or passphrases go to main in add() and are never kept here: a
+// summary says only `secretSaved` (and `sshSecretsSaved` per hop).
 import { create } from 'zustand';
 import type { CopyState, DestinationAddRequest, DestinationSummary, DestinationTestResult, ErrorInfo, RemoteArchive } from '../../main/ipc/contract.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
@@ -21,7 +22,8 @@ interface OffsiteState {
   add(request: DestinationAddRequest): Promise<DestinationSummary>;
   /** Throws ApiError. */
   remove(id: string): Promise<void>;
-  test(id: string): Promise<DestinationTestResult>;
+  /** acceptHostKeys: SFTP host keys the user just trusted in the host-key dialog. */
+  test(id: string, acceptHostKeys?: string[]): Promise<DestinationTestResult>;
   loadStates(): Promise<void>;
   /** The archives in a destination, read from its sidecars there. Throws ApiError. */
   listRemote(id: string): Promise<RemoteArchive[]>;
@@ -59,11 +61,11 @@ export const useOffsiteStore = create<OffsiteState>()((set, get) => {
       set({ destinations: get().destinations.filter((d) => d.id !== id), states: get().states.filter((s) => s.destinationId !== id) });
       forgetTest(id);
     },
-    test: async (id) => {
+    test: async (id, acceptHostKeys = []) => {
       set({ tests: { ...get().tests, [id]: { status: 'running' } } });
       let result: DestinationTestResult;
       try {
-        result = unwrap(await api().destinations.test(id));
+        result = unwrap(await api().destinations.test(id, acceptHostKeys));
       } catch (error) {
         result = { ok: false, checks: [], error: toErrorInfo(error), durationMs: 0 };
       }

@@ -86,8 +86,9 @@ describe('Settings → Offsite destinations', () => {
     await nav('Settings').click();
     await expectVisible(offsite());
     await expect.poll(() => text(offsite())).toContain('No destinations yet: backups stay on this computer only.');
-    await offsite().getByRole('button', { name: 'Add S3 destination' }).click();
+    await offsite().getByRole('button', { name: 'Add destination' }).click();
     await expectVisible(form());
+    expect(await offsite().getByRole('radio', { name: 'S3 bucket' }).isChecked()).toBe(true);
     expect(await form().getByRole('switch', { name: 'Checksum every part' }).isChecked()).toBe(true);
     expect(await form().getByLabel('Secret access key', { exact: true }).getAttribute('type')).toBe('password');
 
@@ -126,6 +127,8 @@ describe('Settings → Offsite destinations', () => {
     expect(shown).toContain('storage class STANDARD');
     const [saved] = await e2e.engine.destinations.list();
     expect(saved).toMatchObject({ name: 'offsite', profileName: 'Shop', secretSaved: true, s3: { pathStyle: true, partChecksums: true, prefix: PREFIX, storageClass: 'STANDARD' } });
+    // Tested right after it is saved.
+    await expect.poll(() => text(item.getByRole('region', { name: 'Test of offsite' })), { timeout: 15_000 }).toContain('offsite works');
   });
 
   test('Test shows each check, or the store’s refusal and how to fix it; the secret key never reaches the page', async () => {

@@ -217,7 +217,7 @@ describe('offsite copies the page asks for', () => {
     expect(await call('destinations:add', { name: 'bad-endpoint', profileId: profile.id, s3: { ...s3, endpoint: 'http://attacker.example.com' }, secretKey })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
     expect(asked).toHaveLength(questions);
 
-    for (const result of [await call('destinations:list', {}), await call('destinations:test', (await fixture.engine.destinations.get('page-made')).id)]) {
+    for (const result of [await call('destinations:list', {}), await call('destinations:test', (await fixture.engine.destinations.get('page-made')).id, [])]) {
       expect(JSON.stringify(result)).not.toContain(secretKey);
     }
     expect(await call('destinations:list', {})).toMatchObject({ ok: true, value: [{ name: 'page-made', secretSaved: true }] });
@@ -305,5 +305,54 @@ describe('remote archives the page asks for', () => {
     expect(await send('copies:discardFetched', file)).toMatchObject({ ok: true });
     expect(await gone(file)).toBe(true);
     expect(await send('restore:inspect', file, {})).toMatchObject(refused);
+  });
+});
+
+describe('SFTP destinations the page adds', () => {
+  const passphrase = 'sftp-key-passphrase-not-for-the-page';
+  const invalid = (message: string) => ({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining(message) } });
+
+  it('the SSH key file must come from an open dialog, the folder is a clean absolute path, secrets are bounded: all refused before anything is asked', async () => {
+    const profile = await fixture.engine.profiles.add({ name: 'sftp-src', host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
+    const key = path.join(dir, 'id_ed25519_sftp');
+    await writeFile(key, 'not for the page');
+    const sftp = { host: '127.0.0.1', port: 9, user: 'backup', auth: 'key', keyFile: key, jumps: [], keepAliveSeconds: 30, folder: '/srv/backups' };
+    const request = { name: 'sftp-page', profileId: profile.id, sftp, sshSecrets: [passphrase] };
+    const questions = asked.length;
+    answer = true;
+
+    // ~/.ssh/id_rsa, or any key the page names, is never read nor sent to a server it chose.
+    expect(await call('destinations:add', request)).toMatchObject(invalid('was not chosen in an open dialog'));
+    expect(await call('destinations:add', { ...request, sftp: { ...sftp, auth: 'agent', keyFile: undefined, jumps: [{ host: '127.0.0.1', port: 10, user: 'j', auth: 'key', keyFile: path.join(os.homedir(), '.ssh', 'id_rsa') }] }, sshSecrets: [null, null] })).toMatchObject(invalid('was not chosen in an open dialog'));
+    await choose('file', key);
+    expect(await call('destinations:add', { ...request, sftp: { ...sftp, folder: '/srv/backups/../../root/.ssh' } })).toMatchObject(invalid('must be an absolute folder without "." or ".." parts'));
+    expect(await call('destinations:add', { ...request, sftp: { ...sftp, folder: 'relative/folder' } })).toMatchObject(invalid('must be an absolute folder'));
+    expect(await call('destinations:add', { ...request, sshSecrets: ['x'.repeat(100_000)] })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
+    expect(await call('destinations:add', { ...request, sshSecrets: [passphrase, passphrase, passphrase] })).toMatchObject(invalid('at most one SSH secret per hop'));
+    expect(await call('destinations:add', { ...request, secretKey: 'an S3 key' })).toMatchObject(invalid('secretKey is for an S3 destination'));
+    expect(await call('destinations:test', 'sftp-page', ['not-a-fingerprint'])).toMatchObject(invalid('SHA256'));
+    expect(asked).toHaveLength(questions);
+    expect((await fixture.engine.destinations.list()).map((d) => d.name)).not.toContain('sftp-page');
+  });
+
+  it('a chosen key file: the user is asked in main (the server and folder named), the passphrase goes to the keychain and never comes back', async () => {
+    const profile = await fixture.engine.profiles.get('sftp-src');
+    const key = path.join(dir, 'id_ed25519_sftp');
+    const request = { name: 'sftp-page', profileId: profile.id, sftp: { host: '127.0.0.1', port: 9, user: 'backup', auth: 'key', keyFile: key, jumps: [], keepAliveSeconds: 30, folder: '/srv//backups/' }, sshSecrets: [passphrase] };
+    answer = false;
+    expect(await call('destinations:add', request)).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
+    expect(asked.at(-1)).toContain('Copy every new backup of sftp-src to "sftp-page"?');
+    expect(asked.at(-1)).toContain('sftp://backup@127.0.0.1:9/srv/backups');
+    expect(asked.at(-1)).toContain('Whoever can read that folder on the SSH server');
+
+    answer = true;
+    const added = await call('destinations:add', request);
+    expect(added).toMatchObject({ ok: true, value: { kind: 'sftp', sftp: { folder: '/srv/backups', keyFile: key }, sshSecretsSaved: [true] } });
+    const id = (added as { value: { id: string } }).value.id;
+    // Nothing listens on port 9: the test fails, and says so without the passphrase.
+    const tested = await call('destinations:test', id, []);
+    expect(tested).toMatchObject({ ok: true, value: { ok: false } });
+    for (const result of [added, tested, await call('destinations:list', {})]) expect(JSON.stringify(result)).not.toContain(passphrase);
+    expect(await call('destinations:remove', id)).toMatchObject({ ok: true });
   });
 });

@@ -54,6 +54,8 @@ function recordingShell(calls: string[], chosen: string | null = null): ShellPor
 
 const validS3 = { endpoint: 'https://s3.eu-central-1.amazonaws.com', region: 'eu-central-1', bucket: 'team-backups', prefix: 'lifeboat/', pathStyle: false, accessKeyId: 'AKIAEXAMPLE', partChecksums: true };
 const validDestination = { name: 'offsite', profileId: 'abc-123', s3: validS3, secretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' };
+const validSftp = { host: 'nas.example.com', port: 22, user: 'backup', auth: 'agent', jumps: [{ host: 'bastion.example.com', port: 2222, user: 'me', auth: 'password' }], keepAliveSeconds: 30, folder: '/srv/backups/lifeboat' };
+const validSftpDestination = { name: 'nas', profileId: 'abc-123', sftp: validSftp, sshSecrets: ['jump password', null] };
 const validProfile = { name: 'prod', host: 'db.example.com', port: 5432, database: 'app', user: 'app', sslmode: 'require', color: 'blue' };
 
 const VALID: Record<InvokeChannel, unknown[]> = {
@@ -111,7 +113,7 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'destinations:list': [{ profileId: 'abc-123' }],
   'destinations:add': [{ ...validDestination, s3: { ...validS3, storageClass: 'STANDARD_IA', objectLockDays: 30 } }],
   'destinations:remove': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
-  'destinations:test': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
+  'destinations:test': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc', ['SHA256:' + 'x'.repeat(43)]],
   'copies:states': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat' }],
   'copies:start': [{ file: '/backups/prod_app_20261122T010000Z.lifeboat', destinationId: '5f0c7a8e-1b2c-4d5e-8f90-123456789abc' }],
   'copies:listRemote': ['5f0c7a8e-1b2c-4d5e-8f90-123456789abc'],
@@ -195,8 +197,33 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'destinations:add', label: 'fractional Object Lock days', args: [{ ...validDestination, s3: { ...validS3, objectLockDays: 1.5 } }] },
   { channel: 'destinations:add', label: 'a bucket of 10,000 characters', args: [{ ...validDestination, s3: { ...validS3, bucket: 'b'.repeat(10_000) } }] },
   { channel: 'destinations:add', label: 'a profile id with path traversal', args: [{ ...validDestination, profileId: TRAVERSAL }] },
+  { channel: 'destinations:add', label: 'both a bucket and an SFTP folder', args: [{ ...validSftpDestination, s3: validS3 }] },
+  { channel: 'destinations:add', label: 'neither a bucket nor an SFTP folder', args: [{ name: 'nowhere', profileId: 'abc-123' }] },
+  { channel: 'destinations:add', label: 'an S3 secret key with an SFTP folder', args: [{ ...validSftpDestination, secretKey: 'x' }] },
+  { channel: 'destinations:add', label: 'SSH secrets with a bucket', args: [{ ...validDestination, sshSecrets: ['x'] }] },
+  { channel: 'destinations:add', label: 'an SFTP folder with ..', args: [{ ...validSftpDestination, sftp: { ...validSftp, folder: '/srv/backups/../../root/.ssh' } }] },
+  { channel: 'destinations:add', label: 'a relative SFTP folder', args: [{ ...validSftpDestination, sftp: { ...validSftp, folder: 'backups' } }] },
+  { channel: 'destinations:add', label: 'an SFTP folder with a backslash', args: [{ ...validSftpDestination, sftp: { ...validSftp, folder: '/srv\\..\\x' } }] },
+  { channel: 'destinations:add', label: 'an SFTP folder with a control character', args: [{ ...validSftpDestination, sftp: { ...validSftp, folder: '/srv/a\nb' } }] },
+  { channel: 'destinations:add', label: 'an SFTP folder of 10,000 characters', args: [{ ...validSftpDestination, sftp: { ...validSftp, folder: `/${'f'.repeat(10_000)}` } }] },
+  { channel: 'destinations:add', label: 'a relative SSH key file', args: [{ ...validSftpDestination, sftp: { ...validSftp, auth: 'key', keyFile: '.ssh/id_ed25519' } }] },
+  { channel: 'destinations:add', label: 'an SSH key file with ..', args: [{ ...validSftpDestination, sftp: { ...validSftp, auth: 'key', keyFile: '/home/me/../../root/.ssh/id_rsa' } }] },
+  { channel: 'destinations:add', label: 'an unknown SSH login method', args: [{ ...validSftpDestination, sftp: { ...validSftp, auth: 'kerberos' } }] },
+  { channel: 'destinations:add', label: 'an unknown SFTP field', args: [{ ...validSftpDestination, sftp: { ...validSftp, proxyCommand: 'nc evil 22' } }] },
+  { channel: 'destinations:add', label: 'an unknown jump host field', args: [{ ...validSftpDestination, sftp: { ...validSftp, jumps: [{ ...validSftp.jumps[0], proxyCommand: 'sh' }] } }] },
+  { channel: 'destinations:add', label: '20 jump hosts', args: [{ ...validSftpDestination, sftp: { ...validSftp, jumps: Array.from({ length: 20 }, () => validSftp.jumps[0]) } }] },
+  { channel: 'destinations:add', label: 'an SFTP port out of range', args: [{ ...validSftpDestination, sftp: { ...validSftp, port: 70_000 } }] },
+  { channel: 'destinations:add', label: 'a keep-alive of a day', args: [{ ...validSftpDestination, sftp: { ...validSftp, keepAliveSeconds: 86_400 } }] },
+  { channel: 'destinations:add', label: 'an SSH secret of a megabyte', args: [{ ...validSftpDestination, sshSecrets: [HUGE, null] }] },
+  { channel: 'destinations:add', label: 'a NUL in an SSH secret', args: [{ ...validSftpDestination, sshSecrets: ['a\0b', null] }] },
+  { channel: 'destinations:add', label: 'more SSH secrets than hops', args: [{ ...validSftpDestination, sshSecrets: ['a', 'b', 'c'] }] },
+  { channel: 'destinations:add', label: '1000 SSH secrets', args: [{ ...validSftpDestination, sshSecrets: Array.from({ length: 1000 }, () => 'x') }] },
+  { channel: 'destinations:add', label: 'an SSH secret as a number', args: [{ ...validSftpDestination, sshSecrets: [42, null] }] },
   { channel: 'destinations:remove', label: 'an id with path traversal', args: [TRAVERSAL] },
-  { channel: 'destinations:test', label: 'an empty id', args: [''] },
+  { channel: 'destinations:test', label: 'an empty id', args: ['', []] },
+  { channel: 'destinations:test', label: 'a host key that is not a SHA256 fingerprint', args: ['abc-123', ['MD5:aa:bb']] },
+  { channel: 'destinations:test', label: '100 host keys', args: ['abc-123', Array.from({ length: 100 }, () => 'SHA256:' + 'x'.repeat(43))] },
+  { channel: 'destinations:test', label: 'a host key of a megabyte', args: ['abc-123', [HUGE]] },
   { channel: 'copies:states', label: 'a relative file', args: [{ file: 'x.lifeboat' }] },
   { channel: 'copies:states', label: 'an unknown filter', args: [{ destination: 'offsite' }] },
   { channel: 'copies:start', label: 'an SSH key to upload', args: [{ file: path.join(os.homedir(), '.ssh', 'id_rsa'), destinationId: 'abc' }] },
@@ -289,6 +316,41 @@ describe('IPC contract', () => {
     (engine as unknown as { profiles: object }).profiles = { list: () => { throw new LifeboatError('PROFILE_NOT_FOUND', 'There is no profile named "x".', 'Add one.'); } };
     const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     expect(await dispatch('profiles:list', [])).toEqual({ ok: false, error: { code: 'PROFILE_NOT_FOUND', message: 'There is no profile named "x".', fix: 'Add one.' } });
+  });
+});
+
+describe('SFTP destinations the page adds', () => {
+  const keyFile = '/home/me/.ssh/id_ed25519';
+  const withKey = { ...validSftpDestination, sftp: { ...validSftp, auth: 'key', keyFile } };
+
+  it('a route that logs in with the agent and a password reaches the engine, its secrets per hop, after the question in main', async () => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    expect(await dispatch('destinations:add', [validSftpDestination])).toMatchObject({ ok: true });
+    expect(calls).toEqual(['destinations.check', 'destinations.add']);
+  });
+
+  it('a key file is used only when the user chose it in the open dialog: one the page names is refused before anything is asked', async () => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls, keyFile)));
+    for (const args of [withKey, { ...validSftpDestination, sftp: { ...validSftp, jumps: [{ ...validSftp.jumps[0], auth: 'key', keyFile }] } }]) {
+      const refused = await dispatch('destinations:add', [args]);
+      expect(refused).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('was not chosen in an open dialog') } });
+    }
+    expect(calls).toEqual([]);
+    expect((await dispatch('dialog:choose-file', ['Choose the private key', []])).ok).toBe(true);
+    expect(await dispatch('destinations:add', [withKey])).toMatchObject({ ok: true });
+    expect(calls).toEqual(['shell.chooseFile', 'destinations.check', 'destinations.add']);
+  });
+
+  it('destinations:test passes the host keys the user trusted to the engine', async () => {
+    const { engine, calls } = recordingEngine();
+    const seen: unknown[] = [];
+    (engine as unknown as { destinations: object }).destinations = { test: (...args: unknown[]) => { seen.push(args); return { ok: true, checks: [], durationMs: 1 }; } };
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    const fingerprint = 'SHA256:' + 'y'.repeat(43);
+    expect(await dispatch('destinations:test', ['dest-1', [fingerprint]])).toMatchObject({ ok: true });
+    expect(seen).toEqual([['dest-1', { acceptHostKeys: [fingerprint] }]]);
   });
 });
 

@@ -778,8 +778,8 @@ describe('no secret leaks out of backup, restore and drill', () => {
       expect((await call('destinations:remove', ipcGone.value.id)).ok).toBe(true);
       await call('destinations:list', {});
       await call('destinations:list', { profileId });
-      expect((await call('destinations:test', ipcAdded.value.id)).value.ok).toBe(true);
-      expect((await call('destinations:test', ipcWrong.value.id)).value).toMatchObject({ ok: false, error: { code: 'S3_AUTH_FAILED' } });
+      expect((await call('destinations:test', ipcAdded.value.id, [])).value.ok).toBe(true);
+      expect((await call('destinations:test', ipcWrong.value.id, [])).value).toMatchObject({ ok: false, error: { code: 'S3_AUTH_FAILED' } });
       const copied = await call('copies:start', { file: ipcArchive, destinationId: ipcAdded.value.id });
       expect((await finished(copied.value.jobId)).ok).toBe(true);
       const wrongCopied = await call('copies:start', { file: ipcArchive, destinationId: ipcWrong.value.id });

@@ -1,5 +1,5 @@
 // "Connect through SSH" in the profile form: the SSH host (bastion), its login, keep-alive and the
-// jump hosts before it. Secrets are write-only here, like the database password: the form only
+// jump hosts before it (SshRouteFields, shared with the SFTP destination form). Secrets are write-only here, like the database password: the form only
 // knows whether one is saved (sshSecretsSaved), never its value.
 import { useId, useRef } from 'react';
 import { SSH_AUTH_METHODS } from '../../../main/engine/types.ts';
@@ -30,7 +30,6 @@ export function SshSection({ value, onChange, savedHops, target, chooseFile }: S
   const uid = useId();
   const regionId = `${uid}-ssh`;
   const set = (patch: Partial<SshFields>) => onChange({ ...value, ...patch });
-  const hopProps = (hop: HopFields) => ({ saved: hasSavedSecret(savedHops, hop), chooseFile });
 
   return (
     <div className="span-2 ssh-section">
@@ -45,21 +44,37 @@ export function SshSection({ value, onChange, savedHops, target, chooseFile }: S
           <p className="callout callout-info ssh-help">
             With SSH, <strong>Host</strong> and <strong>Port</strong> above are the database as the SSH host sees it (e.g. <code>localhost:5432</code>).
           </p>
-          <HopEditor name="SSH" hop={value.bastion} onChange={(bastion) => set({ bastion })} {...hopProps(value.bastion)} />
-          <div className="field ssh-keepalive">
-            <label htmlFor={`${uid}-keepalive`}>Keep-alive (seconds)</label>
-            <input id={`${uid}-keepalive`} value={value.keepAlive} onChange={(e) => set({ keepAlive: e.target.value })} inputMode="numeric" autoComplete="off" aria-describedby={`${uid}-keepalive-hint`} />
-            <p id={`${uid}-keepalive-hint`} className="hint">
-              Keeps idle tunnels open through firewalls during long backups; 0 turns it off.
-            </p>
-          </div>
-          <JumpList jumps={value.jumps} onChange={(jumps) => set({ jumps })} hopProps={hopProps} />
-          <p className="ssh-route">
-            <span className="ssh-route-label">Route:</span> this computer → {[...value.jumps, value.bastion].map((hop) => `${hop.host.trim() || '?'}:${hop.port.trim() || 22}`).join(' → ')} → {target}
-          </p>
+          <SshRouteFields value={value} onChange={onChange} savedHops={savedHops} target={target} chooseFile={chooseFile} />
         </fieldset>
       ) : null}
     </div>
+  );
+}
+
+/**
+ * An SSH route as the user edits it: the SSH host and its login (key file from the native dialog,
+ * agent or password), keep-alive, the jump hosts before it, and the route it makes. The profile
+ * form's tunnel and an SFTP destination (whose SSH host holds the folder) share it.
+ */
+export function SshRouteFields({ value, onChange, savedHops, target, chooseFile }: Omit<SshSectionProps, 'value'> & { value: SshFields }) {
+  const uid = useId();
+  const set = (patch: Partial<SshFields>) => onChange({ ...value, ...patch });
+  const hopProps = (hop: HopFields) => ({ saved: hasSavedSecret(savedHops, hop), chooseFile });
+  return (
+    <>
+      <HopEditor name="SSH" hop={value.bastion} onChange={(bastion) => set({ bastion })} {...hopProps(value.bastion)} />
+      <div className="field ssh-keepalive">
+        <label htmlFor={`${uid}-keepalive`}>Keep-alive (seconds)</label>
+        <input id={`${uid}-keepalive`} value={value.keepAlive} onChange={(e) => set({ keepAlive: e.target.value })} inputMode="numeric" autoComplete="off" aria-describedby={`${uid}-keepalive-hint`} />
+        <p id={`${uid}-keepalive-hint`} className="hint">
+          Keeps idle connections open through firewalls during long backups; 0 turns it off.
+        </p>
+      </div>
+      <JumpList jumps={value.jumps} onChange={(jumps) => set({ jumps })} hopProps={hopProps} />
+      <p className="ssh-route">
+        <span className="ssh-route-label">Route:</span> this computer → {[...value.jumps, value.bastion].map((hop) => `${hop.host.trim() || '?'}:${hop.port.trim() || 22}`).join(' → ')} → {target}
+      </p>
+    </>
   );
 }
 

@@ -1,19 +1,20 @@
 // One offsite destination in Settings: where it is, whose backups go there, whether its secret key is
-// saved; Test, the archives there, and Remove (confirmed: the bucket keeps its copies).
+// saved (S3) or which logins are saved per hop (SFTP); Test (an unknown SSH host key asks the
+// host-key dialog), the archives there, and Remove (confirmed: the bucket or folder keeps its copies).
 import { useId, useRef, useState } from 'react';
-import type { DestinationSummary, RemoteArchive } from '../../../main/ipc/contract.ts';
+import type { DestinationSummary, RemoteArchive, SshHop } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { useAttempt } from '../../components/use-attempt.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useOffsiteStore } from '../../stores/offsite-store.ts';
+import { askHostKey, testDestination } from './destination-test.ts';
 import { DestinationTestResult } from './destination-test-result.tsx';
 import { RemoteArchives } from './remote-archives.tsx';
 
 export function DestinationItem({ destination }: { destination: DestinationSummary }) {
   const test = useOffsiteStore((s) => s.tests[destination.id]);
-  const runTest = useOffsiteStore((s) => s.test);
   const remove = useOffsiteStore((s) => s.remove);
   const listRemote = useOffsiteStore((s) => s.listRemote);
   const announce = useAppStore((s) => s.announce);
@@ -29,10 +30,17 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
       setRemote(await listRemote(destination.id));
     });
 
+  const sftp = destination.kind === 'sftp';
+  const store = sftp ? 'folder' : 'bucket';
+  const runTest = async () => {
+    const result = await testDestination(destination);
+    announce(result.ok ? `${destination.name} works.` : `The test of ${destination.name} failed: ${result.error?.message ?? ''}`);
+  };
+
   const runRemove = () =>
     removing.attempt(async () => {
       await remove(destination.id);
-      announce(`Removed ${destination.name}. The copies already in the bucket stay there.`);
+      announce(`Removed ${destination.name}. The copies already in the ${store} stay there.`);
     }).then((ok) => {
       if (!ok) setConfirming(false);
     });
@@ -47,7 +55,14 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
           <div className="destination-text">
             <h3 className="destination-name" id={`${uid}-name`}>
               {destination.name}
-              {destination.secretSaved ? (
+              {sftp ? (
+                destination.secretSaved ? null : (
+                  <span className="badge badge-warn" title="Remove the destination and add it again with the password.">
+                    <Icon name="alert" />
+                    password missing
+                  </span>
+                )
+              ) : destination.secretSaved ? (
                 <span className="badge badge-ok">
                   <Icon name="key" />
                   secret key saved
@@ -66,7 +81,7 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
             <DestinationSettings destination={destination} />
           </div>
           <div className="archive-actions">
-            <button type="button" className="btn btn-sm" onClick={() => void runTest(destination.id)} disabled={test?.status === 'running'}>
+            <button type="button" className="btn btn-sm" onClick={() => void runTest()} disabled={test?.status === 'running'}>
               <Icon name="plug" />
               Test
             </button>
@@ -86,7 +101,7 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
             </button>
           </div>
         </div>
-        {test ? <DestinationTestResult state={test} name={destination.name} /> : null}
+        {test ? <DestinationTestResult state={test} name={destination.name} onHostKey={test.status === 'done' ? () => askHostKey(destination, test.result) : undefined} /> : null}
         {remote ? <RemoteArchives archives={remote} destination={destination} /> : null}
         {listing.error ? <ErrorMessage error={listing.error} title={`Could not list ${destination.name}`} /> : null}
         {confirming ? (
@@ -94,8 +109,8 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
             labelId={`${uid}-confirm`}
             message={
               <>
-                Remove <strong>{destination.name}</strong>? New backups of {destination.profileName} will no longer be copied there, and its saved secret key is
-                deleted. The copies already in the bucket stay there.
+                Remove <strong>{destination.name}</strong>? New backups of {destination.profileName} will no longer be copied there, and its saved{' '}
+                {sftp ? 'passwords and passphrases are' : 'secret key is'} deleted. The copies already in the {store} stay there.
               </>
             }
             confirmLabel="Remove destination"
@@ -117,12 +132,28 @@ export function DestinationItem({ destination }: { destination: DestinationSumma
 function DestinationSettings({ destination }: { destination: DestinationSummary }) {
   const { s3, sftp } = destination;
   if (sftp) {
+    const hops = [...sftp.jumps, sftp];
     return (
-      <ul className="archive-meta" aria-label="Destination settings">
-        <li>SFTP, login by {sftp.auth === 'key' ? 'key file' : sftp.auth === 'agent' ? 'SSH agent' : 'password'}</li>
-        {sftp.jumps.length ? <li>{sftp.jumps.length} jump host{sftp.jumps.length > 1 ? 's' : ''}</li> : null}
-        <li>written under a temporary name, renamed when complete</li>
-      </ul>
+      <>
+        <ul className="archive-meta" aria-label="Destination settings">
+          <li>SFTP, login by {sftp.auth === 'key' ? 'key file' : sftp.auth === 'agent' ? 'SSH agent' : 'password'}</li>
+          {sftp.jumps.length ? <li>{sftp.jumps.length} jump host{sftp.jumps.length > 1 ? 's' : ''}</li> : null}
+          <li>written under a temporary name, renamed when complete</li>
+        </ul>
+        <ul className="archive-meta destination-logins" aria-label="SSH logins">
+          {hops.map((hop, i) => (
+            <li key={`${i}-${hop.user}@${hop.host}:${hop.port}`}>
+              {/* One span: the list's gap would otherwise split the hop from its colon. */}
+              <span>
+                <code>
+                  {hop.user}@{hop.host}:{hop.port}
+                </code>
+                {i < hops.length - 1 ? ' (jump)' : ''}: {hopLogin(hop, destination.sshSecretsSaved?.[i] === true)}
+              </span>
+            </li>
+          ))}
+        </ul>
+      </>
     );
   }
   if (!s3) return null;
@@ -140,5 +171,29 @@ function DestinationSettings({ destination }: { destination: DestinationSummary 
         </li>
       ) : null}
     </ul>
+  );
+}
+
+/** How one hop logs in, and whether its password or key passphrase is saved in the keychain (never its value). */
+function hopLogin(hop: SshHop, saved: boolean) {
+  if (hop.auth === 'agent') return 'SSH agent';
+  if (hop.auth === 'password') {
+    return saved ? (
+      <>
+        <Icon name="key" /> password saved
+      </>
+    ) : (
+      <span className="status-warn">
+        <Icon name="alert" /> password missing
+      </span>
+    );
+  }
+  const file = hop.keyFile ? hop.keyFile.split(/[\\/]/).pop() : 'key file';
+  return saved ? (
+    <>
+      key {file}, <Icon name="key" /> passphrase saved
+    </>
+  ) : (
+    <>key {file}, no passphrase saved</>
   );
 }

@@ -1,9 +1,11 @@
 // What a destination test proved, step by step (write, read back, delete), or where it stopped and how to fix it.
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
+import { isHostKeyError } from '../../stores/host-key-store.ts';
 import type { DestinationTestState } from '../../stores/offsite-store.ts';
 
-export function DestinationTestResult({ state, name }: { state: DestinationTestState; name: string }) {
+/** onHostKey: opens the host-key dialog again for a test stopped by an unknown SSH host key. */
+export function DestinationTestResult({ state, name, onHostKey }: { state: DestinationTestState; name: string; onHostKey?: (() => void) | undefined }) {
   if (state.status === 'running') {
     return (
       <div className="test-result test-running destination-test" aria-busy="true">
@@ -36,6 +38,12 @@ export function DestinationTestResult({ state, name }: { state: DestinationTestS
         </ul>
       ) : null}
       {result.error ? <ErrorMessage error={result.error} title={`The test of ${name} failed · ${time}`} /> : null}
+      {result.error && onHostKey && isHostKeyError(result.error) ? (
+        <button type="button" className="btn btn-sm host-key-review" onClick={onHostKey}>
+          <Icon name="shield" />
+          Review the host key…
+        </button>
+      ) : null}
     </section>
   );
 }

@@ -1,5 +1,5 @@
-// Settings → Offsite destinations: the S3-compatible buckets each connection's backups are copied to
-// after every backup, with a test of each and a form to add one.
+// Settings → Offsite destinations: the S3-compatible buckets and SFTP folders each connection's
+// backups are copied to after every backup, with a test of each and a form to add one.
 import { useEffect, useId, useRef, useState } from 'react';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
@@ -38,14 +38,15 @@ export function OffsiteSettings() {
           <div className="card-actions">
             <button type="button" ref={addRef} className="btn" onClick={() => setAdding(true)} disabled={profiles.length === 0} aria-expanded={adding}>
               <Icon name="plus" />
-              Add S3 destination
+              Add destination
             </button>
           </div>
         ) : null}
       </div>
       <p className="card-intro">
         After every backup, Lifeboat copies the archive and its sidecar to each destination of the connection, resumes an interrupted upload where it stopped, and
-        counts a copy only once the store holds exactly the archive’s bytes (its SHA-256). Any S3-compatible store works: AWS S3, Backblaze B2, Cloudflare R2, MinIO, Wasabi.
+        counts a copy only once the store holds exactly the archive’s bytes (its SHA-256). Any S3-compatible store works (AWS S3, Backblaze B2, Cloudflare R2, MinIO, Wasabi), or a folder on
+        a server you can reach over SSH (SFTP).
       </p>
       {loadError ? <ErrorMessage error={loadError} title="Could not read the destinations" /> : null}
       {loaded && destinations.length === 0 && !adding ? (
