@@ -7,13 +7,12 @@
 import { sidecarTagVerifies, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import type { ActivityLog } from '../activity/activity-log.ts';
-import { LifeboatError } from '../errors.ts';
 import type { RemoteArchive } from '../model/offsite.ts';
 import type { RetentionPlan, RetentionPolicy } from '../model/retention.ts';
-import { planRetention } from '../retention/retention-policy.ts';
+import { planRetention, validateRetention } from '../retention/retention-policy.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
 import type { CopyRecords } from './copy-records.ts';
-import type { DestinationService } from './destination-service.ts';
+import type { ConnectedDestination, DestinationService } from './destination-service.ts';
 import { listRemoteArchives } from './remote-library.ts';
 
 export interface RemotePruneResult extends RetentionPlan {
@@ -54,32 +53,38 @@ export class RemoteRetention {
 
   /** What a prune of the destination would keep and delete, and why; nothing is deleted. */
   async preview(destination: string, signal?: AbortSignal): Promise<RetentionPlan & { archives: RemoteArchive[] }> {
-    const found = this.#destinations.find(destination);
-    const policy = this.policy(found.id);
-    const connected = await this.#destinations.connect(found.id);
+    const connected = await this.#destinations.connect(this.#destinations.find(destination).id);
     try {
-      const archives = await listRemoteArchives(connected, () => null, signal);
-      const key = await this.#libraryKey.get();
-      const ours = archives.filter((a) => a.sidecar && !a.problem && !a.sidecar.partial && sidecarTagVerifies(a.sidecar, key));
-      const verified = new Set((await this.#records.list(found.id)).filter((r) => r.state === 'verified').map((r) => r.archiveName));
-      const plan = policy
-        ? planRetention(ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, proven: verified.has(a.name) })), policy, { timeZone: this.#timeZone(), latestRunsFailing: await this.#latestUploadFailed(found.id) })
-        : { decisions: ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, keep: true, reasons: ['no retention policy for this destination: every copy is kept'] })), blocked: null };
-      const others = archives.filter((a) => !ours.includes(a)).map((a) => ({ path: a.name, createdAt: a.sidecar?.createdAt ?? a.lastModified ?? '', keep: true, reasons: ['not recognised as this computer\'s backup (another computer\'s, or an unknown file): never counted or deleted'] }));
-      return { ...plan, decisions: [...plan.decisions, ...others], archives };
+      return await this.#plan(connected, signal);
     } finally {
       await connected.store.close();
     }
   }
 
+  /** The plan over one connection (a prune deletes over the same one: an SFTP route is logged in to once). */
+  async #plan(connected: ConnectedDestination, signal?: AbortSignal): Promise<RetentionPlan & { archives: RemoteArchive[] }> {
+    const found = connected.destination;
+    const policy = this.policy(found.id);
+    const archives = await listRemoteArchives(connected, () => null, signal);
+    const key = await this.#libraryKey.get();
+    const ours = archives.filter((a) => a.sidecar && !a.problem && !a.sidecar.partial && sidecarTagVerifies(a.sidecar, key));
+    const verified = new Set((await this.#records.list(found.id)).filter((r) => r.state === 'verified').map((r) => r.archiveName));
+    const plan = policy
+      ? planRetention(ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, proven: verified.has(a.name) })), policy, { timeZone: this.#timeZone(), latestRunsFailing: await this.#latestUploadFailed(found.id) })
+      : { decisions: ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, keep: true, reasons: ['no retention policy for this destination: every copy is kept'] })), blocked: null };
+    const others = archives.filter((a) => !ours.includes(a)).map((a) => ({ path: a.name, createdAt: a.sidecar?.createdAt ?? a.lastModified ?? '', keep: true, reasons: ['not recognised as this computer\'s backup (another computer\'s, or an unknown file): never counted or deleted'] }));
+    return { ...plan, decisions: [...plan.decisions, ...others], archives };
+  }
+
   /** Deletes what the destination's policy says; an object under Object Lock is kept and reported. */
   async prune(destination: string, options: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<RemotePruneResult> {
     const found = this.#destinations.find(destination);
-    const plan = await this.preview(found.id, options.signal);
-    const result: RemotePruneResult = { destination: found.name, decisions: plan.decisions, blocked: plan.blocked, deleted: [], lockedUntil: {} };
-    if (plan.blocked || options.dryRun) return result;
     const connected = await this.#destinations.connect(found.id);
+    const result: RemotePruneResult = { destination: found.name, decisions: [], blocked: null, deleted: [], lockedUntil: {} };
     try {
+      const plan = await this.#plan(connected, options.signal);
+      Object.assign(result, { decisions: plan.decisions, blocked: plan.blocked });
+      if (plan.blocked || options.dryRun) return result;
       for (const decision of plan.decisions.filter((d) => !d.keep)) {
         const stat = await connected.store.stat(decision.path, options.signal);
         if (stat?.lockedUntil) {
@@ -109,13 +114,8 @@ export class RemoteRetention {
 }
 
 function checkedPolicy(policy: RetentionPolicy): RetentionPolicy {
-  const fields = ['keepLast', 'keepDaily', 'keepWeekly', 'keepMonthly', 'keepYearly', 'keepMinimum'] as const;
-  const checked = {} as RetentionPolicy;
-  for (const field of fields) {
-    const value = policy[field] ?? 0;
-    if (!Number.isInteger(value) || value < 0 || value > 10_000) throw new LifeboatError('INVALID_INPUT', `${field} must be a whole number from 0 to 10000, not ${String(value)}.`, 'Enter how many copies to keep for each rule.');
-    checked[field] = value;
-  }
+  const checked: RetentionPolicy = { keepLast: policy.keepLast ?? 0, keepDaily: policy.keepDaily ?? 0, keepWeekly: policy.keepWeekly ?? 0, keepMonthly: policy.keepMonthly ?? 0, keepYearly: policy.keepYearly ?? 0, keepMinimum: policy.keepMinimum ?? 0 };
+  validateRetention(checked);
   if (checked.keepMinimum < 1) checked.keepMinimum = 1;
   return checked;
 }

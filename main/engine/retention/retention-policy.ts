@@ -1,6 +1,7 @@
 // Grandfather-father-son retention, counted the way restic and borg prune do: keep the newest N,
 // then the newest archive in each of the last N days / weeks / months / years that have one.
 // Never the newest archive that verified or drilled successfully; nothing while backups are failing.
+import { LifeboatError } from '../errors.ts';
 import type { RetentionPlan, RetentionPolicy } from '../model/retention.ts';
 export type { RetentionDecision, RetentionPlan, RetentionPolicy } from '../model/retention.ts';
 
@@ -72,4 +73,11 @@ export function planRetention(archives: RetentionCandidate[], policy: RetentionP
     }),
     blocked,
   };
+}
+
+/** Every count given is a whole number from 0 to 10000 (the local and each destination's policy alike). */
+export function validateRetention(policy: Partial<RetentionPolicy>): void {
+  for (const [key, value] of Object.entries(policy)) {
+    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 10_000) throw new LifeboatError('INVALID_INPUT', `${key} must be a whole number from 0 to 10000.`, 'Use counts such as keep-daily 7.');
+  }
 }

@@ -12,7 +12,7 @@ import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { Notifications } from '../notify/notifier.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
-import { DEFAULT_RETENTION, planRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
+import { DEFAULT_RETENTION, planRetention, validateRetention, type RetentionPlan, type RetentionPolicy } from '../retention/retention-policy.ts';
 import { tryLock } from './profile-lock.ts';
 import { dueSlot, nextRuns } from './schedule-spec.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
@@ -428,8 +428,3 @@ function withUnrecognised(plan: RetentionPlan, strangers: ArchiveEntry[]): Reten
   return { ...plan, decisions: [...plan.decisions, ...kept].sort((a, b) => b.createdAt.localeCompare(a.createdAt)) };
 }
 
-function validateRetention(policy: Partial<RetentionPolicy>): void {
-  for (const [key, value] of Object.entries(policy)) {
-    if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > 10_000) throw new LifeboatError('INVALID_INPUT', `${key} must be a whole number from 0 to 10000.`, 'Use counts such as keep-daily 7.');
-  }
-}
