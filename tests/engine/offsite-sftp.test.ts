@@ -16,8 +16,6 @@ import { createIsolatedKeychainEngine, readAllFiles, type EngineFixture } from '
 import { clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { sshLabSupported, startSshLab, type SshLab } from '../support/ssh-lab.ts';
 import { BLOBS_SQL } from '../support/offsite-data.ts';
-import ssh2 from 'ssh2';
-import { createHash } from 'node:crypto';
 
 const supported = sshLabSupported();
 const CHUNK = 16 * 1024 * 1024;
@@ -47,18 +45,10 @@ describe.skipIf(!supported.ok)('offsite copies over SFTP', () => {
     return { host: '127.0.0.1', port: lab.sshd[1]!.inside.port, ...login, jumps: [{ host: '127.0.0.1', port: lab.sshd[0]!.outside!.port, ...login }], keepAliveSeconds: 15, folder, ...more };
   };
   const passphrases = () => [lab.keys.passphraseKey.passphrase, lab.keys.passphraseKey.passphrase];
-  let keyAtStart: { bytes: number; sha256: string; parses: string };
-  /** The passphrase key file as it is now: size, hash, and what ssh2 makes of it with its passphrase. */
-  const keyFileState = () => {
-    const key = readFileSync(lab.keys.passphraseKey.file);
-    const parsed = ssh2.utils.parseKey(key, lab.keys.passphraseKey.passphrase);
-    return { bytes: key.length, sha256: createHash('sha256').update(key).digest('hex'), parses: parsed instanceof Error ? parsed.message : 'ok' };
-  };
 
   beforeAll(async () => {
     [lab, cluster] = await Promise.all([startSshLab({ major: 18, sshdCount: 2 }), startCluster(18)]);
     fingerprints = lab.sshd.map((s) => s.hostKeyFingerprint);
-    keyAtStart = keyFileState();
     await cluster.createDatabase('big');
     await cluster.query(BLOBS_SQL, [], 'big');
     await cluster.createDatabase('small');
@@ -81,10 +71,6 @@ describe.skipIf(!supported.ok)('offsite copies over SFTP', () => {
   });
 
   it('trusts host keys hop by hop only when accepted, then proves it can write, read and delete in the folder', async () => {
-    // In one clean-clone CI run (full parallel suite) this key read as "Malformed" at the first
-    // connect, while the file passes alone: say whether the file changed since the lab made it.
-    expect(keyAtStart.parses, 'ssh2 reading the passphrase key the lab had just made').toBe('ok');
-    expect(keyFileState(), 'the lab\'s passphrase key file, compared with when the lab made it').toEqual(keyAtStart);
     const folder = await lab.userFolder('first');
     const added = await engine.destinations.add({ name: 'first', profile: 'small', sftp: throughJump(folder), sshSecrets: passphrases() });
     expect(added).toMatchObject({ kind: 'sftp', secretSaved: true, sshSecretsSaved: [true, true], where: `sftp://${lab.user}@127.0.0.1:${lab.sshd[1]!.inside.port}${folder} via ${lab.user}@127.0.0.1:${lab.sshd[0]!.outside!.port}` });

@@ -32,7 +32,16 @@ if (process.platform === 'linux' && !process.env.LIFEBOAT_KEYRING_SESSION) {
     }
   }
   const keyringHome = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-keyring-'));
-  const inner = `echo -n lifeboat-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"`;
+  // A keyring daemon that exits mid-run is started again by D-Bus, locked, and every later keychain
+  // call fails with "unlock prompt was dismissed": say when that happened, not only that tests failed.
+  const inner = `echo -n lifeboat-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1
+keyring_pid() { dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null | awk '/uint32/ {print $2}'; }
+daemon=$(keyring_pid)
+if [ -n "$daemon" ]; then (while kill -0 "$daemon" 2>/dev/null; do sleep 2; done; echo "run-tests: $(date -u +%T) the test keyring daemon (pid $daemon) exited; keychain tests from now on fail" >&2) & fi
+watcher=$!
+"$@"; status=$?
+kill "$watcher" 2>/dev/null
+exit $status`;
   const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, 'sh', vitest, ...vitestArgs], {
     stdio: 'inherit',
     env: { ...process.env, LIFEBOAT_KEYRING_SESSION: '1', LIFEBOAT_EXPECT_KEYCHAIN: '1', XDG_DATA_HOME: keyringHome, XDG_RUNTIME_DIR: keyringHome },

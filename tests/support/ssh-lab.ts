@@ -431,6 +431,22 @@ async function ensureSshUser(chosen?: string): Promise<string> {
   return password;
 }
 
+/**
+ * An ed25519 key in OpenSSH format protected by `passphrase`. Made in-process, not with ssh-keygen -N:
+ * a passphrase in argv would be seen by the secrets suite's process sampler. ssh2's generator
+ * sometimes writes a key that neither ssh2 nor ssh-keygen can read ("Malformed OpenSSH private key":
+ * it drops a leading zero byte of the key, about 1 key in 200; a CI run's lab got one), so a key is
+ * kept only once it reads back.
+ */
+function passphraseProtectedKey(passphrase: string): { private: string; public: string } {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const made = ssh2.utils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 16, comment: 'lifeboat-lab-id_ed25519_passphrase' });
+    const read = ssh2.utils.parseKey(made.private, passphrase);
+    if (!(read instanceof Error) && read.getPublicSSH().toString('base64') === made.public.split(' ')[1]) return made;
+  }
+  throw new Error('ssh2 made no readable passphrase-protected ed25519 key in 50 attempts');
+}
+
 async function makeClientKeys(dir: string, chosenPassphrase?: string): Promise<SshLab['keys']> {
   const keyDir = path.join(dir, 'client');
   await fs.mkdir(keyDir, { mode: 0o700 });
@@ -439,8 +455,7 @@ async function makeClientKeys(dir: string, chosenPassphrase?: string): Promise<S
   const pemKey = path.join(keyDir, 'id_rsa_pem');
   const agentKey = path.join(keyDir, 'id_ed25519_agent');
   const keygen = (file: string, args: string[]) => mustRun('ssh-keygen', ['-q', ...args, '-C', `lifeboat-lab-${path.basename(file)}`, '-f', file]);
-  // In-process, not ssh-keygen -N: a passphrase in argv would be seen by the secrets suite's process sampler.
-  const encrypted = ssh2.utils.generateKeyPairSync('ed25519', { passphrase, cipher: 'aes256-ctr', rounds: 16, comment: 'lifeboat-lab-id_ed25519_passphrase' });
+  const encrypted = passphraseProtectedKey(passphrase);
   await Promise.all([
     fs.writeFile(passphraseKey, encrypted.private, { mode: 0o600 }).then(() => fs.writeFile(`${passphraseKey}.pub`, `${encrypted.public}\n`)),
     keygen(pemKey, ['-m', 'PEM', '-t', 'rsa', '-b', '2048', '-N', '']),
