@@ -85,6 +85,12 @@ export const OPTIONS = {
   'no-part-checksums': { type: 'boolean' },
   destination: { type: 'string' },
   'bandwidth-limit': { type: 'string' },
+  'all-databases': { type: 'boolean' },
+  databases: { type: 'string' },
+  exclude: { type: 'string', multiple: true },
+  'include-postgres': { type: 'boolean' },
+  'include-templates': { type: 'boolean' },
+  'one-database': { type: 'boolean' },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

@@ -24,6 +24,7 @@ import { startTocListing } from './restore/toc-listing.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
 import { CopyRecords } from './offsite/copy-records.ts';
+import { ServerRunService } from './server-run/server-run-service.ts';
 import { CopyService } from './offsite/copy-service.ts';
 import { DestinationService } from './offsite/destination-service.ts';
 import { RemoteRetention } from './offsite/remote-retention.ts';
@@ -79,10 +80,10 @@ export async function createEngine(options: EngineOptions = {}) {
   const timeZone = () => settings.get().timeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
   const offsiteRetention = new RemoteRetention({ dataDir, destinations, records: copyRecords, libraryKey, timeZone, activity });
   // Offsite copies and "drill after every backup" (Settings) hold for every path — the app, the CLI, a schedule — so they live here.
-  const afterBackup = (result: BackupResult) => {
+  const afterBackup = (result: BackupResult, options = { drill: true }) => {
     const cause = { kind: 'backup' as const, archive: result.archive };
     for (const { job, destination } of copies.startForBackup(result.archive, result.profileId)) followUps.add(job, { ...cause, destination });
-    if (settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), cause);
+    if (options.drill && settings.get().drillAfterBackup) followUps.add(drills.start({ file: result.archive }), cause);
   };
   // Copies a killed or failed run left unfinished go on where they stopped (the app at its start, and
   // every run of the schedules): whoever shows jobs hears of each, like a copy after a backup.
@@ -93,6 +94,7 @@ export async function createEngine(options: EngineOptions = {}) {
   };
   const scheduledCopies = { startForBackup: copies.startForBackup.bind(copies), lastVerified: copies.lastVerified.bind(copies), resumeInterrupted: resumeCopies, newestOffsite: copies.newestOffsite.bind(copies), fetchForUse: copies.fetchForUse.bind(copies) };
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup, activity });
+  const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
   // A safety backup starts no follow-up drill: the restore it protects runs next.
   const safetyBackups = { start: (request: Parameters<typeof backups.start>[0]) => backups.start({ ...request, followUps: false }) };
@@ -106,7 +108,7 @@ export async function createEngine(options: EngineOptions = {}) {
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
 }
 
 function packageVersion(): string {

@@ -38,6 +38,12 @@ const sshSecrets = z.array(z.union([text(MAX_TEXT), z.null(), z.undefined()])).m
 /** A fingerprint as OpenSSH prints it: "SHA256:" and 43 base64 characters. */
 export const hostKeyFingerprint = z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be a SHA256:… host key fingerprint');
 
+/** Which databases a profile backs up; the engine checks the names (profiles/database-scope.ts). */
+const databaseScope = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('list'), databases: z.array(text(63)).min(1).max(1000) }).strict(),
+  z.object({ kind: z.literal('all'), exclude: z.array(text(63)).max(100), includeMaintenance: z.boolean(), includeTemplates: z.boolean() }).strict(),
+]);
+
 export const profileInput = z
   .object({
     name: text(200),
@@ -53,6 +59,7 @@ export const profileInput = z
     backupFolder: optionalPath,
     canaryQueries: z.array(z.object({ name: text(100), sql: text(10_000) }).strict()).max(20).optional(),
     ssh: sshSettings.nullable().optional(),
+    scope: databaseScope.nullable().optional(),
     password: z.union([text(MAX_TEXT), z.null()]).optional(),
     sshSecrets: sshSecrets.optional(),
     keepPasswordForNewServer: z.boolean().optional(),
@@ -77,6 +84,7 @@ export const settingsPatch = z
     extraRecipients: z.array(recipient).max(50).optional(),
     compression: z.enum(['zstd', 'gzip']).optional(),
     compressionLevel: z.number().int().min(0).max(19).optional(),
+    serverRunConcurrency: z.number().int().min(1).max(8).optional(),
     exactRowCounts: z.boolean().optional(),
     includeRolePasswords: z.boolean().optional(),
     drillAfterBackup: z.boolean().optional(),

@@ -8,10 +8,11 @@ import type { Command, Values } from '../cli-command.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import { formatBytes, table, UsageError } from '../cli-output.ts';
 import { runWithProgress } from '../job-progress.ts';
-import { followUps, type CopyOutcome } from './follow-ups.ts';
+import { describeCopy, followUps } from './follow-ups.ts';
 import { passphraseFromEnv } from '../secret-env.ts';
 import { describeCopies, listDestination, remoteReference } from './destination-commands.ts';
 import { describeDrill } from './drill-text.ts';
+import { backUpServer } from './server-run-commands.ts';
 
 export const ARCHIVE_COMMANDS: Record<string, Command> = {
   backup: {
@@ -22,6 +23,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       if (!values.profile) throw new UsageError('backup needs --profile NAME');
       const encryption = encryptionChoice(values);
       if (encryption.kind === 'none') out.note('lifeboat: warning: --no-encrypt: this archive will NOT be encrypted; anyone with the file can read the data.');
+      if ((await engine.profiles.get(values.profile)).scope) return backUpServer(engine, out, values, encryption);
       const job = engine.backups.start({
         profile: values.profile,
         ...(values.out ? { outDir: path.resolve(values.out) } : {}),
@@ -160,8 +162,3 @@ export async function decryptionKeys(values: Values): Promise<AgeKeys> {
   return { identities, passphrases };
 }
 
-function describeCopy(copy: CopyOutcome): string {
-  return copy.state === 'verified'
-    ? `Copied to ${visibleText(copy.destination)}: verified (${formatBytes(copy.bytes)}${copy.partsResumed ? `, resumed after ${copy.partsResumed} parts` : ''})`
-    : `Copy to ${visibleText(copy.destination)} FAILED: ${visibleText(copy.error.message)}${copy.error.fix ? ` Fix: ${visibleText(copy.error.fix)}` : ''}`;
-}

@@ -8,7 +8,8 @@ import type { DrillRecord } from '../../engine/model/drill.ts';
 import type { ErrorInfo } from '../../engine/model/error.ts';
 import type { CopyResult } from '../../engine/model/offsite.ts';
 import type { FollowUpCause } from '../../engine/jobs/follow-ups.ts';
-import type { Output } from '../cli-output.ts';
+import { visibleText } from '../../engine/name-text.ts';
+import { formatBytes, type Output } from '../cli-output.ts';
 import { runWithProgress } from '../job-progress.ts';
 
 export type CopyOutcome = ({ state: 'verified' } & CopyResult) | { state: 'failed'; destination: string; error: ErrorInfo };
@@ -43,4 +44,11 @@ async function waitForCopy(job: Job<CopyResult>, destination: string, out: Outpu
   } catch (error) {
     return { state: 'failed', destination, error: toErrorInfo(error) };
   }
+}
+
+/** One copy's outcome, one line. */
+export function describeCopy(copy: CopyOutcome): string {
+  return copy.state === 'verified'
+    ? `Copied to ${visibleText(copy.destination)}: verified (${formatBytes(copy.bytes)}${copy.partsResumed ? `, resumed after ${copy.partsResumed} parts` : ''})`
+    : `Copy to ${visibleText(copy.destination)} FAILED: ${visibleText(copy.error.message)}${copy.error.fix ? ` Fix: ${visibleText(copy.error.fix)}` : ''}`;
 }

@@ -7,16 +7,20 @@ import type { Engine } from '../../engine/index.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import { parseConnectionUri } from '../../engine/profiles/profile-import.ts';
 import { describeSshRoute } from '../../engine/tunnel/tunnel-service.ts';
-import type { ConnectionReport, ConnectionTestResult, ErrorInfo, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
+import { describeScope } from '../../engine/profiles/database-scope.ts';
+import type { ConnectionReport, ConnectionTestResult, DatabaseScope, ErrorInfo, PgTool, ProfileColor, ProfileSummary, SshHop, SshSettings, SslMode } from '../../engine/types.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { formatBytes, readStdin, table, UsageError, type Output } from '../cli-output.ts';
 import { passphraseFromEnv } from '../secret-env.ts';
 
+/** The flags that choose which databases a profile backs up. */
+const SCOPE_OPTIONS = ['all-databases', 'databases', 'exclude', 'include-postgres', 'include-templates'] as const;
+
 export const PROFILE_COMMANDS: Record<string, Command> = {
   'profile add': {
-    usage: 'profile add NAME --url postgres://USER@HOST:PORT/DB [--password-stdin] [--sslmode M] [--color C] [--ssh USER@HOST[:PORT] [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]] [--json]',
-    summary: 'save a connection profile (passwords go to the OS keychain); with --ssh, HOST:PORT is the database as the SSH host sees it',
-    options: ['url', 'password-stdin', 'sslmode', 'color', 'ssh', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key'],
+    usage: 'profile add NAME --url postgres://USER@HOST:PORT/DB [--password-stdin] [--sslmode M] [--color C] [--all-databases [--exclude PATTERN]… [--include-postgres] [--include-templates] | --databases A,B,…] [--ssh USER@HOST[:PORT] [--ssh-key FILE | --ssh-agent] [--ssh-password-env VAR] [--ssh-jump USER@HOST[:PORT]]… [--accept-host-key SHA256:…]] [--json]',
+    summary: 'save a connection profile (passwords go to the OS keychain); --all-databases or --databases back up several databases of the server in one run; with --ssh, HOST:PORT is the database as the SSH host sees it',
+    options: ['url', 'password-stdin', 'sslmode', 'color', 'ssh', 'ssh-key', 'ssh-agent', 'ssh-password-env', 'ssh-jump', 'accept-host-key', ...SCOPE_OPTIONS],
     async run({ engine, out, args, values }) {
       const name = requireArg(args[0], 'NAME');
       const ssh = values.ssh ? sshFromFlags(values) : null;
@@ -42,6 +46,20 @@ export const PROFILE_COMMANDS: Record<string, Command> = {
       out.result({ profiles: saved }, () => saved.map((p) => `Saved profile "${visibleText(p.name)}" (${visibleText(describe(p))}).`).join('\n'));
     },
   },
+  'profile scope': {
+    usage: 'profile scope NAME (--all-databases [--exclude PATTERN]… [--include-postgres] [--include-templates] | --databases A,B,… | --one-database) [--json]',
+    summary: 'choose which databases of the server the profile backs up: all (resolved at each run), a list, or only its own database',
+    options: [...SCOPE_OPTIONS, 'one-database'],
+    async run({ engine, out, args, values }) {
+      const name = requireArg(args[0], 'NAME');
+      const scope = values['one-database'] ? null : scopeFromFlags(values);
+      if (scope === undefined) throw new UsageError('profile scope needs --all-databases, --databases A,B,… or --one-database');
+      const profile = await engine.profiles.get(name);
+      const { id: _id, createdAt: _c, updatedAt: _u, passwordEndpoint: _e, passwordStorage: _p, sshSecretsSaved: _s, ...fields } = profile;
+      const saved = await engine.profiles.update(profile.id, { ...fields, scope });
+      out.result({ profile: saved }, () => `The profile "${visibleText(saved.name)}" backs up ${visibleText(saved.scope ? describeScope(saved.scope) : `its database ${saved.database}`)}.`);
+    },
+  },
   'profile list': {
     usage: 'profile list [--json]',
     summary: 'list connection profiles',
@@ -51,7 +69,7 @@ export const PROFILE_COMMANDS: Record<string, Command> = {
       out.result({ profiles }, () =>
         profiles.length === 0
           ? 'No profiles yet. Add one with: lifeboat profile add NAME --url postgres://USER@HOST/DB --password-stdin'
-          : table([['NAME', 'CONNECTION', 'SSL', 'PASSWORD'], ...profiles.map((p) => [p.name, `${p.user}@${p.host}:${p.port}/${p.database}${p.ssh ? ` ${describeSshRoute(p)}` : ''}`, p.sslmode, p.passwordStorage])]),
+          : table([['NAME', 'CONNECTION', 'DATABASES', 'SSL', 'PASSWORD'], ...profiles.map((p) => [p.name, `${p.user}@${p.host}:${p.port}/${p.database}${p.ssh ? ` ${describeSshRoute(p)}` : ''}`, p.scope ? describeScope(p.scope) : p.database, p.sslmode, p.passwordStorage])]),
       );
     },
   },
@@ -128,6 +146,7 @@ async function addProfile(engine: Engine, out: Output, name: string, values: Val
   if (!values.url) throw new UsageError(`profile ${ssh ? 'add/import' : 'add'} needs --url postgres://USER@HOST:PORT/DATABASE`);
   const parsed = parseConnectionUri(values.url, name);
   if (parsed.password !== null) out.note('lifeboat: warning: the password was given in the URL, where other users of this computer can see it in the process list. Prefer --password-stdin.');
+  const scope = scopeFromFlags(values);
   const password = values['password-stdin'] ? await readStdin() : parsed.password;
   const { secret: _secret, ...sshSettings } = ssh ?? { secret: undefined };
   const profile = await engine.profiles.add({
@@ -136,6 +155,7 @@ async function addProfile(engine: Engine, out: Output, name: string, values: Val
     ...(values.sslmode ? { sslmode: values.sslmode as SslMode } : {}),
     ...(values.color ? { color: values.color as ProfileColor } : {}),
     ...(ssh ? { ssh: sshSettings as SshSettings, sshSecrets: secretsPerHop(ssh) } : {}),
+    ...(scope ? { scope } : {}),
     password,
   });
   warnAboutSessionOnlyPassword(engine, out, profile);
@@ -189,6 +209,16 @@ async function askToTrust(where: string, keyType: string, fingerprint: string): 
   }
 }
 
+/** --all-databases [--exclude P]… or --databases a,b: the profile's scope; undefined when neither is given. */
+function scopeFromFlags(values: Values): DatabaseScope | undefined {
+  const all = values['all-databases'] === true;
+  if (all && values.databases !== undefined) throw new UsageError('choose one of --all-databases and --databases A,B,…');
+  if (!all && (values.exclude?.length || values['include-postgres'] || values['include-templates'])) throw new UsageError('--exclude, --include-postgres and --include-templates go with --all-databases');
+  if (all) return { kind: 'all', exclude: values.exclude ?? [], includeMaintenance: values['include-postgres'] === true, includeTemplates: values['include-templates'] === true };
+  if (values.databases !== undefined) return { kind: 'list', databases: values.databases.split(',').map((n) => n.trim()).filter(Boolean) };
+  return undefined;
+}
+
 function requireArg(value: string | undefined, what: string): string {
   if (!value) throw new UsageError(`missing ${what}`);
   return value;
@@ -201,7 +231,8 @@ function warnAboutSessionOnlyPassword(engine: Engine, out: Output, profile: Prof
 function describe(profile: ProfileSummary): string {
   const password = { keychain: 'password in the OS keychain', session: 'password kept for this session only', none: 'no password saved' }[profile.passwordStorage];
   const route = profile.ssh ? ` ${describeSshRoute(profile)}` : '';
-  return `${profile.user}@${profile.host}:${profile.port}/${profile.database}${route}, sslmode ${profile.sslmode}, ${password}`;
+  const scope = profile.scope ? `, backs up ${describeScope(profile.scope)}` : '';
+  return `${profile.user}@${profile.host}:${profile.port}/${profile.database}${route}${scope}, sslmode ${profile.sslmode}, ${password}`;
 }
 
 function describeTool(tool: PgTool): string {

@@ -20,7 +20,7 @@ export async function readSidecarFile(file: string): Promise<SidecarRead> {
   const name = path.basename(file);
   let bytes: Buffer;
   try {
-    const read = await readBounded(file);
+    const read = await readBoundedFile(file);
     if (read === null) return { kind: 'missing' };
     bytes = read;
   } catch (error) {
@@ -40,8 +40,8 @@ export async function readSidecarFile(file: string): Promise<SidecarRead> {
   }
 }
 
-/** The file's bytes, or null when it does not exist; errors say what is wrong with it, as a predicate. */
-async function readBounded(file: string): Promise<Buffer | null> {
+/** The file's bytes (at most MAX_SIDECAR_BYTES), or null when it does not exist; errors say what is wrong with it, as a predicate. */
+export async function readBoundedFile(file: string): Promise<Buffer | null> {
   // O_NOFOLLOW: a link could point anywhere (/dev/zero, another user's file). O_NONBLOCK: opening a
   // FIFO for reading would otherwise wait for a writer forever.
   const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK).catch((error: NodeJS.ErrnoException) => {

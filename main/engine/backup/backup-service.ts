@@ -97,7 +97,13 @@ interface RunState {
   tableCount: number;
 }
 
-type SavedGlobals = Awaited<ReturnType<typeof dumpGlobals>> & { tool: PgTool | null; ms: number };
+/** pg_dumpall's roles and tablespaces (or why they were skipped), the tool that made them and how long it took. */
+export type SavedGlobals = Awaited<ReturnType<typeof dumpGlobals>> & { tool: PgTool | null; ms: number };
+
+/** What a whole-server run hands each of its backups: the globals it took once for all of them. */
+export interface SharedParts {
+  globals?: Promise<SavedGlobals>;
+}
 
 /** pg_dump running, and the archive's other entries in the making. */
 interface DumpInFlight {
@@ -118,14 +124,30 @@ export class BackupService {
     this.#deps = deps;
   }
 
-  start(request: BackupRequest): Job<BackupResult> {
-    const job = startJob('backup', (ctx) => this.#run(request, ctx));
+  start(request: BackupRequest, shared: SharedParts = {}): Job<BackupResult> {
+    const job = startJob('backup', (ctx) => this.#run(request, ctx, shared));
     this.#deps.activity?.recordJob(job, { what: 'backup', title: `Backup${request.database ? ` of ${request.database}` : ''}`, profile: request.profile, archiveOf: (result) => result.archive });
     if (request.followUps !== false) job.result.then((result) => this.#deps.afterBackup?.(result), () => {});
     return job;
   }
 
-  async #run(request: BackupRequest, ctx: JobRunContext): Promise<BackupResult> {
+  /**
+   * Roles and tablespaces of the server `target` reaches, taken once by a whole-server run and
+   * shared by its backups (pg_dumpall reads every role: once per run is enough).
+   */
+  async globalsOnce(target: ConnectTarget, password: string | null, server: { version: string; versionNum: number }, signal: AbortSignal): Promise<SavedGlobals> {
+    const libpq = await libpqEnvironment(target, password);
+    try {
+      const started = performance.now();
+      const pgDumpall = await this.#deps.tools.choose('pg_dumpall', serverMajorOf(server.versionNum), server.version).catch(() => null);
+      const withPasswords = this.#deps.settings.get().includeRolePasswords;
+      return { ...(await dumpGlobals(pgDumpall, target, libpq.env, withPasswords, signal)), tool: pgDumpall, ms: performance.now() - started };
+    } finally {
+      await libpq.dispose();
+    }
+  }
+
+  async #run(request: BackupRequest, ctx: JobRunContext, shared: SharedParts): Promise<BackupResult> {
     const { tools, settings, clock } = this.#deps;
     const started = clock.now();
     const t0 = performance.now();
@@ -139,7 +161,7 @@ export class BackupService {
     try {
       const plan = await this.#plan(request, options, target, run, started, t0);
       ctx.signal.throwIfAborted();
-      const inFlight = this.#startDump(plan, run, ctx);
+      const inFlight = this.#startDump(plan, run, ctx, shared);
       const written = await this.#writeArchive(plan, run, inFlight, ctx);
       ctx.report({ phase: 'Done', fraction: 1, message: written.path });
       return {
@@ -207,7 +229,7 @@ export class BackupService {
    * the archive's first entries (table list, object counts, canaries, pg_dumpall's globals) is
    * gathered meanwhile, in the same snapshot; the dump waits in its pipe until then.
    */
-  #startDump(plan: BackupPlan, run: RunState, ctx: JobContext): DumpInFlight {
+  #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts): DumpInFlight {
     ctx.report({ phase: 'Dumping', fraction: 0, message: null });
     const appName = `Lifeboat pg_dump ${process.pid}-${Date.now()}`;
     const progress = new DumpProgress(ctx);
@@ -215,7 +237,7 @@ export class BackupService {
     const running = startPgDump(plan, run, appName, progress, ctx.signal);
     run.dump = running;
 
-    const globals = this.#saveGlobals(plan, run);
+    const globals = shared.globals ?? this.#saveGlobals(plan, run);
     run.globalsRun = globals.catch(() => {});
     const tables = run.session.tables();
     tables.then((list) => progress.setTables(list), () => {});

@@ -32,6 +32,8 @@ export class KeyService {
   readonly #secrets: SecretStore;
   readonly #settings: SettingsStore;
   readonly #clock: Clock;
+  /** The identity creation in progress, if any (ensureIdentity). */
+  #identityTurn: Promise<unknown> = Promise.resolve();
 
   constructor(deps: { secrets: SecretStore; settings: SettingsStore; clock: Clock }) {
     this.#secrets = deps.secrets;
@@ -52,7 +54,19 @@ export class KeyService {
   }
 
   /** Lifeboat's identity, created on first use. Refuses when it could only live in memory. */
-  async ensureIdentity(): Promise<{ recipient: string; created: boolean }> {
+  /**
+   * One key creation at a time: two backups starting together on a fresh install (a whole-server
+   * run's databases, two schedules) would otherwise each create a key, and the one saved last would
+   * leave the other's archives encrypted to a key nobody has.
+   */
+  ensureIdentity(): Promise<{ recipient: string; created: boolean }> {
+    const previous = this.#identityTurn;
+    const turn = previous.then(() => this.#ensureIdentityNow());
+    this.#identityTurn = turn.catch(() => {});
+    return turn;
+  }
+
+  async #ensureIdentityNow(): Promise<{ recipient: string; created: boolean }> {
     const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
     if (existing) return { recipient: recipientOf(existing), created: false };
     if (this.#secrets.storage !== 'keychain') {

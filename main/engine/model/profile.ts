@@ -2,6 +2,7 @@
 // connection test's report. Plain data, no behaviour: the model layer imports nothing but other model
 // types. SSL_MODES and PROFILE_COLORS are the only values: the lists the two unions are derived from.
 import type { ErrorInfo } from './error.ts';
+import type { DatabaseScope } from './server-run.ts';
 import type { PgTool } from './tools.ts';
 
 export const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;
@@ -43,7 +44,10 @@ export interface Profile {
   name: string;
   host: string;
   port: number;
+  /** The database backed up — or, with a scope, the one connected to first (the maintenance database). */
   database: string;
+  /** Several databases of the server (a list, or all of them): absent = `database` only. */
+  scope?: DatabaseScope;
   user: string;
   sslmode: SslMode;
   sslRootCert?: string;
@@ -68,8 +72,10 @@ export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt' | 'pa
  * Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it.
  * ssh the same way on an edit: absent keeps the profile's SSH section, null removes it (and its secrets).
  */
-export interface ProfileInput extends Omit<ProfileFields, 'ssh'> {
+export interface ProfileInput extends Omit<ProfileFields, 'ssh' | 'scope'> {
   ssh?: SshSettings | null;
+  /** On an edit: absent keeps the profile's scope, null goes back to its one database. */
+  scope?: DatabaseScope | null;
   password?: string | null;
   /** update: the host, port or user changed and no new password was given — keep the saved one for the new server (otherwise it is forgotten). */
   keepPasswordForNewServer?: boolean;

@@ -25,6 +25,8 @@ export interface Settings {
   exactRowCounts: boolean;
   /** Role passwords (hashes) in globals.sql: off unless the user opts in. */
   includeRolePasswords: boolean;
+  /** Databases a whole-server run dumps at the same time (1–8; each is one pg_dump and one server backend). */
+  serverRunConcurrency: number;
   /** Run a test-restore drill (embedded scratch) after every successful backup. */
   drillAfterBackup: boolean;
   /** IANA time zone for schedules; null = the computer's. */

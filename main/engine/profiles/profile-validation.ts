@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
+import { normaliseScope } from './database-scope.ts';
 import { PROFILE_COLORS, SSH_AUTH_METHODS, SSL_MODES, type ProfileFields, type SshHop, type SshSettings } from '../types.ts';
 
 /** More jumps than this is a mistake (or a loop), not a network. */
@@ -47,6 +48,7 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
     throw invalid(`SSL mode ${sslmode} needs the server's CA certificate.`, 'Choose the CA certificate file (root.crt) or use SSL mode "require".');
   }
   if (Boolean(sslCert) !== Boolean(sslKey)) throw invalid('A client certificate needs both the certificate and its key file.', 'Choose both files, or neither.');
+  if (input.scope) fields.scope = normaliseScope(input.scope);
   if (input.ssh) {
     if (host.startsWith('/')) throw invalid('A Unix socket folder cannot be reached through SSH.', 'Type the database host as the SSH host sees it (e.g. localhost or a private address).');
     fields.ssh = normaliseSsh(input.ssh);

@@ -3,6 +3,9 @@ import { JsonFileStore } from './json-file-store.ts';
 import type { Settings } from '../model/settings.ts';
 export type { CompressionMethod, EncryptionMode, Settings } from '../model/settings.ts';
 
+/** Databases a whole-server run may dump at once: each costs a pg_dump, a backend and a core. */
+export const MAX_RUN_CONCURRENCY = 8;
+
 export const DEFAULT_SETTINGS: Settings = {
   pgToolsDir: null,
   backupFolder: null,
@@ -14,6 +17,7 @@ export const DEFAULT_SETTINGS: Settings = {
   exactRowCounts: true,
   includeRolePasswords: false,
   drillAfterBackup: false,
+  serverRunConcurrency: 2,
   timeZone: null,
   keepInTray: true,
   startAtLogin: false,
@@ -37,6 +41,9 @@ export class SettingsStore {
       } catch {
         throw new LifeboatError('INVALID_INPUT', `"${patch.timeZone}" is not a time zone this computer knows.`, 'Use an IANA name such as Europe/Berlin or America/New_York, or leave it empty for the computer\'s.');
       }
+    }
+    if (patch.serverRunConcurrency !== undefined && !(Number.isInteger(patch.serverRunConcurrency) && patch.serverRunConcurrency >= 1 && patch.serverRunConcurrency <= MAX_RUN_CONCURRENCY)) {
+      throw new LifeboatError('INVALID_INPUT', `"${String(patch.serverRunConcurrency)}" is not a number of databases between 1 and ${MAX_RUN_CONCURRENCY}.`, 'Use 2 (the default); more only when the server and this computer have cores to spare.');
     }
     for (const [key, value] of Object.entries(patch) as [keyof Settings, Settings[keyof Settings]][]) {
       if (value === undefined) continue;

@@ -1,0 +1,205 @@
+// Whole-server backups against real servers: every database of the scope in one run, each into a
+// normal archive, globals once, a database created since picked up, one database's failure kept to
+// that database, cancel keeping nothing; and the CLI's profile flags and run record.
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
+import type { ServerRunRecord } from '../../main/engine/model/server-run.ts';
+import { normaliseScope, patternToRegExp, resolveScope } from '../../main/engine/profiles/database-scope.ts';
+import { lifeboat } from '../support/cli-runner.ts';
+import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { availableMajors, clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
+import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+
+const MAJORS = [12, 18].filter((m) => availableMajors().includes(m));
+const key = generateAgeKeyPair();
+const encryption = { kind: 'recipients' as const, recipients: [key.recipient] };
+let fixture: EngineFixture;
+let work: string;
+
+beforeAll(async () => {
+  fixture = await createTestEngine();
+  work = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-run-test-'));
+});
+afterAll(async () => {
+  await fixture.dispose();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('a profile\'s database scope', () => {
+  it('checks names like hostile input and resolves "all" against the server at each run', () => {
+    expect(() => normaliseScope({ kind: 'list', databases: [] })).toThrow(/empty/);
+    expect(() => normaliseScope({ kind: 'list', databases: ['a\u0000b'] })).toThrow(/control character/);
+    expect(() => normaliseScope({ kind: 'list', databases: ['x'.repeat(64)] })).toThrow(/63 bytes/);
+    expect(() => normaliseScope({ kind: 'everything' })).toThrow(/neither/);
+    expect(normaliseScope({ kind: 'list', databases: [' a ', 'a', 'b'] })).toEqual({ kind: 'list', databases: ['a', 'b'] });
+    const server = [
+      { name: 'postgres', isTemplate: false, bytes: 1 },
+      { name: 'template1', isTemplate: true, bytes: 1 },
+      { name: 'shop', isTemplate: false, bytes: 10 },
+      { name: 'big', isTemplate: false, bytes: 100 },
+      { name: 'tmp_1', isTemplate: false, bytes: 5 },
+      { name: 'a.b', isTemplate: false, bytes: 2 },
+    ];
+    const all = resolveScope(normaliseScope({ kind: 'all', exclude: ['tmp_*', 'a?b'] }), server);
+    expect(all.databases.map((d) => d.name)).toEqual(['big', 'shop']); // largest first
+    expect(all.excluded).toEqual(['a.b', 'postgres', 'template1', 'tmp_1']); // 'a?b' matches "a.b"…
+    expect(patternToRegExp('a.b').test('axb')).toBe(false); // …but a dot in a pattern is a dot
+    const list = resolveScope({ kind: 'list', databases: ['shop', 'gone'] }, server);
+    expect(list).toEqual({ databases: [server[2]], missing: ['gone'], excluded: [] });
+  });
+});
+
+describe.each(MAJORS)('PostgreSQL %i: a whole-server run', (major) => {
+  let cluster: Cluster;
+  let profileId: string;
+  const folder = () => path.join(work, `pg${major}`);
+  const DATABASES = ['shop', 'crm', 'bulk', 'empty_db', 'Odd name ü', 'reports'];
+
+  beforeAll(async () => {
+    cluster = await startCluster(major);
+    for (const name of [...DATABASES, 'archive_2019']) await cluster.query(`CREATE DATABASE "${name}"`);
+    await cluster.query(SAMPLE_SCHEMA_SQL, [], 'shop');
+    await cluster.query('CREATE TABLE contacts (id int PRIMARY KEY, name text); INSERT INTO contacts SELECT g, md5(g::text) FROM generate_series(1, 500) g', [], 'crm');
+    await cluster.query('CREATE TABLE rows (id bigint, pad text); INSERT INTO rows SELECT g, repeat(md5(g::text), 8) FROM generate_series(1, 40000) g', [], 'bulk');
+    await cluster.query('CREATE SCHEMA s; CREATE TABLE s.t (v int); INSERT INTO s.t VALUES (1), (2)', [], 'Odd name ü');
+    await cluster.query('CREATE VIEW v AS SELECT 1 AS one; CREATE TABLE r (x int); INSERT INTO r VALUES (7)', [], 'reports');
+    await cluster.query("DO $$ BEGIN CREATE ROLE run_reader LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    const profile = await fixture.engine.profiles.add(clusterProfile(cluster, `server${major}`, { backupFolder: folder(), scope: { kind: 'all', exclude: ['archive_*'], includeMaintenance: false, includeTemplates: false } }));
+    profileId = profile.id;
+  });
+  afterAll(() => cluster.stop());
+
+  it('backs up every database into its own verified archive, with the globals taken once and a tagged run record', async () => {
+    const { engine } = fixture;
+    const progress: string[] = [];
+    const job = engine.runs.start({ profile: profileId, encryption });
+    job.onProgress((p) => p.message && progress.push(p.message));
+    const result = await job.result;
+    const { record } = result;
+    expect(record).toMatchObject({ format: 'lifeboat-run', outcome: 'ok', profileId, serverVersion: expect.stringMatching(new RegExp(`^${major}\\.`)), concurrency: 2, excluded: ['archive_2019', 'postgres', 'template1'], dropped: [] });
+    expect(record.consistency).toMatch(/not consistent with each other/);
+    expect(record.libraryTag).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.databases.map((d) => d.name).sort()).toEqual([...DATABASES].sort());
+    expect(record.databases.every((d) => d.outcome === 'ok')).toBe(true);
+    expect(progress.at(-1)).toBe('6 of 6 databases done');
+    expect(result.archives).toHaveLength(6);
+    expect(JSON.parse(await readFile(result.file, 'utf8'))).toEqual(record);
+
+    // Each archive is a normal one: its sidecar names its database, and it verifies in full.
+    for (const entry of record.databases) {
+      const file = path.join(folder(), entry.archive!);
+      const sidecar = JSON.parse(await readFile(`${file}.json`, 'utf8'));
+      expect(sidecar).toMatchObject({ database: entry.name, sha256: entry.sha256, bytes: entry.bytes });
+      const verified = await engine.library.verify(file, 'full', { identities: [key.identity] }).result;
+      expect(verified.ok, entry.name).toBe(true);
+    }
+    expect(record.databases.find((d) => d.name === 'crm')).toMatchObject({ tables: 1, totalRows: 500 });
+    expect(record.databases.find((d) => d.name === 'Odd name ü')).toMatchObject({ tables: 1, totalRows: 2 });
+    expect(record.databases.find((d) => d.name === 'empty_db')).toMatchObject({ tables: 0, totalRows: 0 });
+
+    // The same globals.sql in every archive, the one the record names, with the role in it.
+    for (const name of ['shop', 'Odd name ü']) {
+      const to = path.join(work, `x${major}-${name.length}`);
+      await engine.library.extract(path.join(folder(), record.databases.find((d) => d.name === name)!.archive!), to, { identities: [key.identity] });
+      const globals = await readFile(path.join(to, 'globals.sql'));
+      expect(createHash('sha256').update(globals).digest('hex')).toBe(record.globals.sha256);
+      expect(globals.toString()).toContain('run_reader');
+    }
+  });
+
+  it('picks up a database created since, reports one dropped since, and leaves a pattern\'s databases out', async () => {
+    await cluster.query('CREATE DATABASE created_later');
+    await cluster.query('DROP DATABASE reports');
+    const { record } = await fixture.engine.runs.start({ profile: profileId, encryption }).result;
+    expect(record.outcome).toBe('ok');
+    expect(record.databases.map((d) => d.name).sort()).toEqual([...DATABASES.filter((d) => d !== 'reports'), 'created_later'].sort());
+    expect(record.dropped).toEqual(['reports']);
+    expect(record.excluded).toContain('archive_2019');
+  });
+
+  it('a database whose dump loses its connection fails alone: the run is partial, the others are kept', async () => {
+    // Hold a lock pg_dump must wait for, then end its connection while it waits.
+    const locker = new pg.Client({ host: cluster.host, port: cluster.port, user: cluster.user, password: cluster.password, database: 'bulk' });
+    await locker.connect();
+    await locker.query('BEGIN; LOCK TABLE rows IN ACCESS EXCLUSIVE MODE');
+    try {
+      const job = fixture.engine.runs.start({ profile: profileId, encryption });
+      let killed = 0;
+      for (let i = 0; i < 600 && killed === 0; i++) {
+        const rows = await cluster.query<{ n: number }>("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE datname = 'bulk' AND application_name LIKE 'Lifeboat pg_dump%' AND wait_event_type = 'Lock'");
+        killed = rows[0]!.n;
+        if (!killed) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(killed).toBe(1);
+      await locker.query('ROLLBACK');
+      const { record, archives } = await job.result;
+      expect(record.outcome).toBe('partial');
+      const bulk = record.databases.find((d) => d.name === 'bulk')!;
+      expect(bulk).toMatchObject({ outcome: 'failed', error: { code: 'BACKUP_FAILED' } });
+      expect(bulk.archive).toBeUndefined();
+      expect(record.databases.filter((d) => d.outcome === 'ok')).toHaveLength(record.databases.length - 1);
+      expect(archives).toHaveLength(record.databases.length - 1);
+      const listed = await readdir(folder());
+      expect(listed.filter((f) => f.includes('_bulk_')).every((f) => !f.endsWith('.partial'))).toBe(true);
+    } finally {
+      await locker.end().catch(() => {});
+    }
+  });
+
+  it('cancel stops the run and keeps nothing of it: no archive, no record', async () => {
+    const before = new Set(await readdir(folder()));
+    const job = fixture.engine.runs.start({ profile: profileId, encryption });
+    await new Promise<void>((resolve) => job.onProgress((p) => p.message?.startsWith('1 of') && resolve()));
+    job.cancel();
+    await expect(job.result).rejects.toMatchObject({ code: 'CANCELLED' });
+    const after = (await readdir(folder())).filter((f) => !before.has(f));
+    expect(after).toEqual([]);
+  });
+});
+
+describe('the CLI', () => {
+  let cluster: Cluster;
+  let home: string;
+  beforeAll(async () => {
+    cluster = await startCluster(MAJORS.at(-1) ?? 18);
+    for (const name of ['alpha', 'beta', 'tmp_scratch']) await cluster.createDatabase(name);
+    home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-run-cli-'));
+  });
+  afterAll(async () => {
+    await cluster.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('profile add --all-databases --exclude, backup prints the run record; --databases naming a missing one is partial (exit 1)', async () => {
+    const out = path.join(home, 'out');
+    const added = await lifeboat(home, ['profile', 'add', 'whole', '--url', cluster.url('postgres'), '--password-stdin', '--all-databases', '--exclude', 'tmp_*', '--json'], { stdin: cluster.password });
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.json.profile.scope).toEqual({ kind: 'all', exclude: ['tmp_*'], includeMaintenance: false, includeTemplates: false });
+    const listed = await lifeboat(home, ['profile', 'list']);
+    expect(listed.stdout).toContain('all databases except tmp_*');
+
+    const backup = await lifeboat(home, ['backup', '--profile', 'whole', '--out', out, '--recipient', key.recipient, '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    const record = backup.json as ServerRunRecord & { file: string };
+    expect(record.outcome).toBe('ok');
+    expect(record.databases.map((d) => d.name).sort()).toEqual(['alpha', 'beta']);
+    expect(record.excluded).toEqual(['postgres', 'template1', 'tmp_scratch']);
+    expect(path.dirname(record.file)).toBe(out);
+
+    const scoped = await lifeboat(home, ['profile', 'scope', 'whole', '--databases', 'alpha,missing_db']);
+    expect(scoped.code, scoped.stderr).toBe(0);
+    expect(scoped.stdout).toContain('backs up alpha, missing_db');
+    const partial = await lifeboat(home, ['backup', '--profile', 'whole', '--out', out, '--recipient', key.recipient]);
+    expect(partial.code).toBe(1);
+    expect(partial.stdout).toMatch(/PARTIAL: backed up 1 of 2 databases/);
+    expect(partial.stdout).toMatch(/missing_db\s+MISSING\s+The database "missing_db" is not on the server/);
+    expect(partial.stdout).toContain('not consistent with each other');
+
+    expect((await lifeboat(home, ['profile', 'add', 'bad', '--url', cluster.url('postgres'), '--databases', 'a', '--exclude', 'x'])).stderr).toMatch(/--exclude.*go with --all-databases/);
+  });
+});
