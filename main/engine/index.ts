@@ -102,7 +102,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
-  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention });
+  const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention, runs });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),

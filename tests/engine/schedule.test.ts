@@ -92,6 +92,19 @@ describe('retention (GFS)', () => {
     }
   });
 
+  it('counts each database of a whole-server run on its own: six archives a day are six dailies, and each keeps its newest proven one', () => {
+    const days = Array.from({ length: 10 }, (_, i) => new Date(Date.UTC(2026, 10, 1 + i, 2)).toISOString());
+    const databases = ['shop', 'crm', 'bulk'];
+    const archives: RetentionCandidate[] = days.flatMap((at, i) => databases.map((db) => ({ path: `${db}-${i}`, createdAt: at, proven: db !== 'bulk' || i === 0, group: db })));
+    const plan = planRetention(archives, { keepLast: 0, keepDaily: 7, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, keepMinimum: 0 }, { timeZone: 'UTC' });
+    for (const db of ['shop', 'crm']) expect(plan.decisions.filter((d) => d.keep && d.path.startsWith(`${db}-`)).map((d) => d.path)).toEqual([9, 8, 7, 6, 5, 4, 3].map((i) => `${db}-${i}`));
+    // bulk's only proven archive is its oldest: kept, beside its seven dailies.
+    expect(plan.decisions.filter((d) => d.keep && d.path.startsWith('bulk-')).map((d) => d.path)).toEqual([9, 8, 7, 6, 5, 4, 3, 0].map((i) => `bulk-${i}`));
+    // Without groups, the same archives would keep one archive a day: the old behaviour for one database.
+    const ungrouped = planRetention(archives.map(({ group: _g, ...a }) => a), { keepLast: 0, keepDaily: 7, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, keepMinimum: 0 }, { timeZone: 'UTC' });
+    expect(ungrouped.decisions.filter((d) => d.keep).length).toBeLessThan(10);
+  });
+
   it('deletes nothing while the latest backups are failing', () => {
     const plan = planRetention(year(), { ...policy, keepDaily: 1, keepWeekly: 0, keepMonthly: 0 }, { timeZone: 'UTC', latestRunsFailing: 'the last backup failed' });
     expect(plan.blocked).toMatch(/failing/);

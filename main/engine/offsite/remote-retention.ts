@@ -70,7 +70,7 @@ export class RemoteRetention {
     const ours = archives.filter((a) => a.sidecar && !a.problem && !a.sidecar.partial && sidecarTagVerifies(a.sidecar, key));
     const verified = new Set((await this.#records.list(found.id)).filter((r) => r.state === 'verified').map((r) => r.archiveName));
     const plan = policy
-      ? planRetention(ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, proven: verified.has(a.name) })), policy, { timeZone: this.#timeZone(), latestRunsFailing: await this.#latestUploadFailed(found.id) })
+      ? planRetention(ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, proven: verified.has(a.name), group: `${a.sidecar!.profile}\u0000${a.sidecar!.database}` })), policy, { timeZone: this.#timeZone(), latestRunsFailing: await this.#latestUploadFailed(found.id) })
       : { decisions: ours.map((a) => ({ path: a.name, createdAt: a.sidecar!.createdAt, keep: true, reasons: ['no retention policy for this destination: every copy is kept'] })), blocked: null };
     const others = archives.filter((a) => !ours.includes(a)).map((a) => ({ path: a.name, createdAt: a.sidecar?.createdAt ?? a.lastModified ?? '', keep: true, reasons: ['not recognised as this computer\'s backup (another computer\'s, or an unknown file): never counted or deleted'] }));
     return { ...plan, decisions: [...plan.decisions, ...others], archives };

@@ -12,6 +12,12 @@ export interface RetentionCandidate {
   createdAt: string;
   /** Verified (quick or full) or drilled successfully. */
   proven: boolean;
+  /**
+   * Archives of one database (profile and database): each group is counted on its own, so a
+   * whole-server run's six archives of a day are six dailies, not one, and no database is left
+   * without its newest proven archive. Absent: one group.
+   */
+  group?: string;
 }
 
 /** Calendar buckets in a time zone: day 2026-11-22, ISO week 2026-W47, month 2026-11, year 2026. */
@@ -33,6 +39,17 @@ export function buckets(iso: string, timeZone: string): { daily: string; weekly:
 }
 
 export function planRetention(archives: RetentionCandidate[], policy: RetentionPolicy, options: { timeZone: string; latestRunsFailing?: string | null }): RetentionPlan {
+  const groups = new Map<string, RetentionCandidate[]>();
+  for (const archive of archives) groups.set(archive.group ?? '', [...(groups.get(archive.group ?? '') ?? []), archive]);
+  const plans = [...groups.values()].map((group) => planGroup(group, policy, options));
+  return {
+    decisions: plans.flatMap((p) => p.decisions).sort((a, b) => b.createdAt.localeCompare(a.createdAt)),
+    blocked: plans[0]?.blocked ?? (options.latestRunsFailing ? `Nothing is deleted while backups are failing (${options.latestRunsFailing}).` : null),
+  };
+}
+
+/** One database's archives, by the policy. */
+function planGroup(archives: RetentionCandidate[], policy: RetentionPolicy, options: { timeZone: string; latestRunsFailing?: string | null }): RetentionPlan {
   const sorted = [...archives].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const reasons = new Map<string, string[]>(sorted.map((a) => [a.path, []]));
   const add = (path: string, reason: string) => reasons.get(path)!.push(reason);

@@ -2,6 +2,7 @@
 // catch-up runner `run-due` shared by the app's timer and the OS job.
 import path from 'node:path';
 import type { CopyService } from '../offsite/copy-service.ts';
+import type { ServerRunService } from '../server-run/server-run-service.ts';
 import type { RemoteRetention } from '../offsite/remote-retention.ts';
 import type { BackupResult } from '../model/backup.ts';
 import type { ActivityLog } from '../activity/activity-log.ts';
@@ -47,6 +48,8 @@ export interface ScheduleDeps {
   copies?: Pick<CopyService, 'startForBackup' | 'resumeInterrupted' | 'lastVerified' | 'newestOffsite' | 'fetchForUse'>;
   /** Retention in each destination: pruned after a scheduled backup's copy there landed (auto-prune on). */
   offsiteRetention?: Pick<RemoteRetention, 'policy' | 'prune'>;
+  /** Whole-server runs: a profile with a database scope backs up its whole scope on schedule. */
+  runs?: Pick<ServerRunService, 'start'>;
 }
 
 export class ScheduleService {
@@ -123,7 +126,7 @@ export class ScheduleService {
     const { unique, copies } = splitCopies(listed.filter((a) => a.recognised && !a.sidecar.partial));
     const failing = await this.#latestRunsFailing(name);
     const plan = planRetention(
-      unique.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, proven: Boolean(a.sidecar.verification?.ok || a.sidecar.drill?.passed) })),
+      unique.map((a) => ({ path: a.path, createdAt: a.sidecar.createdAt, proven: Boolean(a.sidecar.verification?.ok || a.sidecar.drill?.passed), group: a.sidecar.database })),
       policy ?? schedule.retention,
       { timeZone: this.#deps.timeZone(), latestRunsFailing: failing },
     );
@@ -217,6 +220,7 @@ export class ScheduleService {
   }
 
   async #scheduledBackup(profile: string, schedule: StoredSchedule): Promise<DueRun[]> {
+    if (this.#deps.runs && (await this.#deps.profiles.get(profile)).scope) return this.#scheduledRun(profile, schedule);
     const runs: DueRun[] = [];
     // The schedule drills (and waits for the drill) itself: no follow-up job of its own.
     const job = this.#deps.backups.start({ profile, followUps: false });
@@ -224,20 +228,55 @@ export class ScheduleService {
       const result = await job.result;
       runs.push({ profile, kind: 'backup', result: 'ok', detail: `${result.tables} tables, ${result.bytes} bytes`, archive: result.archive });
       if (schedule.notify.onSuccess) await this.#notify(schedule, { kind: 'backup-succeeded', profile, text: `Lifeboat backed up "${profile}": ${result.archive}`, archive: result.archive });
-      const copies = await this.#copyOffsite(profile, result, schedule);
-      runs.push(...copies);
-      if (schedule.drillAfterBackup || this.#deps.drillAfterEveryBackup?.()) runs.push(await this.#drill(profile, result.archive, schedule));
-      // A copy that did not land keeps every local archive this run: the local ones may be the only copies.
-      if (schedule.autoPrune && copies.some((run) => run.result === 'failed')) runs.push({ profile, kind: 'prune', result: 'skipped', detail: 'Not pruned: the offsite copy of this backup failed.' });
-      else if (schedule.autoPrune) {
-        const pruned = await this.prune(profile);
-        runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });
-        runs.push(...(await this.#pruneDestinations(profile, copies)));
-      }
+      runs.push(...(await this.#afterScheduledBackup(profile, [result], schedule)));
     } catch (error) {
       const info = toErrorInfo(error);
       runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
       await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message });
+    }
+    return runs;
+  }
+
+  /**
+   * A profile with a database scope: the whole scope in one run. A partial run notifies as a failure
+   * naming the databases that failed; the archives it made are copied and drilled like any.
+   */
+  async #scheduledRun(profile: string, schedule: StoredSchedule): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    try {
+      const { record, file, archives } = await this.#deps.runs!.start({ profile, followUps: false }).result;
+      const failed = record.databases.filter((d) => d.outcome !== 'ok');
+      const detail = `${record.databases.length - failed.length} of ${record.databases.length} databases backed up${failed.length ? `; FAILED: ${failed.map((d) => `${d.name} (${d.error?.message ?? d.outcome})`).join('; ')}` : ''}`;
+      runs.push({ profile, kind: 'backup', result: failed.length ? 'failed' : 'ok', detail, archive: file });
+      if (failed.length) {
+        await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" was ${record.outcome === 'partial' ? 'PARTIAL' : 'FAILED'}: ${detail}`, error: detail });
+      } else if (schedule.notify.onSuccess) {
+        await this.#notify(schedule, { kind: 'backup-succeeded', profile, text: `Lifeboat backed up all ${archives.length} databases of "${profile}": ${file}`, archive: file });
+      }
+      runs.push(...(await this.#afterScheduledBackup(profile, archives.map((archive) => ({ archive, profileId: record.profileId })), schedule)));
+    } catch (error) {
+      const info = toErrorInfo(error);
+      runs.push({ profile, kind: 'backup', result: 'failed', detail: info.message });
+      await this.#notify(schedule, { kind: 'backup-failed', profile, text: `Lifeboat: the scheduled backup of "${profile}" FAILED: ${info.message}${info.fix ? ` Fix: ${info.fix}` : ''}`, error: info.message });
+    }
+    return runs;
+  }
+
+  /** Copies, drills (one archive after another) and prunes after a scheduled backup or run. */
+  async #afterScheduledBackup(profile: string, made: Pick<BackupResult, 'archive' | 'profileId'>[], schedule: StoredSchedule): Promise<DueRun[]> {
+    const runs: DueRun[] = [];
+    const copies: DueRun[] = [];
+    for (const backup of made) copies.push(...(await this.#copyOffsite(profile, backup, schedule)));
+    runs.push(...copies);
+    if (schedule.drillAfterBackup || this.#deps.drillAfterEveryBackup?.()) {
+      for (const backup of made) runs.push(await this.#drill(profile, backup.archive, schedule));
+    }
+    // A copy that did not land keeps every local archive this run: the local ones may be the only copies.
+    if (schedule.autoPrune && copies.some((run) => run.result === 'failed')) runs.push({ profile, kind: 'prune', result: 'skipped', detail: 'Not pruned: the offsite copy of this backup failed.' });
+    else if (schedule.autoPrune) {
+      const pruned = await this.prune(profile);
+      runs.push({ profile, kind: 'prune', result: 'ok', detail: pruned.blocked ?? `${pruned.deleted.length} archive(s) deleted` });
+      runs.push(...(await this.#pruneDestinations(profile, copies)));
     }
     return runs;
   }
@@ -256,7 +295,7 @@ export class ScheduleService {
   }
 
   /** Copies the new backup to each of the profile's destinations; a failure is loud (notified), never fatal to the backup. */
-  async #copyOffsite(profile: string, backup: BackupResult, schedule: StoredSchedule): Promise<DueRun[]> {
+  async #copyOffsite(profile: string, backup: Pick<BackupResult, 'archive' | 'profileId'>, schedule: StoredSchedule): Promise<DueRun[]> {
     const runs: DueRun[] = [];
     for (const { job, destination } of this.#deps.copies?.startForBackup(backup.archive, backup.profileId) ?? []) {
       try {
