@@ -24,6 +24,7 @@ import { startTocListing } from './restore/toc-listing.ts';
 import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
 import { CopyRecords } from './offsite/copy-records.ts';
+import { RunDrills } from './server-run/run-drill.ts';
 import { ServerRunService } from './server-run/server-run-service.ts';
 import { CopyService } from './offsite/copy-service.ts';
 import { DestinationService } from './offsite/destination-service.ts';
@@ -94,12 +95,13 @@ export async function createEngine(options: EngineOptions = {}) {
   };
   const scheduledCopies = { startForBackup: copies.startForBackup.bind(copies), lastVerified: copies.lastVerified.bind(copies), resumeInterrupted: resumeCopies, newestOffsite: copies.newestOffsite.bind(copies), fetchForUse: copies.fetchForUse.bind(copies) };
   const backups = new BackupService({ profiles, tools, keys, settings, clock, dataDir, appVersion, libraryKey, afterBackup, activity });
-  const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
   const library = new LibraryService({ profiles, settings, keys, tools, clock, dataDir, libraryKey, listToc: startTocListing });
   // A safety backup starts no follow-up drill: the restore it protects runs next.
   const safetyBackups = { start: (request: Parameters<typeof backups.start>[0]) => backups.start({ ...request, followUps: false }) };
   const restores = new RestoreService({ profiles, tools, keys, backups: safetyBackups, clock, dataDir, activity });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
+  const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
+  const runDrills = new RunDrills({ drills, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
   const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention, runs });
@@ -108,7 +110,7 @@ export async function createEngine(options: EngineOptions = {}) {
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, runDrills, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
 }
 
 function packageVersion(): string {

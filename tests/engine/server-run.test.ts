@@ -3,7 +3,7 @@
 // that database, cancel keeping nothing; and the CLI's profile flags and run record.
 import { createHash } from 'node:crypto';
 import http from 'node:http';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
-import type { ServerRunRecord } from '../../main/engine/model/server-run.ts';
+import type { RunDrillResult, ServerRunRecord } from '../../main/engine/model/server-run.ts';
 import { normaliseScope, patternToRegExp, resolveScope } from '../../main/engine/profiles/database-scope.ts';
 import { lifeboat } from '../support/cli-runner.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
@@ -204,6 +204,55 @@ describe('the CLI', () => {
     expect(partial.stdout).toContain('not consistent with each other');
 
     expect((await lifeboat(home, ['profile', 'add', 'bad', '--url', cluster.url('postgres'), '--databases', 'a', '--exclude', 'x'])).stderr).toMatch(/--exclude.*go with --all-databases/);
+  });
+});
+
+describe('a drill of a run', () => {
+  let cluster: Cluster;
+  let home: string;
+  beforeAll(async () => {
+    cluster = await startCluster(MAJORS.at(-1) ?? 18);
+    await cluster.createDatabase('sound');
+    await cluster.query('CREATE TABLE items (id int PRIMARY KEY); INSERT INTO items SELECT generate_series(1, 300)', [], 'sound');
+    // A classic backup that does not restore: a CHECK that reads another table, which is still empty
+    // when pg_restore loads this one (its data comes first).
+    await cluster.createDatabase('trap');
+    await cluster.query(`CREATE TABLE z_ref (id int PRIMARY KEY); INSERT INTO z_ref VALUES (1);
+      CREATE FUNCTION ref_exists(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT EXISTS (SELECT 1 FROM public.z_ref WHERE id = $1)';
+      CREATE TABLE a_checked (x int CHECK (public.ref_exists(x))); INSERT INTO a_checked VALUES (1)`, [], 'trap');
+    home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-run-drill-'));
+  });
+  afterAll(async () => {
+    await cluster.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('drills every database of the run and names the one that does not restore; a planted record is refused', async () => {
+    const out = path.join(home, 'out');
+    expect((await lifeboat(home, ['profile', 'add', 'pair', '--url', cluster.url('postgres'), '--password-stdin', '--databases', 'sound,trap'], { stdin: cluster.password })).code).toBe(0);
+    const backup = await lifeboat(home, ['backup', '--profile', 'pair', '--out', out, '--recipient', key.recipient, '--json']);
+    expect(backup.code, backup.stderr).toBe(0);
+    const keyFile = path.join(home, 'key.txt');
+    await writeFile(keyFile, `${key.identity}\n`, { mode: 0o600 });
+    const drilled = await lifeboat(home, ['drill', backup.json.file, '--identity', keyFile, '--json']);
+    expect(drilled.code, drilled.stderr).toBe(1);
+    const result = drilled.json as RunDrillResult;
+    expect(result.passed).toBe(false);
+    expect(result.databases.map((d) => [d.database, d.record?.passed])).toEqual(expect.arrayContaining([['sound', true], ['trap', false]]));
+    const text = await lifeboat(home, ['drill', backup.json.file, '--identity', keyFile]);
+    expect(text.stdout).toMatch(/^FAILED: the run of pair/);
+    expect(text.stdout).toMatch(/ {2}sound: passed/);
+    expect(text.stdout).toMatch(/ {2}trap: FAILED[\s\S]*a_checked/);
+
+    // A record someone else wrote (or edited) is not followed.
+    const planted = path.join(out, 'planted_server_20260101T000000Z.lifeboat-run.json');
+    const forged = { ...backup.json, databases: [{ name: 'x', outcome: 'ok', archive: '../../etc/passwd' }] };
+    delete forged.file;
+    delete forged.copies;
+    await writeFile(planted, JSON.stringify(forged));
+    const refused = await lifeboat(home, ['drill', planted, '--identity', keyFile]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/not a run record this Lifeboat wrote/);
   });
 });
 

@@ -1,16 +1,31 @@
 import path from 'node:path';
 import type { DrillRecord } from '../../engine/model/drill.ts';
 import { isCodeIn, toErrorInfo, VERDICT_ON_THE_BACKUP_CODES } from '../../engine/errors.ts';
-import type { Command } from '../cli-command.ts';
-import { printable, table, UsageError } from '../cli-output.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { printable, table, UsageError, type Output } from '../cli-output.ts';
 import { decryptionKeys, requireFile } from './archive-commands.ts';
 import { runWithProgress } from '../job-progress.ts';
-import { describeDrill } from './drill-text.ts';
+import { describeDrill, describeRunDrill } from './drill-text.ts';
+import type { Engine } from '../../engine/index.ts';
+import { RUN_RECORD_EXTENSION } from '../../engine/server-run/run-record.ts';
 import { withArchiveFile } from './destination-commands.ts';
+
+/** `lifeboat drill RUN.lifeboat-run.json`: every database of a whole-server run, one verdict (exit 0 all passed, 1 one failed, 2 one could not run). */
+async function drillRun(engine: Engine, out: Output, file: string, values: Values): Promise<void> {
+  if (values.keep || values.report) throw new UsageError('--keep and --report are for one archive: drill the run\'s archives one by one for them');
+  const result = await runWithProgress(engine.runDrills.start({
+    file,
+    scratch: values['scratch-profile'] ? { kind: 'profile', profile: values['scratch-profile'] } : { kind: 'embedded' },
+    keys: await decryptionKeys(values),
+    ...(values.trust !== undefined ? { trust: values.trust } : {}),
+  }), out);
+  out.result(result, () => describeRunDrill(result));
+  process.exitCode = result.passed ? 0 : result.couldNotRun ? 2 : 1;
+}
 
 export const DRILL_COMMANDS: Record<string, Command> = {
   drill: {
-    usage: 'drill FILE|DEST:ARCHIVE [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'drill FILE|DEST:ARCHIVE|RUN.lifeboat-run.json [--scratch embedded | --scratch-profile P] [--keep] [--report OUT.html] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'prove a backup restores: restore into a scratch database and compare with the backup\'s snapshot (exit 0 pass, 1 fail, 2 could not run)',
     options: ['scratch', 'scratch-profile', 'keep', 'report', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
     async run({ engine, out, args, values }) {
@@ -18,6 +33,7 @@ export const DRILL_COMMANDS: Record<string, Command> = {
       if (values.scratch && values.scratch !== 'embedded') throw new UsageError('--scratch takes "embedded" (or use --scratch-profile P for a server)');
       if (values.scratch && values['scratch-profile']) throw new UsageError('choose --scratch embedded or --scratch-profile P, not both');
       if (values.keep && !values['scratch-profile']) throw new UsageError('--keep needs --scratch-profile P (the embedded scratch server is always removed)');
+      if (archive.endsWith(RUN_RECORD_EXTENSION)) return drillRun(engine, out, path.resolve(archive), values);
       let record: DrillRecord;
       try {
         record = await withArchiveFile(engine, out, archive, async (file) => runWithProgress(

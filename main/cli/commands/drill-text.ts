@@ -1,5 +1,6 @@
 // A drill's verdict as the CLI prints it (after `lifeboat drill`, and after a backup that drilled).
 import type { DrillRecord } from '../../engine/model/drill.ts';
+import type { RunDrillResult } from '../../engine/model/server-run.ts';
 import { visibleText as v } from '../../engine/name-text.ts';
 
 export function describeDrill(record: DrillRecord): string {
@@ -14,5 +15,24 @@ export function describeDrill(record: DrillRecord): string {
     ...(record.error ? [`Error: ${v(record.error.message)}${record.error.fix ? ` Fix: ${v(record.error.fix)}` : ''}`] : []),
     ...(record.reportFile ? [`Report: ${v(record.reportFile)}`] : []),
   ];
+  return lines.join('\n');
+}
+
+/** A whole run's drill: the verdict, then each database's, with what did not match named by database and table. */
+export function describeRunDrill(result: RunDrillResult): string {
+  const verdict = result.passed ? 'PASSED' : result.couldNotRun ? 'COULD NOT RUN' : 'FAILED';
+  const lines = [`${verdict}: the run of ${v(result.run.profile)} at ${result.run.startedAt}, ${result.databases.length} database(s) drilled in ${(result.durationMs / 1000).toFixed(1)} s`];
+  for (const drilled of result.databases) {
+    if (!drilled.record) {
+      lines.push(`  ${v(drilled.database)}: COULD NOT RUN: ${v(drilled.error?.message ?? '')}${drilled.error?.fix ? ` Fix: ${v(drilled.error.fix)}` : ''}`);
+      continue;
+    }
+    const { record } = drilled;
+    const failed = record.checks.filter((c) => !c.passed);
+    lines.push(`  ${v(drilled.database)}: ${record.passed ? 'passed' : record.couldNotRun ? 'COULD NOT RUN' : 'FAILED'} (${record.checks.length - failed.length} of ${record.checks.length} checks match, recovery ${(record.timings.totalMs / 1000).toFixed(1)} s)`);
+    lines.push(...failed.map((c) => `    ✗ ${v(drilled.database)} / ${v(c.name)}: expected ${v(c.expected)}, got ${v(c.actual)}`));
+    if (record.error) lines.push(`    Error: ${v(record.error.message)}`);
+  }
+  if (result.run.outcome !== 'ok') lines.push(`The run itself was ${result.run.outcome}: the databases it could not back up were not drilled.`);
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 // Whole-server backups: which databases a profile covers, and what one run of them produced.
 // Plain data, no behaviour: the model layer imports nothing but other model types.
+import type { DrillRecord } from './drill.ts';
 import type { ErrorInfo } from './error.ts';
 
 /**
@@ -79,3 +80,22 @@ export interface ServerRunResult {
 }
 
 export const RUN_CONSISTENCY = 'Each database is consistent on its own (its own snapshot); the databases are not consistent with each other.';
+
+/** One database of a run, drilled: its drill record, or why no drill could run. */
+export interface RunDatabaseDrill {
+  database: string;
+  archive: string;
+  record: DrillRecord | null;
+  error: ErrorInfo | null;
+}
+
+/** A whole run drilled, database by database, as one verdict. */
+export interface RunDrillResult {
+  run: { id: string; profile: string; startedAt: string; file: string; outcome: RunOutcome };
+  databases: RunDatabaseDrill[];
+  /** Every database of the run that was backed up restored and matched. */
+  passed: boolean;
+  /** Some database's drill could not run (no verdict on it), and none failed. */
+  couldNotRun: boolean;
+  durationMs: number;
+}
