@@ -7,6 +7,7 @@ import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
 import { claimPassphraseVariable } from './secret-env.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
 import { DEMO_COMMANDS, DRILL_COMMANDS } from './commands/drill-commands.ts';
+import { SERVER_RUN_COMMANDS } from './commands/server-run-commands.ts';
 import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
 import { PROFILE_COMMANDS } from './commands/profile-commands.ts';
 import { DESTINATION_COMMANDS } from './commands/destination-commands.ts';
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, Command> = {
   ...ARCHIVE_COMMANDS,
   ...RESTORE_COMMANDS,
   ...DRILL_COMMANDS,
+  ...SERVER_RUN_COMMANDS,
   ...DEMO_COMMANDS,
   ...SCHEDULE_COMMANDS,
   ...PROFILE_COMMANDS,

@@ -100,7 +100,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const safetyBackups = { start: (request: Parameters<typeof backups.start>[0]) => backups.start({ ...request, followUps: false }) };
   const restores = new RestoreService({ profiles, tools, keys, backups: safetyBackups, clock, dataDir, activity });
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
-  const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup });
+  const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup, library });
   const runDrills = new RunDrills({ drills, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });

@@ -204,6 +204,15 @@ describe('the CLI', () => {
     expect(partial.stdout).toContain('not consistent with each other');
 
     expect((await lifeboat(home, ['profile', 'add', 'bad', '--url', cluster.url('postgres'), '--databases', 'a', '--exclude', 'x'])).stderr).toMatch(/--exclude.*go with --all-databases/);
+
+    // The library's runs: newest first, each with its outcome; one in detail.
+    const runs = await lifeboat(home, ['runs', out, '--profile', 'whole', '--json']);
+    expect(runs.code, runs.stderr).toBe(0);
+    const inOut = runs.json.runs as (ServerRunRecord & { file: string })[];
+    expect(inOut.map((r) => r.outcome)).toEqual(['partial', 'ok']);
+    const detail = await lifeboat(home, ['runs', record.file]);
+    expect(detail.stdout).toMatch(/Backed up all 2 databases of 127\.0\.0\.1/);
+    expect(detail.stdout).toMatch(/alpha\s+ok/);
   });
 });
 

@@ -6,10 +6,45 @@ import type { Engine } from '../../engine/index.ts';
 import type { EncryptionChoice } from '../../engine/keys/key-service.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import type { ServerRunRecord } from '../../engine/model/server-run.ts';
-import type { Values } from '../cli-command.ts';
-import { formatBytes, table, type Output } from '../cli-output.ts';
+import type { Command, Values } from '../cli-command.ts';
+import { formatBytes, table, UsageError, type Output } from '../cli-output.ts';
 import { runWithProgress } from '../job-progress.ts';
+import { RUN_RECORD_EXTENSION } from '../../engine/server-run/run-record.ts';
 import { describeCopy, followUps } from './follow-ups.ts';
+
+export const SERVER_RUN_COMMANDS: Record<string, Command> = {
+  runs: {
+    usage: 'runs [DIR…] [--profile P] [--json] | runs RUN.lifeboat-run.json [--json]',
+    summary: 'whole-server runs in the library folders, newest first (or one run in detail: each database, its archive or why it failed)',
+    options: ['profile'],
+    async run({ engine, out, args, values }) {
+      if (args[0]?.endsWith(RUN_RECORD_EXTENSION)) {
+        const file = path.resolve(args[0]);
+        const found = (await engine.runs.list({ folders: [path.dirname(file)] })).find((r) => r.file === file);
+        if (!found) throw new UsageError(`${args[0]} is not a run record this Lifeboat wrote (unreadable, or its tag does not verify)`);
+        out.result({ ...found.record, file }, () => describeRun(found.record));
+        return;
+      }
+      const runs = await engine.runs.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}) });
+      out.result({ runs: runs.map(({ file, record }) => ({ ...record, file })) }, () =>
+        runs.length === 0
+          ? 'No whole-server runs yet. Give a profile several databases (lifeboat profile scope NAME --all-databases), then back it up.'
+          : table([
+              ['STARTED (UTC)', 'PROFILE', 'SERVER', 'RESULT', 'DATABASES', 'SIZE', 'RECORD'],
+              ...runs.map(({ file, record: r }) => [
+                r.startedAt.replace('T', ' ').slice(0, 19),
+                r.profile,
+                `${r.host}:${r.port} (${r.serverVersion})`,
+                r.outcome === 'ok' ? 'ok' : r.outcome.toUpperCase(),
+                `${r.databases.filter((d) => d.outcome === 'ok').length} of ${r.databases.length}`,
+                formatBytes(r.databases.reduce((sum, d) => sum + (d.bytes ?? 0), 0)),
+                file,
+              ].map(visibleText)),
+            ]),
+      );
+    },
+  },
+};
 
 export async function backUpServer(engine: Engine, out: Output, values: Values, encryption: EncryptionChoice): Promise<void> {
   const job = engine.runs.start({

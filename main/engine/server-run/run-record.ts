@@ -53,6 +53,20 @@ export async function readRunRecord(file: string, key: Buffer | null): Promise<S
   }
 }
 
+/** The recognised runs in `folders`, newest first, each with its file (at most MAX_RECORDS_READ per folder). */
+export async function listRunRecords(folders: string[], key: Buffer | null): Promise<{ file: string; record: ServerRunRecord }[]> {
+  const found: { file: string; record: ServerRunRecord }[] = [];
+  for (const folder of folders) {
+    const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith(RUN_RECORD_EXTENSION)).sort().reverse().slice(0, MAX_RECORDS_READ);
+    for (const name of names) {
+      const file = path.join(folder, name);
+      const record = await readRunRecord(file, key);
+      if (record) found.push({ file, record });
+    }
+  }
+  return found.sort((a, b) => b.record.startedAt.localeCompare(a.record.startedAt));
+}
+
 /** The newest recognised run of a profile in `folder`, or null. */
 export async function latestRunRecord(folder: string, profileId: string, key: Buffer | null): Promise<ServerRunRecord | null> {
   const names = (await readdir(folder).catch(() => [] as string[])).filter((n) => n.endsWith(RUN_RECORD_EXTENSION)).sort().reverse().slice(0, MAX_RECORDS_READ);

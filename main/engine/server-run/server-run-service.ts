@@ -19,7 +19,8 @@ import type { SettingsStore } from '../settings/settings-store.ts';
 import type { ConnectTarget } from '../tunnel/connect-target.ts';
 import { resolveScope, type ResolvedScope, type ServerDatabase } from '../profiles/database-scope.ts';
 import { RunProgress } from './run-progress.ts';
-import { latestRunRecord, writeRunRecord } from './run-record.ts';
+import { latestRunRecord, listRunRecords, writeRunRecord } from './run-record.ts';
+import type { LibraryService } from '../archive/library-service.ts';
 import { listServerDatabases, type ServerListing } from './server-databases.ts';
 
 /** A backup of the profile's whole scope; the options are each database's backup's. */
@@ -37,6 +38,8 @@ export interface ServerRunDeps {
   afterBackup?: (result: BackupResult, options: { drill: boolean }) => void;
   /** Whether "drill after every backup" is on, to say that a run's archives were not drilled. */
   drillAfterEveryBackup?: () => boolean;
+  /** The folders the library lists: where runs are looked for. */
+  library?: Pick<LibraryService, 'folders'>;
 }
 
 /** What the run knows before its first dump starts. */
@@ -56,6 +59,15 @@ export class ServerRunService {
 
   constructor(deps: ServerRunDeps) {
     this.#deps = deps;
+  }
+
+  /** This Lifeboat's runs in the library folders (or `folders`), newest first; a profile's only when given (id or name). */
+  async list(filter: { profile?: string; folders?: string[] } = {}): Promise<{ file: string; record: ServerRunRecord }[]> {
+    const folders = filter.folders?.length ? filter.folders : ((await this.#deps.library?.folders()) ?? []);
+    const runs = await listRunRecords(folders, (await this.#deps.libraryKey?.get()) ?? null);
+    if (!filter.profile) return runs;
+    const profile = await this.#deps.profiles.get(filter.profile);
+    return runs.filter((r) => r.record.profileId === profile.id);
   }
 
   start(request: ServerRunRequest): Job<ServerRunResult> {
