@@ -91,6 +91,8 @@ export const OPTIONS = {
   'include-postgres': { type: 'boolean' },
   'include-templates': { type: 'boolean' },
   'one-database': { type: 'boolean' },
+  all: { type: 'boolean' },
+  rename: { type: 'string', multiple: true },
 } as const;
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];

@@ -25,6 +25,7 @@ import type { SecretStore } from './secrets/secret-store.ts';
 import { SettingsStore } from './settings/settings-store.ts';
 import { CopyRecords } from './offsite/copy-records.ts';
 import { RunDrills } from './server-run/run-drill.ts';
+import { RunRestores } from './server-run/run-restore.ts';
 import { ServerRunService } from './server-run/server-run-service.ts';
 import { CopyService } from './offsite/copy-service.ts';
 import { DestinationService } from './offsite/destination-service.ts';
@@ -102,6 +103,7 @@ export async function createEngine(options: EngineOptions = {}) {
   const drills = new DrillService({ restores, profiles, tools, keys, clock, dataDir, appVersion, libraryKey, activity });
   const runs = new ServerRunService({ profiles, backups, settings, clock, dataDir, libraryKey, activity, afterBackup, drillAfterEveryBackup: () => settings.get().drillAfterBackup, library });
   const runDrills = new RunDrills({ drills, libraryKey });
+  const runRestores = new RunRestores({ restores, libraryKey });
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
   const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention, runs });
@@ -110,7 +112,7 @@ export async function createEngine(options: EngineOptions = {}) {
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, runDrills, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, runDrills, runRestores, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
 }
 
 function packageVersion(): string {

@@ -7,16 +7,17 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import type { RunDrillResult, ServerRunRecord } from '../../main/engine/model/server-run.ts';
 import { normaliseScope, patternToRegExp, resolveScope } from '../../main/engine/profiles/database-scope.ts';
 import { lifeboat } from '../support/cli-runner.ts';
-import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
+import { createIsolatedKeychainEngine, createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { availableMajors, clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+import { dataFingerprint, schemaText } from '../support/pg-tools.ts';
 
 const MAJORS = [12, 18].filter((m) => availableMajors().includes(m));
 const key = generateAgeKeyPair();
@@ -210,6 +211,17 @@ describe('the CLI', () => {
     expect(runs.code, runs.stderr).toBe(0);
     const inOut = runs.json.runs as (ServerRunRecord & { file: string })[];
     expect(inOut.map((r) => r.outcome)).toEqual(['partial', 'ok']);
+    // The run back onto the same server: its names are taken, so the checklist blocks; under a new name it restores.
+    const keyFile = path.join(home, 'key.txt');
+    await writeFile(keyFile, `${key.identity}\n`, { mode: 0o600 });
+    const preflight = await lifeboat(home, ['preflight', record.file, '--profile', 'whole', '--all', '--identity', keyFile]);
+    expect(preflight.code).toBe(1);
+    expect(preflight.stdout).toMatch(/Disk space for all databases/);
+    expect(preflight.stdout).toMatch(/Blocked: resolve the ✗ items first\. Nothing was changed\./);
+    const restored = await lifeboat(home, ['restore', record.file, '--profile', 'whole', '--databases', 'alpha', '--rename', 'alpha=alpha_copy', '--identity', keyFile]);
+    expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+    expect(restored.stdout).toMatch(/Restored all 1 databases of the run/);
+    expect(restored.stdout).toMatch(/alpha → "alpha_copy"/);
     const detail = await lifeboat(home, ['runs', record.file]);
     expect(detail.stdout).toMatch(/Backed up all 2 databases of 127\.0\.0\.1/);
     expect(detail.stdout).toMatch(/alpha\s+ok/);
@@ -262,6 +274,59 @@ describe('a drill of a run', () => {
     const refused = await lifeboat(home, ['drill', planted, '--identity', keyFile]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/not a run record this Lifeboat wrote/);
+  });
+});
+
+const objectsOf = (schema: string) => schema.split('\n').filter((line) => line.startsWith('-- Name: ')).sort();
+
+describe('restoring a whole run onto another server (the migration case)', () => {
+  let source: Cluster;
+  let target: Cluster;
+  const SOURCE_MAJOR = availableMajors().includes(12) ? 12 : MAJORS[0]!;
+  beforeAll(async () => {
+    [source, target] = await Promise.all([startCluster(SOURCE_MAJOR), startCluster(MAJORS.at(-1) ?? 18)]);
+    await source.query('CREATE ROLE shop_owner NOLOGIN');
+    for (const name of ['shop', 'crm', 'notes']) await source.createDatabase(name);
+    await source.query(SAMPLE_SCHEMA_SQL, [], 'shop');
+    await source.query('CREATE TABLE ledger (id int PRIMARY KEY, amount numeric); INSERT INTO ledger SELECT g, g * 1.5 FROM generate_series(1, 250) g; ALTER TABLE ledger OWNER TO shop_owner', [], 'shop');
+    await source.query('CREATE TABLE contacts (id int PRIMARY KEY, name text); INSERT INTO contacts SELECT g, md5(g::text) FROM generate_series(1, 400) g', [], 'crm');
+    await source.query("CREATE TABLE note (body text); INSERT INTO note VALUES ('ü'), ('x')", [], 'notes');
+    await target.createDatabase('crm'); // a name already taken on the target
+  });
+  afterAll(async () => {
+    await Promise.all([source.stop(), target.stop()]);
+  });
+
+  it('one checklist blocks on a name taken on the target and changes nothing; with a new name every database, its rows, schema and roles arrive', async () => {
+    // This Lifeboat's own key: its own archives are trusted to set owners (a stranger's file runs as a
+    // role without rights, and could not give the PostgreSQL 12 public schema its owner on 18).
+    const own = await createIsolatedKeychainEngine();
+    onTestFinished(() => own.dispose());
+    const { engine } = own;
+    const from = await engine.profiles.add(clusterProfile(source, `migrate-from${SOURCE_MAJOR}`, { backupFolder: path.join(work, 'migrate'), scope: { kind: 'all', exclude: [], includeMaintenance: false, includeTemplates: false } }));
+    const to = await engine.profiles.add(clusterProfile(target, 'migrate-to'));
+    const { file, record } = await engine.runs.start({ profile: from.id }).result;
+    expect(record.outcome).toBe('ok');
+    const keys = {};
+    const before = (await target.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname);
+
+    const blocked = await engine.runRestores.preflight({ file, profile: to.id, createMissingRoles: true, keys });
+    expect(blocked.ok).toBe(false);
+    const crm = blocked.parts.find((p) => p.source === 'crm')!;
+    expect(crm.preflight.items.some((i) => i.status === 'blocker')).toBe(true);
+    expect(blocked.items.find((i) => i.id === 'space')?.title).toBe('Disk space for all databases');
+    await expect(engine.runRestores.start({ file, profile: to.id, createMissingRoles: true, keys }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/crm → crm.*Nothing was changed/) });
+    expect((await target.query<{ datname: string }>('SELECT datname FROM pg_database ORDER BY 1')).map((r) => r.datname)).toEqual(before);
+
+    const restored = await engine.runRestores.start({ file, profile: to.id, createMissingRoles: true, keys, rename: { crm: 'crm_from_old' } }).result;
+    expect(restored.outcome, JSON.stringify(restored.databases.map((d) => d.error))).toBe('ok');
+    expect(restored.databases.map((d) => [d.source, d.target]).sort()).toEqual([['crm', 'crm_from_old'], ['notes', 'notes'], ['shop', 'shop']]);
+    for (const [from, into] of [['shop', 'shop'], ['crm', 'crm_from_old'], ['notes', 'notes']] as const) {
+      expect(await dataFingerprint(target, into), from).toEqual(await dataFingerprint(source, from));
+      // Every object with its type, schema and owner (a newer server prints view bodies its own way).
+      expect(objectsOf(await schemaText(target, into)), from).toEqual(objectsOf(await schemaText(source, from)));
+    }
+    expect(await target.query("SELECT rolname FROM pg_roles WHERE rolname = 'shop_owner'")).toHaveLength(1);
   });
 });
 

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { LifeboatError } from '../../engine/errors.ts';
-import type { CheckItem, Inspection } from '../../engine/restore/restore-inspect.ts';
+import type { Inspection } from '../../engine/restore/restore-inspect.ts';
 import type { RestoreRequest } from '../../engine/restore/restore-service.ts';
 import type { PrivilegedRoleAttribute } from '../../engine/restore/role-definitions.ts';
 import type { Command, Values } from '../cli-command.ts';
@@ -9,8 +9,9 @@ import { formatBytes, table, UsageError } from '../cli-output.ts';
 import { decryptionKeys, encryptionChoice, requireFile } from './archive-commands.ts';
 import { withArchiveFile } from './destination-commands.ts';
 import { runWithProgress } from '../job-progress.ts';
-
-const MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', warning: '!', blocker: '✗' };
+import { RUN_RECORD_EXTENSION } from '../../engine/server-run/run-record.ts';
+import { preflightRun, restoreRun, RUN_RESTORE_OPTIONS } from './run-restore-commands.ts';
+import { describeItems } from './checklist-text.ts';
 
 export const RESTORE_COMMANDS: Record<string, Command> = {
   inspect: {
@@ -28,8 +29,9 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
   preflight: {
     usage: 'preflight FILE --profile P (--into NEWDB | --replace DB | --data-only DB --tables s.t,…) [restore options] [--json]',
     summary: 'the safety checklist for a restore, without changing anything',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'pg-bin', ...RUN_RESTORE_OPTIONS],
     async run({ engine, out, args, values }) {
+      if (args[0]?.endsWith(RUN_RECORD_EXTENSION)) return preflightRun(engine, out, args[0], values);
       const request = await restoreRequest(args, values);
       const preflight = await engine.restores.preflight(request);
       out.result(preflight, () => `${describeInspection(preflight.inspection)}\n\nTarget: ${v(preflight.target.profile)} (PostgreSQL ${v(preflight.target.serverVersion)}), database "${v(preflight.target.database)}"\n${describeItems(preflight.items)}\n\n${preflight.ok ? 'Ready to restore.' : 'Blocked: resolve the ✗ items first.'}`);
@@ -37,10 +39,11 @@ export const RESTORE_COMMANDS: Record<string, Command> = {
     },
   },
   restore: {
-    usage: 'restore FILE|DEST:ARCHIVE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--keep-owners] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
+    usage: 'restore RUN.lifeboat-run.json --profile P (--all | --databases A,B) [--rename A=NEWNAME]… [--create-roles] [--no-owner] [--no-privileges] [--jobs N] [--identity KEYFILE] [--json] | restore FILE|DEST:ARCHIVE --profile P (--into NEWDB | --replace DB --yes | --data-only DB --tables s.t,…) [--tables s.t,…] [--jobs N] [--no-owner] [--no-privileges] [--keep-owners] [--create-roles [--keep-role-attributes ROLE=superuser,createdb]…] [--no-safety-backup] [--trust "I trust where this file came from"] [--identity KEYFILE | --passphrase-env VAR] [--json]',
     summary: 'restore into a new database (default), replace one by a verified swap, or bring back rows of chosen tables',
-    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin'],
+    options: ['profile', 'into', 'replace', 'data-only', 'tables', 'jobs', 'no-owner', 'no-privileges', 'keep-owners', 'create-roles', 'keep-role-attributes', 'no-safety-backup', 'yes', 'trust', 'identity', 'passphrase-env', 'recipient', 'pg-bin', ...RUN_RESTORE_OPTIONS],
     async run({ engine, out, args, values }) {
+      if (args[0]?.endsWith(RUN_RECORD_EXTENSION)) return restoreRun(engine, out, args[0], values);
       const result = await withArchiveFile(engine, out, requireFile(args[0]), async (file) => {
         const request = await restoreRequest([file, ...args.slice(1)], values);
         if (values.recipient?.length) request.safetyBackupEncryption = encryptionChoice({ recipient: values.recipient });
@@ -129,8 +132,4 @@ function describeInspection(i: Inspection): string {
     '',
     i.tables.length ? table([['TABLE', 'ROWS'], ...i.tables.map((t) => [`${t.schema}.${t.name}`, t.rows === null ? '—' : String(t.rows)])]) : '(no tables listed)',
   ].join('\n');
-}
-
-function describeItems(items: CheckItem[]): string {
-  return items.map((item) => `  ${MARK[item.status]} ${v(item.title)}: ${v(item.detail)}${item.fix ? `\n      → ${v(item.fix)}` : ''}`).join('\n');
 }

@@ -2,6 +2,7 @@
 // Plain data, no behaviour: the model layer imports nothing but other model types.
 import type { DrillRecord } from './drill.ts';
 import type { ErrorInfo } from './error.ts';
+import type { CheckItem, Preflight, RestoreResult } from './restore.ts';
 
 /**
  * Which databases of the server a backup of the profile takes. Absent on a profile: only its own
@@ -98,4 +99,43 @@ export interface RunDrillResult {
   /** Some database's drill could not run (no verdict on it), and none failed. */
   couldNotRun: boolean;
   durationMs: number;
+}
+
+/** Restoring a run's databases onto a server: which, under what names, and how roles are handled. */
+export interface RunRestoreOptions {
+  /** The run record. */
+  file: string;
+  /** The target server's profile. */
+  profile: string;
+  /** A subset of the run's databases (default: every one it backed up). */
+  databases?: string[];
+  /** New names on the target: source name → target name (default: the same name). */
+  rename?: Record<string, string>;
+  createMissingRoles?: boolean;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+}
+
+/** One database's part of a run restore. */
+export interface RunRestorePart {
+  source: string;
+  target: string;
+  archive: string;
+}
+
+/** A run restore's result: each database restored, or why not (nothing of that database left behind). */
+export interface RunRestoreResult {
+  run: { id: string; profile: string; startedAt: string };
+  databases: (RunRestorePart & { result: RestoreResult | null; error: ErrorInfo | null })[];
+  outcome: RunOutcome;
+  durationMs: number;
+}
+
+/** One checklist for a run restore: each database's own, plus what only the whole shows (space for the sum, names given twice). */
+export interface RunPreflight {
+  run: { id: string; profile: string; startedAt: string; serverVersion: string };
+  parts: (RunRestorePart & { preflight: Preflight })[];
+  /** Checks of the whole restore (run-level), shown before each database's. */
+  items: CheckItem[];
+  ok: boolean;
 }

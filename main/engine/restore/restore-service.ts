@@ -104,6 +104,19 @@ export class RestoreService {
     });
   }
 
+  /** Free space where the target server keeps its data; null when it cannot be read from here (a whole-run restore checks the sum). */
+  async freeSpace(profileName: string, signal?: AbortSignal): Promise<{ bytes: number; where: string } | null> {
+    return withScope(signal, async (scope) => {
+      const { profile, password } = await this.#deps.profiles.resolveForConnection(profileName, scope);
+      const server = await TargetServer.connect(profile, password);
+      try {
+        return await server.freeSpace();
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
   async #checklist(inspection: Inspection, profile: Profile, server: TargetServer, request: PreflightOptions): Promise<Preflight> {
     const facts = await server.facts();
     let pgRestore: PgTool | null = null;
