@@ -15,6 +15,7 @@ import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult 
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
 import type { DueRun, OsJobStatus, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/model/schedule.ts';
 import type { KeychainStatus } from '../engine/model/secrets.ts';
+import type { ServerRunResult } from '../engine/model/server-run.ts';
 import type { Settings } from '../engine/model/settings.ts';
 import type { ToolsReport } from '../engine/model/tools.ts';
 
@@ -26,6 +27,7 @@ export type * from '../engine/model/tools.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/model/archive.ts';
 export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
+export type { DatabaseScope, RunDatabase, RunDatabaseOutcome, RunOutcome, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
@@ -130,8 +132,14 @@ export interface RemoteDrillRequest extends Omit<DrillUiRequest, 'file'> {
 /** A job's progress as the window hears it: the engine's, plus what a copy copies where, or which remote archive it works on. */
 export type JobProgressEvent = JobProgress & { copy?: CopySubject; remote?: RemoteSubject };
 
+/**
+ * A job's end. A backup of a profile with a database scope is a whole-server run: `run` holds its
+ * result (each database's outcome; a partial run still ends ok, its record says what failed) and
+ * `value` is absent, so `'run' in`/`outcome.run` tells the two backups apart.
+ */
 export type JobOutcome =
-  | { jobId: string; kind: 'backup'; ok: true; value: BackupResult }
+  | { jobId: string; kind: 'backup'; ok: true; value: BackupResult; run?: undefined }
+  | { jobId: string; kind: 'backup'; ok: true; run: ServerRunResult; value?: undefined }
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult; remote?: undefined }
   | { jobId: string; kind: 'verify'; ok: true; value: RemoteVerifyResult; remote: RemoteSubject }
   | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
@@ -165,6 +173,7 @@ export interface Invoke {
   'dialog:choose-file': (title: string, filters: FileFilter[]) => string | null;
   'dialog:choose-folder': (title: string) => string | null;
   'dialog:choose-save-file': (title: string, defaultName: string) => string | null;
+  /** A profile with a database scope starts a whole-server run (one archive per database; its outcome carries `run`). */
   'backups:start': (request: BackupStartRequest) => { jobId: string };
   'jobs:cancel': (jobId: string) => void;
   'jobs:active': () => JobProgressEvent[];

@@ -83,7 +83,13 @@ function jobHandlers(ctx: HandlerContext): HandlerGroup {
   const { engine } = ctx;
   return {
     // A follow-up drill ("drill after every backup") is tracked like any job: createHandlers subscribes.
-    'backups:start': (request) => ctx.track(engine.backups.start({ profile: request.profileId, encryption: request.encryption === 'none' ? { kind: 'none' } : { kind: 'settings' } }), (value) => ({ kind: 'backup', ok: true, value })),
+    // A profile with a database scope backs up several databases: one run, its outcome in `run`.
+    'backups:start': async (request) => {
+      const encryption = request.encryption === 'none' ? { kind: 'none' as const } : { kind: 'settings' as const };
+      const profile = await engine.profiles.get(request.profileId);
+      if (profile.scope) return ctx.track(engine.runs.start({ profile: request.profileId, encryption }), (run) => ({ kind: 'backup', ok: true, run }));
+      return ctx.track(engine.backups.start({ profile: request.profileId, encryption }), (value) => ({ kind: 'backup', ok: true, value }));
+    },
     'jobs:cancel': (jobId) => {
       ctx.jobs.get(jobId)?.cancel();
     },

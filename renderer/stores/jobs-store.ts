@@ -2,17 +2,20 @@
 // outcome arrive as events. One subscription for the whole window, so a job keeps reporting while
 // another screen is shown.
 import { create } from 'zustand';
-import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import { visibleText } from '../../main/engine/name-text.ts';
+import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest, ServerRunRecord } from '../../main/ipc/contract.ts';
 import { baseName, formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useHostKeyStore } from './host-key-store.ts';
 import { useKeysStore } from './keys-store.ts';
 import { useLibraryStore } from './library-store.ts';
 import { useOffsiteStore } from './offsite-store.ts';
+import { useProfilesStore } from './profiles-store.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export type JobSubject =
-  | { kind: 'backup'; profileId: string; profileName: string }
+  /** run: the profile has a database scope, so the backup is a whole-server run (absent: not known). */
+  | { kind: 'backup'; profileId: string; profileName: string; run?: boolean }
   | { kind: 'verify'; path: string; level: 'quick' | 'full' }
   | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
   /** file is null for a drill main started on its own ("drill after every backup") or of a remote archive (`remote`): only its name is known. */
@@ -127,6 +130,19 @@ export function copyJobOf(jobs: Record<string, JobEntry>, file: string, destinat
   return Object.values(jobs).find((j) => j.kind === 'copy' && j.subject?.kind === 'copy' && j.subject.file === file && j.subject.destinationId === destinationId);
 }
 
+/**
+ * What the window says when a whole-server run ends. A partial run still ends "ok" as a job (its
+ * archives are kept), so the words must say PARTIAL and name what failed: the status line may be all
+ * the user hears.
+ */
+function runAnnouncement(name: string, record: ServerRunRecord): string {
+  const failed = record.databases.filter((d) => d.outcome !== 'ok').map((d) => visibleText(d.name));
+  const ok = record.databases.length - failed.length;
+  if (record.outcome === 'ok') return `Backup of ${name} finished: all ${ok} database${ok === 1 ? '' : 's'} backed up.`;
+  if (record.outcome === 'partial') return `Backup of ${name} PARTIAL: ${ok} of ${record.databases.length} databases backed up; failed: ${failed.join(', ')}.`;
+  return `Backup of ${name} FAILED: no database was backed up (${failed.join(', ')}).`;
+}
+
 /** What each job on a remote archive is doing, for what the window says when it ends. */
 const REMOTE_DOING: Record<RemoteSubject['action'], string> = { verify: 'The verification of', download: 'The download of', restore: 'The download for the restore of', drill: 'The drill of' };
 
@@ -201,9 +217,11 @@ export const useJobsStore = create<JobsState>()((set, get) => {
     if (outcome.kind === 'backup') {
       const name = entry.subject?.kind === 'backup' ? entry.subject.profileName : 'the connection';
       if (outcome.ok) {
-        const keyNote = outcome.value.keyCreated ? ' Lifeboat created your backup key: export the recovery key now.' : '';
-        announce(`Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.${keyNote}`);
-        if (outcome.value.keyCreated) useKeysStore.getState().markRecoveryKeyPending();
+        // A whole-server run (`run`) or one database's backup (`value`): both may have created the key.
+        const keyCreated = outcome.run ? outcome.run.keyCreated : outcome.value.keyCreated;
+        const keyNote = keyCreated ? ' Lifeboat created your backup key: export the recovery key now.' : '';
+        announce(`${outcome.run ? runAnnouncement(name, outcome.run.record) : `Backup of ${name} finished: ${formatBytes(outcome.value.bytes)}.`}${keyNote}`);
+        if (keyCreated) useKeysStore.getState().markRecoveryKeyPending();
       } else if (outcome.error.code === 'CANCELLED') announce('Backup cancelled; nothing was kept.');
       else {
         announce(`Backup of ${name} failed: ${outcome.error.message}`);
@@ -278,8 +296,10 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       );
       set({ jobs });
       const { jobId } = unwrap(await api().backups.start({ profileId: profile.id, encryption: 'settings' }));
+      // Main chose a run or a single backup from the saved profile; the list here says which (for the progress card's words).
+      const run = Boolean(useProfilesStore.getState().profiles.find((p) => p.id === profile.id)?.scope);
       // Progress (even the outcome) may have arrived before the call returned.
-      adopt(jobId, 'backup', { kind: 'backup', profileId: profile.id, profileName: profile.name });
+      adopt(jobId, 'backup', { kind: 'backup', profileId: profile.id, profileName: profile.name, run });
       return jobId;
     },
 

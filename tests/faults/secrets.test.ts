@@ -467,8 +467,8 @@ describe('no secret leaks out of backup, restore and drill', () => {
 
     const backup = await finished((await call('backups:start', { profileId: id, encryption: 'settings' })).value.jobId);
     expect(backup.ok, textOf(backup)).toBe(true);
-    archives.ipc = backup.ok && backup.kind === 'backup' ? backup.value.archive : '';
-    expect(backup.ok && backup.kind === 'backup' && backup.value.sidecar.encryption).toMatchObject({ kind: 'passphrase' });
+    archives.ipc = backup.ok && backup.kind === 'backup' ? (backup.value?.archive ?? '') : '';
+    expect(backup.ok && backup.kind === 'backup' && backup.value?.sidecar.encryption).toMatchObject({ kind: 'passphrase' });
     await call('library:folders');
     await call('library:list', {});
     await call('library:details', archives.ipc);
@@ -765,7 +765,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
       let ipcArchive = '';
       const ipcCopies = await withFollowUps('ipc backups:start', async () => {
         const outcome = await finished((await call('backups:start', { profileId, encryption: 'settings' })).value.jobId);
-        ipcArchive = outcome.ok && outcome.kind === 'backup' ? outcome.value.archive : '';
+        ipcArchive = outcome.ok && outcome.kind === 'backup' ? (outcome.value?.archive ?? '') : '';
       });
       expect(ipcArchive).toMatch(/\.lifeboat$/);
       expect(ipcCopies).toEqual({ 'eng-offsite': true, 'eng-wrong': false });

@@ -11,6 +11,7 @@ import { isHostKeyError } from '../../stores/host-key-store.ts';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { RunSummary } from './run-summary.tsx';
 
 /** Running backups with live progress, then each one's outcome until dismissed. */
 export function BackupJobs() {
@@ -31,17 +32,26 @@ function jobTitle(job: JobEntry): string {
   return job.kind === 'backup' ? 'a connection' : 'an archive';
 }
 
+/** A whole-server run: its subject says so; a run re-attached without one is known by its progress message. */
+function isServerRun(job: JobEntry): boolean {
+  if (job.subject?.kind === 'backup' && job.subject.run !== undefined) return job.subject.run;
+  return job.kind === 'backup' && /\bdatabases done\b/.test(job.progress?.message ?? '');
+}
+
 export function JobProgressPanel({ job }: { job: JobEntry }) {
   const p = job.progress;
   const title = job.kind === 'backup' ? `Backing up ${jobTitle(job)}` : `Verifying ${jobTitle(job)}`;
   const phase = p?.phase || 'Starting';
+  const run = isServerRun(job);
+  // A run's message ("Listing the server's databases", "2 of 6 databases done") matters in every phase; its current items are databases, not tables.
+  const detail = job.kind === 'backup' && !job.cancelling && (phase === 'Dumping' || run) ? p?.message : null;
   return (
     <JobProgressCard
       job={job}
       title={title}
       phase={phase}
-      detail={job.kind === 'backup' && !job.cancelling && phase === 'Dumping' ? p?.message : null}
-      itemLabel="Current table"
+      detail={detail}
+      itemLabel={run ? 'Dumping now' : 'Current table'}
       bytesLabel="Written"
       extra={{ label: 'Time left', value: formatEta(p?.etaSeconds ?? null) }}
     />
@@ -73,6 +83,7 @@ function JobOutcomePanel({ job }: { job: JobEntry }) {
       </section>
     );
   }
+  if (outcome.kind === 'backup' && outcome.run) return <RunSummary name={jobTitle(job)} run={outcome.run} action={dismissButton} />;
   if (outcome.kind === 'backup') return <BackupSummary job={job} result={outcome.value} dismissButton={dismissButton} />;
   // A remote copy's verification shows under its destination (Settings).
   if (outcome.kind !== 'verify' || outcome.remote) return null;

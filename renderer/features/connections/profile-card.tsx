@@ -9,6 +9,7 @@ import { useHostKeyStore } from '../../stores/host-key-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
+import { scopeSummary } from './database-scope-fields.tsx';
 import { TestResult } from './test-result.tsx';
 
 export function ProfileCard({ profile }: { profile: ProfileSummary }) {
@@ -75,6 +76,15 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
                   SSL <strong>{profile.sslmode}</strong>
                 </span>
               </li>
+              {profile.scope ? (
+                // Which databases a backup takes; the connection line above names the one connected to first.
+                <li>
+                  <Icon name="database" />
+                  <span>
+                    Backs up <strong>{scopeSummary(profile.scope)}</strong>
+                  </span>
+                </li>
+              ) : null}
               {profile.ssh ? (
                 <li>
                   <Icon name="route" />

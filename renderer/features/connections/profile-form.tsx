@@ -6,6 +6,7 @@ import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { DatabaseScopeFields, initialScope, scopeInput, type ScopeFields } from './database-scope-fields.tsx';
 import { DbPasswordField, passwordMoves, type PasswordChoice } from './db-password-field.tsx';
 import { initialSsh, savedSecretHops, sshInput, type SavedSecrets, type SshFields } from './ssh-form.ts';
 import { SshSection } from './ssh-section.tsx';
@@ -77,8 +78,19 @@ function initialFields(profile: ProfileSummary | undefined, taken: number): Form
   };
 }
 
+/** What the form holds besides its plain fields: the SSH route, the database scope, the password. */
+interface FormParts {
+  ssh: SshFields;
+  savedHops: SavedSecrets;
+  scope: ScopeFields;
+  /** The profile being edited had a scope: "Only this database" must then remove it. */
+  hadScope: boolean;
+  password: PasswordChoice;
+  moves: boolean;
+}
+
 /** The form as the engine's input, or the first problem found before asking main. */
-function profileInput(fields: FormFields, ssh: SshFields, savedHops: SavedSecrets, password: PasswordChoice, moves: boolean): { value: ProfileInput } | { error: ErrorInfo } {
+function profileInput(fields: FormFields, { ssh, savedHops, scope, hadScope, password, moves }: FormParts): { value: ProfileInput } | { error: ErrorInfo } {
   // Empty required fields are caught here: the IPC schema would refuse them with a terser message.
   const missing = REQUIRED.find(([key]) => fields[key].trim() === '');
   if (missing) return { error: { code: 'INVALID_INPUT', message: missing[1], fix: missing[2] } };
@@ -99,6 +111,9 @@ function profileInput(fields: FormFields, ssh: SshFields, savedHops: SavedSecret
     sslKey: fields.sslKey.trim(),
     color: fields.color,
   };
+  const databases = scopeInput(scope, hadScope);
+  if ('error' in databases) return databases;
+  Object.assign(input, databases);
   // Off means no tunnel: `ssh: null` removes the section (and its saved secrets); absent would keep it.
   if (ssh.enabled) {
     const tunnel = sshInput(ssh, savedHops);
@@ -122,6 +137,7 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const chooseFile = useAppStore((s) => s.chooseFile);
   const [fields, setFields] = useState<FormFields>(() => initialFields(profile, count));
   const [ssh, setSsh] = useState<SshFields>(() => initialSsh(profile));
+  const [scope, setScope] = useState<ScopeFields>(() => initialScope(profile));
   const [password, setPassword] = useState<PasswordChoice>({ text: '', forget: false, keepForNewServer: false });
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
@@ -159,7 +175,7 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    const input = profileInput(fields, ssh, savedHops, password, moves);
+    const input = profileInput(fields, { ssh, savedHops, scope, hadScope: Boolean(profile?.scope), password, moves });
     if ('error' in input) {
       setError(input.error);
       return;
@@ -233,6 +249,8 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
               <label htmlFor={`${uid}-user`}>User</label>
               <input id={`${uid}-user`} value={fields.user} onChange={(e) => set('user', e.target.value)} required autoComplete="off" spellCheck={false} />
             </div>
+
+            <DatabaseScopeFields value={scope} onChange={setScope} />
 
             <DbPasswordField profile={profile} value={password} onChange={setPassword} moves={moves} />
 
