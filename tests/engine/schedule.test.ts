@@ -17,6 +17,7 @@ import { dueSlot, nextRuns } from '../../main/engine/schedule/schedule-spec.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { NODE_BIN_DIR, REPO_ROOT } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const run = promisify(execFile);
 
@@ -153,25 +154,16 @@ describe('the scheduler against a real server', () => {
   const key = generateAgeKeyPair();
   let now = new Date('2026-11-18T12:00:00Z');
   const clock = { now: () => now };
-  let hook: http.Server;
-  const received: string[] = [];
+  let hook: Receiver;
 
   beforeAll(async () => {
     cluster = await startCluster(18);
     await cluster.query('CREATE TABLE t (id int); INSERT INTO t SELECT generate_series(1, 1000)');
     home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-sched-'));
-    hook = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        received.push(body);
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hook = await startReceiver();
   });
   afterAll(async () => {
-    hook.close();
+    await hook.close();
     await cluster.stop();
     await rm(home, { recursive: true, force: true });
   });
@@ -187,7 +179,7 @@ describe('the scheduler against a real server', () => {
   it('missed runs catch up once; two racing runners run the job once; failures notify the webhook', async () => {
     const engine = await engineAt();
     await engine.profiles.add(clusterProfile(cluster, 'db'));
-    const url = `http://127.0.0.1:${(hook.address() as { port: number }).port}/`;
+    const url = `${hook.origin}/`;
     await engine.schedules.set('db', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: url, onSuccess: false, desktop: false, staleHours: null } });
     expect((await engine.schedules.runDue())).toEqual([]);
 
@@ -205,7 +197,7 @@ describe('the scheduler against a real server', () => {
     const failed = await engine.schedules.runDue();
     expect(failed).toEqual([expect.objectContaining({ kind: 'backup', result: 'failed', detail: expect.stringMatching(/Wrong password/) })]);
     await new Promise((r) => setTimeout(r, 200));
-    expect(received.some((body) => /FAILED/.test(JSON.parse(body).text))).toBe(true);
+    expect(hook.received.some(({ body }) => /FAILED/.test(JSON.parse(body).text))).toBe(true);
     const prune = await engine.schedules.prune('db', { dryRun: false });
     expect(prune.blocked).toMatch(/failing/);
     expect(prune.deleted).toEqual([]);

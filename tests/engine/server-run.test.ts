@@ -2,7 +2,6 @@
 // normal archive, globals once, a database created since picked up, one database's failure kept to
 // that database, cancel keeping nothing; and the CLI's profile flags and run record.
 import { createHash } from 'node:crypto';
-import http from 'node:http';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +16,7 @@ import { lifeboat } from '../support/cli-runner.ts';
 import { createIsolatedKeychainEngine, createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { availableMajors, clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 import { dataFingerprint, schemaText } from '../support/pg-tools.ts';
 
 const MAJORS = [12, 18].filter((m) => availableMajors().includes(m));
@@ -333,24 +333,15 @@ describe('restoring a whole run onto another server (the migration case)', () =>
 describe('on a schedule', () => {
   let cluster: Cluster;
   let home: string;
-  let hook: http.Server;
-  const received: string[] = [];
+  let hook: Receiver;
   beforeAll(async () => {
     cluster = await startCluster(MAJORS.at(-1) ?? 18);
     for (const name of ['north', 'south']) await cluster.createDatabase(name);
     home = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-run-sched-'));
-    hook = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (d) => (body += d));
-      req.on('end', () => {
-        received.push(body);
-        res.end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    hook = await startReceiver();
   });
   afterAll(async () => {
-    hook.close();
+    await hook.close();
     await cluster.stop();
     await rm(home, { recursive: true, force: true });
   });
@@ -360,13 +351,13 @@ describe('on a schedule', () => {
     const engine = await createEngine({ dataDir: home, secrets: new SessionSecretStore('test'), clock: { now: () => now } });
     engine.settings.update({ extraRecipients: [key.recipient], encryptionMode: 'recipients', timeZone: 'UTC', backupFolder: path.join(home, 'backups') });
     await engine.profiles.add(clusterProfile(cluster, 'fleet', { scope: { kind: 'list', databases: ['north', 'south', 'west'] } }));
-    await engine.schedules.set('fleet', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: `http://127.0.0.1:${(hook.address() as { port: number }).port}/`, onSuccess: false, desktop: false, staleHours: null } });
+    await engine.schedules.set('fleet', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: `${hook.origin}/`, onSuccess: false, desktop: false, staleHours: null } });
     now = new Date('2026-11-19T01:05:00Z');
     const due = await engine.schedules.runDue();
     expect(due).toEqual([expect.objectContaining({ kind: 'backup', result: 'failed', detail: expect.stringMatching(/^2 of 3 databases backed up; FAILED: west \(The database "west" is not on the server\.\)/), archive: expect.stringMatching(/\.lifeboat-run\.json$/) })]);
     const archives = (await readdir(path.join(home, 'backups'))).filter((n) => n.endsWith('.lifeboat'));
     expect(archives.map((n) => n.split('_')[1]).sort()).toEqual(['north', 'south']);
-    for (let i = 0; i < 50 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
-    expect(JSON.parse(received[0]!).text).toMatch(/the scheduled backup of "fleet" was PARTIAL: 2 of 3 databases backed up; FAILED: west/);
+    for (let i = 0; i < 50 && hook.received.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(JSON.parse(hook.received[0]!.body).text).toMatch(/the scheduled backup of "fleet" was PARTIAL: 2 of 3 databases backed up; FAILED: west/);
   });
 });

@@ -3,7 +3,6 @@
 // text carries the secret parts of a webhook URL (userinfo, Slack-style path, ?token=).
 import http from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,46 +17,13 @@ import type { ScheduleView } from '../../main/engine/schedule/schedule-service.t
 import { SessionSecretStore, webhookAccount } from '../../main/engine/secrets/secret-store.ts';
 import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { lifeboat } from '../support/restore-fixtures.ts';
-
-interface Received {
-  method: string;
-  url: string;
-  authorization: string | undefined;
-  body: string;
-}
-
-interface Receiver {
-  origin: string;
-  port: number;
-  received: Received[];
-  close(): Promise<void>;
-}
+import { startReceiver, type Receiver } from '../support/webhook-receiver.ts';
 
 const servers: Receiver[] = [];
 
-/** A real HTTP server on 127.0.0.1 (random port) that records every request, then answers via `answer`. */
-async function receiver(answer: (req: Received, res: http.ServerResponse, self: Receiver) => void = (_, res) => res.end()): Promise<Receiver> {
-  const received: Received[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const entry = { method: req.method!, url: req.url!, authorization: req.headers.authorization, body };
-      received.push(entry);
-      answer(entry, res, self);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  const self: Receiver = {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    received,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
+/** A loopback receiver that is closed after each test. */
+async function receiver(answer?: Parameters<typeof startReceiver>[0]): Promise<Receiver> {
+  const self = await startReceiver(answer);
   servers.push(self);
   return self;
 }
