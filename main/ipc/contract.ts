@@ -15,7 +15,7 @@ import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult 
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
 import type { DueRun, OsJobStatus, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/model/schedule.ts';
 import type { KeychainStatus } from '../engine/model/secrets.ts';
-import type { ServerRunResult } from '../engine/model/server-run.ts';
+import type { RunDrillResult, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
 import type { Settings } from '../engine/model/settings.ts';
 import type { ToolsReport } from '../engine/model/tools.ts';
 
@@ -27,7 +27,7 @@ export type * from '../engine/model/tools.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/model/archive.ts';
 export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
-export type { DatabaseScope, RunDatabase, RunDatabaseOutcome, RunOutcome, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
+export type { DatabaseScope, RunDatabase, RunDatabaseDrill, RunDatabaseOutcome, RunDrillResult, RunOutcome, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
@@ -129,13 +129,25 @@ export interface RemoteDrillRequest extends Omit<DrillUiRequest, 'file'> {
   name: string;
 }
 
+/** A whole-server run in the library: its record file (`*.lifeboat-run.json`) and what the record says. */
+export interface ServerRunEntry {
+  file: string;
+  record: ServerRunRecord;
+}
+
+/** A drill of every database of a run; the file must be one `runs:list` returned (main checks). */
+export interface RunDrillUiRequest {
+  file: string;
+}
+
 /** A job's progress as the window hears it: the engine's, plus what a copy copies where, or which remote archive it works on. */
 export type JobProgressEvent = JobProgress & { copy?: CopySubject; remote?: RemoteSubject };
 
 /**
  * A job's end. A backup of a profile with a database scope is a whole-server run: `run` holds its
  * result (each database's outcome; a partial run still ends ok, its record says what failed) and
- * `value` is absent, so `'run' in`/`outcome.run` tells the two backups apart.
+ * `value` is absent, so `'run' in`/`outcome.run` tells the two backups apart. A drill of a whole run
+ * (runs:drill) is a drill job too: `runDrill` holds its verdict per database and `value` is absent.
  */
 export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult; run?: undefined }
@@ -143,7 +155,8 @@ export type JobOutcome =
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult; remote?: undefined }
   | { jobId: string; kind: 'verify'; ok: true; value: RemoteVerifyResult; remote: RemoteSubject }
   | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
-  | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord; remote?: RemoteSubject }
+  | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord; remote?: RemoteSubject; runDrill?: undefined }
+  | { jobId: string; kind: 'drill'; ok: true; runDrill: RunDrillResult; value?: undefined; remote?: undefined }
   | { jobId: string; kind: 'copy'; ok: true; value: CopyResult }
   | { jobId: string; kind: 'download'; ok: true; value: DownloadedArchive; remote: RemoteSubject }
   | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo; remote?: RemoteSubject };
@@ -192,6 +205,10 @@ export interface Invoke {
   'restore:start': (request: RestoreUiRequest) => { jobId: string };
   'restore:drop-kept': (profileId: string, database: string) => void;
   'drills:start': (request: DrillUiRequest) => { jobId: string };
+  /** This Lifeboat's whole-server runs in the library folders (records whose tag verifies), newest first. */
+  'runs:list': () => ServerRunEntry[];
+  /** Drills every database a listed run backed up, in turn (a drill job whose outcome carries `runDrill`). */
+  'runs:drill': (request: RunDrillUiRequest) => { jobId: string };
   'drills:history': (filter: { profile?: string; archive?: string }) => DrillRecord[];
   'drills:open-report': (drillId: string) => void;
   'drills:export-report': (drillId: string, file: string) => void;

@@ -2,6 +2,7 @@
 // tests drive exactly this dispatcher; main/ipc/typed-ipc.ts wires it to ipcMain. The handlers come
 // in groups per capability over one HandlerContext (handler-context.ts).
 import { access, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { AppInfo, AppSettings, InvokeChannel, InvokeResult } from './contract.ts';
@@ -32,7 +33,7 @@ export function createHandlers(engine: Engine, shell: ShellPorts, grants: PathGr
     if (job.kind === 'drill') ctx.track(job as Job<DrillRecord>, (value) => ({ kind: 'drill', ok: true, value }));
     else if (job.kind === 'copy') ctx.track(job as Job<CopyResult>, (value) => ({ kind: 'copy', ok: true, value }), followUpCopy(engine, cause));
   });
-  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, offsiteHandlers, remoteArchiveHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
+  const groups = [profileHandlers, settingsHandlers, jobHandlers, libraryHandlers, runHandlers, offsiteHandlers, remoteArchiveHandlers, restoreHandlers, drillHandlers, scheduleHandlers, activityHandlers];
   const handlers = Object.assign({}, ...groups.map((group) => group(ctx))) as Handlers;
   // Every channel of the contract has exactly one handler (a group left out fails here, at start-up).
   const missing = Object.keys(invokeSchemas).filter((channel) => !(channel in handlers));
@@ -116,6 +117,25 @@ function libraryHandlers(ctx: HandlerContext): HandlerGroup {
     // Showing a file in the file manager still tells the page whether it exists: library files only.
     'library:reveal': async (file) => shell.revealInFolder(await ctx.revealable(file)),
   };
+}
+
+/** Whole-server runs in the library, and drills of a whole run. */
+function runHandlers(ctx: HandlerContext): HandlerGroup {
+  const { engine } = ctx;
+  return {
+    'runs:list': () => engine.runs.list(),
+    // The record decides which archives the drill reads: only one main listed (its tag verifies, in a
+    // library folder), never a path the page merely names. The engine reads and verifies it again.
+    'runs:drill': async ({ file }) => ctx.track(engine.runDrills.start({ file: await listedRun(engine, file) }), (runDrill) => ({ kind: 'drill', ok: true, runDrill })),
+  };
+}
+
+/** The run record file, when engine.runs.list() returns it right now; otherwise a refusal naming what to do. */
+async function listedRun(engine: Engine, file: string): Promise<string> {
+  const wanted = path.resolve(file);
+  const listed = (await engine.runs.list()).find((run) => path.resolve(run.file) === wanted);
+  if (!listed) throw new LifeboatError('INVALID_INPUT', `${path.basename(wanted)} is not a whole-server run this Lifeboat lists, so it is not drilled.`, 'Drill a run from the list of whole-server runs on the Backups screen.');
+  return listed.file;
 }
 
 /** Offsite destinations (secrets go in once, never come back; an SFTP key file only as chosen in a dialog) and copies of library archives. */

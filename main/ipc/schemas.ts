@@ -73,6 +73,9 @@ export const importSource = z.discriminatedUnion('kind', [
 ]);
 
 const archivePath = absolutePath.refine((p) => p.endsWith('.lifeboat'), 'must be a .lifeboat archive');
+/** A whole-server run's record; which records may be drilled (only listed ones) is checked in the handler. */
+const runRecordPath = absolutePath.refine((p) => p.endsWith('.lifeboat-run.json'), 'must be a .lifeboat-run.json run record');
+export const runDrillRequest = z.object({ file: runRecordPath }).strict();
 const recipient = z.string().max(200).regex(/^age1[02-9ac-hj-np-z]{20,}$/, 'must be an age1… public key');
 
 export const settingsPatch = z
@@ -248,7 +251,8 @@ export const invokeSchemas = {
   'library:verify': z.tuple([archivePath, z.enum(['quick', 'full'])]),
   'library:delete': z.tuple([archivePath]),
   'library:import': z.tuple([absolutePath]),
-  'library:reveal': z.tuple([archivePath]),
+  // An archive, or a whole-server run's record beside its archives (library folders only: checked in the handler).
+  'library:reveal': z.tuple([z.union([archivePath, runRecordPath])]),
   'keys:status': z.tuple([]),
   'keys:export-recovery': z.tuple([absolutePath]),
   'keys:set-passphrase': z.tuple([z.union([z.string().min(1).max(1000), z.null()])]),
@@ -256,6 +260,8 @@ export const invokeSchemas = {
   'restore:preflight': z.tuple([restoreRequest]),
   'restore:start': z.tuple([restoreRequest]),
   'drills:start': z.tuple([drillRequest]),
+  'runs:list': z.tuple([]),
+  'runs:drill': z.tuple([runDrillRequest]),
   'drills:history': z.tuple([z.object({ profile: text(200).optional(), archive: absolutePath.optional() }).strict()]),
   'drills:open-report': z.tuple([drillId]),
   'drills:export-report': z.tuple([drillId, absolutePath]),

@@ -3,7 +3,7 @@
 // another screen is shown.
 import { create } from 'zustand';
 import { visibleText } from '../../main/engine/name-text.ts';
-import type { CopySubject, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest, ServerRunRecord } from '../../main/ipc/contract.ts';
+import type { CopySubject, DrillRecord, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest, RunDrillResult, ServerRunRecord } from '../../main/ipc/contract.ts';
 import { baseName, formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useHostKeyStore } from './host-key-store.ts';
@@ -18,8 +18,11 @@ export type JobSubject =
   | { kind: 'backup'; profileId: string; profileName: string; run?: boolean }
   | { kind: 'verify'; path: string; level: 'quick' | 'full' }
   | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
-  /** file is null for a drill main started on its own ("drill after every backup") or of a remote archive (`remote`): only its name is known. */
-  | { kind: 'drill'; file: string | null; name: string; auto: boolean; remote?: RemoteSubject }
+  /**
+   * file is null for a drill main started on its own ("drill after every backup") or of a remote archive (`remote`): only its name is known.
+   * run: a drill of every database of a whole-server run, whose record `file` is.
+   */
+  | { kind: 'drill'; file: string | null; name: string; auto: boolean; remote?: RemoteSubject; run?: boolean }
   /** Main names a copy's archive and destination with its progress, so a copy after a backup has its subject too. */
   | ({ kind: 'copy' } & CopySubject)
   /** Verifying, downloading or fetching (for a restore) an archive in a destination; main names it with the progress too. */
@@ -84,6 +87,8 @@ interface JobsState {
   startVerify(path: string, level: 'quick' | 'full'): Promise<string>;
   startRestore(request: RestoreUiRequest, profileName: string): Promise<string>;
   startDrill(request: DrillUiRequest, name: string): Promise<string>;
+  /** Drills every database of a whole-server run (`file`: its record, as runs:list gave it); `name` says which run. Throws ApiError. */
+  startRunDrill(file: string, name: string): Promise<string>;
   startCopy(file: string, destination: { id: string; name: string }): Promise<string>;
   /** Verifies, downloads (into `folder`, chosen in a dialog) or fetches for a restore an archive in a destination. Throws ApiError. */
   startRemote(subject: RemoteSubject, folder?: string): Promise<string>;
@@ -141,6 +146,20 @@ function runAnnouncement(name: string, record: ServerRunRecord): string {
   if (record.outcome === 'ok') return `Backup of ${name} finished: all ${ok} database${ok === 1 ? '' : 's'} backed up.`;
   if (record.outcome === 'partial') return `Backup of ${name} PARTIAL: ${ok} of ${record.databases.length} databases backed up; failed: ${failed.join(', ')}.`;
   return `Backup of ${name} FAILED: no database was backed up (${failed.join(', ')}).`;
+}
+
+/** What the window says when the drill of a whole run ends: the verdict, and which databases it is about. */
+function runDrillAnnouncement(name: string, result: RunDrillResult): string {
+  const failed = result.databases.filter((d) => d.record && !d.record.passed && !d.record.couldNotRun).map((d) => visibleText(d.database));
+  const unrun = result.databases.filter((d) => !d.record || d.record.couldNotRun).map((d) => visibleText(d.database));
+  if (result.passed) return `Drill of ${name} passed: all ${result.databases.length} database${result.databases.length === 1 ? '' : 's'} restore.`;
+  if (failed.length) return `Drill of ${name} FAILED: ${failed.join(', ')}${unrun.length ? `; could not run: ${unrun.join(', ')}` : ''}.`;
+  return `The drill of ${name} could not run${unrun.length ? ` for ${unrun.join(', ')}` : ''}.`;
+}
+
+/** What the window says when a drill of one archive ends. */
+function drillAnnouncement(name: string, record: DrillRecord): string {
+  return record.passed ? `Drill of ${name} passed.` : record.couldNotRun ? `The drill of ${name} could not run: ${record.error?.message ?? ''}` : `Drill of ${name} failed.`;
 }
 
 /** What each job on a remote archive is doing, for what the window says when it ends. */
@@ -245,10 +264,9 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       return;
     } else if (outcome.kind === 'drill') {
       const name = entry.subject?.kind === 'drill' ? entry.subject.name : 'the backup';
-      if (outcome.ok) {
-        const record = outcome.value;
-        announce(record.passed ? `Drill of ${name} passed.` : record.couldNotRun ? `The drill of ${name} could not run: ${record.error?.message ?? ''}` : `Drill of ${name} failed.`);
-      } else if (outcome.error.code === 'CANCELLED') announce('Drill cancelled; the scratch database was removed.');
+      // A whole run's drill (`runDrill`) or one archive's (`value`).
+      if (outcome.ok) announce(outcome.runDrill ? runDrillAnnouncement(name, outcome.runDrill) : drillAnnouncement(name, outcome.value));
+      else if (outcome.error.code === 'CANCELLED') announce('Drill cancelled; the scratch database was removed.');
       else announce(`The drill of ${name} could not run: ${outcome.error.message}`);
     }
     // New archive, a new verification record in a sidecar, or a drill badge.
@@ -358,6 +376,14 @@ export const useJobsStore = create<JobsState>()((set, get) => {
     startDrill: async (request, name) => {
       const { jobId } = unwrap(await api().drills.start(request));
       adopt(jobId, 'drill', { kind: 'drill', file: request.file, name, auto: false });
+      return jobId;
+    },
+
+    startRunDrill: async (file, name) => {
+      // A new drill of the run replaces the previous result shown for it.
+      set({ jobs: Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'drill' && j.subject.run && j.subject.file === file))) });
+      const { jobId } = unwrap(await api().runs.drill({ file }));
+      adopt(jobId, 'drill', { kind: 'drill', file, name, auto: false, run: true });
       return jobId;
     },
 

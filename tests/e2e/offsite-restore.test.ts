@@ -157,7 +157,7 @@ describe('Settings → destination → Archives there', () => {
     expect(await text(passed)).toContain(path.basename(shopArchive));
     const drilled = outcomes().findLast((o) => o.kind === 'drill');
     expect(drilled).toMatchObject({ ok: true, value: { passed: true }, remote: { destinationName: 'offsite', name: path.basename(shopArchive), action: 'drill' } });
-    const drilledFile = drilled?.ok && drilled.kind === 'drill' ? drilled.value.archive.path! : '';
+    const drilledFile = drilled?.ok && drilled.kind === 'drill' ? (drilled.value?.archive.path ?? '') : '';
     expect(existsSync(path.dirname(drilledFile))).toBe(false);
     const seen = app.traffic.filter((t) => t.channel === 'jobs:progress' && (t.payload as [{ remote?: { action: string }; phase: string }])[0].remote?.action === 'drill').map((t) => (t.payload as [{ phase: string }])[0].phase);
     expect(seen).toContain('Downloading');

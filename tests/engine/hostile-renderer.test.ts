@@ -5,7 +5,7 @@
 // yes in a main-process question.
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { lstat, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,29 @@ describe('backup files the page names', () => {
     // Chosen by the user, it is read (and is not a backup).
     await choose('file', history);
     expect(await call('restore:inspect', history, {})).toMatchObject({ ok: true, value: { inner: 'sql' } });
+  });
+});
+
+describe('whole-server run records the page names', () => {
+  // A record names the archives a drill reads: one planted in a library folder (no tag, a made-up
+  // tag) or lying elsewhere is neither listed nor drilled.
+  it('a run record without a valid library tag is not listed, and runs:drill refuses it and any unlisted record', async () => {
+    const [folder] = await fixture.engine.library.folders();
+    await mkdir(folder!, { recursive: true });
+    const record = { format: 'lifeboat-run', version: 1, id: 'planted', profile: 'prod', profileId: 'p-1', host: '127.0.0.1', port: 5432, serverVersion: '18.0', startedAt: '2099-01-01T00:00:00.000Z', finishedAt: '2099-01-01T00:00:01.000Z', durationMs: 1000, outcome: 'ok', consistency: '', concurrency: 1, scope: { kind: 'list', databases: ['shop'] }, globals: { kind: 'skipped', sha256: '', bytes: 0, note: null }, databases: [{ name: 'shop', outcome: 'ok', archive: '../../home/me/.ssh/id_rsa' }], excluded: [], dropped: [] };
+    const untagged = path.join(folder!, 'prod_server_20990101T000000Z.lifeboat-run.json');
+    const forged = path.join(folder!, 'prod_server_20990102T000000Z.lifeboat-run.json');
+    const elsewhere = path.join(dir, 'prod_server_20990103T000000Z.lifeboat-run.json');
+    await writeFile(untagged, JSON.stringify(record));
+    await writeFile(forged, JSON.stringify({ ...record, libraryTag: 'a'.repeat(64) }));
+    await writeFile(elsewhere, JSON.stringify({ ...record, libraryTag: 'a'.repeat(64) }));
+    expect(await call('runs:list')).toEqual({ ok: true, value: [] });
+    for (const file of [untagged, forged, elsewhere]) {
+      expect(await call('runs:drill', { file }), file).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not a whole-server run this Lifeboat lists') } });
+    }
+    // Chosen in an open dialog (which lets Lifeboat read a file) is still no run to drill.
+    await choose('file', elsewhere);
+    expect(await call('runs:drill', { file: elsewhere })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
 });
 

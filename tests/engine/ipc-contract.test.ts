@@ -11,6 +11,7 @@ import { API_CHANNELS } from '../../preload/api.ts';
 
 const CHANNELS = Object.keys(invokeSchemas) as InvokeChannel[];
 const HUGE = 'x'.repeat(1_000_000);
+const LISTED_RUN = '/backups/prod_server_20261122T010000Z.lifeboat-run.json';
 const TRAVERSAL = '../../etc/passwd';
 
 /** An engine whose every service method records the call instead of running. */
@@ -34,6 +35,9 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     tools: service('tools'),
     settings: { get: () => ({ pgToolsDir: null, backupFolder: null, libraryFolders: [], encryptionMode: 'key', extraRecipients: [] }), update: (p: unknown) => { calls.push('settings.update'); return p; } },
     destinations: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`destinations.${String(method)}`); return method === 'check' ? { name: 'offsite', profileId: 'abc-123', profileName: 'prod', s3: {}, where: 's3://b/ at https://s3.example.com' } : method === 'get' || method === 'find' ? { id: 'dest-1', name: 'offsite' } : args; } }),
+    // One listed run: runs:drill drills only a record runs.list returned.
+    runs: { list: async () => { calls.push('runs.list'); return [{ file: LISTED_RUN, record: {} }]; } },
+    runDrills: { start: (...args: unknown[]) => { calls.push('runDrills.start'); return fakeJob(args); } },
     copies: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`copies.${String(method)}`); return method === 'fetchForUse' ? fakeJob({ file: `/tmp/lifeboat-restore-1-abc/${String(args[1])}`, sha256: 'a'.repeat(64), bytes: 1, release: async () => {} }) : ['start', 'verifyRemote', 'download'].includes(String(method)) ? fakeJob(args) : args; } }),
   } as unknown as Engine;
   return { engine, calls };
@@ -92,6 +96,8 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'restore:start': [{ file: '/backups/x.lifeboat', profileId: 'abc-123', mode: 'replace', database: 'shop', confirm: 'shop', safetyBackup: true, passphrase: 'pw' }],
   'restore:drop-kept': ['abc-123', 'shop_before_restore_20261122T010000Z'],
   'drills:start': [{ file: '/backups/x.lifeboat', scratch: 'embedded' }],
+  'runs:list': [],
+  'runs:drill': [{ file: LISTED_RUN }],
   'schedules:list': [],
   'schedules:set': ['abc-123', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: 'https://hooks.example.com/x' } }],
   'schedules:preview-retention': ['abc-123', { keepLast: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 }],
@@ -181,6 +187,13 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'activity:export', label: 'a relative file', args: ['activity.jsonl'] },
   { channel: 'settings:update', label: 'a time zone with path characters', args: [{ timeZone: '../../etc/localtime' }] },
   { channel: 'drills:start', label: 'an unknown scratch', args: [{ file: '/x.lifeboat', scratch: 'docker' }] },
+  { channel: 'runs:drill', label: 'a relative record', args: [{ file: 'prod_server_20261122T010000Z.lifeboat-run.json' }] },
+  { channel: 'runs:drill', label: 'a record path with ..', args: [{ file: '/backups/../home/me/x.lifeboat-run.json' }] },
+  { channel: 'runs:drill', label: 'a file that is not a run record', args: [{ file: '/home/me/.ssh/id_rsa' }] },
+  { channel: 'runs:drill', label: 'an archive instead of a run record', args: [{ file: '/backups/prod_app_20261122T010000Z.lifeboat' }] },
+  { channel: 'runs:drill', label: 'a scratch server smuggled in', args: [{ file: LISTED_RUN, scratch: { profileId: 'abc' } }] },
+  { channel: 'runs:drill', label: 'a record path as a bare string', args: [LISTED_RUN] },
+  { channel: 'runs:list', label: 'a folder to list smuggled in', args: [{ folders: ['/etc'] }] },
   { channel: 'drills:open-report', label: 'a report id with path traversal', args: ['../../etc/passwd'] },
   { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },
   { channel: 'destinations:list', label: 'an unknown filter', args: [{ profileId: 'abc', all: true }] },
@@ -316,6 +329,18 @@ describe('IPC contract', () => {
     (engine as unknown as { profiles: object }).profiles = { list: () => { throw new LifeboatError('PROFILE_NOT_FOUND', 'There is no profile named "x".', 'Add one.'); } };
     const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
     expect(await dispatch('profiles:list', [])).toEqual({ ok: false, error: { code: 'PROFILE_NOT_FOUND', message: 'There is no profile named "x".', fix: 'Add one.' } });
+  });
+});
+
+describe('whole-server runs the page names', () => {
+  it('runs:drill drills only a run record runs.list returned: a look-alike path is refused before any drill starts', async () => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    const planted = await dispatch('runs:drill', [{ file: '/backups/planted_server_20261122T010000Z.lifeboat-run.json' }]);
+    expect(planted).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not a whole-server run this Lifeboat lists') } });
+    expect(calls).toEqual(['runs.list']);
+    expect(await dispatch('runs:drill', [{ file: LISTED_RUN }])).toMatchObject({ ok: true, value: { jobId: 'job-1' } });
+    expect(calls).toEqual(['runs.list', 'runs.list', 'runDrills.start']);
   });
 });
 

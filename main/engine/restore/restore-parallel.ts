@@ -147,6 +147,9 @@ function splitRestoreErrors(errors: string[]): { tolerated: string[]; real: stri
   for (let i = 0; i < errors.length; i++) {
     const line = errors[i]!;
     if (!/^pg_restore: error:/.test(line)) continue;
+    // Workers share stderr: an error's prefix and its message can arrive apart, with another worker's
+    // line between them. Such a line names no error; the message is found by toolErrorSummary.
+    if (/^pg_restore: error: pg_restore: /.test(line)) continue;
     const command = errors[i + 1]?.startsWith('Command was:') ? errors[i + 1]! : '';
     if (/unrecognized configuration parameter "transaction_timeout"/.test(line) || /SET transaction_timeout/.test(command)) tolerated.add('SET transaction_timeout (a setting PostgreSQL 17 introduced) failed harmlessly');
     else if (FOREIGN_COLUMN_OPTIONS.some((o) => line.includes(`unrecognized parameter "${o}"`))) tolerated.add('A column option written by the source server\'s build, unknown to the target, failed harmlessly');

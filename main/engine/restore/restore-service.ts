@@ -280,9 +280,11 @@ async function createTarget(server: TargetServer, ctx: JobContext, run: { reques
   changes.created.push(into);
   changes.createdOids.set(into, await server.databaseOid(into));
   // A file Lifeboat did not make runs with least privilege (a non-superuser profile's own rights are already less).
-  // Exactly the connections psql or pg_restore -j N (a leader and N workers) need: none to spare for anyone else.
+  // The connections psql or pg_restore -j N (a leader and N workers) need, and one more: pg_restore
+  // closes its leader's connection before the workers connect, and reconnects after they end, and a
+  // backend that is still exiting counts against the limit (a loaded CI run failed -j 2 without it).
   const jobs = parallelJobs(request);
-  if (runsRestricted(inspection, facts, request)) changes.restricted = await LeastPrivilegeRestore.begin(server, { profile, password }, into, jobs > 1 ? jobs + 1 : 1);
+  if (runsRestricted(inspection, facts, request)) changes.restricted = await LeastPrivilegeRestore.begin(server, { profile, password }, into, jobs > 1 ? jobs + 2 : 1);
 }
 
 /** A least-privilege restore hands the verified database over: locked down, then its objects given to their roles. */

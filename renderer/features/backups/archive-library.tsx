@@ -5,11 +5,16 @@ import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useOffsiteStore } from '../../stores/offsite-store.ts';
+import { useRunsStore } from '../../stores/runs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { ArchiveDetailsDrawer } from './archive-details.tsx';
 import { ArchiveRow } from './archive-row.tsx';
+import { ServerRuns } from './server-runs.tsx';
 
-/** Every archive in the library folders, newest first, with verify, details, offsite copies, reveal and delete. */
+/**
+ * Every archive in the library folders, newest first, with verify, details, offsite copies, reveal and
+ * delete; above them, the whole-server runs that grouped some of them (server-runs.tsx).
+ */
 export function ArchiveLibrary() {
   const entries = useLibraryStore((s) => s.entries);
   const choices = useLibraryStore((s) => s.choices);
@@ -24,6 +29,7 @@ export function ArchiveLibrary() {
   const announce = useAppStore((s) => s.announce);
   const loadDestinations = useOffsiteStore((s) => s.load);
   const loadCopyStates = useOffsiteStore((s) => s.loadStates);
+  const loadRuns = useRunsStore((s) => s.load);
   const [details, setDetails] = useState<ArchiveEntry | null>(null);
   const [importError, setImportError] = useState<ErrorInfo | null>(null);
   const [importing, setImporting] = useState(false);
@@ -39,6 +45,7 @@ export function ArchiveLibrary() {
   const refresh = () => {
     void load();
     void loadCopyStates();
+    void loadRuns();
   };
 
   const runImport = async () => {
@@ -102,6 +109,8 @@ export function ArchiveLibrary() {
 
       {importError ? <ErrorMessage error={importError} title="Could not import the archive" /> : null}
       {loadError ? <ErrorMessage error={loadError} title="Could not read the library" /> : null}
+
+      <ServerRuns profile={filter.profile} />
 
       {loaded && entries.length === 0 && !loadError ? (
         <div className="empty-state library-empty">

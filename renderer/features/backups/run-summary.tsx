@@ -52,13 +52,13 @@ export function RunSummary({ name, run, action }: { name: string; run: ServerRun
       </div>
       <Facts facts={facts} />
       <RunDatabasesTable databases={record.databases} />
-      <RunFacts run={run} />
+      <RunFacts record={record} file={run.file} notes={run.notes} />
     </section>
   );
 }
 
-/** Each database of the run: its result, its size, and the archive or why it failed. */
-function RunDatabasesTable({ databases }: { databases: RunDatabase[] }) {
+/** Each database of the run: its result, its size, and the archive or why it failed (also in the library's list of runs). */
+export function RunDatabasesTable({ databases }: { databases: RunDatabase[] }) {
   return (
     <div className="table-wrap">
       <table className="table run-databases">
@@ -108,11 +108,13 @@ function Reason({ error }: { error: ErrorInfo | undefined }) {
   );
 }
 
-/** What the whole run says besides the table: consistency, roles, what was left out or is gone, the record. */
-function RunFacts({ run }: { run: ServerRunResult }) {
+/**
+ * What the whole run says besides the table: consistency, roles, what was left out or is gone, the
+ * record (`file`). `notes`: what the finished job said (none when the run is read back from the library).
+ */
+export function RunFacts({ record, file, notes }: { record: ServerRunRecord; file: string; notes: string[] }) {
   const reveal = useLibraryStore((s) => s.reveal);
   const [error, setError] = useState<ErrorInfo | null>(null);
-  const { record } = run;
   const names = (list: string[]) => list.map(visibleText).join(', ');
   return (
     <>
@@ -142,7 +144,7 @@ function RunFacts({ run }: { run: ServerRunResult }) {
             <span>No longer on the server since the last run: {names(record.dropped)}</span>
           </li>
         ) : null}
-        {run.notes.map((note) => (
+        {notes.map((note) => (
           <li key={note}>
             <Icon name="info" />
             <span>{note}</span>
@@ -153,13 +155,13 @@ function RunFacts({ run }: { run: ServerRunResult }) {
         <div>
           <dt>Run record</dt>
           <dd className="path-line">
-            <code>{run.file}</code>
+            <code>{visibleText(file)}</code>
             <button
               type="button"
               className="btn btn-sm"
               onClick={() => {
                 setError(null);
-                reveal(run.file).catch((e: unknown) => setError(toErrorInfo(e)));
+                reveal(file).catch((e: unknown) => setError(toErrorInfo(e)));
               }}
             >
               <Icon name="folder" />

@@ -17,7 +17,8 @@ import { DrillLauncher } from './drill-launcher.tsx';
 /** The drill job that finished last in this window. */
 function newestFinished(jobs: Record<string, JobEntry>): JobEntry | undefined {
   let newest: JobEntry | undefined;
-  for (const job of Object.values(jobs)) if (job.kind === 'drill' && job.outcome && (!newest || job.finishedSeq > newest.finishedSeq)) newest = job;
+  // A whole run's drill shows in the library (server-runs.tsx), not as this screen's result.
+  for (const job of Object.values(jobs)) if (job.kind === 'drill' && job.outcome && !(job.subject?.kind === 'drill' && job.subject.run) && (!newest || job.finishedSeq > newest.finishedSeq)) newest = job;
   return newest;
 }
 
@@ -62,7 +63,7 @@ export function DrillsScreen() {
   const shownJob = view?.kind === 'job' ? jobs[view.jobId] : undefined;
   let result = null;
   if (view?.kind === 'record') result = <DrillResult key={view.record.id} record={view.record} fresh={false} />;
-  else if (shownJob?.outcome?.ok && shownJob.outcome.kind === 'drill') result = <DrillResult key={shownJob.jobId} record={shownJob.outcome.value} fresh remote={remoteOf(shownJob)} />;
+  else if (shownJob?.outcome?.ok && shownJob.outcome.kind === 'drill' && shownJob.outcome.value) result = <DrillResult key={shownJob.jobId} record={shownJob.outcome.value} fresh remote={remoteOf(shownJob)} />;
   else if (shownJob?.outcome && !shownJob.outcome.ok) result = <DrillJobFailed job={shownJob} />;
 
   return (
