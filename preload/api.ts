@@ -49,7 +49,7 @@ export const API_CHANNELS = {
   activity: { list: 'activity:list', exportTo: 'activity:export' },
   demo: { status: 'demo:status', start: 'demo:start', remove: 'demo:remove' },
   drills: { start: 'drills:start', history: 'drills:history', openReport: 'drills:open-report', exportReport: 'drills:export-report' },
-  runs: { list: 'runs:list', drill: 'runs:drill' },
+  runs: { list: 'runs:list', drill: 'runs:drill', restorePreflight: 'runs:restore-preflight', restore: 'runs:restore' },
   destinations: { list: 'destinations:list', add: 'destinations:add', remove: 'destinations:remove', test: 'destinations:test' },
   copies: {
     states: 'copies:states',

@@ -15,7 +15,7 @@ import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult 
 import type { RetentionPlan, RetentionPolicy } from '../engine/model/retention.ts';
 import type { DueRun, OsJobStatus, ProfileSchedule, SchedulePatch, ScheduleView } from '../engine/model/schedule.ts';
 import type { KeychainStatus } from '../engine/model/secrets.ts';
-import type { RunDrillResult, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
+import type { RunDrillResult, RunPreflight, RunRestoreResult, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
 import type { Settings } from '../engine/model/settings.ts';
 import type { ToolsReport } from '../engine/model/tools.ts';
 
@@ -27,7 +27,7 @@ export type * from '../engine/model/tools.ts';
 export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, VerificationRecord } from '../engine/model/archive.ts';
 export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
-export type { DatabaseScope, RunDatabase, RunDatabaseDrill, RunDatabaseOutcome, RunDrillResult, RunOutcome, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
+export type { DatabaseScope, RunDatabase, RunDatabaseDrill, RunDatabaseOutcome, RunDrillResult, RunOutcome, RunPreflight, RunRestorePart, RunRestoreResult, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
 export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
 export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
@@ -140,6 +140,24 @@ export interface RunDrillUiRequest {
   file: string;
 }
 
+/**
+ * Restoring a listed run onto a server (runs:restore-preflight, runs:restore): each chosen database
+ * as a new database on the profile's server. The file must be one `runs:list` returned (main checks).
+ * Keys as for one archive (OpenKeys): Lifeboat's own key and saved passphrase are always tried.
+ */
+export interface RunRestoreUiRequest extends OpenKeys {
+  file: string;
+  profileId: string;
+  /** A subset of the databases the run backed up (default: every one). */
+  databases?: string[];
+  /** Source name → new name on the target (default: the same name). */
+  rename?: Record<string, string>;
+  /** Roles the archives use that the target lacks, created from the run's globals (without passwords). */
+  createMissingRoles?: boolean;
+  noOwner?: boolean;
+  noPrivileges?: boolean;
+}
+
 /** A job's progress as the window hears it: the engine's, plus what a copy copies where, or which remote archive it works on. */
 export type JobProgressEvent = JobProgress & { copy?: CopySubject; remote?: RemoteSubject };
 
@@ -148,13 +166,16 @@ export type JobProgressEvent = JobProgress & { copy?: CopySubject; remote?: Remo
  * result (each database's outcome; a partial run still ends ok, its record says what failed) and
  * `value` is absent, so `'run' in`/`outcome.run` tells the two backups apart. A drill of a whole run
  * (runs:drill) is a drill job too: `runDrill` holds its verdict per database and `value` is absent.
+ * A restore of a whole run (runs:restore) is a restore job: `runRestore` holds each database's result
+ * (a partial one still ends ok as a job: its outcome says what failed) and `value` is absent.
  */
 export type JobOutcome =
   | { jobId: string; kind: 'backup'; ok: true; value: BackupResult; run?: undefined }
   | { jobId: string; kind: 'backup'; ok: true; run: ServerRunResult; value?: undefined }
   | { jobId: string; kind: 'verify'; ok: true; value: VerifyResult; remote?: undefined }
   | { jobId: string; kind: 'verify'; ok: true; value: RemoteVerifyResult; remote: RemoteSubject }
-  | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult }
+  | { jobId: string; kind: 'restore'; ok: true; value: RestoreResult; runRestore?: undefined }
+  | { jobId: string; kind: 'restore'; ok: true; runRestore: RunRestoreResult; value?: undefined }
   | { jobId: string; kind: 'drill'; ok: true; value: DrillRecord; remote?: RemoteSubject; runDrill?: undefined }
   | { jobId: string; kind: 'drill'; ok: true; runDrill: RunDrillResult; value?: undefined; remote?: undefined }
   | { jobId: string; kind: 'copy'; ok: true; value: CopyResult }
@@ -209,6 +230,10 @@ export interface Invoke {
   'runs:list': () => ServerRunEntry[];
   /** Drills every database a listed run backed up, in turn (a drill job whose outcome carries `runDrill`). */
   'runs:drill': (request: RunDrillUiRequest) => { jobId: string };
+  /** One checklist for restoring a listed run: the run-level items, then each chosen database's (as a new database). */
+  'runs:restore-preflight': (request: RunRestoreUiRequest) => RunPreflight;
+  /** Restores each chosen database of a listed run in turn (a restore job whose outcome carries `runRestore`). */
+  'runs:restore': (request: RunRestoreUiRequest) => { jobId: string };
   'drills:history': (filter: { profile?: string; archive?: string }) => DrillRecord[];
   'drills:open-report': (drillId: string) => void;
   'drills:export-report': (drillId: string, file: string) => void;

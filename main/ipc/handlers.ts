@@ -5,7 +5,7 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
-import type { AppInfo, AppSettings, InvokeChannel, InvokeResult } from './contract.ts';
+import type { AppInfo, AppSettings, InvokeChannel, InvokeResult, RunRestoreUiRequest } from './contract.ts';
 import { invokeSchemas } from './schemas.ts';
 import { PathGrants } from './path-grants.ts';
 import { writeFileDurably } from '../engine/files/durable-files.ts';
@@ -17,6 +17,7 @@ import type { Job } from '../engine/jobs/job.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
 import type { CopyResult } from '../engine/model/offsite.ts';
 import type { FollowUpCause } from '../engine/jobs/follow-ups.ts';
+import type { RunRestoreRequest } from '../engine/server-run/run-restore.ts';
 import type { CopySubject } from './contract.ts';
 
 export type { ShellPorts } from './shell-ports.ts';
@@ -119,23 +120,50 @@ function libraryHandlers(ctx: HandlerContext): HandlerGroup {
   };
 }
 
-/** Whole-server runs in the library, and drills of a whole run. */
+/** Whole-server runs in the library, drills of a whole run, and restores of a whole run onto a server. */
 function runHandlers(ctx: HandlerContext): HandlerGroup {
   const { engine } = ctx;
   return {
     'runs:list': () => engine.runs.list(),
     // The record decides which archives the drill reads: only one main listed (its tag verifies, in a
     // library folder), never a path the page merely names. The engine reads and verifies it again.
-    'runs:drill': async ({ file }) => ctx.track(engine.runDrills.start({ file: await listedRun(engine, file) }), (runDrill) => ({ kind: 'drill', ok: true, runDrill })),
+    'runs:drill': async ({ file }) => ctx.track(engine.runDrills.start({ file: await listedRun(engine, file, 'drill') }), (runDrill) => ({ kind: 'drill', ok: true, runDrill })),
+    // The same rule for a restore of the run: its record names the archives read and restored.
+    'runs:restore-preflight': async (request) => {
+      const checked = await engine.runRestores.preflight(await runRestoreRequestFrom(ctx, request));
+      return { ...checked, parts: checked.parts.map((part) => ({ ...part, preflight: { ...part.preflight, inspection: forRenderer(part.preflight.inspection) } })) };
+    },
+    'runs:restore': async (request) => ctx.track(engine.runRestores.start(await runRestoreRequestFrom(ctx, request)), (runRestore) => ({ kind: 'restore', ok: true, runRestore })),
   };
 }
 
+const LISTED_RUN_USE = {
+  drill: { done: 'drilled', fix: 'Drill a run from the list of whole-server runs on the Backups screen.' },
+  restore: { done: 'restored', fix: 'Restore a run from the list of whole-server runs on the Backups screen.' },
+} as const;
+
 /** The run record file, when engine.runs.list() returns it right now; otherwise a refusal naming what to do. */
-async function listedRun(engine: Engine, file: string): Promise<string> {
+async function listedRun(engine: Engine, file: string, use: keyof typeof LISTED_RUN_USE): Promise<string> {
   const wanted = path.resolve(file);
   const listed = (await engine.runs.list()).find((run) => path.resolve(run.file) === wanted);
-  if (!listed) throw new LifeboatError('INVALID_INPUT', `${path.basename(wanted)} is not a whole-server run this Lifeboat lists, so it is not drilled.`, 'Drill a run from the list of whole-server runs on the Backups screen.');
+  if (!listed) throw new LifeboatError('INVALID_INPUT', `${path.basename(wanted)} is not a whole-server run this Lifeboat lists, so it is not ${LISTED_RUN_USE[use].done}.`, LISTED_RUN_USE[use].fix);
   return listed.file;
+}
+
+/** A run restore as the engine takes it: a listed record, the target profile, and the keys (a chosen identity file only). */
+async function runRestoreRequestFrom(ctx: HandlerContext, request: RunRestoreUiRequest): Promise<RunRestoreRequest> {
+  const { file, profileId, databases, rename, createMissingRoles, noOwner, noPrivileges } = request;
+  return {
+    file: await listedRun(ctx.engine, file, 'restore'),
+    profile: profileId,
+    ...(databases ? { databases } : {}),
+    // Looked up by each database's name: without a prototype, a database named "constructor" finds no new name the page did not give.
+    ...(rename ? { rename: Object.assign(Object.create(null) as Record<string, string>, rename) } : {}),
+    ...(createMissingRoles !== undefined ? { createMissingRoles } : {}),
+    ...(noOwner !== undefined ? { noOwner } : {}),
+    ...(noPrivileges !== undefined ? { noPrivileges } : {}),
+    keys: await ctx.keysFrom(request),
+  };
 }
 
 /** Offsite destinations (secrets go in once, never come back; an SFTP key file only as chosen in a dialog) and copies of library archives. */

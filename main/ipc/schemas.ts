@@ -101,6 +101,28 @@ const openKeys = {
   passphrase: z.string().min(1).max(1000).optional(),
   identityFile: absolutePath.optional(),
 };
+
+/** A database name on either side of a run restore; the engine checks it again (restore-names.ts). */
+const runDatabaseName = text(63).min(1);
+/**
+ * Restoring a run's databases: which record (only a listed one: checked in the handler), the target
+ * profile, a subset and new names, the role and owner choices, and keys as for one archive.
+ */
+export const runRestoreRequest = z
+  .object({
+    file: runRecordPath,
+    profileId: id,
+    databases: z.array(runDatabaseName).min(1).max(1000).optional(),
+    rename: z
+      .record(runDatabaseName, runDatabaseName)
+      .refine((names) => Object.keys(names).length <= 1000, 'at most 1000 new names')
+      .optional(),
+    createMissingRoles: z.boolean().optional(),
+    noOwner: z.boolean().optional(),
+    noPrivileges: z.boolean().optional(),
+    ...openKeys,
+  })
+  .strict();
 export const restoreRequest = z
   .object({
     file: absolutePath,
@@ -262,6 +284,8 @@ export const invokeSchemas = {
   'drills:start': z.tuple([drillRequest]),
   'runs:list': z.tuple([]),
   'runs:drill': z.tuple([runDrillRequest]),
+  'runs:restore-preflight': z.tuple([runRestoreRequest]),
+  'runs:restore': z.tuple([runRestoreRequest]),
   'drills:history': z.tuple([z.object({ profile: text(200).optional(), archive: absolutePath.optional() }).strict()]),
   'drills:open-report': z.tuple([drillId]),
   'drills:export-report': z.tuple([drillId, absolutePath]),

@@ -3,7 +3,7 @@
 // another screen is shown.
 import { create } from 'zustand';
 import { visibleText } from '../../main/engine/name-text.ts';
-import type { CopySubject, DrillRecord, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest, RunDrillResult, ServerRunRecord } from '../../main/ipc/contract.ts';
+import type { CopySubject, DrillRecord, DrillUiRequest, JobOutcome, JobProgress, JobProgressEvent, RemoteDrillRequest, RemoteSubject, RestoreUiRequest, RunDrillResult, RunRestoreResult, RunRestoreUiRequest, ServerRunRecord } from '../../main/ipc/contract.ts';
 import { baseName, formatBytes } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { useHostKeyStore } from './host-key-store.ts';
@@ -18,6 +18,8 @@ export type JobSubject =
   | { kind: 'backup'; profileId: string; profileName: string; run?: boolean }
   | { kind: 'verify'; path: string; level: 'quick' | 'full' }
   | { kind: 'restore'; file: string; mode: RestoreUiRequest['mode']; database: string; profileId: string; profileName: string }
+  /** A restore of a whole-server run (a restore job): its record `file`, how the window names the run, and the target connection. */
+  | { kind: 'run-restore'; file: string; name: string; profileId: string; profileName: string }
   /**
    * file is null for a drill main started on its own ("drill after every backup") or of a remote archive (`remote`): only its name is known.
    * run: a drill of every database of a whole-server run, whose record `file` is.
@@ -89,6 +91,8 @@ interface JobsState {
   startDrill(request: DrillUiRequest, name: string): Promise<string>;
   /** Drills every database of a whole-server run (`file`: its record, as runs:list gave it); `name` says which run. Throws ApiError. */
   startRunDrill(file: string, name: string): Promise<string>;
+  /** Restores a whole-server run's databases onto the request's connection (`name` says which run, `profileName` where). Throws ApiError. */
+  startRunRestore(request: RunRestoreUiRequest, name: string, profileName: string): Promise<string>;
   startCopy(file: string, destination: { id: string; name: string }): Promise<string>;
   /** Verifies, downloads (into `folder`, chosen in a dialog) or fetches for a restore an archive in a destination. Throws ApiError. */
   startRemote(subject: RemoteSubject, folder?: string): Promise<string>;
@@ -155,6 +159,19 @@ function runDrillAnnouncement(name: string, result: RunDrillResult): string {
   if (result.passed) return `Drill of ${name} passed: all ${result.databases.length} database${result.databases.length === 1 ? '' : 's'} restore.`;
   if (failed.length) return `Drill of ${name} FAILED: ${failed.join(', ')}${unrun.length ? `; could not run: ${unrun.join(', ')}` : ''}.`;
   return `The drill of ${name} could not run${unrun.length ? ` for ${unrun.join(', ')}` : ''}.`;
+}
+
+/**
+ * What the window says when the restore of a whole run ends. A partial one still ends "ok" as a job,
+ * so the words say PARTIAL and name the databases that were not restored.
+ */
+function runRestoreAnnouncement(name: string, profileName: string, result: RunRestoreResult): string {
+  const restored = result.databases.filter((d) => d.result).map((d) => visibleText(d.target));
+  const failed = result.databases.filter((d) => !d.result).map((d) => visibleText(d.source));
+  const all = result.databases.length;
+  if (result.outcome === 'ok') return `Restored ${name} onto ${profileName}: all ${all} database${all === 1 ? '' : 's'} (${restored.join(', ')}).`;
+  if (result.outcome === 'partial') return `Restore of ${name} onto ${profileName} PARTIAL: ${restored.length} of ${all} databases restored; failed: ${failed.join(', ')} (nothing of them was left behind).`;
+  return `Restore of ${name} onto ${profileName} FAILED: no database was restored (${failed.join(', ')}); nothing of them was left behind.`;
 }
 
 /** What the window says when a drill of one archive ends. */
@@ -252,13 +269,21 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       } else if (!outcome.remote) announce(`Verified (${outcome.value.level}): the archive is intact.`);
       // The library row's badge now tells the result; only failures the sidecar does not record stay.
       if (entry.subject && (outcome.ok || outcome.error.code === 'CANCELLED')) get().dismiss(outcome.jobId);
+    } else if (outcome.kind === 'restore' && entry.subject?.kind === 'run-restore') {
+      // A whole run's restore (`runRestore`): each database's result, or why the run stopped.
+      const { name, profileName } = entry.subject;
+      if (outcome.ok && outcome.runRestore) announce(runRestoreAnnouncement(name, profileName, outcome.runRestore));
+      else if (!outcome.ok && outcome.error.code === 'CANCELLED') announce(`The restore of ${name} was cancelled: ${outcome.error.message}`);
+      else if (!outcome.ok) announce(`The restore of ${name} onto ${profileName} failed: ${outcome.error.message}`);
+      return;
     } else if (outcome.kind === 'restore') {
       const into = entry.subject?.kind === 'restore' ? entry.subject.database : 'the database';
-      if (outcome.ok) announce(`Restore finished: ${outcome.value.verification.note}`);
+      // One archive's restore (`value`), or a run's this window did not start (after a reload).
+      if (outcome.ok) announce(outcome.runRestore ? `Restore of a whole run finished: ${outcome.runRestore.databases.filter((d) => d.result).length} of ${outcome.runRestore.databases.length} databases restored.` : `Restore finished: ${outcome.value.verification.note}`);
       else if (outcome.error.code === 'CANCELLED') announce('Restore cancelled; nothing was changed.');
       else announce(`The restore into ${into} failed: ${outcome.error.message}`);
       // A safety backup before a replace is a new archive in the library.
-      if (!(outcome.ok && outcome.value.safetyBackup)) return;
+      if (!(outcome.ok && outcome.value?.safetyBackup)) return;
     } else if (outcome.kind === 'copy') {
       copyFinished(outcome, entry);
       return;
@@ -384,6 +409,14 @@ export const useJobsStore = create<JobsState>()((set, get) => {
       set({ jobs: Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'drill' && j.subject.run && j.subject.file === file))) });
       const { jobId } = unwrap(await api().runs.drill({ file }));
       adopt(jobId, 'drill', { kind: 'drill', file, name, auto: false, run: true });
+      return jobId;
+    },
+
+    startRunRestore: async (request, name, profileName) => {
+      // A new restore of the run replaces the previous result shown for it.
+      set({ jobs: Object.fromEntries(Object.entries(get().jobs).filter(([, j]) => !(j.outcome && j.subject?.kind === 'run-restore' && j.subject.file === request.file))) });
+      const { jobId } = unwrap(await api().runs.restore(request));
+      adopt(jobId, 'restore', { kind: 'run-restore', file: request.file, name, profileId: request.profileId, profileName });
       return jobId;
     },
 

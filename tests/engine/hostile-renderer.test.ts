@@ -167,6 +167,26 @@ describe('whole-server run records the page names', () => {
     await choose('file', elsewhere);
     expect(await call('runs:drill', { file: elsewhere })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
   });
+
+  // A run restore reads the archives the record names and creates databases on a server: the same rule.
+  it('runs:restore-preflight and runs:restore refuse a record without a valid library tag, or lying elsewhere, even one chosen in a dialog', async () => {
+    const [folder] = await fixture.engine.library.folders();
+    await mkdir(folder!, { recursive: true });
+    const record = { format: 'lifeboat-run', version: 1, id: 'planted', profile: 'prod', profileId: 'p-1', host: '127.0.0.1', port: 5432, serverVersion: '18.0', startedAt: '2099-01-01T00:00:00.000Z', finishedAt: '2099-01-01T00:00:01.000Z', durationMs: 1000, outcome: 'ok', consistency: '', concurrency: 1, scope: { kind: 'list', databases: ['shop'] }, globals: { kind: 'skipped', sha256: '', bytes: 0, note: null }, databases: [{ name: 'shop', outcome: 'ok', archive: '../../home/me/.ssh/id_rsa' }], excluded: [], dropped: [] };
+    const untagged = path.join(folder!, 'prod_server_20990104T000000Z.lifeboat-run.json');
+    const forged = path.join(folder!, 'prod_server_20990105T000000Z.lifeboat-run.json');
+    const elsewhere = path.join(dir, 'prod_server_20990106T000000Z.lifeboat-run.json');
+    await writeFile(untagged, JSON.stringify(record));
+    await writeFile(forged, JSON.stringify({ ...record, libraryTag: 'b'.repeat(64) }));
+    await writeFile(elsewhere, JSON.stringify({ ...record, libraryTag: 'b'.repeat(64) }));
+    const target = await fixture.engine.profiles.add({ name: 'run-restore-target', host: '127.0.0.1', port: 9, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
+    await choose('file', elsewhere);
+    for (const file of [untagged, forged, elsewhere]) {
+      for (const channel of ['runs:restore-preflight', 'runs:restore'] as const) {
+        expect(await call(channel, { file, profileId: target.id, createMissingRoles: true }), `${channel} ${file}`).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not a whole-server run this Lifeboat lists, so it is not restored') } });
+      }
+    }
+  });
 });
 
 describe('settings that decide who can read new backups, or what runs', () => {

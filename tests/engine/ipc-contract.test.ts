@@ -38,6 +38,11 @@ function recordingEngine(): { engine: Engine; calls: string[] } {
     // One listed run: runs:drill drills only a record runs.list returned.
     runs: { list: async () => { calls.push('runs.list'); return [{ file: LISTED_RUN, record: {} }]; } },
     runDrills: { start: (...args: unknown[]) => { calls.push('runDrills.start'); return fakeJob(args); } },
+    // A run restore's checklist holds each database's inspection: main strips it for the page as for one archive.
+    runRestores: {
+      preflight: async () => { calls.push('runRestores.preflight'); return { run: { id: 'r', profile: 'prod', startedAt: '', serverVersion: '18.0' }, parts: [{ source: 'shop', target: 'shop', archive: '/backups/shop.lifeboat', preflight: { ok: true, items: [], inspection: { toc: 'the TOC', lifeboat: { globals: 'CREATE ROLE a PASSWORD \'SCRAM-SHA-256$secret\';' } } } }], items: [], ok: true }; },
+      start: (...args: unknown[]) => { calls.push('runRestores.start'); return fakeJob(args); },
+    },
     copies: new Proxy({}, { get: (_t, method) => (...args: unknown[]) => { calls.push(`copies.${String(method)}`); return method === 'fetchForUse' ? fakeJob({ file: `/tmp/lifeboat-restore-1-abc/${String(args[1])}`, sha256: 'a'.repeat(64), bytes: 1, release: async () => {} }) : ['start', 'verifyRemote', 'download'].includes(String(method)) ? fakeJob(args) : args; } }),
   } as unknown as Engine;
   return { engine, calls };
@@ -98,6 +103,8 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'drills:start': [{ file: '/backups/x.lifeboat', scratch: 'embedded' }],
   'runs:list': [],
   'runs:drill': [{ file: LISTED_RUN }],
+  'runs:restore-preflight': [{ file: LISTED_RUN, profileId: 'abc-123', databases: ['shop', 'crm'], rename: { crm: 'crm_from_old' }, createMissingRoles: true }],
+  'runs:restore': [{ file: LISTED_RUN, profileId: 'abc-123', rename: { shop: 'shop_2026' }, createMissingRoles: false, noOwner: true, noPrivileges: true, passphrase: 'pw' }],
   'schedules:list': [],
   'schedules:set': ['abc-123', { backup: { preset: 'daily', time: '01:00', enabled: true }, notify: { webhookUrl: 'https://hooks.example.com/x' } }],
   'schedules:preview-retention': ['abc-123', { keepLast: 0, keepDaily: 7, keepWeekly: 4, keepMonthly: 12, keepYearly: 0, keepMinimum: 3 }],
@@ -194,6 +201,36 @@ const TARGETED: { channel: InvokeChannel; label: string; args: unknown[] }[] = [
   { channel: 'runs:drill', label: 'a scratch server smuggled in', args: [{ file: LISTED_RUN, scratch: { profileId: 'abc' } }] },
   { channel: 'runs:drill', label: 'a record path as a bare string', args: [LISTED_RUN] },
   { channel: 'runs:list', label: 'a folder to list smuggled in', args: [{ folders: ['/etc'] }] },
+  ...(['runs:restore-preflight', 'runs:restore'] as const).flatMap((channel) => {
+    const valid = { file: LISTED_RUN, profileId: 'abc-123' };
+    return [
+      { channel, label: 'a relative record', args: [{ ...valid, file: 'prod_server_20261122T010000Z.lifeboat-run.json' }] },
+      { channel, label: 'a record path with ..', args: [{ ...valid, file: '/backups/../home/me/x.lifeboat-run.json' }] },
+      { channel, label: 'a file that is not a run record', args: [{ ...valid, file: '/home/me/.ssh/id_rsa' }] },
+      { channel, label: 'an archive instead of a run record', args: [{ ...valid, file: '/backups/prod_app_20261122T010000Z.lifeboat' }] },
+      { channel, label: 'a missing target profile', args: [{ file: LISTED_RUN }] },
+      { channel, label: 'a profile id with path traversal', args: [{ ...valid, profileId: TRAVERSAL }] },
+      { channel, label: 'a database name over 63 characters', args: [{ ...valid, databases: ['d'.repeat(64)] }] },
+      { channel, label: 'an empty database name', args: [{ ...valid, databases: [''] }] },
+      { channel, label: 'an empty list of databases', args: [{ ...valid, databases: [] }] },
+      { channel, label: '1001 databases', args: [{ ...valid, databases: Array.from({ length: 1001 }, (_, i) => `db${i}`) }] },
+      { channel, label: 'a database name as a number', args: [{ ...valid, databases: [42] }] },
+      { channel, label: 'a NUL in a database name', args: [{ ...valid, databases: ['a\0b'] }] },
+      { channel, label: 'a new name over 63 characters', args: [{ ...valid, rename: { shop: 'n'.repeat(64) } }] },
+      { channel, label: 'an empty new name', args: [{ ...valid, rename: { shop: '' } }] },
+      { channel, label: 'a new name as a number', args: [{ ...valid, rename: { shop: 42 } }] },
+      { channel, label: 'a source name over 63 characters', args: [{ ...valid, rename: { ['s'.repeat(64)]: 'x' } }] },
+      { channel, label: '1001 new names', args: [{ ...valid, rename: Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`db${i}`, `new${i}`])) }] },
+      { channel, label: 'new names as a list', args: [{ ...valid, rename: [['shop', 'x']] }] },
+      { channel, label: 'a replace smuggled in', args: [{ ...valid, mode: 'replace', confirm: 'shop' }] },
+      { channel, label: 'the trust phrase smuggled in', args: [{ ...valid, trust: 'I trust where this file came from' }] },
+      { channel, label: '100 parallel jobs smuggled in', args: [{ ...valid, jobs: 100 }] },
+      { channel, label: 'create missing roles as text', args: [{ ...valid, createMissingRoles: 'yes' }] },
+      { channel, label: 'a relative identity file', args: [{ ...valid, identityFile: 'key.txt' }] },
+      { channel, label: 'an empty passphrase', args: [{ ...valid, passphrase: '' }] },
+      { channel, label: 'a record path as a bare string', args: [LISTED_RUN] },
+    ];
+  }),
   { channel: 'drills:open-report', label: 'a report id with path traversal', args: ['../../etc/passwd'] },
   { channel: 'drills:export-report', label: 'a relative target file', args: ['abc', 'report.html'] },
   { channel: 'destinations:list', label: 'an unknown filter', args: [{ profileId: 'abc', all: true }] },
@@ -341,6 +378,37 @@ describe('whole-server runs the page names', () => {
     expect(calls).toEqual(['runs.list']);
     expect(await dispatch('runs:drill', [{ file: LISTED_RUN }])).toMatchObject({ ok: true, value: { jobId: 'job-1' } });
     expect(calls).toEqual(['runs.list', 'runs.list', 'runDrills.start']);
+  });
+});
+
+describe('whole-server run restores the page asks for', () => {
+  it('runs:restore-preflight and runs:restore use only a run record runs.list returned: a look-alike path is refused before anything is read', async () => {
+    const { engine, calls } = recordingEngine();
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    const planted = '/backups/planted_server_20261122T010000Z.lifeboat-run.json';
+    for (const channel of ['runs:restore-preflight', 'runs:restore'] as const) {
+      expect(await dispatch(channel, [{ file: planted, profileId: 'abc-123' }]), channel).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT', message: expect.stringContaining('is not a whole-server run this Lifeboat lists, so it is not restored') } });
+    }
+    expect(calls).toEqual(['runs.list', 'runs.list']);
+    expect(await dispatch('runs:restore', [{ file: LISTED_RUN, profileId: 'abc-123' }])).toMatchObject({ ok: true, value: { jobId: 'job-1' } });
+    expect(calls).toEqual(['runs.list', 'runs.list', 'runs.list', 'runRestores.start']);
+  });
+
+  it('the engine gets the target profile, the choices, and new names no database name can look past (no prototype); the page gets no TOC or globals', async () => {
+    const { engine, calls } = recordingEngine();
+    const seen: Record<string, unknown>[] = [];
+    const preflight = engine.runRestores.preflight.bind(engine.runRestores);
+    (engine as unknown as { runRestores: object }).runRestores = { preflight: (request: Record<string, unknown>) => (seen.push(request), preflight(request as never)) };
+    const dispatch = createDispatcher(createHandlers(engine, recordingShell(calls)));
+    const checked = await dispatch('runs:restore-preflight', [{ file: LISTED_RUN, profileId: 'abc-123', databases: ['shop', 'constructor'], rename: { shop: 'shop_2026' }, createMissingRoles: true }]);
+    expect(checked).toMatchObject({ ok: true, value: { ok: true, parts: [{ source: 'shop', preflight: { inspection: { toc: null, lifeboat: { globals: '' } } } }] } });
+    expect(JSON.stringify(checked)).not.toContain('SCRAM');
+    const [request] = seen;
+    expect(request).toMatchObject({ file: LISTED_RUN, profile: 'abc-123', databases: ['shop', 'constructor'], createMissingRoles: true, keys: { identities: [], passphrases: [] } });
+    const rename = request!.rename as Record<string, string>;
+    expect({ ...rename }).toEqual({ shop: 'shop_2026' });
+    expect(rename.constructor).toBeUndefined();
+    expect(rename.toString).toBeUndefined();
   });
 });
 

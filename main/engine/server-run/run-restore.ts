@@ -121,7 +121,9 @@ function chosenParts(record: ServerRunRecord, request: RunRestoreRequest): RunRe
   }
   return backedUp.filter((d) => wanted.includes(d.name)).map((d) => {
     if (path.basename(d.archive!) !== d.archive) throw new LifeboatError('INVALID_INPUT', `The run record names "${d.archive}", which is not a file beside it.`, 'Restore each archive on its own.');
-    return { source: d.name, target: request.rename?.[d.name] ?? d.name, archive: path.join(path.dirname(request.file), d.archive!) };
+    // Own keys only: a database named "constructor" must not pick up Object's.
+    const renamed = request.rename && Object.hasOwn(request.rename, d.name) ? request.rename[d.name] : undefined;
+    return { source: d.name, target: renamed ?? d.name, archive: path.join(path.dirname(request.file), d.archive!) };
   });
 }
 

@@ -2,7 +2,9 @@
 // FAILED, how many databases, how big) that opens to each database's result, what the run says about
 // consistency and roles, and "Drill the run": every database it backed up restored into a scratch
 // database in turn, then one verdict with each database's (what did not match named by database and
-// table, or why the drill could not run). The wording follows the CLI's (`lifeboat runs`, `lifeboat drill RUN`).
+// table, or why the drill could not run), and "Restore the run…": every database onto a server, in a
+// dialog (run-restore.tsx). The wording follows the CLI's (`lifeboat runs`, `lifeboat drill RUN`,
+// `lifeboat restore RUN --profile P`).
 import { useEffect, useId, useState, type ReactNode } from 'react';
 import { visibleText } from '../../../main/engine/name-text.ts';
 import type { ErrorInfo, RunDatabaseDrill, RunDrillResult, RunOutcome, ServerRunEntry } from '../../../main/ipc/contract.ts';
@@ -13,8 +15,10 @@ import { formatBytes, formatDateTime, formatDuration, hostPort } from '../../com
 import { Icon } from '../../components/icons.tsx';
 import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
+import { runRestoreJobOf, useRunRestoreStore } from '../../stores/run-restore-store.ts';
 import { finishedRunBackups, runDrillJobOf, useRunsStore } from '../../stores/runs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { RunRestoreDialog } from './run-restore.tsx';
 import { RunDatabasesTable, RunFacts } from './run-summary.tsx';
 
 const OUTCOME_BADGE: Record<RunOutcome, { text: string; className: string }> = {
@@ -48,6 +52,7 @@ export function ServerRuns({ profile }: { profile: string }) {
           <RunRow key={entry.file} entry={entry} />
         ))}
       </ul>
+      <RunRestoreDialog />
     </section>
   );
 }
@@ -87,7 +92,10 @@ function RunRow({ entry }: { entry: ServerRunEntry }) {
 /** Each database's result, what the run says, and the drill of the whole run with its progress and verdict. */
 function RunDetails({ entry }: { entry: ServerRunEntry }) {
   const drill = useRunsStore((s) => s.drill);
+  const openRestore = useRunRestoreStore((s) => s.open);
   const job = useJobsStore((s) => runDrillJobOf(s.jobs, entry.file));
+  const restoreJob = useJobsStore((s) => runRestoreJobOf(s.jobs, entry.file));
+  const restoring = restoreJob !== undefined && isRunning(restoreJob);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const drillable = entry.record.databases.some((d) => d.outcome === 'ok' && d.archive);
   const drilling = job !== undefined && isRunning(job);
@@ -110,10 +118,15 @@ function RunDetails({ entry }: { entry: ServerRunEntry }) {
           <Icon name="flask" />
           {drilling ? 'Drilling the run…' : 'Drill the run'}
         </button>
+        {/* Opens the dialog: while a restore of this run runs (or its result waits), the dialog shows it. */}
+        <button type="button" className="btn" onClick={() => openRestore(entry)} disabled={!drillable} aria-haspopup="dialog">
+          <Icon name="restore" />
+          {restoring ? 'Restore the run… (running)' : restoreJob ? 'Restore the run… (result)' : 'Restore the run…'}
+        </button>
         <p className="hint">
           {drillable
-            ? 'Restores each database’s archive into a scratch database, one after another, and compares every table with the backup.'
-            : 'No database of this run was backed up: there is nothing to drill.'}
+            ? 'The drill restores each database’s archive into a scratch database, one after another, and compares every table with the backup. Restoring the run puts its databases on a server of your choice, as new databases.'
+            : 'No database of this run was backed up: there is nothing to drill or restore.'}
         </p>
       </div>
       {error ? <ErrorMessage error={error} title="The drill of the run could not start" /> : null}

@@ -22,7 +22,7 @@ export function RestoreJob({ job }: { job: JobEntry }) {
   const subject = job.subject?.kind === 'restore' ? job.subject : null;
   if (isRunning(job)) return <RestoreProgress job={job} subject={subject} />;
   const outcome = job.outcome!;
-  if (outcome.ok && outcome.kind === 'restore') return <RestoreDone result={outcome.value} subject={subject} />;
+  if (outcome.ok && outcome.kind === 'restore' && outcome.value) return <RestoreDone result={outcome.value} subject={subject} />;
   if (!outcome.ok) return <RestoreFailed error={outcome.error} subject={subject} />;
   return null;
 }

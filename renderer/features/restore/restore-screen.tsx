@@ -47,7 +47,7 @@ export function RestoreScreen() {
   const jobId = useRestoreStore((s) => s.jobId);
   const job = useJobsStore((s) => (jobId ? s.jobs[jobId] : undefined));
   // A restore still running after the page was reloaded (its subject is remembered in the session).
-  const orphan = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'restore' && isRunning(j) && j.jobId !== jobId));
+  const orphan = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'restore' && j.subject?.kind !== 'run-restore' && isRunning(j) && j.jobId !== jobId));
   const loadProfiles = useProfilesStore((s) => s.load);
   const attachActive = useJobsStore((s) => s.attachActive);
   const { choose, error: chooseError } = useChooser();
