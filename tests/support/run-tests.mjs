@@ -32,15 +32,17 @@ if (process.platform === 'linux' && !process.env.LIFEBOAT_KEYRING_SESSION) {
     }
   }
   const keyringHome = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-keyring-'));
-  // A keyring daemon that exits mid-run is started again by D-Bus, locked, and every later keychain
-  // call fails with "unlock prompt was dismissed": say when that happened, not only that tests failed.
-  const inner = `echo -n lifeboat-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1
-keyring_pid() { dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null | awk '/uint32/ {print $2}'; }
-daemon=$(keyring_pid)
-if [ -n "$daemon" ]; then (while kill -0 "$daemon" 2>/dev/null; do sleep 2; done; echo "run-tests: $(date -u +%T) the test keyring daemon (pid $daemon) exited; keychain tests from now on fail" >&2) & fi
-watcher=$!
+  // The test keyring daemon runs in the foreground under a supervisor: should it exit mid-run (two CI
+  // runs lost it, by a cause not yet found), the supervisor says when and with what status, and starts
+  // it again unlocked. Otherwise D-Bus would start a locked one and every later keychain call would
+  // fail with "unlock prompt was dismissed" (a process that had a session with the old daemon still
+  // fails: "The session does not exist").
+  const inner = `( while :; do echo -n lifeboat-test | gnome-keyring-daemon --foreground --replace --unlock --components=secrets >/dev/null 2>&1
+  echo "run-tests: $(date -u +%T) the test keyring daemon exited (status $?); starting it again, unlocked" >&2; sleep 0.2; done ) &
+supervisor=$!
+i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done
 "$@"; status=$?
-kill "$watcher" 2>/dev/null
+kill $supervisor 2>/dev/null
 exit $status`;
   const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, 'sh', vitest, ...vitestArgs], {
     stdio: 'inherit',
