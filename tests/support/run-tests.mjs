@@ -32,18 +32,10 @@ if (process.platform === 'linux' && !process.env.LIFEBOAT_KEYRING_SESSION) {
     }
   }
   const keyringHome = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-keyring-'));
-  // The test keyring daemon runs in the foreground under a supervisor: should it exit mid-run (two CI
-  // runs lost it, by a cause not yet found), the supervisor says when and with what status, and starts
-  // it again unlocked. Otherwise D-Bus would start a locked one and every later keychain call would
-  // fail with "unlock prompt was dismissed" (a process that had a session with the old daemon still
-  // fails: "The session does not exist").
-  const inner = `( while :; do echo -n lifeboat-test | gnome-keyring-daemon --foreground --replace --unlock --components=secrets >/dev/null 2>&1
-  echo "run-tests: $(date -u +%T) the test keyring daemon exited (status $?); starting it again, unlocked" >&2; sleep 0.2; done ) &
-supervisor=$!
-i=0; until dbus-send --session --print-reply --dest=org.freedesktop.DBus / org.freedesktop.DBus.GetNameOwner string:org.freedesktop.secrets >/dev/null 2>&1 || [ $i -ge 100 ]; do sleep 0.1; i=$((i+1)); done
-"$@"; status=$?
-kill $supervisor 2>/dev/null
-exit $status`;
+  // Known flake, not solved yet: the daemon has died mid-run in some CI runs (once with SIGTRAP, a
+  // GLib fatal error), and D-Bus then starts a locked one, so every later keychain test fails with
+  // "unlock prompt was dismissed". Restarting it under a supervisor raced with that activation.
+  const inner = `echo -n lifeboat-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"`;
   const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, 'sh', vitest, ...vitestArgs], {
     stdio: 'inherit',
     env: { ...process.env, LIFEBOAT_KEYRING_SESSION: '1', LIFEBOAT_EXPECT_KEYCHAIN: '1', XDG_DATA_HOME: keyringHome, XDG_RUNTIME_DIR: keyringHome },
