@@ -94,7 +94,11 @@ describe('offsite copies to S3', () => {
     lab.faults.throttle(null);
     const confirmed = parts();
     expect(confirmed.length).toBeGreaterThanOrEqual(1);
-    expect((await engine.copies.states({ file: bigArchive, destination: 'resume' }))[0]).toMatchObject({ state: 'failed', bytesDone: 16 * 1024 * 1024 * confirmed.length });
+    // The store may have answered a part the cancel kept Lifeboat from journaling (a loaded CI run saw
+    // 0 here): such a part is adopted at the resume by its SHA-256 (ListParts), and counts as resumed.
+    const interrupted = (await engine.copies.states({ file: bigArchive, destination: 'resume' }))[0]!;
+    expect(interrupted.state).toBe('failed');
+    expect([16 * 1024 * 1024 * confirmed.length, 16 * 1024 * 1024 * (confirmed.length - 1)]).toContain(interrupted.bytesDone);
 
     const second = await engine.copies.start({ file: bigArchive, destination: 'resume' }).result;
     expect(second).toMatchObject({ partsResumed: confirmed.length, partsSent: 3 - confirmed.length });
