@@ -12,8 +12,8 @@ import { CancelledCallout } from '../../components/cancelled-callout.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatDateTime, formatDuration } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
 import { UnlockForm } from '../../components/unlock-form.tsx';
+import { RunJobProgress } from './run-job-progress.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { isLocked, requestKey, restorableDatabases, runRestoreJobOf, runRestoreRequest, targetName, typedName, useRunRestoreStore } from '../../stores/run-restore-store.ts';
@@ -430,32 +430,6 @@ function RunRestoreJob({ job, onClose }: { job: JobEntry; onClose: () => void })
   );
 }
 
-function RunRestoreProgress({ job }: { job: JobEntry }) {
-  const cancel = useJobsStore((s) => s.cancel);
-  const p = job.progress;
-  // The engine says which database, its phase, and how far through the run: "shop → shop: Restoring (1 of 3)".
-  const doing = job.cancelling ? 'Cancelling…' : p?.message || p?.phase || 'Starting';
-  return (
-    <>
-      <div className="row-progress run-restore-progress" aria-busy="true">
-        <div className="row-progress-line">
-          <span className="spinner" aria-hidden="true" />
-          <span className="row-progress-phase" aria-live="polite">
-            Restoring the run: {visibleText(doing)}
-          </span>
-          <span className="job-percent">{percentOf(p?.fraction ?? null)}</span>
-          <button type="button" className="btn btn-sm" onClick={() => void cancel(job.jobId)} disabled={job.cancelling}>
-            Cancel
-          </button>
-        </div>
-        <ProgressBar fraction={p?.fraction ?? null} label="Restoring the run" valueText={visibleText(doing)} />
-      </div>
-      <p className="hint">
-        One database after another, each as a new database, verified against its backup. Cancel stops at once: the database being restored is removed, the ones restored before it are kept. Closing this dialog does not stop the restore.
-      </p>
-    </>
-  );
-}
 
 function verdictOf(result: RunRestoreResult): { title: string; className: string; icon: 'check' | 'alert' } {
   const all = result.databases.length;
@@ -525,5 +499,16 @@ function RunRestoreVerdict({ result }: { result: RunRestoreResult }) {
         </div>
       </div>
     </section>
+  );
+}
+
+function RunRestoreProgress({ job }: { job: JobEntry }) {
+  return (
+    <>
+      <RunJobProgress job={job} what="Restoring the run" className="run-restore-progress" />
+      <p className="hint">
+        One database after another, each as a new database, verified against its backup. Cancel stops at once: the database being restored is removed, the ones restored before it are kept. Closing this dialog does not stop the restore.
+      </p>
+    </>
   );
 }

@@ -13,12 +13,12 @@ import { DismissButton } from '../../components/dismiss-button.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { formatBytes, formatDateTime, formatDuration, hostPort } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { runRestoreJobOf, useRunRestoreStore } from '../../stores/run-restore-store.ts';
 import { finishedRunBackups, runDrillJobOf, useRunsStore } from '../../stores/runs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { RunRestoreDialog } from './run-restore.tsx';
+import { RunJobProgress } from './run-job-progress.tsx';
 import { RunDatabasesTable, RunFacts } from './run-summary.tsx';
 
 const OUTCOME_BADGE: Record<RunOutcome, { text: string; className: string }> = {
@@ -139,7 +139,7 @@ function RunDetails({ entry }: { entry: ServerRunEntry }) {
 function RunDrillJob({ job }: { job: JobEntry }) {
   const dismiss = useJobsStore((s) => s.dismiss);
   const outcome = job.outcome;
-  if (!outcome) return <RunDrillProgress job={job} />;
+  if (!outcome) return <RunJobProgress job={job} what="Drilling the run" />;
   const close = <DismissButton onClick={() => dismiss(job.jobId)} />;
   if (outcome.ok && outcome.kind === 'drill' && outcome.runDrill) return <RunDrillVerdict result={outcome.runDrill} action={close} />;
   if (outcome.ok) return null;
@@ -152,27 +152,6 @@ function RunDrillJob({ job }: { job: JobEntry }) {
   );
 }
 
-function RunDrillProgress({ job }: { job: JobEntry }) {
-  const cancel = useJobsStore((s) => s.cancel);
-  const p = job.progress;
-  // The engine says which database, its phase, and how far through the run: "shop: Restoring (1 of 2)".
-  const doing = job.cancelling ? 'Cancelling…' : p?.message || p?.phase || 'Starting';
-  return (
-    <div className="row-progress" aria-busy="true">
-      <div className="row-progress-line">
-        <span className="spinner" aria-hidden="true" />
-        <span className="row-progress-phase" aria-live="polite">
-          Drilling the run: {visibleText(doing)}
-        </span>
-        <span className="job-percent">{percentOf(p?.fraction ?? null)}</span>
-        <button type="button" className="btn btn-sm" onClick={() => void cancel(job.jobId)} disabled={job.cancelling}>
-          Cancel
-        </button>
-      </div>
-      <ProgressBar fraction={p?.fraction ?? null} label="Drilling the run" valueText={visibleText(doing)} />
-    </div>
-  );
-}
 
 /** The run's verdict: passed only when every database it backed up restored and matched. */
 function verdictOf(result: RunDrillResult): { title: string; className: string; icon: 'check' | 'alert' | 'info' } {
