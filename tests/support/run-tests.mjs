@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // `npm test`: runs every suite against real servers, real tools, the real keychain and real Chromium.
-// On Linux without a desktop session it starts a throwaway D-Bus session with an unlocked
-// gnome-keyring (its keyring files in a temp dir), so keychain tests use a real Secret Service.
-import { spawnSync } from 'node:child_process';
+// On Linux it starts a throwaway D-Bus session with an unlocked gnome-keyring (its keyring files in
+// a temp dir, see test-keyring.mjs), so keychain tests use a real Secret Service.
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { startTestKeyring } from './test-keyring.mjs';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const vitest = path.join(root, 'node_modules/.bin/vitest');
@@ -25,24 +26,28 @@ if (!process.env.LIFEBOAT_BUNDLED_PG_TOOLS && !existsSync(bundle)) {
 
 let status;
 if (process.platform === 'linux' && !process.env.LIFEBOAT_KEYRING_SESSION) {
-  for (const tool of ['dbus-run-session', 'gnome-keyring-daemon']) {
+  for (const tool of ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon']) {
     if (!have(tool)) {
       console.error(`run-tests: ${tool} is missing. Fix: apt-get install dbus-x11 gnome-keyring (the tests use a real keychain).`);
       process.exit(1);
     }
   }
   const keyringHome = mkdtempSync(path.join(os.tmpdir(), 'lifeboat-keyring-'));
-  // Known flake, not solved yet: the daemon has died mid-run in some CI runs (once with SIGTRAP, a
-  // GLib fatal error), and D-Bus then starts a locked one, so every later keychain test fails with
-  // "unlock prompt was dismissed". Restarting it under a supervisor raced with that activation.
-  const inner = `echo -n lifeboat-test | gnome-keyring-daemon --unlock --components=secrets >/dev/null && exec "$@"`;
-  const result = spawnSync('dbus-run-session', ['--', 'sh', '-c', inner, 'sh', vitest, ...vitestArgs], {
-    stdio: 'inherit',
-    env: { ...process.env, LIFEBOAT_KEYRING_SESSION: '1', LIFEBOAT_EXPECT_KEYCHAIN: '1', XDG_DATA_HOME: keyringHome, XDG_RUNTIME_DIR: keyringHome },
-  });
-  rmSync(keyringHome, { recursive: true, force: true });
-  status = result.status ?? 1;
+  const keyring = await startTestKeyring(keyringHome, { ...process.env, LIFEBOAT_KEYRING_SESSION: '1', LIFEBOAT_EXPECT_KEYCHAIN: '1' });
+  try {
+    status = await run(vitest, vitestArgs, keyring.env);
+  } finally {
+    keyring.stop();
+    rmSync(keyringHome, { recursive: true, force: true });
+  }
 } else {
-  status = spawnSync(vitest, vitestArgs, { stdio: 'inherit' }).status ?? 1;
+  status = await run(vitest, vitestArgs, process.env);
 }
 process.exit(status);
+
+function run(command, args, env) {
+  const child = spawn(command, args, { stdio: 'inherit', env });
+  // Ctrl+C reaches vitest through the terminal; a plain kill of this runner is passed on.
+  for (const signal of ['SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+}
