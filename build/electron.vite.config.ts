@@ -10,8 +10,15 @@ export default defineConfig({
     build: {
       outDir: path.join(root, 'out/main'),
       externalizeDeps: true,
-      // The SSH tunnel's worker thread is its own entry: tunnel-thread.ts starts out/main/tunnel-worker.js.
-      rollupOptions: { input: { index: path.join(root, 'main/index.ts'), 'tunnel-worker': path.join(root, 'main/engine/tunnel/tunnel-worker.ts') } },
+      // Worker threads are entries of their own: tunnel-thread.ts starts out/main/tunnel-worker.js,
+      // archive-thread.ts out/main/archive-worker.js.
+      rollupOptions: {
+        input: {
+          index: path.join(root, 'main/index.ts'),
+          'tunnel-worker': path.join(root, 'main/engine/tunnel/tunnel-worker.ts'),
+          'archive-worker': path.join(root, 'main/engine/archive/archive-worker.ts'),
+        },
+      },
     },
   },
   preload: {

@@ -1,4 +1,5 @@
-import type { ArchiveSidecar, PasswordStorage, ProfileFields, SshSettings, ToolSource } from '../../main/ipc/contract.ts';
+import { visibleText } from '../../main/engine/name-text.ts';
+import type { ArchiveSidecar, DatabaseScope, PasswordStorage, ProfileFields, SshSettings, ToolSource } from '../../main/ipc/contract.ts';
 
 type EncryptionKind = ArchiveSidecar['encryption']['kind'];
 
@@ -126,4 +127,16 @@ export function formatInZone(iso: string, timeZone: string): string {
 /** The computer's IANA time zone. */
 export function computerTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** A whole-server profile's scope in a few words, e.g. "All databases except test_*" or "3 databases: a, b, c". */
+export function scopeSummary(scope: DatabaseScope): string {
+  if (scope.kind === 'list') {
+    const names = scope.databases.map(visibleText);
+    const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
+    return `${names.length} database${names.length === 1 ? '' : 's'}: ${shown}`;
+  }
+  const also = [scope.includeMaintenance ? 'postgres' : '', scope.includeTemplates ? 'templates' : ''].filter(Boolean);
+  const except = scope.exclude.length ? ` except ${scope.exclude.map(visibleText).join(', ')}` : '';
+  return `All databases${except}${also.length ? ` (with ${also.join(' and ')})` : ''}`;
 }

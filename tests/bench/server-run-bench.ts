@@ -3,7 +3,7 @@
 // the same one after the other — `pg_dump -Fc --compress=zstd:3 -f FILE` per database (Lifeboat's
 // compression), plus `pg_dumpall --globals-only` once. Same server, same run, median of --runs,
 // alternating. The target: the run faster than the sequential bare dumps on this machine.
-//   node tests/bench/server-run-bench.ts [--databases 12] [--mb 50] [--runs 3] [--major 18]
+//   node tests/bench/server-run-bench.ts [--databases 12] [--mb 50] [--runs 3] [--major 18] [--concurrency 2]
 import { mkdir, mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,7 +22,7 @@ const seconds = async (work: () => Promise<unknown>) => {
   return (performance.now() - t0) / 1000;
 };
 
-async function main(options: { databases: number; mb: number; runs: number; major: number }): Promise<void> {
+async function main(options: { databases: number; mb: number; runs: number; major: number; concurrency: number }): Promise<void> {
   const server = await startBenchServer(options.major);
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-run-bench-'));
   try {
@@ -37,11 +37,12 @@ async function main(options: { databases: number; mb: number; runs: number; majo
       names.push(`run_${i}`);
     }
     const identity = generateAgeKeyPair();
-    engine.settings.update({ encryptionMode: 'recipients', extraRecipients: [identity.recipient] });
+    engine.settings.update({ encryptionMode: 'recipients', extraRecipients: [identity.recipient], serverRunConcurrency: options.concurrency });
     const { cluster } = server;
     await engine.profiles.add({ name: 'server', host: cluster.host, port: cluster.port, database: 'postgres', user: cluster.user, sslmode: 'disable', color: 'blue', password: cluster.password, scope: { kind: 'list', databases: names } });
     const times = { bare: [] as number[], run: [] as number[] };
     let runBytes = 0;
+    const nodeCpu: number[] = [];
     let bareBytes = 0;
     for (let round = 1; round <= options.runs; round++) {
       const out = path.join(dataDir, `round-${round}`);
@@ -50,10 +51,13 @@ async function main(options: { databases: number; mb: number; runs: number; majo
       bareBytes = await folderBytes(out);
       await rm(out, { recursive: true, force: true });
       let result: Awaited<ReturnType<typeof engine.runs.start>['result']> | null = null;
+      const cpuBefore = process.cpuUsage();
       times.run.push(await seconds(async () => (result = await engine.runs.start({ profile: 'server', outDir: out }).result)));
+      const cpu = process.cpuUsage(cpuBefore);
+      nodeCpu.push((cpu.user + cpu.system) / 1e6);
       if (result!.record.outcome !== 'ok') throw new Error(`the run was ${result!.record.outcome}`);
       runBytes = result!.record.databases.reduce((sum, d) => sum + (d.bytes ?? 0), 0);
-      log(`round ${round}/${options.runs}: bare sequential ${times.bare.at(-1)!.toFixed(2)} s, Lifeboat run ${times.run.at(-1)!.toFixed(2)} s`);
+      log(`round ${round}/${options.runs}: bare sequential ${times.bare.at(-1)!.toFixed(2)} s, Lifeboat run ${times.run.at(-1)!.toFixed(2)} s (Node CPU ${nodeCpu.at(-1)!.toFixed(2)} s)`);
       await rm(out, { recursive: true, force: true });
     }
     const bare = median(times.bare);
@@ -61,7 +65,7 @@ async function main(options: { databases: number; mb: number; runs: number; majo
     process.stdout.write([
       `Whole-server run — ${options.databases} databases of ${formatMB(first.sizeBytes)} each, PostgreSQL ${options.major}, median of ${options.runs}`,
       `  bare pg_dump -Fc zstd:3, one after the other (+ pg_dumpall -g)  ${bare.toFixed(2)} s  ${formatMB(bareBytes)}`,
-      `  lifeboat backup (run: encrypted, hashed, row counts, 2 at a time) ${run.toFixed(2)} s  ${formatMB(runBytes)}  (ratio ${(run / bare).toFixed(3)}; target < 1)`,
+      `  lifeboat backup (run: encrypted, hashed, row counts, ${options.concurrency} at a time) ${run.toFixed(2)} s  ${formatMB(runBytes)}  (ratio ${(run / bare).toFixed(3)}; target < 1; Node CPU ${median(nodeCpu).toFixed(2)} s)`,
       '',
     ].join('\n'));
   } finally {
@@ -82,5 +86,5 @@ async function folderBytes(folder: string): Promise<number> {
   return total;
 }
 
-const { values } = parseArgs({ options: { databases: { type: 'string', default: '12' }, mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '3' }, major: { type: 'string', default: '18' } } });
-await main({ databases: Number(values.databases), mb: Number(values.mb), runs: Number(values.runs), major: Number(values.major) });
+const { values } = parseArgs({ options: { databases: { type: 'string', default: '12' }, mb: { type: 'string', default: '50' }, runs: { type: 'string', default: '3' }, major: { type: 'string', default: '18' }, concurrency: { type: 'string', default: '2' } } });
+await main({ databases: Number(values.databases), mb: Number(values.mb), runs: Number(values.runs), major: Number(values.major), concurrency: Number(values.concurrency) });

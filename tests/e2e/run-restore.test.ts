@@ -76,7 +76,7 @@ describe('Restoring a whole-server run onto another server', () => {
   test('a run of two databases is backed up from the app and offers "Restore the run…"', async () => {
     await nav('Backups').click();
     const launcher = page.getByRole('region', { name: 'Back up a connection' });
-    await launcher.getByLabel('Connection').selectOption({ label: `${SOURCE} — postgres` });
+    await launcher.getByLabel('Connection').selectOption({ label: `${SOURCE} — 2 databases: shop, crm` });
     await launcher.getByRole('button', { name: 'Back up now' }).click();
     await expectVisible(page.getByRole('region', { name: `Backup of ${SOURCE}: all 2 databases backed up` }), 120_000);
 

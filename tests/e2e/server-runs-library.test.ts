@@ -101,7 +101,7 @@ describe('Whole-server runs in the library', () => {
 
   test('a backup from the app appears as one run of 2 of 2 databases, which opens to each database', async () => {
     const launcher = page.getByRole('region', { name: 'Back up a connection' });
-    await launcher.getByLabel('Connection').selectOption({ label: `${PROFILE} — postgres` });
+    await launcher.getByLabel('Connection').selectOption({ label: `${PROFILE} — 2 databases: alpha, beta` });
     await launcher.getByRole('button', { name: 'Back up now' }).click();
     await expectVisible(page.getByRole('region', { name: `Backup of ${PROFILE}: all 2 databases backed up` }), 90_000);
 

@@ -1,5 +1,6 @@
 // What a failed, cancelled or killed backup leaves behind: nothing that looks like an archive.
 import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -33,6 +34,15 @@ afterAll(async () => {
   await cluster.stop();
   await rm(work, { recursive: true, force: true });
 });
+
+/** Where an open file descriptor points (a path, pipe:[n], socket:[n]); gone in between: ''. */
+function readlinkOr(link: string): string {
+  try {
+    return readlinkSync(link);
+  } catch {
+    return '';
+  }
+}
 
 async function lifeboatDumpBackends(): Promise<number> {
   const rows = await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name LIKE 'Lifeboat%' AND pid <> pg_backend_pid()");
@@ -76,6 +86,26 @@ describe('backup failures', () => {
     const job = fixture.engine.backups.start({ profile: 'limited', outDir: out, encryption: recipients });
     await expect(job.result).rejects.toMatchObject({ code: 'BACKUP_FAILED', message: expect.stringMatching(/pg_dump failed.*permission denied.*secret_stuff/) });
     expect(await readdir(out)).toEqual([]);
+  });
+
+  it("pg_dump's own pipe to the archive thread: backups that finish, fail and are cancelled leave no end of it open", async () => {
+    // The pipe is a FIFO opened by its name: /proc shows its descriptors as that (deleted) path.
+    const pipeEnds = () => readdirSync('/proc/self/fd').map((fd) => readlinkOr(`/proc/self/fd/${fd}`)).filter((target) => target.includes('lifeboat-pipe-'));
+    const backup = async (profile: string, cancel = false) => {
+      const job = fixture.engine.backups.start({ profile, outDir: path.join(work, 'fds'), encryption: recipients, exactRowCounts: false });
+      let sawPipe = false;
+      job.onProgress((p) => {
+        if (p.phase === 'Dumping' && p.bytes > 0 && pipeEnds().length > 0) sawPipe = true;
+        if (cancel && p.phase === 'Dumping' && p.bytes > 0) job.cancel();
+      });
+      const outcome = await job.result.then(() => 'done', (error: { code?: string }) => error.code);
+      return { outcome, sawPipe };
+    };
+    expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
+    expect((await backup('limited')).outcome).toBe('BACKUP_FAILED');
+    expect((await backup('big', true)).outcome).toBe('CANCELLED');
+    expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
+    await waitFor(() => pipeEnds().length === 0, 5_000, `no end of a dump pipe open (${pipeEnds().join(', ')})`);
   });
 
   it('without a keychain Lifeboat refuses to invent a key it could not keep', async () => {

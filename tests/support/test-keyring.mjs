@@ -36,7 +36,12 @@ function busConfig(home) {
 async function startBus(home) {
   const config = path.join(home, 'session-bus.conf');
   writeFileSync(config, busConfig(home), { mode: 0o600 });
-  const bus = spawn('dbus-daemon', ['--config-file', config, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const bus = spawn('dbus-daemon', ['--config-file', config, '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Not root's business here: an unprivileged bus cannot raise its fd limit, and says so on every start.
+  bus.stderr.on('data', (chunk) => {
+    const text = String(chunk).split('\n').filter((line) => line && !line.includes('Failed to set fd limit')).join('\n');
+    if (text) process.stderr.write(`${text}\n`);
+  });
   const address = await new Promise((resolve, reject) => {
     let text = '';
     bus.stdout.on('data', (chunk) => {

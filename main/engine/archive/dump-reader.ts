@@ -1,6 +1,7 @@
-// The dump's input side (see archive-writer.ts): pg_dump's stdout, read from its first byte and
-// paused whenever the disk falls behind, so memory stays bounded and pg_dump waits in its pipe.
-import type { Readable } from 'node:stream';
+// The dump's input side, in the archive's worker thread (see archive-worker.ts): pg_dump's output,
+// read from its first byte and paused whenever the disk falls behind, so memory stays bounded and
+// pg_dump waits in its pipe.
+import net from 'node:net';
 import type { FileSink } from './archive-file-sink.ts';
 
 /** Reading pg_dump pauses while this much output waits for the disk, and resumes below the low mark. */
@@ -8,12 +9,42 @@ const PENDING_HIGH = 16 * 1024 * 1024;
 const PENDING_LOW = 4 * 1024 * 1024;
 /** Reading pauses while this much of pg_dump's output waits for the archive's first entries. */
 const EARLY_LIMIT = 16 * 1024 * 1024;
+/** One reused buffer for reads from the pipe: no allocation per chunk, so no garbage to collect. */
+const READ_BUFFER = 1024 * 1024;
+
+/** Where pg_dump's output comes from. A chunk is only valid during the call: the source may reuse it. */
+export interface DumpSource {
+  start(onChunk: (chunk: Buffer) => void, onEnd: (error: Error | null) => void): void;
+  pause(): void;
+  resume(): void;
+  /** Closes the input: pg_dump gets EPIPE instead of waiting on a full pipe. */
+  stop(): void;
+}
+
+/** The read end of pg_dump's output pipe, read straight into one reused buffer. */
+export function fdDumpSource(fd: number): DumpSource {
+  let socket: net.Socket | null = null;
+  return {
+    start(onChunk, onEnd) {
+      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      const callback = (n: number): boolean => {
+        onChunk(buffer.subarray(0, n));
+        return true; // pausing goes through pause(), like any stream
+      };
+      socket = new net.Socket({ fd, readable: true, writable: false, onread: { buffer, callback } });
+      socket.once('end', () => onEnd(null)).once('error', (error) => onEnd(error));
+    },
+    pause: () => socket?.pause(),
+    resume: () => socket?.resume(),
+    stop: () => socket?.destroy(),
+  };
+}
 
 /**
- * Reads pg_dump's stdout from the start. consume() hands over what was read meanwhile, then each
- * chunk as it comes, pausing the stream while the disk is behind; it resolves at the end.
+ * Reads the dump from the start. consume() hands over what was read meanwhile, then each chunk as it
+ * comes, pausing the source while the disk is behind; it resolves at the end.
  */
-export function readDump(dump: Readable) {
+export function readDump(source: DumpSource) {
   const early: Buffer[] = [];
   let earlyBytes = 0;
   let handle: ((chunk: Buffer) => void) | null = null;
@@ -26,18 +57,19 @@ export function readDump(dump: Readable) {
     if (done) return;
     done = true;
     failure = error;
-    dump.off('data', onData).off('end', onEnd).off('error', onError);
     if (settle && error) settle.reject(error);
     else settle?.resolve();
   };
-  const onData = (chunk: Buffer) => {
+  const pause = () => {
+    paused = true;
+    source.pause();
+  };
+  const onChunk = (chunk: Buffer) => {
+    if (done) return;
     if (!handle) {
-      early.push(chunk);
+      early.push(Buffer.from(chunk)); // copied: the source reuses its buffer
       earlyBytes += chunk.length;
-      if (earlyBytes > EARLY_LIMIT && !paused) {
-        paused = true;
-        dump.pause();
-      }
+      if (earlyBytes > EARLY_LIMIT && !paused) pause();
       return;
     }
     try {
@@ -47,17 +79,14 @@ export function readDump(dump: Readable) {
       return;
     }
     if (!paused && sink!.pending > PENDING_HIGH) {
-      paused = true;
-      dump.pause();
+      pause();
       sink!.whenPendingBelow(PENDING_LOW, () => {
         paused = false;
-        if (!done) dump.resume();
+        if (!done) source.resume();
       });
     }
   };
-  const onEnd = () => finish(null);
-  const onError = (error: Error) => finish(error);
-  dump.on('data', onData).once('end', onEnd).once('error', onError);
+  source.start(onChunk, finish);
   return {
     consume(each: (chunk: Buffer) => void, out: FileSink): Promise<void> {
       return new Promise<void>((resolve, reject) => {
@@ -76,13 +105,13 @@ export function readDump(dump: Readable) {
         sink = out;
         if (paused) {
           paused = false;
-          dump.resume();
+          source.resume();
         }
       });
     },
     stop(): void {
       finish(new Error('stopped'));
-      if (!dump.readableEnded) dump.destroy();
+      source.stop();
     },
   };
 }

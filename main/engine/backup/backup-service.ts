@@ -1,6 +1,8 @@
+import { closeSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
+import { warmArchiveThread, type DumpInput } from '../archive/archive-thread.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/partial-files.ts';
@@ -12,7 +14,8 @@ import type { EncryptionChoice, KeyService, ResolvedEncryption } from '../keys/k
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import { dbnameConninfo, libpqEnvironment, type LibpqEnvironment } from '../pgtools/libpq-env.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
-import { startTool, toolErrorSummary, type ToolProcess } from '../pgtools/tool-process.ts';
+import { openDumpPipe, type DumpPipe } from '../files/dump-pipe.ts';
+import { startTool, startToolWritingTo, toolErrorSummary, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
 import type { Clock } from '../ports.ts';
@@ -90,7 +93,7 @@ interface RunState {
   readonly stop: AbortController;
   /** The job's signal or `stop`. */
   readonly signal: AbortSignal;
-  dump: ToolProcess | null;
+  dump: DumpProcess | null;
   poll: NodeJS.Timeout | null;
   counting: Promise<unknown>;
   globalsRun: Promise<unknown>;
@@ -106,8 +109,11 @@ export interface SharedParts {
 }
 
 /** pg_dump running, and the archive's other entries in the making. */
+/** pg_dump, and where its output is read: the read end of its own pipe, or its stdout stream. */
+type DumpProcess = Omit<ToolProcess, 'stdout'> & { output: DumpInput };
+
 interface DumpInFlight {
-  running: ToolProcess;
+  running: DumpProcess;
   progress: DumpProgress;
   /** performance.now() when pg_dump started. */
   tDump: number;
@@ -155,13 +161,14 @@ export class BackupService {
     ctx.report({ phase: 'Connecting', message: 'Opening a consistent snapshot' });
     // Finding the PostgreSQL tools overlaps with the keychain and the connection; choose() waits for it.
     tools.list().catch(() => {});
+    warmArchiveThread(); // so is starting the thread that will write the archive
 
     const target = await this.#resolveTarget(request, options, ctx);
     const run = await openSnapshot(target, ctx.signal);
     try {
       const plan = await this.#plan(request, options, target, run, started, t0);
       ctx.signal.throwIfAborted();
-      const inFlight = this.#startDump(plan, run, ctx, shared);
+      const inFlight = await this.#startDump(plan, run, ctx, shared);
       const written = await this.#writeArchive(plan, run, inFlight, ctx);
       ctx.report({ phase: 'Done', fraction: 1, message: written.path });
       return {
@@ -229,12 +236,13 @@ export class BackupService {
    * the archive's first entries (table list, object counts, canaries, pg_dumpall's globals) is
    * gathered meanwhile, in the same snapshot; the dump waits in its pipe until then.
    */
-  #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts): DumpInFlight {
+  async #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts): Promise<DumpInFlight> {
     ctx.report({ phase: 'Dumping', fraction: 0, message: null });
     const appName = `Lifeboat pg_dump ${process.pid}-${Date.now()}`;
     const progress = new DumpProgress(ctx);
+    const pipe = await openDumpPipe();
     const tDump = performance.now();
-    const running = startPgDump(plan, run, appName, progress, ctx.signal);
+    const running = startPgDump(plan, run, { appName, progress, pipe, signal: ctx.signal });
     run.dump = running;
 
     const globals = shared.globals ?? this.#saveGlobals(plan, run);
@@ -279,7 +287,7 @@ export class BackupService {
       content: {
         manifest: inFlight.manifest,
         globals: inFlight.globalsSql,
-        dump: inFlight.running.stdout,
+        dump: inFlight.running.output,
         finish: (dumpSummary, globalsSummary) => this.#verifyDump(plan, run, inFlight, ctx, dumpSummary, globalsSummary),
       },
       // Tagged: retention, the stale alert and drills count only sidecars this Lifeboat wrote.
@@ -341,15 +349,32 @@ async function openSnapshot(target: BackupTarget, jobSignal: AbortSignal): Promi
   };
 }
 
-function startPgDump(plan: BackupPlan, run: RunState, appName: string, progress: DumpProgress, signal: AbortSignal): ToolProcess {
+/**
+ * pg_dump writing into `pipe` when there is one (the archive's worker thread reads it directly; the
+ * write end is closed here once pg_dump has its copy), else into its stdout stream.
+ */
+function startPgDump(plan: BackupPlan, run: RunState, how: { appName: string; progress: DumpProgress; pipe: DumpPipe | null; signal: AbortSignal }): DumpProcess {
   const { snapshotId } = run.session;
-  return startTool({
+  const options = {
     path: plan.facts.pgDump.path,
     args: ['--format=custom', '--verbose', '--no-password', `--compress=${plan.compressionArg}`, ...(snapshotId ? [`--snapshot=${snapshotId}`] : [])],
-    env: { ...run.libpq.env, PGAPPNAME: appName },
-    signal,
-    onLine: (line) => progress.onDumpLine(line),
-  });
+    env: { ...run.libpq.env, PGAPPNAME: how.appName },
+    signal: how.signal,
+    onLine: (line: string) => how.progress.onDumpLine(line),
+  };
+  if (!how.pipe) {
+    const proc = startTool(options);
+    return { ...proc, output: proc.stdout };
+  }
+  const { readFd, writeFd } = how.pipe;
+  try {
+    return { ...startToolWritingTo(writeFd, options), output: { fd: readFd } };
+  } catch (error) {
+    closeSync(readFd);
+    throw error;
+  } finally {
+    closeSync(writeFd);
+  }
 }
 
 /** Exact row counts in the backup's snapshot, on a second connection; null when they are off. */

@@ -14,7 +14,11 @@ export interface ToolProcess {
  * Starts a PostgreSQL tool with its connection in `env` (never in argv), reads stderr line by line
  * (progress lines go to `onLine`), and kills it — children included — when `signal` aborts.
  */
-export function startTool(options: {
+export function startTool(options: ToolOptions): ToolProcess {
+  return supervise(spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }) as ToolProcess['child'], options);
+}
+
+interface ToolOptions {
   path: string;
   args: string[];
   env: NodeJS.ProcessEnv;
@@ -22,8 +26,15 @@ export function startTool(options: {
   stdin?: 'pipe' | 'ignore';
   onLine?: (line: string) => boolean | void;
   cwd?: string;
-}): ToolProcess {
-  const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] }) as ToolProcess['child'];
+}
+
+/** The same, its stdout going straight to a file descriptor (a pipe another thread reads: files/dump-pipe.ts). */
+export function startToolWritingTo(stdoutFd: number, options: ToolOptions): Omit<ToolProcess, 'stdout'> {
+  const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', stdoutFd, 'pipe'] });
+  return supervise(child as unknown as ToolProcess['child'], options);
+}
+
+function supervise(child: ToolProcess['child'], options: ToolOptions): ToolProcess {
   const errors: string[] = [];
   const lines = createInterface({ input: child.stderr });
   lines.on('line', (line) => {

@@ -1,6 +1,7 @@
 import { useId, useState } from 'react';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
+import { scopeSummary } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
@@ -71,7 +72,7 @@ export function BackupLauncher() {
           <select id={`${uid}-profile`} value={profile?.id ?? ''} onChange={(e) => setBackupProfile(e.target.value)} disabled={!profile}>
             {profiles.map((p) => (
               <option key={p.id} value={p.id}>
-                {p.name} — {p.database}
+                {p.name} — {p.scope ? scopeSummary(p.scope) : p.database}
               </option>
             ))}
           </select>

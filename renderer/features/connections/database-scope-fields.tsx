@@ -1,9 +1,8 @@
 // "Databases to back up" in the profile form: only the profile's database (the default), a list of
 // databases, or every database of the server with leave-out patterns. The engine checks the scope
 // again when it is saved (main/engine/profiles/database-scope.ts); the form catches what it can first
-// so the message names the field. Also the short description the profile card shows.
+// so the message names the field.
 import { useId } from 'react';
-import { visibleText } from '../../../main/engine/name-text.ts';
 import type { DatabaseScope, ErrorInfo, ProfileSummary } from '../../../main/ipc/contract.ts';
 
 export type ScopeKind = 'one' | 'list' | 'all';
@@ -59,17 +58,6 @@ export function scopeInput(fields: ScopeFields, hadScope: boolean): { scope?: Da
 }
 
 /** "All databases except tmp_*", "3 databases: shop, crm, hr" — short, for the profile card. */
-export function scopeSummary(scope: DatabaseScope): string {
-  if (scope.kind === 'list') {
-    const names = scope.databases.map(visibleText);
-    const shown = names.length > 3 ? `${names.slice(0, 3).join(', ')}, …` : names.join(', ');
-    return `${names.length} database${names.length === 1 ? '' : 's'}: ${shown}`;
-  }
-  const also = [scope.includeMaintenance ? 'postgres' : '', scope.includeTemplates ? 'templates' : ''].filter(Boolean);
-  const except = scope.exclude.length ? ` except ${scope.exclude.map(visibleText).join(', ')}` : '';
-  return `All databases${except}${also.length ? ` (with ${also.join(' and ')})` : ''}`;
-}
-
 export function DatabaseScopeFields({ value, onChange }: { value: ScopeFields; onChange: (next: ScopeFields) => void }) {
   const uid = useId();
   const set = (patch: Partial<ScopeFields>) => onChange({ ...value, ...patch });

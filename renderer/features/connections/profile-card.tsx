@@ -2,14 +2,13 @@ import { useRef, useState } from 'react';
 import type { ProfileSummary } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { connectionLabel, PASSWORD_STORAGE_LABEL, sshRouteLabel } from '../../components/format.ts';
+import { connectionLabel, PASSWORD_STORAGE_LABEL, scopeSummary, sshRouteLabel } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useHostKeyStore } from '../../stores/host-key-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
-import { scopeSummary } from './database-scope-fields.tsx';
 import { TestResult } from './test-result.tsx';
 
 export function ProfileCard({ profile }: { profile: ProfileSummary }) {

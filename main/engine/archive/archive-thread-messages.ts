@@ -1,0 +1,57 @@
+// What writeArchiveFile (main thread) and the archive's worker thread say to each other (see
+// archive-thread.ts). Buffers cross as Uint8Arrays, transferred where they can be.
+import type { MessagePort } from 'node:worker_threads';
+import type { AgeEncryption } from '../crypto/age-encrypt.ts';
+
+/**
+ * Main → worker, on the worker's own port: one archive. Its other messages travel on `port`, a channel
+ * of its own, closed when the archive is done — the worker then waits for the next one.
+ * dumpFd: the read end of pg_dump's output, read by the worker itself; null: chunks come as 'chunk' messages.
+ */
+export interface StartArchive {
+  type: 'start';
+  port: MessagePort;
+  partialPath: string;
+  encryption: AgeEncryption | null;
+  dumpFd: number | null;
+}
+
+/** Main → worker, on the archive's port. */
+export type ToArchiveWorker =
+  | { type: 'chunk'; data: Uint8Array }
+  | { type: 'chunks-end' }
+  | { type: 'chunks-error'; message: string }
+  /** The archive's first entries, once the snapshot's metadata and the globals are known. */
+  | { type: 'entries'; mtimeMs: number; manifest: Uint8Array; globals: Uint8Array }
+  /** checksums.json's bytes: the last entry; the worker then ends, flushes, fsyncs and closes the file. */
+  | { type: 'finish'; checksums: Uint8Array }
+  | { type: 'abort' };
+
+/** An error that crosses threads: the message and the errno code (ENOSPC, EEXIST…) that explains it. */
+export interface ThreadError {
+  message: string;
+  code?: string;
+}
+
+/** Worker → main. */
+export type FromArchiveWorker =
+  | { type: 'progress'; fileBytes: number; dumpBytes: number }
+  /** For 'chunk' input: stop / go on sending (the disk is behind, or the first entries are not there yet). */
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | { type: 'dump-ended'; sha256: string; bytes: number; parts: number }
+  | { type: 'written'; bytes: number; sha256: string }
+  /** Sent once the worker has stopped writing and closed the file. */
+  | { type: 'failed'; error: ThreadError }
+  /** The answer to 'abort': nothing in flight, the file closed. */
+  | { type: 'closed' };
+
+export function toThreadError(error: unknown): ThreadError {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return { message: error instanceof Error ? error.message : String(error), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** The error again on the main thread, with its errno code (explainWriteFailure reads it). */
+export function fromThreadError(error: ThreadError): Error {
+  return Object.assign(new Error(error.message), error.code ? { code: error.code } : {});
+}

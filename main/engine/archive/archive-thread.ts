@@ -1,0 +1,182 @@
+// The main thread's side of the archive's worker thread (archive-worker.ts): starts it, hands it the
+// dump (a file descriptor it reads itself, or a stream's chunks), and turns its answers into promises.
+import { closeSync, existsSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { LifeboatError } from '../errors.ts';
+import type { AgeEncryption } from '../crypto/age-encrypt.ts';
+import type { DumpSummary } from './archive-stream.ts';
+import { fromThreadError, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+
+/** pg_dump's output: the read end of its pipe (see files/dump-pipe.ts), or a stream. */
+export type DumpInput = Readable | { fd: number };
+
+export interface ArchiveThread {
+  /** The archive's first entries; the dump follows them as it arrives. */
+  entries(mtime: Date, manifest: Buffer, globals: Buffer): void;
+  /** Resolves when the whole dump is in the archive. */
+  readonly dumpEnded: Promise<DumpSummary>;
+  /** The last entry; resolves once the file is complete, fsynced and closed. */
+  finish(checksums: Buffer): Promise<{ bytes: number; sha256: string }>;
+  /** Rejects when the worker fails (a refused write: its errno code is kept). */
+  readonly failed: Promise<never>;
+  /** Bytes written to the file so far. */
+  readonly fileBytes: number;
+  /** Stops the worker: nothing read or written any more, the file closed (the caller removes it). */
+  close(): Promise<void>;
+}
+
+/**
+ * The worker's file: the TypeScript source next to this one (the CLI, tests), or in the built app the
+ * bundle's own entry out/main/archive-worker.js — beside this code, or one up when it was split into chunks.
+ */
+function workerFile(): URL {
+  const candidates = ['./archive-worker.ts', './archive-worker.js', '../archive-worker.js'].map((name) => new URL(name, import.meta.url));
+  const found = candidates.find((url) => existsSync(url));
+  if (!found) throw new LifeboatError('INTERNAL', "The archive writer's worker file is missing from this installation.", 'Reinstall Lifeboat.');
+  return found;
+}
+
+/** Idle workers, kept a while for the next archive (a whole-server run writes many): starting one costs more than a small archive's encryption. */
+const idle: Worker[] = [];
+const IDLE_MS = 30_000;
+const idleTimers = new Map<Worker, NodeJS.Timeout>();
+
+function takeWorker(): Worker {
+  const worker = idle.pop();
+  if (!worker) return newWorker();
+  clearTimeout(idleTimers.get(worker));
+  idleTimers.delete(worker);
+  worker.ref();
+  return worker;
+}
+
+function newWorker(): Worker {
+  const worker = new Worker(workerFile());
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+    clearTimeout(idleTimers.get(worker));
+    idleTimers.delete(worker);
+  });
+  return worker;
+}
+
+/** Back to the idle workers: it keeps no process alive, and ends after IDLE_MS unused. */
+function giveBack(worker: Worker): void {
+  worker.unref();
+  idle.push(worker);
+  const timer = setTimeout(() => void worker.terminate(), IDLE_MS);
+  timer.unref();
+  idleTimers.set(worker, timer);
+}
+
+/** Starts a worker ahead of the archive that will need it (while the backup connects), unless one is idle. */
+export function warmArchiveThread(): void {
+  if (idle.length === 0) giveBack(newWorker());
+}
+
+export function startArchiveThread(options: { partialPath: string; encryption: AgeEncryption | null; dump: DumpInput; onProgress: (fileBytes: number, dumpBytes: number) => void }): ArchiveThread {
+  let worker: Worker;
+  try {
+    worker = takeWorker();
+  } catch (error) {
+    if ('fd' in options.dump) closeSync(options.dump.fd);
+    throw error;
+  }
+  const { port1: port, port2 } = new MessageChannel();
+  const send = (message: ToArchiveWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
+  const waiting = answers(port, worker);
+  let fileBytes = 0;
+  port.on('message', (message: FromArchiveWorker) => {
+    if (message.type !== 'progress') return;
+    fileBytes = message.fileBytes;
+    options.onProgress(message.fileBytes, message.dumpBytes);
+  });
+  const start: StartArchive = { type: 'start', port: port2, partialPath: options.partialPath, encryption: options.encryption, dumpFd: 'fd' in options.dump ? options.dump.fd : null };
+  worker.postMessage(start, [port2]);
+  if (!('fd' in options.dump)) pumpStream(options.dump, port, waiting.over);
+  // The archive's last word ('written', 'failed', 'closed'): the worker is free for the next one.
+  void waiting.over.then((healthy) => {
+    port.close();
+    if (healthy) giveBack(worker);
+  });
+  let closing: Promise<void> | null = null;
+  return {
+    entries: (mtime, manifest, globals) => send({ type: 'entries', mtimeMs: mtime.getTime(), manifest, globals }),
+    dumpEnded: waiting.dumpEnded,
+    finish(checksums) {
+      send({ type: 'finish', checksums });
+      return waiting.written;
+    },
+    failed: waiting.failed,
+    get fileBytes() {
+      return fileBytes;
+    },
+    close: () =>
+      (closing ??= (async () => {
+        send({ type: 'abort' });
+        // The worker answers once the file is closed; one that does not within 10 s is ended.
+        const timer = setTimeout(() => void worker.terminate(), 10_000);
+        await waiting.over;
+        clearTimeout(timer);
+      })()),
+  };
+}
+
+/**
+ * The worker's answers about one archive as promises: 'dump-ended', 'written', any failure (also a
+ * crashed thread), and `over`: true once it said its last word, false if the thread died.
+ */
+function answers(port: MessagePort, worker: Worker) {
+  let fail: (error: Error) => void = () => {};
+  const failed = new Promise<never>((_resolve, reject) => (fail = reject));
+  failed.catch(() => {});
+  let dumpEnded: (summary: DumpSummary) => void = () => {};
+  let written: (file: { bytes: number; sha256: string }) => void = () => {};
+  let over: (healthy: boolean) => void = () => {};
+  const overPromise = new Promise<boolean>((resolve) => (over = resolve));
+  port.on('message', (message: FromArchiveWorker) => {
+    if (message.type === 'dump-ended') dumpEnded({ sha256: message.sha256, bytes: message.bytes, parts: message.parts });
+    else if (message.type === 'written') written({ bytes: message.bytes, sha256: message.sha256 });
+    else if (message.type === 'failed') fail(fromThreadError(message.error));
+    if (message.type === 'written' || message.type === 'failed' || message.type === 'closed') over(true);
+  });
+  const died = (error: Error) => {
+    fail(error);
+    over(false);
+  };
+  const exited = () => died(new Error('the archive writer stopped unexpectedly'));
+  worker.once('error', died).once('exit', exited);
+  // A pooled worker outlives this archive: leave no listener of it behind.
+  void overPromise.then(() => worker.off('error', died).off('exit', exited));
+  // Awaited only on the way to a finished file: a failure before then is the caller's through `failed`.
+  const settled = <T>(promise: Promise<T>) => {
+    const raced = Promise.race([promise, failed]);
+    raced.catch(() => {});
+    return raced;
+  };
+  return {
+    failed,
+    dumpEnded: settled(new Promise<DumpSummary>((resolve) => (dumpEnded = resolve))),
+    written: settled(new Promise<{ bytes: number; sha256: string }>((resolve) => (written = resolve))),
+    over: overPromise,
+  };
+}
+
+/** A stream's chunks to the worker, copied (the stream may reuse or share its buffers); paused when the worker asks. */
+function pumpStream(dump: Readable, port: MessagePort, over: Promise<boolean>): void {
+  port.on('message', (message: FromArchiveWorker) => {
+    if (message.type === 'pause') dump.pause();
+    else if (message.type === 'resume') dump.resume();
+  });
+  dump.on('data', (chunk: Buffer) => {
+    const data = new Uint8Array(chunk);
+    port.postMessage({ type: 'chunk', data } satisfies ToArchiveWorker, [data.buffer]);
+  });
+  dump.once('end', () => port.postMessage({ type: 'chunks-end' } satisfies ToArchiveWorker));
+  dump.once('error', (error) => port.postMessage({ type: 'chunks-error', message: error.message } satisfies ToArchiveWorker));
+  void over.then(() => {
+    if (!dump.readableEnded) dump.destroy();
+  });
+}
