@@ -394,6 +394,13 @@ describe('Settings → Encryption & backups', () => {
     await group.getByLabel('Method').selectOption('zstd');
     await expect.poll(() => e2e.engine.settings.get()).toMatchObject({ compression: 'zstd', compressionLevel: 3 });
 
+    const atATime = group.getByLabel('Databases at a time');
+    expect(await atATime.inputValue()).toBe('2');
+    await atATime.selectOption('3');
+    await expect.poll(() => e2e.engine.settings.get().serverRunConcurrency).toBe(3);
+    await atATime.selectOption('2');
+    await expect.poll(() => e2e.engine.settings.get().serverRunConcurrency).toBe(2);
+
     // The README picture, freshly opened: a key, a saved passphrase and a team recipient.
     const { stdout } = await run('age-keygen', []);
     e2e.engine.settings.update({ extraRecipients: [/# public key: (age1\w+)/.exec(stdout)![1]!], backupFolder: e2e.backupDir });

@@ -66,6 +66,21 @@ describe('profiles with the OS keychain', () => {
     await expectNoFileContains('Pa55');
   });
 
+  it('an edit that does not mention the backup folder or the canaries keeps them; null removes them', async () => {
+    const { profiles } = fixture.engine;
+    const canaryQueries = [{ name: 'orders', sql: 'SELECT count(*) FROM orders' }];
+    const added = await profiles.add({ ...input, backupFolder: '/srv/backups/prod', canaryQueries });
+    // The app's form, like an older script, sends neither: the backups must not move, the drills keep their canaries.
+    const edited = await profiles.update(added.id, { ...input, color: 'teal', password: undefined });
+    expect(edited).toMatchObject({ color: 'teal', backupFolder: '/srv/backups/prod', canaryQueries });
+    const moved = await profiles.update(added.id, { ...input, backupFolder: '/srv/other', password: undefined });
+    expect(moved).toMatchObject({ backupFolder: '/srv/other', canaryQueries });
+    const cleared = await profiles.update(added.id, { ...input, backupFolder: null, canaryQueries: null, password: undefined });
+    expect(cleared.backupFolder).toBeUndefined();
+    expect(cleared.canaryQueries).toBeUndefined();
+    expect((await profiles.get(added.id)).backupFolder).toBeUndefined();
+  });
+
   it('refuses duplicate names and unknown profiles with a fix', async () => {
     await fixture.engine.profiles.add(input);
     await expect(fixture.engine.profiles.add({ ...input, name: 'PROD' })).rejects.toMatchObject({ code: 'PROFILE_EXISTS' });

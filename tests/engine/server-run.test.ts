@@ -187,10 +187,12 @@ describe('the CLI', () => {
     const listed = await lifeboat(home, ['profile', 'list']);
     expect(listed.stdout).toContain('all databases except tmp_*');
 
-    const backup = await lifeboat(home, ['backup', '--profile', 'whole', '--out', out, '--recipient', key.recipient, '--json']);
+    expect((await lifeboat(home, ['backup', '--profile', 'whole', '--out', out, '--jobs', '9'])).stderr).toMatch(/--jobs takes the number of databases dumped at a time, from 1 to 8/);
+    const backup = await lifeboat(home, ['backup', '--profile', 'whole', '--out', out, '--recipient', key.recipient, '--jobs', '1', '--json']);
     expect(backup.code, backup.stderr).toBe(0);
     const record = backup.json as ServerRunRecord & { file: string };
     expect(record.outcome).toBe('ok');
+    expect(record.concurrency).toBe(1);
     expect(record.databases.map((d) => d.name).sort()).toEqual(['alpha', 'beta']);
     expect(record.excluded).toEqual(['postgres', 'template1', 'tmp_scratch']);
     expect(path.dirname(record.file)).toBe(out);

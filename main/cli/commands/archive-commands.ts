@@ -16,14 +16,15 @@ import { backUpServer } from './server-run-commands.ts';
 
 export const ARCHIVE_COMMANDS: Record<string, Command> = {
   backup: {
-    usage: 'backup --profile P [--out DIR] [--recipient age1…]… [--passphrase-env VAR] [--no-encrypt] [--no-row-counts] [--json]',
-    summary: 'back up a profile\'s database into an encrypted .lifeboat archive',
-    options: ['profile', 'out', 'recipient', 'passphrase-env', 'no-encrypt', 'no-row-counts', 'pg-bin'],
+    usage: 'backup --profile P [--out DIR] [--recipient age1…]… [--passphrase-env VAR] [--no-encrypt] [--no-row-counts] [--jobs N (whole-server profiles: databases at a time)] [--json]',
+    summary: 'back up a profile\'s database (or every database of its scope) into encrypted .lifeboat archives',
+    options: ['profile', 'out', 'recipient', 'passphrase-env', 'no-encrypt', 'no-row-counts', 'jobs', 'pg-bin'],
     async run({ engine, out, values }) {
       if (!values.profile) throw new UsageError('backup needs --profile NAME');
       const encryption = encryptionChoice(values);
       if (encryption.kind === 'none') out.note('lifeboat: warning: --no-encrypt: this archive will NOT be encrypted; anyone with the file can read the data.');
       if ((await engine.profiles.get(values.profile)).scope) return backUpServer(engine, out, values, encryption);
+      if (values.jobs !== undefined) throw new UsageError('--jobs is for whole-server profiles (databases at a time); this profile backs up one database');
       const job = engine.backups.start({
         profile: values.profile,
         ...(values.out ? { outDir: path.resolve(values.out) } : {}),

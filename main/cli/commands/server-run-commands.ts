@@ -47,11 +47,14 @@ export const SERVER_RUN_COMMANDS: Record<string, Command> = {
 };
 
 export async function backUpServer(engine: Engine, out: Output, values: Values, encryption: EncryptionChoice): Promise<void> {
+  const concurrency = values.jobs === undefined ? undefined : Number(values.jobs);
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 8)) throw new UsageError('--jobs takes the number of databases dumped at a time, from 1 to 8');
   const job = engine.runs.start({
     profile: values.profile!,
     ...(values.out ? { outDir: path.resolve(values.out) } : {}),
     encryption,
     ...(values['no-row-counts'] ? { exactRowCounts: false } : {}),
+    ...(concurrency !== undefined ? { concurrency } : {}),
   });
   const { result, copies } = await followUps(engine, out, () => runWithProgress(job, out));
   if (result.keyCreated) {

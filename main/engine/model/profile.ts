@@ -72,8 +72,12 @@ export type ProfileFields = Omit<Profile, 'id' | 'createdAt' | 'updatedAt' | 'pa
  * Add/edit input. password: undefined keeps the saved one, null forgets it, a string replaces it.
  * ssh the same way on an edit: absent keeps the profile's SSH section, null removes it (and its secrets).
  */
-export interface ProfileInput extends Omit<ProfileFields, 'ssh' | 'scope'> {
+export interface ProfileInput extends Omit<ProfileFields, 'ssh' | 'scope' | 'backupFolder' | 'canaryQueries'> {
   ssh?: SshSettings | null;
+  /** On an edit: absent keeps the profile's folder, null (or '') goes back to the default folder. */
+  backupFolder?: string | null;
+  /** On an edit: absent keeps the profile's canaries, null (or []) removes them. */
+  canaryQueries?: { name: string; sql: string }[] | null;
   /** On an edit: absent keeps the profile's scope, null goes back to its one database. */
   scope?: DatabaseScope | null;
   password?: string | null;

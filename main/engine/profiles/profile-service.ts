@@ -65,7 +65,7 @@ export class ProfileService {
   }
 
   async add(input: ProfileInput): Promise<ProfileSummary> {
-    const fields = normaliseProfileFields({ ...input, ssh: input.ssh ?? undefined, scope: input.scope ?? undefined });
+    const fields = normaliseProfileFields({ ...input, ssh: input.ssh ?? undefined, scope: input.scope ?? undefined, backupFolder: input.backupFolder ?? undefined, canaryQueries: input.canaryQueries ?? undefined });
     this.#assertNameFree(fields.name);
     const now = this.#clock.now().toISOString();
     const profile: Profile = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
@@ -82,9 +82,12 @@ export class ProfileService {
     const existing = this.#find(id);
     // An edit that does not mention SSH (an older form, a script) keeps the tunnel; null removes it.
     const ssh = input.ssh === undefined ? existing.ssh : (input.ssh ?? undefined);
-    // Likewise the database scope: an edit that does not mention it keeps it.
+    // Likewise the database scope, the backup folder and the canaries: an edit that does not mention
+    // them keeps them (a form that does not show them must not move the backups or drop the canaries).
     const scope = input.scope === undefined ? existing.scope : (input.scope ?? undefined);
-    const fields = normaliseProfileFields({ ...input, ssh, scope });
+    const backupFolder = input.backupFolder === undefined ? existing.backupFolder : (input.backupFolder ?? undefined);
+    const canaryQueries = input.canaryQueries === undefined ? existing.canaryQueries : (input.canaryQueries ?? undefined);
+    const fields = normaliseProfileFields({ ...input, ssh, scope, backupFolder, canaryQueries });
     this.#assertNameFree(fields.name, existing.id);
     const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
     await this.#bindPassword(existing, profile, input);

@@ -15,7 +15,7 @@ import { RUN_CONSISTENCY, type RunDatabase, type ServerRunRecord, type ServerRun
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import type { Clock } from '../ports.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
-import type { SettingsStore } from '../settings/settings-store.ts';
+import { MAX_RUN_CONCURRENCY, type SettingsStore } from '../settings/settings-store.ts';
 import type { ConnectTarget } from '../tunnel/connect-target.ts';
 import { resolveScope, type ResolvedScope, type ServerDatabase } from '../profiles/database-scope.ts';
 import { RunProgress } from './run-progress.ts';
@@ -24,7 +24,10 @@ import type { LibraryService } from '../archive/library-service.ts';
 import { listServerDatabases, type ServerListing } from './server-databases.ts';
 
 /** A backup of the profile's whole scope; the options are each database's backup's. */
-export type ServerRunRequest = Pick<BackupRequest, 'profile' | 'outDir' | 'encryption' | 'exactRowCounts' | 'followUps'>;
+export type ServerRunRequest = Pick<BackupRequest, 'profile' | 'outDir' | 'encryption' | 'exactRowCounts' | 'followUps'> & {
+  /** Databases dumped at a time for this run; default: the setting (serverRunConcurrency). */
+  concurrency?: number;
+};
 
 export interface ServerRunDeps {
   profiles: ProfileService;
@@ -133,7 +136,7 @@ export class ServerRunService {
     const previous = await latestRunRecord(folder, target.id, (await this.#deps.libraryKey?.get()) ?? null);
     const onServer = new Set(listing.databases.map((d) => d.name));
     const dropped = previous ? previous.databases.filter((d) => d.outcome !== 'missing' && !onServer.has(d.name)).map((d) => d.name) : [];
-    return { target, password, listing, resolved, folder, dropped, started, concurrency: options.serverRunConcurrency };
+    return { target, password, listing, resolved, folder, dropped, started, concurrency: runConcurrency(request.concurrency, options.serverRunConcurrency) };
   }
 
   /** One database: a normal backup job, followed as a step of the run (cancelling the run cancels it). */
@@ -226,4 +229,13 @@ function runFailure(record: ServerRunRecord): LifeboatError {
 
 function sha256Hex(bytes: Buffer): string {
   return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The run's databases at a time: the request's (checked like the setting), or the setting's. */
+function runConcurrency(requested: number | undefined, setting: number): number {
+  if (requested === undefined) return setting;
+  if (!Number.isInteger(requested) || requested < 1 || requested > MAX_RUN_CONCURRENCY) {
+    throw new LifeboatError('INVALID_INPUT', `"${String(requested)}" is not a number of databases at a time between 1 and ${MAX_RUN_CONCURRENCY}.`, `Use 2 (the default); more only when the server and this computer have cores to spare.`);
+  }
+  return requested;
 }

@@ -16,6 +16,9 @@ const LEVELS: Record<AppSettings['compression'], { min: number; max: number; def
   gzip: { min: 0, max: 9, default: 6, help: 'For older PostgreSQL client tools (before 16) that cannot write zstd. 0 stores without compressing.' },
 };
 
+/** Databases dumped at a time by a whole-server run: the engine accepts 1–8. */
+const RUN_CONCURRENCY_CHOICES = [1, 2, 3, 4, 5, 6, 7, 8];
+
 const SWITCHES: SwitchSpec[] = [
   {
     name: 'exactRowCounts',
@@ -423,6 +426,28 @@ function BackupOptions({ settings }: { settings: AppSettings }) {
               <option key={level} value={level}>
                 {level}
                 {level === levels.default ? ' (default)' : ''}
+              </option>
+            ))}
+          </select>
+        </div>
+      </SettingRow>
+
+      <SettingRow label="Databases at a time" help="For connections that back up several databases of a server: how many are dumped at once. Each has its own snapshot either way." helpId={`${uid}-concurrency-help`}>
+        <div className="field field-level">
+          <label htmlFor={`${uid}-concurrency`} className="sr-only">
+            Databases at a time
+          </label>
+          <select
+            id={`${uid}-concurrency`}
+            value={settings.serverRunConcurrency}
+            disabled={busy}
+            aria-describedby={`${uid}-concurrency-help`}
+            onChange={(e) => void save({ serverRunConcurrency: Number(e.target.value) }, `Whole-server backups will dump ${e.target.value} ${e.target.value === '1' ? 'database' : 'databases'} at a time.`)}
+          >
+            {RUN_CONCURRENCY_CHOICES.map((n) => (
+              <option key={n} value={n}>
+                {n}
+                {n === 2 ? ' (default)' : ''}
               </option>
             ))}
           </select>
