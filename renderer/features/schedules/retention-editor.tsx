@@ -173,7 +173,8 @@ function RetentionPreview(props: { profile: string; plan: RetentionPlan | null; 
 
 function DecisionsTable({ profile, plan }: { profile: string; plan: RetentionPlan }) {
   return (
-    <div className="table-wrap table-scroll retention-table">
+    // Focusable, so a keyboard user can scroll a long list of archives.
+    <div className="table-wrap table-scroll retention-table" tabIndex={0} role="region" aria-label={`Archives of ${profile}`}>
       <table className="table">
         <caption className="sr-only">Every archive of {profile}, newest first, with what the rules do to it</caption>
         <thead>
