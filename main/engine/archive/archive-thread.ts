@@ -1,12 +1,12 @@
 // The main thread's side of the archive's worker thread (archive-worker.ts): starts it, hands it the
 // dump (a file descriptor it reads itself, or a stream's chunks), and turns its answers into promises.
-import { closeSync, existsSync } from 'node:fs';
+import { closeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
-import { LifeboatError } from '../errors.ts';
 import type { AgeEncryption } from '../crypto/age-encrypt.ts';
 import type { DumpSummary } from './archive-stream.ts';
 import { fromThreadError, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { bundledWorkerFile } from '../files/worker-file.ts';
 
 /** pg_dump's output: the read end of its pipe (see files/dump-pipe.ts), or a stream. */
 export type DumpInput = Readable | { fd: number };
@@ -30,13 +30,6 @@ export interface ArchiveThread {
  * The worker's file: the TypeScript source next to this one (the CLI, tests), or in the built app the
  * bundle's own entry out/main/archive-worker.js — beside this code, or one up when it was split into chunks.
  */
-function workerFile(): URL {
-  const candidates = ['./archive-worker.ts', './archive-worker.js', '../archive-worker.js'].map((name) => new URL(name, import.meta.url));
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) throw new LifeboatError('INTERNAL', "The archive writer's worker file is missing from this installation.", 'Reinstall Lifeboat.');
-  return found;
-}
-
 /** Idle workers, kept a while for the next archive (a whole-server run writes many): starting one costs more than a small archive's encryption. */
 const idle: Worker[] = [];
 const IDLE_MS = 30_000;
@@ -52,7 +45,7 @@ function takeWorker(): Worker {
 }
 
 function newWorker(): Worker {
-  const worker = new Worker(workerFile());
+  const worker = new Worker(bundledWorkerFile('archive-worker', import.meta.url, 'The archive writer'));
   worker.once('exit', () => {
     const at = idle.indexOf(worker);
     if (at >= 0) idle.splice(at, 1);

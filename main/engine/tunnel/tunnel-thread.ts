@@ -1,13 +1,13 @@
 // Opens a tunnel in a worker thread of its own (tunnel-worker.ts). Every byte a backup or restore
 // moves through SSH is decrypted and forwarded there, so the job's main thread (hashing, encrypting,
 // writing the archive) and the tunnel never wait for each other on one event loop.
-import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { SshHop } from '../model/profile.ts';
 import type { HopLogin } from './ssh-chain.ts';
 import type { Tunnel } from './ssh-route.ts';
 import { fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
+import { bundledWorkerFile } from '../files/worker-file.ts';
 
 export interface ThreadTunnelOptions {
   hops: HopLogin[];
@@ -24,17 +24,10 @@ export interface ThreadTunnelOptions {
  * bundle's own entry out/main/tunnel-worker.js — beside this code, or one up when this code was split
  * into out/main/chunks/.
  */
-function workerFile(): URL {
-  const candidates = ['./tunnel-worker.ts', './tunnel-worker.js', '../tunnel-worker.js'].map((name) => new URL(name, import.meta.url));
-  const found = candidates.find((url) => existsSync(url));
-  if (!found) throw new LifeboatError('INTERNAL', 'The SSH tunnel\'s worker file is missing from this installation.', 'Reinstall Lifeboat.');
-  return found;
-}
-
 export function openTunnelInWorker(options: ThreadTunnelOptions): Promise<Tunnel> {
   // Cancelled while the secrets were read: no thread, no connection.
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-  const worker = new Worker(workerFile());
+  const worker = new Worker(bundledWorkerFile('tunnel-worker', import.meta.url, 'The SSH tunnel'));
   const send = (message: ToWorker) => worker.postMessage(message);
   let problem: LifeboatError | null = null;
   let closing: Promise<void> | null = null;
