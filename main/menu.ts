@@ -3,6 +3,7 @@ import type { ScreenId } from './ipc/contract.ts';
 import { send } from './ipc/typed-ipc.ts';
 
 const SCREENS: [ScreenId, string][] = [
+  ['overview', 'Overview'],
   ['connections', 'Connections'],
   ['backups', 'Backups'],
   ['restore', 'Restore'],

@@ -11,8 +11,10 @@ import { SERVER_RUN_COMMANDS } from './commands/server-run-commands.ts';
 import { SCHEDULE_COMMANDS } from './commands/schedule-commands.ts';
 import { PROFILE_COMMANDS } from './commands/profile-commands.ts';
 import { DESTINATION_COMMANDS } from './commands/destination-commands.ts';
+import { HEALTH_COMMANDS } from './commands/health-commands.ts';
 
 const COMMANDS: Record<string, Command> = {
+  ...HEALTH_COMMANDS,
   ...ARCHIVE_COMMANDS,
   ...RESTORE_COMMANDS,
   ...DRILL_COMMANDS,

@@ -30,6 +30,7 @@ import { ServerRunService } from './server-run/server-run-service.ts';
 import { CopyService } from './offsite/copy-service.ts';
 import { DestinationService } from './offsite/destination-service.ts';
 import { RemoteRetention } from './offsite/remote-retention.ts';
+import { HealthService } from './health/health-service.ts';
 
 export interface EngineOptions {
   dataDir?: string;
@@ -107,12 +108,13 @@ export async function createEngine(options: EngineOptions = {}) {
   const demo = new DemoServer({ dataDir, profiles });
   const notifications = new Notifications({ desktop: options.desktopNotifier ?? null, activity });
   const schedules = new ScheduleService({ dataDir, clock, profiles, backups, drills, library, activity, notifications, secrets, timeZone, drillAfterEveryBackup: () => settings.get().drillAfterBackup, copies: scheduledCopies, offsiteRetention, runs });
+  const health = new HealthService({ profiles, library, schedules, drills, copies, activity, runs, settings, clock });
   const osJob = {
     status: () => osJobStatus(),
     install: (command: Omit<RunDueCommand, 'dataDir'>) => installOsJob({ ...command, dataDir }),
     uninstall: () => uninstallOsJob(),
   };
-  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, runDrills, runRestores, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention };
+  return { dataDir, appVersion, secrets, settings, tools, tunnels, profiles, keys, backups, runs, runDrills, runRestores, library, restores, drills, demo, activity, notifications, schedules, osJob, followUps, destinations, copies, resumeCopies, offsiteRetention, health };
 }
 
 function packageVersion(): string {

@@ -8,7 +8,8 @@ import type { DemoStatus } from '../engine/model/demo.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
 import type { ErrorInfo } from '../engine/model/error.ts';
 import type { JobProgress } from '../engine/model/job.ts';
-import type { KeyStatus } from '../engine/model/keys.ts';
+import type { HealthOverview } from '../engine/model/health.ts';
+import type { KeyImportResult, KeyStatus } from '../engine/model/keys.ts';
 import type { CopyResult, CopyState, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
 import type { ConnectionTestResult, ImportCandidate, ProfileInput, ProfileSummary, SshSecretInput } from '../engine/model/profile.ts';
 import type { CheckItem, Inspection, Preflight, PreflightOptions, RestoreResult } from '../engine/model/restore.ts';
@@ -28,8 +29,10 @@ export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, ManifestTable, 
 export type { DrillCheck } from '../engine/model/drill.ts';
 export type { ScheduleSpec } from '../engine/model/schedule.ts';
 export type { DatabaseScope, RunDatabase, RunDatabaseDrill, RunDatabaseOutcome, RunDrillResult, RunOutcome, RunPreflight, RunRestorePart, RunRestoreResult, ServerRunRecord, ServerRunResult } from '../engine/model/server-run.ts';
+export type { BackupFreshness, HealthDrill, HealthOffsite, HealthVerify, ProfileHealth } from '../engine/model/health.ts';
+export type { HealthOverview };
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
-export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyStatus, Preflight, RestoreResult, VerifyResult };
+export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyImportResult, KeyStatus, Preflight, RestoreResult, VerifyResult };
 export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
@@ -182,7 +185,7 @@ export type JobOutcome =
   | { jobId: string; kind: 'download'; ok: true; value: DownloadedArchive; remote: RemoteSubject }
   | { jobId: string; kind: JobProgress['kind']; ok: false; error: ErrorInfo; remote?: RemoteSubject };
 
-export type ScreenId = 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
+export type ScreenId = 'overview' | 'connections' | 'backups' | 'restore' | 'drills' | 'schedules' | 'activity' | 'settings';
 
 export interface FileFilter {
   name: string;
@@ -199,6 +202,12 @@ export interface Invoke {
   'profiles:remove': (id: string) => void;
   /** acceptHostKeys: SSH host key fingerprints the user just chose to trust in the host-key dialog. */
   'profiles:test': (id: string, acceptHostKeys: string[]) => ConnectionTestResult;
+  /**
+   * "Test" in the add/edit form: the fields as typed, before saving; the report lists the server's
+   * databases. profileId (an edit): a password or SSH secret left empty is the saved one, used in main
+   * only where saving would keep it, never sent back. New SSL and SSH key files must come from a dialog.
+   */
+  'profiles:test-input': (input: ProfileInput, profileId: string | null, acceptHostKeys: string[]) => ConnectionTestResult;
   'profiles:import-preview': (source: ImportSource) => ImportCandidate[];
   'profiles:import-save': (source: ImportSource, name: string | null) => ProfileSummary[];
   'tools:report': () => ToolsReport;
@@ -221,10 +230,18 @@ export interface Invoke {
   'keys:status': () => KeyStatus;
   'keys:export-recovery': (file: string) => { file: string; recipient: string };
   'keys:set-passphrase': (passphrase: string | null) => void;
+  /**
+   * Makes the identity in a file the user chose in the open dialog Lifeboat's key (the new-computer
+   * case), after a yes in a main-process question; a replaced key stays in the keychain to open the
+   * backups it made. Only public recipients come back, never the key.
+   */
+  'keys:import-recovery': (file: string) => KeyImportResult;
   'restore:inspect': (file: string, keys: OpenKeys) => Inspection;
   'restore:preflight': (request: RestoreUiRequest) => Preflight;
   'restore:start': (request: RestoreUiRequest) => { jobId: string };
   'restore:drop-kept': (profileId: string, database: string) => void;
+  /** The connection's server's databases a restore may replace or add rows to (templates left out). */
+  'restore:target-databases': (profileId: string) => string[];
   'drills:start': (request: DrillUiRequest) => { jobId: string };
   /** This Lifeboat's whole-server runs in the library folders (records whose tag verifies), newest first. */
   'runs:list': () => ServerRunEntry[];
@@ -247,6 +264,8 @@ export interface Invoke {
   'schedules:os-job': () => OsJobStatus;
   'schedules:install-os-job': () => OsJobStatus;
   'schedules:uninstall-os-job': () => OsJobStatus;
+  /** Per connection: the newest good backup and its age against the limit, next runs, last verify and drill, offsite copies. */
+  'health:overview': () => HealthOverview;
   'activity:list': (filter: { what?: ActivityKind; profile?: string; result?: ActivityEntry['result']; limit?: number }) => ActivityEntry[];
   'activity:export': (file: string) => { file: string; entries: number };
   'destinations:list': (filter: { profileId?: string }) => DestinationSummary[];

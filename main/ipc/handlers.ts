@@ -5,7 +5,8 @@ import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Inspection } from '../engine/restore/restore-inspect.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
-import type { AppInfo, AppSettings, InvokeChannel, InvokeResult, RunRestoreUiRequest } from './contract.ts';
+import type { AppInfo, AppSettings, InvokeChannel, InvokeResult, ProfileFields, ProfileInput, ProfileSummary, RunRestoreUiRequest } from './contract.ts';
+import { visibleText } from '../engine/name-text.ts';
 import { invokeSchemas } from './schemas.ts';
 import { PathGrants } from './path-grants.ts';
 import { writeFileDurably } from '../engine/files/durable-files.ts';
@@ -19,6 +20,7 @@ import type { CopyResult } from '../engine/model/offsite.ts';
 import type { FollowUpCause } from '../engine/jobs/follow-ups.ts';
 import type { RunRestoreRequest } from '../engine/server-run/run-restore.ts';
 import type { CopySubject } from './contract.ts';
+import type { KeyImportQuestion } from '../engine/model/keys.ts';
 
 export type { ShellPorts } from './shell-ports.ts';
 
@@ -48,16 +50,76 @@ function profileHandlers(ctx: HandlerContext): HandlerGroup {
   return {
     'app:info': (): AppInfo => ({ version: shell.appVersion, dataDir: engine.dataDir, platform: process.platform, keychain: engine.secrets.status() }),
     'profiles:list': () => engine.profiles.list(),
-    'profiles:add': (input) => engine.profiles.add(ctx.sslFilesChosen(input)),
-    'profiles:update': async (id, input) => engine.profiles.update(id, ctx.sslFilesChosen(input, await engine.profiles.get(id))),
+    'profiles:add': async (input) => engine.profiles.add(await checkedProfileInput(ctx, input)),
+    'profiles:update': async (id, input) => {
+      await confirmPasswordMove(ctx, id, input);
+      return engine.profiles.update(id, await checkedProfileInput(ctx, input, await engine.profiles.get(id)));
+    },
     'profiles:duplicate': (id) => engine.profiles.duplicate(id),
     'profiles:remove': (id) => engine.profiles.remove(id),
     'profiles:test': (id, acceptHostKeys) => engine.profiles.test(id, { acceptHostKeys }),
+    // The test reads the SSL files and sends a client certificate: new ones must come from a dialog, as on a save.
+    // Sending a saved password to another server is the user's decision, asked in main (the page only sets a flag).
+    'profiles:test-input': async (input, profileId, acceptHostKeys) => {
+      if (profileId !== null) await confirmPasswordMove(ctx, profileId, input);
+      return engine.profiles.testInput(ctx.sslFilesChosen(input, profileId === null ? undefined : await engine.profiles.get(profileId)), profileId, { acceptHostKeys });
+    },
     // A pgpass file other than the default ~/.pgpass is read only when the user chose it in a dialog.
     'profiles:import-preview': (source) => engine.profiles.importCandidates(ctx.chosenSource(source)),
     'profiles:import-save': (source, name) => engine.profiles.importAndSave(ctx.chosenSource(source), name ? { name } : {}),
     'tools:report': () => engine.tools.report(),
   };
+}
+
+/**
+ * What a profile save from the page may change only with the user: new SSL and SSH key files come from
+ * an open dialog; a new backup folder from a folder dialog (backups are written there, and the library
+ * lists, reads and deletes files in it); new canary queries (SQL run on the server at every backup,
+ * whose values the page sees) are confirmed in main once the engine found the input valid.
+ */
+async function checkedProfileInput(ctx: HandlerContext, input: ProfileInput, current?: ProfileSummary): Promise<ProfileInput> {
+  ctx.sslFilesChosen(input, current);
+  const folder = input.backupFolder?.trim();
+  if (folder && folder !== current?.backupFolder) ctx.grants.use('folder', folder, 'The backup folder');
+  await confirmNewCanaries(ctx.shell, ctx.engine.profiles.check(input, current?.id), current);
+  return input;
+}
+
+/**
+ * A saved password belongs to the server it was given for (§6a): keeping it for a profile that now
+ * names another host, port, user or SSH route sends it there, so the user says yes in main first.
+ */
+async function confirmPasswordMove(ctx: HandlerContext, id: string, input: ProfileInput): Promise<void> {
+  const move = ctx.engine.profiles.passwordMove(id, input);
+  if (!move) return;
+  const yes = await ctx.shell.confirm({
+    title: 'Lifeboat',
+    message: `Send the password saved for ${visibleText(move.from)} to ${visibleText(move.to)}?`,
+    detail: 'The connection now names another server. Its saved password was given for the old one: say yes only if the new server is the same database under another name or address.',
+    action: 'Send it',
+  });
+  if (!yes) throw new LifeboatError('CANCELLED', 'The saved password was not sent to the new server.', 'Type the password for the new server, or keep the host, port and user it was saved for.');
+}
+
+/** Longer SQL is cut in the question: it names the query, the profile shows it whole. */
+const CANARY_SHOWN_CHARS = 300;
+
+async function confirmNewCanaries(shell: ShellPorts, fields: ProfileFields, current?: ProfileSummary): Promise<void> {
+  const key = (canary: { name: string; sql: string }) => `${canary.name}\0${canary.sql.trim()}`;
+  const known = new Set((current?.canaryQueries ?? []).map(key));
+  const added = (fields.canaryQueries ?? []).filter((canary) => !known.has(key(canary)));
+  if (!added.length) return;
+  const shown = (sql: string) => {
+    const line = sql.replace(/\s+/g, ' ');
+    return visibleText(line.length > CANARY_SHOWN_CHARS ? `${line.slice(0, CANARY_SHOWN_CHARS)}…` : line);
+  };
+  const yes = await shell.confirm({
+    title: 'Lifeboat',
+    message: `Run ${added.length === 1 ? 'this canary query' : `these ${added.length} canary queries`} on ${visibleText(fields.name)} at every backup?`,
+    detail: `${added.map((canary) => `${visibleText(canary.name)}: ${shown(canary.sql)}`).join('\n')}\nThey run as ${visibleText(fields.user)} on ${visibleText(`${fields.host}:${fields.port}/${fields.database}`)}; each backup records the values and drills compare them.`,
+    action: 'Run them',
+  });
+  if (!yes) throw new LifeboatError('CANCELLED', 'The connection was not saved: you declined the new canary queries.', 'Save again without them, or answer yes to run them at every backup.');
 }
 
 /** Settings (security changes confirmed in main) and the dialogs that grant paths. */
@@ -77,6 +139,8 @@ function settingsHandlers(ctx: HandlerContext): HandlerGroup {
     'keys:status': () => engine.keys.status(),
     'keys:export-recovery': (file) => engine.keys.exportRecoveryKey(grants.use('save', file, 'The recovery key file')),
     'keys:set-passphrase': (passphrase) => engine.keys.setPassphrase(passphrase),
+    // Whoever holds the imported key reads every new backup: the file comes from the open dialog, and the user says yes in main.
+    'keys:import-recovery': (file) => engine.keys.importIdentity(grants.use('open', file, 'The recovery key file'), { confirm: (question) => shell.confirm(keyImportQuestion(question)) }),
   };
 }
 
@@ -225,6 +289,7 @@ function restoreHandlers(ctx: HandlerContext): HandlerGroup {
     // A remote archive fetched for this restore is removed when the restore ends (fetched-copies.ts).
     'restore:start': async (request) => ctx.track(await ctx.fetched.ownedBy(request.file, async () => engine.restores.start(await ctx.restoreRequestFrom(request))), (value) => ({ kind: 'restore', ok: true, value })),
     'restore:drop-kept': (profileId, database) => engine.restores.dropKeptCopy(profileId, database),
+    'restore:target-databases': (profileId) => engine.restores.targetDatabases(profileId),
   };
 }
 
@@ -275,6 +340,7 @@ function scheduleHandlers(ctx: HandlerContext): HandlerGroup {
 function activityHandlers(ctx: HandlerContext): HandlerGroup {
   const { engine, grants } = ctx;
   return {
+    'health:overview': () => engine.health.overview(),
     'activity:list': (filter) => engine.activity.list(filter),
     'activity:export': async (file) => {
       const target = grants.use('save', file, 'The activity export');
@@ -307,6 +373,20 @@ async function confirmSecuritySettings(current: AppSettings, patch: Partial<AppS
   if (!changes.length) return;
   const yes = await shell.confirm({ title: 'Lifeboat', message: 'Change who can read new backups, or what Lifeboat runs?', detail: changes.join('\n'), action: 'Change' });
   if (!yes) throw new LifeboatError('CANCELLED', 'The settings were not changed.', 'Nothing to do: you declined the change.');
+}
+
+/** The main-process question before a key is imported: what changes for new backups, and what happens to the current key. */
+function keyImportQuestion({ file, incoming, current }: KeyImportQuestion): { title: string; message: string; detail: string; action: string } {
+  const from = `the file ${path.basename(file)}`;
+  if (!current) {
+    return { title: 'Lifeboat', message: 'Use this key as Lifeboat’s key?', detail: `New backups will be encrypted to ${incoming} from ${from}: whoever has that file can read them. Backups made with it open on this computer.`, action: 'Use this key' };
+  }
+  return {
+    title: 'Lifeboat',
+    message: 'Replace Lifeboat’s key?',
+    detail: `New backups will be encrypted to ${incoming} from ${from} instead of ${current}: whoever has that file can read them. The current key stays in the keychain, so the backups it made still open here; export its recovery key first if you have no copy.`,
+    action: 'Replace key',
+  };
 }
 
 /** globals.sql may hold role password hashes, and the TOC can be huge: neither goes to the page. */

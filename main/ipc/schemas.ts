@@ -91,6 +91,8 @@ export const settingsPatch = z
     exactRowCounts: z.boolean().optional(),
     includeRolePasswords: z.boolean().optional(),
     drillAfterBackup: z.boolean().optional(),
+    // Seconds, 1 s to 7 days (MAX_RECOVERY_TARGET_SECONDS in settings-store.ts checks the same); null clears it.
+    recoveryTargetSeconds: z.union([z.number().int().min(1).max(604_800), z.null()]).optional(),
     keepInTray: z.boolean().optional(),
     startAtLogin: z.boolean().optional(),
     timeZone: z.union([text(64).regex(/^[A-Za-z_]+(\/[A-Za-z0-9_+-]+)*$/, 'must be an IANA time zone such as Europe/Berlin'), z.null()]).optional(),
@@ -256,6 +258,7 @@ export const invokeSchemas = {
   'profiles:duplicate': z.tuple([id]),
   'profiles:remove': z.tuple([id]),
   'profiles:test': z.tuple([id, z.array(hostKeyFingerprint).max(9)]),
+  'profiles:test-input': z.tuple([profileInput, z.union([id, z.null()]), z.array(hostKeyFingerprint).max(9)]),
   'profiles:import-preview': z.tuple([importSource]),
   'profiles:import-save': z.tuple([importSource, z.union([text(80).min(1), z.null()])]),
   'tools:report': z.tuple([]),
@@ -278,6 +281,8 @@ export const invokeSchemas = {
   'keys:status': z.tuple([]),
   'keys:export-recovery': z.tuple([absolutePath]),
   'keys:set-passphrase': z.tuple([z.union([z.string().min(1).max(1000), z.null()])]),
+  // The key file must be one the open dialog just returned (checked in the handler).
+  'keys:import-recovery': z.tuple([absolutePath]),
   'restore:inspect': z.tuple([absolutePath, z.object(openKeys).strict()]),
   'restore:preflight': z.tuple([restoreRequest]),
   'restore:start': z.tuple([restoreRequest]),
@@ -299,6 +304,7 @@ export const invokeSchemas = {
   'schedules:os-job': z.tuple([]),
   'schedules:install-os-job': z.tuple([]),
   'schedules:uninstall-os-job': z.tuple([]),
+  'health:overview': z.tuple([]),
   'activity:list': z.tuple([
     z.object({
       what: z.enum(['backup', 'restore', 'drill', 'verify', 'prune', 'schedule', 'settings', 'notification', 'copy']).optional(),
@@ -328,4 +334,5 @@ export const invokeSchemas = {
   'demo:start': z.tuple([]),
   'demo:remove': z.tuple([]),
   'restore:drop-kept': z.tuple([id, text(63).regex(/_before_restore_\d{8}T\d{6}Z$/, 'must be a copy kept by a replace')]),
+  'restore:target-databases': z.tuple([id]),
 } satisfies Record<InvokeChannel, z.ZodType>;

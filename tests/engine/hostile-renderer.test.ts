@@ -15,34 +15,19 @@ import type { InvokeChannel } from '../../main/ipc/contract.ts';
 import { createDispatcher, createHandlers, type ShellPorts } from '../../main/ipc/handlers.ts';
 import { createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
+import { testShell } from '../support/test-shell.ts';
 
 let fixture: EngineFixture;
 let dir: string;
 /** What the next dialog returns, and the user's answer to main's questions. */
-let nextChosen: string | null = null;
-let answer = false;
-const asked: string[] = [];
+const t = testShell();
+t.answer(false);
 let dispatch: ReturnType<typeof createDispatcher>;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-hostile-renderer-'));
   fixture = await createTestEngine({ secrets: new SessionSecretStore('hostile renderer test') });
-  const shell: ShellPorts = {
-    appVersion: '0',
-    chooseFile: async () => nextChosen,
-    chooseFolder: async () => nextChosen,
-    chooseSaveFile: async () => nextChosen,
-    confirm: async (question) => {
-      asked.push(`${question.message} ${question.detail}`);
-      return answer;
-    },
-    revealInFolder: () => {},
-    openPath: () => {},
-    notify: () => {},
-    runDueCommand: () => ({ executable: '/bin/true', args: [] }),
-    emit: () => {},
-  };
-  dispatch = createDispatcher(createHandlers(fixture.engine, shell));
+  dispatch = createDispatcher(createHandlers(fixture.engine, t.shell));
 });
 afterAll(async () => {
   await fixture?.dispose();
@@ -51,10 +36,10 @@ afterAll(async () => {
 
 const call = (channel: InvokeChannel, ...args: unknown[]) => dispatch(channel, args);
 async function choose(kind: 'file' | 'folder' | 'save-file', chosen: string): Promise<void> {
-  nextChosen = chosen;
+  t.choose(chosen);
   const args = kind === 'file' ? ['Choose', []] : kind === 'folder' ? ['Choose'] : ['Save', 'x'];
   expect(await dispatch(`dialog:choose-${kind}`, args)).toEqual({ ok: true, value: chosen });
-  nextChosen = null;
+  t.choose(null);
 }
 
 describe('files the page names', () => {
@@ -193,31 +178,31 @@ describe('settings that decide who can read new backups, or what runs', () => {
   it('encrypting to the page\'s own key, or "recipients only", needs the user\'s yes in a main-process question', async () => {
     const before = fixture.engine.settings.get();
     const attacker = generateAgeKeyPair().recipient;
-    answer = false;
+    t.answer(false);
     const declined = await call('settings:update', { encryptionMode: 'recipients', extraRecipients: [attacker] });
     expect(declined).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
     expect(fixture.engine.settings.get()).toEqual(before);
-    expect(asked.at(-1)).toContain('to the extra recipients only');
-    expect(asked.at(-1)).toContain(attacker.slice(0, 16));
-    answer = true;
+    expect(t.asked.at(-1)).toContain('to the extra recipients only');
+    expect(t.asked.at(-1)).toContain(attacker.slice(0, 16));
+    t.answer(true);
     expect(await call('settings:update', { extraRecipients: [attacker] })).toMatchObject({ ok: true });
     expect(fixture.engine.settings.get().extraRecipients).toEqual([attacker]);
     // Settings that change nothing of that kind are not asked about.
-    const questions = asked.length;
+    const questions = t.asked.length;
     expect(await call('settings:update', { compressionLevel: 5 })).toMatchObject({ ok: true });
-    expect(asked).toHaveLength(questions);
+    expect(t.asked).toHaveLength(questions);
   });
 
   it('a tools or backup folder must come from a folder dialog, and is confirmed too', async () => {
-    answer = true;
+    t.answer(true);
     const evil = path.join(dir, 'evil-bin');
     expect(await call('settings:update', { pgToolsDir: evil })).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in a folder dialog') } });
     expect(await call('settings:update', { backupFolder: evil })).toMatchObject({ ok: false });
     expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
     await choose('folder', evil);
-    answer = false;
+    t.answer(false);
     expect(await call('settings:update', { pgToolsDir: evil })).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
-    expect(asked.at(-1)).toContain(`Run PostgreSQL tools from ${evil}`);
+    expect(t.asked.at(-1)).toContain(`Run PostgreSQL tools from ${evil}`);
     expect(fixture.engine.settings.get().pgToolsDir).toBeNull();
   });
 });
@@ -228,7 +213,7 @@ describe('offsite copies the page asks for', () => {
 
   it('only archives in a library folder are uploaded: ~/.ssh/id_rsa, a look-alike outside the library, or a file the user opened are refused', async () => {
     const profile = await fixture.engine.profiles.add({ name: 'offsite-src', host: '127.0.0.1', port: 5432, database: 'postgres', user: 'postgres', sslmode: 'disable', color: 'blue' });
-    answer = true;
+    t.answer(true);
     const added = await call('destinations:add', { name: 'page-made', profileId: profile.id, s3, secretKey });
     expect(added).toMatchObject({ ok: true });
     const destinationId = (added as { value: { id: string } }).value.id;
@@ -249,16 +234,16 @@ describe('offsite copies the page asks for', () => {
 
   it('a destination (every new backup leaves for that bucket) needs the user\'s yes in a main-process question; its secret key never comes back', async () => {
     const profile = await fixture.engine.profiles.get('offsite-src');
-    answer = false;
+    t.answer(false);
     const declined = await call('destinations:add', { name: 'declined', profileId: profile.id, s3, secretKey });
     expect(declined).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
-    expect(asked.at(-1)).toContain('Copy every new backup of offsite-src to "declined"?');
-    expect(asked.at(-1)).toContain('s3://attacker-bucket/loot/ at http://127.0.0.1:9');
+    expect(t.asked.at(-1)).toContain('Copy every new backup of offsite-src to "declined"?');
+    expect(t.asked.at(-1)).toContain('s3://attacker-bucket/loot/ at http://127.0.0.1:9');
     expect((await fixture.engine.destinations.list()).map((d) => d.name)).toEqual(['page-made']);
     // Checked before the question: an invalid destination is refused without asking.
-    const questions = asked.length;
+    const questions = t.asked.length;
     expect(await call('destinations:add', { name: 'bad-endpoint', profileId: profile.id, s3: { ...s3, endpoint: 'http://attacker.example.com' }, secretKey })).toMatchObject({ ok: false, error: { code: 'INVALID_INPUT' } });
-    expect(asked).toHaveLength(questions);
+    expect(t.asked).toHaveLength(questions);
 
     for (const result of [await call('destinations:list', {}), await call('destinations:test', (await fixture.engine.destinations.get('page-made')).id, [])]) {
       expect(JSON.stringify(result)).not.toContain(secretKey);
@@ -282,7 +267,7 @@ describe('remote archives the page asks for', () => {
     const sidecar = { sidecarVersion: 1, archive: 'x.lifeboat', formatVersion: 1, profile: 'remote-src', host: '127.0.0.1', port: 9, database: 'postgres', serverVersion: '18.0', pgDumpVersion: '18.0', createdAt: '2026-11-22T01:00:00.000Z', finishedAt: '2026-11-22T01:00:01.000Z', durationMs: 1000, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), encryption: { kind: 'none', recipients: [] }, compression: 'zstd', tables: 0, totalRows: 0, rowCountsExact: true, dumpBytes: 1 };
     await lab.client().send(new PutObjectCommand({ Bucket: lab.bucket, Key: 'r/x.lifeboat', Body: bytes }));
     await lab.client().send(new PutObjectCommand({ Bucket: lab.bucket, Key: 'r/x.lifeboat.json', Body: JSON.stringify(sidecar) }));
-    const shell: ShellPorts = { appVersion: '0', chooseFile: async () => nextChosen, chooseFolder: async () => nextChosen, chooseSaveFile: async () => null, confirm: async () => false, revealInFolder: () => {}, openPath: () => {}, notify: () => {}, runDueCommand: () => ({ executable: '/bin/true', args: [] }), emit: (channel, ...args) => void emitted.push({ channel, args }) };
+    const shell: ShellPorts = { ...t.shell, chooseSaveFile: async () => null, confirm: async () => false, emit: (channel, ...args) => void emitted.push({ channel, args }) };
     remote = createDispatcher(createHandlers(fixture.engine, shell));
   }, 60_000);
   afterAll(async () => {
@@ -309,9 +294,9 @@ describe('remote archives the page asks for', () => {
   it('a download goes only into a folder a dialog just returned, and never over a file', async () => {
     const elsewhere = path.join(dir, 'not-chosen');
     expect(await send('copies:download', destinationId, 'x.lifeboat', elsewhere)).toMatchObject({ ok: false, error: { message: expect.stringContaining('was not chosen in a folder dialog') } });
-    nextChosen = dir;
+    t.choose(dir);
     expect(await send('dialog:choose-folder', 'Download into')).toMatchObject({ ok: true, value: dir });
-    nextChosen = null;
+    t.choose(null);
     await writeFile(path.join(dir, 'x.lifeboat'), 'already here');
     expect(await finished(await send('copies:download', destinationId, 'x.lifeboat', dir))).toMatchObject({ ok: false, error: { message: expect.stringContaining('never overwrites') } });
     expect(await readFile(path.join(dir, 'x.lifeboat'), 'utf8')).toBe('already here');
@@ -361,8 +346,8 @@ describe('SFTP destinations the page adds', () => {
     await writeFile(key, 'not for the page');
     const sftp = { host: '127.0.0.1', port: 9, user: 'backup', auth: 'key', keyFile: key, jumps: [], keepAliveSeconds: 30, folder: '/srv/backups' };
     const request = { name: 'sftp-page', profileId: profile.id, sftp, sshSecrets: [passphrase] };
-    const questions = asked.length;
-    answer = true;
+    const questions = t.asked.length;
+    t.answer(true);
 
     // ~/.ssh/id_rsa, or any key the page names, is never read nor sent to a server it chose.
     expect(await call('destinations:add', request)).toMatchObject(invalid('was not chosen in an open dialog'));
@@ -374,7 +359,7 @@ describe('SFTP destinations the page adds', () => {
     expect(await call('destinations:add', { ...request, sshSecrets: [passphrase, passphrase, passphrase] })).toMatchObject(invalid('at most one SSH secret per hop'));
     expect(await call('destinations:add', { ...request, secretKey: 'an S3 key' })).toMatchObject(invalid('secretKey is for an S3 destination'));
     expect(await call('destinations:test', 'sftp-page', ['not-a-fingerprint'])).toMatchObject(invalid('SHA256'));
-    expect(asked).toHaveLength(questions);
+    expect(t.asked).toHaveLength(questions);
     expect((await fixture.engine.destinations.list()).map((d) => d.name)).not.toContain('sftp-page');
   });
 
@@ -382,13 +367,13 @@ describe('SFTP destinations the page adds', () => {
     const profile = await fixture.engine.profiles.get('sftp-src');
     const key = path.join(dir, 'id_ed25519_sftp');
     const request = { name: 'sftp-page', profileId: profile.id, sftp: { host: '127.0.0.1', port: 9, user: 'backup', auth: 'key', keyFile: key, jumps: [], keepAliveSeconds: 30, folder: '/srv//backups/' }, sshSecrets: [passphrase] };
-    answer = false;
+    t.answer(false);
     expect(await call('destinations:add', request)).toMatchObject({ ok: false, error: { code: 'CANCELLED' } });
-    expect(asked.at(-1)).toContain('Copy every new backup of sftp-src to "sftp-page"?');
-    expect(asked.at(-1)).toContain('sftp://backup@127.0.0.1:9/srv/backups');
-    expect(asked.at(-1)).toContain('Whoever can read that folder on the SSH server');
+    expect(t.asked.at(-1)).toContain('Copy every new backup of sftp-src to "sftp-page"?');
+    expect(t.asked.at(-1)).toContain('sftp://backup@127.0.0.1:9/srv/backups');
+    expect(t.asked.at(-1)).toContain('Whoever can read that folder on the SSH server');
 
-    answer = true;
+    t.answer(true);
     const added = await call('destinations:add', request);
     expect(added).toMatchObject({ ok: true, value: { kind: 'sftp', sftp: { folder: '/srv/backups', keyFile: key }, sshSecretsSaved: [true] } });
     const id = (added as { value: { id: string } }).value.id;

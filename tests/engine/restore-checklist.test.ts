@@ -2,6 +2,7 @@
 // passing, warning and blocking cases, asserting each item's status, text and fix as the user sees them.
 import { describe, expect, it } from 'vitest';
 import type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar } from '../../main/engine/archive/archive-format.ts';
+import { describeItems } from '../../main/cli/commands/checklist-text.ts';
 import { parseGlobalsRoles } from '../../main/engine/restore/role-definitions.ts';
 import {
   buildChecklist, confirmationCheck, createPermissionCheck, extensionsCheck, firstBlocker, identityChecks, privilegeCheck, rolesCheck, runsRestricted,
@@ -199,6 +200,19 @@ describe('toolsCheck and versionsCheck', () => {
     // Without the dump's own version, the source server's decides.
     expect(versionsCheck(inspection({ sourceServerVersion: '18.1', dumpMajor: null }), target()).status).toBe('warning');
   });
+
+  it('says "unknown", never ✓, when the file does not say which PostgreSQL made it — and does not block', () => {
+    // A plain SQL script without pg_dump's header.
+    const item = versionsCheck(inspection({ inner: 'sql', sourceServerVersion: null, dumpedBy: null, dumpMajor: null }), target());
+    expect(item).toEqual({
+      id: 'versions', status: 'unknown', title: 'Source version unknown',
+      detail: "Source: PostgreSQL unknown; target: PostgreSQL 17.2; pg_restore 17.2. The file does not say which PostgreSQL it came from (a plain SQL script without pg_dump's header, for example), so Lifeboat cannot tell whether PostgreSQL 17.2 understands everything in it.",
+      fix: 'Restore it if it came from PostgreSQL 17 or older. If it came from a newer one, a statement the target does not know stops the restore, and Lifeboat removes what it created.',
+    });
+    expect(firstBlocker([item])).toBeUndefined();
+    // Only pg_dump's version known: the source server is still unknown.
+    expect(versionsCheck(inspection({ sourceServerVersion: null, dumpedBy: '16.4', dumpMajor: 16 }), target()).status).toBe('unknown');
+  });
 });
 
 describe('rolesCheck', () => {
@@ -266,9 +280,25 @@ describe('spaceCheck', () => {
     expect(spaceCheck(archive, free(5_000_000))).toEqual({ id: 'space', status: 'blocker', title: 'Disk space', detail: '5.0 MB free where the server keeps its data; the restore needs about 100 MB of table data (indexes come on top).', fix: 'Free space on the server, or restore to another server.' });
   });
 
-  it('informs when free space or the data\'s size is unknown', () => {
-    expect(spaceCheck(inspection(), null)).toEqual({ id: 'space', status: 'info', title: 'Disk space', detail: 'Free space on the server cannot be checked from here; the restore needs unknown before restoring (the file is 2.5 MB; compressed dumps often grow 3–10×).' });
-    expect(spaceCheck(inspection(), free(1_000)).status).toBe('ok');
+  it('says "unknown", never ✓, when the free space or the space needed cannot be known — and does not block', () => {
+    expect(spaceCheck(inspection(), null)).toEqual({
+      id: 'space', status: 'unknown', title: 'Free space unknown',
+      detail: 'Lifeboat cannot read the free space where the server keeps its data (a server on another computer, or a role that may not see its data folder); the restore needs an amount unknown before restoring (the file is 2.5 MB; compressed dumps often grow 3–10×).',
+      fix: 'Check the free space on the server before a large restore. If it runs out, the restore stops and Lifeboat removes what it created.',
+    });
+    // A Lifeboat archive on a remote server: what it needs is known, the free space is not.
+    expect(spaceCheck(archive, null)).toMatchObject({ status: 'unknown', detail: expect.stringContaining('the restore needs about 100 MB of table data (indexes come on top).') });
+    // A plain dump on this computer: the free space is known, what it needs is not.
+    expect(spaceCheck(inspection(), free(50_000_000))).toEqual({
+      id: 'space', status: 'unknown', title: 'Space needed unknown',
+      detail: '50 MB free where the server keeps its data; how much the restore needs is unknown before restoring (the file is 2.5 MB; compressed dumps often grow 3–10×).',
+      fix: "Make sure the server has several times the file's size free. If it runs out, the restore stops and Lifeboat removes what it created.",
+    });
+    for (const item of [spaceCheck(inspection(), null), spaceCheck(archive, null), spaceCheck(inspection(), free(50_000_000))]) expect(firstBlocker([item])).toBeUndefined();
+  });
+
+  it('warns when there is less free space than the file itself, even though the space needed is unknown', () => {
+    expect(spaceCheck(inspection(), free(1_000))).toMatchObject({ status: 'warning', title: 'Disk space', fix: 'Free space on the server, or restore to another server.' });
   });
 });
 
@@ -362,9 +392,21 @@ describe('buildChecklist', () => {
       options({ mode: 'replace', database: 'shop', confirm: 'shop' }),
     );
     expect(items.map((i) => `${i.id}:${i.status}`)).toEqual([
-      'trust:blocker', 'privileges:info', 'identity:ok', 'versions:ok', 'roles:ok', 'extensions:ok', 'space:info', 'target:ok', 'sessions:ok', 'safety-backup:ok', 'confirmation:ok',
+      'trust:blocker', 'privileges:info', 'identity:ok', 'versions:ok', 'roles:ok', 'extensions:ok', 'space:unknown', 'target:ok', 'sessions:ok', 'safety-backup:ok', 'confirmation:ok',
     ]);
     expect(firstBlocker(items)?.id).toBe('trust');
+  });
+
+  it('a plain SQL script without a version header: version and space are "unknown" (never ✓), nothing blocks, and the CLI says unknown', async () => {
+    const script = inspection({ path: '/dumps/app.sql', inner: 'sql', label: 'Plain SQL script', sourceServerVersion: null, dumpedBy: null, dumpMajor: null, sql: { lines: 3, connects: [], createsDatabase: false, needsAutocommit: [] } });
+    const items = await buildChecklist(script, target({ freeSpace: { bytes: 80_000_000_000, where: '/var/lib/postgresql' } }), options());
+    expect(items.filter((i) => i.status === 'unknown').map((i) => i.id)).toEqual(['versions', 'space']);
+    expect(items.filter((i) => ['versions', 'space'].includes(i.id)).every((i) => i.status !== 'ok')).toBe(true);
+    expect(firstBlocker(items)).toBeUndefined();
+    const text = describeItems(items);
+    expect(text).toContain('  ? Source version unknown: Source: PostgreSQL unknown;');
+    expect(text).toContain('  ? Space needed unknown: 80 GB free where the server keeps its data;');
+    expect(describeItems([{ id: 'space', status: 'unknown', title: 'Disk space', detail: 'x' }])).toBe('  ? Disk space (unknown): x');
   });
 
   it('refuses a malformed per-role choice', async () => {

@@ -127,12 +127,13 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
     },
   },
   'key import': {
-    usage: 'key import FILE [--json]',
-    summary: 'use an existing age identity (e.g. your recovery key on a new computer) as Lifeboat\'s key',
-    options: [],
-    async run({ engine, out, args }) {
-      const result = await engine.keys.importIdentity(path.resolve(requireFile(args[0])));
-      out.result(result, () => `Lifeboat now uses the key ${result.recipient}.`);
+    usage: 'key import FILE [--yes] [--json]',
+    summary: 'use an existing age identity (e.g. your recovery key on a new computer) as Lifeboat\'s key; --yes replaces a different key (kept to open its backups)',
+    options: ['yes'],
+    async run({ engine, out, args, values }) {
+      // Replacing a different key changes who can read new backups: only with --yes.
+      const result = await engine.keys.importIdentity(path.resolve(requireFile(args[0])), values.yes ? { confirm: async () => true } : {});
+      out.result(result, () => (result.unchanged ? `Lifeboat already uses the key ${result.recipient}: nothing changed.` : `Lifeboat now uses the key ${result.recipient}.${result.replaced ? ` The previous key ${result.replaced} stays in the keychain to open the backups it made.` : ''}`));
     },
   },
 };

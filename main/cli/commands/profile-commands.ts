@@ -1,4 +1,4 @@
-// `lifeboat profile …`: add (optionally through SSH), import, list, remove, test — and host-key trust:
+// `lifeboat profile …`: add (optionally through SSH), import, list, remove, test, databases — and host-key trust:
 // an unknown SSH host key is shown as its fingerprint and trusted only by a person (an interactive
 // prompt, or --accept-host-key with that exact fingerprint); without one, the command refuses.
 // The SSH flags and the trust prompt serve SFTP destinations too (destination-commands.ts).
@@ -98,6 +98,23 @@ export const PROFILE_COMMANDS: Record<string, Command> = {
         return;
       }
       out.result(result, () => describeReport(result.report));
+    },
+  },
+  'profile databases': {
+    usage: 'profile databases NAME [--accept-host-key SHA256:…]… [--json]',
+    summary: 'list the databases on the profile\'s server that its user may connect to (templates left out), through SSH when the profile says so',
+    options: ['accept-host-key'],
+    async run({ engine, out, args, values }) {
+      const name = requireArg(args[0], 'NAME');
+      const attempt = (accept: readonly string[]) => engine.profiles.databases(name, { acceptHostKeys: accept });
+      const result = await trustingHostKeys(out, values['accept-host-key'] ?? [], attempt, (r) => (r.ok ? undefined : r.error));
+      if (!result.ok) {
+        if (out.json) out.result(result, () => '');
+        else out.note(`lifeboat: ${result.error.message}${result.error.fix ? ` Fix: ${result.error.fix}` : ''}`);
+        process.exitCode = 1;
+        return;
+      }
+      out.result(result, () => (result.databases.length ? result.databases.join('\n') : 'No database on this server lets this user connect.'));
     },
   },
 };

@@ -56,6 +56,11 @@ export function parseIdentityFile(text: string, file: string): string[] {
 }
 
 /** The recovery-key file: the same text format age-keygen writes. */
-export function recoveryKeyFileText(pair: AgeKeyPair, createdAt: Date): string {
-  return `# created: ${createdAt.toISOString()}\n# public key: ${pair.recipient}\n# Lifeboat recovery key: whoever has this file can decrypt your backups; without it nobody can.\n${pair.identity}\n`;
+/**
+ * The recovery-key file, in age-keygen's format: the key, then any earlier keys it replaced (they
+ * open the backups made before) — `age -d -i FILE` tries each identity in the file.
+ */
+export function recoveryKeyFileText(pair: AgeKeyPair, createdAt: Date, earlier: AgeKeyPair[] = []): string {
+  const older = earlier.map((k) => `# earlier key (opens the backups made before the key above), public key: ${k.recipient}\n${k.identity}\n`).join('');
+  return `# created: ${createdAt.toISOString()}\n# public key: ${pair.recipient}\n# Lifeboat recovery key: whoever has this file can decrypt your backups; without it nobody can.\n${pair.identity}\n${older}`;
 }

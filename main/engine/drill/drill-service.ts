@@ -324,7 +324,8 @@ export class DrillService {
     const size = await stat(file).then((info) => info.size, () => -1);
     // A failed drill only takes trust away, so it is recorded on a recognised sidecar whatever was read.
     const keep = isRecognised(sidecar, { name: path.basename(file), size }, key) && (!record.passed || record.archive.sha256 === sidecar.sha256);
-    const drill = { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.totalMs };
+    // Recovery time as everywhere: restore + verify (starting the scratch server is not part of a real recovery).
+    const drill = { at: record.finishedAt, passed: record.passed, recoveryMs: record.timings.restoreMs + record.timings.verifyMs };
     await writeSidecarFile(sidecarPath, { ...sidecar, drill }, keep ? key : null).catch(() => {});
   }
 }

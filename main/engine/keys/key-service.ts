@@ -1,17 +1,22 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { DEFAULT_SCRYPT_LOG_N, type AgeEncryption } from '../crypto/age-encrypt.ts';
-import { generateAgeKeyPair, parseIdentityFile, parseRecipient, recipientOf, recoveryKeyFileText } from '../crypto/age-keys.ts';
+import { generateAgeKeyPair, parseRecipient, recipientOf, recoveryKeyFileText } from '../crypto/age-keys.ts';
 import { ArchiveSigner } from '../archive/archive-authenticity.ts';
 import type { Clock } from '../ports.ts';
 import type { SecretStore } from '../secrets/secret-store.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
-import type { KeyStatus } from '../model/keys.ts';
-export type { KeyStatus } from '../model/keys.ts';
+import type { KeyImportQuestion, KeyImportResult, KeyStatus } from '../model/keys.ts';
+import { readRecoveryKey } from './key-file.ts';
+export type { KeyImportQuestion, KeyImportResult, KeyStatus } from '../model/keys.ts';
 
 const IDENTITY_ACCOUNT = 'age-identity';
 const PASSPHRASE_ACCOUNT = 'backup-passphrase';
+/** Keys an imported key replaced, one per line: kept so the backups they made still open. */
+const PREVIOUS_ACCOUNT = 'age-identity-previous';
+/** At most this many earlier keys are kept (the oldest goes first). */
+const MAX_PREVIOUS_KEYS = 20;
 
 /** How one backup is encrypted, as chosen by the caller (CLI flags, UI) or by the settings. */
 export type EncryptionChoice = { kind: 'settings' } | { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase'; passphrase: string } | { kind: 'none' };
@@ -50,6 +55,7 @@ export class KeyService {
       extraRecipients: settings.extraRecipients,
       passphraseSaved: (await this.#secrets.get(PASSPHRASE_ACCOUNT)) !== null,
       keychain: this.#secrets.storage === 'keychain',
+      previousRecipients: (await this.#previousIdentities()).map(recipientOf),
     };
   }
 
@@ -82,19 +88,70 @@ export class KeyService {
     const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
     if (!identity) throw new LifeboatError('NO_KEY', 'Lifeboat has no backup key yet.', 'Make a backup first (it creates the key), or import a key.');
     const recipient = recipientOf(identity);
-    await writeFile(file, recoveryKeyFileText({ identity, recipient }, this.#clock.now()), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+    // Earlier keys an import replaced go in the same file: the backups they made need them too.
+    const earlier = (await this.#previousIdentities()).map((k) => ({ identity: k, recipient: recipientOf(k) }));
+    await writeFile(file, recoveryKeyFileText({ identity, recipient }, this.#clock.now(), earlier), { mode: 0o600, flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${file} already exists.`, 'Choose a new file name; Lifeboat never overwrites a key file.');
       throw error;
     });
     return { file, recipient };
   }
 
-  /** Adopts an existing age identity (e.g. restoring Lifeboat on a new computer from its recovery key). */
-  async importIdentity(file: string): Promise<{ recipient: string }> {
-    const [identity] = parseIdentityFile(await readFile(file, 'utf8'), file);
-    const recipient = recipientOf(identity!);
-    await this.#secrets.set(IDENTITY_ACCOUNT, identity!);
-    return { recipient };
+  /**
+   * Adopts an existing age identity as Lifeboat's key (a new computer, from the recovery key). When it
+   * differs from the key Lifeboat has, `confirm` must say yes (the app asks in main; the CLI with
+   * --yes), or nothing changes: new backups go to the imported key. A replaced key is kept in the
+   * keychain, so the backups it made still open. The key itself is never returned or logged.
+   */
+  async importIdentity(file: string, options: { confirm?: (question: KeyImportQuestion) => Promise<boolean> } = {}): Promise<KeyImportResult> {
+    const { identity, recipient, earlier } = await readRecoveryKey(file);
+    const current = await this.#currentRecipient();
+    if (current === recipient) return { recipient, replaced: null, unchanged: true, status: await this.status() };
+    if (this.#secrets.storage !== 'keychain') {
+      throw new LifeboatError('NO_KEY', 'Lifeboat cannot import the key: no OS keychain is available to keep it, and a key kept only for this session would be gone at the next start.', 'Unlock the OS keychain, then import again; until then restore with the key file itself (Restore → "Choose identity file…", or --identity FILE).');
+    }
+    if (!options.confirm && current) {
+      throw new LifeboatError('INVALID_INPUT', `Lifeboat already has a different key (${current}); importing ${recipient} would replace it for new backups.`, 'Run again with --yes to replace it (the current key is kept to open the backups it made); export it first if you have no copy (lifeboat key export --out FILE).');
+    }
+    // Asked outside the key turn: backups wait for it only while the key is written, not while the user thinks.
+    if (options.confirm && !(await options.confirm({ file, incoming: recipient, current }))) {
+      throw new LifeboatError('CANCELLED', 'The key was not imported.', 'Nothing to do: you declined it. Lifeboat keeps its current key.');
+    }
+    // In the same turn as key creation: a first backup starting meanwhile must not create a key the import then drops.
+    const turn = this.#identityTurn.then(() => this.#replaceIdentity(identity, current, earlier));
+    this.#identityTurn = turn.catch(() => {});
+    await turn;
+    return { recipient, replaced: current, unchanged: false, status: await this.status() };
+  }
+
+  async #currentRecipient(): Promise<string | null> {
+    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
+    return existing ? recipientOf(existing) : null;
+  }
+
+  /** Makes `identity` the key, keeping the one it replaces; refused when the key changed since the user was asked. */
+  async #replaceIdentity(identity: string, asked: string | null, earlier: string[]): Promise<void> {
+    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
+    if ((existing ? recipientOf(existing) : null) !== asked) {
+      throw new LifeboatError('INVALID_INPUT', "Lifeboat's key changed while you were asked (a backup created one meanwhile), so the key was not imported.", 'Import it again and decide about the key Lifeboat has now.');
+    }
+    await this.#keepPrevious([...(existing ? [existing] : []), ...earlier], identity);
+    await this.#secrets.set(IDENTITY_ACCOUNT, identity);
+  }
+
+  /** Keys earlier imports replaced (newest first). */
+  async #previousIdentities(): Promise<string[]> {
+    const kept = await this.#secrets.get(PREVIOUS_ACCOUNT);
+    return kept ? kept.split('\n').filter((line) => line.startsWith('AGE-SECRET-KEY-1')) : [];
+  }
+
+  /** Keeps the keys being replaced (the current one, and earlier ones the imported file carries) first; the key taking over is current again, not earlier. */
+  async #keepPrevious(replaced: string[], current: string): Promise<void> {
+    const before = await this.#previousIdentities();
+    const kept = [...new Set([...replaced, ...before])].filter((k) => k !== current).slice(0, MAX_PREVIOUS_KEYS);
+    if (kept.join('\n') === before.join('\n')) return;
+    if (kept.length) await this.#secrets.set(PREVIOUS_ACCOUNT, kept.join('\n'));
+    else await this.#secrets.delete(PREVIOUS_ACCOUNT);
   }
 
   async setPassphrase(passphrase: string | null): Promise<void> {
@@ -144,7 +201,8 @@ export class KeyService {
   async ownKeys(): Promise<AgeKeys> {
     const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
     const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
-    return { identities: identity ? [identity] : [], passphrases: passphrase ? [passphrase] : [] };
+    // Keys an import replaced were this Lifeboat's own: what they made is still its own.
+    return { identities: [...(identity ? [identity] : []), ...(await this.#previousIdentities())], passphrases: passphrase ? [passphrase] : [] };
   }
 
   /** Every key Lifeboat holds, plus any the caller gives, for opening archives. */
@@ -152,10 +210,9 @@ export class KeyService {
     const identities = [...(extra.identities ?? [])];
     const passphrases = [...(extra.passphrases ?? [])];
     if (identities.length === 0 && passphrases.length === 0) {
-      const identity = await this.#secrets.get(IDENTITY_ACCOUNT);
-      const passphrase = await this.#secrets.get(PASSPHRASE_ACCOUNT);
-      if (identity) identities.push(identity);
-      if (passphrase) passphrases.push(passphrase);
+      const own = await this.ownKeys();
+      identities.push(...own.identities!);
+      passphrases.push(...own.passphrases!);
     }
     return { identities, passphrases };
   }

@@ -8,4 +8,24 @@ export interface KeyStatus {
   extraRecipients: string[];
   passphraseSaved: boolean;
   keychain: boolean;
+  /** age1… of keys Lifeboat used before an imported one replaced them: kept in the keychain to open the backups they made. */
+  previousRecipients: string[];
+}
+
+/** What importing a recovery key did (never the key itself: only public recipients). */
+export interface KeyImportResult {
+  /** age1… of the imported key, now Lifeboat's key. */
+  recipient: string;
+  /** age1… of the key it replaced (kept to open the backups that key made); null when there was none. */
+  replaced: string | null;
+  /** The file holds the key Lifeboat already uses: nothing changed. */
+  unchanged: boolean;
+  status: KeyStatus;
+}
+
+/** The question before a key is imported: the key in the file, and the one it would replace. */
+export interface KeyImportQuestion {
+  file: string;
+  incoming: string;
+  current: string | null;
 }

@@ -118,6 +118,8 @@ export interface ConnectionReport {
   /** Present when the connection went through SSH: each hop with the time its login took, then the database as the bastion sees it. */
   tunnel?: TunnelReport;
   tools: { pg_dump: PgTool; pg_restore: PgTool };
+  /** The databases this user may connect to (templates left out), by name: only when asked (the add/edit form's test). */
+  databases?: string[];
 }
 
 export type ConnectionTestResult = { ok: true; report: ConnectionReport } | { ok: false; error: ErrorInfo };

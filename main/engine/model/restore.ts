@@ -99,7 +99,11 @@ export interface Inspection extends SourceDescription {
 export const PRIVILEGED_ROLE_ATTRIBUTES = ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'] as const;
 export type PrivilegedRoleAttribute = (typeof PRIVILEGED_ROLE_ATTRIBUTES)[number];
 
-export type CheckStatus = 'ok' | 'info' | 'warning' | 'blocker';
+/**
+ * 'unknown': a question the checklist could not answer (the file does not say which PostgreSQL made
+ * it, the free space or the space needed cannot be read). Never shown as passed; it does not block.
+ */
+export type CheckStatus = 'ok' | 'info' | 'unknown' | 'warning' | 'blocker';
 
 export interface CheckItem {
   id: 'identity' | 'trust' | 'privileges' | 'versions' | 'roles' | 'extensions' | 'space' | 'target' | 'sessions' | 'safety-backup' | 'confirmation' | 'tables' | 'tools';

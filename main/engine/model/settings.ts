@@ -29,6 +29,11 @@ export interface Settings {
   serverRunConcurrency: number;
   /** Run a test-restore drill (embedded scratch) after every successful backup. */
   drillAfterBackup: boolean;
+  /**
+   * The recovery-time objective, in seconds: how long a restore plus its verification may take. Drill
+   * charts draw it as a line and say which drills stayed within it; null = no target set.
+   */
+  recoveryTargetSeconds: number | null;
   /** IANA time zone for schedules; null = the computer's. */
   timeZone: string | null;
   /** Keep running in the tray (schedules included) when the window is closed. */

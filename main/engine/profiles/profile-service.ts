@@ -4,14 +4,14 @@ import { LifeboatError, toErrorInfo } from '../errors.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { webhookAccount, type SecretStore } from '../secrets/secret-store.ts';
 import type { Clock } from '../ports.ts';
-import type { ConnectionTestResult, ImportCandidate, Profile, ProfileInput, ProfileSummary } from '../types.ts';
+import type { ConnectionTestResult, ImportCandidate, Profile, ProfileFields, ProfileInput, ProfileSummary } from '../types.ts';
 import type { ConnectTarget } from '../tunnel/connect-target.ts';
 import type { TunnelScope, TunnelService } from '../tunnel/tunnel-service.ts';
 import { deleteSshSecrets, readSshSecrets, saveSshSecrets, sshSecretsSaved } from './ssh-secrets.ts';
 import { sshRouteIdentity } from '../tunnel/tunnel-service.ts';
-import { testConnection } from './connection-test.ts';
+import { listDatabases, testConnection, type DatabaseListResult } from './connection-test.ts';
+import { draftSshSecrets, fieldsFromInput } from './profile-draft.ts';
 import { connectionFromEnv, connectionsFromPgpass, defaultPgpassPath, lookupPgpass, parseConnectionUri, parsePgpass, type ParsedConnection } from './profile-import.ts';
-import { normaliseProfileFields } from './profile-validation.ts';
 import { JsonFileStore } from '../settings/json-file-store.ts';
 
 interface ProfileFile {
@@ -64,8 +64,19 @@ export class ProfileService {
     return pgpassPassword(profile);
   }
 
+  /**
+   * The fields an add (no id) or an edit of `id` would save, checked as they would be — nothing is
+   * saved: for main to ask about what changes before it saves (e.g. new canary queries).
+   */
+  check(input: ProfileInput, id?: string): ProfileFields {
+    const existing = id === undefined ? undefined : this.#find(id);
+    const fields = fieldsFromInput(input, existing);
+    this.#assertNameFree(fields.name, existing?.id);
+    return fields;
+  }
+
   async add(input: ProfileInput): Promise<ProfileSummary> {
-    const fields = normaliseProfileFields({ ...input, ssh: input.ssh ?? undefined, scope: input.scope ?? undefined, backupFolder: input.backupFolder ?? undefined, canaryQueries: input.canaryQueries ?? undefined });
+    const fields = fieldsFromInput(input);
     this.#assertNameFree(fields.name);
     const now = this.#clock.now().toISOString();
     const profile: Profile = { id: randomUUID(), ...fields, createdAt: now, updatedAt: now };
@@ -80,14 +91,8 @@ export class ProfileService {
 
   async update(id: string, input: ProfileInput): Promise<ProfileSummary> {
     const existing = this.#find(id);
-    // An edit that does not mention SSH (an older form, a script) keeps the tunnel; null removes it.
-    const ssh = input.ssh === undefined ? existing.ssh : (input.ssh ?? undefined);
-    // Likewise the database scope, the backup folder and the canaries: an edit that does not mention
-    // them keeps them (a form that does not show them must not move the backups or drop the canaries).
-    const scope = input.scope === undefined ? existing.scope : (input.scope ?? undefined);
-    const backupFolder = input.backupFolder === undefined ? existing.backupFolder : (input.backupFolder ?? undefined);
-    const canaryQueries = input.canaryQueries === undefined ? existing.canaryQueries : (input.canaryQueries ?? undefined);
-    const fields = normaliseProfileFields({ ...input, ssh, scope, backupFolder, canaryQueries });
+    // An edit that does not mention SSH, the scope, the backup folder or the canaries keeps them; null removes them.
+    const fields = fieldsFromInput(input, existing);
     this.#assertNameFree(fields.name, existing.id);
     const profile: Profile = { id: existing.id, ...fields, createdAt: existing.createdAt, updatedAt: this.#clock.now().toISOString() };
     await this.#bindPassword(existing, profile, input);
@@ -114,6 +119,20 @@ export class ProfileService {
     } else {
       await this.#secrets.delete(account);
     }
+  }
+
+  /**
+   * Where the saved password would go that it was not given for: the old and the new server, when the
+   * input asks to keep it for a profile moved to another host, port, user or SSH route; else null.
+   * The page asks for that with a flag, so main confirms it with the user first (handlers.ts).
+   */
+  passwordMove(id: string, input: ProfileInput): { from: string; to: string } | null {
+    const typed = (typeof input.password === 'string' && input.password !== '') || input.password === null;
+    if (typed || input.keepPasswordForNewServer !== true) return null;
+    const saved = this.#find(id);
+    const draft = this.#draft(input, saved);
+    if (!passwordBound(saved) || endpointOf(draft) === endpointOf(saved)) return null;
+    return { from: serverLabel(saved), to: serverLabel(draft) };
   }
 
   /** A copy named "<name> copy" (numbered when taken), including the saved password (same server). */
@@ -171,6 +190,53 @@ export class ProfileService {
     }
   }
 
+  /**
+   * "Test" in the add/edit form: the fields as typed, before saving, and the server's databases to pick
+   * from. With `profileId` (an edit), a password or SSH secret left unchanged is the saved one, used
+   * only where saving would keep it (the same server, or the user chose to keep it for the new one).
+   */
+  async testInput(input: ProfileInput, profileId: string | null, options: { acceptHostKeys?: readonly string[] } = {}): Promise<ConnectionTestResult> {
+    try {
+      const saved = profileId === null ? undefined : this.#find(profileId);
+      const profile = this.#draft(input, saved);
+      const password = await this.#draftPassword(input, profile, saved);
+      const sshSecrets = draftSshSecrets(profile, saved, input.sshSecrets);
+      return await testConnection({ profile, password, sshSecrets, tools: this.#tools, tunnels: this.#tunnels, acceptHostKeys: options.acceptHostKeys ?? [], listDatabases: true });
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+  }
+
+  /** The databases on a saved profile's server that its user may connect to (the CLI's `profile databases`). */
+  async databases(idOrName: string, options: { acceptHostKeys?: readonly string[] } = {}): Promise<DatabaseListResult> {
+    try {
+      const profile = this.#find(idOrName);
+      const password = await this.#password(profile);
+      return await listDatabases({ profile, password, tools: this.#tools, tunnels: this.#tunnels, acceptHostKeys: options.acceptHostKeys ?? [] });
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error) };
+    }
+  }
+
+  /**
+   * An unsaved profile, as far as connecting goes: the backup folder and the canaries play no part
+   * (a save checks them). A new one gets an id of its own, so no saved secret is found for it.
+   */
+  #draft(input: ProfileInput, saved: Profile | undefined): Profile {
+    const now = this.#clock.now().toISOString();
+    const fields = fieldsFromInput({ ...input, backupFolder: null, canaryQueries: null }, saved);
+    return { id: saved?.id ?? `draft-${randomUUID()}`, ...fields, createdAt: saved?.createdAt ?? now, updatedAt: now };
+  }
+
+  /** The password a draft connects with: as #bindPassword would leave it after saving, then ~/.pgpass like #password. */
+  async #draftPassword(input: ProfileInput, draft: Profile, saved: Profile | undefined): Promise<string | null> {
+    if (typeof input.password === 'string' && input.password !== '') return input.password;
+    const keeps = input.password === undefined && saved !== undefined && passwordBound(saved) && (endpointOf(draft) === endpointOf(saved) || input.keepPasswordForNewServer === true);
+    const kept = keeps ? await this.#secrets.get(secretAccount(saved.id)) : null;
+    if (kept !== null || draft.ssh) return kept;
+    return pgpassPassword(draft);
+  }
+
   async #parse(source: { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' }): Promise<ParsedConnection[]> {
     if (source.kind === 'uri') return [parseConnectionUri(source.uri)];
     const file = source.kind === 'pgpass' && source.file ? source.file : defaultPgpassPath();
@@ -225,6 +291,10 @@ async function pgpassPassword(profile: Profile): Promise<string | null> {
  * The server a password is for: host, port and user — and, through SSH, the bastion that sees that
  * host (localhost:5432 behind one bastion is not localhost:5432 behind another).
  */
+function serverLabel(profile: Pick<Profile, 'host' | 'port' | 'user' | 'ssh'>): string {
+  return `${profile.user}@${profile.host}:${profile.port}${profile.ssh ? ` through SSH via ${profile.ssh.host}` : ''}`;
+}
+
 export function endpointOf(profile: Pick<Profile, 'host' | 'port' | 'user' | 'ssh'>): string {
   const base = [profile.host, profile.port, profile.user];
   return JSON.stringify(profile.ssh ? [...base, sshRouteIdentity(profile.ssh)] : base);

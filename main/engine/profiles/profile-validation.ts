@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
+import { splitStatements } from '../db/sql-tokens.ts';
 import { normaliseScope } from './database-scope.ts';
 import { PROFILE_COLORS, SSH_AUTH_METHODS, SSL_MODES, type ProfileFields, type SshHop, type SshSettings } from '../types.ts';
 
@@ -35,15 +36,7 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
     if (!path.isAbsolute(backupFolder)) throw invalid(`The backup folder "${backupFolder}" is not an absolute path.`, 'Choose the folder with the folder picker, or type a full path such as /home/me/Backups.');
     fields.backupFolder = backupFolder;
   }
-  if (input.canaryQueries?.length) {
-    fields.canaryQueries = input.canaryQueries.map((canary, index) => {
-      const name = canary.name?.trim() || `canary ${index + 1}`;
-      const sql = canary.sql?.trim() ?? '';
-      if (!sql) throw invalid(`Canary "${name}" has no SQL.`, 'Write a query that returns one value, e.g. SELECT max(id) FROM orders.');
-      if (sql.length > 10_000) throw invalid(`Canary "${name}" is longer than 10,000 characters.`, 'Keep canary queries short.');
-      return { name, sql: sql.replace(/;\s*$/, '') };
-    });
-  }
+  if (input.canaryQueries?.length) fields.canaryQueries = normaliseCanaries(input.canaryQueries);
   if ((sslmode === 'verify-ca' || sslmode === 'verify-full') && !sslRootCert) {
     throw invalid(`SSL mode ${sslmode} needs the server's CA certificate.`, 'Choose the CA certificate file (root.crt) or use SSL mode "require".');
   }
@@ -54,6 +47,35 @@ export function normaliseProfileFields(input: Partial<ProfileFields>): ProfileFi
     fields.ssh = normaliseSsh(input.ssh);
   }
   return fields;
+}
+
+/** More canaries than this is not a check any more but a second backup. */
+export const MAX_CANARIES = 20;
+export const MAX_CANARY_NAME = 100;
+export const MAX_CANARY_SQL = 10_000;
+
+/**
+ * Canary queries: each one statement returning one value, run at every backup and again by drills.
+ * One statement, because a drill runs it through the extended protocol (which refuses more) and a
+ * backup inside its read-only snapshot, which a "…; COMMIT; …" would leave.
+ */
+export function normaliseCanaries(input: readonly { name?: string; sql?: string }[]): { name: string; sql: string }[] {
+  if (input.length > MAX_CANARIES) throw invalid(`There are ${input.length} canary queries; at most ${MAX_CANARIES} are kept.`, 'Keep the few queries whose values prove the data is whole (counts, sums, the newest id).');
+  const names = new Set<string>();
+  return input.map((canary, index) => {
+    const name = canary.name?.trim() || `canary ${index + 1}`;
+    if (name.length > MAX_CANARY_NAME) throw invalid(`The canary name "${name.slice(0, 40)}…" is longer than ${MAX_CANARY_NAME} characters.`, 'Use a short name such as "orders".');
+    if (names.has(name.toLowerCase())) throw invalid(`Two canaries are named "${name}".`, 'Give each canary its own name: a drill matches them by name.');
+    names.add(name.toLowerCase());
+    const text = canary.sql?.trim() ?? '';
+    if (text.length > MAX_CANARY_SQL) throw invalid(`Canary "${name}" is longer than 10,000 characters.`, 'Keep canary queries short.');
+    const statements = [...splitStatements(text)].filter((s) => s.codeStart >= 0);
+    if (statements.length === 0) throw invalid(`Canary "${name}" has no SQL.`, 'Write a query that returns one value, e.g. SELECT max(id) FROM orders.');
+    if (statements.length > 1) throw invalid(`Canary "${name}" holds ${statements.length} statements; a canary is one query.`, 'Keep one query that returns one value, e.g. SELECT max(id) FROM orders, and remove the others.');
+    const only = statements[0]!;
+    // Without its closing semicolon (comments after it go too): what the drill sends as one statement.
+    return { name, sql: text.slice(0, only.terminated ? only.end - 1 : only.end).trim() };
+  });
 }
 
 /** The SSH section: the bastion, its jumps, keep-alive. Every hop is checked like a host. */

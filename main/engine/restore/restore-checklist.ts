@@ -25,7 +25,7 @@ export interface TargetState {
   pgRestoreError: ErrorInfo | null;
 }
 
-/** The checklist: each item ✓ / info / warning / blocker with a sentence of why and what to do. */
+/** The checklist: each item ✓ / info / unknown / warning / blocker with a sentence of why and what to do. */
 export async function buildChecklist(inspection: Inspection, target: TargetState, options: PreflightOptions): Promise<CheckItem[]> {
   const { facts } = target;
   // The facts that need reading: the file's own sha256 (for its sidecar) and globals.sql's roles.
@@ -196,18 +196,23 @@ export function toolsCheck(target: Pick<TargetState, 'pgRestoreError'>): CheckIt
   return { id: 'tools', status: 'blocker', title: 'No suitable pg_restore', detail: target.pgRestoreError.message, ...(target.pgRestoreError.fix ? { fix: target.pgRestoreError.fix } : {}) };
 }
 
-// Versions.
+// Versions. Unknown when the file does not say which server it came from: never passed unseen.
 export function versionsCheck(inspection: Inspection, target: Pick<TargetState, 'facts' | 'pgRestore'>): CheckItem {
   const { facts } = target;
   const sourceMajor = inspection.sourceServerVersion ? parseToolVersion(`(PostgreSQL) ${inspection.sourceServerVersion}`)?.major ?? null : null;
   const newerDump = (inspection.dumpMajor ?? sourceMajor ?? 0) > facts.serverMajor;
-  return {
-    id: 'versions',
-    status: newerDump ? 'warning' : 'ok',
-    title: 'Versions',
-    detail: `Source: PostgreSQL ${inspection.sourceServerVersion ?? 'unknown'}${inspection.dumpedBy ? `, written by pg_dump ${inspection.dumpedBy}` : ''}; target: PostgreSQL ${facts.serverVersion}${target.pgRestore ? `; pg_restore ${target.pgRestore.version}` : ''}.` +
-      (newerDump ? ` The dump is newer than the target: settings the target does not know (such as transaction_timeout) are skipped and reported; any other error stops the restore and removes what it created.` : ''),
-  };
+  const versions = `Source: PostgreSQL ${inspection.sourceServerVersion ?? 'unknown'}${inspection.dumpedBy ? `, written by pg_dump ${inspection.dumpedBy}` : ''}; target: PostgreSQL ${facts.serverVersion}${target.pgRestore ? `; pg_restore ${target.pgRestore.version}` : ''}.`;
+  if (newerDump) {
+    return { id: 'versions', status: 'warning', title: 'Versions', detail: `${versions} The dump is newer than the target: settings the target does not know (such as transaction_timeout) are skipped and reported; any other error stops the restore and removes what it created.` };
+  }
+  if (inspection.sourceServerVersion === null) {
+    return {
+      id: 'versions', status: 'unknown', title: 'Source version unknown',
+      detail: `${versions} The file does not say which PostgreSQL it came from (a plain SQL script without pg_dump's header, for example), so Lifeboat cannot tell whether PostgreSQL ${facts.serverVersion} understands everything in it.`,
+      fix: `Restore it if it came from PostgreSQL ${facts.serverMajor} or older. If it came from a newer one, a statement the target does not know stops the restore, and Lifeboat removes what it created.`,
+    };
+  }
+  return { id: 'versions', status: 'ok', title: 'Versions', detail: versions };
 }
 
 // Roles. globals: the archive's globals.sql role definitions (globalsRolesOf), null for other files.
@@ -275,15 +280,30 @@ export function extensionsCheck(inspection: Inspection, facts: Pick<TargetFacts,
     : { id: 'extensions', status: 'ok', title: 'Extensions', detail: inspection.extensions.length ? `Available on the target: ${inspection.extensions.join(', ')}.` : 'The archive needs no extensions.' };
 }
 
-// Space.
+// Space. What the restore needs is known for Lifeboat archives only (the manifest's table sizes); free
+// space only for a server on this computer. What is not known is said as unknown, never as enough.
 export function spaceCheck(inspection: Inspection, freeSpace: TargetState['freeSpace']): CheckItem {
   const expected = inspection.lifeboat ? inspection.lifeboat.manifest.tables.reduce((sum, t) => sum + t.estimatedBytes, 0) : null;
-  const expectedText = expected !== null ? `about ${formatBytes(expected)} of table data (indexes come on top)` : `unknown before restoring (the file is ${formatBytes(inspection.size)}; compressed dumps often grow 3–10×)`;
   if (!freeSpace) {
-    return { id: 'space', status: 'info', title: 'Disk space', detail: `Free space on the server cannot be checked from here; the restore needs ${expectedText}.` };
+    const needs = expected !== null ? `about ${formatBytes(expected)} of table data (indexes come on top)` : `an amount unknown before restoring (the file is ${formatBytes(inspection.size)}; compressed dumps often grow 3–10×)`;
+    return {
+      id: 'space', status: 'unknown', title: 'Free space unknown',
+      detail: `Lifeboat cannot read the free space where the server keeps its data (a server on another computer, or a role that may not see its data folder); the restore needs ${needs}.`,
+      fix: 'Check the free space on the server before a large restore. If it runs out, the restore stops and Lifeboat removes what it created.',
+    };
   }
-  const enough = expected === null || freeSpace.bytes > expected * 1.5;
-  return { id: 'space', status: enough ? 'ok' : expected !== null && freeSpace.bytes < expected ? 'blocker' : 'warning', title: 'Disk space', detail: `${formatBytes(freeSpace.bytes)} free where the server keeps its data; the restore needs ${expectedText}.`, ...(enough ? {} : { fix: 'Free space on the server, or restore to another server.' }) };
+  const free = `${formatBytes(freeSpace.bytes)} free where the server keeps its data`;
+  if (expected === null) {
+    // Less free space than the file's own size will not hold what it restores.
+    const tight = freeSpace.bytes < inspection.size;
+    return {
+      id: 'space', status: tight ? 'warning' : 'unknown', title: tight ? 'Disk space' : 'Space needed unknown',
+      detail: `${free}; how much the restore needs is unknown before restoring (the file is ${formatBytes(inspection.size)}; compressed dumps often grow 3–10×).`,
+      fix: tight ? 'Free space on the server, or restore to another server.' : `Make sure the server has several times the file's size free. If it runs out, the restore stops and Lifeboat removes what it created.`,
+    };
+  }
+  const enough = freeSpace.bytes > expected * 1.5;
+  return { id: 'space', status: enough ? 'ok' : freeSpace.bytes < expected ? 'blocker' : 'warning', title: 'Disk space', detail: `${free}; the restore needs about ${formatBytes(expected)} of table data (indexes come on top).`, ...(enough ? {} : { fix: 'Free space on the server, or restore to another server.' }) };
 }
 
 // Target database: may the profile's role create one at all.

@@ -16,6 +16,7 @@ import { dbnameConninfo, libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
 import { assertSameFile, runsTrusted } from './restore-inspect.ts';
 import { missingRolesCreator, parallelJobs, restrictedHint, runsAs, statementDecider, writeTocList, type RestoreIntoOptions, type RestoreIntoResult } from './restore-into.ts';
+import { PhaseEta } from './restore-eta.ts';
 import { openSource } from './restore-source.ts';
 import { FOREIGN_COLUMN_OPTIONS, guardedSqlStream } from './sql-pipeline.ts';
 import { readCustomToc, readTocDat } from './toc-dat.ts';
@@ -36,9 +37,11 @@ export async function restoreParallel(o: RestoreIntoOptions): Promise<RestoreInt
   const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
   const fileHash = createHash('sha256');
   try {
-    const { archivePath, walk } = inspection.inner === 'pg-directory' ? { archivePath: inspection.path, walk: null } : await decryptToFile(o, workDir, fileHash);
+    // One estimate over both steps: decrypting is the first 30 % of the phase, pg_restore's items the rest.
+    const eta = new PhaseEta();
+    const { archivePath, walk } = inspection.inner === 'pg-directory' ? { archivePath: inspection.path, walk: null } : await decryptToFile(o, workDir, fileHash, eta);
     await refuseUnsafeToc(o, archivePath);
-    const tolerated = await runPgRestoreJobs(o, jobs, archivePath, workDir, libpq.env);
+    const tolerated = await runPgRestoreJobs(o, { jobs, eta }, archivePath, workDir, libpq.env);
     if (o.restricted) await holdRoleStatements(o, archivePath, workDir);
     return { tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
   } finally {
@@ -48,7 +51,7 @@ export async function restoreParallel(o: RestoreIntoOptions): Promise<RestoreInt
 }
 
 /** The archive's dump, decrypted (and a Lifeboat archive walked and checked) into workDir/decrypted.dump. */
-async function decryptToFile(o: RestoreIntoOptions, workDir: string, fileHash: Hash): Promise<{ archivePath: string; walk: ArchiveWalk | null }> {
+async function decryptToFile(o: RestoreIntoOptions, workDir: string, fileHash: Hash, eta: PhaseEta): Promise<{ archivePath: string; walk: ArchiveWalk | null }> {
   const { request, ctx, inspection } = o;
   const span = o.fractionEnd - o.fractionStart;
   const rate = new RateMeter();
@@ -57,7 +60,10 @@ async function decryptToFile(o: RestoreIntoOptions, workDir: string, fileHash: H
   const source = await openSource(request.file, o.keys, {
     signal: ctx.signal,
     onRawChunk: (chunk) => fileHash.update(chunk),
-    onRawBytes: (bytes) => ctx.report({ phase: 'Decrypting to a temporary file', fraction: o.fractionStart + span * 0.3 * Math.min(bytes / Math.max(inspection.size, 1), 1), bytes, bytesPerSecond: rate.sample(bytes), etaSeconds: null, currentItem: null }),
+    onRawBytes: (bytes) => {
+      const phase = 0.3 * Math.min(bytes / Math.max(inspection.size, 1), 1);
+      ctx.report({ phase: 'Decrypting to a temporary file', fraction: o.fractionStart + span * phase, bytes, bytesPerSecond: rate.sample(bytes), etaSeconds: eta.secondsLeft(phase), currentItem: null });
+    },
   });
   let walk: ArchiveWalk | null = null;
   try {
@@ -89,11 +95,13 @@ async function refuseUnsafeToc(o: RestoreIntoOptions, archivePath: string): Prom
 }
 
 /** pg_restore --jobs into the new database; returns the known-benign errors it tolerated. */
-async function runPgRestoreJobs(o: RestoreIntoOptions, jobs: number, archivePath: string, workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
+async function runPgRestoreJobs(o: RestoreIntoOptions, { jobs, eta }: { jobs: number; eta: PhaseEta }, archivePath: string, workDir: string, env: NodeJS.ProcessEnv): Promise<string[]> {
   const { request, ctx, inspection } = o;
   const span = o.fractionEnd - o.fractionStart;
   const entries = Math.max(inspection.toc?.entries.length ?? 1, 1);
-  let done = 0;
+  const done = new Set<string>();
+  // A directory dump is read in place: no decrypting step, so pg_restore's items are the whole phase.
+  const base = inspection.inner === 'pg-directory' ? 0 : 0.3;
   // Restricted: pg_restore sets no owners and leaves out default privileges (which need the roles); both are set afterwards.
   const listFile = await writeTocList(workDir, inspection.toc, request.tables, request.mode === 'data-only', o.restricted ? ['DEFAULT ACL'] : []);
   const exitOnError = o.targetMajor >= (inspection.dumpMajor ?? o.targetMajor);
@@ -106,11 +114,13 @@ async function runPgRestoreJobs(o: RestoreIntoOptions, jobs: number, archivePath
     env,
     signal: ctx.signal,
     onLine: (line) => {
-      // Each TOC item is announced once as "processing item N TYPE name"; the other verbose lines repeat it.
-      const match = /^pg_restore: processing item \d+ (.+)$/.exec(line);
+      // An item is done when pg_restore says "processing item N …" (before its workers start, and the
+      // missed ones after) or a worker's "finished item N …" (table data and everything after it).
+      const match = /^pg_restore: (?:processing (?:missed )?item|finished item) (\d+) (.+)$/.exec(line);
       if (!match) return /^pg_restore: (?!error|warning)/.test(line);
-      done++;
-      ctx.report({ phase: `Restoring (${jobs} jobs)`, fraction: o.fractionStart + span * (0.3 + 0.7 * Math.min(done / entries, 0.99)), currentItem: match[1]!, etaSeconds: null });
+      done.add(match[1]!);
+      const phase = base + (1 - base) * Math.min(done.size / entries, 0.99);
+      ctx.report({ phase: `Restoring (${jobs} jobs)`, fraction: o.fractionStart + span * phase, currentItem: match[2]!, etaSeconds: eta.secondsLeft(phase) });
       return true;
     },
   });

@@ -104,6 +104,19 @@ export class RestoreService {
     });
   }
 
+  /** The server's databases a restore may replace or add rows to (the Restore screen offers them to choose from). */
+  async targetDatabases(profileName: string, signal?: AbortSignal): Promise<string[]> {
+    return withScope(signal, async (scope) => {
+      const { profile, password } = await this.#deps.profiles.resolveForConnection(profileName, scope);
+      const server = await TargetServer.connect(profile, password);
+      try {
+        return await server.databases();
+      } finally {
+        await server.close();
+      }
+    });
+  }
+
   /** Free space where the target server keeps its data; null when it cannot be read from here (a whole-run restore checks the sum). */
   async freeSpace(profileName: string, signal?: AbortSignal): Promise<{ bytes: number; where: string } | null> {
     return withScope(signal, async (scope) => {
@@ -217,7 +230,7 @@ export class RestoreService {
       if (verification.mismatches.length && request.verify !== 'report') throw mismatchError(verification.mismatches, request.mode);
 
       const { keptDatabase, endedSessions } = request.mode === 'replace' ? await swapRestoredIn(server, ctx, request.database, into, stamp, changes) : { keptDatabase: null, endedSessions: 0 };
-      ctx.report({ phase: 'Done', fraction: 1, message: request.database });
+      ctx.report({ phase: 'Done', fraction: 1, message: request.database, etaSeconds: null });
       return {
         mode: request.mode,
         database: request.database,

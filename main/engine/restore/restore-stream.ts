@@ -13,6 +13,7 @@ import { libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { drainOrExit, startTool, toolErrorSummary, type ToolProcess } from '../pgtools/tool-process.ts';
 import { assertSameFile, runsTrusted } from './restore-inspect.ts';
 import { missingRolesCreator, restrictedHint, runsAs, statementDecider, writeTocList, type RestoreIntoOptions, type RestoreIntoResult } from './restore-into.ts';
+import { PhaseEta } from './restore-eta.ts';
 import { openSource, type OpenedSource } from './restore-source.ts';
 import type { RestoreRequest } from './restore-types.ts';
 import { feed, guardedSqlStream, psqlFailure, startPsql, type GuardedSql } from './sql-pipeline.ts';
@@ -46,12 +47,13 @@ export async function restoreStreamed(o: RestoreIntoOptions): Promise<RestoreInt
   }
 }
 
-/** A streamed restore's progress: the raw bytes read of the file, and the item being restored. */
+/** A streamed restore's progress: the raw bytes read of the file, the item being restored, and the time left. */
 class StreamProgress {
   /** The table or object being restored, as pg_restore or the SQL's statements name it. */
   current: string | null = null;
   #rawBytes = 0;
   readonly #rate = new RateMeter();
+  readonly #eta = new PhaseEta();
   readonly #o: RestoreIntoOptions;
 
   constructor(o: RestoreIntoOptions) {
@@ -72,7 +74,10 @@ class StreamProgress {
     const { ctx, inspection, fractionStart, fractionEnd } = this.#o;
     const rawBytes = this.#rawBytes;
     const span = fractionEnd - fractionStart;
-    ctx.report({ phase: 'Restoring', fraction: fractionStart + span * Math.min(inspection.size > 0 ? rawBytes / inspection.size : 0, 0.99), bytes: rawBytes, bytesPerSecond: this.#rate.sample(rawBytes), etaSeconds: null, currentItem: this.current });
+    // The file is read at the pace psql takes its SQL (backpressure), so its bytes measure the restore.
+    // Once all are read, what is left (indexes, constraints) has no measure: no time left is said.
+    const read = inspection.size > 0 ? rawBytes / inspection.size : 0;
+    ctx.report({ phase: 'Restoring', fraction: fractionStart + span * Math.min(read, 0.99), bytes: rawBytes, bytesPerSecond: this.#rate.sample(rawBytes), etaSeconds: this.#eta.secondsLeft(read), currentItem: this.current });
   }
 }
 

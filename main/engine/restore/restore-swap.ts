@@ -8,7 +8,7 @@ import type { TargetServer } from './target-server.ts';
 
 /** Swaps the restored copy `into` in for `database` (recorded in `changes`); returns the kept name and how many sessions were ended. */
 export async function swapRestoredIn(server: TargetServer, ctx: JobContext, database: string, into: string, stamp: string, changes: RestoreChanges): Promise<{ keptDatabase: string; endedSessions: number }> {
-  ctx.report({ phase: 'Swapping', fraction: 0.96, message: `Switching "${database}" to the restored copy` });
+  ctx.report({ phase: 'Swapping', fraction: 0.96, message: `Switching "${database}" to the restored copy`, etaSeconds: null });
   const keptDatabase = derivedName(database, `_before_restore_${stamp}`);
   ctx.signal.throwIfAborted();
   const endedSessions = await swapIn(server, into, database, keptDatabase);

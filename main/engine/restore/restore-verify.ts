@@ -12,7 +12,7 @@ import type { RestoreRequest, RestoreResult, TableCheck } from './restore-types.
 
 /** The verifying step: row counts, then the request's checkRestored; how long both took. */
 export async function verifyRestored(ctx: JobContext, request: RestoreRequest, restored: { database: string; walk: ArchiveWalk | null; restricted: LeastPrivilegeRestore | null; profile: Profile; password: string | null }): Promise<{ verification: RestoreResult['verification']; verifyMs: number }> {
-  ctx.report({ phase: 'Verifying', fraction: 0.92, message: 'Comparing row counts' });
+  ctx.report({ phase: 'Verifying', fraction: 0.92, message: 'Comparing row counts', etaSeconds: null });
   const tVerify = performance.now();
   // Whatever reads the restored data runs as the role that restored it: a stranger's view or
   // function called by a check then has that role's rights, never the profile's.

@@ -92,6 +92,12 @@ export class TargetServer {
     return unknown;
   }
 
+  /** The databases a restore may replace or add rows to: those that accept connections, templates left out. */
+  async databases(): Promise<string[]> {
+    const { rows } = await this.client.query<{ name: string }>('SELECT datname AS name FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY datname');
+    return rows.map((r) => r.name);
+  }
+
   async exists(database: string): Promise<boolean> {
     const { rows } = await this.client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     return rows.length > 0;

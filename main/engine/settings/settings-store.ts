@@ -6,6 +6,9 @@ export type { CompressionMethod, EncryptionMode, Settings } from '../model/setti
 /** Databases a whole-server run may dump at once: each costs a pg_dump, a backend and a core. */
 export const MAX_RUN_CONCURRENCY = 8;
 
+/** A recovery target longer than a week is not a target: most likely minutes typed as seconds. */
+export const MAX_RECOVERY_TARGET_SECONDS = 7 * 24 * 3600;
+
 export const DEFAULT_SETTINGS: Settings = {
   pgToolsDir: null,
   backupFolder: null,
@@ -17,6 +20,7 @@ export const DEFAULT_SETTINGS: Settings = {
   exactRowCounts: true,
   includeRolePasswords: false,
   drillAfterBackup: false,
+  recoveryTargetSeconds: null,
   serverRunConcurrency: 2,
   timeZone: null,
   keepInTray: true,
@@ -44,6 +48,10 @@ export class SettingsStore {
     }
     if (patch.serverRunConcurrency !== undefined && !(Number.isInteger(patch.serverRunConcurrency) && patch.serverRunConcurrency >= 1 && patch.serverRunConcurrency <= MAX_RUN_CONCURRENCY)) {
       throw new LifeboatError('INVALID_INPUT', `"${String(patch.serverRunConcurrency)}" is not a number of databases between 1 and ${MAX_RUN_CONCURRENCY}.`, 'Use 2 (the default); more only when the server and this computer have cores to spare.');
+    }
+    const target = patch.recoveryTargetSeconds;
+    if (target !== undefined && target !== null && !(Number.isInteger(target) && target >= 1 && target <= MAX_RECOVERY_TARGET_SECONDS)) {
+      throw new LifeboatError('INVALID_INPUT', `"${String(target)}" is not a recovery target between 1 second and 7 days.`, 'Give the time a restore and its verification may take, e.g. 15 minutes, or clear the target.');
     }
     for (const [key, value] of Object.entries(patch) as [keyof Settings, Settings[keyof Settings]][]) {
       if (value === undefined) continue;

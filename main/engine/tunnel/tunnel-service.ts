@@ -67,6 +67,11 @@ export function describeSshRoute(profile: Profile): string | null {
 export interface RouteOptions {
   signal?: AbortSignal;
   acceptHostKeys?: readonly string[];
+  /**
+   * Per hop in connection order, instead of the keychain: a string is that hop's secret, null none,
+   * undefined the saved one. For a route tested before it is saved (the add/edit form's test).
+   */
+  secrets?: readonly (string | null | undefined)[];
 }
 
 export class TunnelService {
@@ -103,7 +108,8 @@ export class TunnelService {
   }
 
   async #chain(owner: string, ssh: SshSettings, options: RouteOptions): Promise<ChainOptions> {
-    const hops = await Promise.all(sshHops(ssh).map(async (hop) => ({ hop, secret: await this.#secrets.get(routeAccount(owner, ssh, hop)) })));
+    const given = options.secrets ?? [];
+    const hops = await Promise.all(sshHops(ssh).map(async (hop, i) => ({ hop, secret: given[i] !== undefined ? given[i] : await this.#secrets.get(routeAccount(owner, ssh, hop)) })));
     const accept = options.acceptHostKeys ?? [];
     return {
       hops,
