@@ -2,8 +2,10 @@ import { useRef, type KeyboardEvent } from 'react';
 import type { ScreenId } from '../../main/ipc/contract.ts';
 import { SCREENS, useAppStore } from '../stores/app-store.ts';
 import { Icon, type IconName } from './icons.tsx';
+import { SidebarJobs } from './sidebar-jobs.tsx';
 
 const ICONS: Record<ScreenId, IconName> = {
+  overview: 'shield',
   connections: 'database',
   backups: 'archive',
   restore: 'restore',
@@ -59,6 +61,7 @@ export function Sidebar() {
         </ul>
       </nav>
       <div className="sidebar-footer">
+        <SidebarJobs />
         {info ? (
           <p className={info.keychain.available ? 'keychain-pill' : 'keychain-pill keychain-pill-warn'}>
             <Icon name="key" />

@@ -3,6 +3,7 @@ import type { AppInfo, ErrorInfo, FileFilter, ScreenId } from '../../main/ipc/co
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export const SCREENS: readonly { id: ScreenId; label: string }[] = [
+  { id: 'overview', label: 'Overview' },
   { id: 'connections', label: 'Connections' },
   { id: 'backups', label: 'Backups' },
   { id: 'restore', label: 'Restore' },
@@ -19,6 +20,10 @@ interface AppState {
   /** Text for the polite live region; the counter makes a repeated message be read again. */
   announcement: { text: string; seq: number };
   navigate(screen: ScreenId): void;
+  /** "Back up now" asked from anywhere (Ctrl+B): the Backups screen opens and starts it, so its card shows how it goes. */
+  backupRequested: boolean;
+  requestBackup(): void;
+  takeBackupRequest(): boolean;
   loadInfo(): Promise<void>;
   announce(text: string): void;
   /** Native file picker; null when the user cancelled. */
@@ -27,11 +32,18 @@ interface AppState {
 }
 
 export const useAppStore = create<AppState>()((set, get) => ({
-  screen: 'connections',
+  screen: 'overview',
   info: null,
   infoError: null,
   announcement: { text: '', seq: 0 },
   navigate: (screen) => set({ screen }),
+  backupRequested: false,
+  requestBackup: () => set({ backupRequested: true, screen: 'backups' }),
+  takeBackupRequest: () => {
+    const asked = get().backupRequested;
+    if (asked) set({ backupRequested: false });
+    return asked;
+  },
   loadInfo: async () => {
     try {
       set({ info: unwrap(await api().app.info()), infoError: null });

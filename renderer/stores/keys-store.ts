@@ -1,6 +1,7 @@
 import { create } from 'zustand';
-import type { ErrorInfo, KeyStatus } from '../../main/ipc/contract.ts';
+import type { ErrorInfo, KeyImportResult, KeyStatus } from '../../main/ipc/contract.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
+import { KEY_FILE_FILTERS } from '../components/file-filters.ts';
 
 // Survives reloads and restarts of the window: the warning stays until the key is exported.
 const PENDING_KEY = 'lifeboat.recoveryKeyPending';
@@ -35,6 +36,12 @@ interface KeysState {
   exportRecovery(): Promise<string | null>;
   /** Throws ApiError (e.g. too short). The passphrase is passed through, never kept. */
   setPassphrase(passphrase: string | null): Promise<void>;
+  /**
+   * Asks for a recovery-key file in the open dialog and makes it Lifeboat's key (main asks the user
+   * first, and keeps a replaced key); null when the dialog was cancelled. The key itself never
+   * reaches the page: only its public recipient. Throws ApiError (CANCELLED when the user said no).
+   */
+  importRecovery(): Promise<KeyImportResult | null>;
 }
 
 export const useKeysStore = create<KeysState>()((set, get) => ({
@@ -65,5 +72,16 @@ export const useKeysStore = create<KeysState>()((set, get) => ({
   setPassphrase: async (passphrase) => {
     unwrap(await api().keys.setPassphrase(passphrase));
     await get().load();
+  },
+  importRecovery: async () => {
+    const file = unwrap(await api().dialog.chooseFile('Import a recovery key', KEY_FILE_FILTERS));
+    if (!file) return null;
+    const imported = unwrap(await api().keys.importRecovery(file));
+    // The key in use now is one the user has as a file — unless it replaced a key never exported: that
+    // key still opens this computer's backups, and the next export carries it as an earlier key.
+    const stillPending = imported.replaced !== null && get().recoveryKeyPending;
+    if (!imported.unchanged && !stillPending) writePending(false);
+    set({ status: imported.status, error: null, ...(imported.unchanged || stillPending ? {} : { recoveryKeyPending: false, exportedTo: null }) });
+    return imported;
   },
 }));

@@ -9,7 +9,10 @@ export interface LibraryFilter {
 }
 
 interface LibraryState {
+  /** The archives the filter lets through, newest first. */
   entries: ArchiveEntry[];
+  /** Every archive of the library folders, newest first (what the filter is applied to). */
+  all: ArchiveEntry[];
   /** Profiles and databases present in the whole library, for the filter menus. */
   choices: { profiles: string[]; databases: string[] };
   filter: LibraryFilter;
@@ -31,10 +34,19 @@ interface LibraryState {
 
 const distinct = (values: string[]) => [...new Set(values)].sort((a, b) => a.localeCompare(b));
 
+/** The engine's own list filter (LibraryService#list): the profile without regard to case, the database exactly. */
+export function matchesLibraryFilter(entry: ArchiveEntry, filter: LibraryFilter): boolean {
+  if (filter.profile && entry.sidecar.profile.toLowerCase() !== filter.profile.toLowerCase()) return false;
+  return !filter.database || entry.sidecar.database === filter.database;
+}
+
+const applyFilter = (all: ArchiveEntry[], filter: LibraryFilter) => (filter.profile || filter.database ? all.filter((e) => matchesLibraryFilter(e, filter)) : all);
+
 export const useLibraryStore = create<LibraryState>()((set, get) => {
   let seq = 0;
   return {
     entries: [],
+    all: [],
     choices: { profiles: [], databases: [] },
     filter: { profile: '', database: '' },
     folders: [],
@@ -42,21 +54,18 @@ export const useLibraryStore = create<LibraryState>()((set, get) => {
     loading: false,
     error: null,
 
+    // One listing of the whole library, filtered here: reading every sidecar once, not twice (the
+    // full list feeds the filter menus), and a new filter shows at once, without a round trip.
     load: async () => {
       const mine = ++seq;
-      const { filter } = get();
-      const filtered = filter.profile !== '' || filter.database !== '';
       set({ loading: true });
       try {
-        const [all, some, folders] = await Promise.all([
-          api().library.list({}),
-          filtered ? api().library.list({ ...(filter.profile ? { profile: filter.profile } : {}), ...(filter.database ? { database: filter.database } : {}) }) : null,
-          api().library.folders(),
-        ]);
-        if (mine !== seq) return; // a newer load (other filter) won
+        const [all, folders] = await Promise.all([api().library.list({}), api().library.folders()]);
+        if (mine !== seq) return; // a newer load won
         const every = unwrap(all);
         set({
-          entries: some ? unwrap(some) : every,
+          all: every,
+          entries: applyFilter(every, get().filter),
           choices: { profiles: distinct(every.map((e) => e.sidecar.profile)), databases: distinct(every.map((e) => e.sidecar.database)) },
           folders: unwrap(folders),
           loaded: true,
@@ -76,13 +85,14 @@ export const useLibraryStore = create<LibraryState>()((set, get) => {
       }
     },
     setFilter: (patch) => {
-      set({ filter: { ...get().filter, ...patch } });
-      void get().load();
+      const filter = { ...get().filter, ...patch };
+      set({ filter, entries: applyFilter(get().all, filter) });
+      if (!get().loaded && !get().loading) void get().load();
     },
     details: async (file) => unwrap(await api().library.details(file)),
     remove: async (file) => {
       unwrap(await api().library.remove(file));
-      set({ entries: get().entries.filter((e) => e.path !== file) });
+      set({ entries: get().entries.filter((e) => e.path !== file), all: get().all.filter((e) => e.path !== file) });
       await get().load();
     },
     importArchive: async () => {

@@ -22,6 +22,11 @@ interface ProfilesState {
   remove(id: string): Promise<void>;
   /** acceptHostKeys: SSH host key fingerprints the user just chose to trust. */
   test(id: string, acceptHostKeys?: string[]): Promise<ConnectionTestResult>;
+  /**
+   * The add/edit form's test of the fields as typed (profileId: the profile being edited, whose saved
+   * password main uses when the field is left empty). Nothing is kept: the form shows the result.
+   */
+  testInput(input: ProfileInput, profileId: string | null, acceptHostKeys?: string[]): Promise<ConnectionTestResult>;
   importPreview(source: ImportSource): Promise<ImportCandidate[]>;
   importSave(source: ImportSource, name: string | null): Promise<ProfileSummary[]>;
 }
@@ -82,6 +87,13 @@ export const useProfilesStore = create<ProfilesState>()((set, get) => {
       }
       set({ tests: { ...get().tests, [id]: { status: 'done', result, at: Date.now() } } });
       return result;
+    },
+    testInput: async (input, profileId, acceptHostKeys = []) => {
+      try {
+        return unwrap(await api().profiles.testInput(input, profileId, acceptHostKeys));
+      } catch (error) {
+        return { ok: false, error: toErrorInfo(error) };
+      }
     },
     importPreview: async (source) => unwrap(await api().profiles.importPreview(source)),
     importSave: async (source, name) => {

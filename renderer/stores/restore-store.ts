@@ -68,6 +68,8 @@ interface RestoreState {
   rejected: ErrorInfo | null;
   /** The library's newest archives, offered while no file is open. */
   recent: ArchiveEntry[];
+  /** The target connection's databases, for "replace" and "rows of chosen tables" to pick from. */
+  targetDatabases: TargetDatabases;
   /** Opens a file (from a drop, the OS, the chooser, or a remote archive's temporary copy) and shows the Restore screen. */
   open(file: string, notice?: string | null, remote?: RemoteOrigin | null): void;
   /**
@@ -92,7 +94,22 @@ interface RestoreState {
   dropKept(profileId: string, database: string): Promise<void>;
   /** Reads the newest archives for the drop zone (a convenience: errors leave the list as it was). */
   loadRecent(): Promise<void>;
+  /** Lists the target connection's databases again (after a restore changed them, or "Check again"). */
+  loadTargetDatabases(): Promise<void>;
 }
+
+/**
+ * The databases of the connection `profileId` points at: `names` once read; `error` when they could
+ * not be listed (the form then takes a typed name).
+ */
+export interface TargetDatabases {
+  profileId: string | null;
+  loading: boolean;
+  names: string[] | null;
+  error: ErrorInfo | null;
+}
+
+const NO_DATABASES: TargetDatabases = { profileId: null, loading: false, names: null, error: null };
 
 const EMPTY_FORM: RestoreForm = {
   profileId: '',
@@ -193,6 +210,32 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     checks.request(askPreflight, delay);
   };
 
+  let databasesSeq = 0;
+
+  /** The target's databases, listed when a mode needs an existing one (or `again`); a name not among them is cleared. */
+  const listDatabases = async (again = false) => {
+    const { form, targetDatabases } = get();
+    if (form.mode === 'new' || !form.profileId) return;
+    if (!again && targetDatabases.profileId === form.profileId && (targetDatabases.names || targetDatabases.loading)) return;
+    const mine = ++databasesSeq;
+    const profileId = form.profileId;
+    set({ targetDatabases: { profileId, loading: true, names: targetDatabases.profileId === profileId ? targetDatabases.names : null, error: null } });
+    try {
+      const names = unwrap(await api().restore.targetDatabases(profileId));
+      if (mine !== databasesSeq) return;
+      const now = get().form;
+      // A name suggested from the file (or left from another server) that is not there: the user chooses one.
+      const kept = (name: string) => (name === '' || names.includes(name) ? name : '');
+      const fixed = { ...now.names, replace: kept(now.names.replace), 'data-only': kept(now.names['data-only']) };
+      const changed = fixed.replace !== now.names.replace || fixed['data-only'] !== now.names['data-only'];
+      set({ targetDatabases: { profileId, loading: false, names, error: null }, ...(changed ? { form: { ...now, names: fixed, confirm: '' } } : {}) });
+      if (changed) schedule();
+    } catch (error) {
+      if (mine !== databasesSeq) return;
+      set({ targetDatabases: { profileId, loading: false, names: null, error: toErrorInfo(error) } });
+    }
+  };
+
   const inspect = async () => {
     const { file, keys } = get();
     if (!file) return;
@@ -250,6 +293,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     notice: null,
     rejected: null,
     recent: [],
+    targetDatabases: NO_DATABASES,
 
     open: (file, notice = null, remote = null) => {
       const app = useAppStore.getState();
@@ -262,7 +306,8 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       checks.cancel();
       if (get().file !== file) letGoOfRemote();
       // The connection is proposed again from the new file (its source, when saved here).
-      set({ file, remote, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null });
+      ++databasesSeq;
+      set({ file, remote, keys: {}, inspection: null, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice, rejected: null, targetDatabases: NO_DATABASES });
       void inspect();
     },
 
@@ -300,7 +345,8 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       checks.cancel();
       ++inspectSeq;
       letGoOfRemote();
-      set({ file: null, remote: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null });
+      ++databasesSeq;
+      set({ file: null, remote: null, keys: {}, inspection: null, inspecting: false, locked: null, inspectError: null, form: EMPTY_FORM, checking: false, preflight: null, preflightKey: null, preflightError: null, jobId: null, startError: null, notice: null, rejected: null, targetDatabases: NO_DATABASES });
     },
 
     unlock: async (keys) => {
@@ -314,6 +360,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       if (patch.mode !== undefined && patch.mode !== get().form.mode) form.confirm = '';
       set({ form, startError: null });
       schedule();
+      if (patch.mode !== undefined || patch.profileId !== undefined) void listDatabases();
     },
 
     setName: (name) => {
@@ -322,7 +369,10 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       schedule();
     },
 
-    recheck: () => schedule(0),
+    recheck: () => {
+      schedule(0);
+      void listDatabases(true);
+    },
 
     start: async () => {
       const state = get();
@@ -350,11 +400,15 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
       }
       set({ jobId: null, form: { ...get().form, confirm: '' } });
       schedule(0);
+      // A replace added the kept copy; rows-only and new databases change the list too.
+      void listDatabases(true);
     },
 
     dropKept: async (profileId, database) => {
       unwrap(await api().restore.dropKept(profileId, database));
     },
+
+    loadTargetDatabases: () => listDatabases(true),
 
     loadRecent: async () => {
       try {

@@ -1,7 +1,10 @@
 // The Schedules screen's state: every connection's schedule (with its next runs), whether the OS job
-// runs Lifeboat while the app is closed, and the last scheduled results from the activity log.
+// runs Lifeboat while the app is closed, and the last results from the activity log (the newest few,
+// and the newest per connection for the overview table).
 import { create } from 'zustand';
 import type { ActivityEntry, DueRun, ErrorInfo, OsJobStatus, ScheduleView, SchedulePatch } from '../../main/ipc/contract.ts';
+import { useLibraryStore } from './library-store.ts';
+import { useProfilesStore } from './profiles-store.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 interface SchedulesState {
@@ -10,8 +13,10 @@ interface SchedulesState {
   error: ErrorInfo | null;
   osJob: OsJobStatus | null;
   osJobError: ErrorInfo | null;
-  /** Newest backups, drills and prunes (any origin), for the status panel. */
+  /** Newest backups, drills and prunes (any origin), each with its connection's name where known. */
   recent: ActivityEntry[];
+  /** The newest backup, drill or prune of each connection, by lower-case connection name. */
+  lastByProfile: Record<string, ActivityEntry>;
   load(): Promise<void>;
   loadOsJob(): Promise<void>;
   loadRecent(): Promise<void>;
@@ -28,6 +33,34 @@ interface SchedulesState {
 }
 
 const RECENT_KINDS = new Set<ActivityEntry['what']>(['backup', 'drill', 'prune']);
+const RECENT_SHOWN = 5;
+const RECENT_READ = 200;
+
+/**
+ * The log names no connection for a drill (it is of a file): the connection is the one whose backup
+ * made that archive — known from the backups in the same log, or from the library's sidecars.
+ */
+function withProfiles(entries: ActivityEntry[]): ActivityEntry[] {
+  const owner = new Map<string, string>();
+  // Only sidecars this Lifeboat recognises: a dropped file's sidecar can name any connection.
+  for (const archive of useLibraryStore.getState().entries) if (archive.recognised) owner.set(archive.path, archive.sidecar.profile);
+  for (const e of entries) if (e.what === 'backup' && e.archive && e.profile) owner.set(e.archive, e.profile);
+  return entries.map((e) => (e.profile || !e.archive || !owner.has(e.archive) ? e : { ...e, profile: owner.get(e.archive)! }));
+}
+
+/** The newest result per connection; connections with none in the window are asked for on their own. */
+async function lastPerProfile(entries: ActivityEntry[]): Promise<Record<string, ActivityEntry>> {
+  const last: Record<string, ActivityEntry> = {};
+  for (const e of entries) if (e.profile && !last[e.profile.toLowerCase()]) last[e.profile.toLowerCase()] = e;
+  const missing = useProfilesStore.getState().profiles.filter((p) => !last[p.name.toLowerCase()]);
+  const found = await Promise.all(missing.map(async (p) => unwrap(await api().activity.list({ profile: p.name, limit: 50 })).find((e) => RECENT_KINDS.has(e.what))));
+  for (const e of found) if (e?.profile) last[e.profile.toLowerCase()] = e;
+  return last;
+}
+
+// Only the newest answer counts: a list read before a save must not put the old schedule back after it.
+let loadSeq = 0;
+let recentSeq = 0;
 
 export const useSchedulesStore = create<SchedulesState>()((set, get) => ({
   schedules: [],
@@ -36,11 +69,14 @@ export const useSchedulesStore = create<SchedulesState>()((set, get) => ({
   osJob: null,
   osJobError: null,
   recent: [],
+  lastByProfile: {},
   load: async () => {
+    const mine = ++loadSeq;
     try {
-      set({ schedules: unwrap(await api().schedules.list()), loaded: true, error: null });
+      const schedules = unwrap(await api().schedules.list());
+      if (mine === loadSeq) set({ schedules, loaded: true, error: null });
     } catch (error) {
-      set({ error: toErrorInfo(error), loaded: true });
+      if (mine === loadSeq) set({ error: toErrorInfo(error), loaded: true });
     }
   },
   loadOsJob: async () => {
@@ -52,14 +88,17 @@ export const useSchedulesStore = create<SchedulesState>()((set, get) => ({
   },
   loadRecent: async () => {
     try {
-      const entries = unwrap(await api().activity.list({ limit: 200 }));
-      set({ recent: entries.filter((e) => RECENT_KINDS.has(e.what)).slice(0, 5) });
+      const mine = ++recentSeq;
+      const entries = withProfiles(unwrap(await api().activity.list({ limit: RECENT_READ })).filter((e) => RECENT_KINDS.has(e.what)));
+      const lastByProfile = await lastPerProfile(entries);
+      if (mine === recentSeq) set({ recent: entries.slice(0, RECENT_SHOWN), lastByProfile });
     } catch {
       // The status panel is a convenience: the Activity screen shows the error.
     }
   },
   save: async (profileId, patch) => {
     const view = unwrap(await api().schedules.set(profileId, patch));
+    ++loadSeq;
     const others = get().schedules.filter((s) => s.profileId !== profileId);
     set({ schedules: [...others, view] });
     return view;

@@ -209,8 +209,12 @@ async function checkStates(theme: Theme): Promise<void> {
   await checkDialog(theme, 'Connections › Add connection', () => page.getByRole('button', { name: 'Add connection' }).first().click());
 
   await navButton(page, 'Backups').click();
-  const rows = page.getByRole('region', { name: 'Archive library' }).getByRole('list', { name: 'Archives' }).getByRole('article');
+  // The library is a table: each archive is a row group (its row, and its "More" row when open).
+  const rows = page.getByRole('region', { name: 'Archive library' }).getByRole('table', { name: 'Archives' }).getByRole('rowgroup').filter({ has: page.getByRole('rowheader') });
   await expectVisible(rows);
+  // Details is among the "More" actions, checked open too.
+  const more = rows.first().getByRole('button', { name: 'More', exact: true });
+  if ((await more.getAttribute('aria-expanded')) !== 'true') await more.click();
   await checkDialog(theme, 'Backups › archive details', () => rows.first().getByRole('button', { name: 'Details' }).click());
 
   // A backup dropped on the window opens Restore, unlocked with Lifeboat's key, with its checklist.

@@ -7,7 +7,7 @@ import { copyFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, test } from 'vitest';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import type { Api } from '../../preload/api.ts';
 import { expectVisible, IDENTITY_ACCOUNT, navButton, PASSPHRASE_ACCOUNT, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
@@ -50,7 +50,14 @@ beforeAll(() => void ({ app, page } = e2e));
 const nav = (name: string) => navButton(page, name);
 const launcher = () => page.getByRole('region', { name: 'Back up a connection' });
 const library = () => page.getByRole('region', { name: 'Archive library' });
-const archiveRows = () => library().getByRole('list', { name: 'Archives' }).getByRole('article');
+/** Each archive of the library table: its row and, when open, its second row (one row group each). */
+const archiveRows = () => library().getByRole('table', { name: 'Archives' }).getByRole('rowgroup').filter({ has: page.getByRole('rowheader') });
+
+/** Opens an archive's second row ("More"): its facts and the less frequent actions. */
+async function openMore(row: Locator): Promise<void> {
+  const more = row.getByRole('button', { name: 'More', exact: true });
+  if ((await more.getAttribute('aria-expanded')) !== 'true') await more.click();
+}
 const warning = () => page.getByRole('region', { name: 'Lifeboat created your backup key' });
 
 async function backupFolderFiles(): Promise<string[]> {
@@ -150,12 +157,16 @@ describe('Backups', () => {
   test('the library lists the archive, and Details shows its tables with their row counts', async () => {
     await expect.poll(() => archiveRows().count()).toBe(1);
     const row = archiveRows().first();
-    const text = (await row.textContent()) ?? '';
+    // The dense row: connection, database, encryption and status in cells of their own.
+    const cells = await row.getByRole('row').first().getByRole('cell').allTextContents();
+    expect(cells.slice(0, 5)).toEqual(['Shop', 'shop', expect.stringMatching(/^\d+(\.\d)? KB$/), 'Not verified', 'age key']);
+    // "More" opens the rest under it.
+    await openMore(row);
+    const text = (await row.getByRole('list', { name: 'Facts' }).textContent()) ?? '';
     expect(text).toContain('Shop · shop');
     expect(text).toMatch(/PostgreSQL 18\.\d+/);
     expect(text).toContain('Encrypted · age key');
     expect(text).toContain(`${SHOP_TABLES} tables · ${SHOP_ROWS.toLocaleString('en-GB')} rows`);
-    expect(text).toContain('Not verified yet');
     expect(text).toContain(path.basename(archive));
 
     await row.getByRole('button', { name: 'Details' }).click();
@@ -185,6 +196,7 @@ describe('Backups', () => {
 
   test('Verify fully runs as a job and the row gets the verified badge; Reveal asks the shell', async () => {
     const row = archiveRows().first();
+    await openMore(row);
     await row.getByRole('button', { name: 'Verify fully', exact: true }).click();
     await expectVisible(row.getByText(/Verified \(full\)/), 60_000);
     const sidecar = JSON.parse(await readFile(`${archive}.json`, 'utf8')) as { verification?: { level: string; ok: boolean } };
@@ -206,8 +218,9 @@ describe('Backups', () => {
   test('Delete names the file, asks to confirm, then removes the archive and its sidecar', async () => {
     await copyFile(archive, path.join(e2e.workDir, path.basename(archive)));
     const row = archiveRows().first();
+    await openMore(row);
     await row.getByRole('button', { name: 'Delete', exact: true }).click();
-    const confirm = row.getByRole('group');
+    const confirm = row.getByRole('group', { name: /^Delete / });
     expect(await confirm.textContent()).toContain(path.basename(archive));
     // Nothing is deleted before the confirmation.
     expect(existsSync(archive)).toBe(true);
@@ -221,7 +234,8 @@ describe('Backups', () => {
     app.queueChosenFile(path.join(e2e.workDir, path.basename(archive)));
     await library().getByRole('button', { name: 'Import archive…' }).click();
     await expect.poll(() => archiveRows().count()).toBe(1);
-    const text = (await archiveRows().first().textContent()) ?? '';
+    await openMore(archiveRows().first());
+    const text = (await archiveRows().first().getByRole('list', { name: 'Facts' }).textContent()) ?? '';
     expect(text).toContain('Shop · shop');
     expect(text).toContain(`${SHOP_ROWS.toLocaleString('en-GB')} rows`);
     expect(existsSync(archive)).toBe(true);
@@ -239,7 +253,7 @@ describe('Backups', () => {
     await writeFile(archive, bytes);
     const row = archiveRows().first();
     await row.getByRole('button', { name: 'Verify', exact: true }).click();
-    await expectVisible(row.getByText(/Verification failed/));
+    await expectVisible(row.getByText(/Verify failed/));
     expect(await row.textContent()).toContain('does not match the one recorded when it was written');
     await expectVisible(page.getByRole('status').getByText(/Verification failed/));
   });
@@ -333,9 +347,12 @@ describe('Settings → Encryption & backups', () => {
     expect(await group.getByLabel('New passphrase', { exact: true }).inputValue()).toBe('');
     expect(await page.content()).not.toContain(passphrase);
 
+    // A mode is switched only once its consequences were confirmed (tests/e2e/settings-keys.test.ts).
     await section().getByRole('radio', { name: 'Passphrase' }).check();
+    await section().getByRole('button', { name: 'Switch to the passphrase' }).click();
     await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('passphrase');
     await section().getByRole('radio', { name: /Lifeboat’s key/ }).check();
+    await section().getByRole('button', { name: 'Switch to Lifeboat’s key' }).click();
     await expect.poll(() => e2e.engine.settings.get().encryptionMode).toBe('key');
   });
 

@@ -42,9 +42,13 @@ async function fillProfileForm(fields: { name: string; port: number; password: s
 }
 
 describe('Connections', () => {
-  test('shows the frame with landmarks and the Connections screen first', async () => {
+  test('shows the frame with landmarks, the Overview first, and the Connections screen a click away', async () => {
     await expectVisible(page.getByRole('navigation', { name: 'Main' }));
     await expectVisible(page.getByRole('main'));
+    expect(await nav('Overview').getAttribute('aria-current')).toBe('page');
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Overview' }));
+    await expectVisible(page.getByText('Nothing to protect yet'));
+    await nav('Connections').click();
     expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
     await expectVisible(page.getByRole('heading', { level: 1, name: 'Connections' }));
     await expectVisible(page.getByText('No connections yet'));
@@ -132,6 +136,35 @@ describe('Connections', () => {
     expect(await page.content()).not.toContain(e2e.password);
   });
 
+  test('"Test connection" inside the add dialog tests the fields as typed, before saving, and offers the server\'s databases', async () => {
+    await page.getByRole('button', { name: 'Add connection' }).click();
+    await fillProfileForm({ name: 'Typed', port: e2e.cluster.port, password: 'not-the-password' });
+    const form = dialog();
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await expect.poll(async () => (await form.getByRole('alert').first().textContent()) ?? '').toContain('Wrong password');
+
+    await form.getByLabel('Password', { exact: true }).fill(e2e.password);
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    const result = form.getByRole('region', { name: /Connected/ });
+    await expectVisible(result);
+    expect(await result.textContent()).toMatch(/PostgreSQL 18\.\d+/);
+    // The server's databases (templates left out) to pick from; the field stays typeable.
+    const picker = form.getByRole('combobox', { name: 'Databases on the server' });
+    expect(await picker.locator('option').allTextContents()).toEqual(['Pick from the server…', 'analytics', 'postgres']);
+    await picker.selectOption('analytics');
+    expect(await form.getByLabel('Database', { exact: true }).inputValue()).toBe('analytics');
+    await form.getByLabel('Database', { exact: true }).fill('postgres');
+    await app.screenshot('connection-form-test', { fullPage: false });
+
+    // Nothing was saved, and no result the page received holds the password.
+    await form.getByRole('button', { name: 'Cancel' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    expect((await e2e.engine.profiles.list()).map((p) => p.name)).not.toContain('Typed');
+    expect(app.calls.filter((c) => c.channel === 'profiles:test-input')).toHaveLength(2);
+    expect(JSON.stringify(app.traffic)).not.toContain(e2e.password);
+    expect(await page.content()).not.toContain(e2e.password);
+  });
+
   test('imports a connection from a postgres:// URI (preview, then save)', async () => {
     await page.getByRole('button', { name: 'Import…' }).click();
     const uri = `postgres://postgres:${e2e.password}@127.0.0.1:${e2e.cluster.port}/analytics?sslmode=disable`;
@@ -160,6 +193,54 @@ describe('Connections', () => {
     expect((await e2e.engine.profiles.get('Analytics')).color).toBe('purple');
   });
 
+  test('edit: a backup folder chosen in the dialog and a canary are saved, Test uses the saved password, and later edits keep both', async () => {
+    const analytics = card('Analytics');
+    await analytics.getByRole('button', { name: 'Edit' }).click();
+    const form = dialog();
+    const folderGroup = form.getByRole('group', { name: 'Backup folder' });
+    await expect.poll(() => folderGroup.textContent()).toMatch(/Default: \//);
+    const folder = path.join(e2e.fixture.dataDir, 'analytics-backups');
+    app.queueChosenFile(folder);
+    await folderGroup.getByRole('button', { name: 'Choose the backup folder' }).click();
+    await expect.poll(() => folderGroup.textContent()).toContain(folder);
+
+    // The password field is left empty: main tests with the saved password, which never comes back.
+    await form.getByRole('button', { name: 'Test connection' }).click();
+    await expectVisible(form.getByRole('region', { name: /Connected/ }));
+    expect(await form.getByRole('region', { name: /Connected/ }).textContent()).toMatch(/PostgreSQL 18\.\d+/);
+
+    // A canary of two statements is refused by the engine, and the form says why.
+    await form.getByRole('button', { name: 'Add canary' }).click();
+    const canary = form.getByRole('group', { name: 'Canary 1' });
+    await canary.getByLabel('Canary name').fill('events');
+    await canary.getByLabel('Canary SQL').fill('SELECT count(*) FROM events; SELECT 1');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(async () => (await form.getByRole('alert').last().textContent()) ?? '').toContain('Canary "events" holds 2 statements');
+    await canary.getByLabel('Canary SQL').fill('SELECT count(*) FROM events;');
+    await app.screenshot('connection-form-canary', { fullPage: false });
+    await form.getByRole('button', { name: 'Save' }).click();
+    await dialog().waitFor({ state: 'detached' });
+    // New SQL that runs at every backup was confirmed in main.
+    expect(app.confirmations.at(-1)).toContain('Run this canary query on Analytics at every backup?');
+    expect(app.confirmations.at(-1)).toContain('events: SELECT count(*) FROM events');
+    const events = [{ name: 'events', sql: 'SELECT count(*) FROM events' }];
+    expect(await e2e.engine.profiles.get('Analytics')).toMatchObject({ backupFolder: folder, canaryQueries: events });
+
+    // Another edit (the colour, then back) keeps the folder and the canary, and asks nothing.
+    const asked = app.confirmations.length;
+    for (const color of ['teal', 'purple']) {
+      await analytics.getByRole('button', { name: 'Edit' }).click();
+      await expect.poll(() => dialog().getByRole('group', { name: 'Backup folder' }).textContent()).toContain(folder);
+      expect(await dialog().getByRole('group', { name: 'Canary 1' }).getByLabel('Canary SQL').inputValue()).toBe(events[0]!.sql);
+      await dialog().getByRole('radio', { name: color }).check();
+      await dialog().getByRole('button', { name: 'Save' }).click();
+      await dialog().waitFor({ state: 'detached' });
+      expect(await e2e.engine.profiles.get('Analytics')).toMatchObject({ color, backupFolder: folder, canaryQueries: events });
+    }
+    expect(app.confirmations).toHaveLength(asked);
+    expect(JSON.stringify(app.traffic)).not.toContain(e2e.password);
+  });
+
   test('duplicates and deletes with a confirm step', async () => {
     await card('Analytics').getByRole('button', { name: 'Duplicate' }).click();
     const copy = card('Analytics copy');
@@ -170,6 +251,8 @@ describe('Connections', () => {
     await copy.getByRole('button', { name: 'Delete connection' }).click();
     await copy.waitFor({ state: 'detached' });
     expect((await e2e.engine.profiles.list()).map((p) => p.name)).not.toContain('Analytics copy');
+    // Focus stays where the user was: on the connection that took the deleted one's place.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Analytics');
   });
 
   test('the CA certificate "Choose…" button fills the path from the native dialog', async () => {
@@ -221,20 +304,29 @@ describe('Connections', () => {
     await nav('Connections').click();
   });
 
-  test('the navigation works from the keyboard', async () => {
+  test('the navigation works from the keyboard, and focus moves to the new screen\'s heading', async () => {
+    const focused = () => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`);
     await page.getByRole('link', { name: 'Skip to content' }).focus();
     await expectVisible(page.getByRole('link', { name: 'Skip to content' }));
     await nav('Connections').focus();
     await page.keyboard.press('ArrowDown');
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Backups');
+    expect(await focused()).toBe('BUTTON Backups');
     await page.keyboard.press('Enter');
     expect(await nav('Backups').getAttribute('aria-current')).toBe('page');
+    await expect.poll(focused).toBe('H1 Backups');
+    await nav('Backups').focus();
     await page.keyboard.press('End');
     await page.keyboard.press('Enter');
     await expectVisible(page.getByRole('heading', { level: 1, name: 'Settings' }));
+    await expect.poll(focused).toBe('H1 Settings');
+    await nav('Settings').focus();
     await page.keyboard.press('Home');
     await page.keyboard.press('Enter');
-    expect(await nav('Connections').getAttribute('aria-current')).toBe('page');
+    expect(await nav('Overview').getAttribute('aria-current')).toBe('page');
+    // Ctrl+, opens Settings from anywhere.
+    await page.keyboard.press('Control+Comma');
+    expect(await nav('Settings').getAttribute('aria-current')).toBe('page');
+    await nav('Connections').click();
   });
 
   test('screenshots of every screen', async () => {

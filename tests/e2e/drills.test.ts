@@ -1,6 +1,7 @@
 // Drills screen end to end: a real PostgreSQL 18 with the sample schema, a Lifeboat backup made by
 // the engine with Lifeboat's own key (real keychain), drills on the embedded PostgreSQL 18 scratch
-// server and on the connection's server, the evidence report, the history and its trend chart.
+// server and on the connection's server, the evidence report, the history and its recovery-time chart
+// (uPlot) with the recovery target, and the backup size and duration chart.
 import { existsSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -54,6 +55,13 @@ async function watchPhases(): Promise<void> {
       if (current && w.__phases[w.__phases.length - 1] !== current) w.__phases.push(current);
     }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
   });
+}
+
+/** "388 ms" or "1.2 s" (as the history shows a duration under a minute) in milliseconds. */
+function msOf(text: string): number {
+  const [, value, unit] = /^([\d.]+) (ms|s)$/.exec(text) ?? [];
+  if (!value) throw new Error(`not a duration under a minute: ${text}`);
+  return Number(value) * (unit === 's' ? 1000 : 1);
 }
 
 /** Cells of a table row as text, header cell first. */
@@ -130,24 +138,54 @@ describe('Drills', () => {
     const row = await cells(historyRows().first());
     expect(row[1]).toBe('Shop · shop');
     expect(row[2]).toBe('passed');
-    expect(row[3]).toMatch(/^\d/);
+    // Restore + verify, and the embedded server's start apart.
+    const [, recovery, start] = /^(\d\S* m?s) \+ (\d\S* m?s) scratch start$/.exec(row[3] ?? '') ?? [];
+    expect(recovery, row[3]).toBeDefined();
+    const [record] = await e2e.engine.drills.history();
+    expect(Math.abs(msOf(recovery!) - (record!.timings.restoreMs + record!.timings.verifyMs))).toBeLessThanOrEqual(50);
+    expect(Math.abs(msOf(start!) - record!.timings.startMs)).toBeLessThanOrEqual(50);
+    // A canvas drawn by uPlot, hidden from assistive technology; the words are the chart's name.
     const chart = history().getByRole('img');
-    expect(await chart.getAttribute('aria-label')).toMatch(/^Recovery time of the one drill so far: .+ \(passed\)\.$/);
+    expect(await chart.locator('canvas').count()).toBe(1);
+    expect(await chart.locator('[aria-hidden="true"] canvas').count()).toBe(1);
+    expect(await chart.getAttribute('aria-label')).toBe(
+      `Recovery time (restore and verify) of the one drill so far: ${recovery} (passed). Not counted: starting the scratch server, ${start} on average.`,
+    );
   });
 
   test('the library row shows “Drilled ✓”, and its Drill action runs another drill in the Drills screen', async () => {
     await nav('Backups').click();
-    const row = page.getByRole('region', { name: 'Archive library' }).getByRole('list', { name: 'Archives' }).getByRole('article').first();
+    // The library is a table: each archive is a row group (its row, and the "More" row when open).
+    const row = page.getByRole('region', { name: 'Archive library' }).getByRole('table', { name: 'Archives' }).getByRole('rowgroup').filter({ has: page.getByRole('rowheader') }).first();
     await expectVisible(row.getByText(/Drilled ✓/));
     await row.getByRole('button', { name: 'Drill', exact: true }).click();
     await expectVisible(page.getByRole('heading', { level: 1, name: 'Drills' }));
     await expect.poll(() => historyRows().count(), { timeout: 120_000 }).toBe(2);
     await expectVisible(passed());
     const label = (await history().getByRole('img').getAttribute('aria-label')) ?? '';
-    expect(label).toMatch(/^Recovery time of the last 2 drills, oldest to newest: .+, .+\. The latest, .+, is .+ the first; fastest .+, slowest .+\. All passed\.$/);
-    // The numbers are also in the table, newest first.
-    for (const r of await historyRows().all()) expect((await cells(r))[3]).toMatch(/\d/);
+    expect(label).toMatch(/^Recovery time \(restore and verify\) of the last 2 drills, oldest to newest: .+, .+\. The latest, .+, is .+ the first; fastest .+, slowest .+\. All passed\. Not counted: starting the scratch server, .+ on average\.$/);
+    // The numbers are also in the table, newest first, in the same words.
+    const times = [];
+    for (const r of await historyRows().all()) times.unshift(/^(\S+ m?s) \+/.exec((await cells(r))[3] ?? '')?.[1]);
+    expect(label).toContain(`oldest to newest: ${times.join(', ')}.`);
   }, 180_000);
+
+  test('the recovery target is saved in the settings, drawn on the chart and stated in its words', async () => {
+    const chart = history().getByRole('img');
+    await expectVisible(history().getByText('No target: set the time a recovery may take'));
+    await history().getByLabel('Recovery target').fill('5');
+    await history().getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => e2e.engine.settings.get().recoveryTargetSeconds).toBe(300);
+    await expectVisible(page.getByRole('status').getByText('Recovery target set to 5 min.'));
+    await expect.poll(async () => (await chart.getAttribute('aria-label')) ?? '').toContain('. Target 5 min: all within. Not counted');
+    await expectVisible(history().getByText('Target 5 min: all within.'));
+    // Read again after a reload: it is a setting, not the page's state.
+    await page.reload();
+    await page.waitForSelector('main#main');
+    await nav('Drills').click();
+    expect(await history().getByLabel('Recovery target').inputValue()).toBe('5');
+    await expect.poll(async () => (await history().getByRole('img').getAttribute('aria-label')) ?? '').toContain('Target 5 min: all within.');
+  });
 
   test('a scratch database on the connection’s server can be kept for inspection', async () => {
     await launcher().getByRole('radio', { name: /A server of a connection/ }).check();
@@ -182,6 +220,14 @@ describe('Drills', () => {
     expect(await passed().textContent()).toContain(path.basename(newest[0]!));
     expect(JSON.parse(await readFile(`${newest[0]!}.json`, 'utf8')).drill?.passed).toBe(true);
     e2e.engine.settings.update({ drillAfterBackup: false });
+
+    // Two backups now: the Backups screen charts their size and duration.
+    await nav('Backups').click();
+    const sizes = page.getByRole('region', { name: 'Backup size and duration' }).getByRole('img');
+    await expect.poll(() => sizes.count()).toBe(2);
+    expect(await sizes.nth(0).getAttribute('aria-label')).toMatch(/^Backup size, oldest to newest\. Shop: 2 backups from .+ to .+, latest .+ \(first .+\); smallest .+, largest .+\.$/);
+    expect(await sizes.nth(1).getAttribute('aria-label')).toMatch(/^Backup duration, oldest to newest\. Shop: 2 backups .+; fastest .+, slowest .+\.$/);
+    await nav('Drills').click();
 
     // The README picture: a passed drill, its checks, and the history with the trend.
     await history().getByRole('combobox').selectOption('Shop');

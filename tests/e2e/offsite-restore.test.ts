@@ -20,6 +20,7 @@ import { SCREENSHOTS_DIR, type E2EApp } from '../support/e2e-bridge.ts';
 import { NODE_BIN_DIR } from '../support/engine-fixture.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
 import { BLOBS_SQL, SMALL_SHOP_SQL } from '../support/offsite-data.ts';
+import { libraryRow, openMore } from '../support/e2e-library.ts';
 
 
 const SECRET = `lb-e2e-s3-secret-${randomBytes(12).toString('hex')}`;
@@ -62,8 +63,7 @@ const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/
 const identity = () => page.getByRole('region', { name: 'Backup file' });
 const options = () => page.getByRole('region', { name: 'How to restore' });
 const checklist = () => page.getByRole('region', { name: 'Checklist' });
-const library = () => page.getByRole('region', { name: 'Archive library' });
-const row = (source: string) => library().getByRole('list', { name: 'Archives' }).getByRole('article').filter({ hasText: source });
+const row = (profile: string, database: string) => libraryRow(page, profile, database);
 const copies = (r: Locator) => r.getByRole('list', { name: 'Offsite copies' });
 
 /** A picture of one part of the page, for the README. */
@@ -180,7 +180,7 @@ describe('Backups → a copy a killed Lifeboat left unfinished', () => {
     expect((await e2e.engine.copies.states({ file: blobsArchive }))[0]).toMatchObject({ destinationName: 'vault', state: 'uploading' });
 
     await nav('Backups').click();
-    const blobs = row('Blobs · blobs');
+    const blobs = row('Blobs', 'blobs');
     await expect.poll(() => text(copies(blobs)), { timeout: 15_000 }).toMatch(/^vault unfinished, \d+%$/);
 
     // What main/index.ts does a few seconds after the app starts.
@@ -197,6 +197,7 @@ describe('Backups → a copy a killed Lifeboat left unfinished', () => {
     }
     expect((await e2e.engine.copies.states({ file: blobsArchive }))[0]).toMatchObject({ state: 'failed', error: { code: 'CANCELLED' } });
 
+    await openMore(blobs);
     await blobs.getByRole('button', { name: 'Copy to…' }).click();
     await blobs.getByRole('group', { name: /^Copy .* to:$/ }).getByRole('button', { name: 'vault' }).click();
     await expect.poll(() => text(copies(blobs)), { timeout: 60_000 }).toBe('vault verified');

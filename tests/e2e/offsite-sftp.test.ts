@@ -12,6 +12,7 @@ import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../suppor
 import { SCREENSHOTS_DIR, type E2EApp } from '../support/e2e-bridge.ts';
 import { SMALL_SHOP_SQL } from '../support/offsite-data.ts';
 import { sshLabSupported, startSshLab, type SshLab } from '../support/ssh-lab.ts';
+import { libraryRow } from '../support/e2e-library.ts';
 
 const support = sshLabSupported();
 
@@ -121,7 +122,8 @@ describe.skipIf(!support.ok)('Settings → an SFTP destination', () => {
     await launcher.getByRole('button', { name: 'Back up now' }).click();
     await expectVisible(page.getByRole('region', { name: 'Backup of Shop complete' }), 60_000);
 
-    const row = page.getByRole('region', { name: 'Archive library' }).getByRole('list', { name: 'Archives' }).getByRole('article').filter({ hasText: 'Shop · shop' });
+    // The archive's row in the library table, by its connection and database.
+    const row = libraryRow(page, 'Shop', 'shop');
     await expect.poll(() => text(row.getByRole('list', { name: 'Offsite copies' })), { timeout: 60_000 }).toBe('nas verified');
     const [archive] = (await e2e.engine.library.list({ profile: 'Shop' })).map((e) => e.path);
     const [state] = await e2e.engine.copies.states({ file: archive! });

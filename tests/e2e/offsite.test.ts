@@ -12,6 +12,7 @@ import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../suppor
 import { SCREENSHOTS_DIR, type E2EApp } from '../support/e2e-bridge.ts';
 import { startS3Lab, type S3Lab } from '../support/s3-lab.ts';
 import { BLOBS_SQL, SMALL_SHOP_SQL } from '../support/offsite-data.ts';
+import { libraryRow, openMore } from '../support/e2e-library.ts';
 
 
 const SECRET = `lb-e2e-s3-secret-${randomBytes(12).toString('hex')}`;
@@ -44,8 +45,7 @@ const nav = (name: string) => navButton(page, name);
 const offsite = () => page.getByRole('region', { name: 'Offsite destinations' });
 const form = () => offsite().getByRole('form', { name: 'Add S3 destination' });
 const destination = (name: string) => offsite().getByRole('list', { name: 'Destinations' }).getByRole('article').filter({ has: page.getByRole('heading', { name }) });
-const library = () => page.getByRole('region', { name: 'Archive library' });
-const row = (source: string) => library().getByRole('list', { name: 'Archives' }).getByRole('article').filter({ hasText: source });
+const row = (profile: string, database: string) => libraryRow(page, profile, database);
 const copies = (r: Locator) => r.getByRole('list', { name: 'Offsite copies' });
 const text = async (l: Locator) => ((await l.textContent()) ?? '').replace(/\s+/g, ' ').trim();
 
@@ -161,7 +161,7 @@ describe('Backups → offsite copies in the library', () => {
     await launcher.getByRole('button', { name: 'Back up now' }).click();
     await expectVisible(page.getByRole('region', { name: 'Backup of Shop complete' }), 60_000);
 
-    const shop = row('Shop · shop');
+    const shop = row('Shop', 'shop');
     await expect.poll(() => text(copies(shop)), { timeout: 30_000 }).toBe('offsite verified');
     const [archive] = (await e2e.engine.library.list({ profile: 'Shop' })).map((e) => e.path);
     const [state] = await e2e.engine.copies.states({ file: archive! });
@@ -174,6 +174,7 @@ describe('Backups → offsite copies in the library', () => {
     const head = await lab.client().send(new HeadObjectCommand({ Bucket: lab.bucket, Key: key }));
     expect(head.ContentLength).toBe(state!.bytes);
     // "Copy to…" offers the destinations of the archive's own connection only.
+    await openMore(shop);
     await shop.getByRole('button', { name: 'Copy to…' }).click();
     const menu = shop.getByRole('group', { name: /^Copy .* to:$/ });
     expect(await menu.getByRole('button').allTextContents()).toEqual(['offsite', 'Cancel']);
@@ -182,8 +183,9 @@ describe('Backups → offsite copies in the library', () => {
   });
 
   test('a copy the store refuses says so in the row, with the reason and the fix; copying again verifies it', async () => {
-    const shop = row('Shop · shop');
+    const shop = row('Shop', 'shop');
     lab.faults.failNext(1, 403, { operation: 'CreateMultipartUpload' });
+    await openMore(shop);
     await shop.getByRole('button', { name: 'Copy to…' }).click();
     await shop.getByRole('group', { name: /^Copy .* to:$/ }).getByRole('button', { name: 'offsite' }).click();
     await expect.poll(() => text(copies(shop)), { timeout: 30_000 }).toBe('offsite failed');
@@ -192,6 +194,7 @@ describe('Backups → offsite copies in the library', () => {
     expect(reason).toContain('Give the key permission');
     await expectVisible(page.getByRole('status').getByText(/The copy of .* to offsite failed/));
 
+    await openMore(shop);
     await shop.getByRole('button', { name: 'Copy to…' }).click();
     await shop.getByRole('group', { name: /^Copy .* to:$/ }).getByRole('button', { name: 'offsite' }).click();
     await expect.poll(() => text(copies(shop)), { timeout: 30_000 }).toBe('offsite verified');
@@ -203,7 +206,8 @@ describe('Backups → offsite copies in the library', () => {
     // The library reads the destinations when it opens.
     await nav('Settings').click();
     await nav('Backups').click();
-    const blobs = row('Blobs · blobs');
+    const blobs = row('Blobs', 'blobs');
+    await openMore(blobs);
     await expectVisible(blobs.getByRole('button', { name: 'Copy to…' }));
     // Slow enough to watch: 16 MiB parts at 8 MB/s.
     lab.faults.throttle(8 * 1024 * 1024);

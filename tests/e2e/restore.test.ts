@@ -53,7 +53,7 @@ async function settledChecklist(): Promise<string> {
 
 describe('Restore', () => {
   test('a backup dropped anywhere on the window opens in Restore, and asks for the key that opens it', async () => {
-    await expectVisible(page.getByRole('heading', { level: 1, name: 'Connections' }));
+    await expectVisible(page.getByRole('heading', { level: 1, name: 'Overview' }));
     // While a file is dragged over the window, the whole window says what a drop will do.
     await app.dropFile(archive, { hold: true });
     await expectVisible(page.getByText('Drop a backup to restore it'));
@@ -169,7 +169,16 @@ describe('Restore', () => {
     try {
       await page.getByRole('button', { name: 'Done' }).click();
       await options().getByRole('radio', { name: /Replace an existing database/ }).check();
-      expect(await options().getByLabel('Database to replace').inputValue()).toBe('shop');
+      // The database to replace is picked from the server's databases (the source's name, when it is there, first).
+      const target = options().getByRole('combobox', { name: 'Database to replace' });
+      await expect.poll(() => target.inputValue()).toBe('shop');
+      const listed = await target.locator('option').allTextContents();
+      expect(listed).toEqual(expect.arrayContaining(['shop', 'shop_restored', 'postgres']));
+      expect(listed.some((name) => name.startsWith('template'))).toBe(false);
+      await target.selectOption('shop_restored');
+      expect(await settledChecklist()).toBe('1 blocker to resolve');
+      expect(await checklist().textContent()).toContain('database “shop_restored”');
+      await target.selectOption('shop');
       expect(await options().getByRole('switch', { name: 'Safety backup first' }).isChecked()).toBe(true);
 
       expect(await settledChecklist()).toBe('1 blocker to resolve');
@@ -248,6 +257,49 @@ describe('Restore', () => {
     expect(await done.textContent()).toContain('Rows of the chosen tables were restored without errors.');
     // That table has its rows back; nothing else changed.
     expect(await dataFingerprint(e2e.cluster, 'shop')).toEqual({ ...others, [mixed]: backedUp[mixed] });
+  });
+
+  test('a plain SQL script without a version header: what cannot be known shows as unknown (never ✓) and does not block; time left while it restores', async () => {
+    // Big enough that the restore runs for seconds: the card has something to estimate.
+    const script = path.join(e2e.workDir, 'handmade.sql');
+    const rows = Array.from({ length: 300_000 }, (_, i) => `${i}\tpayload row ${i} ${'x'.repeat(60)}`).join('\n');
+    await writeFile(script, `CREATE TABLE public.big (id int, payload text);\nCOPY public.big (id, payload) FROM stdin;\n${rows}\n\\.\n`);
+    await app.dropFile(script);
+    await expectVisible(identity().getByText('handmade.sql'));
+    expect(await settledChecklist()).toBe('Ready to restore');
+    const unknown = checklist().locator('.check-unknown');
+    expect(await unknown.count()).toBe(2);
+    const [version, space] = await unknown.allTextContents();
+    expect(version).toMatch(/^\?Unknown: Source version unknown/);
+    expect(version).toContain('The file does not say which PostgreSQL it came from');
+    expect(version).toContain('What to do: Restore it if it came from PostgreSQL 18 or older.');
+    expect(space).toMatch(/^\?Unknown: Space needed unknown.*free where the server keeps its data; how much the restore needs is unknown before restoring/);
+    // Their marks are their own, never the ✓ of a passed check.
+    expect(await unknown.locator('.check-mark').allTextContents()).toEqual(['?', '?']);
+    await page.mouse.move(0, 0);
+    await app.screenshot('restore-unknown');
+
+    // Records every "Time left" the progress card shows.
+    await page.evaluate(() => {
+      const w = window as unknown as { __timeLeft: string[] };
+      w.__timeLeft = [];
+      new MutationObserver(() => {
+        document.querySelectorAll('.job-stats > div').forEach((stat) => {
+          if (stat.querySelector('dt')?.textContent === 'Time left') w.__timeLeft.push(stat.querySelector('dd')?.textContent ?? '');
+        });
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    const before = app.traffic.length;
+    await checklist().getByRole('button', { name: 'Restore into “handmade_restored”' }).click();
+    await expectVisible(page.getByRole('region', { name: 'Restored into “handmade_restored”' }), 120_000);
+    const shown = await page.evaluate(() => (window as unknown as { __timeLeft: string[] }).__timeLeft);
+    expect(shown.length, 'the card has a Time left figure').toBeGreaterThan(0);
+    // The engine's estimate (its progress events), and the card saying it in words.
+    const etas = app.traffic.slice(before).filter((t) => t.kind === 'event' && t.channel === 'jobs:progress').map((t) => (t.payload as [{ kind: string; etaSeconds: number | null }])[0]).filter((p) => p.kind === 'restore').map((p) => p.etaSeconds);
+    expect(etas.some((eta) => typeof eta === 'number'), `etaSeconds seen: ${JSON.stringify(etas.slice(0, 40))}`).toBe(true);
+    expect(shown.some((text) => /^(about \d+ (s|min)|a few seconds)$/.test(text)), shown.join(' | ')).toBe(true);
+    expect(await e2e.cluster.query('SELECT count(*)::int AS n FROM public.big', [], 'handmade_restored')).toEqual([{ n: 300_000 }]);
+    await e2e.cluster.query('DROP DATABASE handmade_restored');
   });
 
   test('a SQL script with a shell command is refused: a blocker names the line, Restore stays disabled, nothing runs', async () => {

@@ -11,6 +11,7 @@ import { useAppStore } from '../../stores/app-store.ts';
 import { useJobsStore } from '../../stores/jobs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { ResultBadge, VIA_LABEL } from './result-badge.tsx';
+import { FilterSelect } from '../../components/filter-select.tsx';
 
 const KINDS: { value: ActivityKind; label: string }[] = [
   { value: 'backup', label: 'Backups' },
@@ -110,39 +111,9 @@ export function ActivityScreen() {
           </p>
         </div>
         <div className="library-filters activity-filters" role="group" aria-label="Filters">
-          <div className="field">
-            <label htmlFor={`${uid}-what`}>What</label>
-            <select id={`${uid}-what`} value={filter.what} onChange={(e) => setFilter({ what: e.target.value as ActivityKind | '' })}>
-              <option value="">Everything</option>
-              {KINDS.map((k) => (
-                <option key={k.value} value={k.value}>
-                  {k.label}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${uid}-profile`}>Connection</label>
-            <select id={`${uid}-profile`} value={filter.profile} onChange={(e) => setFilter({ profile: e.target.value })}>
-              <option value="">All connections</option>
-              {profiles.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${uid}-result`}>Result</label>
-            <select id={`${uid}-result`} value={filter.result} onChange={(e) => setFilter({ result: e.target.value as ActivityEntry['result'] | '' })}>
-              <option value="">Any result</option>
-              {RESULTS.map((r) => (
-                <option key={r.value} value={r.value}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          </div>
+          <FilterSelect<ActivityKind> label="What" all="Everything" value={filter.what} choices={KINDS} onChange={(what) => setFilter({ what })} />
+          <FilterSelect label="Connection" all="All connections" value={filter.profile} choices={profiles} onChange={(profile) => setFilter({ profile })} />
+          <FilterSelect<ActivityEntry['result']> label="Result" all="Any result" value={filter.result} choices={RESULTS} onChange={(result) => setFilter({ result })} />
           {filtered ? (
             <button type="button" className="btn" onClick={() => setFilter({ what: '', profile: '', result: '' })}>
               Clear filters

@@ -5,6 +5,7 @@ import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDateTime, f
 import { Icon } from '../../components/icons.tsx';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { useArchiveActions } from './archive-actions.ts';
 import { StatusBadge } from './archive-row.tsx';
 
 const KIND_LABEL: Record<ManifestTable['kind'], string> = { r: 'table', p: 'partitioned', m: 'materialized view' };
@@ -68,7 +69,8 @@ export function ArchiveDetailsDrawer({ entry, onClose }: { entry: ArchiveEntry; 
             <Icon name="x" />
           </button>
         </header>
-        <div className="drawer-body">
+        {/* Focusable, so a keyboard user can scroll the details (nothing in them takes focus). */}
+        <div className="drawer-body" tabIndex={0} role="region" aria-label="Archive contents">
           {error ? <ErrorMessage error={error} title="Could not read inside the archive" /> : null}
           {!data && !error ? (
             <p className="test-running" aria-busy="true">
@@ -176,6 +178,7 @@ export function ArchiveDetailsDrawer({ entry, onClose }: { entry: ArchiveEntry; 
             </>
           ) : null}
         </div>
+        <DrawerActions entry={entry} onLeave={onClose} />
       </div>
     </dialog>
   );
@@ -246,5 +249,33 @@ function Row({ label, children }: { label: string; children: ReactNode }) {
       <dt>{label}</dt>
       <dd>{children}</dd>
     </div>
+  );
+}
+
+/** Restore, verify or drill the archive from its details; leaving for another screen closes the drawer. */
+function DrawerActions({ entry, onLeave }: { entry: ArchiveEntry; onLeave: () => void }) {
+  const { verify, drill, restore, drilling, error } = useArchiveActions(entry);
+  return (
+    <footer className="modal-footer drawer-actions">
+      {error ? <ErrorMessage error={error} /> : null}
+      <button type="button" className="btn" onClick={() => void verify('quick')}>
+        Verify
+      </button>
+      <button type="button" className="btn" onClick={() => void drill().then((started) => started && onLeave())} disabled={drilling}>
+        <Icon name="flask" />
+        {drilling ? 'Drilling…' : 'Drill'}
+      </button>
+      <button
+        type="button"
+        className="btn btn-primary"
+        onClick={() => {
+          restore();
+          onLeave();
+        }}
+      >
+        <Icon name="restore" />
+        Restore…
+      </button>
+    </footer>
   );
 }

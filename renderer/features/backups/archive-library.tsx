@@ -1,4 +1,4 @@
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useMemo, useState } from 'react';
 import type { ArchiveEntry, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
@@ -8,39 +8,70 @@ import { useOffsiteStore } from '../../stores/offsite-store.ts';
 import { useRunsStore } from '../../stores/runs-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
 import { ArchiveDetailsDrawer } from './archive-details.tsx';
-import { ArchiveRow } from './archive-row.tsx';
+import { EMPTY_VIEW, useLibraryTable, type LibraryView } from './library-columns.tsx';
+import { LibraryFilters } from './library-filters.tsx';
+import { toLibraryRows, totalBytes } from './library-model.ts';
+import { LibraryTable } from './library-table.tsx';
 import { ServerRuns } from './server-runs.tsx';
 
 /**
- * Every archive in the library folders, newest first, with verify, details, offsite copies, reveal and
- * delete; above them, the whole-server runs that grouped some of them (server-runs.tsx).
+ * Every archive in the library folders as a table (library-table.tsx), newest first, with its filters
+ * and what they leave shown; above it, the whole-server runs that grouped some of them (server-runs.tsx).
  */
 export function ArchiveLibrary() {
   const entries = useLibraryStore((s) => s.entries);
-  const choices = useLibraryStore((s) => s.choices);
+  const all = useLibraryStore((s) => s.all);
   const filter = useLibraryStore((s) => s.filter);
-  const folders = useLibraryStore((s) => s.folders);
   const loaded = useLibraryStore((s) => s.loaded);
-  const loading = useLibraryStore((s) => s.loading);
   const loadError = useLibraryStore((s) => s.error);
-  const setFilter = useLibraryStore((s) => s.setFilter);
-  const importArchive = useLibraryStore((s) => s.importArchive);
-  const load = useLibraryStore((s) => s.load);
-  const announce = useAppStore((s) => s.announce);
   const loadDestinations = useOffsiteStore((s) => s.load);
   const loadCopyStates = useOffsiteStore((s) => s.loadStates);
-  const loadRuns = useRunsStore((s) => s.load);
   const [details, setDetails] = useState<ArchiveEntry | null>(null);
-  const [importError, setImportError] = useState<ErrorInfo | null>(null);
-  const [importing, setImporting] = useState(false);
   const uid = useId();
-  const filtered = filter.profile !== '' || filter.database !== '';
+  const [view, setView] = useState<LibraryView>(EMPTY_VIEW);
+  const data = useMemo(() => toLibraryRows(entries), [entries]);
+  const offsite = useOffsiteStore((s) => s.destinations.length > 0 || s.states.length > 0);
+  const table = useLibraryTable(data, view, offsite);
+  const rows = table.getRowModel().rows;
+  const bytes = useMemo(() => totalBytes(rows.map((r) => r.original)), [rows]);
 
   // Each row's offsite copies, and the destinations "Copy to…" offers.
   useEffect(() => {
     void loadDestinations();
     void loadCopyStates();
   }, [loadDestinations, loadCopyStates]);
+
+  return (
+    <section className="card library" aria-labelledby={`${uid}-title`}>
+      <LibraryHeading titleId={`${uid}-title`} />
+      {all.length > 0 ? <LibraryFilters view={view} onView={setView} shown={rows.length} of={all.length} bytes={bytes} /> : null}
+      {loadError ? <ErrorMessage error={loadError} title="Could not read the library" /> : null}
+
+      <ServerRuns profile={filter.profile} />
+
+      {loaded && entries.length === 0 && !loadError ? <LibraryEmpty filtered={filter.profile !== '' || filter.database !== ''} /> : null}
+      {loaded && entries.length > 0 && rows.length === 0 ? (
+        <p className="library-none" role="status">
+          No archive matches these filters.
+        </p>
+      ) : null}
+      {rows.length > 0 ? <LibraryTable table={table} onDetails={setDetails} /> : null}
+
+      {details ? <ArchiveDetailsDrawer key={details.path} entry={details} onClose={() => setDetails(null)} /> : null}
+    </section>
+  );
+}
+
+/** The card's title, Refresh and "Import archive…" (and why an import failed). */
+function LibraryHeading({ titleId }: { titleId: string }) {
+  const loading = useLibraryStore((s) => s.loading);
+  const importArchive = useLibraryStore((s) => s.importArchive);
+  const load = useLibraryStore((s) => s.load);
+  const announce = useAppStore((s) => s.announce);
+  const loadCopyStates = useOffsiteStore((s) => s.loadStates);
+  const loadRuns = useRunsStore((s) => s.load);
+  const [importError, setImportError] = useState<ErrorInfo | null>(null);
+  const [importing, setImporting] = useState(false);
 
   const refresh = () => {
     void load();
@@ -62,9 +93,9 @@ export function ArchiveLibrary() {
   };
 
   return (
-    <section className="card library" aria-labelledby={`${uid}-title`}>
+    <>
       <div className="card-header">
-        <h2 id={`${uid}-title`}>Archive library</h2>
+        <h2 id={titleId}>Archive library</h2>
         <div className="card-actions">
           <button type="button" className="btn btn-icon" aria-label="Refresh the library" title="Refresh" onClick={refresh} disabled={loading}>
             <Icon name="refresh" />
@@ -75,68 +106,26 @@ export function ArchiveLibrary() {
           </button>
         </div>
       </div>
-
-      {choices.profiles.length > 0 ? (
-        <div className="library-filters" role="group" aria-label="Filter the archives">
-          <div className="field">
-            <label htmlFor={`${uid}-profile`}>Connection</label>
-            <select id={`${uid}-profile`} value={filter.profile} onChange={(e) => setFilter({ profile: e.target.value })}>
-              <option value="">All connections</option>
-              {choices.profiles.map((p) => (
-                <option key={p} value={p}>
-                  {p}
-                </option>
-              ))}
-            </select>
-          </div>
-          <div className="field">
-            <label htmlFor={`${uid}-database`}>Database</label>
-            <select id={`${uid}-database`} value={filter.database} onChange={(e) => setFilter({ database: e.target.value })}>
-              <option value="">All databases</option>
-              {choices.databases.map((d) => (
-                <option key={d} value={d}>
-                  {d}
-                </option>
-              ))}
-            </select>
-          </div>
-          <p className="library-count" aria-live="polite">
-            {entries.length} archive{entries.length === 1 ? '' : 's'}
-            {filtered ? ' match' : ''}
-          </p>
-        </div>
-      ) : null}
-
       {importError ? <ErrorMessage error={importError} title="Could not import the archive" /> : null}
-      {loadError ? <ErrorMessage error={loadError} title="Could not read the library" /> : null}
+    </>
+  );
+}
 
-      <ServerRuns profile={filter.profile} />
-
-      {loaded && entries.length === 0 && !loadError ? (
-        <div className="empty-state library-empty">
-          <Icon name="archive" className="empty-icon" />
-          <h3>{filtered ? 'No archive matches this filter' : 'No archives yet'}</h3>
-          {filtered ? (
-            <p>Choose “All connections” and “All databases” to see every archive.</p>
-          ) : (
-            <p>
-              Every backup you make appears here, newest first, with its source, size, encryption and verification status. Lifeboat lists the archives in{' '}
-              {folders[0] ? <code>{folders[0]}</code> : 'the backup folder'}
-              {folders.length > 1 ? ` and ${folders.length - 1} more folder${folders.length === 2 ? '' : 's'}` : ''}; use “Import archive…” to add one from elsewhere.
-            </p>
-          )}
-        </div>
-      ) : null}
-
-      {entries.length > 0 ? (
-        <ul className="archive-list" aria-label="Archives">
-          {entries.map((entry) => (
-            <ArchiveRow key={entry.path} entry={entry} onDetails={() => setDetails(entry)} />
-          ))}
-        </ul>
-      ) : null}
-
-      {details ? <ArchiveDetailsDrawer key={details.path} entry={details} onClose={() => setDetails(null)} /> : null}
-    </section>
+function LibraryEmpty({ filtered }: { filtered: boolean }) {
+  const folders = useLibraryStore((s) => s.folders);
+  return (
+    <div className="empty-state library-empty">
+      <Icon name="archive" className="empty-icon" />
+      <h3>{filtered ? 'No archive matches this filter' : 'No archives yet'}</h3>
+      {filtered ? (
+        <p>Choose “All connections” and “All databases” to see every archive.</p>
+      ) : (
+        <p>
+          Every backup you make appears here, newest first, with its source, size, encryption and verification status. Lifeboat lists the archives in{' '}
+          {folders[0] ? <code>{folders[0]}</code> : 'the backup folder'}
+          {folders.length > 1 ? ` and ${folders.length - 1} more folder${folders.length === 2 ? '' : 's'}` : ''}; use “Import archive…” to add one from elsewhere.
+        </p>
+      )}
+    </div>
   );
 }

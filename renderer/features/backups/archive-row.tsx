@@ -1,241 +1,178 @@
-import { useId, useRef, useState } from 'react';
-import { visibleText } from '../../../main/engine/name-text.ts';
-import type { ArchiveEntry, ErrorInfo, VerificationRecord } from '../../../main/ipc/contract.ts';
-import { ConfirmBar } from '../../components/confirm-bar.tsx';
-import { ErrorMessage } from '../../components/error-message.tsx';
-import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDate, formatDateTime, formatEta, formatRate } from '../../components/format.ts';
+// One archive in the library table: its row of cells (library-columns.tsx says what each holds) and,
+// when opened with "More" or when there is something to say (a problem, a failed or running
+// verification), a full-width second row under it (archive-row-detail.tsx). Both sit in one <tbody>,
+// which the table measures as one item of its virtual list.
+import { createContext, memo, useContext, useEffect, useId, useMemo, useRef } from 'react';
+import { flexRender } from '@tanstack/react-table';
+import type { ArchiveEntry, VerificationRecord } from '../../../main/ipc/contract.ts';
+import type { JobEntry } from '../../stores/jobs-store.ts';
+import { formatDate } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { percentOf, ProgressBar } from '../../components/progress-bar.tsx';
-import { useAppStore } from '../../stores/app-store.ts';
-import { useDrillsStore } from '../../stores/drills-store.ts';
-import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
-import { useLibraryStore } from '../../stores/library-store.ts';
-import { toErrorInfo } from '../../stores/unwrap.ts';
-import { DrillBadge } from '../drills/drill-badge.tsx';
-import { CopyMenu, useDestinationsFor } from '../offsite/copy-menu.tsx';
-import { CopyStates } from '../offsite/copy-states.tsx';
+import { useArchiveActions, type ArchiveActions } from './archive-actions.ts';
+import { ArchiveDetailPanel } from './archive-row-detail.tsx';
+import type { LibraryTableRow } from './library-columns.tsx';
+import { shortDay, verifyView } from './library-model.ts';
 
-export function ArchiveRow({ entry, onDetails }: { entry: ArchiveEntry; onDetails: () => void }) {
-  const { sidecar } = entry;
-  const job = useJobsStore((s) => Object.values(s.jobs).find((j) => j.kind === 'verify' && j.subject?.kind === 'verify' && j.subject.path === entry.path));
-  const drilling = useJobsStore((s) => Object.values(s.jobs).some((j) => j.kind === 'drill' && isRunning(j) && j.subject?.kind === 'drill' && j.subject.file === entry.path));
-  const startVerify = useJobsStore((s) => s.startVerify);
-  const cancel = useJobsStore((s) => s.cancel);
-  const dismiss = useJobsStore((s) => s.dismiss);
-  const remove = useLibraryStore((s) => s.remove);
-  const reveal = useLibraryStore((s) => s.reveal);
-  const startDrill = useDrillsStore((s) => s.start);
-  const navigate = useAppStore((s) => s.navigate);
-  const announce = useAppStore((s) => s.announce);
-  const [confirming, setConfirming] = useState(false);
-  const [copying, setCopying] = useState(false);
-  const destinations = useDestinationsFor(sidecar.profile);
-  const copyRef = useRef<HTMLButtonElement>(null);
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const deleteRef = useRef<HTMLButtonElement>(null);
-  const uid = useId();
-  const fileName = baseName(entry.path);
-  const verifying = job !== undefined && isRunning(job);
-  // Failures the sidecar does not record (no key, wrong key) are shown from the job itself.
-  const failed = job?.outcome && !job.outcome.ok && job.outcome.error.code !== 'CANCELLED' ? job.outcome.error : null;
-  const recorded = failed !== null && sidecar.verification?.ok === false && sidecar.verification.message === failed.message;
-  const jobError = recorded ? null : failed;
+/** What the row's cells share with it: the actions, whether its second row is open. */
+interface RowUi {
+  entry: ArchiveEntry;
+  actions: ArchiveActions;
+  verifying: boolean;
+  expanded: boolean;
+  detailId: string;
+  toggle(): void;
+}
 
-  const verify = async (level: 'quick' | 'full') => {
-    setError(null);
-    try {
-      await startVerify(entry.path, level);
-    } catch (e) {
-      setError(toErrorInfo(e));
-    }
-  };
+const RowUiContext = createContext<RowUi | null>(null);
 
-  // Opens Drills, where the drill's phases and verdict are shown.
-  const drill = async () => {
-    setError(null);
-    try {
-      await startDrill(entry.path);
-      navigate('drills');
-    } catch (e) {
-      setError(toErrorInfo(e));
-    }
-  };
+export interface ArchiveRowProps {
+  row: LibraryTableRow;
+  /** The archive's verify job in this window, if any. */
+  job: JobEntry | undefined;
+  /** aria-rowindex of the archive's row; its second row (when shown) is the next. */
+  rowIndex: number;
+  detail: boolean;
+  expanded: boolean;
+  /** Visible columns: the cells to draw change with it (the Offsite column comes and goes). */
+  columnCount: number;
+  onExpand(id: string, open: boolean): void;
+  onDetails(entry: ArchiveEntry): void;
+}
 
-  const runDelete = async () => {
-    try {
-      await remove(entry.path);
-      announce(`Deleted ${fileName}.`);
-    } catch (e) {
-      setConfirming(false);
-      setError(toErrorInfo(e));
-    }
-  };
+/**
+ * Memoised: every prop is stable while the archive does not change (TanStack keeps its row objects
+ * across sorts and filters), so a sort, a keystroke in the search or a progress event redraws only
+ * the rows that changed or came into the page.
+ */
+export const ArchiveRow = memo(function ArchiveRow({ row, job, rowIndex, detail, expanded, columnCount, onExpand, onDetails }: ArchiveRowProps) {
+  const entry = row.original.entry;
+  const view = useMemo(() => verifyView(entry, job), [entry, job]);
+  const actions = useArchiveActions(entry);
+  const detailId = useId();
+  const cells = row.getVisibleCells();
+  // A failed start or action says why in the second row, which opens for it (once per error: the
+  // user may close it again).
+  const expand = useRef(onExpand);
+  expand.current = onExpand;
+  useEffect(() => {
+    if (actions.error) expand.current(row.id, true);
+  }, [actions.error, row.id]);
 
-  const rows = sidecar.totalRows === null ? null : `${formatCount(sidecar.totalRows)} rows`;
-
+  const ui: RowUi = { entry, actions, verifying: view.verifying, expanded, detailId, toggle: () => onExpand(row.id, !expanded) };
   return (
-    <li>
-      <article className="archive-row" aria-labelledby={`${uid}-when ${uid}-what`}>
-        <div className="archive-main">
-          <span className={sidecar.encryption.kind === 'none' ? 'archive-icon archive-icon-warn' : 'archive-icon'} aria-hidden="true">
-            <Icon name={sidecar.encryption.kind === 'none' ? 'unlock' : 'archive'} />
-          </span>
-          <div className="archive-text">
-            <h3 className="archive-title">
-              <span id={`${uid}-when`}>{formatDateTime(sidecar.createdAt)}</span>
-              {entry.problem ? (
-                <span className="badge badge-err" title={visibleText(entry.problem.fix)}>
-                  <Icon name="alert" />
-                  Problem
-                </span>
-              ) : (
-                <StatusBadge verification={sidecar.verification} partial={sidecar.partial === true} />
-              )}
-              <DrillBadge drill={sidecar.drill} />
-            </h3>
-            <p className="archive-source" id={`${uid}-what`}>
-              {/* Names from the sidecar (any file in the folder): bidi and control characters show as escapes. */}
-              {visibleText(sidecar.profile)} · {visibleText(sidecar.database)}
-            </p>
-            <ul className="archive-meta" aria-label="Facts">
-              <li>PostgreSQL {visibleText(sidecar.serverVersion)}</li>
-              <li>{formatBytes(sidecar.bytes)}</li>
-              <li className={sidecar.encryption.kind === 'none' ? 'text-warn' : undefined}>
-                <Icon name={sidecar.encryption.kind === 'none' ? 'unlock' : 'lock'} />
-                {ENCRYPTION_LABEL[sidecar.encryption.kind]}
-              </li>
-              <li>
-                {sidecar.tables} table{sidecar.tables === 1 ? '' : 's'}
-                {rows ? ` · ${rows}` : ''}
-              </li>
-            </ul>
-            <p className="archive-file">
-              <code title={visibleText(entry.path)}>{visibleText(fileName)}</code>
-            </p>
-            <CopyStates file={entry.path} />
-          </div>
-          <div className="archive-actions">
-            <button type="button" className="btn btn-sm" onClick={onDetails}>
-              Details
-            </button>
-            <button type="button" className="btn btn-sm" onClick={() => void verify('quick')} disabled={verifying} title="Checks the file’s SHA-256 against its sidecar">
-              Verify
-            </button>
-            <button type="button" className="btn btn-sm" onClick={() => void verify('full')} disabled={verifying} title="Decrypts everything, checks every hash, and lets pg_restore read the table of contents">
-              Verify fully
-            </button>
-            <button
-              type="button"
-              className="btn btn-sm"
-              onClick={() => void drill()}
-              disabled={drilling}
-              title="Restores it into a scratch database and compares every table with the backup (opens Drills)"
-            >
-              {drilling ? 'Drilling…' : 'Drill'}
-            </button>
-            {destinations.length > 0 && !entry.problem ? (
-              <button type="button" className="btn btn-sm" ref={copyRef} onClick={() => setCopying((open) => !open)} aria-expanded={copying} title="Copies it to an offsite destination of its connection">
-                Copy to…
-              </button>
-            ) : null}
-            <button
-              type="button"
-              className="btn btn-icon"
-              aria-label="Reveal in folder"
-              title="Reveal in folder"
-              onClick={() => {
-                setError(null);
-                reveal(entry.path).catch((e: unknown) => setError(toErrorInfo(e)));
-              }}
-            >
-              <Icon name="folder" />
-            </button>
-            <button
-              type="button"
-              className="btn btn-icon btn-icon-danger"
-              aria-label="Delete"
-              title="Delete"
-              ref={deleteRef}
-              onClick={() => setConfirming(true)}
-              aria-expanded={confirming}
-              disabled={verifying}
-            >
-              <Icon name="trash" />
-            </button>
-          </div>
-        </div>
+    <RowUiContext.Provider value={ui}>
+      <tr aria-rowindex={rowIndex} className={detail ? 'library-row has-detail' : 'library-row'}>
+        {cells.map((cell) => {
+          const className = cell.column.columnDef.meta?.className;
+          const content = flexRender(cell.column.columnDef.cell, cell.getContext());
+          // The creation time names the row (a row header), as the file name would be too long to.
+          return cell.column.id === 'created' ? (
+            <th key={cell.id} scope="row" className={className}>
+              {content}
+            </th>
+          ) : (
+            <td key={cell.id} className={className}>
+              {content}
+            </td>
+          );
+        })}
+      </tr>
+      {detail ? (
+        <tr aria-rowindex={rowIndex + 1} className="library-detail" id={detailId}>
+          <td colSpan={columnCount}>
+            <ArchiveDetailPanel entry={entry} view={view} actions={actions} expanded={expanded} onDetails={() => onDetails(entry)} />
+          </td>
+        </tr>
+      ) : null}
+    </RowUiContext.Provider>
+  );
+});
 
-        {entry.problem ? (
-          <p className="archive-problem">
-            {visibleText(entry.problem.message)} {visibleText(entry.problem.fix)}
-          </p>
-        ) : null}
-        {sidecar.verification && !sidecar.verification.ok && !verifying ? <p className="archive-problem">{visibleText(sidecar.verification.message)}</p> : null}
+function useRowUi(): RowUi {
+  const ui = useContext(RowUiContext);
+  if (!ui) throw new Error('RowActions is rendered inside an ArchiveRow only.');
+  return ui;
+}
 
-        {verifying && job ? (
-          <div className="row-progress" aria-busy="true">
-            <div className="row-progress-line">
-              <span className="spinner" aria-hidden="true" />
-              <span className="row-progress-phase">
-                {job.cancelling ? 'Cancelling…' : `${job.subject?.kind === 'verify' && job.subject.level === 'full' ? 'Full verification' : 'Quick verification'}: ${job.progress?.phase || 'starting'}`}
-              </span>
-              <span className="muted">
-                {formatBytes(job.progress?.bytes ?? 0)} · {formatRate(job.progress?.bytesPerSecond ?? null)}
-                {job.progress?.etaSeconds != null ? ` · ${formatEta(job.progress.etaSeconds)} left` : ''}
-              </span>
-              <span className="job-percent">{percentOf(job.progress?.fraction ?? null)}</span>
-              <button type="button" className="btn btn-sm" onClick={() => void cancel(job.jobId)} disabled={job.cancelling}>
-                Cancel
-              </button>
-            </div>
-            <ProgressBar fraction={job.progress?.fraction ?? null} label={`Verifying ${fileName}`} />
-          </div>
-        ) : null}
-
-        {jobError && job ? (
-          <div className="row-error">
-            <ErrorMessage error={jobError} title="Could not verify" />
-            <button type="button" className="btn btn-icon" aria-label="Dismiss" title="Dismiss" onClick={() => dismiss(job.jobId)}>
-              <Icon name="x" />
-            </button>
-          </div>
-        ) : null}
-
-        {copying ? (
-          <CopyMenu
-            file={entry.path}
-            archiveName={fileName}
-            destinations={destinations}
-            onClose={() => {
-              setCopying(false);
-              copyRef.current?.focus();
-            }}
-          />
-        ) : null}
-
-        {confirming ? (
-          <ConfirmBar
-            labelId={`${uid}-confirm`}
-            message={(
-              <>
-                Delete <code>{fileName}</code>? The archive and its sidecar are removed from disk; this cannot be undone.
-              </>
-            )}
-            confirmLabel="Delete archive"
-            onConfirm={runDelete}
-            onCancel={() => {
-              setConfirming(false);
-              deleteRef.current?.focus();
-            }}
-          />
-        ) : null}
-
-        {error ? <ErrorMessage error={error} /> : null}
-      </article>
-    </li>
+/** The row's own buttons: the three everyday actions, and "More" for the rest (in the second row). */
+export function RowActions() {
+  const { actions, verifying, expanded, detailId, toggle } = useRowUi();
+  return (
+    <div className="library-actions">
+      <button type="button" className="btn btn-sm" onClick={actions.restore} title="Opens Restore with this file: its safety checklist comes first">
+        Restore…
+      </button>
+      <button type="button" className="btn btn-sm" onClick={() => void actions.verify('quick')} disabled={verifying} title="Checks the file’s SHA-256 against its sidecar">
+        Verify
+      </button>
+      <button type="button" className="btn btn-sm" onClick={() => void actions.drill()} disabled={actions.drilling} title="Restores it into a scratch database and compares every table with the backup (opens Drills)">
+        {actions.drilling ? 'Drilling…' : 'Drill'}
+      </button>
+      <button
+        type="button"
+        className="btn btn-icon btn-sm library-more"
+        aria-label="More"
+        title="More: facts, details, full verification, offsite copy, reveal, delete"
+        aria-expanded={expanded}
+        aria-controls={expanded ? detailId : undefined}
+        onClick={toggle}
+      >
+        <Icon name="arrow-down" />
+      </button>
+    </div>
   );
 }
 
+/** Verification and drill in a few words; the shapes of the icons differ as well as their colours. */
+export function StatusCell({ entry }: { entry: ArchiveEntry }) {
+  const { verification, drill, partial } = entry.sidecar;
+  return (
+    <span className="library-status">
+      {entry.problem ? (
+        <span className="badge badge-err" title={entry.problem.message}>
+          <Icon name="alert" />
+          Problem
+        </span>
+      ) : (
+        <CompactVerification verification={verification} partial={partial === true} />
+      )}
+      {drill ? (
+        <span className={drill.passed ? 'badge badge-ok' : 'badge badge-err'} title={`${drill.passed ? 'Restored in a drill' : 'The drill failed'} on ${shortDay(drill.at)}`}>
+          <Icon name={drill.passed ? 'flask' : 'x'} />
+          {drill.passed ? 'Drilled ✓' : 'Drill failed'}
+        </span>
+      ) : null}
+    </span>
+  );
+}
+
+function CompactVerification({ verification, partial }: { verification: VerificationRecord | undefined; partial: boolean }) {
+  if (verification) {
+    const when = `${verification.ok ? 'Verified' : 'Verification failed'} on ${shortDay(verification.at)}: ${verification.message}`;
+    return (
+      <span className={verification.ok ? 'badge badge-ok' : 'badge badge-err'} title={when}>
+        <Icon name={verification.ok ? 'check' : 'x'} />
+        {verification.ok ? `Verified (${verification.level})` : 'Verify failed'}
+      </span>
+    );
+  }
+  if (partial) {
+    return (
+      <span className="badge badge-warn" title="Listed from the file alone: Lifeboat could not read what is inside (no key, or the file is damaged).">
+        <Icon name="eye" />
+        Unread
+      </span>
+    );
+  }
+  return (
+    <span className="badge" title="Not verified yet: Verify checks the file against its sidecar">
+      <Icon name="clock" />
+      Not verified
+    </span>
+  );
+}
+
+/** The verification badge with its date, for the details drawer. */
 export function StatusBadge({ verification, partial }: { verification: VerificationRecord | undefined; partial: boolean }) {
   if (verification?.ok) {
     return (
@@ -248,7 +185,7 @@ export function StatusBadge({ verification, partial }: { verification: Verificat
   if (verification) {
     return (
       <span className="badge badge-err" title={verification.message}>
-        <Icon name="alert" />
+        <Icon name="x" />
         Verification failed · {formatDate(verification.at)}
       </span>
     );

@@ -7,6 +7,8 @@ import { baseName, ENCRYPTION_LABEL, formatBytes, formatCount, formatDuration, f
 import { Icon } from '../../components/icons.tsx';
 import { JobDone } from '../../components/job-done.tsx';
 import { JobProgressCard } from '../../components/job-progress.tsx';
+import { useAppStore } from '../../stores/app-store.ts';
+import { useDrillsStore } from '../../stores/drills-store.ts';
 import { isHostKeyError } from '../../stores/host-key-store.ts';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
@@ -169,7 +171,36 @@ function BackupSummary({ job, result, dismissButton }: { job: JobEntry; result: 
           </ul>
         </div>
       ) : null}
+      <BackupNextSteps archive={result.archive} onError={setError} />
       {error ? <ErrorMessage error={error} /> : null}
     </JobDone>
+  );
+}
+
+/** What to do after a backup: prove it restores, and make it happen on its own. */
+function BackupNextSteps({ archive, onError }: { archive: string; onError: (error: ErrorInfo | null) => void }) {
+  const startDrill = useDrillsStore((s) => s.start);
+  const navigate = useAppStore((s) => s.navigate);
+  const drill = async () => {
+    onError(null);
+    try {
+      await startDrill(archive);
+      navigate('drills');
+    } catch (e) {
+      onError(toErrorInfo(e));
+    }
+  };
+  return (
+    <div className="next-steps" role="group" aria-label="Next steps">
+      <span className="muted">Next:</span>
+      <button type="button" className="btn btn-sm btn-primary" onClick={() => void drill()}>
+        <Icon name="flask" />
+        Drill it
+      </button>
+      <button type="button" className="btn btn-sm" onClick={() => navigate('schedules')}>
+        <Icon name="calendar" />
+        Schedule it
+      </button>
+    </div>
   );
 }

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { scopeSummary } from '../../components/format.ts';
@@ -31,6 +31,9 @@ export function BackupLauncher() {
     ? Object.values(jobs).some((j) => j.kind === 'backup' && isRunning(j) && j.subject?.kind === 'backup' && j.subject.profileId === profile.id)
     : false;
 
+  const backupRequested = useAppStore((s) => s.backupRequested);
+  const takeBackupRequest = useAppStore((s) => s.takeBackupRequest);
+
   const start = async () => {
     if (!profile) return;
     setError(null);
@@ -44,6 +47,15 @@ export function BackupLauncher() {
       setStarting(false);
     }
   };
+
+  // Ctrl+B from any screen: once the connections are known, back up the chosen one (unless it is already running).
+  useEffect(() => {
+    if (!backupRequested || !loaded || starting) return;
+    if (!takeBackupRequest()) return;
+    if (!profile) announce('There is no connection to back up yet: add one first.');
+    else if (running) announce(`${profile.name} is being backed up already.`);
+    else void start();
+  });
 
   if (loaded && profiles.length === 0) {
     return (

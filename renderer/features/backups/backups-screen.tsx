@@ -8,6 +8,7 @@ import { useSettingsStore } from '../../stores/settings-store.ts';
 import { ArchiveLibrary } from './archive-library.tsx';
 import { BackupJobs } from './backup-jobs.tsx';
 import { BackupLauncher } from './backup-launcher.tsx';
+import { BackupTrend } from './backup-trend.tsx';
 import { RecoveryKeyCard } from './recovery-key-card.tsx';
 
 export function BackupsScreen() {
@@ -32,6 +33,7 @@ export function BackupsScreen() {
       <RecoveryKeyCard />
       <BackupLauncher />
       <BackupJobs />
+      <BackupTrend />
       <ArchiveLibrary />
     </div>
   );

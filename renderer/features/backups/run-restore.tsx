@@ -17,9 +17,7 @@ import { RunJobProgress } from './run-job-progress.tsx';
 import { isRunning, useJobsStore, type JobEntry } from '../../stores/jobs-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { isLocked, requestKey, restorableDatabases, runRestoreJobOf, runRestoreRequest, targetName, typedName, useRunRestoreStore } from '../../stores/run-restore-store.ts';
-import { CHECK_MARK } from '../restore/restore-checklist.tsx';
-
-const STATUS_WORD: Record<CheckItem['status'], string> = { ok: 'OK', info: 'Note', warning: 'Warning', blocker: 'Blocker' };
+import { CHECK_MARK, fixLabel, STATUS_WORD } from '../restore/restore-checklist.tsx';
 
 /** The dialog, while one is open (ServerRuns renders it once for all runs). */
 export function RunRestoreDialog() {
@@ -379,7 +377,7 @@ function RunCheckGroup({ title, label, target, items }: { title: ReactNode; labe
               <p className="check-detail">{visibleText(item.detail)}</p>
               {item.fix ? (
                 <p className="check-fix">
-                  <span className="error-fix-label">How to fix: </span>
+                  <span className="error-fix-label">{fixLabel(item.status)}</span>
                   {visibleText(item.fix)}
                 </p>
               ) : null}

@@ -7,6 +7,7 @@ import { useDemoStore } from '../../stores/demo-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { DemoCard, DemoNotice } from './demo-card.tsx';
 import { ImportPanel } from './import-panel.tsx';
+import { NextStepAfterAdd } from './next-step.tsx';
 import { ProfileCard } from './profile-card.tsx';
 import { ProfileForm } from './profile-form.tsx';
 
@@ -79,6 +80,7 @@ export function ConnectionsScreen() {
         </>
       ) : null}
 
+      <NextStepAfterAdd profiles={profiles} loaded={loaded} />
       {demo ? <DemoNotice name={demo.name} /> : null}
 
       {profiles.length > 0 ? (

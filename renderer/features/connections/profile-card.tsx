@@ -2,6 +2,7 @@ import { useRef, useState } from 'react';
 import type { ProfileSummary } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
+import { focusTargetAfter, moveFocusTo } from '../../components/focus-after-removal.ts';
 import { connectionLabel, PASSWORD_STORAGE_LABEL, scopeSummary, sshRouteLabel } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
@@ -49,9 +50,11 @@ export function ProfileCard({ profile }: { profile: ProfileSummary }) {
   };
 
   const runDelete = async () => {
+    const next = focusTargetAfter(deleteRef.current?.closest('li'), 'h2');
     try {
       await remove(profile.id);
       announce(`Deleted ${profile.name}.`);
+      moveFocusTo(next, () => document.querySelector<HTMLElement>('main h1'));
     } catch (error) {
       setConfirming(false);
       setActionError(toErrorInfo(error));

@@ -6,6 +6,9 @@ import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { BackupFolderField, backupFolderInput } from './backup-folder-field.tsx';
+import { CanaryEditor, canariesInput, initialCanaries, type CanaryRow } from './canary-editor.tsx';
+import { DatabasePicker, FormTestResult, useFormTest } from './form-test.tsx';
 import { DatabaseScopeFields, initialScope, scopeInput, type ScopeFields } from './database-scope-fields.tsx';
 import { DbPasswordField, passwordMoves, type PasswordChoice } from './db-password-field.tsx';
 import { initialSsh, savedSecretHops, sshInput, type SavedSecrets, type SshFields } from './ssh-form.ts';
@@ -78,8 +81,12 @@ function initialFields(profile: ProfileSummary | undefined, taken: number): Form
   };
 }
 
-/** What the form holds besides its plain fields: the SSH route, the database scope, the password. */
+/** What the form holds besides its plain fields: the SSH route, the database scope, the password, the folder and the canaries. */
 interface FormParts {
+  /** The profile being edited: unchanged folder and canaries are not sent (main keeps them). */
+  profile: ProfileSummary | undefined;
+  folder: string | null;
+  canaries: CanaryRow[];
   ssh: SshFields;
   savedHops: SavedSecrets;
   scope: ScopeFields;
@@ -90,7 +97,7 @@ interface FormParts {
 }
 
 /** The form as the engine's input, or the first problem found before asking main. */
-function profileInput(fields: FormFields, { ssh, savedHops, scope, hadScope, password, moves }: FormParts): { value: ProfileInput } | { error: ErrorInfo } {
+function profileInput(fields: FormFields, { profile, folder, canaries, ssh, savedHops, scope, hadScope, password, moves }: FormParts): { value: ProfileInput } | { error: ErrorInfo } {
   // Empty required fields are caught here: the IPC schema would refuse them with a terser message.
   const missing = REQUIRED.find(([key]) => fields[key].trim() === '');
   if (missing) return { error: { code: 'INVALID_INPUT', message: missing[1], fix: missing[2] } };
@@ -110,6 +117,8 @@ function profileInput(fields: FormFields, { ssh, savedHops, scope, hadScope, pas
     sslCert: fields.sslCert.trim(),
     sslKey: fields.sslKey.trim(),
     color: fields.color,
+    ...backupFolderInput(folder, profile),
+    ...canariesInput(canaries, profile),
   };
   const databases = scopeInput(scope, hadScope);
   if ('error' in databases) return databases;
@@ -139,22 +148,18 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
   const [ssh, setSsh] = useState<SshFields>(() => initialSsh(profile));
   const [scope, setScope] = useState<ScopeFields>(() => initialScope(profile));
   const [password, setPassword] = useState<PasswordChoice>({ text: '', forget: false, keepForNewServer: false });
+  const [folder, setFolder] = useState<string | null>(profile?.backupFolder ?? null);
+  const [canaries, setCanaries] = useState<CanaryRow[]>(() => initialCanaries(profile));
+  const formTest = useFormTest(profile);
   const [error, setError] = useState<ErrorInfo | null>(null);
   const [busy, setBusy] = useState(false);
   // Fixed for the form's life: which hops had a secret when it opened.
   const [savedHops] = useState(() => savedSecretHops(profile));
-  const dialogRef = useRef<HTMLDialogElement>(null);
+  const dialogRef = useModalDialog();
   const uid = useId();
   const editing = Boolean(profile);
   const titleId = `${uid}-title`;
   const errorId = `${uid}-error`;
-
-  useEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    dialog?.querySelector<HTMLInputElement>('input')?.focus();
-    return () => dialog?.close();
-  }, []);
 
   const set = <K extends keyof FormFields>(key: K, value: FormFields[K]) => setFields((f) => ({ ...f, [key]: value }));
 
@@ -172,10 +177,17 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
     if (chosen) set(key, chosen);
   };
 
+  const formInput = () => profileInput(fields, { profile, folder, canaries, ssh, savedHops, scope, hadScope: Boolean(profile?.scope), password, moves });
+  const testForm = async () => {
+    const input = formInput();
+    if ('error' in input) formTest.fail(input.error);
+    else await formTest.run(input.value, fields.name.trim());
+  };
+
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setError(null);
-    const input = profileInput(fields, { ssh, savedHops, scope, hadScope: Boolean(profile?.scope), password, moves });
+    const input = formInput();
     if ('error' in input) {
       setError(input.error);
       return;
@@ -214,41 +226,9 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
 
         <div className="modal-body">
           <div className="field-grid">
-            <div className="field span-2">
-              <label htmlFor={`${uid}-name`}>Name</label>
-              <input id={`${uid}-name`} value={fields.name} onChange={(e) => set('name', e.target.value)} required placeholder="e.g. production" autoComplete="off" />
-            </div>
+            <NameAndColour fields={fields} set={set} />
 
-            <fieldset className="field span-2 color-field">
-              <legend>Colour label</legend>
-              <div className="swatches">
-                {PROFILE_COLORS.map((color) => (
-                  <label key={color} className="swatch" title={color}>
-                    <input type="radio" name={`${uid}-color`} value={color} checked={fields.color === color} onChange={() => set('color', color)} />
-                    <span className={`swatch-dot color-${color}`} aria-hidden="true" />
-                    <span className="sr-only">{color}</span>
-                  </label>
-                ))}
-              </div>
-            </fieldset>
-
-            <div className="field">
-              <label htmlFor={`${uid}-host`}>Host</label>
-              <input id={`${uid}-host`} value={fields.host} onChange={(e) => set('host', e.target.value)} required autoComplete="off" spellCheck={false} />
-            </div>
-            <div className="field field-narrow">
-              <label htmlFor={`${uid}-port`}>Port</label>
-              <input id={`${uid}-port`} value={fields.port} onChange={(e) => set('port', e.target.value)} inputMode="numeric" autoComplete="off" />
-            </div>
-
-            <div className="field">
-              <label htmlFor={`${uid}-database`}>Database</label>
-              <input id={`${uid}-database`} value={fields.database} onChange={(e) => set('database', e.target.value)} autoComplete="off" spellCheck={false} />
-            </div>
-            <div className="field">
-              <label htmlFor={`${uid}-user`}>User</label>
-              <input id={`${uid}-user`} value={fields.user} onChange={(e) => set('user', e.target.value)} required autoComplete="off" spellCheck={false} />
-            </div>
+            <ServerFields fields={fields} set={set} databases={formTest.databasesFor(fields)} />
 
             <DatabaseScopeFields value={scope} onChange={setScope} />
 
@@ -257,21 +237,102 @@ export function ProfileForm({ profile, onClose }: { profile?: ProfileSummary; on
             <SslFields fields={fields} set={set} choose={choose} />
 
             <SshSection value={ssh} onChange={setSsh} savedHops={savedHops} target={`${fields.host.trim() || '?'}:${fields.port.trim() || 5432}`} chooseFile={pickFile} />
+
+            <BackupFolderField value={folder} onChange={setFolder} onError={setError} />
+
+            <CanaryEditor rows={canaries} onChange={setCanaries} />
           </div>
+
+          <FormTestResult test={formTest} />
 
           {error ? <ErrorMessage id={errorId} error={error} title="Could not save" /> : null}
         </div>
 
-        <footer className="modal-footer">
-          <button type="button" className="btn" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" className="btn btn-primary" disabled={busy} aria-busy={busy}>
-            Save
-          </button>
-        </footer>
+        <FormFooter testing={formTest.state?.status === 'running'} saving={busy} onTest={() => void testForm()} onCancel={onClose} />
       </form>
     </dialog>
+  );
+}
+
+/** Opens the <dialog> as a modal with the focus in its first field; closes it when the form goes. */
+function useModalDialog() {
+  const dialogRef = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = dialogRef.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    dialog?.querySelector<HTMLInputElement>('input')?.focus();
+    return () => dialog?.close();
+  }, []);
+  return dialogRef;
+}
+
+/** "Test connection" (the fields as typed, before saving) on the left; Cancel and Save on the right. */
+function FormFooter({ testing, saving, onTest, onCancel }: { testing: boolean; saving: boolean; onTest: () => void; onCancel: () => void }) {
+  return (
+    <footer className="modal-footer">
+      <button type="button" className="btn form-test-button" onClick={onTest} disabled={testing} aria-busy={testing}>
+        <Icon name="plug" />
+        Test connection
+      </button>
+      <button type="button" className="btn" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className="btn btn-primary" disabled={saving} aria-busy={saving}>
+        Save
+      </button>
+    </footer>
+  );
+}
+
+function NameAndColour({ fields, set }: { fields: FormFields; set: SetField }) {
+  const uid = useId();
+  return (
+    <>
+      <div className="field span-2">
+        <label htmlFor={`${uid}-name`}>Name</label>
+        <input id={`${uid}-name`} value={fields.name} onChange={(e) => set('name', e.target.value)} required placeholder="e.g. production" autoComplete="off" />
+      </div>
+
+      <fieldset className="field span-2 color-field">
+        <legend>Colour label</legend>
+        <div className="swatches">
+          {PROFILE_COLORS.map((color) => (
+            <label key={color} className="swatch" title={color}>
+              <input type="radio" name={`${uid}-color`} value={color} checked={fields.color === color} onChange={() => set('color', color)} />
+              <span className={`swatch-dot color-${color}`} aria-hidden="true" />
+              <span className="sr-only">{color}</span>
+            </label>
+          ))}
+        </div>
+      </fieldset>
+    </>
+  );
+}
+
+/** Host, port, database (with the server's databases to pick from after a successful test) and user. */
+function ServerFields({ fields, set, databases }: { fields: FormFields; set: SetField; databases: string[] | null }) {
+  const uid = useId();
+  return (
+    <>
+      <div className="field">
+        <label htmlFor={`${uid}-host`}>Host</label>
+        <input id={`${uid}-host`} value={fields.host} onChange={(e) => set('host', e.target.value)} required autoComplete="off" spellCheck={false} />
+      </div>
+      <div className="field field-narrow">
+        <label htmlFor={`${uid}-port`}>Port</label>
+        <input id={`${uid}-port`} value={fields.port} onChange={(e) => set('port', e.target.value)} inputMode="numeric" autoComplete="off" />
+      </div>
+
+      <div className="field">
+        <label htmlFor={`${uid}-database`}>Database</label>
+        <input id={`${uid}-database`} value={fields.database} onChange={(e) => set('database', e.target.value)} autoComplete="off" spellCheck={false} />
+        {databases ? <DatabasePicker databases={databases} onPick={(database) => set('database', database)} /> : null}
+      </div>
+      <div className="field">
+        <label htmlFor={`${uid}-user`}>User</label>
+        <input id={`${uid}-user`} value={fields.user} onChange={(e) => set('user', e.target.value)} required autoComplete="off" spellCheck={false} />
+      </div>
+    </>
   );
 }
 

@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'react';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
+import { BACKUP_FILE_FILTERS } from '../../components/file-filters.ts';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
@@ -53,7 +54,7 @@ export function DrillsScreen() {
   const chooseAndDrill = async () => {
     setChooseError(null);
     try {
-      const file = await chooseFile('Choose a backup to drill', [{ name: 'Backups and dumps', extensions: ['lifeboat', 'age', 'dump', 'backup', 'sql', 'gz', 'zst', 'tar', 'gpg'] }]);
+      const file = await chooseFile('Choose a backup to drill', BACKUP_FILE_FILTERS);
       if (file) await start(file);
     } catch (e) {
       setChooseError(toErrorInfo(e));

@@ -1,102 +1,152 @@
-// Recovery time per drill, oldest to newest: a small inline SVG (no chart library). The picture is
-// summarised in its accessible name, and the numbers are in the history table next to it.
+// Recovery time per drill on a time axis (uPlot): one line per connection, a circle for each passed
+// drill and a cross for each failed one, and the recovery target as a dashed line. Recovery time is
+// what a real recovery takes — restore plus verify; starting the throwaway scratch server is apart.
+// The chart's accessible name says the trend in words; the history table next to it has every number.
+import { useMemo, useRef, useState } from 'react';
+import type { ProfileColor } from '../../../main/engine/types.ts';
 import type { DrillRecord } from '../../../main/ipc/contract.ts';
 import { formatDate, formatDateTime, formatDuration } from '../../components/format.ts';
+import { durationAxis, timeAxis, timeScale, zeroBasedScale } from '../charts/chart-axes.ts';
+import { ChartLegend } from '../charts/chart-legend.tsx';
+import { hoverPlugin, markersPlugin, targetLinePlugin } from '../charts/chart-plugins.ts';
+import { alignSeries, assignColors, groupBy, type ChartSeries } from '../charts/chart-series.ts';
+import { useChartTheme, type ChartTheme } from '../charts/chart-theme.ts';
+import { UPlotChart, type ChartOptions } from '../charts/uplot-chart.tsx';
 
-const W = 640;
-const H = 168;
-const PAD = { left: 52, right: 18, top: 16, bottom: 30 };
+const HEIGHT = 190;
+/** Drills of a file with no connection name (dropped or imported) share one series. */
+const NO_PROFILE = 'Other files';
+/** Beyond this many drills the summary gives the range instead of every value. */
+const LISTED = 10;
 
-/** A round axis maximum above `value` (1, 2, 4, 5 × 10^n), so its half is round too. */
-function niceCeil(value: number): number {
-  if (value <= 0) return 1;
-  const power = 10 ** Math.floor(Math.log10(value));
-  for (const step of [1, 2, 4, 5, 10]) if (step * power >= value) return step * power;
-  return 10 * power;
+/** What a real recovery takes: restore and verify (the scratch server's start is shown apart). */
+export function recoveryMs(drill: DrillRecord): number {
+  return drill.timings.restoreMs + drill.timings.verifyMs;
+}
+
+/** "15 min", or "90 s" / "1 h 30 min" when not whole minutes. */
+export function formatTarget(seconds: number): string {
+  return seconds % 60 === 0 && seconds < 3600 * 24 ? `${seconds / 60} min` : formatDuration(seconds * 1000);
 }
 
 function seconds(ms: number): string {
   return ms === 0 ? '0 s' : formatDuration(ms);
 }
 
-export function trendSummary(drills: DrillRecord[]): string {
-  if (drills.length === 0) return 'No drills yet.';
+const profileOf = (d: DrillRecord) => d.source.profile ?? NO_PROFILE;
+
+/** One connection's drills (oldest first) in a sentence. */
+function groupSentence(drills: DrillRecord[], named: string | null): string {
   const last = drills[drills.length - 1]!;
   const verdict = (d: DrillRecord) => (d.passed ? 'passed' : 'failed');
-  if (drills.length === 1) return `Recovery time of the one drill so far: ${seconds(last.timings.totalMs)} (${verdict(last)}).`;
-  const first = drills[0]!;
-  const delta = last.timings.totalMs - first.timings.totalMs;
-  const change = Math.abs(delta) < Math.max(50, first.timings.totalMs * 0.05) ? 'about the same as' : delta < 0 ? `${seconds(-delta)} faster than` : `${seconds(delta)} slower than`;
-  const fastest = Math.min(...drills.map((d) => d.timings.totalMs));
-  const slowest = Math.max(...drills.map((d) => d.timings.totalMs));
+  const of = named ? ` of ${named}` : '';
+  if (drills.length === 1) return `Recovery time (restore and verify) of the one drill${of} so far: ${seconds(recoveryMs(last))} (${verdict(last)}).`;
+  const times = drills.map(recoveryMs);
+  const first = times[0]!;
+  const latest = times[times.length - 1]!;
+  const delta = latest - first;
+  const change = Math.abs(delta) < Math.max(50, first * 0.05) ? 'about the same as' : delta < 0 ? `${seconds(-delta)} faster than` : `${seconds(delta)} slower than`;
   const failed = drills.filter((d) => !d.passed).length;
-  return `Recovery time of the last ${drills.length} drills, oldest to newest: ${drills.map((d) => seconds(d.timings.totalMs)).join(', ')}. The latest, ${seconds(last.timings.totalMs)}, is ${change} the first; fastest ${seconds(fastest)}, slowest ${seconds(slowest)}.${failed ? ` ${failed} failed.` : ' All passed.'}`;
+  const listed = drills.length <= LISTED ? `, oldest to newest: ${times.map(seconds).join(', ')}` : `, from ${formatDate(drills[0]!.startedAt)} to ${formatDate(last.startedAt)}`;
+  return `Recovery time (restore and verify) of the last ${drills.length} drills${of}${listed}. The latest, ${seconds(latest)}, is ${change} the first; fastest ${seconds(Math.min(...times))}, slowest ${seconds(Math.max(...times))}.${failed ? ` ${failed} failed.` : ' All passed.'}`;
 }
 
-/** `drills` oldest first. */
-export function TrendChart({ drills }: { drills: DrillRecord[] }) {
-  const max = niceCeil(Math.max(...drills.map((d) => d.timings.totalMs), 1) * 1.1);
-  const innerW = W - PAD.left - PAD.right;
-  const innerH = H - PAD.top - PAD.bottom;
-  const x = (i: number) => PAD.left + (drills.length === 1 ? innerW / 2 : (innerW * i) / (drills.length - 1));
-  const y = (ms: number) => PAD.top + innerH - (innerH * ms) / max;
-  const points = drills.map((d, i) => ({ d, cx: x(i), cy: y(d.timings.totalMs) }));
-  const line = points.map((p) => `${p.cx.toFixed(1)},${p.cy.toFixed(1)}`).join(' ');
-  const area = points.length > 1 ? `M${points[0]!.cx.toFixed(1)},${y(0).toFixed(1)} L${line.replaceAll(' ', ' L')} L${points[points.length - 1]!.cx.toFixed(1)},${y(0).toFixed(1)} Z` : null;
-  const ticks = [0, max / 2, max];
-  const summary = trendSummary(drills);
-  // Dates at the ends of the axis; drills of one day are told apart by their time.
-  const first = drills[0]!.startedAt;
-  const last = drills[drills.length - 1]!.startedAt;
-  const sameDay = formatDate(first) === formatDate(last);
-  const firstLabel = sameDay && drills.length > 1 ? formatDateTime(first) : formatDate(first);
-  const lastLabel = sameDay && drills.length > 1 ? formatDateTime(last) : formatDate(last);
+/** Whether the drills met the target, in words: "Target 5 min: all within." */
+export function targetSentence(drills: DrillRecord[], targetSeconds: number | null): string {
+  if (targetSeconds === null || drills.length === 0) return '';
+  const over = drills.filter((d) => recoveryMs(d) > targetSeconds * 1000);
+  const label = `Target ${formatTarget(targetSeconds)}`;
+  if (over.length === 0) return `${label}: all within.`;
+  const latest = drills[drills.length - 1]!;
+  const latestOver = recoveryMs(latest) > targetSeconds * 1000;
+  return `${label}: ${over.length} of ${drills.length} over${latestOver ? ', the latest included' : ', not the latest'}.`;
+}
+
+function scratchSentence(drills: DrillRecord[]): string {
+  const average = drills.reduce((sum, d) => sum + d.timings.startMs, 0) / drills.length;
+  return `Not counted: starting the scratch server, ${seconds(Math.round(average))} on average.`;
+}
+
+/** The chart in words. `drills` oldest first; drills that could not run are left out of the chart. */
+export function trendSummary(drills: DrillRecord[], targetSeconds: number | null = null): string {
+  if (drills.length === 0) return 'No drills yet.';
+  const ran = drills.filter((d) => !d.couldNotRun);
+  const skipped = drills.length - ran.length;
+  const notCharted = skipped ? ` ${skipped} ${skipped === 1 ? 'drill' : 'drills'} could not run and ${skipped === 1 ? 'is' : 'are'} not charted.` : '';
+  if (ran.length === 0) return `No drill has run to the end yet.${notCharted}`;
+  const groups = groupBy(ran, profileOf);
+  const sentences = groups.size === 1 ? [groupSentence(ran, null)] : [...groups].map(([name, group]) => groupSentence(group, name));
+  return [...sentences, targetSentence(ran, targetSeconds), scratchSentence(ran)].filter(Boolean).join(' ') + notCharted;
+}
+
+function buildSeries(drills: DrillRecord[], colorOf: (profile: string) => ProfileColor | undefined): ChartSeries<DrillRecord>[] {
+  const groups = [...groupBy(drills.filter((d) => !d.couldNotRun), profileOf)];
+  const colors = assignColors(groups.map(([name]) => colorOf(name)));
+  return groups.map(([name, group], n) => ({
+    key: name,
+    label: name,
+    color: colors[n]!,
+    points: group.map((d) => ({ at: Date.parse(d.startedAt), value: recoveryMs(d), item: d })),
+  }));
+}
+
+function chartOptions(theme: ChartTheme, series: ChartSeries<DrillRecord>[], items: () => (DrillRecord | null)[][], targetSeconds: number | null, onPoint: (idx: number | null) => void): ChartOptions {
+  const targetMs = targetSeconds === null ? null : targetSeconds * 1000;
+  const plugins = [markersPlugin(theme, (s, i) => (items()[s - 1]?.[i]?.passed ? 'circle' : items()[s - 1]?.[i] ? 'cross' : null)), hoverPlugin(onPoint)];
+  if (targetSeconds !== null) plugins.unshift(targetLinePlugin(theme, targetSeconds * 1000, `target ${formatTarget(targetSeconds)}`));
+  return {
+    legend: { show: false },
+    cursor: { drag: { x: false, y: false, setScale: false }, points: { show: false } },
+    scales: { x: timeScale(), y: zeroBasedScale(targetMs ?? 0) },
+    axes: [timeAxis(theme), durationAxis(theme)],
+    series: [{}, ...series.map((s) => ({ label: s.label, stroke: theme.palette[s.color], width: 2, spanGaps: true, points: { show: false } }))],
+    plugins,
+  };
+}
+
+/** What the pointer is over: "12 Mar 2026, 14:03 · Shop · 1.2 s · passed". */
+function pointText(items: (DrillRecord | null)[][], idx: number | null): string | null {
+  if (idx === null) return null;
+  const here = items.map((column) => column[idx]).filter((d): d is DrillRecord => Boolean(d));
+  return here.map((d) => `${formatDateTime(d.startedAt)} · ${profileOf(d)} · ${formatDuration(recoveryMs(d))} · ${d.passed ? 'passed' : 'failed'}`).join('; ') || null;
+}
+
+interface TrendChartProps {
+  /** Oldest first. */
+  drills: DrillRecord[];
+  targetSeconds: number | null;
+  colorOf: (profile: string) => ProfileColor | undefined;
+}
+
+export function TrendChart({ drills, targetSeconds, colorOf }: TrendChartProps) {
+  const theme = useChartTheme();
+  const [hovered, setHovered] = useState<number | null>(null);
+  const series = useMemo(() => buildSeries(drills, colorOf), [drills, colorOf]);
+  const aligned = useMemo(() => alignSeries(series), [series]);
+  // The markers read the newest items; the chart is rebuilt only when its series or look change.
+  const items = useRef(aligned.items);
+  items.current = aligned.items;
+  const shape = series.map((s) => `${s.key}:${s.color}`).join('|');
+  // `shape` stands for `series` here: new drills of the same connections only need setData.
+  const options = useMemo(() => chartOptions(theme, series, () => items.current, targetSeconds, setHovered), [theme, shape, targetSeconds]);
+  const summary = trendSummary(drills, targetSeconds);
+  // Only drills that could not run: nothing to draw, the words say why.
+  if (series.length === 0) return <p className="chart-summary">{summary}</p>;
 
   return (
-    <figure className="trend">
-      <svg className="trend-chart" viewBox={`0 0 ${W} ${H}`} role="img" aria-label={summary} preserveAspectRatio="xMidYMid meet">
-        <title>{summary}</title>
-        {ticks.map((t) => (
-          <g key={t} className="trend-grid">
-            <line x1={PAD.left} x2={W - PAD.right} y1={y(t)} y2={y(t)} />
-            <text x={PAD.left - 8} y={y(t) + 4} textAnchor="end">
-              {seconds(t)}
-            </text>
-          </g>
-        ))}
-        {area ? <path className="trend-area" d={area} /> : null}
-        {points.length > 1 ? <polyline className="trend-line" points={line} /> : null}
-        {points.map(({ d, cx, cy }) => (
-          <circle key={d.id} className={d.passed ? 'trend-point trend-pass' : 'trend-point trend-fail'} cx={cx} cy={cy} r={drills.length > 30 ? 3 : 4.5}>
-            <title>{`${formatDate(d.startedAt)}: ${seconds(d.timings.totalMs)}, ${d.passed ? 'passed' : 'failed'}`}</title>
-          </circle>
-        ))}
-        {firstLabel === lastLabel ? (
-          <text className="trend-axis" x={PAD.left + innerW / 2} y={H - 8} textAnchor="middle">
-            {drills.length === 1 ? firstLabel : `${firstLabel} (all ${drills.length})`}
-          </text>
-        ) : (
-          <>
-            <text className="trend-axis" x={PAD.left} y={H - 8} textAnchor="start">
-              {firstLabel}
-            </text>
-            <text className="trend-axis" x={W - PAD.right} y={H - 8} textAnchor="end">
-              {lastLabel}
-            </text>
-          </>
-        )}
-      </svg>
-      <figcaption className="trend-legend" aria-hidden="true">
-        <span className="legend-item">
-          <span className="legend-dot legend-pass" />
-          passed
-        </span>
-        <span className="legend-item">
-          <span className="legend-dot legend-fail" />
-          failed
-        </span>
-        <span className="muted">Recovery time: the whole drill, from reading the archive to cleaning up</span>
-      </figcaption>
+    <figure className="chart drill-trend">
+      <div role="img" aria-label={summary} className="chart-frame">
+        <UPlotChart options={options} data={aligned.data} height={HEIGHT} />
+      </div>
+      <ChartLegend
+        series={series.length > 1 ? series : []}
+        markers={[
+          { shape: 'circle', label: 'passed' },
+          { shape: 'cross', label: 'failed' },
+        ]}
+        target={targetSeconds === null ? null : `target ${formatTarget(targetSeconds)}`}
+        note={pointText(aligned.items, hovered) ?? 'Recovery time: restore and verify, without starting the scratch server'}
+      />
     </figure>
   );
 }

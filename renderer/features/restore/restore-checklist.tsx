@@ -9,8 +9,14 @@ import { formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { requestKey, restoreRequest, useRestoreStore } from '../../stores/restore-store.ts';
 
-export const CHECK_MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', warning: '!', blocker: '✗' };
-const STATUS_WORD: Record<CheckItem['status'], string> = { ok: 'OK', info: 'Note', warning: 'Warning', blocker: 'Blocker' };
+// An unknown (a question the checklist could not answer) has its own mark and word: never ✓.
+export const CHECK_MARK: Record<CheckItem['status'], string> = { ok: '✓', info: 'i', unknown: '?', warning: '!', blocker: '✗' };
+export const STATUS_WORD: Record<CheckItem['status'], string> = { ok: 'OK', info: 'Note', unknown: 'Unknown', warning: 'Warning', blocker: 'Blocker' };
+
+/** What an item's fix is called: for an unknown there is nothing broken, only something to check. */
+export function fixLabel(status: CheckItem['status']): string {
+  return status === 'unknown' ? 'What to do: ' : 'How to fix: ';
+}
 
 export function RestoreChecklist() {
   const state = useRestoreStore();
@@ -25,7 +31,7 @@ export function RestoreChecklist() {
   const name = form.names[form.mode].trim();
 
   let summary: string;
-  if (!request) summary = name === '' ? 'Name the database to see the checklist.' : 'Choose a connection to see the checklist.';
+  if (!request) summary = name !== '' ? 'Choose a connection to see the checklist.' : form.mode === 'new' ? 'Name the database to see the checklist.' : 'Choose the database to see the checklist.';
   else if (checking || !current) summary = 'Checking…';
   else if (preflight.ok) summary = 'Ready to restore';
   else summary = `${blockers} blocker${blockers === 1 ? '' : 's'} to resolve`;
@@ -73,7 +79,7 @@ export function RestoreChecklist() {
                 <p className="check-detail">{visibleText(item.detail)}</p>
                 {item.fix ? (
                   <p className="check-fix">
-                    <span className="error-fix-label">How to fix: </span>
+                    <span className="error-fix-label">{fixLabel(item.status)}</span>
                     {visibleText(item.fix)}
                   </p>
                 ) : null}

@@ -5,7 +5,7 @@ import type { ErrorInfo, RestoreResult } from '../../../main/ipc/contract.ts';
 import { CancelledCallout } from '../../components/cancelled-callout.tsx';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
-import { formatCount, formatDuration } from '../../components/format.ts';
+import { formatCount, formatDuration, formatEta } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { visibleText } from '../../../main/engine/name-text.ts';
 import { JobDone } from '../../components/job-done.tsx';
@@ -34,17 +34,29 @@ function progressTitle(subject: RestoreSubject | null): string {
   return `Restoring into “${subject.database}”`;
 }
 
+/**
+ * The engine estimates the time left while the data is restored (from the file read so far, or
+ * pg_restore's items); before that (checks, the safety backup) and after (verifying, swapping) it
+ * has no measure, and the card says so instead of guessing.
+ */
+function restoreTimeLeft(progress: JobEntry['progress']): string {
+  if (progress?.etaSeconds != null) return formatEta(progress.etaSeconds);
+  return /^(Restoring|Decrypting)/.test(progress?.phase ?? '') ? 'estimating…' : '—';
+}
+
 function RestoreProgress({ job, subject }: { job: JobEntry; subject: RestoreSubject | null }) {
   const p = job.progress;
+  const message = p?.message && p.message !== subject?.database ? p.message : null;
+  const server = subject?.profileName ? `on ${subject.profileName}` : null;
   return (
     <JobProgressCard
       job={job}
       title={progressTitle(subject)}
       phase={p?.phase || 'Starting'}
-      detail={p?.message && p.message !== subject?.database ? p.message : null}
+      detail={[message, server].filter(Boolean).join(' · ') || null}
       itemLabel="Current object"
       bytesLabel="Read"
-      extra={{ label: 'Server', value: subject?.profileName ?? '—' }}
+      extra={{ label: 'Time left', value: restoreTimeLeft(p) }}
       footer={<p className="hint">Cancel at any moment: what the restore created is removed, and nothing else has been changed.</p>}
     />
   );

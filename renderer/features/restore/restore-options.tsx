@@ -9,6 +9,7 @@ import { SettingRow } from '../../components/setting-row.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
 import { useRestoreStore, type RestoreMode } from '../../stores/restore-store.ts';
+import { ExistingDatabase } from './existing-database.tsx';
 
 const MODES: { value: RestoreMode; label: string; help: string }[] = [
   { value: 'new', label: 'Into a new database', help: 'The safe default: a database of its own; nothing existing is touched.' },
@@ -98,10 +99,7 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
 
         {form.mode === 'replace' ? (
           <>
-            <div className="field restore-name">
-              <label htmlFor={`${uid}-name`}>Database to replace</label>
-              <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} autoComplete="off" maxLength={63} />
-            </div>
+            <ExistingDatabase label="Database to replace" />
             <SettingRow
               label="Safety backup first"
               controlId={`${uid}-safety`}
@@ -141,10 +139,7 @@ export function RestoreOptions({ inspection }: { inspection: Inspection }) {
 
         {form.mode === 'data-only' ? (
           <>
-            <div className="field restore-name">
-              <label htmlFor={`${uid}-name`}>Existing database</label>
-              <input id={`${uid}-name`} value={name} onChange={(e) => setName(e.target.value)} spellCheck={false} autoComplete="off" maxLength={63} />
-            </div>
+            <ExistingDatabase label="Existing database" />
             <TablePicker inspection={inspection} />
           </>
         ) : null}

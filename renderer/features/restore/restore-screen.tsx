@@ -4,6 +4,7 @@
 import { useEffect, useId, useState } from 'react';
 import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
+import { BACKUP_FILE_FILTERS } from '../../components/file-filters.ts';
 import { baseName, formatBytes, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
@@ -17,9 +18,6 @@ import { RestoreChecklist } from './restore-checklist.tsx';
 import { RestoreJob } from './restore-job.tsx';
 import { RestoreOptions } from './restore-options.tsx';
 
-const FILTERS = [
-  { name: 'Backups and dumps', extensions: ['lifeboat', 'age', 'dump', 'backup', 'sql', 'gz', 'zst', 'tar', 'gpg', 'pgdump'] },
-];
 
 /** Native chooser → open in Restore; errors are shown next to the button that asked. */
 function useChooser(): { choose: () => Promise<void>; error: ErrorInfo | null } {
@@ -29,7 +27,7 @@ function useChooser(): { choose: () => Promise<void>; error: ErrorInfo | null } 
   const choose = async () => {
     setError(null);
     try {
-      const file = await chooseFile('Choose a backup to restore', FILTERS);
+      const file = await chooseFile('Choose a backup to restore', BACKUP_FILE_FILTERS);
       if (file) open(file);
     } catch (e) {
       setError(toErrorInfo(e));

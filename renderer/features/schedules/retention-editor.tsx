@@ -1,14 +1,17 @@
 // How long archives are kept: the rules, a live preview of what they keep and delete (before saving),
-// automatic pruning, and "Prune now" with a confirmation that names how many archives go. The draft
-// being typed lives here; the preview, the save and the prune live in the retention store.
-import { useEffect, useId, useRef, useState, type FormEvent } from 'react';
+// automatic pruning, and "Prune now" with a confirmation that names how many archives go. The rules
+// being typed are part of the card's draft (saved with the card); the preview and the prune live in
+// the retention store.
+import { useEffect, useId, useRef, useState } from 'react';
 import type { ErrorInfo, RetentionPlan, RetentionPolicy, ScheduleView } from '../../../main/ipc/contract.ts';
 import { ConfirmBar } from '../../components/confirm-bar.tsx';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
-import { Toggle } from '../../components/toggle.tsx';
 import { IDLE_EDITOR, isPreviewing, useRetentionStore, type RetentionEditorState } from '../../stores/retention-store.ts';
+import { useSchedulesStore } from '../../stores/schedules-store.ts';
+import { isRetentionNumber, policyKey, policyOf, type RetentionDraft } from './card-draft.ts';
+import { DraftSwitch } from './draft-switch.tsx';
 
 const FIELDS: { key: keyof RetentionPolicy; label: string; help: string }[] = [
   { key: 'keepLast', label: 'Keep the last', help: 'newest archives' },
@@ -19,28 +22,22 @@ const FIELDS: { key: keyof RetentionPolicy; label: string; help: string }[] = [
   { key: 'keepMinimum', label: 'Never fewer than', help: 'archives in total' },
 ];
 
-type Draft = Record<keyof RetentionPolicy, string>;
-
-const draftOf = (policy: RetentionPolicy): Draft => Object.fromEntries(FIELDS.map((f) => [f.key, String(policy[f.key])])) as Draft;
-
-/** The policy the draft says, or null while a field is not a whole number from 0 to 10000. */
-function policyOf(draft: Draft): RetentionPolicy | null {
-  const entries = FIELDS.map((f) => [f.key, draft[f.key].trim()] as const);
-  if (entries.some(([, v]) => !/^\d{1,5}$/.test(v) || Number(v) > 10_000)) return null;
-  return Object.fromEntries(entries.map(([k, v]) => [k, Number(v)])) as unknown as RetentionPolicy;
+export interface RetentionEditorProps {
+  view: ScheduleView;
+  draft: RetentionDraft;
+  autoPrune: boolean;
+  disabled: boolean;
+  refreshKey: number;
+  onChange: (draft: RetentionDraft) => void;
+  onAutoPrune: (on: boolean) => void;
 }
 
-const policyKey = (policy: RetentionPolicy | null) => (policy ? FIELDS.map((f) => policy[f.key]).join(',') : null);
-
-const isValid = (value: string) => /^\d{1,5}$/.test(value.trim()) && Number(value) <= 10_000;
-
-export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refreshKey: number }) {
+export function RetentionEditor({ view, draft, autoPrune, disabled, refreshKey, onChange, onAutoPrune }: RetentionEditorProps) {
   const state = useRetentionStore((s) => s.editors[view.profileId] ?? IDLE_EDITOR);
   const attach = useRetentionStore((s) => s.attach);
   const forget = useRetentionStore((s) => s.forget);
   const preview = useRetentionStore((s) => s.preview);
-  const setAutoPrune = useRetentionStore((s) => s.setAutoPrune);
-  const [draft, setDraft] = useState<Draft>(() => draftOf(view.retention));
+  const loadRecent = useSchedulesStore((s) => s.loadRecent);
 
   const policy = policyOf(draft);
   const key = policyKey(policy);
@@ -52,6 +49,11 @@ export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refr
     return () => forget(view.profileId);
   }, [view.profileId, attach, forget]);
 
+  // A prune is a result of its own: the overview and "Last results" show it.
+  useEffect(() => {
+    if (state.pruneCount > 0) void loadRecent();
+  }, [state.pruneCount, loadRecent]);
+
   // The preview follows the draft, debounced; answers for older drafts are dropped.
   useEffect(() => {
     preview(view.profileId, policy, refreshKey);
@@ -60,39 +62,30 @@ export function RetentionEditor({ view, refreshKey }: { view: ScheduleView; refr
 
   return (
     <div className="retention">
-      <RulesForm view={view} draft={draft} setDraft={setDraft} policy={policy} dirty={dirty} state={state} />
+      <RulesFields draft={draft} disabled={disabled || state.busy} onChange={onChange} />
       <RetentionPreview profile={view.profile} plan={state.plan} previewError={state.previewError} policy={policy} dirty={dirty} previewing={previewing} />
-      <Toggle
+      <DraftSwitch
         label="Prune automatically after each scheduled backup"
-        checked={view.autoPrune}
-        disabled={state.busy}
-        onChange={(on) => setAutoPrune(view.profileId, on)}
+        checked={autoPrune}
+        disabled={disabled || state.busy}
+        onChange={onAutoPrune}
         help="Deletes what the saved rules do not keep, right after a scheduled backup succeeds."
       />
       <PruneNow view={view} state={state} dirty={dirty} previewing={previewing} />
+      {state.error ? <ErrorMessage error={state.error} title="Could not prune" /> : null}
     </div>
   );
 }
 
-function RulesForm(props: { view: ScheduleView; draft: Draft; setDraft: (draft: Draft) => void; policy: RetentionPolicy | null; dirty: boolean; state: RetentionEditorState }) {
-  const { view, draft, setDraft, policy, dirty, state } = props;
-  const saveRules = useRetentionStore((s) => s.saveRules);
+function RulesFields({ draft, disabled, onChange }: { draft: RetentionDraft; disabled: boolean; onChange: (draft: RetentionDraft) => void }) {
   const uid = useId();
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!policy || !dirty) return;
-    const saved = await saveRules(view.profileId, policy);
-    if (saved) setDraft(draftOf(saved.retention));
-  };
-
   return (
-    <form className="retention-form" onSubmit={submit} noValidate>
+    <div className="retention-form">
       <fieldset>
         <legend className="schedule-part-title">Keep</legend>
         <div className="retention-fields">
           {FIELDS.map((f) => {
-            const valid = isValid(draft[f.key]);
+            const valid = isRetentionNumber(draft[f.key]);
             return (
               <div className="field" key={f.key}>
                 <label htmlFor={`${uid}-${f.key}`}>{f.label}</label>
@@ -104,10 +97,10 @@ function RulesForm(props: { view: ScheduleView; draft: Draft; setDraft: (draft: 
                   max={10_000}
                   step={1}
                   value={draft[f.key]}
-                  disabled={state.busy}
+                  disabled={disabled}
                   aria-invalid={!valid}
                   aria-describedby={`${uid}-${f.key}-hint`}
-                  onChange={(e) => setDraft({ ...draft, [f.key]: e.target.value })}
+                  onChange={(e) => onChange({ ...draft, [f.key]: e.target.value })}
                 />
                 <p id={`${uid}-${f.key}-hint`} className={valid ? 'hint' : 'hint text-err'}>
                   {valid ? f.help : 'A whole number from 0 to 10000'}
@@ -120,17 +113,7 @@ function RulesForm(props: { view: ScheduleView; draft: Draft; setDraft: (draft: 
       <p className="hint retention-note">
         <Icon name="shield" /> The newest backup that verified or drilled successfully is always kept, and nothing is deleted while backups are failing.
       </p>
-      {state.error ? <ErrorMessage error={state.error} title="Could not save the retention" /> : null}
-      <div className="form-actions schedule-actions">
-        {dirty ? <span className="muted">Unsaved changes — the preview shows them</span> : null}
-        <button type="button" className="btn" disabled={state.busy || !dirty} onClick={() => setDraft(draftOf(view.retention))}>
-          Revert
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={state.busy || !dirty || !policy} aria-busy={state.busy}>
-          Save retention
-        </button>
-      </div>
-    </form>
+    </div>
   );
 }
 
@@ -219,7 +202,7 @@ function PruneNow({ view, state, dirty, previewing }: { view: ScheduleView; stat
   const keeps = plan ? plan.decisions.length - deletes : 0;
 
   const blockedWhy = dirty
-    ? 'Save the rules first: pruning uses the saved rules.'
+    ? 'Save your changes first: pruning uses the saved rules.'
     : plan?.blocked
       ? 'Pruning is paused while backups are failing.'
       : plan && deletes === 0

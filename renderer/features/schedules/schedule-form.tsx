@@ -1,80 +1,30 @@
-// When a connection is backed up and drilled: the backup schedule (with its next runs), the drill
-// schedule, and "drill after every backup". Saved together; the engine validates times and cron.
-import { useId, useState, type FormEvent } from 'react';
-import type { ErrorInfo, ScheduleSpec, ScheduleView, SchedulePatch } from '../../../main/ipc/contract.ts';
-import { ErrorMessage } from '../../components/error-message.tsx';
+// When a connection is backed up and drilled: the backup schedule (with its next runs) and the drill
+// schedule. Part of the card's one form (schedule-card.tsx saves it); the engine validates times and cron.
+import type { ScheduleSpec, ScheduleView } from '../../../main/ipc/contract.ts';
 import { formatInZone, formatRelative } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
-import { useSchedulesStore } from '../../stores/schedules-store.ts';
-import { toErrorInfo } from '../../stores/unwrap.ts';
-import { DEFAULT_DRAFT, describeSpec, fromDraft, specKey, SpecFields, toDraft, type Preset, type SpecDraft } from './spec-fields.tsx';
+import { useSettingsStore } from '../../stores/settings-store.ts';
+import type { ScheduleDraft } from './card-draft.ts';
+import { describeSpec, SpecFields, type Preset } from './spec-fields.tsx';
 
 const BACKUP_PRESETS: Preset[] = ['hourly', 'daily', 'weekly', 'monthly', 'cron'];
 const DRILL_PRESETS: Preset[] = ['daily', 'weekly', 'cron'];
-const DRILL_DEFAULT: SpecDraft = { ...DEFAULT_DRAFT, preset: 'weekly', weekday: 0, time: '03:00' };
 
-interface Drafts {
-  backup: SpecDraft;
-  drillOn: boolean;
-  drill: SpecDraft;
-  drillAfterBackup: boolean;
+export interface ScheduleFieldsProps {
+  uid: string;
+  view: ScheduleView;
+  draft: ScheduleDraft;
+  disabled: boolean;
+  /** Which saved specs the draft changes: their next runs are those of the saved schedule. */
+  stale: { backup: boolean; drill: boolean };
+  onChange: (draft: ScheduleDraft) => void;
 }
 
-function draftsOf(view: ScheduleView): Drafts {
-  return {
-    backup: toDraft(view.backup, { ...DEFAULT_DRAFT, enabled: false }),
-    drillOn: view.drill !== null && view.drill.enabled,
-    drill: toDraft(view.drill, DRILL_DEFAULT),
-    drillAfterBackup: view.drillAfterBackup,
-  };
-}
-
-/** What saving the drafts would change (empty when nothing did). */
-function patchOf(view: ScheduleView, drafts: Drafts): SchedulePatch {
-  const patch: SchedulePatch = {};
-  // An untouched "not scheduled" stays null; otherwise the spec is kept, enabled or not.
-  const backup: ScheduleSpec | null = view.backup === null && !drafts.backup.enabled ? null : fromDraft(drafts.backup);
-  if (specKey(backup) !== specKey(view.backup)) patch.backup = backup;
-  const drill: ScheduleSpec | null = drafts.drillOn ? fromDraft({ ...drafts.drill, enabled: true }) : view.drill ? { ...fromDraft(drafts.drill), enabled: false } : null;
-  if (specKey(drill) !== specKey(view.drill)) patch.drill = drill;
-  if (drafts.drillAfterBackup !== view.drillAfterBackup) patch.drillAfterBackup = drafts.drillAfterBackup;
-  return patch;
-}
-
-export function ScheduleForm({ view }: { view: ScheduleView }) {
-  const save = useSchedulesStore((s) => s.save);
-  const announce = useAppStore((s) => s.announce);
-  const [drafts, setDrafts] = useState<Drafts>(() => draftsOf(view));
-  const [error, setError] = useState<ErrorInfo | null>(null);
-  const [busy, setBusy] = useState(false);
-  const uid = useId();
-  const patch = patchOf(view, drafts);
-  const dirty = Object.keys(patch).length > 0;
-  const update = (next: Partial<Drafts>) => {
-    setError(null);
-    setDrafts({ ...drafts, ...next });
-  };
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    if (!dirty) return;
-    setError(null);
-    setBusy(true);
-    try {
-      const saved = await save(view.profileId, patch);
-      setDrafts(draftsOf(saved));
-      const next = saved.next.backup[0];
-      announce(`Schedule of ${saved.profile} saved.${next ? ` Next backup ${formatInZone(next, saved.timeZone)}.` : ''}`);
-    } catch (e) {
-      setError(toErrorInfo(e));
-    } finally {
-      setBusy(false);
-    }
-  };
-
+export function ScheduleFields({ uid, view, draft, disabled, stale, onChange }: ScheduleFieldsProps) {
+  const update = (next: Partial<ScheduleDraft>) => onChange({ ...draft, ...next });
   return (
-    <form className="schedule-form" onSubmit={submit} noValidate>
+    <div className="schedule-form">
       <fieldset className="schedule-part" aria-describedby={`${uid}-backup-state`}>
         <legend className="schedule-part-title">Backups</legend>
         <div className="schedule-switch">
@@ -83,49 +33,60 @@ export function ScheduleForm({ view }: { view: ScheduleView }) {
             type="checkbox"
             role="switch"
             className="switch"
-            checked={drafts.backup.enabled}
-            disabled={busy}
-            onChange={(e) => update({ backup: { ...drafts.backup, enabled: e.target.checked } })}
+            checked={draft.backup.enabled}
+            disabled={disabled}
+            onChange={(e) => update({ backup: { ...draft.backup, enabled: e.target.checked } })}
           />
           <label htmlFor={`${uid}-backup-on`}>Back up on a schedule</label>
         </div>
-        <SpecFields uid={`${uid}-backup`} draft={drafts.backup} presets={BACKUP_PRESETS} disabled={busy || !drafts.backup.enabled} onChange={(backup) => update({ backup })} />
-        <NextRuns id={`${uid}-backup-state`} spec={view.backup} runs={view.next.backup} timeZone={view.timeZone} what="backup" stale={patch.backup !== undefined} />
+        <SpecFields uid={`${uid}-backup`} draft={draft.backup} presets={BACKUP_PRESETS} disabled={disabled || !draft.backup.enabled} onChange={(backup) => update({ backup })} />
+        <NextRuns id={`${uid}-backup-state`} spec={view.backup} runs={view.next.backup} timeZone={view.timeZone} what="backup" stale={stale.backup} />
       </fieldset>
 
       <fieldset className="schedule-part">
         <legend className="schedule-part-title">Drills</legend>
         <div className="schedule-switch">
-          <input
-            id={`${uid}-drill-on`}
-            type="checkbox"
-            role="switch"
-            className="switch"
-            checked={drafts.drillOn}
-            disabled={busy}
-            onChange={(e) => update({ drillOn: e.target.checked })}
-          />
+          <input id={`${uid}-drill-on`} type="checkbox" role="switch" className="switch" checked={draft.drillOn} disabled={disabled} onChange={(e) => update({ drillOn: e.target.checked })} />
           <label htmlFor={`${uid}-drill-on`}>Drill the latest backup on a schedule</label>
         </div>
-        {drafts.drillOn ? <SpecFields uid={`${uid}-drill`} draft={drafts.drill} presets={DRILL_PRESETS} disabled={busy} onChange={(drill) => update({ drill })} /> : null}
-        {drafts.drillOn ? <NextRuns spec={view.drill} runs={view.next.drill} timeZone={view.timeZone} what="drill" stale={patch.drill !== undefined} /> : null}
-        <label className="checkbox">
-          <input type="checkbox" checked={drafts.drillAfterBackup} disabled={busy} onChange={(e) => update({ drillAfterBackup: e.target.checked })} />
-          Drill after every scheduled backup
-        </label>
+        {draft.drillOn ? <SpecFields uid={`${uid}-drill`} draft={draft.drill} presets={DRILL_PRESETS} disabled={disabled} onChange={(drill) => update({ drill })} /> : null}
+        {draft.drillOn ? <NextRuns spec={view.drill} runs={view.next.drill} timeZone={view.timeZone} what="drill" stale={stale.drill} /> : null}
+        <DrillAfterBackup view={view} draft={draft} disabled={disabled} onChange={(drillAfterBackup) => update({ drillAfterBackup })} />
       </fieldset>
+    </div>
+  );
+}
 
-      {error ? <ErrorMessage error={error} title="The schedule was not saved" /> : null}
-      <div className="form-actions schedule-actions">
-        {dirty ? <span className="muted">Unsaved changes</span> : null}
-        <button type="button" className="btn" disabled={busy || !dirty} onClick={() => setDrafts(draftsOf(view))}>
-          Revert
-        </button>
-        <button type="submit" className="btn btn-primary" disabled={busy || !dirty} aria-busy={busy}>
-          Save schedule
-        </button>
-      </div>
-    </form>
+/**
+ * "Drill after every backup" has one place in the app: Settings (every backup, whoever starts it).
+ * The card says whether it is on and leads there. A connection the CLI set to drill after its
+ * scheduled backups (`schedule set --drill-after-backup`) shows that too, and can be turned off here.
+ */
+function DrillAfterBackup({ view, draft, disabled, onChange }: { view: ScheduleView; draft: ScheduleDraft; disabled: boolean; onChange: (on: boolean) => void }) {
+  const everyBackup = useSettingsStore((s) => s.settings?.drillAfterBackup ?? false);
+  const navigate = useAppStore((s) => s.navigate);
+  return (
+    <>
+      <p className={everyBackup ? 'status-ok drill-after-line' : 'status-none drill-after-line'}>
+        <Icon name={everyBackup ? 'check' : 'info'} />
+        <span>
+          {everyBackup ? (
+            <>Every backup is also drilled as soon as it is made, scheduled or not (Settings → “Drill after every backup”).</>
+          ) : (
+            <>To drill every backup as soon as it is made, turn on “Drill after every backup” in Settings.</>
+          )}{' '}
+          <button type="button" className="link-button" onClick={() => navigate('settings')}>
+            Open Settings
+          </button>
+        </span>
+      </p>
+      {view.drillAfterBackup ? (
+        <label className="checkbox">
+          <input type="checkbox" checked={draft.drillAfterBackup} disabled={disabled} onChange={(e) => onChange(e.target.checked)} />
+          Also drill after each scheduled backup of {view.profile} (set from the command line)
+        </label>
+      ) : null}
+    </>
   );
 }
 

@@ -59,61 +59,51 @@ export function specKey(spec: ScheduleSpec | null): string {
   return spec ? JSON.stringify(fromDraft(toDraft(spec))) : 'null';
 }
 
-/** "Every day at 01:00", "Every Monday at 02:30", "Cron 30 2 * * 1-5". */
+/** The schedule in words: "Hourly at :15", "Daily at 01:00", "Weekly on Monday at 02:30", "Cron 30 2 * * 1-5". */
 export function describeSpec(spec: ScheduleSpec): string {
   const time = spec.time ?? '01:00';
   switch (spec.preset) {
     case 'hourly':
-      return `Every hour at :${time.slice(-2)}`;
+      return `Hourly at :${time.slice(-2)}`;
     case 'daily':
-      return `Every day at ${time}`;
+      return `Daily at ${time}`;
     case 'weekly':
-      return `Every ${WEEKDAYS[spec.weekday ?? 0]} at ${time}`;
+      return `Weekly on ${WEEKDAYS[spec.weekday ?? 0]} at ${time}`;
     case 'monthly':
-      return `Every month on day ${spec.dayOfMonth ?? 1} at ${time}`;
+      return `Monthly on day ${spec.dayOfMonth ?? 1} at ${time}`;
     case 'cron':
       return `Cron ${spec.cron ?? ''}`;
   }
 }
 
+const DAYS_OF_MONTH = Array.from({ length: 28 }, (_, i) => i + 1);
+const MINUTES = Array.from({ length: 12 }, (_, i) => i * 5);
+
+/** A labelled select of numbers or names. */
+function Choice<T extends string | number>(props: { id: string; label: string; value: T; options: readonly T[]; text: (option: T) => string; disabled: boolean; className?: string; onChange: (value: string) => void }) {
+  const { id, label, value, options, text, disabled, className, onChange } = props;
+  return (
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} disabled={disabled} onChange={(e) => onChange(e.target.value)}>
+        {options.map((option) => (
+          <option key={option} value={option}>
+            {text(option)}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 export function SpecFields({ uid, draft, presets, disabled, onChange }: { uid: string; draft: SpecDraft; presets: Preset[]; disabled: boolean; onChange: (draft: SpecDraft) => void }) {
   const update = (patch: Partial<SpecDraft>) => onChange({ ...draft, ...patch });
+  const weekdays = WEEKDAYS.map((_, i) => i);
   return (
     <div className="spec-fields">
-      <div className="field">
-        <label htmlFor={`${uid}-preset`}>Repeat</label>
-        <select id={`${uid}-preset`} value={draft.preset} disabled={disabled} onChange={(e) => update({ preset: e.target.value as Preset })}>
-          {presets.map((p) => (
-            <option key={p} value={p}>
-              {PRESET_LABEL[p]}
-            </option>
-          ))}
-        </select>
-      </div>
-      {draft.preset === 'weekly' ? (
-        <div className="field">
-          <label htmlFor={`${uid}-weekday`}>On</label>
-          <select id={`${uid}-weekday`} value={draft.weekday} disabled={disabled} onChange={(e) => update({ weekday: Number(e.target.value) })}>
-            {WEEKDAYS.map((day, i) => (
-              <option key={day} value={i}>
-                {day}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
-      {draft.preset === 'monthly' ? (
-        <div className="field">
-          <label htmlFor={`${uid}-day`}>On day</label>
-          <select id={`${uid}-day`} value={draft.dayOfMonth} disabled={disabled} onChange={(e) => update({ dayOfMonth: Number(e.target.value) })}>
-            {Array.from({ length: 28 }, (_, i) => i + 1).map((day) => (
-              <option key={day} value={day}>
-                {day}
-              </option>
-            ))}
-          </select>
-        </div>
-      ) : null}
+      <Choice id={`${uid}-preset`} label="Repeat" value={draft.preset} options={presets} text={(p) => PRESET_LABEL[p]} disabled={disabled} onChange={(v) => update({ preset: v as Preset })} />
+      {draft.preset === 'weekly' ? <Choice id={`${uid}-weekday`} label="On" value={draft.weekday} options={weekdays} text={(i) => WEEKDAYS[i]!} disabled={disabled} onChange={(v) => update({ weekday: Number(v) })} /> : null}
+      {draft.preset === 'monthly' ? <Choice id={`${uid}-day`} label="On day" value={draft.dayOfMonth} options={DAYS_OF_MONTH} text={String} disabled={disabled} onChange={(v) => update({ dayOfMonth: Number(v) })} /> : null}
       {draft.preset === 'daily' || draft.preset === 'weekly' || draft.preset === 'monthly' ? (
         <div className="field field-time">
           <label htmlFor={`${uid}-time`}>At</label>
@@ -121,22 +111,16 @@ export function SpecFields({ uid, draft, presets, disabled, onChange }: { uid: s
         </div>
       ) : null}
       {draft.preset === 'hourly' ? (
-        <div className="field field-time">
-          <label htmlFor={`${uid}-minute`}>At minute</label>
-          <select
-            id={`${uid}-minute`}
-            value={Number(draft.time.slice(3, 5)) || 0}
-            disabled={disabled}
-            onChange={(e) => update({ time: `${draft.time.slice(0, 2) || '00'}:${e.target.value.padStart(2, '0')}` })}
-           
-          >
-            {Array.from({ length: 12 }, (_, i) => i * 5).map((m) => (
-              <option key={m} value={m}>
-                :{String(m).padStart(2, '0')}
-              </option>
-            ))}
-          </select>
-        </div>
+        <Choice
+          id={`${uid}-minute`}
+          label="At minute"
+          className="field-time"
+          value={Number(draft.time.slice(3, 5)) || 0}
+          options={MINUTES}
+          text={(m) => `:${String(m).padStart(2, '0')}`}
+          disabled={disabled}
+          onChange={(v) => update({ time: `${draft.time.slice(0, 2) || '00'}:${v.padStart(2, '0')}` })}
+        />
       ) : null}
       {draft.preset === 'cron' ? (
         <div className="field field-cron">
@@ -150,7 +134,6 @@ export function SpecFields({ uid, draft, presets, disabled, onChange }: { uid: s
             autoComplete="off"
             placeholder="30 2 * * 1-5"
             aria-describedby={`${uid}-cron-hint`}
-           
           />
           <p id={`${uid}-cron-hint`} className="hint">
             Five fields: minute hour day month weekday.

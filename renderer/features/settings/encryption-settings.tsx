@@ -9,6 +9,8 @@ import { useKeysStore } from '../../stores/keys-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useSettingsStore } from '../../stores/settings-store.ts';
 import { toErrorInfo } from '../../stores/unwrap.ts';
+import { EncryptionMode } from './encryption-mode.tsx';
+import { KeyImport } from './key-import.tsx';
 import { SettingSwitches, useSaveSetting, type SwitchSpec } from './setting-switches.tsx';
 
 const LEVELS: Record<AppSettings['compression'], { min: number; max: number; default: number; help: string }> = {
@@ -91,60 +93,6 @@ function Group({ title, id, children, intro }: { title: string; id: string; chil
   );
 }
 
-function EncryptionMode({ settings }: { settings: AppSettings }) {
-  const { save, error, busy } = useSaveSetting();
-  const [optimistic, setOptimistic] = useState<AppSettings['encryptionMode'] | null>(null);
-  const uid = useId();
-  const mode = optimistic ?? settings.encryptionMode;
-  const choose = (value: AppSettings['encryptionMode']) => {
-    setOptimistic(value);
-    void save({ encryptionMode: value }, `Backups will be encrypted with ${value === 'key' ? 'Lifeboat’s key' : value === 'passphrase' ? 'the passphrase' : 'your recipients only'}.`).finally(() => setOptimistic(null));
-  };
-  const options = [
-    {
-      value: 'key' as const,
-      label: 'Lifeboat’s key (recommended)',
-      help: 'An age key made with the first backup and kept in the OS keychain: nothing to type or remember. Export its recovery key and keep it safe.',
-    },
-    {
-      value: 'passphrase' as const,
-      label: 'Passphrase',
-      help: 'A passphrase you choose, kept in the OS keychain. Anyone who knows it can open the backups; if it is forgotten, they are lost.',
-    },
-    {
-      value: 'recipients' as const,
-      label: 'Your recipients only',
-      help: 'No secret key on this computer; for unattended servers. Backups are encrypted only to the extra recipients below, and restored with a matching identity file.',
-    },
-  ];
-  return (
-    <fieldset className="settings-group" disabled={busy}>
-      <legend className="settings-group-title">Encrypt backups with</legend>
-      <div className="radio-cards radio-cards-3">
-        {options.map((o) => (
-          <label key={o.value} className="radio-card">
-            <input
-              type="radio"
-              name={`${uid}-mode`}
-              value={o.value}
-              checked={mode === o.value}
-              onChange={() => choose(o.value)}
-              aria-describedby={`${uid}-${o.value}`}
-            />
-            <span className="radio-card-text">
-              <span className="radio-card-label">{o.label}</span>
-              <span id={`${uid}-${o.value}`} className="hint">
-                {o.help}
-              </span>
-            </span>
-          </label>
-        ))}
-      </div>
-      {error ? <ErrorMessage error={error} title="Could not change the encryption" /> : null}
-    </fieldset>
-  );
-}
-
 function KeyGroup() {
   const keys = useKeysStore((s) => s.status)!;
   const { runExport, savedTo, error, busy } = useRecoveryExport();
@@ -171,6 +119,20 @@ function KeyGroup() {
             </dd>
           )}
         </div>
+        {keys.previousRecipients.length ? (
+          <div>
+            <dt>Earlier keys</dt>
+            <dd>
+              <ul className="recipient-list" aria-label="Earlier keys, kept to open the backups they made">
+                {keys.previousRecipients.map((r) => (
+                  <li key={r}>
+                    <code className="hash">{r}</code>
+                  </li>
+                ))}
+              </ul>
+            </dd>
+          </div>
+        ) : null}
       </dl>
       <div className="export-row">
         <button type="button" className="btn" onClick={runExport} disabled={!keys.recipient || busy} aria-busy={busy} aria-describedby={`${uid}-warning`}>
@@ -191,6 +153,7 @@ function KeyGroup() {
         </p>
       ) : null}
       {error ? <ErrorMessage error={error} title="The recovery key was not saved" /> : null}
+      <KeyImport />
     </Group>
   );
 }
