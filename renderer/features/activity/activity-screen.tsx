@@ -76,7 +76,7 @@ export function ActivityScreen() {
   };
 
   return (
-    <div className="screen">
+    <div className="screen screen-wide">
       <ScreenHeader
         title="Activity"
         subtitle="Everything Lifeboat did — from the app, the command line or a schedule — and how it went."

@@ -28,7 +28,7 @@ export function BackupsScreen() {
   }, [loadProfiles, loadSettings, loadKeys, loadLibrary, attachActive]);
 
   return (
-    <div className="screen">
+    <div className="screen screen-wide">
       <ScreenHeader title="Backups" subtitle="One click from a connection to an encrypted archive, and every archive you have." />
       <RecoveryKeyCard />
       <BackupLauncher />

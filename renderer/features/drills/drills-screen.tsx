@@ -68,7 +68,7 @@ export function DrillsScreen() {
   else if (shownJob?.outcome && !shownJob.outcome.ok) result = <DrillJobFailed job={shownJob} />;
 
   return (
-    <div className="screen">
+    <div className="screen screen-wide">
       <ScreenHeader
         title="Drills"
         subtitle="Prove that your backups restore — and measure how long it takes."

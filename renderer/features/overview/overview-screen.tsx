@@ -2,6 +2,7 @@
 // newest good backup against its limit, what runs next, the last verification and drill, its
 // offsite copies, and one click to back up or drill. Read again whenever a job ends.
 import { useEffect } from 'react';
+import type { HealthOverview } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
@@ -71,31 +72,38 @@ export function OverviewScreen() {
       {overview && overview.profiles.length > 0 ? (
         <>
           <Summary attention={overview.attention} noLimit={overview.noLimit} total={overview.profiles.length} />
-          <div className="table-wrap health-table-wrap">
-            <table className="table health-table">
-              <caption className="sr-only">Health of each connection</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Connection</th>
-                  <th scope="col">Newest good backup</th>
-                  <th scope="col">Next run</th>
-                  <th scope="col">Last verification</th>
-                  <th scope="col">Last drill</th>
-                  <th scope="col">Offsite</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {overview.profiles.map((row) => (
-                  <HealthRow key={row.profileId} row={row} now={now} target={overview.recoveryTargetSeconds} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <HealthTable overview={overview} now={now} />
         </>
       ) : null}
+    </div>
+  );
+}
+
+/** One row per connection; the cells say each state in words and with an icon of its own shape. */
+function HealthTable({ overview, now }: { overview: HealthOverview; now: number }) {
+  return (
+    <div className="table-wrap health-table-wrap">
+      <table className="table health-table">
+        <caption className="sr-only">Health of each connection</caption>
+        <thead>
+          <tr>
+            <th scope="col">Connection</th>
+            <th scope="col">Newest good backup</th>
+            <th scope="col">Next run</th>
+            <th scope="col">Last verification</th>
+            <th scope="col">Last drill</th>
+            <th scope="col">Offsite</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {overview.profiles.map((row) => (
+            <HealthRow key={row.profileId} row={row} now={now} target={overview.recoveryTargetSeconds} />
+          ))}
+        </tbody>
+      </table>
     </div>
   );
 }

@@ -82,7 +82,7 @@ export function SchedulesScreen() {
   }, []);
 
   return (
-    <div className="screen">
+    <div className="screen screen-wide">
       <ScreenHeader title="Schedules" subtitle={<>Backups and drills that run on their own, how long archives are kept, and who hears about it. Times are in {timeZone}.</>} />
       {error ? <ErrorMessage error={error} title="Could not read the schedules" /> : null}
       {profilesLoaded && profiles.length === 0 ? (
