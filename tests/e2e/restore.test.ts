@@ -260,10 +260,12 @@ describe('Restore', () => {
   });
 
   test('a plain SQL script without a version header: what cannot be known shows as unknown (never ✓) and does not block; time left while it restores', async () => {
-    // Big enough that the restore runs for seconds: the card has something to estimate.
+    // The restore must run for seconds however fast the machine, so the card has something to estimate:
+    // ten COPY blocks, each followed by a pause (psql then stops reading, and so does the restore).
     const script = path.join(e2e.workDir, 'handmade.sql');
-    const rows = Array.from({ length: 300_000 }, (_, i) => `${i}\tpayload row ${i} ${'x'.repeat(60)}`).join('\n');
-    await writeFile(script, `CREATE TABLE public.big (id int, payload text);\nCOPY public.big (id, payload) FROM stdin;\n${rows}\n\\.\n`);
+    const block = (n: number) => Array.from({ length: 30_000 }, (_, i) => `${n * 30_000 + i}\tpayload row ${i} ${'x'.repeat(60)}`).join('\n');
+    const blocks = Array.from({ length: 10 }, (_, n) => `COPY public.big (id, payload) FROM stdin;\n${block(n)}\n\\.\nSELECT pg_sleep(0.3);\n`).join('');
+    await writeFile(script, `CREATE TABLE public.big (id int, payload text);\n${blocks}`);
     await app.dropFile(script);
     await expectVisible(identity().getByText('handmade.sql'));
     expect(await settledChecklist()).toBe('Ready to restore');
