@@ -12,8 +12,8 @@ process.removeAllListeners('warning'); // silence the one-time type-stripping no
 // folder (never the shared temp folder, where another user could plant entries), and only when that
 // folder is this user's own and writable by no one else. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
 const { enableCompileCache } = await import('node:module');
-const { ensurePrivateDir, privateCacheDir } = await import('../engine/paths/private-dir.ts');
-const cacheDir = enableCompileCache ? await ensurePrivateDir(`${privateCacheDir()}/compile-cache`) : null;
+const { privateCompileCacheDir } = await import('./compile-cache.mjs');
+const cacheDir = enableCompileCache ? await privateCompileCacheDir() : null;
 if (cacheDir) enableCompileCache(cacheDir);
 const { main } = await import('./lifeboat-cli.ts');
 process.exitCode = await main(process.argv.slice(2));

@@ -12,10 +12,8 @@ import { deleteRouteSecrets, routeSecretsSaved, saveRouteSecrets, type SecretRou
 import { sshHops, type RouteOptions, type TunnelService } from '../tunnel/tunnel-service.ts';
 import type { Destination, DestinationInput, DestinationKind, DestinationSummary, DestinationTestResult, S3Location, SftpLocation } from '../model/offsite.ts';
 import type { CopyRecords } from './copy-records.ts';
-import { checkBandwidthLimit, checkDestinationName, normaliseS3Location } from './destination-validation.ts';
-import { describeS3 } from './s3-connection.ts';
+import { checkBandwidthLimit, checkDestinationName, describeS3, normaliseS3Location } from './destination-validation.ts';
 import type { RemoteStore } from './remote-store.ts';
-import { S3Store } from './s3-store.ts';
 import { describeSftp, normaliseSftpLocation, sftpRoute, sftpRouteOwner, sftpSettings } from './sftp-location.ts';
 
 const secretAccount = (id: string) => `s3:${id}`;
@@ -125,6 +123,8 @@ export class DestinationService {
     if (saved === null) {
       throw new LifeboatError('S3_AUTH_FAILED', `No secret access key is saved for destination "${destination.name}" (${describeS3(s3)}).`, `Add it again with its secret key (lifeboat destination remove ${destination.name}, then destination add … --secret-key-env VAR).`);
     }
+    // Loaded here only: the AWS SDK costs ~0.1 s of every CLI start otherwise.
+    const { S3Store } = await import('./s3-store.ts');
     return { destination, store: new S3Store(s3, saved) };
   }
 

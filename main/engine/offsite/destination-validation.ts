@@ -14,6 +14,11 @@ export function checkDestinationName(name: unknown): string {
   return name;
 }
 
+/** "s3://bucket/prefix at endpoint", for messages (here, not beside the S3 client: no SDK loaded to say it). */
+export function describeS3(location: S3Location): string {
+  return `s3://${location.bucket}/${location.prefix} at ${location.endpoint}`;
+}
+
 export function normaliseS3Location(input: S3Location): S3Location {
   const location: S3Location = {
     endpoint: checkEndpoint(input.endpoint),

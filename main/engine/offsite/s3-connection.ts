@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { LifeboatError } from '../errors.ts';
 import { visibleText } from '../name-text.ts';
 import type { S3Location } from '../model/offsite.ts';
+import { describeS3 } from './destination-validation.ts';
 
 export function s3Client(location: S3Location, secretKey: string): S3Client {
   return new S3Client({
@@ -22,9 +23,7 @@ export function s3Client(location: S3Location, secretKey: string): S3Client {
 }
 
 /** "s3://bucket/prefix at https://endpoint", for lists and messages. */
-export function describeS3(location: S3Location): string {
-  return `s3://${location.bucket}/${location.prefix} at ${location.endpoint}`;
-}
+export { describeS3 };
 
 interface SdkError {
   name?: string;
