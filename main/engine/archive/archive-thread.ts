@@ -6,7 +6,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AgeEncryption } from '../crypto/age-encrypt.ts';
 import type { DumpSummary } from './archive-stream.ts';
 import { fromThreadError, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
-import { bundledWorkerFile } from '../files/worker-file.ts';
+import { bundledWorkerFile, workerOptions } from '../files/worker-file.ts';
 
 /** pg_dump's output: the read end of its pipe (see files/dump-pipe.ts), or a stream. */
 export type DumpInput = Readable | { fd: number };
@@ -45,7 +45,7 @@ function takeWorker(): Worker {
 }
 
 function newWorker(): Worker {
-  const worker = new Worker(bundledWorkerFile('archive-worker', import.meta.url, 'The archive writer'));
+  const worker = new Worker(bundledWorkerFile('archive-worker', import.meta.url, 'The archive writer'), workerOptions());
   worker.once('exit', () => {
     const at = idle.indexOf(worker);
     if (at >= 0) idle.splice(at, 1);

@@ -7,7 +7,7 @@ import type { SshHop } from '../model/profile.ts';
 import type { HopLogin } from './ssh-chain.ts';
 import type { Tunnel } from './ssh-route.ts';
 import { fromInfo, type FromWorker, type ToWorker } from './tunnel-messages.ts';
-import { bundledWorkerFile } from '../files/worker-file.ts';
+import { bundledWorkerFile, workerOptions } from '../files/worker-file.ts';
 
 export interface ThreadTunnelOptions {
   hops: HopLogin[];
@@ -27,7 +27,7 @@ export interface ThreadTunnelOptions {
 export function openTunnelInWorker(options: ThreadTunnelOptions): Promise<Tunnel> {
   // Cancelled while the secrets were read: no thread, no connection.
   if (options.signal?.aborted) return Promise.reject(options.signal.reason);
-  const worker = new Worker(bundledWorkerFile('tunnel-worker', import.meta.url, 'The SSH tunnel'));
+  const worker = new Worker(bundledWorkerFile('tunnel-worker', import.meta.url, 'The SSH tunnel'), workerOptions());
   const send = (message: ToWorker) => worker.postMessage(message);
   let problem: LifeboatError | null = null;
   let closing: Promise<void> | null = null;
