@@ -2,6 +2,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltDatabase } from './bench-db.ts';
+import { formatMB, fx, markdownTable, median, textTable } from './bench-format.ts';
+import { RESTORE_NOTE, restoreMarkdown, restoreTargets, restoreText, summarizeRestore, type RestoreComparison, type RestoreSummary } from './restore-report.ts';
+
+export { formatMB, median } from './bench-format.ts';
 
 export interface RunSample {
   round: number;
@@ -52,6 +56,8 @@ export interface VariantResult {
   kind: 'bare' | 'lifeboat';
   compression: string;
   rowCounts: boolean | null;
+  /** The output is encrypted (age), as Lifeboat's default archives are. */
+  encrypted: boolean;
   runs: RunSample[];
 }
 
@@ -74,6 +80,12 @@ export interface VariantSummary extends Omit<VariantResult, 'runs'> {
   ratioVsBare: number | null;
   /** Lifeboat only: engine-internal time / bare pg_dump. */
   engineRatioVsBare: number | null;
+  /** Encrypted Lifeboat variants: median / median of the standard tools doing the same work (the floor, FLOOR_ID). */
+  ratioVsFloor: number | null;
+  /** Lifeboat only: median of the node process's CPU seconds per GB (1e9 bytes) of pg_dump output. */
+  medianNodeCpuSPerGb: number | null;
+  /** Lifeboat only: median size of the plain dump (pg_dump's output, from the sidecar). */
+  medianDumpBytes: number | null;
   /** archive size / size of the pg_dump -Fc default archive (wide database only). */
   sizeVsPgDumpDefault: number | null;
 }
@@ -95,12 +107,6 @@ export interface RssComparison {
   deltaMaxMb: number;
 }
 
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
 function medianOf(runs: RunSample[], key: keyof RunSample): number | null {
   const values = runs.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
   return values.length ? median(values) : null;
@@ -113,12 +119,20 @@ function medianPhases(runs: RunSample[]): LifeboatPhases | null {
   return Object.fromEntries(keys.map((k) => [k, median(all.map((p) => p[k]))])) as unknown as LifeboatPhases;
 }
 
+/** The standard-tools floor: `pg_dump | tee >(sha256sum) | age -r | tee >(sha256sum) > FILE`. */
+export const FLOOR_ID = 'tools-age-sha256';
+
+function cpuPerGb(runs: RunSample[]): number | null {
+  const values = runs.filter((r) => r.nodeCpuS !== undefined && r.dumpBytes).map((r) => r.nodeCpuS! / (r.dumpBytes! / 1e9));
+  return values.length ? median(values) : null;
+}
+
 export function summarize(results: VariantResult[]): VariantSummary[] {
   const summaries = results.map((v): VariantSummary => {
     const wall = v.runs.map((r) => r.wallS);
     const rss = v.runs.map((r) => r.nodeRssMb).filter((x): x is number => typeof x === 'number');
     return {
-      database: v.database, id: v.id, label: v.label, kind: v.kind, compression: v.compression, rowCounts: v.rowCounts,
+      database: v.database, id: v.id, label: v.label, kind: v.kind, compression: v.compression, rowCounts: v.rowCounts, encrypted: v.encrypted,
       runs: v.runs.length,
       medianS: median(wall),
       minS: Math.min(...wall),
@@ -135,6 +149,9 @@ export function summarize(results: VariantResult[]): VariantSummary[] {
       medianPhases: medianPhases(v.runs),
       ratioVsBare: null,
       engineRatioVsBare: null,
+      ratioVsFloor: null,
+      medianNodeCpuSPerGb: cpuPerGb(v.runs),
+      medianDumpBytes: medianOf(v.runs, 'dumpBytes'),
       sizeVsPgDumpDefault: null,
     };
   });
@@ -147,78 +164,122 @@ export function summarize(results: VariantResult[]): VariantSummary[] {
     }
     const pgDefault = summaries.find((b) => b.database === s.database && b.id === 'pg_dump-default');
     if (pgDefault) s.sizeVsPgDumpDefault = s.archiveBytes / pgDefault.archiveBytes;
+    // The floor encrypts and hashes: only the encrypted Lifeboat variants do the same work.
+    const floor = summaries.find((b) => b.database === s.database && b.id === FLOOR_ID);
+    if (floor && s.kind === 'lifeboat' && s.encrypted) s.ratioVsFloor = s.medianS / floor.medianS;
   }
   return summaries;
 }
 
-export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rssComparisons: RssComparison[]): Target[] {
+/** Issue 18's backup targets: Lifeboat variant / bare pg_dump -Fc zstd:3, by kind of database. */
+const RATIO_TARGETS: Record<BuiltDatabase['kind'], Array<[id: string, limit: number, what: string]>> = {
+  wide: [
+    ['lifeboat-no-rows', 1.1, 'encrypted+hashed, row counts off'],
+    ['lifeboat-rows', 1.15, 'encrypted+hashed, exact row counts on'],
+    ['lifeboat-no-encrypt', 1.05, '--no-encrypt: hashed, row counts off'],
+  ],
+  pgbench: [
+    ['lifeboat-no-rows', 1.15, 'encrypted+hashed, row counts off'],
+    ['lifeboat-rows', 1.15, 'encrypted+hashed, exact row counts on'],
+  ],
+};
+
+/** Node CPU per GB of dump, for the encrypted variant without row counts on the wide database. */
+const CPU_PER_GB_LIMIT = 2.5;
+
+type Find = (db: string, id: string) => VariantSummary | undefined;
+
+function ratioTargets(db: BuiltDatabase, find: Find): Target[] {
+  const bare = find(db.name, 'pg_dump-zstd');
   const targets: Target[] = [];
-  const find = (db: string, id: string) => summaries.find((s) => s.database === db && s.id === id);
-  for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
-    const bare = find(db.name, 'pg_dump-zstd');
-    for (const [id, limit, what] of [['lifeboat-no-rows', 1.05, 'row counts off'], ['lifeboat-rows', 1.15, 'exact row counts on']] as const) {
-      const lb = find(db.name, id);
-      if (!bare || !lb) continue;
-      const ratio = lb.ratioVsBare!;
-      targets.push({
-        id: `${db.kind}:${id}/pg_dump-zstd`,
-        description: `${db.kind} (${formatMB(db.sizeBytes)}): lifeboat backup (encrypted+hashed, ${what}) / bare pg_dump -Fc zstd:3`,
-        value: ratio,
-        threshold: `≤ ${limit.toFixed(2)}`,
-        pass: ratio <= limit,
-        detail: `${lb.medianS.toFixed(2)} s vs ${bare.medianS.toFixed(2)} s (engine-internal ${lb.engineRatioVsBare?.toFixed(3) ?? '—'})`,
-      });
-    }
-    if (db.kind === 'wide') {
-      const pgDefault = find(db.name, 'pg_dump-default');
-      for (const [id, what] of [['lifeboat-no-rows', 'variant 2: row counts off'], ['lifeboat-rows', 'Settings defaults: exact row counts on']] as const) {
-        const lb = find(db.name, id);
-        if (!pgDefault || !lb) continue;
-        const speedup = pgDefault.medianS / lb.medianS;
-        const smaller = lb.archiveBytes <= pgDefault.archiveBytes;
-        targets.push({
-          id: `${db.kind}:pg_dump-default/${id}`,
-          description: `wide (${formatMB(db.sizeBytes)}): Lifeboat defaults (${what}) vs pg_dump -Fc defaults (gzip 6): speed-up, archive size`,
-          value: speedup,
-          threshold: '≥ 3.00× and size ≤',
-          pass: speedup >= 3 && smaller,
-          detail: `${pgDefault.medianS.toFixed(2)} s / ${lb.medianS.toFixed(2)} s; archive ${formatMB(lb.archiveBytes)} vs ${formatMB(pgDefault.archiveBytes)} (${(lb.archiveBytes / pgDefault.archiveBytes).toFixed(3)}×)`,
-        });
-      }
-    }
-  }
-  for (const rss of rssComparisons) {
+  for (const [id, limit, what] of RATIO_TARGETS[db.kind]) {
+    const lb = find(db.name, id);
+    if (!bare || !lb) continue;
+    const ratio = lb.ratioVsBare!;
+    const floor = lb.ratioVsFloor === null ? '' : `; ${lb.ratioVsFloor.toFixed(3)}× the standard tools`;
     targets.push({
-      id: `rss:${rss.data}:large-small`,
-      description: `Lifeboat peak RSS, ${rss.data} data: ${formatMB(rss.large.sizeBytes)} database vs ${formatMB(rss.small.sizeBytes)} database (difference)`,
-      value: rss.deltaMedianMb,
-      threshold: '≤ 50 MB',
-      pass: rss.deltaMedianMb <= 50,
-      detail: `median ${rss.large.medianMb.toFixed(1)} MB vs ${rss.small.medianMb.toFixed(1)} MB (max ${rss.large.maxMb.toFixed(1)} vs ${rss.small.maxMb.toFixed(1)}, Δmax ${rss.deltaMaxMb.toFixed(1)} MB)`,
+      id: `${db.kind}:${id}/pg_dump-zstd`,
+      description: `${db.kind} (${formatMB(db.sizeBytes)}): lifeboat backup (${what}) / bare pg_dump -Fc zstd:3`,
+      value: ratio,
+      threshold: `≤ ${limit.toFixed(2)}`,
+      pass: ratio <= limit,
+      detail: `${lb.medianS.toFixed(2)} s vs ${bare.medianS.toFixed(2)} s (engine-internal ${lb.engineRatioVsBare?.toFixed(3) ?? '—'}${floor})`,
     });
   }
   return targets;
 }
 
-export function formatMB(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(2)} GB` : `${(bytes / 1e6).toFixed(1)} MB`;
+function cpuTarget(db: BuiltDatabase, find: Find): Target[] {
+  const lb = find(db.name, 'lifeboat-no-rows');
+  if (db.kind !== 'wide' || !lb || lb.medianNodeCpuSPerGb === null) return [];
+  return [{
+    id: `${db.kind}:lifeboat-no-rows/node-cpu-per-gb`,
+    description: `wide (${formatMB(db.sizeBytes)}): Node CPU of lifeboat backup (encrypted+hashed, row counts off) per GB of dump`,
+    value: lb.medianNodeCpuSPerGb,
+    threshold: `≤ ${CPU_PER_GB_LIMIT.toFixed(2)} s/GB`,
+    pass: lb.medianNodeCpuSPerGb <= CPU_PER_GB_LIMIT,
+    detail: `node CPU ${fx(lb.medianNodeCpuS)} s for a ${formatMB(lb.medianDumpBytes ?? 0)} dump (medians)`,
+  }];
 }
 
-const fx = (v: number | null, digits = 2, suffix = '') => (v === null ? '—' : `${v.toFixed(digits)}${suffix}`);
+function defaultsTargets(db: BuiltDatabase, find: Find): Target[] {
+  const pgDefault = find(db.name, 'pg_dump-default');
+  if (db.kind !== 'wide' || !pgDefault) return [];
+  const targets: Target[] = [];
+  for (const [id, what] of [['lifeboat-no-rows', 'variant 2: row counts off'], ['lifeboat-rows', 'Settings defaults: exact row counts on']] as const) {
+    const lb = find(db.name, id);
+    if (!lb) continue;
+    const speedup = pgDefault.medianS / lb.medianS;
+    const smaller = lb.archiveBytes <= pgDefault.archiveBytes;
+    targets.push({
+      id: `${db.kind}:pg_dump-default/${id}`,
+      description: `wide (${formatMB(db.sizeBytes)}): Lifeboat defaults (${what}) vs pg_dump -Fc defaults (gzip 6): speed-up, archive size`,
+      value: speedup,
+      threshold: '≥ 3.00× and size ≤',
+      pass: speedup >= 3 && smaller,
+      detail: `${pgDefault.medianS.toFixed(2)} s / ${lb.medianS.toFixed(2)} s; archive ${formatMB(lb.archiveBytes)} vs ${formatMB(pgDefault.archiveBytes)} (${(lb.archiveBytes / pgDefault.archiveBytes).toFixed(3)}×)`,
+    });
+  }
+  return targets;
+}
+
+function rssTarget(rss: RssComparison): Target {
+  return {
+    id: `rss:${rss.data}:large-small`,
+    description: `Lifeboat peak RSS, ${rss.data} data: ${formatMB(rss.large.sizeBytes)} database vs ${formatMB(rss.small.sizeBytes)} database (difference)`,
+    value: rss.deltaMedianMb,
+    threshold: '≤ 50 MB',
+    pass: rss.deltaMedianMb <= 50,
+    detail: `median ${rss.large.medianMb.toFixed(1)} MB vs ${rss.small.medianMb.toFixed(1)} MB (max ${rss.large.maxMb.toFixed(1)} vs ${rss.small.maxMb.toFixed(1)}, Δmax ${rss.deltaMaxMb.toFixed(1)} MB)`,
+  };
+}
+
+export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rssComparisons: RssComparison[], restores: RestoreComparison[] = []): Target[] {
+  const find: Find = (db, id) => summaries.find((s) => s.database === db && s.id === id);
+  const targets: Target[] = [];
+  for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
+    targets.push(...ratioTargets(db, find), ...cpuTarget(db, find), ...defaultsTargets(db, find));
+  }
+  for (const restore of restores) targets.push(...restoreTargets(restore, summarizeRestore(restore)));
+  targets.push(...rssComparisons.map(rssTarget));
+  return targets;
+}
 
 function summaryRows(summaries: VariantSummary[]): string[][] {
   return [
-    ['database', 'variant', 'median s', 'runs (s)', 'ratio vs bare', 'archive', 'size vs pg_dump default', 'Lifeboat peak RSS', 'node CPU s', 'client CPU s', 'server CPU s', 'other CPU s'],
+    ['database', 'variant', 'median s', 'runs (s)', 'ratio vs bare', 'vs tools floor', 'archive', 'size vs pg_dump default', 'Lifeboat peak RSS', 'node CPU s', 'node CPU s/GB dump', 'client CPU s', 'server CPU s', 'other CPU s'],
     ...summaries.map((s) => [
       s.database,
       s.label,
       s.medianS.toFixed(2),
       s.wallS.map((w) => w.toFixed(2)).join(' / '),
       s.ratioVsBare === null ? '—' : s.ratioVsBare.toFixed(3),
+      fx(s.ratioVsFloor, 3),
       formatMB(s.archiveBytes),
       s.sizeVsPgDumpDefault === null ? '—' : s.sizeVsPgDumpDefault.toFixed(3),
       s.medianNodeRssMb === null ? '—' : `${s.medianNodeRssMb.toFixed(1)} MB (max ${s.maxNodeRssMb!.toFixed(1)})`,
       fx(s.medianNodeCpuS),
+      fx(s.medianNodeCpuSPerGb),
       fx(s.medianTreeCpuS),
       fx(s.medianServerCpuS),
       fx(s.medianForeignCpuS),
@@ -241,20 +302,10 @@ const PHASES_NOTE =
   'set-up = connect, snapshot, tool discovery, table list and pg_dumpall --globals-only until pg_dump starts; dump = pg_dump running; ' +
   'finish = waiting for row counts, checksums, fsync and the sidecar; exit = process exit.';
 
-function textTable(rows: string[][]): string {
-  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => (row[col] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd();
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
-}
-
-function markdownTable(rows: string[][]): string {
-  const esc = (cell: string) => cell.replaceAll('|', '\\|');
-  return [
-    `| ${rows[0]!.map(esc).join(' | ')} |`,
-    `|${rows[0]!.map(() => '---').join('|')}|`,
-    ...rows.slice(1).map((row) => `| ${row.map(esc).join(' | ')} |`),
-  ].join('\n');
-}
+const SUMMARY_NOTE =
+  '"ratio vs bare" is against the bare `pg_dump -Fc` with the same compression on the same database; ' +
+  '"vs tools floor" is an encrypted Lifeboat variant against the standard tools doing the same work (`pg_dump | tee >(sha256sum) | age -r | tee >(sha256sum) > FILE`; ' +
+  '--no-encrypt has no such floor here, since the floor encrypts); "node CPU s/GB dump" is the lifeboat process\'s CPU seconds per 1e9 bytes of pg_dump output (the sidecar\'s dumpBytes).';
 
 function diagnosticRows(diagnostics: Diagnostic[]): string[][] {
   return [['command', 'median s', 'runs (s)', 'peak RSS'], ...diagnostics.map((d) => [d.label, d.medianS.toFixed(3), d.wallS.map((w) => w.toFixed(3)).join(' / '), d.medianRssMb === null ? '—' : `${d.medianRssMb.toFixed(1)} MB`])];
@@ -283,6 +334,9 @@ export interface BenchReport {
   variants: VariantResult[];
   summaries: VariantSummary[];
   rss: RssComparison[];
+  restore: RestoreComparison[];
+  /** Medians and ratios of `restore`, one list per database. */
+  restoreSummaries: RestoreSummary[][];
   diagnostics: Diagnostic[];
   targets: Target[];
   notes: string[];
@@ -302,7 +356,10 @@ export function printReport(report: BenchReport): string {
     if (report.summaries.some((s) => s.medianPhases)) {
       parts.push('', 'Where Lifeboat\'s time goes (medians):', textTable(phaseRows(report.summaries)));
     }
+    parts.push('', SUMMARY_NOTE);
   }
+  parts.push(...restoreText(report.restore, report.options.runs));
+  if (report.restore.length) parts.push('', RESTORE_NOTE);
   if (report.rss.length) {
     parts.push('', 'Lifeboat peak RSS by database size (lifeboat backup with its defaults, alternating runs):');
     parts.push(textTable(rssRows(report.rss)));
@@ -332,7 +389,7 @@ export async function writeArtifacts(dir: string, report: BenchReport): Promise<
   if (report.summaries.length) {
     lines.push(`## Wall times (median of ${report.options.runs}, alternating)`, '', markdownTable(summaryRows(report.summaries)), '');
     lines.push(
-      'Ratios are against the bare `pg_dump -Fc` with the same compression on the same database. ' +
+      `${SUMMARY_NOTE} ` +
         '"Lifeboat peak RSS" is the lifeboat process itself (getrusage RUSAGE_SELF ru_maxrss, via `node --import tests/bench/rss-probe.mjs`); ' +
         '"client CPU" is the whole client tree under /usr/bin/time (for Lifeboat: node + pg_dump + pg_dumpall); "server CPU" is the PostgreSQL server meanwhile; ' +
         '"other CPU" is what the rest of the machine used meanwhile (noise: /proc/stat busy time minus client and server).',
@@ -345,6 +402,7 @@ export async function writeArtifacts(dir: string, report: BenchReport): Promise<
       '',
     );
   }
+  lines.push(...restoreMarkdown(report.restore, report.options.runs));
   if (report.rss.length) lines.push('## Lifeboat peak RSS by database size', '', markdownTable(rssRows(report.rss)), '');
   if (report.diagnostics.length) lines.push('## Fixed costs (diagnostics)', '', markdownTable(diagnosticRows(report.diagnostics)), '');
   lines.push('## Targets', '', ...targetLines(report.targets).map((l) => `- ${l}`), '');

@@ -1,31 +1,41 @@
-// `npm run bench` — how much Lifeboat's safety costs over a bare pg_dump, on real data.
+// `npm run bench` — how much Lifeboat's safety costs over a bare pg_dump / pg_restore, on real data.
 //
 //   node tests/bench/run-bench.ts [--scale 50] [--wide-mb 1024] [--runs 3] [--major 18]
 //                                 [--rss | --no-rss] [--rss-data pgbench,wide] [--rss-small-scale 7]
 //                                 [--rss-large-scale 135] [--rss-small-mb 100] [--rss-large-mb 2048]
-//                                 [--only pgbench,wide,rss] [--diagnose] [--max-wait-quiet 120]
-//                                 [--noisy-retries 2]
+//                                 [--only pgbench,wide,restore,rss] [--restore-data wide]
+//                                 [--diagnose] [--max-wait-quiet 120] [--noisy-retries 2]
 //
 // Builds a pgbench database and a "wide" one (text/jsonb/bytea, compresses poorly) in a throwaway
 // cluster, then times, alternating and taking the median of --runs:
 //   1. bare `pg_dump -Fc --compress=zstd:3 -f FILE` (the bundled pg_dump 18 Lifeboat itself uses),
-//   2. `lifeboat backup --recipient age1… --no-row-counts` (encrypted + hashed), the real CLI
+//   2. the standard tools doing Lifeboat's work efficiently, the floor (when the age CLI is
+//      installed): `pg_dump | tee >(sha256sum) | age -r | tee >(sha256sum) > FILE`,
+//   3. `lifeboat backup --recipient age1… --no-row-counts` (encrypted + hashed), the real CLI
 //      as a child process,
-//   3. the same with exact row counts,
-//   4. on the wide database also `pg_dump -Fc` with its defaults (gzip 6).
-// and compares Lifeboat's peak RSS on a ~100 MB and a ~2 GB database, of pgbench and of wide data
-// (--rss: only that; --no-rss: without it).
-// --diagnose adds `pg_dump | cat > FILE`, the same work done by standard tools (`pg_dump | age -r`,
-// and with `tee | sha256sum` hashing the dump and the encrypted file, as Lifeboat does),
-// `lifeboat backup --no-encrypt` and the CLI's start-up cost, to see where Lifeboat's time goes.
+//   4. the same with exact row counts,
+//   5. `lifeboat backup --no-encrypt --no-row-counts` (hashed only),
+//   6. on the wide database also `pg_dump -Fc` with its defaults (gzip 6),
+// and prints each Lifeboat variant's ratio to the bare pg_dump and (encrypted ones) to the floor,
+// and its Node CPU seconds per GB of dump (pg_dump's output, from the sidecar).
+// restore (on the databases of --restore-data; tests/bench/restore-bench.ts): an encrypted archive
+// restored by `lifeboat restore --into` (its verification included, and split off) and drilled by
+// `lifeboat drill` (the scratch server's start shown apart), against a bare `pg_restore -d` of the
+// same dump and against the standard tools (sha256sum + age -d | tar -xO | pg_restore -d).
+// rss: Lifeboat's peak RSS on a ~100 MB and a ~2 GB database, of pgbench and of wide data
+// (--rss: only that; --no-rss: without it). --only picks the sets (default: all four); the restore
+// set builds the databases it needs when their backup set is not chosen.
+// --diagnose adds `pg_dump | cat > FILE`, `pg_dump | age -r > FILE` and the CLI's start-up cost, to
+// see where Lifeboat's time goes.
 // Before each run it waits (≤ --max-wait-quiet s) for the machine to be idle, and reports the CPU
 // other processes used meanwhile; a run during which they used > 10 % of the machine is measured
-// again (≤ --noisy-retries times, the quietest kept).
-// Prints ratios, sizes, RSS and PASS/FAIL lines; exits 0 unless the benchmark itself fails.
-// Results also go to tests/.artifacts/bench/latest.{json,md}.
+// again (≤ --noisy-retries times, the quietest kept; not the drill, whose scratch server counts as
+// "other").
+// Prints ratios, sizes, RSS and PASS/FAIL/SKIP lines for issue 18's targets; exits 0 unless the
+// benchmark itself fails. Results also go to tests/.artifacts/bench/latest.{json,md}.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,7 +46,9 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
 import { GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
-import { evaluateTargets, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
+import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
+import { importBenchKey, measureRestore, type RestoreBenchContext } from './restore-bench.ts';
+import { summarizeRestore, type RestoreComparison } from './restore-report.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 const CLI = path.join(REPO_ROOT, 'main/cli/bin.mjs');
@@ -44,7 +56,9 @@ const PROBE = pathToFileURL(path.join(import.meta.dirname, 'rss-probe.mjs')).hre
 const ARTIFACTS = path.join(REPO_ROOT, 'tests/.artifacts/bench');
 const NODE_BIN_DIR = path.join(REPO_ROOT, 'node_modules/.bin');
 
-type SetName = 'pgbench' | 'wide' | 'rss';
+type SetName = 'pgbench' | 'wide' | 'restore' | 'rss';
+const SET_NAMES: SetName[] = ['pgbench', 'wide', 'restore', 'rss'];
+type DataKind = 'pgbench' | 'wide';
 
 interface Options {
   scale: number;
@@ -52,7 +66,8 @@ interface Options {
   runs: number;
   major: number;
   sets: SetName[];
-  rssData: Array<'pgbench' | 'wide'>;
+  rssData: DataKind[];
+  restoreData: DataKind[];
   rssSmallScale: number;
   rssLargeScale: number;
   rssSmallMb: number;
@@ -82,6 +97,7 @@ function parseOptions(argv: string[]): Options {
       'rss-small-mb': { type: 'string', default: '100' },
       'rss-large-mb': { type: 'string', default: '2048' },
       'rss-data': { type: 'string', default: 'pgbench,wide' },
+      'restore-data': { type: 'string', default: 'wide' },
       only: { type: 'string' },
       'max-wait-quiet': { type: 'string', default: '120' },
       'noisy-retries': { type: 'string', default: '2' },
@@ -100,15 +116,18 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer ≥ ${min} (got "${value}")`);
     return n;
   };
-  let sets: SetName[] = ['pgbench', 'wide', 'rss'];
+  let sets: SetName[] = [...SET_NAMES];
   if (values.only) {
     sets = values.only.split(',').map((s) => s.trim()) as SetName[];
-    for (const s of sets) if (!['pgbench', 'wide', 'rss'].includes(s)) throw new Error(`--only takes pgbench, wide and rss (got "${s}")`);
+    for (const s of sets) if (!SET_NAMES.includes(s)) throw new Error(`--only takes ${SET_NAMES.join(', ')} (got "${s}")`);
   }
   if (values.rss) sets = ['rss'];
   if (values['no-rss']) sets = sets.filter((s) => s !== 'rss');
-  const rssData = values['rss-data'].split(',').map((s) => s.trim()) as Options['rssData'];
-  for (const d of rssData) if (d !== 'pgbench' && d !== 'wide') throw new Error(`--rss-data takes pgbench and wide (got "${d}")`);
+  const dataKinds = (name: string, value: string) => {
+    const kinds = value.split(',').map((s) => s.trim()) as DataKind[];
+    for (const d of kinds) if (d !== 'pgbench' && d !== 'wide') throw new Error(`--${name} takes pgbench and wide (got "${d}")`);
+    return kinds;
+  };
   return {
     scale: int('scale', values.scale, 1),
     wideMb: int('wide-mb', values['wide-mb'], 10),
@@ -119,7 +138,8 @@ function parseOptions(argv: string[]): Options {
     rssLargeScale: int('rss-large-scale', values['rss-large-scale'], 1),
     rssSmallMb: int('rss-small-mb', values['rss-small-mb'], 10),
     rssLargeMb: int('rss-large-mb', values['rss-large-mb'], 10),
-    rssData,
+    rssData: dataKinds('rss-data', values['rss-data']),
+    restoreData: dataKinds('restore-data', values['restore-data']),
     maxWaitQuiet: int('max-wait-quiet', values['max-wait-quiet'], 0),
     noisyRetries: int('noisy-retries', values['noisy-retries'], 0),
     diagnose: values.diagnose,
@@ -223,8 +243,10 @@ interface Context {
   home: string;
   pgDump: string;
   recipient: string;
+  /** A 0600 file with the secret half of `recipient` (age identity), for restores and drills. */
+  identityFile: string;
   cliEnv: NodeJS.ProcessEnv;
-  /** The `age` CLI is installed (for the reference pipelines of --diagnose). */
+  /** The `age` CLI, tee and sha256sum are installed (for the standard-tools floor and --diagnose's pipelines). */
   age: boolean;
 }
 
@@ -273,16 +295,17 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
 }
 
 /**
- * How bare pg_dump's output reaches the file: `-f FILE`, or (diagnostics) through a pipe — into
- * `cat`, or into the standard tools doing Lifeboat's work (the `age` CLI; with `tee` + `sha256sum`
- * hashing the dump and the encrypted file), the floor any encrypting, hashing consumer sits on.
+ * How bare pg_dump's output reaches the file: `-f FILE`, or through a pipe — into the standard
+ * tools doing Lifeboat's work (the `age` CLI, with `tee` + `sha256sum` hashing the dump and the
+ * encrypted file: the floor any encrypting, hashing consumer sits on), or (diagnostics) into `cat`
+ * or `age` alone. A failure anywhere in the pipeline fails the run (pipefail).
  */
 type BareOutput = 'file' | 'cat' | 'age' | 'age-sha256';
 const PIPELINES: Record<Exclude<BareOutput, 'file'>, string> = {
   cat: '"$pg_dump" "$@" | cat > "$out"',
   age: '"$pg_dump" "$@" | age -r "$recipient" > "$out"',
   // FIFOs and background jobs rather than >(…), so the hashing processes are waited for and counted.
-  'age-sha256': 'mkfifo "$out.f1" "$out.f2"; sha256sum < "$out.f1" > "$out.dump.sha256" & sha256sum < "$out.f2" > "$out.sha256" & "$pg_dump" "$@" | tee "$out.f1" | age -r "$recipient" | tee "$out.f2" > "$out"; wait; rm -f "$out.f1" "$out.f2"',
+  'age-sha256': 'mkfifo "$out.f1" "$out.f2"; sha256sum < "$out.f1" > "$out.dump.sha256" & sha256sum < "$out.f2" > "$out.sha256" & "$pg_dump" "$@" | tee "$out.f1" | age -r "$recipient" | tee "$out.f2" > "$out"; rc=$?; [ $rc -eq 0 ] || kill $(jobs -p) 2>/dev/null; wait; rm -f "$out.f1" "$out.f2"; exit $rc',
 };
 
 async function runBare(ctx: Context, database: string, compression: string | null, round: number, output: BareOutput = 'file'): Promise<RunSample> {
@@ -294,7 +317,7 @@ async function runBare(ctx: Context, database: string, compression: string | nul
   const { run, extra } = await measured(ctx, () =>
     output === 'file'
       ? runChecked(`pg_dump ${args.join(' ')}`, ctx.pgDump, [...args, '-f', out], { env, measureTree: true, timeFile })
-      : runChecked(`pg_dump | ${output}`, 'bash', ['-c', `pg_dump="$1"; out="$2"; recipient="$3"; shift 3; ${PIPELINES[output]}`, 'bash', ctx.pgDump, out, ctx.recipient, ...args], { env, measureTree: true, timeFile }),
+      : runChecked(`pg_dump | ${output}`, 'bash', ['-c', `set -o pipefail; pg_dump="$1"; out="$2"; recipient="$3"; shift 3; ${PIPELINES[output]}`, 'bash', ctx.pgDump, out, ctx.recipient, ...args], { env, measureTree: true, timeFile }),
   );
   const bytes = (await stat(out)).size;
   await Promise.all([out, `${out}.sha256`, `${out}.dump.sha256`].map((file) => rm(file, { force: true })));
@@ -366,29 +389,30 @@ interface VariantSpec {
   kind: 'bare' | 'lifeboat';
   compression: string;
   rowCounts: boolean | null;
+  encrypted: boolean;
   run: (round: number) => Promise<RunSample>;
+}
+
+function bareSpec(ctx: Context, db: BuiltDatabase, id: string, label: string, output: BareOutput, compression: string | null): VariantSpec {
+  return { id, label, kind: 'bare', compression: compression ?? 'gzip:6', rowCounts: null, encrypted: output === 'age' || output === 'age-sha256', run: (r) => runBare(ctx, db.name, compression, r, output) };
+}
+
+function lifeboatSpec(ctx: Context, profile: string, id: string, label: string, opts: { rowCounts: boolean; encrypt: boolean }): VariantSpec {
+  return { id, label, kind: 'lifeboat', compression: 'zstd:3', rowCounts: opts.rowCounts, encrypted: opts.encrypt, run: (r) => runLifeboat(ctx, profile, opts, r) };
 }
 
 function variantsFor(ctx: Context, db: BuiltDatabase, profile: string): VariantSpec[] {
   const specs: VariantSpec[] = [
-    { id: 'pg_dump-zstd', label: 'pg_dump -Fc --compress=zstd:3', kind: 'bare', compression: 'zstd:3', rowCounts: null, run: (r) => runBare(ctx, db.name, 'zstd:3', r) },
-    { id: 'lifeboat-no-rows', label: 'lifeboat backup --no-row-counts', kind: 'lifeboat', compression: 'zstd:3', rowCounts: false, run: (r) => runLifeboat(ctx, profile, { rowCounts: false }, r) },
-    { id: 'lifeboat-rows', label: 'lifeboat backup (exact row counts)', kind: 'lifeboat', compression: 'zstd:3', rowCounts: true, run: (r) => runLifeboat(ctx, profile, { rowCounts: true }, r) },
+    bareSpec(ctx, db, 'pg_dump-zstd', 'pg_dump -Fc --compress=zstd:3', 'file', 'zstd:3'),
+    ...(ctx.age ? [bareSpec(ctx, db, FLOOR_ID, 'tools: pg_dump | tee sha256 | age -r | tee sha256', 'age-sha256', 'zstd:3')] : []),
+    lifeboatSpec(ctx, profile, 'lifeboat-no-rows', 'lifeboat backup --no-row-counts', { rowCounts: false, encrypt: true }),
+    lifeboatSpec(ctx, profile, 'lifeboat-rows', 'lifeboat backup (exact row counts)', { rowCounts: true, encrypt: true }),
+    lifeboatSpec(ctx, profile, 'lifeboat-no-encrypt', 'lifeboat backup --no-encrypt --no-row-counts', { rowCounts: false, encrypt: false }),
   ];
-  if (db.kind === 'wide') {
-    specs.push({ id: 'pg_dump-default', label: 'pg_dump -Fc (defaults: gzip 6)', kind: 'bare', compression: 'gzip:6', rowCounts: null, run: (r) => runBare(ctx, db.name, null, r) });
-  }
+  if (db.kind === 'wide') specs.push(bareSpec(ctx, db, 'pg_dump-default', 'pg_dump -Fc (defaults: gzip 6)', 'file', null));
   if (ctx.options.diagnose) {
-    specs.push(
-      { id: 'diag-pg_dump-pipe', label: 'diag: pg_dump -Fc zstd:3 | cat > FILE', kind: 'bare', compression: 'zstd:3', rowCounts: null, run: (r) => runBare(ctx, db.name, 'zstd:3', r, 'cat') },
-      ...(ctx.age
-        ? [
-            { id: 'diag-pg_dump-age', label: 'diag: pg_dump -Fc zstd:3 | age -r > FILE', kind: 'bare' as const, compression: 'zstd:3', rowCounts: null, run: (r: number) => runBare(ctx, db.name, 'zstd:3', r, 'age') },
-            { id: 'diag-pg_dump-age-sha256', label: 'diag: the same, both hashed (tee | sha256sum)', kind: 'bare' as const, compression: 'zstd:3', rowCounts: null, run: (r: number) => runBare(ctx, db.name, 'zstd:3', r, 'age-sha256') },
-          ]
-        : []),
-      { id: 'diag-lifeboat-no-encrypt', label: 'diag: lifeboat --no-encrypt --no-row-counts', kind: 'lifeboat', compression: 'zstd:3', rowCounts: false, run: (r) => runLifeboat(ctx, profile, { rowCounts: false, encrypt: false }, r) },
-    );
+    specs.push(bareSpec(ctx, db, 'diag-pg_dump-pipe', 'diag: pg_dump -Fc zstd:3 | cat > FILE', 'cat', 'zstd:3'));
+    if (ctx.age) specs.push(bareSpec(ctx, db, 'diag-pg_dump-age', 'diag: pg_dump -Fc zstd:3 | age -r > FILE', 'age', 'zstd:3'));
   }
   return specs;
 }
@@ -411,7 +435,9 @@ async function measure(ctx: Context, db: BuiltDatabase, specs: VariantSpec[]): P
 /** Share of the machine's CPU that other processes may use during a run before it counts as noisy. */
 const NOISE_SHARE = 0.1;
 
-function isNoisy(sample: RunSample): boolean {
+type NoiseSample = { wallS: number; foreignCpuS?: number; retries?: number };
+
+function isNoisy(sample: NoiseSample): boolean {
   return sample.foreignCpuS !== undefined && sample.foreignCpuS > NOISE_SHARE * sample.wallS * os.availableParallelism();
 }
 
@@ -419,7 +445,7 @@ function isNoisy(sample: RunSample): boolean {
  * Runs a measurement again (up to --noisy-retries times) when other processes on the machine
  * used a noticeable share of the CPU meanwhile; keeps the quietest attempt.
  */
-async function withNoiseRetries(ctx: Context, what: string, run: () => Promise<RunSample>): Promise<RunSample> {
+async function withNoiseRetries<T extends NoiseSample>(ctx: Context, what: string, run: () => Promise<T>): Promise<T> {
   let best = await run();
   for (let attempt = 1; attempt <= ctx.options.noisyRetries && isNoisy(best); attempt++) {
     log(`  ${what}: other processes used ${best.foreignCpuS!.toFixed(1)} CPU-s during the run (${best.wallS.toFixed(2)} s): measuring again (${attempt}/${ctx.options.noisyRetries})`);
@@ -476,6 +502,103 @@ async function measureFixedCosts(ctx: Context): Promise<Diagnostic[]> {
   return out;
 }
 
+// --- the sets -----------------------------------------------------------------------------------
+
+/** The pgbench or wide database is needed: for its backup set, or for the restore set. */
+function needsData(options: Options, kind: DataKind): boolean {
+  return options.sets.includes(kind) || (options.sets.includes('restore') && options.restoreData.includes(kind));
+}
+
+interface SetResults {
+  databases: BuiltDatabase[];
+  variants: VariantResult[];
+  restores: RestoreComparison[];
+  rss: RssComparison[];
+}
+
+/** Builds the databases and measures the chosen sets: backups, then restores (they import a key), then RSS. */
+async function measureSets(ctx: Context, tools: { pgbench: string; psql: string; pgRestore: string }): Promise<SetResults> {
+  const { options, server } = ctx;
+  const out: SetResults = { databases: [], variants: [], restores: [], rss: [] };
+  const build = async (what: string, fn: () => Promise<BuiltDatabase>) => {
+    log(`building ${what}…`);
+    const db = await fn();
+    out.databases.push(db);
+    log(`  ${db.name}: ${formatMB(db.sizeBytes)} in ${db.buildSeconds.toFixed(1)} s`);
+    await addProfile(ctx, db.name, db.name);
+    return db;
+  };
+  const built: Partial<Record<DataKind, BuiltDatabase>> = {};
+  if (needsData(options, 'pgbench')) built.pgbench = await build(`the pgbench database (scale ${options.scale})`, () => buildPgbench(server, 'bench_pgbench', options.scale, tools.pgbench));
+  if (needsData(options, 'wide')) built.wide = await build(`the wide database (~${options.wideMb} MB)`, () => buildWide(server, 'bench_wide', options.wideMb, tools.psql));
+  for (const kind of ['pgbench', 'wide'] as const) {
+    if (!options.sets.includes(kind)) continue;
+    log(`measuring ${built[kind]!.name} (${options.runs} alternating rounds)…`);
+    out.variants.push(...(await measure(ctx, built[kind]!, variantsFor(ctx, built[kind]!, built[kind]!.name))));
+  }
+  if (options.sets.includes('restore')) out.restores.push(...(await measureRestores(ctx, options.restoreData.map((kind) => built[kind]!), tools.pgRestore)));
+  for (const data of options.sets.includes('rss') ? options.rssData : []) {
+    const [small, large] = data === 'pgbench'
+      ? [
+          await build(`the small RSS database (pgbench scale ${options.rssSmallScale})`, () => buildPgbench(server, 'rss_pgbench_small', options.rssSmallScale, tools.pgbench)),
+          await build(`the large RSS database (pgbench scale ${options.rssLargeScale})`, () => buildPgbench(server, 'rss_pgbench_large', options.rssLargeScale, tools.pgbench)),
+        ]
+      : [
+          await build(`the small RSS database (wide, ~${options.rssSmallMb} MB)`, () => buildWide(server, 'rss_wide_small', options.rssSmallMb, tools.psql)),
+          await build(`the large RSS database (wide, ~${options.rssLargeMb} MB)`, () => buildWide(server, 'rss_wide_large', options.rssLargeMb, tools.psql)),
+        ];
+    log(`measuring Lifeboat's peak RSS on ${data} data (${options.runs} alternating rounds)…`);
+    out.rss.push(await measureRss(ctx, data, small, large));
+  }
+  return out;
+}
+
+/** The restore comparison (restore-bench.ts) on each database of --restore-data. */
+async function measureRestores(ctx: Context, dbs: BuiltDatabase[], pgRestore: string): Promise<RestoreComparison[]> {
+  const restoreCtx: RestoreBenchContext = {
+    server: ctx.server,
+    work: ctx.work,
+    runs: ctx.options.runs,
+    pgRestore,
+    identityFile: ctx.identityFile,
+    recipient: ctx.recipient,
+    tools: ctx.age && have('tar'),
+    ownKey: false,
+    lifeboat: (args, extra) => lifeboat(ctx, args, extra),
+    measured: (fn) => measured(ctx, fn),
+    withNoiseRetries: (what, run) => withNoiseRetries(ctx, what, run),
+    log,
+  };
+  // Only a throwaway keyring may get the key: the desktop's holds the user's own Lifeboat key.
+  restoreCtx.ownKey = await importBenchKey(restoreCtx, !!process.env.LIFEBOAT_BENCH_PID_FILE);
+  const comparisons: RestoreComparison[] = [];
+  for (const db of dbs) {
+    log(`measuring restores of ${db.name} (${ctx.options.runs} alternating rounds)…`);
+    comparisons.push(await measureRestore(restoreCtx, db));
+  }
+  return comparisons;
+}
+
+/** The measured runs during which other processes used a noticeable share of the CPU (not the drills: see restore-bench.ts). */
+function noisyRuns(variants: VariantResult[], restores: RestoreComparison[]): string[] {
+  const line = (database: string, label: string, r: NoiseSample & { round: number }) => `${database} ${label} round ${r.round} (${r.foreignCpuS!.toFixed(1)} s)`;
+  return [
+    ...variants.flatMap((v) => v.runs.filter(isNoisy).map((r) => line(v.database, v.label, r))),
+    ...restores.flatMap((c) => c.variants.filter((v) => v.id !== 'lifeboat-drill').flatMap((v) => v.runs.filter(isNoisy).map((r) => line(c.database, v.label, r)))),
+  ];
+}
+
+function machine(): Record<string, unknown> {
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.versions.node };
+}
+
+/** The lifeboat CLI's environment: no PG* variables or the benchmark's own, its home in the work dir. */
+function cliEnvironment(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG') && !k.startsWith('LIFEBOAT_BENCH')) env[k] = v;
+  return { ...env, LIFEBOAT_HOME: home, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH ?? ''}` };
+}
+
 // --- main ---------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -503,9 +626,13 @@ async function main(): Promise<number> {
   const engine = await createEngine({ dataDir: path.join(work, 'engine'), secrets: new SessionSecretStore('benchmark') });
   const pgDumpTool = await engine.tools.choose('pg_dump', options.major);
   const psqlTool = await engine.tools.choose('psql', options.major);
-  const pgbench = options.sets.includes('pgbench') || (options.sets.includes('rss') && options.rssData.includes('pgbench')) ? findPgbench() : '';
-  const recipient = generateAgeKeyPair().recipient; // the secret half is never needed: nothing is restored
-  log(`pg_dump ${pgDumpTool.version} (${pgDumpTool.source}) ${pgDumpTool.path}; pgbench ${pgbench || '—'}; GNU time ${GNU_TIME ?? 'not installed (no client CPU numbers)'}`);
+  const pgRestoreTool = await engine.tools.choose('pg_restore', options.major);
+  const pgbench = needsData(options, 'pgbench') || (options.sets.includes('rss') && options.rssData.includes('pgbench')) ? findPgbench() : '';
+  // The restores need the secret half: a 0600 identity file in the (0700) work dir, removed with it.
+  const { recipient, identity } = generateAgeKeyPair();
+  const identityFile = path.join(work, 'bench-identity.txt');
+  await writeFile(identityFile, `${identity}\n`, { mode: 0o600 });
+  log(`pg_dump ${pgDumpTool.version} (${pgDumpTool.source}) ${pgDumpTool.path}; pg_restore ${pgRestoreTool.version}; pgbench ${pgbench || '—'}; GNU time ${GNU_TIME ?? 'not installed (no client CPU numbers)'}`);
 
   log(`starting a PostgreSQL ${options.major} cluster…`);
   const server = await startBenchServer(options.major);
@@ -514,69 +641,31 @@ async function main(): Promise<number> {
   const serverVersion = (await server.cluster.query<{ v: string }>("SELECT current_setting('server_version') AS v"))[0]!.v;
   log(`server ${serverVersion} on port ${server.cluster.port}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
 
-  const cliEnv: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PG') && !k.startsWith('LIFEBOAT_BENCH')) cliEnv[k] = v;
-  Object.assign(cliEnv, { LIFEBOAT_HOME: home, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH ?? ''}` });
-  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, cliEnv, age: have('age') && have('sha256sum') && have('tee') };
-  if (options.diagnose && !ctx.age) log('the age CLI (or sha256sum, tee) is missing: the reference pipelines are left out (Fix: apt-get install age).');
+  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, identityFile, cliEnv: cliEnvironment(home), age: have('age') && have('sha256sum') && have('tee') && have('mkfifo') };
+  if (!ctx.age) log('the age CLI (or sha256sum, tee, mkfifo) is missing: the standard-tools floor is left out (Fix: apt-get install age).');
 
-  const databases: BuiltDatabase[] = [];
-  const build = async (what: string, fn: () => Promise<BuiltDatabase>) => {
-    log(`building ${what}…`);
-    const db = await fn();
-    databases.push(db);
-    log(`  ${db.name}: ${formatMB(db.sizeBytes)} in ${db.buildSeconds.toFixed(1)} s`);
-    await addProfile(ctx, db.name, db.name);
-    return db;
-  };
-  const variants: VariantResult[] = [];
-  const rss: RssComparison[] = [];
   const diagnostics: Diagnostic[] = [];
   if (options.diagnose) {
     log('measuring fixed costs of the lifeboat command…');
     diagnostics.push(...(await measureFixedCosts(ctx)));
   }
-
-  if (options.sets.includes('pgbench')) {
-    const db = await build(`the pgbench database (scale ${options.scale})`, () => buildPgbench(server, 'bench_pgbench', options.scale, pgbench));
-    log(`measuring ${db.name} (${options.runs} alternating rounds)…`);
-    variants.push(...(await measure(ctx, db, variantsFor(ctx, db, db.name))));
-  }
-  if (options.sets.includes('wide')) {
-    const db = await build(`the wide database (~${options.wideMb} MB)`, () => buildWide(server, 'bench_wide', options.wideMb, psqlTool.path));
-    log(`measuring ${db.name} (${options.runs} alternating rounds)…`);
-    variants.push(...(await measure(ctx, db, variantsFor(ctx, db, db.name))));
-  }
-  for (const data of options.sets.includes('rss') ? options.rssData : []) {
-    const [small, large] = data === 'pgbench'
-      ? [
-          await build(`the small RSS database (pgbench scale ${options.rssSmallScale})`, () => buildPgbench(server, 'rss_pgbench_small', options.rssSmallScale, pgbench)),
-          await build(`the large RSS database (pgbench scale ${options.rssLargeScale})`, () => buildPgbench(server, 'rss_pgbench_large', options.rssLargeScale, pgbench)),
-        ]
-      : [
-          await build(`the small RSS database (wide, ~${options.rssSmallMb} MB)`, () => buildWide(server, 'rss_wide_small', options.rssSmallMb, psqlTool.path)),
-          await build(`the large RSS database (wide, ~${options.rssLargeMb} MB)`, () => buildWide(server, 'rss_wide_large', options.rssLargeMb, psqlTool.path)),
-        ];
-    log(`measuring Lifeboat's peak RSS on ${data} data (${options.runs} alternating rounds)…`);
-    rss.push(await measureRss(ctx, data, small, large));
-  }
+  const { databases, variants, restores, rss } = await measureSets(ctx, { pgbench, psql: psqlTool.path, pgRestore: pgRestoreTool.path });
 
   const summaries = summarize(variants);
-  const noisy = variants.flatMap((v) => v.runs.filter(isNoisy).map((r) => `${v.database} ${v.label} round ${r.round} (${r.foreignCpuS!.toFixed(1)} s)`));
+  const noisy = noisyRuns(variants, restores);
   if (noisy.length) notes.push(`Other processes used more than 10 % of the machine's CPU during: ${noisy.join('; ')} — those wall times are inflated.`);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
     options: { ...options },
     environment: {
-      cpus: os.cpus().length,
-      cpuModel: os.cpus()[0]?.model ?? 'unknown',
-      memoryGb: Math.round(os.totalmem() / 2 ** 30),
-      node: process.versions.node,
+      ...machine(),
       serverVersion,
       serverSettings: server.settings,
       pgDumpVersion: pgDumpTool.version,
       pgDumpPath: pgDumpTool.path,
+      pgRestoreVersion: pgRestoreTool.version,
+      pgRestorePath: pgRestoreTool.path,
       pgbench,
       gnuTime: GNU_TIME,
       loadAverageAtStart: loadAtStart,
@@ -587,8 +676,10 @@ async function main(): Promise<number> {
     variants,
     summaries,
     rss,
+    restore: restores,
+    restoreSummaries: restores.map(summarizeRestore),
     diagnostics,
-    targets: evaluateTargets(summaries, databases, rss),
+    targets: evaluateTargets(summaries, databases, rss, restores),
     notes,
   };
   process.stdout.write(`\n${printReport(report)}\n`);
