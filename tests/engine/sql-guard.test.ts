@@ -142,3 +142,48 @@ describe('where psql could read a line differently, the guard refuses instead of
     expect(guard.line('\\unrestrict Zm9v')).toBe('blank');
   });
 });
+
+describe('the streaming pipeline passes COPY data on whole lines at a time', () => {
+  const run = async (sql: string, chunkSize: number) => {
+    const { guardedSqlStream } = await import('../../main/engine/restore/sql-pipeline.ts');
+    const guarded = guardedSqlStream(18, { allowConnect: true });
+    const input = Buffer.from(sql, 'latin1');
+    const out: Buffer[] = [];
+    guarded.transform.on('data', (chunk: Buffer) => out.push(chunk));
+    const ended = new Promise<void>((resolve, reject) => guarded.transform.once('end', resolve).once('error', reject));
+    for (let at = 0; at < input.length; at += chunkSize) guarded.transform.write(input.subarray(at, at + chunkSize));
+    guarded.transform.end();
+    await ended;
+    return { output: Buffer.concat(out).toString('latin1'), lines: guarded.guard.facts.lines };
+  };
+  // Short data lines (which could be the end marker), "\.x" and " \." (which are not), CRLF ends, a
+  // second COPY block after SQL: the bytes psql gets are the file's, in any chunking.
+  const dump = [
+    'CREATE TABLE public.t (v text);',
+    'COPY public.t (v) FROM stdin;',
+    '1', '', '\\N', '\\.x', ' \\.', 'a longer line of data\twith a tab', '\\\\.', 'ab\r',
+    '\\.',
+    'CREATE TABLE public.u (v text);',
+    'COPY public.u (v) FROM stdin;',
+    'x'.repeat(300), '42',
+    '\\.\r',
+    'SELECT 1;',
+    '',
+  ].join('\n');
+
+  it('gives psql exactly the file\'s bytes and counts every line, whatever the chunk size', async () => {
+    for (const size of [1, 2, 3, 4, 5, 7, 16, 64, 1000]) {
+      const { output, lines } = await run(dump, size);
+      expect(output, `chunks of ${size}`).toBe(dump);
+      expect(lines, `chunks of ${size}`).toBe(dump.split('\n').length - 1);
+    }
+  });
+
+  it('a NUL byte in COPY data is refused with its line number, whatever the chunk size', async () => {
+    const withNul = dump.replace('a longer line of data', 'a longer\x00line of data');
+    const line = withNul.split('\n').findIndex((l) => l.includes('\x00')) + 1;
+    for (const size of [1, 5, 64, 1000]) {
+      await expect(run(withNul, size), `chunks of ${size}`).rejects.toThrow(new RegExp(`[Ll]ine ${line}\\b.*NUL|NUL.*line ${line}\\b`));
+    }
+  });
+});

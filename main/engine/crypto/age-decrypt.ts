@@ -56,7 +56,7 @@ async function startsWithArmor(input: ByteQueue): Promise<boolean> {
 
 /** The binary age file inside the armor: the whole text is read first (up to MAX_ARMORED), then decoded. */
 async function dearmor(input: ByteQueue, armor: typeof AgeArmor): Promise<Uint8Array> {
-  while (await input.more()) if (input.pending.length > MAX_ARMORED) throw new AgeError('armor', 'The armored age file is too large to read.', 'Convert it to binary with "age -d" first.');
+  while (await input.more()) if (input.length > MAX_ARMORED) throw new AgeError('armor', 'The armored age file is too large to read.', 'Convert it to binary with "age -d" first.');
   try {
     return armor.decode(input.pending.toString('latin1'));
   } catch (error) {
@@ -77,8 +77,8 @@ async function findHeaderEnd(input: ByteQueue): Promise<number> {
     } else {
       from = Math.max(0, input.pending.length - 3);
     }
-    if (input.pending.length > MAX_HEADER) throw new AgeError('header', 'This is not an age file (no header end found).', DAMAGED_FIX);
-    if (!(await input.more())) throw new AgeError('header', input.pending.length === 0 ? 'The file is empty.' : 'The age header is cut short.', DAMAGED_FIX);
+    if (input.length > MAX_HEADER) throw new AgeError('header', 'This is not an age file (no header end found).', DAMAGED_FIX);
+    if (!(await input.more())) throw new AgeError('header', input.length === 0 ? 'The file is empty.' : 'The age header is cut short.', DAMAGED_FIX);
   }
 }
 
@@ -101,7 +101,7 @@ async function unwrapFileKey(decrypter: DecrypterType, header: Buffer, keys: Age
 
 /** The 16-byte nonce between the header and the payload, from which the payload key is derived. */
 async function takeStreamNonce(input: ByteQueue): Promise<Buffer> {
-  while (input.pending.length < 16) if (!(await input.more())) throw new AgeError('payload', 'The file ends right after its header.', DAMAGED_FIX);
+  while (input.length < 16) if (!(await input.more())) throw new AgeError('payload', 'The file ends right after its header.', DAMAGED_FIX);
   return input.take(16);
 }
 
@@ -113,15 +113,15 @@ async function takeStreamNonce(input: ByteQueue): Promise<Buffer> {
 async function* decryptPayload(input: ByteQueue, payloadKey: Buffer, aead: Aead): AsyncGenerator<Buffer> {
   const nonce = Buffer.alloc(12);
   for (let first = true; ; first = false) {
-    while (input.pending.length < SEALED_CHUNK && (await input.more()));
+    while (input.length < SEALED_CHUNK && (await input.more()));
     const sealed = input.take(SEALED_CHUNK);
     if (sealed.length === 0) throw new AgeError('payload', first ? 'The file has no encrypted data.' : 'The file is cut short (its last block is missing).', DAMAGED_FIX);
     const { plaintext, last } = openChunk(aead, payloadKey, nonce, sealed);
     if (last && plaintext.length === 0 && !first) throw new AgeError('payload', 'The file ends with an empty final block.', DAMAGED_FIX);
     yield plaintext;
     if (last) {
-      while (input.pending.length === 0 && (await input.more()));
-      if (input.pending.length > 0) throw new AgeError('payload', 'The file has extra data after its end.', DAMAGED_FIX);
+      while (input.length === 0 && (await input.more()));
+      if (input.length > 0) throw new AgeError('payload', 'The file has extra data after its end.', DAMAGED_FIX);
       return;
     }
     incrementNonce(nonce);

@@ -157,6 +157,13 @@ export class SqlGuard {
     if (part.includes(0)) throw nulByte(this.where(this.facts.lines + 1));
   }
 
+  /** Whole COPY data lines (`count` of them, each ending in a newline, none of them "\."), passed on at once. */
+  dataLines(span: Buffer, count: number): void {
+    const nul = span.indexOf(0);
+    if (nul !== -1) throw nulByte(this.where(this.facts.lines + 1 + countNewlines(span.subarray(0, nul))));
+    this.facts.lines += count;
+  }
+
   /** The end of a COPY data line passed on through dataBytes. */
   dataLineEnd(): void {
     this.facts.lines++;
@@ -291,8 +298,14 @@ export class SqlGuard {
   }
 }
 
+function countNewlines(bytes: Buffer): number {
+  let count = 0;
+  for (let at = bytes.indexOf(0x0a); at !== -1; at = bytes.indexOf(0x0a, at + 1)) count++;
+  return count;
+}
+
 /** psql ends COPY data at a line that is exactly "\." (or "\.\r"), and only there. */
-function isCopyEnd(line: Buffer): boolean {
+export function isCopyEnd(line: Buffer): boolean {
   return (line.length === 2 || (line.length === 3 && line[2] === 0x0d)) && line[0] === 0x5c && line[1] === 0x2e;
 }
 
