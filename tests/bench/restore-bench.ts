@@ -24,6 +24,7 @@ import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { quoteIdent } from '../support/pg-cluster.ts';
 import type { BenchServer, BuiltDatabase } from './bench-db.ts';
+import { progressMarks, readProbe } from './bench-cli-output.ts';
 import { runChecked, type Finished } from './bench-process.ts';
 import type { RestoreComparison, RestoreSample, RestoreVariantId, RestoreVariantResult } from './restore-report.ts';
 
@@ -163,29 +164,6 @@ async function runFloor(ctx: RestoreBenchContext, p: Prepared, round: number): P
   return { round, wallS: run.wallS, ...extra };
 }
 
-/** Seconds since the command started at which each progress phase was first seen. */
-function progressMarks(startedAt: () => number) {
-  const marks: Record<string, number> = {};
-  return {
-    marks,
-    onLine(line: string) {
-      if (!line.startsWith('{"progress"')) return;
-      const now = (performance.now() - startedAt()) / 1000;
-      try {
-        marks[(JSON.parse(line) as { progress: { phase: string } }).progress.phase] ??= now;
-      } catch {
-        // not a progress line
-      }
-    },
-  };
-}
-
-/** The lifeboat process's own CPU and peak RSS, as rss-probe.mjs wrote them on its exit. */
-async function probe(file: string): Promise<Pick<RestoreSample, 'nodeCpuS' | 'nodeRssMb'>> {
-  const p = JSON.parse(await readFile(file, 'utf8')) as { maxRssKb: number; userS: number; systemS: number };
-  return { nodeCpuS: p.userS + p.systemS, nodeRssMb: p.maxRssKb / 1024 };
-}
-
 /** The restore's phases from its progress lines: Checking → Creating database → (restoring) → Verifying → Done. */
 function restorePhases(marks: Record<string, number>, wallS: number): Pick<RestoreSample, 'phases' | 'untilVerifyS'> {
   const { Checking: check, 'Creating database': create, Verifying: verify, Done: done } = marks;
@@ -211,7 +189,7 @@ async function runLifeboatRestore(ctx: RestoreBenchContext, p: Prepared, round: 
   if (result.verification.mismatches.length || !result.verification.checked.length) throw new Error(`lifeboat restore verified nothing, or found mismatches: ${JSON.stringify(result.verification)}`);
   restricted.value = result.leastPrivilege !== null;
   await dropTarget(ctx, p.target);
-  return { round, wallS: run.wallS, engineS: result.durationMs / 1000, ...(await probe(probeFile)), ...extra, ...restorePhases(tracker.marks, run.wallS) };
+  return { round, wallS: run.wallS, engineS: result.durationMs / 1000, ...(await readProbe(probeFile)), ...extra, ...restorePhases(tracker.marks, run.wallS) };
 }
 
 interface DrillResult {
@@ -229,7 +207,7 @@ async function runDrill(ctx: RestoreBenchContext, p: Prepared, round: number): P
   const t = record.timings;
   const s = (ms: number) => ms / 1000;
   return {
-    round, wallS: run.wallS, engineS: s(t.totalMs), ...(await probe(probeFile)), ...extra,
+    round, wallS: run.wallS, engineS: s(t.totalMs), ...(await readProbe(probeFile)), ...extra,
     phases: {
       'scratch start': s(t.startMs), restoring: s(t.restoreMs), verifying: s(t.verifyMs), teardown: s(t.teardownMs),
       'other drill work': s(t.totalMs - t.startMs - t.restoreMs - t.verifyMs - t.teardownMs), 'CLI start-up and exit': run.wallS - s(t.totalMs),

@@ -45,6 +45,7 @@ import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
+import { readProbe, progressMarks } from './bench-cli-output.ts';
 import { GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
 import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
 import { importBenchKey, measureRestore, type RestoreBenchContext } from './restore-bench.ts';
@@ -326,21 +327,14 @@ async function runBare(ctx: Context, database: string, compression: string | nul
 
 /** Timestamps of the CLI's --json progress lines → the phases of a backup. */
 function phaseTracker(startedAt: () => number) {
-  const marks: Record<string, number> = {};
+  const { marks, onLine } = progressMarks(startedAt);
   return {
-    onLine(line: string) {
-      if (!line.startsWith('{"progress"')) return;
-      const now = performance.now() - startedAt();
-      try {
-        const { progress } = JSON.parse(line) as { progress: { phase: string; fraction: number | null } };
-        const key = progress.phase === 'Counting rows' ? 'Finishing' : progress.phase;
-        marks[key] ??= now / 1000;
-      } catch {
-        // not a progress line
-      }
-    },
+    onLine,
     phases(wallS: number): LifeboatPhases | undefined {
-      const { Connecting: c, Dumping: d, Finishing: f, Done: done } = marks;
+      const { Connecting: c, Dumping: d, Done: done } = marks;
+      // The finish begins with counting rows when they are counted, else with "Finishing".
+      const finishing = [marks['Counting rows'], marks.Finishing].filter((t) => t !== undefined);
+      const f = finishing.length ? Math.min(...finishing) : undefined;
       if (c === undefined || d === undefined || f === undefined || done === undefined) return undefined;
       return { startupS: c, setupS: d - c, dumpS: f - d, finishS: done - f, exitS: wallS - done };
     },
@@ -366,7 +360,7 @@ async function runLifeboat(ctx: Context, profile: string, opts: { rowCounts: boo
   if (result.encryption !== (encrypt ? 'x25519' : 'none')) throw new Error(`unexpected encryption of the archive: ${result.encryption}`);
   const sidecar = JSON.parse(await readFile(`${result.archive}.json`, 'utf8')) as { compression: string; dumpBytes: number; pgDumpVersion: string };
   const bytes = (await stat(result.archive)).size;
-  const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number; userS: number; systemS: number };
+  const probe = await readProbe(probeFile);
   await rm(outDir, { recursive: true, force: true });
   const phases = tracker.phases(run.wallS);
   return {
@@ -374,8 +368,7 @@ async function runLifeboat(ctx: Context, profile: string, opts: { rowCounts: boo
     wallS: run.wallS,
     archiveBytes: bytes,
     engineS: result.durationMs / 1000,
-    nodeRssMb: probe.maxRssKb / 1024,
-    nodeCpuS: probe.userS + probe.systemS,
+    ...probe,
     ...extra,
     ...(phases ? { phases } : {}),
     compression: sidecar.compression,
@@ -493,8 +486,7 @@ async function measureFixedCosts(ctx: Context): Promise<Diagnostic[]> {
         : await runCommand(process.execPath, ['--import', PROBE, '-e', '0'], { env: { ...ctx.cliEnv, LIFEBOAT_BENCH_PROBE_FILE: probeFile } });
       if (run.code !== 0) throw new Error(`${label} failed: ${run.stderrTail}`);
       wall.push(run.wallS);
-      const probe = JSON.parse(await readFile(probeFile, 'utf8')) as { maxRssKb: number };
-      rss.push(probe.maxRssKb / 1024);
+      rss.push((await readProbe(probeFile)).nodeRssMb);
     }
     out.push({ label, wallS: wall, medianS: median(wall), medianRssMb: median(rss) });
     log(`  ${label}: ${median(wall).toFixed(3)} s, peak RSS ${median(rss).toFixed(1)} MB`);

@@ -91,6 +91,8 @@ const count = async () => ((await library().locator('.library-count').textConten
 const createdOf = (archive: Locator) => archive.getByRole('rowheader').locator('time').getAttribute('datetime');
 /** The datetimes of the first `n` archives in the table's order (unique per archive here). */
 const firstCreated = (n: number) => archives().evaluateAll((groups, n) => groups.slice(0, n).map((g) => g.querySelector('time')!.getAttribute('datetime')), n);
+/** Until the virtual table has re-rendered after a scroll: the next frame, and a little more. */
+const afterScroll = () => page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
 const cellsOf = async (archive: Locator) => archive.getByRole('row').first().getByRole('cell').allTextContents();
 
 // What the tests expect, worked out from the engine's own listing.
@@ -255,7 +257,7 @@ describe('Library table with 2,000 archives', () => {
     const focused = await page.evaluate(() => document.activeElement?.textContent);
     // Scrolled far away with the wheel, the focused row stays in the page, and focused.
     await library().locator('.library-scroll').evaluate((box) => box.scrollTo({ top: box.scrollHeight }));
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+    await afterScroll();
     expect(await page.evaluate(() => document.activeElement?.textContent)).toBe(focused);
     expect(await focusedRow()).toBeGreaterThan(25);
     // At the bottom, the last archive's rows end at aria-rowcount.
@@ -269,7 +271,7 @@ describe('Library table with 2,000 archives', () => {
     // first in the page at the moment, and the previous test left the table scrolled to the bottom with
     // a far-away row kept in the page for its focus, so opening one row re-rendered which is first.
     await library().locator('.library-scroll').evaluate((box) => box.scrollTo({ top: 0 }));
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+    await afterScroll();
     const created = await createdOf(archives().first());
     const first = archives().filter({ has: page.locator(`time[datetime="${created}"]`) });
     await openMore(first);

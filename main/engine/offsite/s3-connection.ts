@@ -22,9 +22,6 @@ export function s3Client(location: S3Location, secretKey: string): S3Client {
   });
 }
 
-/** "s3://bucket/prefix at https://endpoint", for lists and messages. */
-export { describeS3 };
-
 interface SdkError {
   name?: string;
   Code?: string;

@@ -6,7 +6,8 @@ import { LifeboatError } from '../errors.ts';
 import type { S3Location } from '../model/offsite.ts';
 import type { CopyRecord, MultipartJournal } from './copy-records.ts';
 import type { RemoteObject, RemoteStore, StoreUpload, UploadOutcome } from './remote-store.ts';
-import { describeS3, s3Client, s3Problem } from './s3-connection.ts';
+import { describeS3 } from './destination-validation.ts';
+import { s3Client, s3Problem } from './s3-connection.ts';
 import { abortUpload, objectLockFields, SHA256_METADATA, uploadResumable } from './s3-upload.ts';
 
 export class S3Store implements RemoteStore {
