@@ -4,7 +4,7 @@
 // outsider would: the real `age` CLI encrypts to the public key, a tar writer of the tests' own
 // builds the plaintext (tests/support/archive-craft.ts).
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ import { archivePlaintext, craftArchive, editJsonEntry, readTarEntries, type Tar
 import { createIsolatedKeychainEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluster.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
+import { SIDECAR_SUFFIX } from '../../main/engine/archive/archive-format.ts';
+import { inspectForRestore } from '../../main/engine/restore/own-archive-check.ts';
 
 const PASSPHRASE = 'a long and secret passphrase';
 const OTHER_PASSPHRASE = 'somebody else entirely';
@@ -189,6 +191,72 @@ describe('the restore preflight shows it', () => {
     const mismatch = await fixture.engine.restores.preflight({ profile: 'pg', file: forged, mode: 'new', database: 'auth_forged' });
     expect(mismatch.inspection.lifeboat?.authenticity).toBe('mismatch');
     expect(mismatch.items.find((i) => i.id === 'identity')).toMatchObject({ status: 'info', detail: expect.stringContaining('its authenticity tag does not verify') });
+  });
+});
+
+describe("a restore knows its own file by the sidecar's file tag, without decrypting it twice", () => {
+  const pgRestoreFor = (major: number | null) => fixture.engine.tools.choose('pg_restore', major);
+  const check = async (file: string) => inspectForRestore(file, await ownKeys(), pgRestoreFor, await ownKeys());
+  const sidecarOf = async (file: string) => JSON.parse(await readFile(`${file}${SIDECAR_SUFFIX}`, 'utf8')) as { sha256: string; fileTag?: { recipient: string; mac: string } };
+  /** Large enough that its dump goes on well past the table of contents: a small archive is read whole anyway, tag or not. */
+  let bulk: string;
+
+  beforeAll(async () => {
+    await cluster.createDatabase('bulk');
+    await cluster.query("CREATE TABLE rows AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) AS t FROM generate_series(1, 300000) g", [], 'bulk');
+    bulk = (await fixture.engine.backups.start({ profile: 'pg', database: 'bulk', outDir: path.join(work, 'bulk'), encryption: { kind: 'settings' }, exactRowCounts: true }).result).archive;
+  }, 60_000);
+
+  it('archives to its own key carry one naming that key; passphrase and strangers\' archives none', async () => {
+    expect((await sidecarOf(archives.own)).fileTag).toMatchObject({ version: 1, kind: 'x25519', recipient: own.recipient, mac: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect((await sidecarOf(archives.shared)).fileTag?.recipient).toBe(own.recipient);
+    expect((await sidecarOf(archives.passphrase)).fileTag).toBeUndefined();
+    expect((await sidecarOf(archives.stranger)).fileTag).toBeUndefined();
+  });
+
+  it("own archive: the restore's check reads only up to the table of contents, knows it as 'own-key' and restores it", async () => {
+    const inspection = await check(bulk);
+    expect(inspection).toMatchObject({ quick: true, problem: null, lifeboat: { authenticity: 'own-key', checksums: null } });
+    // The same file with a sidecar that has no file tag: read whole first, as before.
+    const untagged = path.join(work, 'bulk-untagged.lifeboat');
+    await copyFile(bulk, untagged);
+    const { fileTag: _tag, ...withoutTag } = JSON.parse(await readFile(`${bulk}${SIDECAR_SUFFIX}`, 'utf8')) as Record<string, unknown>;
+    await writeFile(`${untagged}${SIDECAR_SUFFIX}`, JSON.stringify({ ...withoutTag, archive: path.basename(untagged) }));
+    expect(await check(untagged)).toMatchObject({ quick: false, problem: null, lifeboat: { authenticity: 'own-key' } });
+    const result = await fixture.engine.restores.start({ profile: 'pg', file: bulk, mode: 'new', database: 'auth_tagged' }).result;
+    expect(result.verification.checked).toHaveLength(1);
+    expect(result.verification.mismatches).toEqual([]);
+    expect(result.leastPrivilege).toBeNull(); // run as its own archive, not as a stranger's
+    await cluster.query('DROP DATABASE auth_tagged');
+  });
+
+  it("the own sidecar next to an outsider's file, or a tag with a made-up MAC: read whole, as a stranger's file", async () => {
+    const outsider = await forge('outsider-with-own-sidecar', (entries) => editJsonEntry(entries, 'checksums.json', (sums) => delete sums.authenticity), bulk);
+    const ownSidecar = await readFile(`${bulk}${SIDECAR_SUFFIX}`, 'utf8');
+    await writeFile(`${outsider}${SIDECAR_SUFFIX}`, ownSidecar);
+    expect(await check(outsider)).toMatchObject({ quick: false, lifeboat: { authenticity: 'none' } });
+    const madeUp = JSON.parse(ownSidecar) as { sha256: string; bytes: number; fileTag: { mac: string } };
+    madeUp.sha256 = sha256(await readFile(outsider));
+    madeUp.bytes = (await readFile(outsider)).length;
+    madeUp.fileTag.mac = '00'.repeat(32);
+    await writeFile(`${outsider}${SIDECAR_SUFFIX}`, JSON.stringify(madeUp));
+    expect(await check(outsider)).toMatchObject({ quick: false, lifeboat: { authenticity: 'none' } });
+    // A tag that is not one Lifeboat writes makes the sidecar unusable, and the file is read whole.
+    await writeFile(`${outsider}${SIDECAR_SUFFIX}`, JSON.stringify({ ...madeUp, fileTag: { ...madeUp.fileTag, kind: 'passphrase' } }));
+    expect(await check(outsider)).toMatchObject({ quick: false, lifeboat: { authenticity: 'none', sidecar: null } });
+  });
+
+  it('the own file changed in place (one byte, same size): read whole, refused as damaged, nothing created', async () => {
+    const copy = path.join(work, 'own-changed.lifeboat');
+    const bytes = await readFile(bulk);
+    bytes[bytes.length - 100]! ^= 0x01;
+    await writeFile(copy, bytes);
+    await writeFile(`${copy}${SIDECAR_SUFFIX}`, (await readFile(`${bulk}${SIDECAR_SUFFIX}`, 'utf8')).replace(path.basename(bulk), path.basename(copy)));
+    const inspection = await check(copy);
+    expect(inspection.quick).toBe(false);
+    expect(inspection.problem?.code).toBe('ARCHIVE_DAMAGED');
+    await expect(fixture.engine.restores.start({ profile: 'pg', file: copy, mode: 'new', database: 'auth_changed' }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED' });
+    expect((await cluster.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname = 'auth_changed'")).length).toBe(0);
   });
 });
 

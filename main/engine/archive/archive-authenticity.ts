@@ -22,6 +22,13 @@
 // - Archives encrypted only to other recipients, and unencrypted ones, carry no tag: the key holder
 //   who could check it cannot open them, and Lifeboat holds no secret of theirs to make one with.
 //
+// The sidecar's file tag (FileTag) is a second MAC with the X25519 tag key, over the finished file's
+// sha256 and size instead of checksums.json, its input starting with its own line (FILE_TAG_INFO) so
+// that neither MAC can stand for the other. A restore that finds one hashes the file (no decryption)
+// and, when it verifies with a keychain key, knows the file as its own before anything runs; the
+// checksums inside are then verified while it restores (restore-service.ts inspectForRestore).
+// Passphrase archives get none: checking it would cost an scrypt as large as the age header's.
+//
 // The tag sits inside checksums.json (not in a member of its own) so that `tar -x` still yields the
 // same four kinds of files and older Lifeboat versions, which ignore unknown fields, still read it.
 // The MAC input is the exact text the writer serialised without the tag: the reader re-serialises
@@ -30,11 +37,12 @@ import { createHmac, hkdfSync, randomBytes, scrypt, timingSafeEqual } from 'node
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
 import { recipientOf } from '../crypto/age-keys.ts';
 import { bech32Decode } from '../crypto/bech32.ts';
-import type { ArchiveChecksums, AuthenticityTag } from './archive-format.ts';
+import type { ArchiveChecksums, AuthenticityTag, FileTag } from './archive-format.ts';
 import type { ArchiveAuthenticity } from '../model/archive.ts';
 export type { ArchiveAuthenticity } from '../model/archive.ts';
 
 const TAG_INFO = 'lifeboat archive authenticity v1';
+const FILE_TAG_INFO = 'lifeboat archive file v1';
 const TAG_VERSION = 1;
 /** The age CLI's default: ~1 s and 256 MiB. A file asking more is not checked (a hostile file must not cost minutes or gigabytes). */
 export const MAX_TAG_LOG_N = 18;
@@ -80,6 +88,43 @@ export class ArchiveSigner {
     const { fields, key } = await this.#derived!;
     return { ...fields, mac: tagMac(key, fields, body) };
   }
+
+  /** The sidecar's tag for the finished file; null for a passphrase archive (see above). */
+  async fileTag(file: ArchiveFileDigest): Promise<FileTag | null> {
+    this.prepare();
+    const { fields, key } = await this.#derived!;
+    if (fields.kind !== 'x25519') return null;
+    return { version: TAG_VERSION, kind: 'x25519', recipient: fields.recipient, mac: fileMac(key, fields.recipient, file) };
+  }
+}
+
+/** What a file tag is about: the whole archive file's bytes. */
+export interface ArchiveFileDigest {
+  sha256: string;
+  bytes: number;
+}
+
+/** Whether `tag` vouches for a file with this digest, made with one of `keys`' X25519 identities (the keychain's, never a key handed over with the file). */
+export function fileTagVerifies(tag: FileTag, file: ArchiveFileDigest, keys: AgeKeys): boolean {
+  for (const identity of keys.identities ?? []) {
+    const derived = identityTagKey(identity);
+    if (derived && derived.recipient === tag.recipient && macEquals(fileMac(derived.key, tag.recipient, file), tag.mac)) return true;
+  }
+  return false;
+}
+
+/** A sidecar's file tag when it is exactly what Lifeboat writes; null for anything else. */
+export function parseFileTag(value: unknown): FileTag | null {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return null;
+  const tag = value as Record<string, unknown>;
+  if (tag.version !== TAG_VERSION || tag.kind !== 'x25519' || typeof tag.mac !== 'string' || !/^[0-9a-f]{64}$/.test(tag.mac)) return null;
+  if (typeof tag.recipient !== 'string' || !/^age1[0-9a-z]{58}$/.test(tag.recipient)) return null;
+  return { version: TAG_VERSION, kind: 'x25519', recipient: tag.recipient, mac: tag.mac };
+}
+
+function fileMac(key: Buffer, recipient: string, file: ArchiveFileDigest): string {
+  const header = JSON.stringify({ version: TAG_VERSION, kind: 'x25519', recipient });
+  return createHmac('sha256', key).update(`${FILE_TAG_INFO}\n${header}\n${JSON.stringify({ sha256: file.sha256, bytes: file.bytes })}`).digest('hex');
 }
 
 /** checksums.json as the writer stores it: tagged when a signer is given, byte for byte as before otherwise. */

@@ -17,4 +17,4 @@ export const dumpPartName = (index: number) => `database.dump.${String(index).pa
 export const DUMP_PART_PATTERN = /^database\.dump\.(\d{4,})$/;
 
 // The data shapes (manifest, checksums, sidecar) live in model/archive.ts, the engine's plain-data layer.
-export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, AuthenticityTag, CanaryQuery, CanaryResult, EncryptionKind, ManifestTable, ObjectCounts, TableRowCount, VerificationRecord } from '../model/archive.ts';
+export type { ArchiveChecksums, ArchiveManifest, ArchiveSidecar, AuthenticityTag, CanaryQuery, CanaryResult, EncryptionKind, FileTag, ManifestTable, ObjectCounts, TableRowCount, VerificationRecord } from '../model/archive.ts';

@@ -5,6 +5,7 @@ import { constants as fsConstants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import type { ArchiveSidecar, EncryptionKind, VerificationRecord } from './archive-format.ts';
+import { parseFileTag } from './archive-authenticity.ts';
 
 /** Real sidecars are a few kB (recipients and a verification message at most): 1 MiB is generous. */
 export const MAX_SIDECAR_BYTES = 1024 * 1024;
@@ -125,6 +126,11 @@ export function parseSidecar(value: unknown): ArchiveSidecar {
     const tag = text(o, 'libraryTag', 64);
     if (!/^[0-9a-f]{64}$/.test(tag)) throw new Error('"libraryTag" is not 64 hexadecimal digits');
     sidecar.libraryTag = tag;
+  }
+  if (o.fileTag !== undefined) {
+    const fileTag = parseFileTag(o.fileTag);
+    if (!fileTag) throw new Error('"fileTag" is not a file tag as Lifeboat writes it');
+    sidecar.fileTag = fileTag;
   }
   return sidecar;
 }

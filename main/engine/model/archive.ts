@@ -81,6 +81,19 @@ export type AuthenticityTag =
   | { version: 1; kind: 'x25519'; recipient: string; mac: string }
   | { version: 1; kind: 'passphrase'; salt: string; logN: number; mac: string };
 
+/**
+ * In the sidecar: the MAC of the archive file's sha256 and size, keyed like checksums.json's X25519
+ * authenticity tag (archive-authenticity.ts). It says "the holder of `recipient`'s identity wrote a
+ * file with exactly these bytes", so a restore knows its own archive by hashing the file, without
+ * decrypting it a second time. Self-authenticating: the library tag does not need to cover it.
+ */
+export interface FileTag {
+  version: 1;
+  kind: 'x25519';
+  recipient: string;
+  mac: string;
+}
+
 export interface VerificationRecord {
   at: string;
   level: 'quick' | 'full';
@@ -121,6 +134,8 @@ export interface ArchiveSidecar {
    * latest backup": anyone who can write to a backup folder can write a sidecar that says anything.
    */
   libraryTag?: string;
+  /** Archives encrypted to this Lifeboat's own key (not passphrase ones): see FileTag. */
+  fileTag?: FileTag;
 }
 
 /** own-key / own-passphrase: made by a holder of the keys at hand; none: no tag (a stranger's file, or older); mismatch: a tag that does not verify. */

@@ -140,7 +140,8 @@ export function identityChecks(inspection: Inspection, actualSha256: string | nu
     return [{ id: 'identity', status: 'blocker', title: 'The file cannot be used', detail: inspection.problem.message, ...(inspection.problem.fix ? { fix: inspection.problem.fix } : {}) }];
   }
   if (lifeboat && !lifeboat.checksums) {
-    return [{ id: 'identity', status: 'ok', title: 'Archive identity', detail: `Lifeboat archive of "${inspection.sourceDatabase}"; its checksums are verified while it is restored.` }];
+    const author = lifeboat.authenticity === 'own-key' || lifeboat.authenticity === 'own-passphrase' ? ` ${authorSentence(lifeboat.authenticity)}` : '';
+    return [{ id: 'identity', status: 'ok', title: 'Archive identity', detail: `Lifeboat archive of "${inspection.sourceDatabase}"; its checksums are verified while it is restored.${author}` }];
   }
   if (lifeboat?.checksums) return [integrityCheck(inspection, lifeboat, lifeboat.checksums, actualSha256)];
   if (inspection.sql) return sqlScriptChecks(inspection, inspection.sql);

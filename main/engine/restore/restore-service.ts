@@ -19,6 +19,7 @@ import type { ProfileService } from '../profiles/profile-service.ts';
 import type { PgTool, Profile } from '../types.ts';
 import { buildChecklist, firstBlocker, inspectFile, roleChoices, runsRestricted, type Inspection, type PreflightOptions, type TargetState } from './restore-inspect.ts';
 import { fileIdentity } from './restore-source.ts';
+import { inspectForRestore } from './own-archive-check.ts';
 import { LeastPrivilegeRestore, sweepRestoreRoles } from './least-privilege-restore.ts';
 import { FOREIGN_COLUMN_OPTIONS } from './sql-pipeline.ts';
 import { parseGlobalsRoles, planRoleCreation } from './role-definitions.ts';
@@ -201,7 +202,7 @@ export class RestoreService {
     const keys = await this.#deps.keys.decryptionKeys(request.keys);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
     const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile, ctx));
-    const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectFile(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), ctx.signal, { trusted: await this.#deps.keys.ownKeys() })), request.file, keys, ctx.signal);
+    const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), await this.#deps.keys.ownKeys(), ctx.signal)), request.file, keys, ctx.signal);
     const server = await TargetServer.connect(profile, password);
     const changes = noChanges();
     try {

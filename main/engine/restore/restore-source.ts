@@ -1,7 +1,8 @@
 // Opens anything a user may drop — layer by layer (age / gpg / gzip / zstd), detected by content —
 // down to a pg_dump archive, a Lifeboat archive or plain SQL.
 import { execFile, spawn } from 'node:child_process';
-import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { lstat, open, rm, stat } from 'node:fs/promises';
 import type { BigIntStats } from 'node:fs';
 import path from 'node:path';
@@ -100,6 +101,31 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
  */
 export async function fileIdentity(file: string): Promise<string | null> {
   return stat(file, { bigint: true }).then(identityOf, () => null);
+}
+
+/**
+ * The sha256 of `file` when it is the file with `identity` before and after the read (checked on the
+ * descriptor that reads it), else null. Opened without blocking, so a FIFO put in its place cannot
+ * hang the check: it has another identity.
+ */
+export async function sha256OfSameFile(file: string, identity: string, signal?: AbortSignal): Promise<string | null> {
+  const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(() => null);
+  if (!handle) return null;
+  try {
+    if (identityOf(await handle.stat({ bigint: true })) !== identity) return null;
+    const hash = createHash('sha256');
+    // One buffer for the whole file: hashing is all this read does.
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      signal?.throwIfAborted();
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+    return identityOf(await handle.stat({ bigint: true })) === identity ? hash.digest('hex') : null;
+  } finally {
+    await handle.close();
+  }
 }
 
 function identityOf(info: BigIntStats): string {
