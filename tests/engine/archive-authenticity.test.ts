@@ -18,6 +18,7 @@ import { startCluster, type Cluster, clusterProfile } from '../support/pg-cluste
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
 import { SIDECAR_SUFFIX } from '../../main/engine/archive/archive-format.ts';
 import { inspectForRestore } from '../../main/engine/restore/own-archive-check.ts';
+import { fileIdentity } from '../../main/engine/restore/restore-source.ts';
 
 const PASSPHRASE = 'a long and secret passphrase';
 const OTHER_PASSPHRASE = 'somebody else entirely';
@@ -227,6 +228,9 @@ describe("a restore knows its own file by the sidecar's file tag, without decryp
     expect(result.verification.checked).toHaveLength(1);
     expect(result.verification.mismatches).toEqual([]);
     expect(result.leastPrivilege).toBeNull(); // run as its own archive, not as a stranger's
+    // Trusted and whole: pg_restore sends it to the server itself, no SQL printed for psql.
+    expect(result.runner).toBe('pg_restore');
+    expect(await cluster.query<{ n: string }>('SELECT count(*) AS n FROM rows', [], 'auth_tagged')).toEqual([{ n: '300000' }]);
     await cluster.query('DROP DATABASE auth_tagged');
   });
 
@@ -257,6 +261,19 @@ describe("a restore knows its own file by the sidecar's file tag, without decryp
     expect(inspection.problem?.code).toBe('ARCHIVE_DAMAGED');
     await expect(fixture.engine.restores.start({ profile: 'pg', file: copy, mode: 'new', database: 'auth_changed' }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED' });
     expect((await cluster.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname = 'auth_changed'")).length).toBe(0);
+    // Had the damage been found only while restoring straight into pg_restore (the check vouching for
+    // the bytes as they were before), the walk's verdict ends it: pg_restore never gets the last chunk.
+    const vouched = { ...(await fixture.engine.restores.inspect(bulk)), path: copy, fileIdentity: await fileIdentity(copy) };
+    await expect(fixture.engine.restores.start({ profile: 'pg', file: copy, mode: 'new', database: 'auth_changed', inspection: vouched }).result).rejects.toMatchObject({ code: 'ARCHIVE_DAMAGED' });
+    expect((await cluster.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname = 'auth_changed'")).length).toBe(0);
+  });
+
+  it("a stranger's archive, even whole and to this key, still runs through the guard and psql as a temporary role", async () => {
+    const outsider = await forge('outsider-restored', (entries) => editJsonEntry(entries, 'checksums.json', (sums) => delete sums.authenticity), bulk);
+    const result = await fixture.engine.restores.start({ profile: 'pg', file: outsider, mode: 'new', database: 'auth_outsider' }).result;
+    expect(result).toMatchObject({ runner: 'psql', leastPrivilege: expect.anything() });
+    expect(await cluster.query<{ n: string }>('SELECT count(*) AS n FROM rows', [], 'auth_outsider')).toEqual([{ n: '300000' }]);
+    await cluster.query('DROP DATABASE auth_outsider');
   });
 });
 

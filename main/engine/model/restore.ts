@@ -88,12 +88,16 @@ export interface Inspection extends SourceDescription {
   sql: Pick<SqlFacts, 'lines' | 'connects' | 'createsDatabase' | 'needsAutocommit'> | null;
   /** Statements that reach beyond the database being restored (from the SQL, or an archive's definitions). */
   unsafe: { statements: UnsafeStatement[]; count: number };
+  /** Column options its definitions set that some servers reject (sql-pipeline.ts FOREIGN_COLUMN_OPTIONS); absent when not known (plain SQL). */
+  columnOptions?: string[];
   /** Problem found while reading (damage, forbidden command): the preflight turns it into a blocker. */
   problem: ErrorInfo | null;
   /** Read only up to the table of contents (drills): integrity is checked while restoring instead. */
   quick: boolean;
   /** The file's identity while it was read (restore-source.ts fileIdentity); null when it changed meanwhile or is a folder. */
   fileIdentity: string | null;
+  /** The sha256 of the whole file as this inspection read it, for the sidecar's check; absent when it did not read all of it (or the file changed meanwhile). */
+  fileSha256?: string;
 }
 
 export const PRIVILEGED_ROLE_ATTRIBUTES = ['superuser', 'createdb', 'createrole', 'replication', 'bypassrls'] as const;
@@ -189,4 +193,6 @@ export interface RestoreResult {
   timings: { restoreMs: number; verifyMs: number };
   /** A file Lifeboat did not make ran as a temporary role without superuser rights; objects it gave to these privileged roles belong to lifeboat_restored. */
   leastPrivilege: { standInFor: string[] } | null;
+  /** What ran the file's SQL: psql behind the SQL guard, or pg_restore itself (a trusted Lifeboat archive, or --jobs). */
+  runner: 'psql' | 'pg_restore';
 }

@@ -376,6 +376,8 @@ export function confirmationCheck(options: Pick<PreflightOptions, 'mode' | 'data
 /** The file's sha256 when its sidecar is to be compared (a fully checked Lifeboat archive with one), else null. */
 async function sidecarComparand(inspection: Inspection): Promise<string | null> {
   if (inspection.problem || !inspection.lifeboat?.checksums || !inspection.lifeboat.sidecar) return null;
+  // Taken while the inspection read the file, when it read all of it and the file has not changed since.
+  if (inspection.fileSha256 && inspection.fileIdentity) return inspection.fileSha256;
   return fileSha256(inspection.path);
 }
 

@@ -1,4 +1,6 @@
 // What a dropped file is and holds. The safety checklist before any database is touched is restore-checklist.ts.
+import { createHash } from 'node:crypto';
+import { lstat } from 'node:fs/promises';
 import { SIDECAR_SUFFIX, type ArchiveManifest, type ArchiveSidecar } from '../archive/archive-format.ts';
 import { readSidecarFile } from '../archive/sidecar-file.ts';
 import { walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
@@ -27,7 +29,9 @@ interface InspectOptions { quick?: boolean; trusted?: AgeKeys }
 
 /** Reads the whole file once: Lifeboat archives are verified, SQL is scanned, pg archives' TOCs listed. */
 export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: PgRestoreFor, signal?: AbortSignal, options: InspectOptions = {}): Promise<Inspection> {
-  const source = await openSource(file, keys, { signal });
+  // With a sidecar to compare it to, the file's own sha256 is taken on this read instead of another one.
+  const raw = !options.quick && (await hasSidecar(file)) ? rawHash() : null;
+  const source = await openSource(file, keys, { signal, ...(raw ? { onRawChunk: raw.update } : {}) });
   const base = emptyInspection(source);
   try {
     if (source.inner === 'lifeboat-tar') Object.assign(base, await readLifeboat(source, file, keys, pgRestoreFor, signal, options));
@@ -43,7 +47,26 @@ export async function inspectFile(file: string, keys: AgeKeys, pgRestoreFor: PgR
   if (base.quick) return base;
   // What was read vouches only for the file as it still is.
   if (base.fileIdentity && (await fileIdentity(file)) !== base.fileIdentity) base.fileIdentity = null;
+  if (base.fileIdentity && raw && raw.bytes() === base.size) base.fileSha256 = raw.digest();
   return base;
+}
+
+async function hasSidecar(file: string): Promise<boolean> {
+  return lstat(`${file}${SIDECAR_SUFFIX}`).then(() => true, () => false);
+}
+
+/** The sha256 of the raw bytes read, and how many there were (a walk that stops early has not seen them all). */
+function rawHash(): { update: (chunk: Buffer) => void; bytes: () => number; digest: () => string } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  return {
+    update: (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    },
+    bytes: () => bytes,
+    digest: () => hash.digest('hex'),
+  };
 }
 
 /** What is known of a file once it is opened, before its contents are read. */
@@ -113,13 +136,14 @@ async function quickLifeboat(file: string, scan: LifeboatScan): Promise<Partial<
     lifeboat: { manifest, checksums: null, globals: scan.globals, sidecar: await readSidecar(file), authenticity: null },
     toc,
     unsafe: definitions.unsafe,
+    columnOptions: definitions.columnOptions,
   };
 }
 
 /** A fully read archive: every checksum matched, row counts from checksums.json, authenticity decided. */
 async function fullLifeboat(file: string, walk: ArchiveWalk, scan: LifeboatScan): Promise<Partial<Inspection>> {
   const toc = scan.listing ? await scan.listing.finish() : null;
-  const definitions: SchemaDefinitions = scan.schema ? await scan.schema.finish() : { roles: [], owners: [], extensions: [], unsafe: { statements: [], count: 0 } };
+  const definitions: SchemaDefinitions = scan.schema ? await scan.schema.finish() : { roles: [], owners: [], extensions: [], columnOptions: [], unsafe: { statements: [], count: 0 } };
   const sidecar = await readSidecar(file);
   const counts = new Map((walk.checksums.rowCounts?.tables ?? []).map((t) => [`${t.schema}.${t.name}`, t.rows]));
   return {
@@ -130,6 +154,7 @@ async function fullLifeboat(file: string, walk: ArchiveWalk, scan: LifeboatScan)
     lifeboat: { manifest: walk.manifest, checksums: walk.checksums, globals: scan.globals, sidecar, authenticity: walk.authenticity },
     toc,
     unsafe: definitions.unsafe,
+    columnOptions: definitions.columnOptions,
   };
 }
 
@@ -194,6 +219,7 @@ async function readPgArchive(source: OpenedSource, pgRestoreFor: PgRestoreFor, s
     ...archiveContents(toc, definitions),
     dumpMajor: majorOf(toc.dumpedByVersion ?? ''),
     unsafe: definitions.unsafe,
+    columnOptions: definitions.columnOptions,
   };
 }
 

@@ -18,6 +18,7 @@ import { TRUST_PHRASE } from './unsafe-statements.ts';
 
 export interface RestoreIntoResult {
   tolerated: string[];
+  runner: 'psql' | 'pg_restore';
   walk: ArchiveWalk | null;
   fileSha256: string | null;
 }

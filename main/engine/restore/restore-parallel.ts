@@ -43,7 +43,7 @@ export async function restoreParallel(o: RestoreIntoOptions): Promise<RestoreInt
     await refuseUnsafeToc(o, archivePath);
     const tolerated = await runPgRestoreJobs(o, { jobs, eta }, archivePath, workDir, libpq.env);
     if (o.restricted) await holdRoleStatements(o, archivePath, workDir);
-    return { tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
+    return { tolerated, runner: 'pg_restore', walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
   } finally {
     await libpq.dispose();
     await rm(workDir, { recursive: true, force: true });

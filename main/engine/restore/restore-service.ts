@@ -30,6 +30,7 @@ import { parallelJobs, type RestoreIntoOptions, type RestoreIntoResult } from '.
 import { derivedName, validateName } from './restore-names.ts';
 import { restoreParallel } from './restore-parallel.ts';
 import { restoreStreamed } from './restore-stream.ts';
+import { restoreDirect, restoresDirectly } from './restore-direct.ts';
 import { swapRestoredIn } from './restore-swap.ts';
 import type { RestoreRequest, RestoreResult } from './restore-types.ts';
 import { mismatchError, verifyRestored } from './restore-verify.ts';
@@ -246,6 +247,7 @@ export class RestoreService {
         fileSha256: restored.fileSha256,
         timings: { restoreMs, verifyMs },
         leastPrivilege,
+        runner: restored.runner,
       };
     } catch (error) {
       throw await undoChanges(error, changes, server, ctx.signal, (name, oid) => this.#leftovers.remember(profile, name, oid, this.#deps.clock.now()));
@@ -279,10 +281,11 @@ export class RestoreService {
   }
 }
 
-/** Restores the file into the database: streamed through psql, or by pg_restore -j from a decrypted file. */
+/** Restores the file into the database: streamed through psql, straight into pg_restore (trusted Lifeboat archives), or by pg_restore -j from a decrypted file. */
 function restoreInto(o: RestoreIntoOptions): Promise<RestoreIntoResult> {
   // Data-only restores run in one transaction, which pg_restore cannot combine with parallel jobs.
   if ((o.request.jobs ?? 1) > 1 && o.request.mode !== 'data-only') return restoreParallel(o);
+  if (restoresDirectly(o)) return restoreDirect(o);
   return restoreStreamed(o);
 }
 

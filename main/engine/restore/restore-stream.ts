@@ -1,7 +1,7 @@
 // The streamed restore: the file is read once, start to end — through pg_restore for archives (fed the
 // dump, or reading a dump folder) — and its SQL goes through the guard into psql, whose input is
 // closed (COMMIT) only when every producer finished cleanly.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,13 +23,7 @@ export async function restoreStreamed(o: RestoreIntoOptions): Promise<RestoreInt
   const { request, ctx, inspection } = o;
   const progress = new StreamProgress(o);
   const fileHash = createHash('sha256');
-  const source = await openSource(request.file, o.keys, { signal: ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => progress.rawBytes(bytes) });
-  try {
-    assertSameFile(inspection, request, source.identity);
-  } catch (error) {
-    await source.close();
-    throw error;
-  }
+  const source = await openCheckedSource(o, fileHash, progress);
   const runAs = runsAs(o.restricted, o.profile, o.password);
   const libpq = await libpqEnvironment(runAs.profile, runAs.password, o.database);
   const workDir = await makePrivateTemp('restore');
@@ -39,7 +33,7 @@ export async function restoreStreamed(o: RestoreIntoOptions): Promise<RestoreInt
     const psql = startPsql(o.psql, libpq.env, { singleTransaction: !(inspection.sql?.needsAutocommit.length), signal: ctx.signal });
     const producer = startProducer(o, source, pgRestoreArgs(request, listFile), progress);
     const walk = await pumpIntoPsql(o, producer, guarded, psql);
-    return { tolerated: guarded.tolerated, walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
+    return { tolerated: guarded.tolerated, runner: 'psql', walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
   } finally {
     await source.close();
     await libpq.dispose();
@@ -47,8 +41,32 @@ export async function restoreStreamed(o: RestoreIntoOptions): Promise<RestoreInt
   }
 }
 
+/** The file opened for the restore (hashed and reported as read), refused unless it is the one the check read. */
+export async function openCheckedSource(o: RestoreIntoOptions, fileHash: Hash, progress: StreamProgress): Promise<OpenedSource> {
+  const source = await openSource(o.request.file, o.keys, { signal: o.ctx.signal, onRawChunk: (chunk) => fileHash.update(chunk), onRawBytes: (bytes) => progress.rawBytes(bytes) });
+  try {
+    assertSameFile(o.inspection, o.request, source.identity);
+    return source;
+  } catch (error) {
+    await source.close();
+    throw error;
+  }
+}
+
+/** pg_restore's --verbose lines name the item being restored; its other chatter is not an error. */
+export function pgRestoreProgressLine(progress: StreamProgress): (line: string) => boolean {
+  return (line) => {
+    const match = /^pg_restore: (?:processing data for table|creating [A-Z ]+) "(.+)"$/.exec(line);
+    if (match) {
+      progress.item(match[1]!);
+      return true;
+    }
+    return /^pg_restore: (?!error|warning)/.test(line);
+  };
+}
+
 /** A streamed restore's progress: the raw bytes read of the file, the item being restored, and the time left. */
-class StreamProgress {
+export class StreamProgress {
   /** The table or object being restored, as pg_restore or the SQL's statements name it. */
   current: string | null = null;
   #rawBytes = 0;
@@ -122,14 +140,7 @@ function startProducer(o: RestoreIntoOptions, source: OpenedSource, args: string
     env: { ...process.env, LC_MESSAGES: 'C' },
     stdin: inspection.inner === 'pg-directory' ? 'ignore' : 'pipe',
     signal: ctx.signal,
-    onLine: (line) => {
-      const match = /^pg_restore: (?:processing data for table|creating [A-Z ]+) "(.+)"$/.exec(line);
-      if (match) {
-        progress.item(match[1]!);
-        return true;
-      }
-      return /^pg_restore: (?!error|warning)/.test(line);
-    },
+    onLine: pgRestoreProgressLine(progress),
   });
   restoreProc.child.stdin?.on('error', () => {}); // EPIPE when pg_restore stops early; its exit status tells why
   let walking: Promise<ArchiveWalk> | null = null;
@@ -149,7 +160,8 @@ function walkIntoPgRestore(o: RestoreIntoOptions, source: OpenedSource, dump: To
   return walking;
 }
 
-async function writeTo(proc: ToolProcess, chunk: Buffer): Promise<void> {
+/** A chunk into a tool's input, waiting for it to drain; nothing once the tool has ended (its exit tells why). */
+export async function writeTo(proc: ToolProcess, chunk: Buffer): Promise<void> {
   const stdin = proc.child.stdin!;
   if (stdin.destroyed || proc.child.exitCode !== null || proc.child.signalCode !== null) return;
   if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);

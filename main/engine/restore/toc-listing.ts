@@ -2,7 +2,7 @@ import { drainOrExit, startTool, toolErrorSummary } from '../pgtools/tool-proces
 import type { PgTool } from '../types.ts';
 import { LifeboatError } from '../errors.ts';
 import { SqlGuard } from './sql-guard.ts';
-import { SqlLineSplitter } from './sql-pipeline.ts';
+import { FOREIGN_COLUMN_OPTIONS, SqlLineSplitter } from './sql-pipeline.ts';
 import type { UnsafeStatement } from './unsafe-statements.ts';
 import type { TocEntry, TocListing } from '../model/restore.ts';
 export type { TocEntry, TocListing } from '../model/restore.ts';
@@ -54,8 +54,13 @@ export function startTocListing(pgRestore: PgTool, signal?: AbortSignal) {
 export function startSchemaScan(pgRestore: PgTool, input: { directory: string } | null, signal?: AbortSignal) {
   const proc = startTool({ path: pgRestore.path, args: ['--schema-only', '--file=-', ...(input ? [input.directory] : [])], env: { ...process.env, LC_MESSAGES: 'C' }, stdin: input ? 'ignore' : 'pipe', signal });
   const guard = new SqlGuard({ archive: true });
+  // Column options some servers reject: a restore that cannot skip them must know whether they are there.
+  const columnOptions = new Set<string>();
   // The restore's own splitter: linear in the output, the guard sees the bytes psql would get.
-  const lines = new SqlLineSplitter(guard, (line) => void guard.line(line));
+  const lines = new SqlLineSplitter(guard, (line) => {
+    for (const option of FOREIGN_COLUMN_OPTIONS) if (line.includes(`SET (${option}=`)) columnOptions.add(option);
+    guard.line(line);
+  });
   let failure: unknown = null;
   proc.stdout.on('data', (chunk: Buffer) => {
     if (failure) return;
@@ -77,13 +82,13 @@ export function startSchemaScan(pgRestore: PgTool, input: { directory: string } 
       if (closed || !stdin) return;
       if (!stdin.write(chunk)) await drainOrExit(stdin, proc.child);
     },
-    async finish(): Promise<{ roles: string[]; owners: string[]; extensions: string[]; unsafe: { statements: UnsafeStatement[]; count: number } }> {
+    async finish(): Promise<{ roles: string[]; owners: string[]; extensions: string[]; columnOptions: string[]; unsafe: { statements: UnsafeStatement[]; count: number } }> {
       if (!closed) stdin?.end();
       const exit = await proc.exited;
       if (failure) throw failure;
       if (exit.code !== 0) throw new LifeboatError('ARCHIVE_DAMAGED', `pg_restore cannot read this archive's definitions: ${toolErrorSummary(exit.errors)}`, 'The archive is damaged, or was written by a newer pg_dump.');
       lines.end([]);
-      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], owners: [...guard.facts.owners], extensions: [...guard.facts.extensions], unsafe: { statements: guard.facts.unsafe, count: guard.facts.unsafeCount } };
+      return { roles: [...new Set([...guard.facts.owners, ...guard.facts.grantees])], owners: [...guard.facts.owners], extensions: [...guard.facts.extensions], columnOptions: [...columnOptions], unsafe: { statements: guard.facts.unsafe, count: guard.facts.unsafeCount } };
     },
     async abort(): Promise<void> {
       proc.kill();
