@@ -4,7 +4,7 @@
 // outsider would: the real `age` CLI encrypts to the public key, a tar writer of the tests' own
 // builds the plaintext (tests/support/archive-craft.ts).
 import { createHash } from 'node:crypto';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -224,6 +224,14 @@ describe("a restore knows its own file by the sidecar's file tag, without decryp
     const { fileTag: _tag, ...withoutTag } = JSON.parse(await readFile(`${bulk}${SIDECAR_SUFFIX}`, 'utf8')) as Record<string, unknown>;
     await writeFile(`${untagged}${SIDECAR_SUFFIX}`, JSON.stringify({ ...withoutTag, archive: path.basename(untagged) }));
     expect(await check(untagged)).toMatchObject({ quick: false, problem: null, lifeboat: { authenticity: 'own-key' } });
+    // The same file and tag, but writable by others (who could change its bytes without a new change time): read whole.
+    const shared = path.join(work, 'bulk-shared.lifeboat');
+    await copyFile(bulk, shared);
+    await writeFile(`${shared}${SIDECAR_SUFFIX}`, (await readFile(`${bulk}${SIDECAR_SUFFIX}`, 'utf8')).replace(path.basename(bulk), path.basename(shared)));
+    await chmod(shared, 0o666);
+    expect(await check(shared)).toMatchObject({ quick: false, problem: null, lifeboat: { authenticity: 'own-key' } });
+    await chmod(shared, 0o600);
+    expect(await check(shared)).toMatchObject({ quick: true, lifeboat: { authenticity: 'own-key' } });
     const result = await fixture.engine.restores.start({ profile: 'pg', file: bulk, mode: 'new', database: 'auth_tagged' }).result;
     expect(result.verification.checked).toHaveLength(1);
     expect(result.verification.mismatches).toEqual([]);
@@ -246,8 +254,11 @@ describe("a restore knows its own file by the sidecar's file tag, without decryp
     await writeFile(`${outsider}${SIDECAR_SUFFIX}`, JSON.stringify(madeUp));
     expect(await check(outsider)).toMatchObject({ quick: false, lifeboat: { authenticity: 'none' } });
     // A tag that is not one Lifeboat writes makes the sidecar unusable, and the file is read whole.
+    // A tag that is not one this Lifeboat writes is left out of the sidecar (which still counts), and the file is read whole.
     await writeFile(`${outsider}${SIDECAR_SUFFIX}`, JSON.stringify({ ...madeUp, fileTag: { ...madeUp.fileTag, kind: 'passphrase' } }));
-    expect(await check(outsider)).toMatchObject({ quick: false, lifeboat: { authenticity: 'none', sidecar: null } });
+    const unknownKind = await check(outsider);
+    expect(unknownKind).toMatchObject({ quick: false, lifeboat: { authenticity: 'none', sidecar: { sha256: madeUp.sha256 } } });
+    expect(unknownKind.lifeboat?.sidecar?.fileTag).toBeUndefined();
   });
 
   it('the own file changed in place (one byte, same size): read whole, refused as damaged, nothing created', async () => {
@@ -265,6 +276,11 @@ describe("a restore knows its own file by the sidecar's file tag, without decryp
     // the bytes as they were before), the walk's verdict ends it: pg_restore never gets the last chunk.
     const vouched = { ...(await fixture.engine.restores.inspect(bulk)), path: copy, fileIdentity: await fileIdentity(copy) };
     await expect(fixture.engine.restores.start({ profile: 'pg', file: copy, mode: 'new', database: 'auth_changed', inspection: vouched }).result).rejects.toMatchObject({ code: 'ARCHIVE_DAMAGED' });
+    expect((await cluster.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname = 'auth_changed'")).length).toBe(0);
+    // Bytes that differ from the ones the check vouched for (rewritten in place without a new change
+    // time): found once read, before pg_restore gets the last chunk.
+    const otherBytes = { ...(await check(bulk)), fileSha256: '0'.repeat(64) };
+    await expect(fixture.engine.restores.start({ profile: 'pg', file: bulk, mode: 'new', database: 'auth_changed', inspection: otherBytes }).result).rejects.toMatchObject({ code: 'PREFLIGHT_BLOCKED', message: expect.stringMatching(/changed while it was restored/) });
     expect((await cluster.query<{ datname: string }>("SELECT datname FROM pg_database WHERE datname = 'auth_changed'")).length).toBe(0);
   });
 

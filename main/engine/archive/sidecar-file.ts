@@ -127,11 +127,10 @@ export function parseSidecar(value: unknown): ArchiveSidecar {
     if (!/^[0-9a-f]{64}$/.test(tag)) throw new Error('"libraryTag" is not 64 hexadecimal digits');
     sidecar.libraryTag = tag;
   }
-  if (o.fileTag !== undefined) {
-    const fileTag = parseFileTag(o.fileTag);
-    if (!fileTag) throw new Error('"fileTag" is not a file tag as Lifeboat writes it');
-    sidecar.fileTag = fileTag;
-  }
+  // Self-authenticating and optional: one this version does not know (or a broken one) is left out,
+  // and the archive is then checked by reading it whole, never refused for it.
+  const fileTag = o.fileTag === undefined ? null : parseFileTag(o.fileTag);
+  if (fileTag) sidecar.fileTag = fileTag;
   return sidecar;
 }
 

@@ -7,7 +7,7 @@
 // single transaction gave, --single-transaction gives: one error ends it, and the last chunk of the
 // dump reaches pg_restore only once the archive's walk has checked every checksum, so a damaged
 // archive is never committed. The new database is dropped on failure, as with every restore.
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { walkPlaintext, type ArchiveWalk } from '../archive/archive-reader.ts';
 import { LifeboatError } from '../errors.ts';
 import { dbnameConninfo, libpqEnvironment } from '../pgtools/libpq-env.ts';
@@ -15,16 +15,17 @@ import { startTool, toolErrorSummary, type ToolProcess } from '../pgtools/tool-p
 import { runsTrusted } from './restore-inspect.ts';
 import { missingRolesCreator, parallelJobs, type RestoreIntoOptions, type RestoreIntoResult } from './restore-into.ts';
 import type { OpenedSource } from './restore-source.ts';
-import { openCheckedSource, pgRestoreProgressLine, StreamProgress, writeTo } from './restore-stream.ts';
+import { openCheckedSource, pgRestoreProgressLine, sameBytesAsChecked, StreamProgress, writeTo } from './restore-stream.ts';
 
 /** Whether this restore can go straight into pg_restore: see above; everything else takes the guarded stream into psql. */
 export function restoresDirectly(o: RestoreIntoOptions): boolean {
   const { request, inspection } = o;
   return inspection.inner === 'lifeboat-tar' && (request.mode === 'new' || request.mode === 'replace') && !o.restricted && runsTrusted(inspection, request)
     && !request.tables?.length && parallelJobs(request) === 1
-    // An older server, or a column option of another build that this one rejects, fails a statement
-    // that the stream skips; pg_restore would end the transaction there.
-    && o.targetMajor >= (inspection.dumpMajor ?? Number.POSITIVE_INFINITY)
+    // Statements the stream skips would end pg_restore's transaction: settings an older server rejects
+    // (a newer pg_dump writes them, pg_restore 17+ sends transaction_timeout itself), and column
+    // options of another build that this server rejects.
+    && o.targetMajor >= Math.max(inspection.dumpMajor ?? Number.POSITIVE_INFINITY, o.pgRestore.major)
     && !o.unknownColumnOptions.some((option) => inspection.columnOptions?.includes(option) ?? true);
 }
 
@@ -37,7 +38,7 @@ export async function restoreDirect(o: RestoreIntoOptions): Promise<RestoreIntoR
     const libpq = await libpqEnvironment(o.profile, o.password, o.database);
     try {
       const proc = startPgRestore(o, libpq.env, progress);
-      const [walked, exited] = await Promise.allSettled([walkInto(o, source, proc), proc.exited]);
+      const [walked, exited] = await Promise.allSettled([walkInto(o, source, proc, fileHash), proc.exited]);
       ctx.signal.throwIfAborted();
       // Damage found while reading says most; pg_restore's own error otherwise.
       if (walked.status === 'rejected' && walked.reason !== PG_RESTORE_ENDED) throw walked.reason;
@@ -79,7 +80,7 @@ const PG_RESTORE_ENDED = new Error('pg_restore ended');
  * before the archive is known to be whole. On damage or cancel, pg_restore is killed (the server
  * rolls back).
  */
-async function walkInto(o: RestoreIntoOptions, source: OpenedSource, proc: ToolProcess): Promise<ArchiveWalk> {
+async function walkInto(o: RestoreIntoOptions, source: OpenedSource, proc: ToolProcess, fileHash: Hash): Promise<ArchiveWalk> {
   let held: Buffer | null = null;
   try {
     const walk = await walkPlaintext(source.stream!, {
@@ -93,6 +94,8 @@ async function walkInto(o: RestoreIntoOptions, source: OpenedSource, proc: ToolP
         held = chunk;
       },
     });
+    // The bytes read are the ones the check before vouched for (the walk reads the file to its end).
+    sameBytesAsChecked(o, fileHash);
     if (held) await writeTo(proc, held);
     proc.child.stdin!.end();
     return walk;

@@ -104,7 +104,8 @@ async function runPgRestoreJobs(o: RestoreIntoOptions, { jobs, eta }: { jobs: nu
   const base = inspection.inner === 'pg-directory' ? 0 : 0.3;
   // Restricted: pg_restore sets no owners and leaves out default privileges (which need the roles); both are set afterwards.
   const listFile = await writeTocList(workDir, inspection.toc, request.tables, request.mode === 'data-only', o.restricted ? ['DEFAULT ACL'] : []);
-  const exitOnError = o.targetMajor >= (inspection.dumpMajor ?? o.targetMajor);
+  // An older server rejects settings of a newer pg_dump's dump, and transaction_timeout, which pg_restore 17+ sends itself: tolerated below.
+  const exitOnError = o.targetMajor >= Math.max(inspection.dumpMajor ?? o.targetMajor, o.pgRestore.major);
   const proc = startTool({
     path: o.pgRestore.path,
     // --dbname is expanded as a connection string when it looks like one: pass the name quoted.

@@ -104,28 +104,41 @@ export async function fileIdentity(file: string): Promise<string | null> {
 }
 
 /**
- * The sha256 of `file` when it is the file with `identity` before and after the read (checked on the
- * descriptor that reads it), else null. Opened without blocking, so a FIFO put in its place cannot
- * hang the check: it has another identity.
+ * The sha256 and size of `file` when it is the file with `identity` before and after the read
+ * (checked on the descriptor that reads it), a regular file of this user's that no one else may
+ * write to, else null. Only such a file keeps its bytes while its identity stays the same: another
+ * user's file could be rewritten through a shared mapping without a new change time until its pages
+ * are written back. Opened without blocking and read only up to its size, so neither a FIFO nor a
+ * device put in its place can hang or run the check forever.
  */
-export async function sha256OfSameFile(file: string, identity: string, signal?: AbortSignal): Promise<string | null> {
+export async function sha256OfOwnFile(file: string, identity: string, signal?: AbortSignal): Promise<{ sha256: string; bytes: number } | null> {
   const handle = await open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK).catch(() => null);
   if (!handle) return null;
   try {
-    if (identityOf(await handle.stat({ bigint: true })) !== identity) return null;
+    const info = await handle.stat({ bigint: true });
+    if (identityOf(info) !== identity || !keptByThisUser(info)) return null;
+    const size = Number(info.size);
     const hash = createHash('sha256');
     // One buffer for the whole file: hashing is all this read does.
     const buffer = Buffer.allocUnsafe(1 << 20);
-    for (;;) {
+    let read = 0;
+    while (read <= size) {
       signal?.throwIfAborted();
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, null);
+      const { bytesRead } = await handle.read(buffer, 0, Math.min(buffer.length, size - read + 1), null);
       if (bytesRead === 0) break;
       hash.update(buffer.subarray(0, bytesRead));
+      read += bytesRead;
     }
-    return identityOf(await handle.stat({ bigint: true })) === identity ? hash.digest('hex') : null;
+    const same = read === size && identityOf(await handle.stat({ bigint: true })) === identity;
+    return same ? { sha256: hash.digest('hex'), bytes: size } : null;
   } finally {
     await handle.close();
   }
+}
+
+/** A regular file owned by this process's user that neither its group nor others may write (never on Windows, which has no such owner check here). */
+function keptByThisUser(info: BigIntStats): boolean {
+  return info.isFile() && process.getuid !== undefined && Number(info.uid) === process.getuid() && (Number(info.mode) & 0o022) === 0;
 }
 
 function identityOf(info: BigIntStats): string {

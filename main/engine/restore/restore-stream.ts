@@ -32,7 +32,7 @@ export async function restoreStreamed(o: RestoreIntoOptions): Promise<RestoreInt
     const guarded = guardSql(o, progress);
     const psql = startPsql(o.psql, libpq.env, { singleTransaction: !(inspection.sql?.needsAutocommit.length), signal: ctx.signal });
     const producer = startProducer(o, source, pgRestoreArgs(request, listFile), progress);
-    const walk = await pumpIntoPsql(o, producer, guarded, psql);
+    const walk = await pumpIntoPsql(o, producer, guarded, psql, () => sameBytesAsChecked(o, fileHash));
     return { tolerated: guarded.tolerated, runner: 'psql', walk, fileSha256: inspection.inner === 'pg-directory' ? null : fileHash.digest('hex') };
   } finally {
     await source.close();
@@ -50,6 +50,18 @@ export async function openCheckedSource(o: RestoreIntoOptions, fileHash: Hash, p
   } catch (error) {
     await source.close();
     throw error;
+  }
+}
+
+/**
+ * Throws unless the bytes read (hashed to the end) are the ones the check before vouched for, when it
+ * took their sha256: an own archive known by its file tag is trusted for exactly those bytes.
+ */
+export function sameBytesAsChecked(o: RestoreIntoOptions, fileHash: Hash): void {
+  // A Lifeboat archive's walk reads the file to its end; pg_restore may leave a dump's last bytes unread.
+  const checked = o.inspection.inner === 'lifeboat-tar' ? o.inspection.fileSha256 : undefined;
+  if (checked && fileHash.copy().digest('hex') !== checked) {
+    throw new LifeboatError('PREFLIGHT_BLOCKED', 'The archive changed while it was restored: its bytes are not the ones Lifeboat checked before.', 'Nothing was changed: what the restore created was removed. Check the file again (drop it again, or run the command again), then restore.');
   }
 }
 
@@ -182,7 +194,7 @@ interface Settled {
  * only once every producer finished cleanly; otherwise psql is killed and the server rolls back.
  * Returns the archive's walk (null for other files).
  */
-async function pumpIntoPsql(o: RestoreIntoOptions, producer: SqlProducer, guarded: GuardedSql, psql: ToolProcess): Promise<ArchiveWalk | null> {
+async function pumpIntoPsql(o: RestoreIntoOptions, producer: SqlProducer, guarded: GuardedSql, psql: ToolProcess, sameBytes: () => void): Promise<ArchiveWalk | null> {
   const psqlIn = psql.child.stdin!;
   psqlIn.on('error', () => {});
   const psqlGone = () => psql.child.exitCode !== null || psql.child.signalCode !== null;
@@ -200,6 +212,13 @@ async function pumpIntoPsql(o: RestoreIntoOptions, producer: SqlProducer, guarde
   const psqlFailedEarly = psqlGone() && psql.child.exitCode !== 0;
   const producersOk = piped.status === 'fulfilled' && walkSettled.status === 'fulfilled' && restoreSettled.status === 'fulfilled' && (!restoreExit || restoreExit.code === 0);
   if (!producersOk || psqlFailedEarly || o.ctx.signal.aborted) return abandon(o, psql, producer.restoreProc, { piped, restoreSettled, walkSettled, psqlFailedEarly });
+  try {
+    sameBytes();
+  } catch (error) {
+    psql.child.kill('SIGKILL'); // the server rolls back
+    await psql.exited.catch(() => null);
+    throw error;
+  }
   psqlIn.end();
   const psqlExit = await psql.exited;
   if (psqlExit.code !== 0) throw restrictedHint(psqlFailure(psqlExit.errors), o.restricted);
