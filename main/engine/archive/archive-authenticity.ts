@@ -26,7 +26,7 @@
 // sha256 and size instead of checksums.json, its input starting with its own line (FILE_TAG_INFO) so
 // that neither MAC can stand for the other. A restore that finds one hashes the file (no decryption)
 // and, when it verifies with a keychain key, knows the file as its own before anything runs; the
-// checksums inside are then verified while it restores (restore-service.ts inspectForRestore).
+// checksums inside are then verified while it restores (restore/own-archive-check.ts).
 // Passphrase archives get none: checking it would cost an scrypt as large as the age header's.
 //
 // The tag sits inside checksums.json (not in a member of its own) so that `tar -x` still yields the
