@@ -97,9 +97,15 @@ export const OPTIONS = {
 
 export type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true; strict: true }>>['values'];
 
+/** The script that started the CLI (what an OS job runs again) and whether it runs the bundle or the sources. */
+export interface CliEntry {
+  bin: string;
+  from: 'bundle' | 'sources';
+}
+
 export interface Command {
   usage: string;
   summary: string;
   options: (keyof typeof OPTIONS)[];
-  run(ctx: { engine: Engine; out: Output; args: string[]; values: Values }): Promise<void>;
+  run(ctx: { engine: Engine; out: Output; args: string[]; values: Values; entry: CliEntry }): Promise<void>;
 }

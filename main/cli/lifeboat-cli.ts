@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { createEngine } from '../engine/index.ts';
 import { createOutput, table, UsageError } from './cli-output.ts';
-import { OPTIONS, type Command } from './cli-command.ts';
+import { OPTIONS, type CliEntry, type Command } from './cli-command.ts';
 import { ARCHIVE_COMMANDS } from './commands/archive-commands.ts';
 import { claimPassphraseVariable } from './secret-env.ts';
 import { RESTORE_COMMANDS } from './commands/restore-commands.ts';
@@ -47,12 +47,13 @@ const COMMANDS: Record<string, Command> = {
   },
 };
 
-export async function main(argv: string[]): Promise<number> {
+/** Runs one command; `entry` is the bin.mjs that started it and which code it chose (cli-entry.mjs). */
+export async function main(argv: string[], entry: CliEntry): Promise<number> {
   const out = createOutput(argv.includes('--json'));
   try {
     const { values, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
     if (values.version) {
-      out.result({ version: packageVersion() }, () => `lifeboat ${packageVersion()}`);
+      out.result({ version: packageVersion(), from: entry.from }, () => `lifeboat ${packageVersion()}`);
       return 0;
     }
     const [commandName, args] = findCommand(positionals);
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
     claimPassphraseVariable(values['ssh-password-env']);
     claimPassphraseVariable(values['secret-key-env']);
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
-    await command.run({ engine, out, args, values });
+    await command.run({ engine, out, args, values, entry });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (error) {
     if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) return out.fail(new UsageError(error.message));

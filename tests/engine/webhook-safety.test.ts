@@ -208,7 +208,7 @@ describe('webhook URL secrets', () => {
     it('the CLI shows the schedule with the redacted URL', async () => {
       let human = '';
       const out: Output = { json: false, result: (_, text) => (human = text()), note: () => {}, fail: () => 1 };
-      await SCHEDULE_COMMANDS['schedule set']!.run({ engine, out, args: [], values: { profile: 'db', webhook: withSecrets('https://hooks.example.com') } as Values });
+      await SCHEDULE_COMMANDS['schedule set']!.run({ engine, out, args: [], values: { profile: 'db', webhook: withSecrets('https://hooks.example.com') } as Values, entry: { bin: 'main/cli/bin.mjs', from: 'sources' } });
       expect(human).toContain('notify: webhook https://hooks.example.com/services/…?token=…');
       expectNoSecret(human);
     });

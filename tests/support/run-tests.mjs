@@ -24,6 +24,11 @@ if (!process.env.LIFEBOAT_BUNDLED_PG_TOOLS && !existsSync(bundle)) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
+// The `lifeboat` command runs its bundle while the bundle matches the sources (main/cli/cli-entry.mjs):
+// built here, so the CLI tests run the code under test by the path an installed command takes.
+const cliBundle = spawnSync(process.execPath, [path.join(root, 'build/cli-bundle.mjs')], { stdio: 'inherit' });
+if (cliBundle.status !== 0) process.exit(cliBundle.status ?? 1);
+
 let status;
 if (process.platform === 'linux' && !process.env.LIFEBOAT_KEYRING_SESSION) {
   for (const tool of ['dbus-daemon', 'dbus-send', 'gnome-keyring-daemon']) {

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ActivityKind } from '../../engine/activity/activity-log.ts';
 import { visibleText } from '../../engine/name-text.ts';
 import type { NotifyPatch } from '../../engine/schedule/webhook-secret.ts';
@@ -52,8 +51,8 @@ export const SCHEDULE_COMMANDS: Record<string, Command> = {
     usage: 'schedule install [--json]',
     summary: 'register an OS job (systemd user timer or crontab; launchd; Task Scheduler) that runs "lifeboat run-due" every 5 minutes',
     options: [],
-    async run({ engine, out }) {
-      const bin = path.resolve(fileURLToPath(new URL('../bin.mjs', import.meta.url)));
+    async run({ engine, out, entry }) {
+      const bin = path.resolve(entry.bin);
       // The job runs without this shell's environment: pin the tools Lifeboat uses now.
       const bundled = (await engine.tools.report()).bundledDir;
       const status = await installOsJob({ executable: process.execPath, args: [bin], dataDir: engine.dataDir, ...(bundled ? { env: { LIFEBOAT_BUNDLED_PG_TOOLS: bundled } } : {}) });

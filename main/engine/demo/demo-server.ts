@@ -3,13 +3,13 @@
 import { randomBytes } from 'node:crypto';
 import { access, chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import pg from 'pg';
 import { LifeboatError } from '../errors.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import { clusterHome, initCluster, startCluster, type LocalCluster } from '../scratch/embedded-postgres.ts';
 import type { ProfileSummary } from '../types.ts';
 import { DEMO_CANARIES, DEMO_DATABASE, DEMO_SCHEMA_SQL } from './sample-database.ts';
 import type { DemoStatus } from '../model/demo.ts';
+import { loadPg } from '../db/pg-connect.ts';
 export type { DemoStatus } from '../model/demo.ts';
 
 export const DEMO_PROFILE = 'Demo shop (local)';
@@ -57,13 +57,14 @@ export class DemoServer {
     }
     // A new password at every start, set over the private socket (which trusts only this user).
     const password = randomBytes(24).toString('base64url');
-    const admin = new pg.Client({ host: this.#dir, port: this.#cluster.port, user: 'lifeboat', database: 'postgres' });
+    const { Client } = await loadPg();
+    const admin = new Client({ host: this.#dir, port: this.#cluster.port, user: 'lifeboat', database: 'postgres' });
     await admin.connect();
     try {
       await admin.query(`ALTER ROLE lifeboat PASSWORD '${password}'`);
       if (fresh) {
         await admin.query(`CREATE DATABASE ${DEMO_DATABASE}`);
-        const db = new pg.Client({ host: this.#dir, port: this.#cluster.port, user: 'lifeboat', database: DEMO_DATABASE });
+        const db = new Client({ host: this.#dir, port: this.#cluster.port, user: 'lifeboat', database: DEMO_DATABASE });
         await db.connect();
         try {
           await db.query(DEMO_SCHEMA_SQL);

@@ -3,7 +3,6 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chown, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import pg from 'pg';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import type { Profile } from '../types.ts';
 import { isProcessAlive } from '../jobs/process-alive.ts';
 import { makePrivateTemp, privateTempOwner } from '../jobs/private-temp.ts';
 import { binDirFor } from './server-binaries.ts';
+import { loadPg } from '../db/pg-connect.ts';
 
 const run = promisify(execFile);
 const PREFIX = 'lifeboat-scratch-';
@@ -165,7 +165,8 @@ export async function startEmbeddedPostgres(options: { signal?: AbortSignal } = 
     options.signal?.throwIfAborted();
     cluster = await startCluster(dir);
     // Every scratch server gets its own random password, set over its private socket (trust for the owner only).
-    const admin = new pg.Client({ host: dir, port: cluster.port, user: SUPERUSER, database: 'postgres' });
+    const { Client } = await loadPg();
+    const admin = new Client({ host: dir, port: cluster.port, user: SUPERUSER, database: 'postgres' });
     await admin.connect();
     try {
       await admin.query(`ALTER ROLE ${SUPERUSER} PASSWORD '${password}'`);
