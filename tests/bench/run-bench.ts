@@ -604,6 +604,8 @@ async function main(): Promise<number> {
   if (process.env.LIFEBOAT_BENCH_PID_FILE) writeFileSync(process.env.LIFEBOAT_BENCH_PID_FILE, String(process.pid));
 
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => onSignal(signal));
+  // What an installed `lifeboat` runs: the bundle of the current sources (main/cli/cli-entry.mjs).
+  if (spawnSync(process.execPath, [path.join(REPO_ROOT, 'build/cli-bundle.mjs')], { stdio: 'inherit' }).status !== 0) return 1;
   const startedAt = new Date().toISOString();
   const loadAtStart = os.loadavg();
   const notes: string[] = [];

@@ -27,6 +27,7 @@ beforeAll(async () => {
   await cluster.createRole('limited', 'Limited-pw-1');
   await cluster.query('GRANT SELECT ON big TO limited');
   await fixture.engine.profiles.add(clusterProfile(cluster, 'big', { color: 'amber' }));
+  await fixture.engine.profiles.add({ name: 'wrong-password', host: cluster.host, port: cluster.port, database: 'postgres', user: 'limited', sslmode: 'disable', color: 'amber', password: 'not-the-password' });
   await fixture.engine.profiles.add({ name: 'limited', host: cluster.host, port: cluster.port, database: 'postgres', user: 'limited', sslmode: 'disable', color: 'amber', password: 'Limited-pw-1' });
 });
 afterAll(async () => {
@@ -103,6 +104,8 @@ describe('backup failures', () => {
     };
     expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
     expect((await backup('limited')).outcome).toBe('BACKUP_FAILED');
+    // The pipe is made while the connection opens: a backup whose login fails never starts pg_dump.
+    expect((await backup('wrong-password')).outcome).toBe('AUTH_FAILED');
     expect((await backup('big', true)).outcome).toBe('CANCELLED');
     expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
     await waitFor(() => pipeEnds().length === 0, 5_000, `no end of a dump pipe open (${pipeEnds().join(', ')})`);

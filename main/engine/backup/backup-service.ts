@@ -14,7 +14,8 @@ import type { EncryptionChoice, KeyService, ResolvedEncryption } from '../keys/k
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import { dbnameConninfo, libpqEnvironment, type LibpqEnvironment } from '../pgtools/libpq-env.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
-import { openDumpPipe, type DumpPipe } from '../files/dump-pipe.ts';
+import { closeDumpPipe, openDumpPipe, type DumpPipe } from '../files/dump-pipe.ts';
+import { loadPg } from '../db/pg-connect.ts';
 import { startTool, startToolWritingTo, toolErrorSummary, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { serverMajorOf } from '../pgtools/tool-version.ts';
@@ -162,31 +163,41 @@ export class BackupService {
     // Finding the PostgreSQL tools overlaps with the keychain and the connection; choose() waits for it.
     tools.list().catch(() => {});
     warmArchiveThread(); // so is starting the thread that will write the archive
-
-    const target = await this.#resolveTarget(request, options, ctx);
-    const run = await openSnapshot(target, ctx.signal);
+    // So are loading the pg driver and making pg_dump's pipe (mkfifo is a process of its own): ~0.07 s
+    // that would otherwise come between the keychain, the connection and pg_dump's start.
+    loadPg().catch(() => {});
+    const pipe = openDumpPipe();
+    let pipeTaken = false;
     try {
-      const plan = await this.#plan(request, options, target, run, started, t0);
-      ctx.signal.throwIfAborted();
-      const inFlight = await this.#startDump(plan, run, ctx, shared);
-      const written = await this.#writeArchive(plan, run, inFlight, ctx);
-      ctx.report({ phase: 'Done', fraction: 1, message: written.path });
-      return {
-        archive: written.path,
-        profileId: target.profile.id,
-        sidecar: written.sidecar,
-        sha256: written.sha256,
-        bytes: written.bytes,
-        tables: run.tableCount,
-        totalRows: written.sidecar.totalRows,
-        durationMs: Math.round(performance.now() - t0),
-        notes: run.notes,
-        keyCreated: plan.encryption.keyCreated,
-      };
-    } catch (error) {
-      throw asCancelled(error, ctx);
+      const target = await this.#resolveTarget(request, options, ctx);
+      const run = await openSnapshot(target, ctx.signal);
+      try {
+        const plan = await this.#plan(request, options, target, run, started, t0);
+        ctx.signal.throwIfAborted();
+        pipeTaken = true;
+        const inFlight = await this.#startDump(plan, run, ctx, shared, await pipe);
+        const written = await this.#writeArchive(plan, run, inFlight, ctx);
+        ctx.report({ phase: 'Done', fraction: 1, message: written.path });
+        return {
+          archive: written.path,
+          profileId: target.profile.id,
+          sidecar: written.sidecar,
+          sha256: written.sha256,
+          bytes: written.bytes,
+          tables: run.tableCount,
+          totalRows: written.sidecar.totalRows,
+          durationMs: Math.round(performance.now() - t0),
+          notes: run.notes,
+          keyCreated: plan.encryption.keyCreated,
+        };
+      } catch (error) {
+        throw asCancelled(error, ctx);
+      } finally {
+        await cleanUp(run);
+      }
     } finally {
-      await cleanUp(run);
+      // pg_dump's start takes both ends (and closes them); before it, nothing else would.
+      if (!pipeTaken) closeDumpPipe(await pipe.catch(() => null));
     }
   }
 
@@ -236,11 +247,10 @@ export class BackupService {
    * the archive's first entries (table list, object counts, canaries, pg_dumpall's globals) is
    * gathered meanwhile, in the same snapshot; the dump waits in its pipe until then.
    */
-  async #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts): Promise<DumpInFlight> {
+  async #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts, pipe: DumpPipe | null): Promise<DumpInFlight> {
     ctx.report({ phase: 'Dumping', fraction: 0, message: null });
     const appName = `Lifeboat pg_dump ${process.pid}-${Date.now()}`;
     const progress = new DumpProgress(ctx);
-    const pipe = await openDumpPipe();
     const tDump = performance.now();
     const running = startPgDump(plan, run, { appName, progress, pipe, signal: ctx.signal });
     run.dump = running;

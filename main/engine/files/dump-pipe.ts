@@ -1,7 +1,7 @@
 // A pipe for pg_dump's output that the archive's worker thread reads itself (archive-worker.ts):
 // Node has no pipe() call, so it is a FIFO in a private temporary folder, opened at both ends and
-// unlinked at once. Where there are no FIFOs (Windows) or mkfifo fails, null: the output then comes
-// through the child's stdout stream instead.
+// unlinked at once. Where there are no FIFOs (Windows) or mkfifo fails, null (never a rejection): the
+// output then comes through the child's stdout stream instead.
 import { execFile } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,8 @@ export interface DumpPipe {
 export async function openDumpPipe(): Promise<DumpPipe | null> {
   if (process.platform === 'win32') return null;
   // 0700: no other user can open the FIFO in the moment it has a name.
-  const folder = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-pipe-'));
+  const folder = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-pipe-')).catch(() => null);
+  if (!folder) return null;
   let readFd: number | null = null;
   try {
     const fifo = path.join(folder, 'dump');
@@ -35,5 +36,17 @@ export async function openDumpPipe(): Promise<DumpPipe | null> {
     return null;
   } finally {
     await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/** Both ends of a pipe pg_dump never got (the backup failed before it started). */
+export function closeDumpPipe(pipe: DumpPipe | null): void {
+  if (!pipe) return;
+  for (const fd of [pipe.readFd, pipe.writeFd]) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
   }
 }
