@@ -70,9 +70,9 @@ describe('backup failures', () => {
   it('reports live progress with percent, current table, bytes, speed and an ETA', async () => {
     const out = path.join(work, 'progress');
     const job = fixture.engine.backups.start({ profile: 'big', outDir: out, encryption: recipients });
-    const seen: { fraction: number | null; item: string | null; bytes: number; speed: number | null; eta: number | null }[] = [];
-    job.onProgress((p) => seen.push({ fraction: p.fraction, item: p.currentItem, bytes: p.bytes, speed: p.bytesPerSecond, eta: p.etaSeconds }));
-    await job.result;
+    const seen: { phase: string; fraction: number | null; item: string | null; bytes: number; speed: number | null; eta: number | null }[] = [];
+    job.onProgress((p) => seen.push({ phase: p.phase, fraction: p.fraction, item: p.currentItem, bytes: p.bytes, speed: p.bytesPerSecond, eta: p.etaSeconds }));
+    const result = await job.result;
     const during = seen.filter((p) => p.item === 'public.big');
     expect(during.length).toBeGreaterThan(2);
     // The bar moves inside the big table (pg_stat_progress_copy), not only between tables.
@@ -80,6 +80,10 @@ describe('backup failures', () => {
     expect(during.some((p) => p.speed !== null && p.speed > 0)).toBe(true);
     expect(during.some((p) => p.eta !== null)).toBe(true);
     expect(seen.at(-1)).toMatchObject({ fraction: 1 });
+    // Once the dump has ended the phase moves on: the archive's last bytes never show "Dumping" again.
+    const phases = seen.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1]);
+    expect(phases).toEqual(['Connecting', 'Dumping', 'Counting rows', 'Done']);
+    expect(seen.at(-2)!.bytes).toBe(result.bytes);
   });
 
   it('a pg_dump error (no privilege on a table) fails with its message and keeps nothing', async () => {

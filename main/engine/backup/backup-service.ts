@@ -322,7 +322,9 @@ export class BackupService {
       throw new LifeboatError('BACKUP_FAILED', `pg_dump failed${exit.signal ? ` (killed by ${exit.signal})` : ` (exit code ${exit.code})`}: ${toolErrorSummary(exit.errors)}`, 'Check the message above; the server log may say more. Nothing was kept.');
     }
     const dumpMs = performance.now() - inFlight.tDump;
-    ctx.report({ phase: plan.facts.rowCounts ? 'Counting rows' : 'Finishing', fraction: 0.99 });
+    const phase = plan.facts.rowCounts ? 'Counting rows' : 'Finishing';
+    inFlight.progress.ended(phase);
+    ctx.report({ phase, fraction: 0.99 });
     const counts = await inFlight.counted.catch((error: unknown) => {
       throw new LifeboatError('BACKUP_FAILED', `Counting rows in the backup's snapshot failed: ${(error as Error).message}`, 'Retry the backup, or turn off exact row counts in Settings.');
     });

@@ -32,6 +32,8 @@ export class DumpProgress {
   #lastFraction = 0;
   #startedAt = performance.now();
   #lastReport = 0;
+  /** 'Dumping' until pg_dump's output has ended; then the phase the backup reported (ended()). */
+  #phase = 'Dumping';
 
   constructor(ctx: JobContext) {
     this.#ctx = ctx;
@@ -71,7 +73,13 @@ export class DumpProgress {
 
   onBytes(fileBytes: number): void {
     this.#fileBytes = fileBytes;
-    this.#emit(false);
+    this.#emit(this.#phase !== 'Dumping'); // the last few counts after the dump are all shown
+  }
+
+  /** pg_dump's output has ended: the archive's last bytes are reported in `phase`, never as 'Dumping' again. */
+  ended(phase: string): void {
+    this.#phase = phase;
+    this.#lastFraction = 0.99;
   }
 
   #weightOf(name: string): number {
@@ -93,6 +101,7 @@ export class DumpProgress {
     const raw = (this.#doneBytes + (current ? weight(current) * this.#currentFraction : 0)) / this.#totalBytes;
     // Never backwards, never 100 % before the archive is complete.
     this.#lastFraction = Math.max(this.#lastFraction, Math.min(raw, 0.98));
+    if (this.#phase !== 'Dumping') return this.#ctx.report({ phase: this.#phase, fraction: this.#lastFraction, bytes: this.#fileBytes, etaSeconds: 0 });
     const elapsed = (now - this.#startedAt) / 1000;
     const eta = this.#lastFraction > 0.02 && elapsed > 1 ? Math.round((elapsed * (1 - this.#lastFraction)) / this.#lastFraction) : null;
     const count = this.#tables.length;
