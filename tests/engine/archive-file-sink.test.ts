@@ -1,0 +1,89 @@
+// The archive file's disk side (main/engine/archive/archive-file-sink.ts) on a real file: what is
+// written goes to the disk in the background every SYNC_EVERY bytes, never more than one sync at a
+// time, never after the file may be closed, and a failed sync fails the archive.
+import { createHash } from 'node:crypto';
+import { closeSync, fdatasync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { FileSink, SYNC_EVERY } from '../../main/engine/archive/archive-file-sink.ts';
+
+describe('FileSink syncs in the background', () => {
+  let dir: string;
+  let fd: number;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-sink-'));
+    fd = openSync(path.join(dir, 'archive'), 'wx', 0o600);
+  });
+  afterEach(async () => {
+    closeSync(fd);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Pushes `total` bytes as the dump reader does: pausing while the disk is behind. */
+  async function fill(sink: FileSink, total: number): Promise<Buffer> {
+    const hash = createHash('sha256');
+    const piece = Buffer.alloc(1 << 20);
+    for (let sent = 0; sent < total; sent += piece.length) {
+      piece.fill(sent / piece.length);
+      hash.update(piece);
+      sink.push(Buffer.from(piece));
+      if (sink.pending > 8 * piece.length) await new Promise<void>((resolve) => sink.whenPendingBelow(piece.length, resolve));
+    }
+    return hash.digest();
+  }
+
+  it('syncs every SYNC_EVERY bytes while writing, one at a time, all done when flush() resolves', async () => {
+    const syncs: number[] = [];
+    let inFlight = 0;
+    let overlapped = false;
+    const sync = (target: number, done: (error: NodeJS.ErrnoException | null) => void) => {
+      syncs.push(sink.written);
+      overlapped ||= inFlight > 0;
+      inFlight++;
+      fdatasync(target, (error) => {
+        inFlight--;
+        done(error);
+      });
+    };
+    const sink = new FileSink(fd, () => {}, sync); // sync runs only once writes have completed
+    const digest = await fill(sink, 3 * SYNC_EVERY + (5 << 20));
+    await sink.flush();
+    expect(inFlight).toBe(0);
+    expect(overlapped).toBe(false);
+    // While writing, not only at the end (the next starts SYNC_EVERY after the one before has ended).
+    expect(syncs.length).toBeGreaterThanOrEqual(2);
+    expect(syncs[0]).toBeGreaterThanOrEqual(SYNC_EVERY);
+    expect(syncs[0]).toBeLessThan(2 * SYNC_EVERY);
+    expect(syncs.every((at, i) => i === 0 || at - syncs[i - 1]! >= SYNC_EVERY)).toBe(true);
+    expect(sink.written).toBe(3 * SYNC_EVERY + (5 << 20));
+    expect(createHash('sha256').update(readFileSync(path.join(dir, 'archive'))).digest()).toEqual(digest);
+  });
+
+  it('a failed sync fails the archive: flush() rejects with it and later pushes throw', async () => {
+    const eio = Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+    const errors: Error[] = [];
+    const sink = new FileSink(fd, () => {}, (_fd, done) => setTimeout(() => done(eio), 5));
+    sink.onError = (error) => errors.push(error);
+    await fill(sink, SYNC_EVERY + (2 << 20)).catch(() => {});
+    await expect(sink.flush()).rejects.toBe(eio);
+    expect(errors).toEqual([eio]);
+    expect(() => sink.push(Buffer.alloc(1))).toThrow(eio);
+  });
+
+  it('settled() waits for a sync in flight before the file may be closed', async () => {
+    let finish: (() => void) | null = null;
+    const sink = new FileSink(fd, () => {}, (_fd, done) => (finish = () => done(null)));
+    await fill(sink, SYNC_EVERY + (2 << 20));
+    await new Promise<void>((resolve) => sink.whenPendingBelow(1, resolve));
+    expect(finish).not.toBeNull();
+    let settled = false;
+    const waiting = sink.settled().then(() => (settled = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(settled).toBe(false);
+    finish!();
+    await waiting;
+    expect(settled).toBe(true);
+  });
+});
