@@ -1,13 +1,18 @@
-// Bundles the CLI and its two worker threads into out/cli/, so `lifeboat` starts without resolving,
-// reading and linking ~150 TypeScript modules one by one (--version: ~0.25 s from the sources, ~0.14 s
-// from the bundle, of which 0.07 s is Node's own start). Packages stay imports from node_modules.
+// Bundles the CLI and its two worker threads, so `lifeboat` starts without resolving, reading and
+// linking ~170 TypeScript modules one by one (--version: ~0.25 s from the sources, ~0.16 s from the
+// bundle, of which 0.07–0.09 s is Node's own start). Packages stay imports from node_modules.
 //
-// out/cli/sources.json lists every source file in the bundle with its size and mtime; main/cli/bin.mjs
-// runs the bundle only while they all still match, and the TypeScript sources otherwise, so an edit
-// is never shadowed by an old bundle. The bundle sits two folders below the project, like the sources
-// (main/cli/, main/engine/): `new URL('../../package.json', import.meta.url)` finds the same file, and
-// the engine finds the workers beside the chunk that starts them (engine/files/worker-file.ts).
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+// Each build goes into a folder of its own, out/cli-<hash of its files>/, and out/cli.json names the
+// current one with every source file it was built from (size and mtime, taken before the file was
+// read). main/cli/bin.mjs runs that build only while all of them still match, and the TypeScript
+// sources otherwise, so an edit is never shadowed by an old bundle. A CLI already running from an
+// older build keeps its folder (its lazily loaded chunks and workers stay where they were): older
+// builds are removed a day later (--prune: at once, for packaging). Builds sit two folders below the
+// project, like the sources (main/cli/, main/engine/): `new URL('../../package.json', import.meta.url)`
+// finds the same file, and the engine finds the workers beside the chunk that starts them
+// (engine/files/worker-file.ts).
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 // `npm install` runs this too (prepare): without the dev dependencies there is no bundler, and the CLI runs from its sources.
@@ -18,28 +23,20 @@ if (!rolldown) {
 }
 
 const root = path.resolve(import.meta.dirname, '..');
-const outDir = path.join(root, 'out/cli');
+const outRoot = path.join(root, 'out');
+const MANIFEST = path.join(outRoot, 'cli.json');
+const KEEP_OLD_BUILDS_MS = 24 * 3600 * 1000;
 const ENTRIES = {
   'lifeboat-cli': 'main/cli/lifeboat-cli.ts',
   'archive-worker': 'main/engine/archive/archive-worker.ts',
   'tunnel-worker': 'main/engine/tunnel/tunnel-worker.ts',
 };
 
-/** The project's own files among the bundle's modules (not packages, not the bundler's virtual ones). */
-function ownSources(bundle) {
-  const files = new Set();
-  for (const output of Object.values(bundle)) {
-    if (output.type !== 'chunk') continue;
-    for (const id of output.moduleIds) {
-      if (!path.isAbsolute(id) || !id.startsWith(root + path.sep) || id.includes(`${path.sep}node_modules${path.sep}`)) continue;
-      files.add(path.relative(root, id));
-    }
-  }
-  return [...files].sort();
-}
+const isOwnSource = (id) => path.isAbsolute(id) && id.startsWith(root + path.sep) && !id.includes(`${path.sep}node_modules${path.sep}`);
 
+/** Bundles into `dir`; returns every own source file the bundler loaded, as it was before it was read. */
 async function bundleInto(dir) {
-  let sources = [];
+  const sources = new Map();
   await rolldown.build({
     cwd: root,
     input: Object.fromEntries(Object.entries(ENTRIES).map(([name, file]) => [name, path.join(root, file)])),
@@ -47,26 +44,57 @@ async function bundleInto(dir) {
     // Packages and node: built-ins stay imports: native addons (keyring, ssh2) cannot be bundled.
     external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
     logLevel: 'warn',
-    plugins: [{ name: 'lifeboat-sources', generateBundle(_options, bundle) { sources = ownSources(bundle); } }],
+    plugins: [{
+      name: 'lifeboat-sources',
+      // Every file loaded (also those folded away), stat'ed before the bundler reads it: an edit made
+      // during the build has a newer mtime than the one listed, so the sources run until the next build.
+      async load(id) {
+        if (isOwnSource(id)) {
+          const info = await stat(id);
+          sources.set(path.relative(root, id), { size: info.size, mtimeMs: info.mtimeMs });
+        }
+        return null;
+      },
+    }],
     output: { dir, format: 'esm', entryFileNames: '[name].js', chunkFileNames: 'chunk-[hash].js', sourcemap: false },
   });
-  if (!sources.includes(ENTRIES['lifeboat-cli'])) throw new Error('cli-bundle: the bundle does not contain main/cli/lifeboat-cli.ts');
-  const listed = await Promise.all(sources.map(async (file) => {
-    const info = await stat(path.join(root, file));
-    return { file, size: info.size, mtimeMs: info.mtimeMs };
-  }));
-  // Written last: a bundle without its list is never run.
-  await writeFile(path.join(dir, 'sources.json'), `${JSON.stringify({ version: 1, sources: listed })}\n`);
-  return listed.length;
+  if (!sources.has(ENTRIES['lifeboat-cli'])) throw new Error('cli-bundle: the bundle does not contain main/cli/lifeboat-cli.ts');
+  return [...sources].map(([file, info]) => ({ file, ...info })).sort((a, b) => a.file.localeCompare(b.file));
 }
 
-// Built beside the old bundle and swapped in by rename, so a CLI running from it meanwhile keeps its files.
-const next = `${outDir}.next-${process.pid}`;
-const old = `${outDir}.old-${process.pid}`;
-await mkdir(path.dirname(outDir), { recursive: true });
-await rm(next, { recursive: true, force: true });
-const count = await bundleInto(next);
-await rename(outDir, old).catch((error) => { if (error.code !== 'ENOENT') throw error; });
-await rename(next, outDir);
-await rm(old, { recursive: true, force: true });
-console.log(`cli-bundle: out/cli/ from ${count} source files`);
+/** A name for the build from its files' contents: the same sources give the same folder. */
+async function buildId(dir) {
+  const hash = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) hash.update(name).update('\0').update(await readFile(path.join(dir, name))).update('\0');
+  return hash.digest('hex').slice(0, 16);
+}
+
+/** Older builds: gone a day after they stopped being current (at once with --prune), never the current one. */
+async function removeOldBuilds(current, prune) {
+  for (const name of await readdir(outRoot)) {
+    // out/cli/ is where builds went before they had folders of their own.
+    if (name === current || !/^cli-[0-9a-f]{16}$|^cli\.next-\d+$|^cli$/.test(name)) continue;
+    const info = await stat(path.join(outRoot, name)).catch(() => null);
+    if (info && ((prune && !name.startsWith('cli.next-')) || Date.now() - info.mtimeMs > KEEP_OLD_BUILDS_MS)) await rm(path.join(outRoot, name), { recursive: true, force: true });
+  }
+}
+
+await mkdir(outRoot, { recursive: true });
+const next = path.join(outRoot, `cli.next-${process.pid}`);
+try {
+  await rm(next, { recursive: true, force: true });
+  const sources = await bundleInto(next);
+  const name = `cli-${await buildId(next)}`;
+  // Another build of the same sources may have put it there already: same name, same files.
+  await rename(next, path.join(outRoot, name)).catch((error) => { if (!['EEXIST', 'ENOTEMPTY'].includes(error.code)) throw error; });
+  const now = new Date();
+  await utimes(path.join(outRoot, name), now, now); // its day as an old build counts from when it stops being current
+  // Marked current by a rename, so a CLI starting meanwhile reads the old manifest or the new one, never half of one.
+  const temp = `${MANIFEST}.${process.pid}`;
+  await writeFile(temp, `${JSON.stringify({ version: 2, build: name, sources })}\n`);
+  await rename(temp, MANIFEST);
+  await removeOldBuilds(name, process.argv.includes('--prune'));
+  console.log(`cli-bundle: out/${name}/ from ${sources.length} source files`);
+} finally {
+  await rm(next, { recursive: true, force: true });
+}

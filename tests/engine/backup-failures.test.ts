@@ -82,7 +82,8 @@ describe('backup failures', () => {
     expect(seen.at(-1)).toMatchObject({ fraction: 1 });
     // Once the dump has ended the phase moves on: the archive's last bytes never show "Dumping" again.
     const phases = seen.map((p) => p.phase).filter((phase, i, all) => phase !== all[i - 1]);
-    expect(phases).toEqual(['Connecting', 'Dumping', 'Counting rows', 'Done']);
+    expect(phases).toEqual(['Connecting', 'Dumping', 'Counting rows', 'Finishing', 'Done']);
+    expect(seen.filter((p) => p.phase === 'Finishing').every((p) => p.item === null && p.speed === null)).toBe(true);
     expect(seen.at(-2)!.bytes).toBe(result.bytes);
   });
 

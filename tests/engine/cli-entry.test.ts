@@ -1,6 +1,6 @@
-// Which code `lifeboat` runs (main/cli/cli-entry.mjs): the bundle in out/cli/ only while every source
-// file it was built from is unchanged, the TypeScript sources otherwise. A stale bundle must never
-// shadow an edit; an installed app without sources runs its bundle.
+// Which code `lifeboat` runs (main/cli/cli-entry.mjs): the build out/cli.json names, only while every
+// source file it was built from is unchanged, the TypeScript sources otherwise. A stale bundle must
+// never shadow an edit; an installed app without sources runs its bundle.
 import { appendFile, mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,6 +14,8 @@ const choose = chooseCliModule as (root: string, env?: NodeJS.ProcessEnv) => { u
 describe('the CLI runs its bundle only while the bundle matches the sources', () => {
   let root: string;
   const sources = ['main/cli/lifeboat-cli.ts', 'main/engine/errors.ts', 'main/engine/archive/archive-worker.ts'];
+  const build = 'cli-0123456789abcdef';
+  const manifest = (body: object) => writeFile(path.join(root, 'out/cli.json'), JSON.stringify(body));
 
   /** A project with three source files and a bundle listing them as they are now. */
   async function listed(extra: (list: unknown[]) => unknown[] = (list) => list) {
@@ -22,7 +24,7 @@ describe('the CLI runs its bundle only while the bundle matches the sources', ()
       const info = await stat(path.join(root, file));
       list.push({ file, size: info.size, mtimeMs: info.mtimeMs });
     }
-    await writeFile(path.join(root, 'out/cli/sources.json'), JSON.stringify({ version: 1, sources: extra(list) }));
+    await manifest({ version: 2, build, sources: extra(list) });
   }
 
   beforeEach(async () => {
@@ -31,14 +33,14 @@ describe('the CLI runs its bundle only while the bundle matches the sources', ()
       await mkdir(path.dirname(path.join(root, file)), { recursive: true });
       await writeFile(path.join(root, file), `// ${file}\n`);
     }
-    await mkdir(path.join(root, 'out/cli'), { recursive: true });
-    await writeFile(path.join(root, 'out/cli/lifeboat-cli.js'), 'export {}\n');
+    await mkdir(path.join(root, 'out', build), { recursive: true });
+    await writeFile(path.join(root, 'out', build, 'lifeboat-cli.js'), 'export {}\n');
   });
   afterEach(() => rm(root, { recursive: true, force: true }));
 
   it('runs the bundle while every listed source is unchanged', async () => {
     await listed();
-    expect(choose(root, {})).toEqual({ url: `file://${root}/out/cli/lifeboat-cli.js`, from: 'bundle' });
+    expect(choose(root, {})).toEqual({ url: `file://${root}/out/${build}/lifeboat-cli.js`, from: 'bundle' });
   });
 
   it('runs the sources after an edit: a new mtime, or a new size under the old mtime', async () => {
@@ -54,18 +56,26 @@ describe('the CLI runs its bundle only while the bundle matches the sources', ()
     expect(choose(root, {}).from).toBe('bundle');
   });
 
-  it('runs the sources when a listed file is gone, or the list is missing, damaged, of another version or names a path outside the project', async () => {
+  it('runs the sources when a listed file is gone, or the manifest is missing, damaged, of another version, names a missing or odd build, or a path outside the project', async () => {
     await listed();
     await rm(path.join(root, 'main/engine/archive/archive-worker.ts'));
     expect(choose(root, {}).from).toBe('sources');
-    await rm(path.join(root, 'out/cli/sources.json'));
-    expect(choose(root, {}).from).toBe('sources');
-    await writeFile(path.join(root, 'out/cli/sources.json'), '{"version": 1, "sources": [');
-    expect(choose(root, {}).from).toBe('sources');
-    await writeFile(path.join(root, 'out/cli/sources.json'), JSON.stringify({ version: 2, sources: [] }));
-    expect(choose(root, {}).from).toBe('sources');
     await writeFile(path.join(root, 'main/engine/archive/archive-worker.ts'), '// back\n');
+    await listed();
+    expect(choose(root, {}).from).toBe('bundle');
+    await rm(path.join(root, 'out/cli.json'));
+    expect(choose(root, {}).from).toBe('sources');
+    await writeFile(path.join(root, 'out/cli.json'), '{"version": 2, "build": "cli-0123456789abcdef", "sources": [');
+    expect(choose(root, {}).from).toBe('sources');
+    await manifest({ version: 1, build, sources: [] });
+    expect(choose(root, {}).from).toBe('sources');
+    await manifest({ version: 2, build: 'cli-fedcba9876543210', sources: [] });
+    expect(choose(root, {}).from).toBe('sources');
+    await manifest({ version: 2, build: '../main', sources: [] });
+    expect(choose(root, {}).from).toBe('sources');
     await listed((list) => [...list, { file: '/etc/hostname', size: 0, mtimeMs: 0 }]);
+    expect(choose(root, {}).from).toBe('sources');
+    await listed((list) => [...list, { file: '../outside.ts', size: 0, mtimeMs: 0 }]);
     expect(choose(root, {}).from).toBe('sources');
     await listed((list) => [...list, 'main/engine/errors.ts']);
     expect(choose(root, {}).from).toBe('sources');
@@ -80,7 +90,7 @@ describe('the CLI runs its bundle only while the bundle matches the sources', ()
     await listed();
     await rm(path.join(root, 'main'), { recursive: true });
     expect(choose(root, {}).from).toBe('bundle');
-    await rm(path.join(root, 'out/cli/sources.json'));
+    await rm(path.join(root, 'out', build, 'lifeboat-cli.js'));
     expect(choose(root, {}).from).toBe('sources'); // no complete bundle: the failure names the missing sources
   });
 });
@@ -92,7 +102,7 @@ describe('the real lifeboat command', () => {
 
   it('runs the bundle npm test built before the suites, and the sources when asked', async () => {
     const bundled = await lifeboat(home, ['--version', '--json']);
-    expect(bundled.json, 'npm test builds out/cli/ first (tests/support/run-tests.mjs); run the suites through it, or npm run build:cli').toMatchObject({ from: 'bundle' });
+    expect(bundled.json, 'npm test builds the bundle first (tests/support/run-tests.mjs); run the suites through it, or npm run build:cli').toMatchObject({ from: 'bundle' });
     const fromSources = await lifeboat(home, ['--version', '--json'], { env: { LIFEBOAT_CLI_FROM: 'sources' } });
     expect(fromSources.json).toEqual({ ...bundled.json, from: 'sources' });
   });

@@ -83,13 +83,14 @@ export class FileSink {
   #syncInBackground(): void {
     if (this.#syncing || this.#error || this.written - this.#syncedUpTo < SYNC_EVERY) return;
     const upTo = this.written;
-    this.#syncing = new Promise((resolve) => {
-      this.#sync(this.#fd, (error) => {
-        this.#syncing = null;
-        if (error) this.#fail(error);
-        else this.#syncedUpTo = upTo;
-        resolve();
-      });
+    let done!: () => void;
+    this.#syncing = new Promise((resolve) => (done = resolve));
+    // Started once #syncing is set: a sync that calls back at once still clears it.
+    this.#sync(this.#fd, (error) => {
+      this.#syncing = null;
+      if (error) this.#fail(error);
+      else this.#syncedUpTo = upTo;
+      done();
     });
   }
 

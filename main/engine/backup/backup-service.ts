@@ -166,7 +166,7 @@ export class BackupService {
     // So are loading the pg driver and making pg_dump's pipe (mkfifo is a process of its own): ~0.07 s
     // that would otherwise come between the keychain, the connection and pg_dump's start.
     loadPg().catch(() => {});
-    const pipe = openDumpPipe();
+    const pipe = openDumpPipe().catch(() => null); // never rejects: without a pipe, pg_dump's stdout is read
     let pipeTaken = false;
     try {
       const target = await this.#resolveTarget(request, options, ctx);
@@ -197,7 +197,7 @@ export class BackupService {
       }
     } finally {
       // pg_dump's start takes both ends (and closes them); before it, nothing else would.
-      if (!pipeTaken) closeDumpPipe(await pipe.catch(() => null));
+      if (!pipeTaken) closeDumpPipe(await pipe);
     }
   }
 
@@ -324,10 +324,14 @@ export class BackupService {
     const dumpMs = performance.now() - inFlight.tDump;
     const phase = plan.facts.rowCounts ? 'Counting rows' : 'Finishing';
     inFlight.progress.ended(phase);
-    ctx.report({ phase, fraction: 0.99 });
+    ctx.report({ phase, fraction: 0.99, etaSeconds: 0, bytesPerSecond: null, currentItem: null, message: null });
     const counts = await inFlight.counted.catch((error: unknown) => {
       throw new LifeboatError('BACKUP_FAILED', `Counting rows in the backup's snapshot failed: ${(error as Error).message}`, 'Retry the backup, or turn off exact row counts in Settings.');
     });
+    if (phase !== 'Finishing') {
+      inFlight.progress.ended('Finishing');
+      ctx.report({ phase: 'Finishing', fraction: 0.99 });
+    }
     const { ms: globalsMs } = await inFlight.globals;
     return {
       dump: dumpSummary,

@@ -82,6 +82,11 @@ export class DumpProgress {
     this.#lastFraction = 0.99;
   }
 
+  /** After the dump: no table, speed or table count of the dump's on screen any more. */
+  #afterDump() {
+    return { phase: this.#phase, fraction: this.#lastFraction, bytes: this.#fileBytes, bytesPerSecond: null, etaSeconds: 0, currentItem: null, message: null };
+  }
+
   #weightOf(name: string): number {
     const table = this.#byName.get(name);
     return table ? weight(table) : 0;
@@ -101,7 +106,7 @@ export class DumpProgress {
     const raw = (this.#doneBytes + (current ? weight(current) * this.#currentFraction : 0)) / this.#totalBytes;
     // Never backwards, never 100 % before the archive is complete.
     this.#lastFraction = Math.max(this.#lastFraction, Math.min(raw, 0.98));
-    if (this.#phase !== 'Dumping') return this.#ctx.report({ phase: this.#phase, fraction: this.#lastFraction, bytes: this.#fileBytes, etaSeconds: 0 });
+    if (this.#phase !== 'Dumping') return this.#ctx.report(this.#afterDump());
     const elapsed = (now - this.#startedAt) / 1000;
     const eta = this.#lastFraction > 0.02 && elapsed > 1 ? Math.round((elapsed * (1 - this.#lastFraction)) / this.#lastFraction) : null;
     const count = this.#tables.length;

@@ -35,7 +35,8 @@ export async function openDumpPipe(): Promise<DumpPipe | null> {
     if (readFd !== null) closeSync(readFd);
     return null;
   } finally {
-    await rm(folder, { recursive: true, force: true });
+    // Only the (unlinked) name goes: the open ends stay valid, and a folder left behind is an empty one.
+    await rm(folder, { recursive: true, force: true }).catch(() => {});
   }
 }
 
