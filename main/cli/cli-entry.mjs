@@ -4,7 +4,7 @@
 // mtime, as make and tsc judge), so an edit to the TypeScript is never shadowed by an older bundle.
 // Plain JavaScript: it runs before the compile cache is on, and importing TypeScript would load
 // Node's type stripper for nothing.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -20,7 +20,7 @@ export function chooseCliModule(root, env = process.env) {
   const manifest = currentBuild(root);
   if (!manifest) return sources;
   const bundle = { url: pathToFileURL(path.join(root, 'out', manifest.build, 'lifeboat-cli.js')).href, from: 'bundle' };
-  if (!exists(sourcesEntry)) return bundle;
+  if (!existsSync(sourcesEntry)) return bundle;
   return manifest.sources.every((entry) => unchanged(root, entry)) ? bundle : sources;
 }
 
@@ -29,7 +29,7 @@ function currentBuild(root) {
   try {
     const manifest = JSON.parse(readFileSync(path.join(root, 'out/cli.json'), 'utf8'));
     if (manifest?.version !== 2 || typeof manifest.build !== 'string' || !/^cli-[0-9a-f]{16}$/.test(manifest.build)) return null;
-    if (!Array.isArray(manifest.sources) || !exists(path.join(root, 'out', manifest.build, 'lifeboat-cli.js'))) return null;
+    if (!Array.isArray(manifest.sources) || !existsSync(path.join(root, 'out', manifest.build, 'lifeboat-cli.js'))) return null;
     return manifest;
   } catch {
     return null;
@@ -41,15 +41,6 @@ function unchanged(root, entry) {
   try {
     const info = statSync(path.join(root, entry.file));
     return info.size === entry.size && info.mtimeMs === entry.mtimeMs;
-  } catch {
-    return false;
-  }
-}
-
-function exists(file) {
-  try {
-    statSync(file);
-    return true;
   } catch {
     return false;
   }

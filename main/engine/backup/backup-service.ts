@@ -322,16 +322,11 @@ export class BackupService {
       throw new LifeboatError('BACKUP_FAILED', `pg_dump failed${exit.signal ? ` (killed by ${exit.signal})` : ` (exit code ${exit.code})`}: ${toolErrorSummary(exit.errors)}`, 'Check the message above; the server log may say more. Nothing was kept.');
     }
     const dumpMs = performance.now() - inFlight.tDump;
-    const phase = plan.facts.rowCounts ? 'Counting rows' : 'Finishing';
-    inFlight.progress.ended(phase);
-    ctx.report({ phase, fraction: 0.99, etaSeconds: 0, bytesPerSecond: null, currentItem: null, message: null });
+    inFlight.progress.ended(plan.facts.rowCounts ? 'Counting rows' : 'Finishing');
     const counts = await inFlight.counted.catch((error: unknown) => {
       throw new LifeboatError('BACKUP_FAILED', `Counting rows in the backup's snapshot failed: ${(error as Error).message}`, 'Retry the backup, or turn off exact row counts in Settings.');
     });
-    if (phase !== 'Finishing') {
-      inFlight.progress.ended('Finishing');
-      ctx.report({ phase: 'Finishing', fraction: 0.99 });
-    }
+    if (plan.facts.rowCounts) inFlight.progress.ended('Finishing');
     const { ms: globalsMs } = await inFlight.globals;
     return {
       dump: dumpSummary,

@@ -80,6 +80,7 @@ export class DumpProgress {
   ended(phase: string): void {
     this.#phase = phase;
     this.#lastFraction = 0.99;
+    this.#ctx.report(this.#afterDump());
   }
 
   /** After the dump: no table, speed or table count of the dump's on screen any more. */
