@@ -39,6 +39,8 @@ export class ActivityLog implements JobActivity {
   readonly #profileName: (idOrName: string) => Promise<string>;
   readonly #profileRoute: (idOrName: string) => Promise<string | null>;
   via: ActivityEntry['via'] = 'cli';
+  /** Entries of ended jobs still being written: a reader waits for them, so a job's caller that reads the log next finds its entry. */
+  readonly #writing = new Set<Promise<unknown>>();
 
   constructor(deps: { dataDir: string; clock: Clock; profileName?: (idOrName: string) => Promise<string>; profileRoute?: (idOrName: string) => Promise<string | null> }) {
     this.#file = path.join(deps.dataDir, 'activity.jsonl');
@@ -55,10 +57,24 @@ export class ActivityLog implements JobActivity {
       return entry.archiveOf?.(result) ?? entry.archive ?? null;
     });
     outcome.catch(() => {});
+    const started = performance.now();
     const name = entry.profile ? this.#profileName(entry.profile) : Promise.resolve(null);
     // A profile with SSH reaches its server only through its tunnel: the log says which way it went.
     const route = entry.profile ? this.#profileRoute(entry.profile).catch(() => null) : Promise.resolve(null);
-    void Promise.all([name, route]).then(([profile, via]) => this.track({ result: outcome }, entry.what, entry.title, profile, (archive) => archive, via));
+    // Registered in the first reaction to the job's end (not before: a reader must not wait for a job still
+    // running), which runs before its caller's await resumes.
+    const write = () => this.#remember(Promise.all([name, route]).then(([profile, via]) => this.#write(outcome, { what: entry.what, title: entry.title, profile, route: via, started }, (archive) => archive)));
+    job.result.then(write, write);
+  }
+
+  /** Resolves when every entry of an ended job is on disk. */
+  async settled(): Promise<void> {
+    while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
+  }
+
+  #remember(write: Promise<unknown>): void {
+    const tracked = write.catch(() => {}).finally(() => this.#writing.delete(tracked));
+    this.#writing.add(tracked);
   }
 
   async add(entry: Omit<ActivityEntry, 'at' | 'via'> & { via?: ActivityEntry['via'] }): Promise<ActivityEntry> {
@@ -70,6 +86,7 @@ export class ActivityLog implements JobActivity {
 
   /** Newest first. */
   async list(filter: ActivityFilter = {}): Promise<ActivityEntry[]> {
+    await this.settled();
     const text = await readFile(this.#file, 'utf8').catch(() => '');
     const entries: ActivityEntry[] = [];
     for (const line of text.split('\n')) {
@@ -89,14 +106,13 @@ export class ActivityLog implements JobActivity {
       .slice(0, filter.limit ?? Infinity);
   }
 
-  /** Records a job's outcome when it ends. */
-  track<R>(job: { result: Promise<R> }, what: ActivityKind, title: string, profile: string | null, archiveOf: (value: R) => string | null = () => null, route: string | null = null): void {
-    const started = performance.now();
-    const routed = route ? { route } : {};
-    job.result.then(
+  #write<R>(result: Promise<R>, job: { what: ActivityKind; title: string; profile: string | null; route: string | null; started: number }, archiveOf: (value: R) => string | null): Promise<unknown> {
+    const { what, title, profile, started } = job;
+    const routed = job.route ? { route: job.route } : {};
+    return result.then(
       (value) => this.add({ what, title, profile, ...routed, archive: archiveOf(value), result: 'ok', durationMs: Math.round(performance.now() - started), error: null }),
       (error: { code?: string; message?: string; fix?: string }) =>
         this.add({ what, title, profile, ...routed, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - started), error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
-    ).catch(() => {});
+    );
   }
 }
