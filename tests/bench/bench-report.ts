@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { BuiltDatabase } from './bench-db.ts';
 import { formatMB, fx, markdownTable, median, textTable } from './bench-format.ts';
+import type { CryptoFloor } from './crypto-floor.ts';
 import { RESTORE_NOTE, restoreMarkdown, restoreTargets, restoreText, summarizeRestore, type RestoreComparison, type RestoreSummary } from './restore-report.ts';
 
 export { formatMB, median } from './bench-format.ts';
@@ -209,7 +210,7 @@ function ratioTargets(db: BuiltDatabase, find: Find): Target[] {
   return targets;
 }
 
-function cpuTarget(db: BuiltDatabase, find: Find): Target[] {
+function cpuTarget(db: BuiltDatabase, find: Find, floor: CryptoFloor | null): Target[] {
   const lb = find(db.name, 'lifeboat-no-rows');
   if (db.kind !== 'wide' || !lb || lb.medianNodeCpuSPerGb === null) return [];
   return [{
@@ -218,7 +219,7 @@ function cpuTarget(db: BuiltDatabase, find: Find): Target[] {
     value: lb.medianNodeCpuSPerGb,
     threshold: `≤ ${CPU_PER_GB_LIMIT.toFixed(2)} s/GB`,
     pass: lb.medianNodeCpuSPerGb <= CPU_PER_GB_LIMIT,
-    detail: `node CPU ${fx(lb.medianNodeCpuS)} s for a ${formatMB(lb.medianDumpBytes ?? 0)} dump (medians)`,
+    detail: `node CPU ${fx(lb.medianNodeCpuS)} s for a ${formatMB(lb.medianDumpBytes ?? 0)} dump (medians)${floor ? `; the work no backup can skip — SHA-256 twice (${floor.sha256MBps.toFixed(0)} MB/s), age's sealing (${floor.sealMBps.toFixed(0)} MB/s), the file's write (${floor.writeMBps.toFixed(0)} MB/s) — is ${floor.sPerGb.toFixed(2)} s/GB in this process` : ''}`,
   }];
 }
 
@@ -254,11 +255,11 @@ function rssTarget(rss: RssComparison): Target {
   };
 }
 
-export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rssComparisons: RssComparison[], restores: RestoreComparison[] = []): Target[] {
+export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDatabase[], rssComparisons: RssComparison[], restores: RestoreComparison[] = [], cryptoFloor: CryptoFloor | null = null): Target[] {
   const find: Find = (db, id) => summaries.find((s) => s.database === db && s.id === id);
   const targets: Target[] = [];
   for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
-    targets.push(...ratioTargets(db, find), ...cpuTarget(db, find), ...defaultsTargets(db, find));
+    targets.push(...ratioTargets(db, find), ...cpuTarget(db, find, cryptoFloor), ...defaultsTargets(db, find));
   }
   for (const restore of restores) targets.push(...restoreTargets(restore, summarizeRestore(restore)));
   targets.push(...rssComparisons.map(rssTarget));

@@ -47,6 +47,7 @@ import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
 import { readProbe, progressMarks } from './bench-cli-output.ts';
 import { GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
+import { measureCryptoFloor } from './crypto-floor.ts';
 import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
 import { importBenchKey, measureRestore, type RestoreBenchContext } from './restore-bench.ts';
 import { summarizeRestore, type RestoreComparison } from './restore-report.ts';
@@ -644,6 +645,8 @@ async function main(): Promise<number> {
     diagnostics.push(...(await measureFixedCosts(ctx)));
   }
   const { databases, variants, restores, rss } = await measureSets(ctx, { pgbench, psql: psqlTool.path, pgRestore: pgRestoreTool.path });
+  log('measuring the crypto floor (SHA-256 and age sealing in this process)…');
+  const cryptoFloor = measureCryptoFloor(ctx.work);
 
   const summaries = summarize(variants);
   const noisy = noisyRuns(variants, restores);
@@ -664,6 +667,7 @@ async function main(): Promise<number> {
       gnuTime: GNU_TIME,
       loadAverageAtStart: loadAtStart,
       loadAverageAtEnd: os.loadavg(),
+      cryptoFloor,
       rssMethod: 'getrusage(RUSAGE_SELF).ru_maxrss of the lifeboat node process, written on exit by tests/bench/rss-probe.mjs (node --import)',
     },
     databases,
@@ -673,7 +677,7 @@ async function main(): Promise<number> {
     restore: restores,
     restoreSummaries: restores.map(summarizeRestore),
     diagnostics,
-    targets: evaluateTargets(summaries, databases, rss, restores),
+    targets: evaluateTargets(summaries, databases, rss, restores, cryptoFloor),
     notes,
   };
   process.stdout.write(`\n${printReport(report)}\n`);

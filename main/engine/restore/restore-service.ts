@@ -202,9 +202,7 @@ export class RestoreService {
     const t0 = performance.now();
     const keys = await this.#deps.keys.decryptionKeys(request.keys);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
-    const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile, ctx));
-    const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), await this.#deps.keys.ownKeys(), ctx.signal)), request.file, keys, ctx.signal);
-    const server = await TargetServer.connect(profile, password);
+    const { inspection, profile, password, server } = await this.#inspectWhileConnecting(request, keys, ctx);
     const changes = noChanges();
     try {
       const { facts, pgRestore, psql } = await this.#check(inspection, profile, server, request);
@@ -253,6 +251,24 @@ export class RestoreService {
       throw await undoChanges(error, changes, server, ctx.signal, (name, oid) => this.#leftovers.remember(profile, name, oid, this.#deps.clock.now()));
     } finally {
       await server.close();
+    }
+  }
+
+  /**
+   * The file is inspected (its fast check hashes it whole) while the target's password is read and the
+   * server connected: neither waits for the other. A bad file is still said before a connection
+   * failure, as when one came after the other; a connection made for a file that fails is closed.
+   */
+  async #inspectWhileConnecting(request: RestoreRequest, keys: AgeKeys, ctx: JobRunContext): Promise<{ inspection: Inspection; profile: Profile; password: string | null; server: TargetServer }> {
+    const target = request.target ? Promise.resolve(request.target) : this.#deps.profiles.resolveForConnection(request.profile, ctx);
+    const connected = target.then(async ({ profile, password }) => ({ profile, password, server: await TargetServer.connect(profile, password) }));
+    connected.catch(() => {}); // awaited below, after the inspection
+    try {
+      const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), await this.#deps.keys.ownKeys(), ctx.signal)), request.file, keys, ctx.signal);
+      return { inspection, ...(await connected) };
+    } catch (error) {
+      void connected.then(({ server }) => server.close().catch(() => {}), () => {});
+      throw error;
     }
   }
 
