@@ -169,8 +169,7 @@ export class BackupService {
     const pipe = openDumpPipe().catch(() => null); // never rejects: without a pipe, pg_dump's stdout is read
     let pipeTaken = false;
     try {
-      const target = await this.#resolveTarget(request, options, ctx);
-      const run = await openSnapshot(target, ctx.signal);
+      const { target, run } = await this.#targetAndSnapshot(request, options, ctx);
       try {
         const plan = await this.#plan(request, options, target, run, started, t0);
         ctx.signal.throwIfAborted();
@@ -201,20 +200,36 @@ export class BackupService {
     }
   }
 
-  /** The profile (or another of its databases), its password, the encryption and the folder, created if need be. */
-  async #resolveTarget(request: BackupRequest, options: Settings, scope: TunnelScope): Promise<BackupTarget> {
-    const { profiles, keys } = this.#deps;
-    const resolved = await profiles.resolveForConnection(request.profile, scope);
+  /**
+   * The target, and its snapshot opened while the encryption and the folder are prepared (the keychain
+   * and the connection each take tens of milliseconds). A problem with the encryption or the folder is
+   * still said before one with the connection; a snapshot opened for a backup that failed is closed.
+   */
+  async #targetAndSnapshot(request: BackupRequest, options: Settings, scope: TunnelScope): Promise<{ target: BackupTarget; run: RunState }> {
+    const resolved = await this.#deps.profiles.resolveForConnection(request.profile, scope);
     const profile = request.database ? { ...resolved.profile, database: request.database } : resolved.profile;
     const password = resolved.password;
-    const encryption = await keys.resolveEncryption(request.encryption ?? { kind: 'settings' });
+    const snapshot = openSnapshot({ profile, password }, scope.signal);
+    snapshot.catch(() => {}); // awaited below, after the output
+    try {
+      const target = { profile, password, ...(await this.#prepareOutput(request, options, profile)) };
+      return { target, run: await snapshot };
+    } catch (error) {
+      void snapshot.then(cleanUp, () => {}); // not awaited: a folder problem is said without waiting for a slow server
+      throw error;
+    }
+  }
+
+  /** The encryption, and the folder, created if need be. */
+  async #prepareOutput(request: BackupRequest, options: Settings, profile: Profile): Promise<Pick<BackupTarget, 'encryption' | 'folder'>> {
+    const encryption = await this.#deps.keys.resolveEncryption(request.encryption ?? { kind: 'settings' });
     const folder = request.outDir ?? profile.backupFolder ?? options.backupFolder ?? defaultBackupFolder(this.#deps.dataDir);
     // Private by default: other local users need not learn which hosts and databases exist.
     await mkdir(folder, { recursive: true, mode: 0o700 }).catch((error: NodeJS.ErrnoException) => {
       throw new LifeboatError('BACKUP_FAILED', `The backup folder ${folder} cannot be created (${error.code}).`, 'Choose a backup folder you can write to.');
     });
     await removeStalePartials(folder, await readdir(folder));
-    return { profile, password, encryption, folder };
+    return { encryption, folder };
   }
 
   /** The server's version, the matching pg_dump, and the compression and options it gets. */
@@ -339,7 +354,7 @@ export class BackupService {
 }
 
 /** Connect & snapshot: the exported-snapshot session and the tools' libpq environment, opened together; neither stays open if the other fails. */
-async function openSnapshot(target: BackupTarget, jobSignal: AbortSignal): Promise<RunState> {
+async function openSnapshot(target: Pick<BackupTarget, 'profile' | 'password'>, jobSignal: AbortSignal): Promise<RunState> {
   const [opened, libpqResult] = await Promise.allSettled([SnapshotSession.open(target.profile, target.password), libpqEnvironment(target.profile, target.password)]);
   if (opened.status === 'rejected' || libpqResult.status === 'rejected') {
     if (opened.status === 'fulfilled') await opened.value.close();
