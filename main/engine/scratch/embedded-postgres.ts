@@ -96,6 +96,25 @@ export async function initCluster(dir: string, password: string): Promise<void> 
   if (init.code !== 0) throw new Error(`initdb failed: ${init.output.trim().split('\n').slice(-3).join(' ')}`);
 }
 
+/**
+ * A scratch server is thrown away after its drill: nothing in it needs to survive a crash, and a
+ * restore into it should run as fast as the target's own. So no durability (fsync, commits, full
+ * pages), no WAL beyond what crash recovery of a running server needs (wal_level minimal: index
+ * builds skip it), no checkpoints forced by a 1 GB WAL budget in the middle of a large restore, index
+ * builds sorting in memory, and no autovacuum scanning each table as soon as it is loaded.
+ */
+const THROWAWAY_SETTINGS = [
+  'fsync=off',
+  'synchronous_commit=off',
+  'full_page_writes=off',
+  'wal_level=minimal',
+  'max_wal_senders=0',
+  'max_wal_size=2GB',
+  'checkpoint_timeout=30min',
+  'maintenance_work_mem=256MB',
+  'autovacuum=off',
+].map((setting) => `-c ${setting}`).join(' ');
+
 /** Starts the cluster in `dir` on a free loopback port (retrying if another process takes it first). */
 export async function startCluster(dir: string): Promise<LocalCluster> {
   const { pg_ctl } = await binaries();
@@ -107,7 +126,7 @@ export async function startCluster(dir: string): Promise<LocalCluster> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
     const started = await exec(pg_ctl, ['-D', path.join(dir, 'data'), '-w', '-t', '30', '-l', path.join(dir, 'server.log'), '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=20`, 'start'], user, env);
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 ${THROWAWAY_SETTINGS} -c max_connections=20`, 'start'], user, env);
     if (started.code === 0) {
       const versionOut = await exec(pg_ctl, ['--version'], user, env);
       return { dir, port, version: /\d+\.\d+/.exec(versionOut.output)?.[0] ?? '18', stop };
