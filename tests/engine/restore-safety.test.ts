@@ -4,6 +4,7 @@
 // bad-input cases (cuts and flips at many offsets, every psql meta-command through the CLI) are in
 // tests/faults/bad-input-*.test.ts.
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +43,15 @@ async function expectNothingChanged(before: string[]): Promise<void> {
   expect(await databases(cluster)).toEqual(before);
   expect(await settleToolChildren(), 'pg_restore/psql/gpg processes still running').toEqual([]);
   expect(await engineLeftovers(tmp.dir)).toEqual([]);
+}
+
+/** A loopback port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 function restore(request: Omit<RestoreRequest, 'profile'> & { profile?: string }) {
@@ -215,6 +225,16 @@ describe('damaged archives and wrong keys change nothing', () => {
     const ok = await lifeboat(home, ['restore', archives.passphrase, '--profile', 'pg', '--into', 'ops_by_passphrase', '--passphrase-env', 'PASS', '--json'], { env: { PASS: PASSPHRASE } });
     expect(ok.code, ok.stderr).toBe(0);
     expect(await dataFingerprint(cluster, 'ops_by_passphrase')).toEqual(opsAtBackup);
+  });
+  it('a file that cannot be opened is said before a server that cannot be reached (both are checked at once)', async () => {
+    const closed = await closedPort();
+    await fixture.engine.profiles.add(clusterProfile(cluster, 'nowhere', { host: '127.0.0.1', port: closed }));
+    const otherKey = generateAgeKeyPair();
+    const wrongKey = fixture.engine.restores.start({ profile: 'nowhere', file: archives.shop, mode: 'new', database: 'nowhere_db', keys: { identities: [otherKey.identity] } });
+    await expect(wrongKey.result).rejects.toMatchObject({ code: 'WRONG_KEY' });
+    // The same file with its key: now the server is what fails.
+    const unreachable = fixture.engine.restores.start({ profile: 'nowhere', file: archives.shop, mode: 'new', database: 'nowhere_db', keys });
+    await expect(unreachable.result).rejects.toMatchObject({ code: expect.stringMatching(/CONNECTION|UNREACHABLE/) });
   });
 });
 
