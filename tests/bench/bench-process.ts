@@ -1,7 +1,7 @@
 // Child processes of the benchmark: timed, optionally under GNU time (CPU and peak RSS of the
 // whole process tree), each in its own process group so an interrupt can stop it with all its
 // children (pg_dump under the lifeboat CLI, the command under /usr/bin/time).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -143,6 +143,11 @@ export function machineBusySeconds(): number | null {
   } catch {
     return null;
   }
+}
+
+/** sync(1): every dirty page of the machine written back, so the next timed run starts without a writeback backlog. */
+export function flushDirtyPages(): void {
+  spawnSync('sync', [], { stdio: 'ignore', timeout: 120_000 });
 }
 
 /**

@@ -46,7 +46,7 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
 import { readProbe, progressMarks } from './bench-cli-output.ts';
-import { GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
+import { flushDirtyPages, GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
 import { measureCryptoFloor } from './crypto-floor.ts';
 import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
 import { importBenchKey, measureRestore, type RestoreBenchContext } from './restore-bench.ts';
@@ -277,6 +277,8 @@ async function addProfile(ctx: Context, name: string, database: string): Promise
 
 /** Runs one measured command: waits for a quiet machine, then notes server and foreign CPU. */
 async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ run: Finished; extra: Pick<RunSample, 'serverCpuS' | 'foreignCpuS' | 'waitedS' | 'treeCpuS' | 'treeRssMb'> }> {
+  // The disk writes left from the run before (the server's, a removed output's) are not charged to this one.
+  flushDirtyPages();
   const waitedS = await waitForQuiet(ctx.options.maxWaitQuiet);
   const children = ctx.server.serverChildren();
   const server0 = ctx.server.serverCpuSeconds();
@@ -300,14 +302,15 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
  * How bare pg_dump's output reaches the file: `-f FILE`, or through a pipe — into the standard
  * tools doing Lifeboat's work (the `age` CLI, with `tee` + `sha256sum` hashing the dump and the
  * encrypted file: the floor any encrypting, hashing consumer sits on), or (diagnostics) into `cat`
- * or `age` alone. A failure anywhere in the pipeline fails the run (pipefail).
+ * or `age` alone. A failure anywhere in the pipeline fails the run (pipefail). Each pipeline ends
+ * with `sync FILE`, as pg_dump -f and Lifeboat each make their file durable before they finish.
  */
 type BareOutput = 'file' | 'cat' | 'age' | 'age-sha256';
 const PIPELINES: Record<Exclude<BareOutput, 'file'>, string> = {
-  cat: '"$pg_dump" "$@" | cat > "$out"',
-  age: '"$pg_dump" "$@" | age -r "$recipient" > "$out"',
+  cat: '"$pg_dump" "$@" | cat > "$out" && sync "$out"',
+  age: '"$pg_dump" "$@" | age -r "$recipient" > "$out" && sync "$out"',
   // FIFOs and background jobs rather than >(…), so the hashing processes are waited for and counted.
-  'age-sha256': 'mkfifo "$out.f1" "$out.f2"; sha256sum < "$out.f1" > "$out.dump.sha256" & sha256sum < "$out.f2" > "$out.sha256" & "$pg_dump" "$@" | tee "$out.f1" | age -r "$recipient" | tee "$out.f2" > "$out"; rc=$?; [ $rc -eq 0 ] || kill $(jobs -p) 2>/dev/null; wait; rm -f "$out.f1" "$out.f2"; exit $rc',
+  'age-sha256': 'mkfifo "$out.f1" "$out.f2"; sha256sum < "$out.f1" > "$out.dump.sha256" & sha256sum < "$out.f2" > "$out.sha256" & "$pg_dump" "$@" | tee "$out.f1" | age -r "$recipient" | tee "$out.f2" > "$out"; rc=$?; [ $rc -eq 0 ] || kill $(jobs -p) 2>/dev/null; wait; rm -f "$out.f1" "$out.f2"; [ $rc -eq 0 ] && sync "$out"; exit $rc',
 };
 
 async function runBare(ctx: Context, database: string, compression: string | null, round: number, output: BareOutput = 'file'): Promise<RunSample> {
