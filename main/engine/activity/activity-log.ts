@@ -33,6 +33,9 @@ export interface ActivityFilter {
   limit?: number;
 }
 
+/** How long a reader of the log waits for entries still being written. */
+const SETTLE_LIMIT_MS = 2000;
+
 export class ActivityLog implements JobActivity {
   readonly #file: string;
   readonly #clock: Clock;
@@ -58,18 +61,30 @@ export class ActivityLog implements JobActivity {
     });
     outcome.catch(() => {});
     const started = performance.now();
-    const name = entry.profile ? this.#profileName(entry.profile) : Promise.resolve(null);
+    const name = entry.profile ? this.#profileName(entry.profile).catch(() => entry.profile) : Promise.resolve(null);
     // A profile with SSH reaches its server only through its tunnel: the log says which way it went.
     const route = entry.profile ? this.#profileRoute(entry.profile).catch(() => null) : Promise.resolve(null);
     // Registered in the first reaction to the job's end (not before: a reader must not wait for a job still
-    // running), which runs before its caller's await resumes.
-    const write = () => this.#remember(Promise.all([name, route]).then(([profile, via]) => this.#write(outcome, { what: entry.what, title: entry.title, profile, route: via, started }, (archive) => archive)));
+    // running), which runs before its caller's await resumes. The job's time ends there too, not when
+    // its profile's name has been looked up.
+    const write = () => {
+      const durationMs = Math.round(performance.now() - started);
+      this.#remember(Promise.all([name, route]).then(([profile, via]) => this.#write(outcome, { what: entry.what, title: entry.title, profile, route: via, durationMs }, (archive) => archive)));
+    };
     job.result.then(write, write);
   }
 
-  /** Resolves when every entry of an ended job is on disk. */
-  async settled(): Promise<void> {
-    while (this.#writing.size > 0) await Promise.allSettled([...this.#writing]);
+  /** Resolves when every entry of an ended job is on disk, or after `limitMs` (a keychain or a disk that hangs holds no reader for long). */
+  async settled(limitMs = SETTLE_LIMIT_MS): Promise<void> {
+    const deadline = performance.now() + limitMs;
+    while (this.#writing.size > 0) {
+      const left = deadline - performance.now();
+      if (left <= 0) return;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => (timer = setTimeout(resolve, left)));
+      await Promise.race([Promise.allSettled([...this.#writing]), waited]);
+      clearTimeout(timer);
+    }
   }
 
   #remember(write: Promise<unknown>): void {
@@ -106,13 +121,13 @@ export class ActivityLog implements JobActivity {
       .slice(0, filter.limit ?? Infinity);
   }
 
-  #write<R>(result: Promise<R>, job: { what: ActivityKind; title: string; profile: string | null; route: string | null; started: number }, archiveOf: (value: R) => string | null): Promise<unknown> {
-    const { what, title, profile, started } = job;
+  #write<R>(result: Promise<R>, job: { what: ActivityKind; title: string; profile: string | null; route: string | null; durationMs: number }, archiveOf: (value: R) => string | null): Promise<unknown> {
+    const { what, title, profile, durationMs } = job;
     const routed = job.route ? { route: job.route } : {};
     return result.then(
-      (value) => this.add({ what, title, profile, ...routed, archive: archiveOf(value), result: 'ok', durationMs: Math.round(performance.now() - started), error: null }),
+      (value) => this.add({ what, title, profile, ...routed, archive: archiveOf(value), result: 'ok', durationMs, error: null }),
       (error: { code?: string; message?: string; fix?: string }) =>
-        this.add({ what, title, profile, ...routed, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs: Math.round(performance.now() - started), error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
+        this.add({ what, title, profile, ...routed, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs, error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
     );
   }
 }

@@ -215,7 +215,7 @@ export class BackupService {
       const target = { profile, password, ...(await this.#prepareOutput(request, options, profile)) };
       return { target, run: await snapshot };
     } catch (error) {
-      void snapshot.then(cleanUp, () => {}); // not awaited: a folder problem is said without waiting for a slow server
+      void snapshot.then(cleanUp).catch(() => {}); // not awaited: a folder problem is said without waiting for a slow server
       throw error;
     }
   }

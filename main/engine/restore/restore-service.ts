@@ -255,19 +255,20 @@ export class RestoreService {
   }
 
   /**
-   * The file is inspected (its fast check hashes it whole) while the target's password is read and the
-   * server connected: neither waits for the other. A bad file is still said before a connection
-   * failure, as when one came after the other; a connection made for a file that fails is closed.
+   * The target is resolved first (its password, and its SSH tunnel, which the job closes — a tunnel
+   * still opening when the job ended would be left behind), then the file is inspected (the fast
+   * check hashes it whole) while the server is connected. A bad file is still said before a
+   * connection failure; a connection made for a file that fails is closed.
    */
   async #inspectWhileConnecting(request: RestoreRequest, keys: AgeKeys, ctx: JobRunContext): Promise<{ inspection: Inspection; profile: Profile; password: string | null; server: TargetServer }> {
-    const target = request.target ? Promise.resolve(request.target) : this.#deps.profiles.resolveForConnection(request.profile, ctx);
-    const connected = target.then(async ({ profile, password }) => ({ profile, password, server: await TargetServer.connect(profile, password) }));
+    const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile, ctx));
+    const connected = TargetServer.connect(profile, password);
     connected.catch(() => {}); // awaited below, after the inspection
     try {
       const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), await this.#deps.keys.ownKeys(), ctx.signal)), request.file, keys, ctx.signal);
-      return { inspection, ...(await connected) };
+      return { inspection, profile, password, server: await connected };
     } catch (error) {
-      void connected.then(({ server }) => server.close().catch(() => {}), () => {});
+      void connected.then((server) => server.close()).catch(() => {});
       throw error;
     }
   }
