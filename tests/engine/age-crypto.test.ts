@@ -82,6 +82,22 @@ describe.each(Object.values(AEADS).map((aead) => [aead.name, aead] as const))('C
     }
     expect(failures).toEqual([]);
   });
+
+  it('opener() (the key prepared once) opens what seal() sealed, and nothing altered', () => {
+    const key = crypto.randomBytes(32);
+    const open = aead.opener(key);
+    const nonces = [0, 1, 2].map((i) => Buffer.from([...new Array(11).fill(0), i]));
+    const messages = [crypto.randomBytes(64 * 1024), crypto.randomBytes(100), Buffer.alloc(0)];
+    const sealed = messages.map((m, i) => aead.seal(key, nonces[i]!, m));
+    messages.forEach((m, i) => expect(open(nonces[i]!, sealed[i]!)).toEqual(m));
+    // Each message stays bound to its own nonce and key, byte for byte.
+    expect(open(nonces[1]!, sealed[0]!)).toBeNull();
+    expect(aead.opener(crypto.randomBytes(32))(nonces[0]!, sealed[0]!)).toBeNull();
+    const flipped = Buffer.from(sealed[1]!);
+    flipped[5]! ^= 1;
+    expect(open(nonces[1]!, flipped)).toBeNull();
+    expect(open(nonces[0]!, Buffer.alloc(15))).toBeNull();
+  });
 });
 
 describe('interoperability with the age CLI', () => {

@@ -13,7 +13,7 @@ export interface TarVisitor {
  * any member that is not a regular file with a plain, unique name (see checkMember), naming it.
  */
 export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visitor: TarVisitor): Promise<void> {
-  let pending = Buffer.alloc(0);
+  let pending: Buffer = Buffer.alloc(0);
   let current: TarEntryHeader | null = null;
   let remaining = 0; // data bytes left in the current entry
   let padding = 0; // padding bytes left after it
@@ -29,7 +29,10 @@ export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visito
 
   for await (const chunk of source) {
     if (ended) continue; // anything after the end blocks is ignored, as tar does
-    pending = pending.length ? Buffer.concat([pending, chunk]) : Buffer.from(chunk);
+    // Not copied: the visitor gets views of the source's chunks (a direct restore holds one back while
+    // the next is read), so a source must not reuse a chunk's memory once it has handed it out — no
+    // Node stream, decipher or inflater does. Copying each chunk cost a second copy of the whole file.
+    pending = pending.length ? Buffer.concat([pending, chunk]) : asBuffer(chunk);
     while (!ended) {
       if (current) {
         if (remaining > 0) {
@@ -68,6 +71,10 @@ export async function readTar(source: AsyncIterable<Buffer | Uint8Array>, visito
   }
   if (current) throw new TarFormatError(`the archive ends inside ${current.name}`);
   if (!ended) throw new TarFormatError('the archive ends without its end-of-archive marker');
+}
+
+function asBuffer(chunk: Buffer | Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
 /** What each tar member type other than a regular file is, in words ("2": a symbolic link…). */

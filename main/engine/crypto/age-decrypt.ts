@@ -112,11 +112,12 @@ async function takeStreamNonce(input: ByteQueue): Promise<Buffer> {
  */
 async function* decryptPayload(input: ByteQueue, payloadKey: Buffer, aead: Aead): AsyncGenerator<Buffer> {
   const nonce = Buffer.alloc(12);
+  const open = aead.opener(payloadKey);
   for (let first = true; ; first = false) {
     while (input.length < SEALED_CHUNK && (await input.more()));
     const sealed = input.take(SEALED_CHUNK);
     if (sealed.length === 0) throw new AgeError('payload', first ? 'The file has no encrypted data.' : 'The file is cut short (its last block is missing).', DAMAGED_FIX);
-    const { plaintext, last } = openChunk(aead, payloadKey, nonce, sealed);
+    const { plaintext, last } = openChunk(open, nonce, sealed);
     if (last && plaintext.length === 0 && !first) throw new AgeError('payload', 'The file ends with an empty final block.', DAMAGED_FIX);
     yield plaintext;
     if (last) {
@@ -133,15 +134,15 @@ async function* decryptPayload(input: ByteQueue, payloadKey: Buffer, aead: Aead)
  * is normally not, but may be (then only the final flag opens it). Sets the nonce's final flag when
  * the chunk is the final one. Throws rather than return unauthenticated plaintext.
  */
-function openChunk(aead: Aead, payloadKey: Buffer, nonce: Buffer, sealed: Buffer): { plaintext: Buffer; last: boolean } {
+function openChunk(open: ReturnType<Aead['opener']>, nonce: Buffer, sealed: Buffer): { plaintext: Buffer; last: boolean } {
   let last = sealed.length < SEALED_CHUNK;
   if (last) nonce[11] = 1;
-  let plaintext = aead.open(payloadKey, nonce, sealed);
+  let plaintext = open(nonce, sealed);
   if (plaintext === null && !last) {
     // A full-size chunk may still be the final one.
     nonce[11] = 1;
     last = true;
-    plaintext = aead.open(payloadKey, nonce, sealed);
+    plaintext = open(nonce, sealed);
   }
   if (plaintext === null) throw new AgeError('payload', 'The encrypted data is damaged (a block failed its integrity check).', DAMAGED_FIX);
   return { plaintext, last };
