@@ -69,7 +69,7 @@ export class ActivityLog implements JobActivity {
     // its profile's name has been looked up.
     const write = () => {
       const durationMs = Math.round(performance.now() - started);
-      this.#remember(Promise.all([name, route]).then(([profile, via]) => this.#write(outcome, { what: entry.what, title: entry.title, profile, route: via, durationMs }, (archive) => archive)));
+      this.#remember(Promise.all([name, route]).then(([profile, via]) => this.#write(outcome, { what: entry.what, title: entry.title, profile, route: via, durationMs })));
     };
     job.result.then(write, write);
   }
@@ -121,11 +121,12 @@ export class ActivityLog implements JobActivity {
       .slice(0, filter.limit ?? Infinity);
   }
 
-  #write<R>(result: Promise<R>, job: { what: ActivityKind; title: string; profile: string | null; route: string | null; durationMs: number }, archiveOf: (value: R) => string | null): Promise<unknown> {
+  /** The entry for a job whose `outcome` is its archive (or null), or its failure. */
+  #write(outcome: Promise<string | null>, job: { what: ActivityKind; title: string; profile: string | null; route: string | null; durationMs: number }): Promise<unknown> {
     const { what, title, profile, durationMs } = job;
     const routed = job.route ? { route: job.route } : {};
-    return result.then(
-      (value) => this.add({ what, title, profile, ...routed, archive: archiveOf(value), result: 'ok', durationMs, error: null }),
+    return outcome.then(
+      (archive) => this.add({ what, title, profile, ...routed, archive, result: 'ok', durationMs, error: null }),
       (error: { code?: string; message?: string; fix?: string }) =>
         this.add({ what, title, profile, ...routed, archive: null, result: error?.code === 'CANCELLED' ? 'cancelled' : 'failed', durationMs, error: { code: (error?.code ?? 'INTERNAL') as ErrorInfo['code'], message: error?.message ?? String(error), ...(error?.fix ? { fix: error.fix } : {}) } }),
     );
