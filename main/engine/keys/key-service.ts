@@ -205,12 +205,15 @@ export class KeyService {
     return { identities: [...(identity ? [identity] : []), ...(await this.#previousIdentities())], passphrases: passphrase ? [passphrase] : [] };
   }
 
-  /** Every key Lifeboat holds, plus any the caller gives, for opening archives. */
-  async decryptionKeys(extra: AgeKeys = {}): Promise<AgeKeys> {
+  /**
+   * The keys for opening archives: those the caller gives, else every key Lifeboat holds (`own`, when
+   * the caller has just read ownKeys(): each keychain read is a round trip of ~10 ms).
+   */
+  async decryptionKeys(extra: AgeKeys = {}, ownRead?: AgeKeys): Promise<AgeKeys> {
     const identities = [...(extra.identities ?? [])];
     const passphrases = [...(extra.passphrases ?? [])];
     if (identities.length === 0 && passphrases.length === 0) {
-      const own = await this.ownKeys();
+      const own = ownRead ?? (await this.ownKeys());
       identities.push(...own.identities!);
       passphrases.push(...own.passphrases!);
     }

@@ -74,16 +74,18 @@ export class RestoreService {
 
   /**
    * Reads the whole file (decrypting and checking it), so the result is cached per file version and
-   * keys: the UI re-runs the checklist on every change of its inputs.
+   * keys (those that open it, and the keychain's own, whose tags vouch for it): the UI re-runs the
+   * checklist on every change of its inputs.
    */
   async inspect(file: string, keys: AgeKeys = {}, signal?: AbortSignal): Promise<Inspection> {
-    const all = await this.#deps.keys.decryptionKeys(keys);
+    const own = await this.#deps.keys.ownKeys();
+    const all = await this.#deps.keys.decryptionKeys(keys, own);
     const info = await stat(file).catch(() => null);
-    const cacheKey = info ? `${file}\0${info.size}\0${info.mtimeMs}\0${createHash('sha256').update(JSON.stringify(all)).digest('hex')}` : null;
+    const cacheKey = info ? `${file}\0${info.size}\0${info.mtimeMs}\0${createHash('sha256').update(JSON.stringify([all, own])).digest('hex')}` : null;
     const cached = cacheKey ? this.#inspections.get(cacheKey) : undefined;
     if (cached) return cached;
     // Only Lifeboat's own keys vouch for an archive: a key handed over with a file proves nothing.
-    const inspection = await inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal, { trusted: await this.#deps.keys.ownKeys() });
+    const inspection = await inspectFile(file, all, (major) => this.#deps.tools.choose('pg_restore', major), signal, { trusted: own });
     if (cacheKey) {
       this.#inspections.set(cacheKey, inspection);
       while (this.#inspections.size > 4) this.#inspections.delete(this.#inspections.keys().next().value!);
@@ -168,10 +170,10 @@ export class RestoreService {
    * made an archive. Only when that matters — its statements reach beyond the database — is the
    * archive read once more to check its authenticity tag with the keychain's keys.
    */
-  async #authenticatedIfNeeded(inspection: Inspection, file: string, keys: AgeKeys, signal: AbortSignal): Promise<Inspection> {
+  async #authenticatedIfNeeded(inspection: Inspection, file: string, keys: { open: AgeKeys; own: AgeKeys }, signal: AbortSignal): Promise<Inspection> {
     if (!inspection.lifeboat || inspection.lifeboat.authenticity !== null || inspection.unsafe.count === 0) return inspection;
     const before = await fileIdentity(file);
-    const authenticity = await authenticateArchive(file, keys, { signal, trusted: await this.#deps.keys.ownKeys() });
+    const authenticity = await authenticateArchive(file, keys.open, { signal, trusted: keys.own });
     const same = before !== null && before === inspection.fileIdentity && (await fileIdentity(file)) === before;
     return { ...inspection, lifeboat: { ...inspection.lifeboat, authenticity }, fileIdentity: same ? before : null };
   }
@@ -200,9 +202,11 @@ export class RestoreService {
 
   async #run(request: RestoreRequest, ctx: JobRunContext): Promise<RestoreResult> {
     const t0 = performance.now();
-    const keys = await this.#deps.keys.decryptionKeys(request.keys);
+    // Read once: the keys that open the file and those whose tags vouch for it (the keychain's own).
+    const own = await this.#deps.keys.ownKeys();
+    const keys = await this.#deps.keys.decryptionKeys(request.keys, own);
     ctx.report({ phase: 'Checking', fraction: 0, message: 'Safety checklist' });
-    const { inspection, profile, password, server } = await this.#inspectWhileConnecting(request, keys, ctx);
+    const { inspection, profile, password, server } = await this.#inspectWhileConnecting(request, { open: keys, own }, ctx);
     const changes = noChanges();
     try {
       const { facts, pgRestore, psql } = await this.#check(inspection, profile, server, request);
@@ -260,12 +264,12 @@ export class RestoreService {
    * check hashes it whole) while the server is connected. A bad file is still said before a
    * connection failure; a connection made for a file that fails is closed.
    */
-  async #inspectWhileConnecting(request: RestoreRequest, keys: AgeKeys, ctx: JobRunContext): Promise<{ inspection: Inspection; profile: Profile; password: string | null; server: TargetServer }> {
+  async #inspectWhileConnecting(request: RestoreRequest, keys: { open: AgeKeys; own: AgeKeys }, ctx: JobRunContext): Promise<{ inspection: Inspection; profile: Profile; password: string | null; server: TargetServer }> {
     const { profile, password } = request.target ?? (await this.#deps.profiles.resolveForConnection(request.profile, ctx));
     const connected = TargetServer.connect(profile, password);
     connected.catch(() => {}); // awaited below, after the inspection
     try {
-      const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys, (major) => this.#deps.tools.choose('pg_restore', major), await this.#deps.keys.ownKeys(), ctx.signal)), request.file, keys, ctx.signal);
+      const inspection = await this.#authenticatedIfNeeded(request.inspection ?? (await inspectForRestore(request.file, keys.open, (major) => this.#deps.tools.choose('pg_restore', major), keys.own, ctx.signal)), request.file, keys, ctx.signal);
       return { inspection, profile, password, server: await connected };
     } catch (error) {
       void connected.then((server) => server.close()).catch(() => {});
