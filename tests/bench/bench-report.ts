@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BuiltDatabase } from './bench-db.ts';
 import { formatMB, fx, markdownTable, median, textTable } from './bench-format.ts';
 import type { CryptoFloor } from './crypto-floor.ts';
+import { judgedOnSteadyMachine, unsteadyReason, workCpuSpread, type WorkCpuSpread } from './steadiness.ts';
 import { RESTORE_NOTE, restoreMarkdown, restoreTargets, restoreText, summarizeRestore, type RestoreComparison, type RestoreSummary } from './restore-report.ts';
 
 export { formatMB, median } from './bench-format.ts';
@@ -89,6 +90,8 @@ export interface VariantSummary extends Omit<VariantResult, 'runs'> {
   medianDumpBytes: number | null;
   /** archive size / size of the pg_dump -Fc default archive (wide database only). */
   sizeVsPgDumpDefault: number | null;
+  /** How much the same work's CPU seconds (client + server) varied between the runs (steadiness.ts). */
+  workCpuSpread: WorkCpuSpread | null;
 }
 
 export interface Target {
@@ -98,6 +101,8 @@ export interface Target {
   threshold: string;
   pass: boolean | null;
   detail: string;
+  /** Why there is no verdict although the target applies: the machine ran unsteadily (steadiness.ts). */
+  unsure?: string;
 }
 
 export interface RssComparison {
@@ -154,6 +159,7 @@ export function summarize(results: VariantResult[]): VariantSummary[] {
       medianNodeCpuSPerGb: cpuPerGb(v.runs),
       medianDumpBytes: medianOf(v.runs, 'dumpBytes'),
       sizeVsPgDumpDefault: null,
+      workCpuSpread: workCpuSpread(v.runs),
     };
   });
   for (const s of summaries) {
@@ -259,7 +265,13 @@ export function evaluateTargets(summaries: VariantSummary[], databases: BuiltDat
   const find: Find = (db, id) => summaries.find((s) => s.database === db && s.id === id);
   const targets: Target[] = [];
   for (const db of databases.filter((d) => summaries.some((s) => s.database === d.name))) {
-    targets.push(...ratioTargets(db, find), ...cpuTarget(db, find, cryptoFloor), ...defaultsTargets(db, find));
+    const bare = find(db.name, 'pg_dump-zstd');
+    const unsteady = unsteadyReason('the bare pg_dump', bare?.workCpuSpread ?? null);
+    const defaults = unsteadyReason('pg_dump with its defaults', find(db.name, 'pg_dump-default')?.workCpuSpread ?? null);
+    targets.push(
+      ...[...ratioTargets(db, find), ...cpuTarget(db, find, cryptoFloor)].map((t) => judgedOnSteadyMachine(t, unsteady)),
+      ...defaultsTargets(db, find).map((t) => judgedOnSteadyMachine(t, defaults ?? unsteady)),
+    );
   }
   for (const restore of restores) targets.push(...restoreTargets(restore, summarizeRestore(restore)));
   targets.push(...rssComparisons.map(rssTarget));
@@ -344,7 +356,7 @@ export interface BenchReport {
 }
 
 function targetLines(targets: Target[]): string[] {
-  return targets.map((t) => `${t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value === null ? '—' : t.value.toFixed(3)} (target ${t.threshold}) — ${t.detail}`);
+  return targets.map((t) => `${t.unsure ? 'UNSURE' : t.pass === null ? 'SKIP' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value === null ? '—' : t.value.toFixed(3)} (target ${t.threshold}) — ${t.detail}${t.unsure ? `; no verdict: ${t.unsure}` : ''}`);
 }
 
 export function printReport(report: BenchReport): string {

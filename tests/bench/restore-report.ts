@@ -2,6 +2,7 @@
 // against a bare `pg_restore` of the same dump — samples, medians, targets and tables.
 import { formatMB, fx, markdownTable, median, medianOrNull, textTable } from './bench-format.ts';
 import type { Target } from './bench-report.ts';
+import { judgedOnSteadyMachine, unsteadyReason, workCpuSpread, type WorkCpuSpread } from './steadiness.ts';
 
 export type RestoreVariantId = 'pg_restore' | 'tools-floor' | 'lifeboat-restore' | 'lifeboat-drill';
 
@@ -65,6 +66,8 @@ export interface RestoreSummary {
   medianWithoutScratchStartS: number | null;
   /** median / median of bare pg_restore of the same dump. */
   ratioVsPgRestore: number | null;
+  /** How much the same work's CPU seconds (client + server) varied between the runs (steadiness.ts). */
+  workCpuSpread: WorkCpuSpread | null;
 }
 
 function medianPhases(runs: RestoreSample[]): Record<string, number> | null {
@@ -91,6 +94,7 @@ export function summarizeRestore(c: RestoreComparison): RestoreSummary[] {
       medianUntilVerifyS: of('untilVerifyS'),
       medianWithoutScratchStartS: of('withoutScratchStartS'),
       ratioVsPgRestore: null,
+      workCpuSpread: workCpuSpread(v.runs),
     };
   });
   const bare = summaries.find((s) => s.id === 'pg_restore');
@@ -132,7 +136,9 @@ export function restoreTargets(c: RestoreComparison, summaries: RestoreSummary[]
         (bare ? ` (${(drill.medianS / bare.medianS).toFixed(3)}× bare pg_restore)` : ''),
     });
   }
-  return targets;
+  // Both compare runs of the same rounds: whether the machine kept its speed shows in the bare pg_restore's.
+  const unsteady = unsteadyReason('the bare pg_restore', bare?.workCpuSpread ?? null);
+  return targets.map((t) => judgedOnSteadyMachine(t, unsteady));
 }
 
 function restoreRows(summaries: RestoreSummary[]): string[][] {

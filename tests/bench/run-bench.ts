@@ -31,7 +31,8 @@
 // other processes used meanwhile; a run during which they used > 10 % of the machine is measured
 // again (≤ --noisy-retries times, the quietest kept; not the drill, whose scratch server counts as
 // "other").
-// Prints ratios, sizes, RSS and PASS/FAIL/SKIP lines for issue 18's targets; exits 0 unless the
+// Prints ratios, sizes, RSS and PASS/FAIL/SKIP/UNSURE lines for issue 18's targets (UNSURE: the
+// machine changed speed between rounds, see steadiness.ts); exits 0 unless the
 // benchmark itself fails. Results also go to tests/.artifacts/bench/latest.{json,md}.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
