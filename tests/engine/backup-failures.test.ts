@@ -1,6 +1,6 @@
 // What a failed, cancelled or killed backup leaves behind: nothing that looks like an archive.
 import { spawn } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +37,17 @@ afterAll(async () => {
 });
 
 /** Where an open file descriptor points (a path, pipe:[n], socket:[n]); gone in between: ''. */
+/** Whether /proc/PID is a `name` process whose parent is this process. */
+function childOfThisProcess(pid: string, name: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [comm, rest] = [stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), stat.slice(stat.lastIndexOf(')') + 2).split(' ')];
+    return comm === name && rest[1] === String(process.pid);
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
 function readlinkOr(link: string): string {
   try {
     return readlinkSync(link);
@@ -94,26 +105,35 @@ describe('backup failures', () => {
     expect(await readdir(out)).toEqual([]);
   });
 
-  it("pg_dump's own pipe to the archive thread: backups that finish, fail and are cancelled leave no end of it open", async () => {
-    // The pipe is a FIFO opened by its name: /proc shows its descriptors as that (deleted) path.
-    const pipeEnds = () => readdirSync('/proc/self/fd').map((fd) => readlinkOr(`/proc/self/fd/${fd}`)).filter((target) => target.includes('lifeboat-pipe-'));
+  it("pg_dump's own socket to the archive thread: backups that finish, fail and are cancelled leave no end of it open", async () => {
+    // pg_dump (a child of this process) writes into a socket, not a pipe or a stream of this thread.
+    const pgDumpStdouts = () =>
+      readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && childOfThisProcess(pid, 'pg_dump')).map((pid) => readlinkOr(`/proc/${pid}/fd/1`));
+    const sockets = () => readdirSync('/proc/self/fd').map((fd) => readlinkOr(`/proc/self/fd/${fd}`)).filter((target) => target.startsWith('socket:'));
     const backup = async (profile: string, cancel = false) => {
       const job = fixture.engine.backups.start({ profile, outDir: path.join(work, 'fds'), encryption: recipients, exactRowCounts: false });
-      let sawPipe = false;
+      let sawSocket = false;
       job.onProgress((p) => {
-        if (p.phase === 'Dumping' && p.bytes > 0 && pipeEnds().length > 0) sawPipe = true;
+        if (p.phase === 'Dumping' && p.bytes > 0 && pgDumpStdouts().some((target) => target.startsWith('socket:'))) sawSocket = true;
         if (cancel && p.phase === 'Dumping' && p.bytes > 0) job.cancel();
       });
       const outcome = await job.result.then(() => 'done', (error: { code?: string }) => error.code);
-      return { outcome, sawPipe };
+      return { outcome, sawSocket };
     };
-    expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
-    expect((await backup('limited')).outcome).toBe('BACKUP_FAILED');
-    // The pipe is made while the connection opens: a backup whose login fails never starts pg_dump.
-    expect((await backup('wrong-password')).outcome).toBe('AUTH_FAILED');
-    expect((await backup('big', true)).outcome).toBe('CANCELLED');
-    expect(await backup('big')).toEqual({ outcome: 'done', sawPipe: true });
-    await waitFor(() => pipeEnds().length === 0, 5_000, `no end of a dump pipe open (${pipeEnds().join(', ')})`);
+    const everyWay = async () => {
+      expect(await backup('big')).toEqual({ outcome: 'done', sawSocket: true });
+      expect((await backup('limited')).outcome).toBe('BACKUP_FAILED');
+      // The socket is made while the connection opens: a backup whose login fails never starts pg_dump.
+      expect((await backup('wrong-password')).outcome).toBe('AUTH_FAILED');
+      expect((await backup('big', true)).outcome).toBe('CANCELLED');
+    };
+    // Once every way has been taken (the keychain keeps a connection per account it has read), the
+    // same backups again leave this process with no more sockets than before.
+    await everyWay();
+    await waitFor(() => pgDumpStdouts().length === 0, 5_000, 'pg_dump ended');
+    const before = sockets().length;
+    await everyWay();
+    await waitFor(() => sockets().length <= before, 5_000, `no socket left open (${sockets().length} now, ${before} before)`);
   });
 
   it('without a keychain Lifeboat refuses to invent a key it could not keep', async () => {

@@ -4,16 +4,26 @@ import type { MessagePort } from 'node:worker_threads';
 import type { AgeEncryption } from '../crypto/age-encrypt.ts';
 
 /**
+ * Main → worker, on the worker's own port, before the archive starts: connect to this socket, whose
+ * other end becomes pg_dump's stdout, and keep it (unread) for the next archive.
+ */
+export interface ConnectDump {
+  type: 'connect-dump';
+  path: string;
+}
+
+/**
  * Main → worker, on the worker's own port: one archive. Its other messages travel on `port`, a channel
  * of its own, closed when the archive is done — the worker then waits for the next one.
- * dumpFd: the read end of pg_dump's output, read by the worker itself; null: chunks come as 'chunk' messages.
+ * dumpFromSocket: pg_dump's output comes through the socket of the last ConnectDump, read by the
+ * worker itself; false: chunks come as 'chunk' messages.
  */
 export interface StartArchive {
   type: 'start';
   port: MessagePort;
   partialPath: string;
   encryption: AgeEncryption | null;
-  dumpFd: number | null;
+  dumpFromSocket: boolean;
 }
 
 /** Main → worker, on the archive's port. */

@@ -1,15 +1,28 @@
 // The main thread's side of the archive's worker thread (archive-worker.ts): starts it, hands it the
-// dump (a file descriptor it reads itself, or a stream's chunks), and turns its answers into promises.
-import { closeSync } from 'node:fs';
+// dump (a socket it reads itself, or a stream's chunks), and turns its answers into promises.
+import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AgeEncryption } from '../crypto/age-encrypt.ts';
 import type { DumpSummary } from './archive-stream.ts';
-import { fromThreadError, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { fromThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { listenForOneConnection } from '../files/dump-socket.ts';
 import { bundledWorkerFile, workerOptions } from '../files/worker-file.ts';
 
-/** pg_dump's output: the read end of its pipe (see files/dump-pipe.ts), or a stream. */
-export type DumpInput = Readable | { fd: number };
+/**
+ * A socket pair between pg_dump and the archive's worker thread: the worker connected its end (and
+ * reads it itself, into its own buffers); `stdout` is the other end, for pg_dump's stdout. The worker
+ * is kept for this archive (see openDumpChannel).
+ */
+export interface DumpChannel {
+  stdout: net.Socket;
+  readonly worker: Worker;
+  /** Set once startArchiveThread has the worker: from then on the archive's close() ends it. */
+  taken: boolean;
+}
+
+/** pg_dump's output: a channel to the worker, or a stream whose chunks are posted to it. */
+export type DumpInput = Readable | { channel: DumpChannel };
 
 export interface ArchiveThread {
   /** The archive's first entries; the dump follows them as it arrives. */
@@ -64,18 +77,46 @@ function giveBack(worker: Worker): void {
   idleTimers.set(worker, timer);
 }
 
-/** Starts a worker ahead of the archive that will need it (while the backup connects), unless one is idle. */
-export function warmArchiveThread(): void {
-  if (idle.length === 0) giveBack(newWorker());
+/**
+ * A worker for the next archive, already connected to a socket for pg_dump's output (made while the
+ * backup connects to its server). Never rejects: null where there is no such socket (Windows) or it
+ * fails — pg_dump's stdout stream is read then. Until the archive starts, the worker keeps no process
+ * alive; releaseDumpChannel ends it if the archive never does.
+ */
+export async function openDumpChannel(): Promise<DumpChannel | null> {
+  const listening = await listenForOneConnection().catch(() => null);
+  if (!listening) return null;
+  let worker: Worker | null = null;
+  try {
+    worker = takeWorker();
+    worker.unref();
+    worker.postMessage({ type: 'connect-dump', path: listening.path } satisfies ConnectDump);
+    return { stdout: await listening.accepted, worker, taken: false };
+  } catch {
+    if (worker) void worker.terminate();
+    return null;
+  } finally {
+    await listening.close();
+  }
+}
+
+/** A channel pg_dump never wrote to, or whose archive never started: both ends closed, its worker ended. Safe to call again. */
+export function releaseDumpChannel(channel: DumpChannel | null): void {
+  if (!channel) return;
+  channel.stdout.destroy();
+  if (!channel.taken) void channel.worker.terminate();
+  channel.taken = true;
 }
 
 export function startArchiveThread(options: { partialPath: string; encryption: AgeEncryption | null; dump: DumpInput; onProgress: (fileBytes: number, dumpBytes: number) => void }): ArchiveThread {
   let worker: Worker;
-  try {
+  if ('channel' in options.dump) {
+    if (options.dump.channel.taken) throw new Error('the dump channel was already released');
+    worker = options.dump.channel.worker;
+    options.dump.channel.taken = true;
+    worker.ref();
+  } else {
     worker = takeWorker();
-  } catch (error) {
-    if ('fd' in options.dump) closeSync(options.dump.fd);
-    throw error;
   }
   const { port1: port, port2 } = new MessageChannel();
   const send = (message: ToArchiveWorker, transfer?: ArrayBuffer[]) => port.postMessage(message, transfer);
@@ -86,9 +127,9 @@ export function startArchiveThread(options: { partialPath: string; encryption: A
     fileBytes = message.fileBytes;
     options.onProgress(message.fileBytes, message.dumpBytes);
   });
-  const start: StartArchive = { type: 'start', port: port2, partialPath: options.partialPath, encryption: options.encryption, dumpFd: 'fd' in options.dump ? options.dump.fd : null };
+  const start: StartArchive = { type: 'start', port: port2, partialPath: options.partialPath, encryption: options.encryption, dumpFromSocket: 'channel' in options.dump };
   worker.postMessage(start, [port2]);
-  if (!('fd' in options.dump)) pumpStream(options.dump, port, waiting.over);
+  if (!('channel' in options.dump)) pumpStream(options.dump, port, waiting.over);
   // The archive's last word ('written', 'failed', 'closed'): the worker is free for the next one.
   void waiting.over.then((healthy) => {
     port.close();

@@ -8,8 +8,8 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { FileSink } from './archive-file-sink.ts';
 import { CHECKSUMS_ENTRY, GLOBALS_ENTRY, MANIFEST_ENTRY } from './archive-format.ts';
 import { payloadWriter, streamDump, tarStream } from './archive-stream.ts';
-import { toThreadError, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
-import { fdDumpSource, readDump, type DumpSource } from './dump-reader.ts';
+import { toThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { readDump, socketDumpSource, type DumpSource } from './dump-reader.ts';
 
 const openAsync = promisify(open);
 const fsyncAsync = promisify(fsync);
@@ -58,7 +58,7 @@ class ArchiveJob {
 
   constructor(start: StartArchive) {
     this.#port = start.port;
-    this.#source = start.dumpFd === null ? messageDumpSource((message) => this.#post(message)) : fdDumpSource(start.dumpFd);
+    this.#source = start.dumpFromSocket ? takeDumpSocket() : messageDumpSource((message) => this.#post(message));
     // Reading starts now: the output is taken from the first byte, and waits (bounded) for the first entries.
     this.#reader = readDump(this.#source);
     this.#encoder = payloadWriter(start.encryption);
@@ -161,7 +161,23 @@ class ArchiveJob {
   }
 }
 
-parentPort!.on('message', (start: StartArchive) => {
+/** The socket of the last 'connect-dump', kept for the archive that starts next. */
+let dumpSocket: DumpSource | null = null;
+
+function takeDumpSocket(): DumpSource {
+  const source = dumpSocket;
+  dumpSocket = null;
+  // Without one, the archive fails at once (and says so) instead of waiting for a dump that cannot come.
+  return source ?? { start: (_onChunk, onEnd) => onEnd(new Error('the archive thread has no connection to pg_dump')), pause() {}, resume() {}, stop() {} };
+}
+
+parentPort!.on('message', (message: StartArchive | ConnectDump) => {
+  if (message.type === 'connect-dump') {
+    dumpSocket?.stop();
+    dumpSocket = socketDumpSource(message.path);
+    return;
+  }
+  const start = message;
   const job = new ArchiveJob(start);
   start.port.on('message', (message: ToArchiveWorker) => {
     if (message.type === 'entries') void job.write(message);

@@ -14,10 +14,10 @@ import { fsyncDirectory, unusedName, writeFileDurably } from '../files/durable-f
 export type { DumpSummary } from './archive-stream.ts';
 
 export interface ArchiveContent {
-  /** May still be in the making when the dump starts: the dump waits in its pipe until it is ready. */
+  /** May still be in the making when the dump starts: the dump waits in its socket until it is ready. */
   manifest: ArchiveManifest | Promise<ArchiveManifest>;
   globals: Buffer | Promise<Buffer>;
-  /** pg_dump's custom-format output: the read end of its pipe (owned from here on), or a stream. */
+  /** pg_dump's custom-format output: its socket to the archive's worker (owned from here on), or a stream. */
   dump: DumpInput;
   /** Runs after the dump stream ends: must throw if the dump failed; returns checksums.json. */
   finish(dump: DumpSummary, globals: { sha256: string; bytes: number }): Promise<ArchiveChecksums>;
@@ -64,7 +64,7 @@ export async function writeArchiveFile(options: WriteArchiveOptions): Promise<Wr
   const partialPath = partialPathFor(wantedPath);
   let dumpBytes = 0;
   // pg_dump's output is taken from the first byte (Node discards a child's unread stdout once it
-  // exits); until the first entries are written it waits in the worker, bounded, then in its pipe.
+  // exits); until the first entries are written it waits in the worker, bounded, then in its socket.
   const thread = startArchiveThread({
     partialPath,
     encryption: options.encryption,
@@ -81,7 +81,7 @@ export async function writeArchiveFile(options: WriteArchiveOptions): Promise<Wr
     options.onProgress?.({ fileBytes: written.bytes, dumpBytes });
     return await publishArchive(partialPath, wantedPath, options, written);
   } catch (error) {
-    await thread.close(); // pg_dump gets EPIPE instead of waiting on a full pipe; no write in flight
+    await thread.close(); // pg_dump gets EPIPE instead of waiting on a full socket; no write in flight
     await rm(partialPath, { force: true });
     throw explainWriteFailure(error, { signal, folder: options.folder, partialPath, written: thread.fileBytes });
   }

@@ -1,6 +1,6 @@
 // The dump's input side, in the archive's worker thread (see archive-worker.ts): pg_dump's output,
 // read from its first byte and paused whenever the disk falls behind, so memory stays bounded and
-// pg_dump waits in its pipe.
+// pg_dump waits in its socket.
 import net from 'node:net';
 import type { FileSink } from './archive-file-sink.ts';
 
@@ -9,7 +9,7 @@ const PENDING_HIGH = 16 * 1024 * 1024;
 const PENDING_LOW = 4 * 1024 * 1024;
 /** Reading pauses while this much of pg_dump's output waits for the archive's first entries. */
 const EARLY_LIMIT = 16 * 1024 * 1024;
-/** One reused buffer for reads from the pipe: no allocation per chunk, so no garbage to collect. */
+/** One reused buffer for reads from the socket: no allocation per chunk, so no garbage to collect. */
 const READ_BUFFER = 1024 * 1024;
 
 /** Where pg_dump's output comes from. A chunk is only valid during the call: the source may reuse it. */
@@ -17,26 +17,39 @@ export interface DumpSource {
   start(onChunk: (chunk: Buffer) => void, onEnd: (error: Error | null) => void): void;
   pause(): void;
   resume(): void;
-  /** Closes the input: pg_dump gets EPIPE instead of waiting on a full pipe. */
+  /** Closes the input: pg_dump gets EPIPE instead of waiting on a full socket. */
   stop(): void;
 }
 
-/** The read end of pg_dump's output pipe, read straight into one reused buffer. */
-export function fdDumpSource(fd: number): DumpSource {
-  let socket: net.Socket | null = null;
+/**
+ * pg_dump's output through a Unix socket (files/dump-socket.ts): connected now, read straight into
+ * one reused buffer once start() is called — until then pg_dump's writes wait in the socket's buffer.
+ * A connection that fails is the main thread's to notice (it waits for it, bounded); start() then says it.
+ */
+export function socketDumpSource(socketPath: string): DumpSource {
+  const buffer = Buffer.allocUnsafe(READ_BUFFER);
+  let deliver: (chunk: Buffer) => void = () => {};
+  const socket = new net.Socket({ readable: true, onread: { buffer, callback: (n: number) => {
+    deliver(buffer.subarray(0, n));
+    return true; // pausing goes through pause(), like any stream
+  } } });
+  socket.pause(); // nothing is read before start()
+  let failure: Error | null = null;
+  socket.once('error', (error) => (failure = error));
+  socket.connect(socketPath);
   return {
     start(onChunk, onEnd) {
-      const buffer = Buffer.allocUnsafe(READ_BUFFER);
-      const callback = (n: number): boolean => {
-        onChunk(buffer.subarray(0, n));
-        return true; // pausing goes through pause(), like any stream
-      };
-      socket = new net.Socket({ fd, readable: true, writable: false, onread: { buffer, callback } });
+      if (failure || socket.destroyed) {
+        onEnd(failure ?? new Error('the connection to pg_dump was closed'));
+        return;
+      }
+      deliver = onChunk;
       socket.once('end', () => onEnd(null)).once('error', (error) => onEnd(error));
+      socket.resume();
     },
-    pause: () => socket?.pause(),
-    resume: () => socket?.resume(),
-    stop: () => socket?.destroy(),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    stop: () => socket.destroy(),
   };
 }
 

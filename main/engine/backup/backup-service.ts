@@ -1,8 +1,7 @@
-import { closeSync } from 'node:fs';
 import { mkdir, readdir } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
-import { warmArchiveThread, type DumpInput } from '../archive/archive-thread.ts';
+import { openDumpChannel, releaseDumpChannel, type DumpChannel, type DumpInput } from '../archive/archive-thread.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/partial-files.ts';
@@ -14,7 +13,6 @@ import type { EncryptionChoice, KeyService, ResolvedEncryption } from '../keys/k
 import { defaultBackupFolder } from '../paths/data-dir.ts';
 import { dbnameConninfo, libpqEnvironment, type LibpqEnvironment } from '../pgtools/libpq-env.ts';
 import { isLostConnection, LOST_CONNECTION_FIX, LOST_CONNECTION_SENTENCE } from '../pgtools/lost-connection.ts';
-import { closeDumpPipe, openDumpPipe, type DumpPipe } from '../files/dump-pipe.ts';
 import { loadPg } from '../db/pg-connect.ts';
 import { startTool, startToolWritingTo, toolErrorSummary, type ToolProcess } from '../pgtools/tool-process.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
@@ -110,7 +108,7 @@ export interface SharedParts {
 }
 
 /** pg_dump running, and the archive's other entries in the making. */
-/** pg_dump, and where its output is read: the read end of its own pipe, or its stdout stream. */
+/** pg_dump, and where its output is read: its socket to the archive's worker thread, or its stdout stream. */
 type DumpProcess = Omit<ToolProcess, 'stdout'> & { output: DumpInput };
 
 interface DumpInFlight {
@@ -162,19 +160,17 @@ export class BackupService {
     ctx.report({ phase: 'Connecting', message: 'Opening a consistent snapshot' });
     // Finding the PostgreSQL tools overlaps with the keychain and the connection; choose() waits for it.
     tools.list().catch(() => {});
-    warmArchiveThread(); // so is starting the thread that will write the archive
-    // So are loading the pg driver and making pg_dump's pipe (mkfifo is a process of its own): ~0.07 s
-    // that would otherwise come between the keychain, the connection and pg_dump's start.
+    // So are loading the pg driver, starting the thread that will write the archive and connecting it
+    // to the socket pg_dump will write into: ~0.1 s that would otherwise come between the keychain,
+    // the connection and pg_dump's start.
     loadPg().catch(() => {});
-    const pipe = openDumpPipe().catch(() => null); // never rejects: without a pipe, pg_dump's stdout is read
-    let pipeTaken = false;
+    const channel = openDumpChannel(); // never rejects: without a channel, pg_dump's stdout is read
     try {
       const { target, run } = await this.#targetAndSnapshot(request, options, ctx);
       try {
         const plan = await this.#plan(request, options, target, run, started, t0);
         ctx.signal.throwIfAborted();
-        pipeTaken = true;
-        const inFlight = await this.#startDump(plan, run, ctx, shared, await pipe);
+        const inFlight = await this.#startDump(plan, run, ctx, shared, await channel);
         const written = await this.#writeArchive(plan, run, inFlight, ctx);
         ctx.report({ phase: 'Done', fraction: 1, message: written.path });
         return {
@@ -195,8 +191,8 @@ export class BackupService {
         await cleanUp(run);
       }
     } finally {
-      // pg_dump's start takes both ends (and closes them); before it, nothing else would.
-      if (!pipeTaken) closeDumpPipe(await pipe);
+      // Once the archive has its worker, the archive ends it; a channel never used is closed here.
+      releaseDumpChannel(await channel);
     }
   }
 
@@ -260,14 +256,14 @@ export class BackupService {
   /**
    * Dump & gather. pg_dump starts as soon as the snapshot is exported. Everything else that goes into
    * the archive's first entries (table list, object counts, canaries, pg_dumpall's globals) is
-   * gathered meanwhile, in the same snapshot; the dump waits in its pipe until then.
+   * gathered meanwhile, in the same snapshot; the dump waits in its socket until then.
    */
-  async #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts, pipe: DumpPipe | null): Promise<DumpInFlight> {
+  async #startDump(plan: BackupPlan, run: RunState, ctx: JobContext, shared: SharedParts, channel: DumpChannel | null): Promise<DumpInFlight> {
     ctx.report({ phase: 'Dumping', fraction: 0, message: null });
     const appName = `Lifeboat pg_dump ${process.pid}-${Date.now()}`;
     const progress = new DumpProgress(ctx);
     const tDump = performance.now();
-    const running = startPgDump(plan, run, { appName, progress, pipe, signal: ctx.signal });
+    const running = startPgDump(plan, run, { appName, progress, channel, signal: ctx.signal });
     run.dump = running;
 
     const globals = shared.globals ?? this.#saveGlobals(plan, run);
@@ -378,10 +374,10 @@ async function openSnapshot(target: Pick<BackupTarget, 'profile' | 'password'>, 
 }
 
 /**
- * pg_dump writing into `pipe` when there is one (the archive's worker thread reads it directly; the
- * write end is closed here once pg_dump has its copy), else into its stdout stream.
+ * pg_dump writing into `channel` when there is one (the archive's worker thread reads the other end;
+ * this thread's copy of pg_dump's end is closed once pg_dump has its own), else into its stdout stream.
  */
-function startPgDump(plan: BackupPlan, run: RunState, how: { appName: string; progress: DumpProgress; pipe: DumpPipe | null; signal: AbortSignal }): DumpProcess {
+function startPgDump(plan: BackupPlan, run: RunState, how: { appName: string; progress: DumpProgress; channel: DumpChannel | null; signal: AbortSignal }): DumpProcess {
   const { snapshotId } = run.session;
   const options = {
     path: plan.facts.pgDump.path,
@@ -390,18 +386,15 @@ function startPgDump(plan: BackupPlan, run: RunState, how: { appName: string; pr
     signal: how.signal,
     onLine: (line: string) => how.progress.onDumpLine(line),
   };
-  if (!how.pipe) {
+  if (!how.channel) {
     const proc = startTool(options);
     return { ...proc, output: proc.stdout };
   }
-  const { readFd, writeFd } = how.pipe;
   try {
-    return { ...startToolWritingTo(writeFd, options), output: { fd: readFd } };
-  } catch (error) {
-    closeSync(readFd);
-    throw error;
+    return { ...startToolWritingTo(how.channel.stdout, options), output: { channel: how.channel } };
   } finally {
-    closeSync(writeFd);
+    // Destroyed, never ended: ending would shut down the socket pg_dump writes to.
+    how.channel.stdout.destroy();
   }
 }
 

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
+import type { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 
 export interface ToolProcess {
@@ -28,9 +29,9 @@ interface ToolOptions {
   cwd?: string;
 }
 
-/** The same, its stdout going straight to a file descriptor (a pipe another thread reads: files/dump-pipe.ts). */
-export function startToolWritingTo(stdoutFd: number, options: ToolOptions): Omit<ToolProcess, 'stdout'> {
-  const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', stdoutFd, 'pipe'] });
+/** The same, its stdout going straight into a socket (one another thread reads: archive/archive-thread.ts). */
+export function startToolWritingTo(stdout: Socket, options: ToolOptions): Omit<ToolProcess, 'stdout'> {
+  const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', stdout, 'pipe'] });
   return supervise(child as unknown as ToolProcess['child'], options);
 }
 
