@@ -28,7 +28,7 @@ export function unsteadyReason(baseline: string, spread: WorkCpuSpread | null): 
   return `the machine's speed changed between rounds: ${baseline} took ${spread.minS.toFixed(1)}–${spread.maxS.toFixed(1)} CPU-s for the same work (${spread.spread.toFixed(2)}×; a steady machine repeats it within ${STEADY_SPREAD.toFixed(2)}×) — run the bench again`;
 }
 
-/** The target's verdict withdrawn (UNSURE) when its baseline ran unsteadily. */
+/** The target's verdict withdrawn (UNSURE) when its baseline ran unsteadily; the reason says what it would have been. */
 export function judgedOnSteadyMachine<T extends { pass: boolean | null; unsure?: string }>(target: T, reason: string | null): T {
-  return reason && target.pass !== null ? { ...target, pass: null, unsure: reason } : target;
+  return reason && target.pass !== null ? { ...target, pass: null, unsure: `${reason} (on these runs it would be ${target.pass ? 'PASS' : 'FAIL'})` } : target;
 }

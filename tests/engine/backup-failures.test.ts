@@ -37,6 +37,18 @@ afterAll(async () => {
 });
 
 /** Where an open file descriptor points (a path, pipe:[n], socket:[n]); gone in between: ''. */
+/** The count once it stayed the same for 300 ms (connections and a child's pipes still closing count until then). */
+async function settledCount(list: () => string[]): Promise<number> {
+  let last = list().length;
+  for (let stable = 0; stable < 3; ) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const now = list().length;
+    stable = now === last ? stable + 1 : 0;
+    last = now;
+  }
+  return last;
+}
+
 /** Whether /proc/PID is a `name` process whose parent is this process. */
 function childOfThisProcess(pid: string, name: string): boolean {
   try {
@@ -106,15 +118,21 @@ describe('backup failures', () => {
   });
 
   it("pg_dump's own socket to the archive thread: backups that finish, fail and are cancelled leave no end of it open", async () => {
-    // pg_dump (a child of this process) writes into a socket, not a pipe or a stream of this thread.
+    // pg_dump (a child of this process) writes into the channel's socket: accepted from the listener in
+    // its private folder, so /proc/net/unix shows it with that path (a child's stdout stream, the
+    // fallback, would be an unnamed socket pair).
     const pgDumpStdouts = () =>
       readdirSync('/proc').filter((pid) => /^\d+$/.test(pid) && childOfThisProcess(pid, 'pg_dump')).map((pid) => readlinkOr(`/proc/${pid}/fd/1`));
+    const channelSockets = () => {
+      const inodes = new Set(readFileSync('/proc/net/unix', 'utf8').split('\n').filter((line) => line.includes('/lifeboat-dump-')).map((line) => line.trim().split(/\s+/)[6]));
+      return pgDumpStdouts().filter((target) => inodes.has(/^socket:\[(\d+)\]$/.exec(target)?.[1]));
+    };
     const sockets = () => readdirSync('/proc/self/fd').map((fd) => readlinkOr(`/proc/self/fd/${fd}`)).filter((target) => target.startsWith('socket:'));
     const backup = async (profile: string, cancel = false) => {
       const job = fixture.engine.backups.start({ profile, outDir: path.join(work, 'fds'), encryption: recipients, exactRowCounts: false });
       let sawSocket = false;
       job.onProgress((p) => {
-        if (p.phase === 'Dumping' && p.bytes > 0 && pgDumpStdouts().some((target) => target.startsWith('socket:'))) sawSocket = true;
+        if (p.phase === 'Dumping' && p.bytes > 0 && channelSockets().length > 0) sawSocket = true;
         if (cancel && p.phase === 'Dumping' && p.bytes > 0) job.cancel();
       });
       const outcome = await job.result.then(() => 'done', (error: { code?: string }) => error.code);
@@ -131,7 +149,7 @@ describe('backup failures', () => {
     // same backups again leave this process with no more sockets than before.
     await everyWay();
     await waitFor(() => pgDumpStdouts().length === 0, 5_000, 'pg_dump ended');
-    const before = sockets().length;
+    const before = await settledCount(sockets);
     await everyWay();
     await waitFor(() => sockets().length <= before, 5_000, `no socket left open (${sockets().length} now, ${before} before)`);
   });

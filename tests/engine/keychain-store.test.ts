@@ -14,7 +14,8 @@ describe('KeychainSecretStore', () => {
 
   it('reads what another process wrote or deleted since, with the entries it keeps', async () => {
     const [mine, other] = [await openSecretStore(service), await openSecretStore(service)];
-    expect(mine.storage).toBe('keychain');
+    // npm test provides a keychain session; without one there is nothing to test here.
+    if (mine.storage !== 'keychain') return expect(process.env.LIFEBOAT_EXPECT_KEYCHAIN).not.toBe('1');
     cleanUp.push(() => other.delete('account'));
     await mine.set('account', 'first');
     expect(await mine.get('account')).toBe('first');

@@ -15,15 +15,16 @@ export interface ConnectDump {
 /**
  * Main → worker, on the worker's own port: one archive. Its other messages travel on `port`, a channel
  * of its own, closed when the archive is done — the worker then waits for the next one.
- * dumpFromSocket: pg_dump's output comes through the socket of the last ConnectDump, read by the
- * worker itself; false: chunks come as 'chunk' messages.
+ * dump: where pg_dump's output comes from — 'socket': the socket of the last ConnectDump; fd: the read
+ * end of its FIFO (the worker owns it from here on); 'messages': 'chunk' messages. The worker reads
+ * the first two itself.
  */
 export interface StartArchive {
   type: 'start';
   port: MessagePort;
   partialPath: string;
   encryption: AgeEncryption | null;
-  dumpFromSocket: boolean;
+  dump: 'socket' | 'messages' | { fd: number };
 }
 
 /** Main → worker, on the archive's port. */

@@ -6,18 +6,23 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type { AgeEncryption } from '../crypto/age-encrypt.ts';
 import type { DumpSummary } from './archive-stream.ts';
 import { fromThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { closeQuietly, openDumpPipe } from '../files/dump-pipe.ts';
 import { listenForOneConnection } from '../files/dump-socket.ts';
 import { bundledWorkerFile, workerOptions } from '../files/worker-file.ts';
 
 /**
- * A socket pair between pg_dump and the archive's worker thread: the worker connected its end (and
- * reads it itself, into its own buffers); `stdout` is the other end, for pg_dump's stdout. The worker
- * is kept for this archive (see openDumpChannel).
+ * pg_dump's output straight to the archive's worker thread, which reads it itself into its own
+ * buffers: a Unix socket the worker connected (Linux), or a FIFO whose read end the worker gets when
+ * the archive starts (elsewhere: their Unix sockets buffer only 8 KiB). The worker is kept for this
+ * archive (see openDumpChannel).
  */
 export interface DumpChannel {
-  stdout: net.Socket;
+  /** For pg_dump's stdout: the socket's other end, or the FIFO's write end; closeDumpStdout() once pg_dump has its copy. */
+  readonly stdout: net.Socket | number;
   readonly worker: Worker;
-  /** Set once startArchiveThread has the worker: from then on the archive's close() ends it. */
+  readonly reads: 'socket' | { fd: number };
+  stdoutClosed: boolean;
+  /** Set once startArchiveThread has the worker (and the FIFO's read end): from then on the archive's close() ends them. */
   taken: boolean;
 }
 
@@ -59,6 +64,9 @@ function takeWorker(): Worker {
 
 function newWorker(): Worker {
   const worker = new Worker(bundledWorkerFile('archive-worker', import.meta.url, 'The archive writer'), workerOptions());
+  // A worker that fails while no archive has it just ends (an 'error' without a listener would end
+  // the process): the next archive takes another, one that has it hears of it through answers().
+  worker.on('error', () => {});
   worker.once('exit', () => {
     const at = idle.indexOf(worker);
     if (at >= 0) idle.splice(at, 1);
@@ -77,43 +85,75 @@ function giveBack(worker: Worker): void {
   idleTimers.set(worker, timer);
 }
 
+/** Starts a worker ahead of the archive that will need it (while the backup connects), unless one is idle. */
+export function warmArchiveThread(): void {
+  if (idle.length === 0) giveBack(newWorker());
+}
+
 /**
- * A worker for the next archive, already connected to a socket for pg_dump's output (made while the
- * backup connects to its server). Never rejects: null where there is no such socket (Windows) or it
- * fails — pg_dump's stdout stream is read then. Until the archive starts, the worker keeps no process
- * alive; releaseDumpChannel ends it if the archive never does.
+ * A worker for the next archive, with pg_dump's way to it made (while the backup connects to its
+ * server). Never rejects: null on Windows or when neither way can be made — pg_dump's stdout stream
+ * is read then. Until the archive starts, the worker keeps no process alive; releaseDumpChannel
+ * ends it if the archive never does. `way`: tests choose; otherwise a socket on Linux, a FIFO elsewhere.
  */
-export async function openDumpChannel(): Promise<DumpChannel | null> {
-  const listening = await listenForOneConnection().catch(() => null);
-  if (!listening) return null;
+export async function openDumpChannel(way: 'socket' | 'fifo' = process.platform === 'linux' ? 'socket' : 'fifo'): Promise<DumpChannel | null> {
+  if (process.platform === 'win32') return null;
   let worker: Worker | null = null;
   try {
     worker = takeWorker();
     worker.unref();
-    worker.postMessage({ type: 'connect-dump', path: listening.path } satisfies ConnectDump);
-    return { stdout: await listening.accepted, worker, taken: false };
+    const made = way === 'socket' ? await connectedSocket(worker) : await openDumpPipe();
+    if (!made) throw new Error('no way for the dump');
+    return 'readFd' in made ? { stdout: made.writeFd, worker, reads: { fd: made.readFd }, stdoutClosed: false, taken: false } : { stdout: made, worker, reads: 'socket', stdoutClosed: false, taken: false };
   } catch {
     if (worker) void worker.terminate();
     return null;
+  }
+}
+
+/** The worker connects to a socket this thread listens on; the accepted end is returned (for pg_dump). */
+async function connectedSocket(worker: Worker): Promise<net.Socket | null> {
+  const listening = await listenForOneConnection();
+  if (!listening) return null;
+  // A worker that ends or fails meanwhile would never connect: no waiting for the timeout then.
+  let ended: () => void = () => {};
+  const stopped = new Promise<never>((_resolve, reject) => (ended = () => reject(new Error('the archive writer stopped'))));
+  worker.once('exit', ended).once('error', ended);
+  try {
+    worker.postMessage({ type: 'connect-dump', path: listening.path } satisfies ConnectDump);
+    return await Promise.race([listening.accepted, stopped]);
   } finally {
+    worker.off('exit', ended).off('error', ended); // a pooled worker outlives this channel
     await listening.close();
   }
 }
 
-/** A channel pg_dump never wrote to, or whose archive never started: both ends closed, its worker ended. Safe to call again. */
+/** Closes this thread's copy of pg_dump's end (once pg_dump has its own). Destroyed, never ended: ending would shut down the socket pg_dump writes to. */
+export function closeDumpStdout(channel: DumpChannel): void {
+  if (channel.stdoutClosed) return;
+  channel.stdoutClosed = true;
+  if (typeof channel.stdout === 'number') closeQuietly(channel.stdout);
+  else channel.stdout.destroy();
+}
+
+/** A channel pg_dump never wrote to, or whose archive never started: its ends closed, its worker ended. Safe to call again. */
 export function releaseDumpChannel(channel: DumpChannel | null): void {
   if (!channel) return;
-  channel.stdout.destroy();
-  if (!channel.taken) void channel.worker.terminate();
+  closeDumpStdout(channel);
+  if (channel.taken) return;
   channel.taken = true;
+  if (channel.reads !== 'socket') closeQuietly(channel.reads.fd);
+  void channel.worker.terminate();
 }
 
 export function startArchiveThread(options: { partialPath: string; encryption: AgeEncryption | null; dump: DumpInput; onProgress: (fileBytes: number, dumpBytes: number) => void }): ArchiveThread {
   let worker: Worker;
   if ('channel' in options.dump) {
-    if (options.dump.channel.taken) throw new Error('the dump channel was already released');
-    worker = options.dump.channel.worker;
-    options.dump.channel.taken = true;
+    const { channel } = options.dump;
+    // A worker that ended meanwhile (threadId -1) would never answer: the archive fails at once instead.
+    if (channel.taken || channel.worker.threadId === -1) throw new Error('the archive writer stopped before the archive started');
+    worker = channel.worker;
+    channel.taken = true;
     worker.ref();
   } else {
     worker = takeWorker();
@@ -127,7 +167,7 @@ export function startArchiveThread(options: { partialPath: string; encryption: A
     fileBytes = message.fileBytes;
     options.onProgress(message.fileBytes, message.dumpBytes);
   });
-  const start: StartArchive = { type: 'start', port: port2, partialPath: options.partialPath, encryption: options.encryption, dumpFromSocket: 'channel' in options.dump };
+  const start: StartArchive = { type: 'start', port: port2, partialPath: options.partialPath, encryption: options.encryption, dump: dumpWay(options.dump) };
   worker.postMessage(start, [port2]);
   if (!('channel' in options.dump)) pumpStream(options.dump, port, waiting.over);
   // The archive's last word ('written', 'failed', 'closed'): the worker is free for the next one.
@@ -156,6 +196,11 @@ export function startArchiveThread(options: { partialPath: string; encryption: A
         clearTimeout(timer);
       })()),
   };
+}
+
+function dumpWay(dump: DumpInput): StartArchive['dump'] {
+  if (!('channel' in dump)) return 'messages';
+  return dump.channel.reads === 'socket' ? 'socket' : { fd: dump.channel.reads.fd };
 }
 
 /**

@@ -9,7 +9,7 @@ import { FileSink } from './archive-file-sink.ts';
 import { CHECKSUMS_ENTRY, GLOBALS_ENTRY, MANIFEST_ENTRY } from './archive-format.ts';
 import { payloadWriter, streamDump, tarStream } from './archive-stream.ts';
 import { toThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
-import { readDump, socketDumpSource, type DumpSource } from './dump-reader.ts';
+import { fdDumpSource, readDump, socketDumpSource, type DumpSource } from './dump-reader.ts';
 
 const openAsync = promisify(open);
 const fsyncAsync = promisify(fsync);
@@ -58,7 +58,7 @@ class ArchiveJob {
 
   constructor(start: StartArchive) {
     this.#port = start.port;
-    this.#source = start.dumpFromSocket ? takeDumpSocket() : messageDumpSource((message) => this.#post(message));
+    this.#source = start.dump === 'socket' ? takeDumpSocket() : start.dump === 'messages' ? messageDumpSource((message) => this.#post(message)) : fdDumpSource(start.dump.fd);
     // Reading starts now: the output is taken from the first byte, and waits (bounded) for the first entries.
     this.#reader = readDump(this.#source);
     this.#encoder = payloadWriter(start.encryption);

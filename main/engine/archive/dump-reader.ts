@@ -21,6 +21,25 @@ export interface DumpSource {
   stop(): void;
 }
 
+/** The read end of pg_dump's FIFO (files/dump-pipe.ts), read straight into one reused buffer. */
+export function fdDumpSource(fd: number): DumpSource {
+  let socket: net.Socket | null = null;
+  return {
+    start(onChunk, onEnd) {
+      const buffer = Buffer.allocUnsafe(READ_BUFFER);
+      const callback = (n: number): boolean => {
+        onChunk(buffer.subarray(0, n));
+        return true; // pausing goes through pause(), like any stream
+      };
+      socket = new net.Socket({ fd, readable: true, writable: false, onread: { buffer, callback } });
+      socket.once('end', () => onEnd(null)).once('error', (error) => onEnd(error));
+    },
+    pause: () => socket?.pause(),
+    resume: () => socket?.resume(),
+    stop: () => socket?.destroy(),
+  };
+}
+
 /**
  * pg_dump's output through a Unix socket (files/dump-socket.ts): connected now, read straight into
  * one reused buffer once start() is called — until then pg_dump's writes wait in the socket's buffer.

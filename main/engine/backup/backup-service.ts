@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
-import { openDumpChannel, releaseDumpChannel, type DumpChannel, type DumpInput } from '../archive/archive-thread.ts';
+import { closeDumpStdout, openDumpChannel, releaseDumpChannel, warmArchiveThread, type DumpChannel, type DumpInput } from '../archive/archive-thread.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/partial-files.ts';
@@ -165,6 +165,7 @@ export class BackupService {
     // the connection and pg_dump's start.
     loadPg().catch(() => {});
     const channel = openDumpChannel(); // never rejects: without a channel, pg_dump's stdout is read
+    void channel.then((made) => made ?? warmArchiveThread());
     try {
       const { target, run } = await this.#targetAndSnapshot(request, options, ctx);
       try {
@@ -393,8 +394,7 @@ function startPgDump(plan: BackupPlan, run: RunState, how: { appName: string; pr
   try {
     return { ...startToolWritingTo(how.channel.stdout, options), output: { channel: how.channel } };
   } finally {
-    // Destroyed, never ended: ending would shut down the socket pg_dump writes to.
-    how.channel.stdout.destroy();
+    closeDumpStdout(how.channel);
   }
 }
 

@@ -28,8 +28,11 @@ export async function listenForOneConnection(): Promise<OneConnection | null> {
   const socketPath = path.join(folder, 's');
   const server = net.createServer({ pauseOnConnect: true });
   const removed = () => rm(folder, { recursive: true, force: true }).catch(() => {});
+  let failed: (error: Error) => void = () => {};
+  // Every error of the listener (not only one while it starts): an accept that fails (EMFILE) ends the wait at once.
+  server.on('error', (error) => failed(error));
   const listening = await new Promise<boolean>((resolve) => {
-    server.once('error', () => resolve(false));
+    failed = () => resolve(false);
     server.listen(socketPath, () => resolve(true));
   });
   if (!listening) {
@@ -53,6 +56,10 @@ export async function listenForOneConnection(): Promise<OneConnection | null> {
       clearTimeout(timer);
       reject(new Error('stopped listening for the dump'));
     });
+    failed = (error) => {
+      clearTimeout(timer);
+      reject(error);
+    };
   });
   accepted.catch(() => {});
   // One connection and no other: listening ends (and the name goes) as soon as it arrives.

@@ -29,8 +29,8 @@ interface ToolOptions {
   cwd?: string;
 }
 
-/** The same, its stdout going straight into a socket (one another thread reads: archive/archive-thread.ts). */
-export function startToolWritingTo(stdout: Socket, options: ToolOptions): Omit<ToolProcess, 'stdout'> {
+/** The same, its stdout going straight into a socket or a FIFO's write end (another thread reads them: archive/archive-thread.ts). */
+export function startToolWritingTo(stdout: Socket | number, options: ToolOptions): Omit<ToolProcess, 'stdout'> {
   const child = spawn(options.path, options.args, { env: options.env, cwd: options.cwd, stdio: [options.stdin ?? 'ignore', stdout, 'pipe'] });
   return supervise(child as unknown as ToolProcess['child'], options);
 }

@@ -36,6 +36,7 @@ export class KeychainSecretStore implements SecretStore {
 
   async delete(account: string): Promise<void> {
     await this.#call('delete', account, (entry) => entry.deletePassword());
+    this.#entries.delete(account); // a removed profile's entry (and its connection) is not kept
   }
 
   async #call<T>(what: string, account: string, action: (entry: AsyncEntry) => Promise<T>): Promise<T> {
@@ -45,7 +46,8 @@ export class KeychainSecretStore implements SecretStore {
         try {
           return await action(entry);
         } catch (error) {
-          this.#entries.delete(account); // its connection may be the trouble: the next try makes a new one
+          // Its connection may be the trouble: the next try makes a new one (unless another call already did).
+          if (this.#entries.get(account) === entry) this.#entries.delete(account);
           throw error;
         }
       }, () => false);
