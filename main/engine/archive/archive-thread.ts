@@ -1,5 +1,5 @@
 // The main thread's side of the archive's worker thread (archive-worker.ts): starts it, hands it the
-// dump (a socket it reads itself, or a stream's chunks), and turns its answers into promises.
+// dump (a socket or FIFO it reads itself, or a stream's chunks), and turns its answers into promises.
 import type net from 'node:net';
 import type { Readable } from 'node:stream';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';

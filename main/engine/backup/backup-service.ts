@@ -108,7 +108,7 @@ export interface SharedParts {
 }
 
 /** pg_dump running, and the archive's other entries in the making. */
-/** pg_dump, and where its output is read: its socket to the archive's worker thread, or its stdout stream. */
+/** pg_dump, and where its output is read: its channel to the archive's worker thread (a socket or a FIFO), or its stdout stream. */
 type DumpProcess = Omit<ToolProcess, 'stdout'> & { output: DumpInput };
 
 interface DumpInFlight {
@@ -165,7 +165,8 @@ export class BackupService {
     // the connection and pg_dump's start.
     loadPg().catch(() => {});
     const channel = openDumpChannel(); // never rejects: without a channel, pg_dump's stdout is read
-    void channel.then((made) => made ?? warmArchiveThread());
+    // Without one, a worker is started ahead all the same; a worker file that is missing is said when the archive starts.
+    void channel.then((made) => made ?? warmArchiveThread()).catch(() => {});
     try {
       const { target, run } = await this.#targetAndSnapshot(request, options, ctx);
       try {
