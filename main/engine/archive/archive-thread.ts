@@ -86,20 +86,20 @@ function giveBack(worker: Worker): void {
 }
 
 /** Starts a worker ahead of the archive that will need it (while the backup connects), unless one is idle. */
-export function warmArchiveThread(): void {
+function warmArchiveThread(): void {
   if (idle.length === 0) giveBack(newWorker());
 }
 
 /**
  * A worker for the next archive, with pg_dump's way to it made (while the backup connects to its
  * server). Never rejects: null on Windows or when neither way can be made — pg_dump's stdout stream
- * is read then. Until the archive starts, the worker keeps no process alive; releaseDumpChannel
- * ends it if the archive never does. `way`: tests choose; otherwise a socket on Linux, a FIFO elsewhere.
+ * is read then, and a worker is started ahead all the same. Until the archive starts, the channel's
+ * worker keeps no process alive; releaseDumpChannel ends it if the archive never does. `way`: tests choose; otherwise a socket on Linux, a FIFO elsewhere.
  */
 export async function openDumpChannel(way: 'socket' | 'fifo' = process.platform === 'linux' ? 'socket' : 'fifo'): Promise<DumpChannel | null> {
-  if (process.platform === 'win32') return null;
   let worker: Worker | null = null;
   try {
+    if (process.platform === 'win32') throw new Error('no Unix sockets or FIFOs here');
     worker = takeWorker();
     worker.unref();
     const made = way === 'socket' ? await connectedSocket(worker) : await openDumpPipe();
@@ -107,6 +107,13 @@ export async function openDumpChannel(way: 'socket' | 'fifo' = process.platform 
     return 'readFd' in made ? { stdout: made.writeFd, worker, reads: { fd: made.readFd }, stdoutClosed: false, taken: false } : { stdout: made, worker, reads: 'socket', stdoutClosed: false, taken: false };
   } catch {
     if (worker) void worker.terminate();
+    // The stream path needs a worker too (a worker file that is missing is said when the archive
+    // starts, by takeWorker).
+    try {
+      warmArchiveThread();
+    } catch {
+      // said then
+    }
     return null;
   }
 }

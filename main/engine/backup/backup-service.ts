@@ -1,7 +1,7 @@
 import { mkdir, readdir } from 'node:fs/promises';
 import type { ArchiveChecksums, ArchiveManifest, TableRowCount } from '../archive/archive-format.ts';
 import { archiveFileName } from '../archive/archive-names.ts';
-import { closeDumpStdout, openDumpChannel, releaseDumpChannel, warmArchiveThread, type DumpChannel, type DumpInput } from '../archive/archive-thread.ts';
+import { closeDumpStdout, openDumpChannel, releaseDumpChannel, type DumpChannel, type DumpInput } from '../archive/archive-thread.ts';
 import { writeArchiveFile, type DumpSummary, type WrittenArchive } from '../archive/archive-writer.ts';
 import { tagSidecar, type LibraryKey } from '../archive/sidecar-tag.ts';
 import { removeStalePartials } from '../archive/partial-files.ts';
@@ -165,8 +165,6 @@ export class BackupService {
     // the connection and pg_dump's start.
     loadPg().catch(() => {});
     const channel = openDumpChannel(); // never rejects: without a channel, pg_dump's stdout is read
-    // Without one, a worker is started ahead all the same; a worker file that is missing is said when the archive starts.
-    void channel.then((made) => made ?? warmArchiveThread()).catch(() => {});
     try {
       const { target, run } = await this.#targetAndSnapshot(request, options, ctx);
       try {
