@@ -27,8 +27,10 @@ export interface RunSample {
   serverCpuS?: number;
   /** CPU seconds used meanwhile by processes that are neither the client tree nor the server. */
   foreignCpuS?: number;
-  /** Seconds waited before the run for the machine to be quiet. */
+  /** Seconds waited before the run for the machine to be quiet and its CPUs even. */
   waitedS?: number;
+  /** The slowest CPU's probe time over its usual (cpu-speed.ts), the worse of just before and just after the run. */
+  cpuSlowdown?: number;
   /** How often the run was repeated because the machine was busy with other work. */
   retries?: number;
   /** Lifeboat only: when its progress phases began, from the CLI's --json progress lines. */

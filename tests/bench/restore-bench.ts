@@ -36,7 +36,7 @@ export interface LifeboatRunExtra {
   onStderrLine?: (line: string) => void;
 }
 
-type MeasuredExtra = Pick<RestoreSample, 'serverCpuS' | 'foreignCpuS' | 'waitedS' | 'treeCpuS'>;
+type MeasuredExtra = Pick<RestoreSample, 'serverCpuS' | 'foreignCpuS' | 'waitedS' | 'treeCpuS' | 'cpuSlowdown'>;
 
 export interface RestoreBenchContext {
   server: BenchServer;
@@ -247,7 +247,8 @@ export async function measureRestore(ctx: RestoreBenchContext, db: BuiltDatabase
         const sample = spec.retry ? await ctx.withNoiseRetries(what, () => spec.run(round)) : await spec.run(round);
         variants[i]!.runs.push(sample);
         const other = sample.foreignCpuS !== undefined ? `, other CPU ${sample.foreignCpuS.toFixed(1)} s` : '';
-        ctx.log(`  ${db.name} restore round ${round}/${ctx.runs}: ${spec.label.padEnd(48)} ${sample.wallS.toFixed(2)} s${other}`);
+        const slowest = sample.cpuSlowdown !== undefined ? `, slowest CPU ${sample.cpuSlowdown.toFixed(2)}×` : '';
+        ctx.log(`  ${db.name} restore round ${round}/${ctx.runs}: ${spec.label.padEnd(48)} ${sample.wallS.toFixed(2)} s${other}${slowest}`);
       }
     }
   } finally {

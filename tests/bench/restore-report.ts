@@ -19,6 +19,8 @@ export interface RestoreSample {
   /** CPU seconds of everything else; for the drill that includes its scratch server. */
   foreignCpuS?: number;
   waitedS?: number;
+  /** The slowest CPU's probe time over its usual (cpu-speed.ts), the worse of just before and just after the run. */
+  cpuSlowdown?: number;
   retries?: number;
   /** Seconds per phase (lifeboat restore: from its --json progress lines; drill: its record's timings). */
   phases?: Record<string, number>;

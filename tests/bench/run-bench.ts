@@ -27,10 +27,11 @@
 // set builds the databases it needs when their backup set is not chosen.
 // --diagnose adds `pg_dump | cat > FILE`, `pg_dump | age -r > FILE` and the CLI's start-up cost, to
 // see where Lifeboat's time goes.
-// Before each run it waits (≤ --max-wait-quiet s) for the machine to be idle, and reports the CPU
-// other processes used meanwhile; a run during which they used > 10 % of the machine is measured
-// again (≤ --noisy-retries times, the quietest kept; not the drill, whose scratch server counts as
-// "other").
+// Before each run it waits (≤ --max-wait-quiet s) for the machine to be idle and for every CPU to
+// run at its usual speed (a small job timed on each CPU, cpu-speed.ts: a VM's vCPU can be slowed by
+// the host unseen), and reports the CPU other processes used meanwhile; a run during which they used
+// > 10 % of the machine, or after which a CPU ran > 1.2× slower than usual, is measured again
+// (≤ --noisy-retries times, the quietest kept; not the drill, whose scratch server counts as "other").
 // Prints ratios, sizes, RSS and PASS/FAIL/SKIP/UNSURE lines for issue 18's targets (UNSURE: the
 // machine changed speed between rounds, see steadiness.ts); exits 0 unless the
 // benchmark itself fails. Results also go to tests/.artifacts/bench/latest.{json,md}.
@@ -48,6 +49,7 @@ import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
 import { readProbe, progressMarks } from './bench-cli-output.ts';
 import { flushDirtyPages, GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
+import { createCpuProbe, cpuSlowdowns, EVEN_CPUS, waitForEvenCpus, type CpuProbe } from './cpu-speed.ts';
 import { measureCryptoFloor } from './crypto-floor.ts';
 import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
 import { importBenchKey, measureRestore, type RestoreBenchContext } from './restore-bench.ts';
@@ -251,6 +253,8 @@ interface Context {
   cliEnv: NodeJS.ProcessEnv;
   /** The `age` CLI, tee and sha256sum are installed (for the standard-tools floor and --diagnose's pipelines). */
   age: boolean;
+  /** Times a small job on each CPU before and after every run (cpu-speed.ts); null where it cannot. */
+  cpuProbe: CpuProbe | null;
 }
 
 async function lifeboat(ctx: Context, args: string[], extra: { stdin?: string; probeFile?: string; timeFile?: string; onStderrLine?: (line: string) => void } = {}) {
@@ -276,11 +280,15 @@ async function addProfile(ctx: Context, name: string, database: string): Promise
   if (!process.env.LIFEBOAT_BENCH_PID_FILE) cleanups.push(async () => void (await lifeboat(ctx, ['profile', 'remove', name])));
 }
 
-/** Runs one measured command: waits for a quiet machine, then notes server and foreign CPU. */
-async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ run: Finished; extra: Pick<RunSample, 'serverCpuS' | 'foreignCpuS' | 'waitedS' | 'treeCpuS' | 'treeRssMb'> }> {
+/**
+ * Runs one measured command: waits for a quiet machine whose CPUs all run at their usual speed,
+ * then notes server and foreign CPU, and how slow the slowest CPU was just before and after.
+ */
+async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ run: Finished; extra: Pick<RunSample, 'serverCpuS' | 'foreignCpuS' | 'waitedS' | 'treeCpuS' | 'treeRssMb' | 'cpuSlowdown'> }> {
   // The disk writes left from the run before (the server's, a removed output's) are not charged to this one.
   flushDirtyPages();
-  const waitedS = await waitForQuiet(ctx.options.maxWaitQuiet);
+  const quietS = await waitForQuiet(ctx.options.maxWaitQuiet);
+  const even = ctx.cpuProbe ? await waitForEvenCpus(ctx.cpuProbe, EVEN_CPUS, ctx.options.maxWaitQuiet) : null;
   const children = ctx.server.serverChildren();
   const server0 = ctx.server.serverCpuSeconds();
   const busy0 = machineBusySeconds();
@@ -292,10 +300,11 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
   const self = process.cpuUsage(self0);
   const selfS = (self.user + self.system) / 1e6; // this benchmark's own bookkeeping
   const serverCpuS = server0 !== null && server1 !== null ? server1 - server0 : undefined;
-  const extra: Awaited<ReturnType<typeof measured>>['extra'] = { waitedS };
+  const extra: Awaited<ReturnType<typeof measured>>['extra'] = { waitedS: quietS + (even?.waitedS ?? 0) };
   if (serverCpuS !== undefined) extra.serverCpuS = serverCpuS;
   if (run.tree) Object.assign(extra, { treeCpuS: run.tree.cpuS, treeRssMb: run.tree.maxRssKb / 1024 });
   if (busy0 !== null && busy1 !== null && run.tree && serverCpuS !== undefined) extra.foreignCpuS = Math.max(0, busy1 - busy0 - run.tree.cpuS - serverCpuS - selfS);
+  if (ctx.cpuProbe && even) extra.cpuSlowdown = Math.max(even.slowdown, ...(await cpuSlowdowns(ctx.cpuProbe)));
   return { run, extra };
 }
 
@@ -424,7 +433,8 @@ async function measure(ctx: Context, db: BuiltDatabase, specs: VariantSpec[]): P
       const rss = sample.nodeRssMb !== undefined ? `, peak RSS ${sample.nodeRssMb.toFixed(1)} MB` : '';
       const engine = sample.engineS !== undefined ? ` (engine ${sample.engineS.toFixed(2)} s)` : '';
       const other = sample.foreignCpuS !== undefined ? `, other CPU ${sample.foreignCpuS.toFixed(1)} s` : '';
-      log(`  ${db.name} round ${round}/${ctx.options.runs}: ${spec.label.padEnd(36)} ${sample.wallS.toFixed(2)} s${engine}, ${formatMB(sample.archiveBytes)}${rss}${other}`);
+      const slowest = sample.cpuSlowdown !== undefined ? `, slowest CPU ${sample.cpuSlowdown.toFixed(2)}×` : '';
+      log(`  ${db.name} round ${round}/${ctx.options.runs}: ${spec.label.padEnd(36)} ${sample.wallS.toFixed(2)} s${engine}, ${formatMB(sample.archiveBytes)}${rss}${other}${slowest}`);
     }
   }
   return results;
@@ -433,23 +443,37 @@ async function measure(ctx: Context, db: BuiltDatabase, specs: VariantSpec[]): P
 /** Share of the machine's CPU that other processes may use during a run before it counts as noisy. */
 const NOISE_SHARE = 0.1;
 
-type NoiseSample = { wallS: number; foreignCpuS?: number; retries?: number };
+type NoiseSample = { wallS: number; foreignCpuS?: number; cpuSlowdown?: number; retries?: number };
+
+/** How far a run was from a quiet, even machine: ≤ 1 is fine; the larger of the two measures. */
+function noiseScore(sample: NoiseSample): number {
+  const foreign = sample.foreignCpuS !== undefined ? sample.foreignCpuS / (NOISE_SHARE * sample.wallS * os.availableParallelism()) : 0;
+  const slowed = sample.cpuSlowdown !== undefined ? (sample.cpuSlowdown - 1) / (EVEN_CPUS - 1) : 0;
+  return Math.max(foreign, slowed);
+}
 
 function isNoisy(sample: NoiseSample): boolean {
-  return sample.foreignCpuS !== undefined && sample.foreignCpuS > NOISE_SHARE * sample.wallS * os.availableParallelism();
+  return noiseScore(sample) > 1;
+}
+
+/** What made a run noisy, for the log and the report's notes. */
+function noiseReason(sample: NoiseSample): string {
+  const reasons: string[] = [];
+  if (sample.foreignCpuS !== undefined && sample.foreignCpuS > NOISE_SHARE * sample.wallS * os.availableParallelism()) reasons.push(`other processes used ${sample.foreignCpuS.toFixed(1)} CPU-s`);
+  if (sample.cpuSlowdown !== undefined && sample.cpuSlowdown > EVEN_CPUS) reasons.push(`a CPU ran ${sample.cpuSlowdown.toFixed(2)}× slower than usual`);
+  return reasons.join(' and ');
 }
 
 /**
  * Runs a measurement again (up to --noisy-retries times) when other processes on the machine
- * used a noticeable share of the CPU meanwhile; keeps the quietest attempt.
+ * used a noticeable share of the CPU meanwhile, or a CPU slowed down; keeps the quietest attempt.
  */
 async function withNoiseRetries<T extends NoiseSample>(ctx: Context, what: string, run: () => Promise<T>): Promise<T> {
   let best = await run();
   for (let attempt = 1; attempt <= ctx.options.noisyRetries && isNoisy(best); attempt++) {
-    log(`  ${what}: other processes used ${best.foreignCpuS!.toFixed(1)} CPU-s during the run (${best.wallS.toFixed(2)} s): measuring again (${attempt}/${ctx.options.noisyRetries})`);
+    log(`  ${what}: ${noiseReason(best)} during the run (${best.wallS.toFixed(2)} s): measuring again (${attempt}/${ctx.options.noisyRetries})`);
     const again = await run();
-    if (again.foreignCpuS! < best.foreignCpuS!) best = { ...again, retries: attempt };
-    else best = { ...best, retries: attempt };
+    best = noiseScore(again) < noiseScore(best) ? { ...again, retries: attempt } : { ...best, retries: attempt };
   }
   return best;
 }
@@ -576,9 +600,9 @@ async function measureRestores(ctx: Context, dbs: BuiltDatabase[], pgRestore: st
   return comparisons;
 }
 
-/** The measured runs during which other processes used a noticeable share of the CPU (not the drills: see restore-bench.ts). */
+/** The measured runs during which other processes used a noticeable share of the CPU or a CPU slowed down (not the drills: see restore-bench.ts). */
 function noisyRuns(variants: VariantResult[], restores: RestoreComparison[]): string[] {
-  const line = (database: string, label: string, r: NoiseSample & { round: number }) => `${database} ${label} round ${r.round} (${r.foreignCpuS!.toFixed(1)} s)`;
+  const line = (database: string, label: string, r: NoiseSample & { round: number }) => `${database} ${label} round ${r.round} (${noiseReason(r)})`;
   return [
     ...variants.flatMap((v) => v.runs.filter(isNoisy).map((r) => line(v.database, v.label, r))),
     ...restores.flatMap((c) => c.variants.filter((v) => v.id !== 'lifeboat-drill').flatMap((v) => v.runs.filter(isNoisy).map((r) => line(c.database, v.label, r)))),
@@ -640,7 +664,10 @@ async function main(): Promise<number> {
   const serverVersion = (await server.cluster.query<{ v: string }>("SELECT current_setting('server_version') AS v"))[0]!.v;
   log(`server ${serverVersion} on port ${server.cluster.port}; ${Object.entries(server.settings).map(([k, v]) => `${k}=${v}`).join(', ')}`);
 
-  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, identityFile, cliEnv: cliEnvironment(home), age: have('age') && have('sha256sum') && have('tee') && have('mkfifo') };
+  const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, identityFile, cliEnv: cliEnvironment(home), age: have('age') && have('sha256sum') && have('tee') && have('mkfifo'), cpuProbe: await createCpuProbe(work) };
+  log(ctx.cpuProbe
+    ? `CPU speed probe: ${ctx.cpuProbe.cpus.length} CPUs, ${(ctx.cpuProbe.referenceS * 1000).toFixed(0)} ms per job at their usual speed; runs wait for every CPU within ${EVEN_CPUS}× of it`
+    : 'no CPU speed probe (it needs Linux, taskset and sha256sum): runs on a CPU slowed by the host are not noticed');
   if (!ctx.age) log('the age CLI (or sha256sum, tee, mkfifo) is missing: the standard-tools floor is left out (Fix: apt-get install age).');
 
   const diagnostics: Diagnostic[] = [];
@@ -654,7 +681,7 @@ async function main(): Promise<number> {
 
   const summaries = summarize(variants);
   const noisy = noisyRuns(variants, restores);
-  if (noisy.length) notes.push(`Other processes used more than 10 % of the machine's CPU during: ${noisy.join('; ')} — those wall times are inflated.`);
+  if (noisy.length) notes.push(`Runs on a busy or uneven machine (other processes used more than 10 % of its CPU, or a CPU ran more than ${EVEN_CPUS}× slower than usual), kept after ${options.noisyRetries} retries: ${noisy.join('; ')} — those times are inflated.`);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),
