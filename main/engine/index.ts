@@ -74,7 +74,7 @@ export async function createEngine(options: EngineOptions = {}) {
   // Tags the sidecars this Lifeboat writes, so strangers' files never decide retention (sidecar-tag.ts).
   const libraryKey = new LibraryKey({ dataDir });
   // Every backup, restore and drill lands in the activity log, whoever started it: each service records its own jobs.
-  const activity = new ActivityLog({ dataDir, clock, profileName: (idOrName) => profiles.get(idOrName).then((p) => p.name, () => idOrName), profileRoute: (idOrName) => profiles.get(idOrName).then(describeSshRoute) });
+  const activity = new ActivityLog({ dataDir, clock, profileName: async (idOrName) => profiles.stored(idOrName).name, profileRoute: async (idOrName) => describeSshRoute(profiles.stored(idOrName)) });
   activity.via = options.via ?? 'cli';
   const followUps = new FollowUps();
   const copyRecords = new CopyRecords(dataDir);

@@ -23,7 +23,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       if (!values.profile) throw new UsageError('backup needs --profile NAME');
       const encryption = encryptionChoice(values);
       if (encryption.kind === 'none') out.note('lifeboat: warning: --no-encrypt: this archive will NOT be encrypted; anyone with the file can read the data.');
-      if ((await engine.profiles.get(values.profile)).scope) return backUpServer(engine, out, values, encryption);
+      if (engine.profiles.stored(values.profile).scope) return backUpServer(engine, out, values, encryption);
       if (values.jobs !== undefined) throw new UsageError('--jobs is for whole-server profiles (databases at a time); this profile backs up one database');
       const job = engine.backups.start({
         profile: values.profile,
