@@ -107,5 +107,7 @@ export interface Command {
   usage: string;
   summary: string;
   options: (keyof typeof OPTIONS)[];
+  /** Work the command will need, started before the engine is made: it then runs on the other core meanwhile. */
+  warmUp?: () => void;
   run(ctx: { engine: Engine; out: Output; args: string[]; values: Values; entry: CliEntry }): Promise<void>;
 }

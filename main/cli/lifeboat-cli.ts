@@ -70,6 +70,7 @@ export async function main(argv: string[], entry: CliEntry): Promise<number> {
     claimPassphraseVariable(values['passphrase-env']);
     claimPassphraseVariable(values['ssh-password-env']);
     claimPassphraseVariable(values['secret-key-env']);
+    command.warmUp?.();
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
     await command.run({ engine, out, args, values, entry });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

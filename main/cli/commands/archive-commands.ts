@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { warmArchiveThread } from '../../engine/archive/archive-thread.ts';
 import type { AgeKeys } from '../../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../../engine/crypto/age-keys.ts';
 import { LifeboatError } from '../../engine/errors.ts';
@@ -19,6 +20,7 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
     usage: 'backup --profile P [--out DIR] [--recipient age1…]… [--passphrase-env VAR] [--no-encrypt] [--no-row-counts] [--jobs N (whole-server profiles: databases at a time)] [--json]',
     summary: 'back up a profile\'s database (or every database of its scope) into encrypted .lifeboat archives',
     options: ['profile', 'out', 'recipient', 'passphrase-env', 'no-encrypt', 'no-row-counts', 'jobs', 'pg-bin'],
+    warmUp: warmArchiveThread, // the archive's thread starts while the engine is made
     async run({ engine, out, values }) {
       if (!values.profile) throw new UsageError('backup needs --profile NAME');
       const encryption = encryptionChoice(values);
