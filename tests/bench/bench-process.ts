@@ -151,6 +151,12 @@ export function flushDirtyPages(): void {
 }
 
 /**
+ * What makes a run noisy (run-bench.ts): other processes' CPU or a slowed CPU ('all'), or only a
+ * slowed CPU (the drill, whose own scratch server counts as another process).
+ */
+export type NoiseCheck = 'all' | 'cpu-speed';
+
+/**
  * Waits until the machine is quiet (busy < 15 % of all CPUs over 0.5 s) — other
  * work on the machine skews wall times. Returns the seconds waited (gives up after `maxS`).
  */

@@ -28,7 +28,11 @@ export interface CpuProbe {
   /** The CPU numbers this process may run on (each is probed). */
   readonly cpus: number[];
   readonly file: string;
-  /** The fastest probe seen on any CPU so far (seconds): the machine's usual speed. */
+  /**
+   * The fastest probe seen on any CPU so far (seconds). One reference for all CPUs, so CPUs that
+   * differ from each other count as uneven (a vCPU the host slows); on a machine whose cores differ
+   * by design (performance and efficiency cores) every run would wait, and the notes say so.
+   */
   referenceS: number;
 }
 
@@ -59,7 +63,7 @@ async function timeOn(probe: CpuProbe, cpu: number): Promise<number> {
   return best;
 }
 
-/** Each CPU's probe time over the machine's usual speed (1 = as fast as ever seen; 1.5 = a third slower). */
+/** Each CPU's probe time over the fastest any CPU has run it (1 = as fast as that; 1.5 = a third slower). */
 export async function cpuSlowdowns(probe: CpuProbe): Promise<number[]> {
   const times: number[] = [];
   for (const cpu of probe.cpus) times.push(await timeOn(probe, cpu));
@@ -86,8 +90,8 @@ export async function createCpuProbe(dir: string): Promise<CpuProbe | null> {
 }
 
 /**
- * Probes until every CPU runs within `allowed` of its usual speed, or `maxS` has passed; returns
- * the seconds waited and the slowest CPU's slowdown at the last probe.
+ * Probes until every CPU runs within `allowed` of the reference, or `maxS` has passed (plus the last
+ * probe, ~0.3 s); returns the seconds waited and the slowest CPU's slowdown at the last probe.
  */
 export async function waitForEvenCpus(probe: CpuProbe, allowed: number, maxS: number): Promise<{ waitedS: number; slowdown: number }> {
   const started = performance.now();

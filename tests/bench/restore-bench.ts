@@ -25,7 +25,7 @@ import path from 'node:path';
 import { quoteIdent } from '../support/pg-cluster.ts';
 import type { BenchServer, BuiltDatabase } from './bench-db.ts';
 import { progressMarks, readProbe } from './bench-cli-output.ts';
-import { runChecked, type Finished } from './bench-process.ts';
+import { runChecked, type Finished, type NoiseCheck } from './bench-process.ts';
 import type { RestoreComparison, RestoreSample, RestoreVariantId, RestoreVariantResult } from './restore-report.ts';
 
 const TRUST_PHRASE = 'I trust where this file came from';
@@ -53,7 +53,7 @@ export interface RestoreBenchContext {
   ownKey: boolean;
   lifeboat(args: string[], extra?: LifeboatRunExtra): Promise<Finished>;
   measured(fn: () => Promise<Finished>): Promise<{ run: Finished; extra: MeasuredExtra }>;
-  withNoiseRetries(what: string, run: () => Promise<RestoreSample>): Promise<RestoreSample>;
+  withNoiseRetries(what: string, run: () => Promise<RestoreSample>, check: NoiseCheck): Promise<RestoreSample>;
   log(text: string): void;
 }
 
@@ -219,17 +219,17 @@ async function runDrill(ctx: RestoreBenchContext, p: Prepared, round: number): P
 interface RestoreVariantSpec {
   id: RestoreVariantId;
   label: string;
-  /** Retried when other processes were busy; not the drill, whose scratch server counts as "other". */
-  retry: boolean;
+  /** What makes a run be measured again: for the drill only a slowed CPU (its scratch server counts as another process). */
+  noise: NoiseCheck;
   run: (round: number) => Promise<RestoreSample>;
 }
 
 function restoreVariants(ctx: RestoreBenchContext, p: Prepared, restricted: { value: boolean }): RestoreVariantSpec[] {
   return [
-    { id: 'pg_restore', label: 'pg_restore -d NEWDB DUMP (bare, the same dump)', retry: true, run: (r) => runPgRestore(ctx, p, r) },
-    ...(ctx.tools ? [{ id: 'tools-floor' as const, label: 'standard tools: sha256 + age -d | tar -xO | sha256 + pg_restore -d', retry: true, run: (r: number) => runFloor(ctx, p, r) }] : []),
-    { id: 'lifeboat-restore', label: 'lifeboat restore --into (verification included)', retry: true, run: (r) => runLifeboatRestore(ctx, p, r, restricted) },
-    { id: 'lifeboat-drill', label: 'lifeboat drill (embedded scratch server)', retry: false, run: (r) => runDrill(ctx, p, r) },
+    { id: 'pg_restore', label: 'pg_restore -d NEWDB DUMP (bare, the same dump)', noise: 'all' as const, run: (r) => runPgRestore(ctx, p, r) },
+    ...(ctx.tools ? [{ id: 'tools-floor' as const, label: 'standard tools: sha256 + age -d | tar -xO | sha256 + pg_restore -d', noise: 'all' as const, run: (r: number) => runFloor(ctx, p, r) }] : []),
+    { id: 'lifeboat-restore', label: 'lifeboat restore --into (verification included)', noise: 'all' as const, run: (r) => runLifeboatRestore(ctx, p, r, restricted) },
+    { id: 'lifeboat-drill', label: 'lifeboat drill (embedded scratch server)', noise: 'cpu-speed' as const, run: (r) => runDrill(ctx, p, r) },
   ];
 }
 
@@ -244,7 +244,7 @@ export async function measureRestore(ctx: RestoreBenchContext, db: BuiltDatabase
     for (let round = 1; round <= ctx.runs; round++) {
       for (const [i, spec] of specs.entries()) {
         const what = `${db.name} ${spec.label}`;
-        const sample = spec.retry ? await ctx.withNoiseRetries(what, () => spec.run(round)) : await spec.run(round);
+        const sample = await ctx.withNoiseRetries(what, () => spec.run(round), spec.noise);
         variants[i]!.runs.push(sample);
         const other = sample.foreignCpuS !== undefined ? `, other CPU ${sample.foreignCpuS.toFixed(1)} s` : '';
         const slowest = sample.cpuSlowdown !== undefined ? `, slowest CPU ${sample.cpuSlowdown.toFixed(2)}×` : '';

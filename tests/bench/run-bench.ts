@@ -48,7 +48,7 @@ import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import { stopAllClusters } from '../support/pg-cluster.ts';
 import { buildPgbench, buildWide, findPgbench, startBenchServer, type BenchServer, type BuiltDatabase } from './bench-db.ts';
 import { readProbe, progressMarks } from './bench-cli-output.ts';
-import { flushDirtyPages, GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished } from './bench-process.ts';
+import { flushDirtyPages, GNU_TIME, machineBusySeconds, runChecked, runCommand, stopChildren, waitForQuiet, type Finished, type NoiseCheck } from './bench-process.ts';
 import { createCpuProbe, cpuSlowdowns, EVEN_CPUS, waitForEvenCpus, type CpuProbe } from './cpu-speed.ts';
 import { measureCryptoFloor } from './crypto-floor.ts';
 import { evaluateTargets, FLOOR_ID, formatMB, median, printReport, summarize, writeArtifacts, type BenchReport, type Diagnostic, type LifeboatPhases, type RssComparison, type RunSample, type VariantResult } from './bench-report.ts';
@@ -288,7 +288,8 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
   // The disk writes left from the run before (the server's, a removed output's) are not charged to this one.
   flushDirtyPages();
   const quietS = await waitForQuiet(ctx.options.maxWaitQuiet);
-  const even = ctx.cpuProbe ? await waitForEvenCpus(ctx.cpuProbe, EVEN_CPUS, ctx.options.maxWaitQuiet) : null;
+  // One wait in all: what is left of --max-wait-quiet.
+  const even = await probed(ctx, (probe) => waitForEvenCpus(probe, EVEN_CPUS, Math.max(0, ctx.options.maxWaitQuiet - quietS)));
   const children = ctx.server.serverChildren();
   const server0 = ctx.server.serverCpuSeconds();
   const busy0 = machineBusySeconds();
@@ -304,8 +305,25 @@ async function measured(ctx: Context, fn: () => Promise<Finished>): Promise<{ ru
   if (serverCpuS !== undefined) extra.serverCpuS = serverCpuS;
   if (run.tree) Object.assign(extra, { treeCpuS: run.tree.cpuS, treeRssMb: run.tree.maxRssKb / 1024 });
   if (busy0 !== null && busy1 !== null && run.tree && serverCpuS !== undefined) extra.foreignCpuS = Math.max(0, busy1 - busy0 - run.tree.cpuS - serverCpuS - selfS);
-  if (ctx.cpuProbe && even) extra.cpuSlowdown = Math.max(even.slowdown, ...(await cpuSlowdowns(ctx.cpuProbe)));
+  if (even) {
+    // After the run's own aftermath (the server's writes, a checkpoint): that is not a slow CPU.
+    await waitForQuiet(Math.min(10, ctx.options.maxWaitQuiet));
+    const after = await probed(ctx, cpuSlowdowns);
+    if (after) extra.cpuSlowdown = Math.max(even.slowdown, ...after);
+  }
   return { run, extra };
+}
+
+/** The CPU probe's answer; null without a probe, or (said once, then no more probing) when it failed. */
+async function probed<T>(ctx: Context, use: (probe: CpuProbe) => Promise<T>): Promise<T | null> {
+  if (!ctx.cpuProbe) return null;
+  try {
+    return await use(ctx.cpuProbe);
+  } catch (error) {
+    log(`the CPU speed probe failed (${error instanceof Error ? error.message : String(error)}): runs on a CPU slowed by the host are no longer noticed`);
+    ctx.cpuProbe = null;
+    return null;
+  }
 }
 
 /**
@@ -445,6 +463,10 @@ const NOISE_SHARE = 0.1;
 
 type NoiseSample = { wallS: number; foreignCpuS?: number; cpuSlowdown?: number; retries?: number };
 
+function checked(sample: NoiseSample, check: NoiseCheck): NoiseSample {
+  return check === 'all' ? sample : { ...sample, foreignCpuS: undefined };
+}
+
 /** How far a run was from a quiet, even machine: ≤ 1 is fine; the larger of the two measures. */
 function noiseScore(sample: NoiseSample): number {
   const foreign = sample.foreignCpuS !== undefined ? sample.foreignCpuS / (NOISE_SHARE * sample.wallS * os.availableParallelism()) : 0;
@@ -460,7 +482,7 @@ function isNoisy(sample: NoiseSample): boolean {
 function noiseReason(sample: NoiseSample): string {
   const reasons: string[] = [];
   if (sample.foreignCpuS !== undefined && sample.foreignCpuS > NOISE_SHARE * sample.wallS * os.availableParallelism()) reasons.push(`other processes used ${sample.foreignCpuS.toFixed(1)} CPU-s`);
-  if (sample.cpuSlowdown !== undefined && sample.cpuSlowdown > EVEN_CPUS) reasons.push(`a CPU ran ${sample.cpuSlowdown.toFixed(2)}× slower than usual`);
+  if (sample.cpuSlowdown !== undefined && sample.cpuSlowdown > EVEN_CPUS) reasons.push(`a CPU ran ${sample.cpuSlowdown.toFixed(2)}× slower than the fastest seen`);
   return reasons.join(' and ');
 }
 
@@ -468,12 +490,12 @@ function noiseReason(sample: NoiseSample): string {
  * Runs a measurement again (up to --noisy-retries times) when other processes on the machine
  * used a noticeable share of the CPU meanwhile, or a CPU slowed down; keeps the quietest attempt.
  */
-async function withNoiseRetries<T extends NoiseSample>(ctx: Context, what: string, run: () => Promise<T>): Promise<T> {
+async function withNoiseRetries<T extends NoiseSample>(ctx: Context, what: string, run: () => Promise<T>, check: NoiseCheck = 'all'): Promise<T> {
   let best = await run();
-  for (let attempt = 1; attempt <= ctx.options.noisyRetries && isNoisy(best); attempt++) {
-    log(`  ${what}: ${noiseReason(best)} during the run (${best.wallS.toFixed(2)} s): measuring again (${attempt}/${ctx.options.noisyRetries})`);
+  for (let attempt = 1; attempt <= ctx.options.noisyRetries && isNoisy(checked(best, check)); attempt++) {
+    log(`  ${what}: ${noiseReason(checked(best, check))} during the run (${best.wallS.toFixed(2)} s): measuring again (${attempt}/${ctx.options.noisyRetries})`);
     const again = await run();
-    best = noiseScore(again) < noiseScore(best) ? { ...again, retries: attempt } : { ...best, retries: attempt };
+    best = noiseScore(checked(again, check)) < noiseScore(checked(best, check)) ? { ...again, retries: attempt } : { ...best, retries: attempt };
   }
   return best;
 }
@@ -587,7 +609,7 @@ async function measureRestores(ctx: Context, dbs: BuiltDatabase[], pgRestore: st
     ownKey: false,
     lifeboat: (args, extra) => lifeboat(ctx, args, extra),
     measured: (fn) => measured(ctx, fn),
-    withNoiseRetries: (what, run) => withNoiseRetries(ctx, what, run),
+    withNoiseRetries: (what, run, check) => withNoiseRetries(ctx, what, run, check),
     log,
   };
   // Only a throwaway keyring may get the key: the desktop's holds the user's own Lifeboat key.
@@ -600,12 +622,13 @@ async function measureRestores(ctx: Context, dbs: BuiltDatabase[], pgRestore: st
   return comparisons;
 }
 
-/** The measured runs during which other processes used a noticeable share of the CPU or a CPU slowed down (not the drills: see restore-bench.ts). */
+/** The measured runs during which other processes used a noticeable share of the CPU or a CPU slowed down (the drills: only the latter, see restore-bench.ts). */
 function noisyRuns(variants: VariantResult[], restores: RestoreComparison[]): string[] {
-  const line = (database: string, label: string, r: NoiseSample & { round: number }) => `${database} ${label} round ${r.round} (${noiseReason(r)})`;
+  const lines = (database: string, label: string, runs: (NoiseSample & { round: number })[], check: NoiseCheck) =>
+    runs.filter((r) => isNoisy(checked(r, check))).map((r) => `${database} ${label} round ${r.round} (${noiseReason(checked(r, check))})`);
   return [
-    ...variants.flatMap((v) => v.runs.filter(isNoisy).map((r) => line(v.database, v.label, r))),
-    ...restores.flatMap((c) => c.variants.filter((v) => v.id !== 'lifeboat-drill').flatMap((v) => v.runs.filter(isNoisy).map((r) => line(c.database, v.label, r)))),
+    ...variants.flatMap((v) => lines(v.database, v.label, v.runs, 'all')),
+    ...restores.flatMap((c) => c.variants.flatMap((v) => lines(c.database, v.label, v.runs, v.id === 'lifeboat-drill' ? 'cpu-speed' : 'all'))),
   ];
 }
 
@@ -666,7 +689,7 @@ async function main(): Promise<number> {
 
   const ctx: Context = { options, server, work, home, pgDump: pgDumpTool.path, recipient, identityFile, cliEnv: cliEnvironment(home), age: have('age') && have('sha256sum') && have('tee') && have('mkfifo'), cpuProbe: await createCpuProbe(work) };
   log(ctx.cpuProbe
-    ? `CPU speed probe: ${ctx.cpuProbe.cpus.length} CPUs, ${(ctx.cpuProbe.referenceS * 1000).toFixed(0)} ms per job at their usual speed; runs wait for every CPU within ${EVEN_CPUS}× of it`
+    ? `CPU speed probe: ${ctx.cpuProbe.cpus.length} CPUs, ${(ctx.cpuProbe.referenceS * 1000).toFixed(0)} ms per job on the fastest; runs wait for every CPU within ${EVEN_CPUS}× of that`
     : 'no CPU speed probe (it needs Linux, taskset and sha256sum): runs on a CPU slowed by the host are not noticed');
   if (!ctx.age) log('the age CLI (or sha256sum, tee, mkfifo) is missing: the standard-tools floor is left out (Fix: apt-get install age).');
 
@@ -681,7 +704,7 @@ async function main(): Promise<number> {
 
   const summaries = summarize(variants);
   const noisy = noisyRuns(variants, restores);
-  if (noisy.length) notes.push(`Runs on a busy or uneven machine (other processes used more than 10 % of its CPU, or a CPU ran more than ${EVEN_CPUS}× slower than usual), kept after ${options.noisyRetries} retries: ${noisy.join('; ')} — those times are inflated.`);
+  if (noisy.length) notes.push(`Runs on a busy or uneven machine (other processes used more than 10 % of its CPU, or a CPU ran more than ${EVEN_CPUS}× slower than the fastest seen), kept after ${options.noisyRetries} retries: ${noisy.join('; ')} — those times are inflated.`);
   const report: BenchReport = {
     startedAt,
     finishedAt: new Date().toISOString(),

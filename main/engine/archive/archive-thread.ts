@@ -80,7 +80,13 @@ function newWorker(): Worker {
 function giveBack(worker: Worker): void {
   worker.unref();
   idle.push(worker);
-  const timer = setTimeout(() => void worker.terminate(), IDLE_MS);
+  const timer = setTimeout(() => {
+    // Out of the idle list before it ends: a worker being terminated must not be handed to an archive.
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+    idleTimers.delete(worker);
+    void worker.terminate();
+  }, IDLE_MS);
   timer.unref();
   idleTimers.set(worker, timer);
 }
