@@ -107,7 +107,7 @@ export interface Command {
   usage: string;
   summary: string;
   options: (keyof typeof OPTIONS)[];
-  /** Work the command will need, started before the engine is made: it then runs on the other core meanwhile. */
+  /** Work the command will need, started before the engine is made: it then runs on the other core meanwhile. Never throws (a head start only). */
   warmUp?: () => void;
   run(ctx: { engine: Engine; out: Output; args: string[]; values: Values; entry: CliEntry }): Promise<void>;
 }

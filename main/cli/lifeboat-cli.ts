@@ -70,12 +70,7 @@ export async function main(argv: string[], entry: CliEntry): Promise<number> {
     claimPassphraseVariable(values['passphrase-env']);
     claimPassphraseVariable(values['ssh-password-env']);
     claimPassphraseVariable(values['secret-key-env']);
-    // After the claims above: a worker thread gets a copy of the environment as it is now.
-    try {
-      command.warmUp?.();
-    } catch {
-      // a head start only: what it would start fails again, and says why, when the command needs it
-    }
+    command.warmUp?.(); // after the claims above: a worker thread gets a copy of the environment as it is now
     const engine = await createEngine({ toolsOverrideDir: values['pg-bin'] ?? process.env.LIFEBOAT_PG_BIN ?? null });
     await command.run({ engine, out, args, values, entry });
     return process.exitCode === undefined ? 0 : Number(process.exitCode);

@@ -94,10 +94,15 @@ function giveBack(worker: Worker): void {
 /**
  * Starts a worker ahead of the archive that will need it, unless one is idle: while the backup
  * connects, or (the CLI's backup) while the engine is made — a worker's start is ~40 ms of a core,
- * which then no longer competes with the backup's login and set-up.
+ * which then no longer competes with the backup's login and set-up. Never throws: a head start only
+ * (a worker file that is missing is said when the archive starts, by takeWorker).
  */
 export function warmArchiveThread(): void {
-  if (idle.length === 0) giveBack(newWorker());
+  try {
+    if (idle.length === 0) giveBack(newWorker());
+  } catch {
+    // said then
+  }
 }
 
 /**
@@ -117,13 +122,7 @@ export async function openDumpChannel(way: 'socket' | 'fifo' = process.platform 
     return 'readFd' in made ? { stdout: made.writeFd, worker, reads: { fd: made.readFd }, stdoutClosed: false, taken: false } : { stdout: made, worker, reads: 'socket', stdoutClosed: false, taken: false };
   } catch {
     if (worker) void worker.terminate();
-    // The stream path needs a worker too (a worker file that is missing is said when the archive
-    // starts, by takeWorker).
-    try {
-      warmArchiveThread();
-    } catch {
-      // said then
-    }
+    warmArchiveThread(); // the stream path needs a worker too
     return null;
   }
 }

@@ -53,7 +53,6 @@ export class ProfileService {
     return { ...this.#find(idOrName) };
   }
 
-  /** The stored profile plus its password, for engine work only (never returned over IPC). */
   /**
    * The profile and its password, ready to connect within `scope` (a job): a profile with an SSH
    * section comes back routed through a tunnel that closes when the scope ends.
