@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { LifeboatError } from '../errors.ts';
+import { openUserFile } from '../files/user-file.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
 import { AGE_VERSION_LINE } from '../crypto/age-encrypt.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
@@ -18,26 +19,43 @@ export type ArchiveEncoding = 'age' | 'tar';
 
 /** Sniffs the first bytes: an age file, or (for --no-encrypt backups) the tar stream itself. */
 export async function detectArchiveEncoding(file: string): Promise<ArchiveEncoding> {
-  const handle = await open(file, 'r').catch((error: NodeJS.ErrnoException) => {
-    throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file' : error.message}.`, 'Check the path.');
-  });
+  const handle = await openArchiveFile(file);
   try {
-    if ((await handle.stat()).isDirectory()) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');
-    const head = Buffer.alloc(512);
-    const { bytesRead } = await handle.read(head, 0, 512, 0);
-    if (bytesRead === 0) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is empty.`, 'Use another copy of the backup.');
-    if (head.subarray(0, AGE_VERSION_LINE.length).toString('latin1') === AGE_VERSION_LINE || head.toString('latin1', 0, 34) === '-----BEGIN AGE ENCRYPTED FILE-----') return 'age';
-    if (bytesRead === 512 && head.toString('utf8', 0, MANIFEST_ENTRY.length) === MANIFEST_ENTRY && head.toString('latin1', 257, 262) === 'ustar') return 'tar';
-    throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is not a Lifeboat archive (it is neither an age file nor a Lifeboat tar stream).`, 'Choose a .lifeboat file made by Lifeboat.');
+    return await encodingOf(handle, file);
   } finally {
     await handle.close();
   }
 }
 
+/** A Lifeboat archive opened for reading: a plain file (a folder, pipe or device is refused, see user-file.ts). */
+async function openArchiveFile(file: string): Promise<FileHandle> {
+  const { handle, info } = await openUserFile(file, { folders: true });
+  if (!info.isDirectory()) return handle;
+  await handle.close();
+  throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');
+}
+
+async function encodingOf(handle: FileHandle, file: string): Promise<ArchiveEncoding> {
+  const head = Buffer.alloc(512);
+  const { bytesRead } = await handle.read(head, 0, 512, 0);
+  if (bytesRead === 0) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is empty.`, 'Use another copy of the backup.');
+  if (head.subarray(0, AGE_VERSION_LINE.length).toString('latin1') === AGE_VERSION_LINE || head.toString('latin1', 0, 34) === '-----BEGIN AGE ENCRYPTED FILE-----') return 'age';
+  if (bytesRead === 512 && head.toString('utf8', 0, MANIFEST_ENTRY.length) === MANIFEST_ENTRY && head.toString('latin1', 257, 262) === 'ustar') return 'tar';
+  throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is not a Lifeboat archive (it is neither an age file nor a Lifeboat tar stream).`, 'Choose a .lifeboat file made by Lifeboat.');
+}
+
 /** The archive's plaintext tar stream, decrypting when needed. Rejects early on a wrong key. */
 export async function openArchivePlaintext(file: string, keys: AgeKeys, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
-  const encoding = await detectArchiveEncoding(file);
-  const source = createReadStream(file, { highWaterMark: 1 << 20, signal });
+  // One descriptor for the sniff and the read: the file checked is the file read.
+  const handle = await openArchiveFile(file);
+  let encoding: ArchiveEncoding;
+  try {
+    encoding = await encodingOf(handle, file);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  const source = createReadStream('', { fd: handle, start: 0, highWaterMark: 1 << 20, signal });
   if (encoding === 'tar') return source as AsyncIterable<Buffer>;
   if ((keys.identities?.length ?? 0) === 0 && (keys.passphrases?.length ?? 0) === 0) {
     source.destroy();

@@ -1,6 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { copyFile, mkdir, open, readdir, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { openUserFile } from '../files/user-file.ts';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -313,7 +314,7 @@ function stampToIso(stamp: string): string {
 async function encryptionOf(file: string): Promise<EncryptionKind> {
   if ((await detectArchiveEncoding(file)) === 'tar') return 'none';
   // The age header's stanzas are in the first few kB: read only those, not the whole archive.
-  const handle = await open(file, 'r');
+  const { handle } = await openUserFile(file);
   try {
     const head = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);

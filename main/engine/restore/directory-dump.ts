@@ -7,6 +7,7 @@ import { constants as fsConstants, type Stats } from 'node:fs';
 import { lstat, open, opendir, realpath, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
+import { describeKind } from '../files/user-file.ts';
 import { readTocDat, TOC_DAT_MAX_BYTES, type TocDat } from './toc-dat.ts';
 
 /** Names pg_dump writes into a directory dump (pg_backup_directory.c), with its compression suffixes. */
@@ -79,16 +80,6 @@ async function checkListing(real: string, tocInfo: Stats): Promise<number> {
     }
   }
   return files;
-}
-
-function describeKind(info: { isSymbolicLink(): boolean; isDirectory(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean; isFile(): boolean }): string {
-  if (info.isFile()) return 'file';
-  if (info.isSymbolicLink()) return 'a symbolic link';
-  if (info.isDirectory()) return 'a subfolder';
-  if (info.isFIFO()) return 'a named pipe (FIFO)';
-  if (info.isSocket()) return 'a socket';
-  if (info.isBlockDevice() || info.isCharacterDevice()) return 'a device file';
-  return 'something that is not a file';
 }
 
 /**

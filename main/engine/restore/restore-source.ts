@@ -12,6 +12,7 @@ import { LifeboatError } from '../errors.ts';
 import { openAge, type AgeKeys } from '../crypto/age-decrypt.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
 import { checkDirectoryDump } from './directory-dump.ts';
+import { openUserFile } from '../files/user-file.ts';
 import { describeInner, sniff, SNIFF_BYTES, type WrapperKind } from './file-sniff.ts';
 import type { TocDat } from './toc-dat.ts';
 import type { SourceDescription, SourceInner } from '../model/restore.ts';
@@ -41,23 +42,19 @@ export function sourceLabel(layers: WrapperKind[], inner: SourceInner): string {
  * Throws a LifeboatError naming what the file looks like when it is not something Lifeboat restores.
  */
 export async function openSource(file: string, keys: AgeKeys, options: { signal?: AbortSignal; onRawBytes?: (bytes: number) => void; onRawChunk?: (chunk: Buffer) => void } = {}): Promise<OpenedSource> {
-  const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
-    throw new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${error.code === 'ENOENT' ? 'no such file or folder' : error.message}.`, 'Check the path.');
-  });
+  // A plain file or a folder only: a named pipe or a device dropped here would wait or read forever.
+  const { handle, info } = await openUserFile(file, { folders: true });
   if (info.isDirectory()) {
+    await handle.close();
     // lstat: a toc.dat that is a dangling symlink is still refused as a symlink, not as "no toc.dat".
     const hasToc = await lstat(path.join(file, 'toc.dat')).then(() => true, () => false);
     if (!hasToc) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, but not a pg_dump directory-format archive (it has no toc.dat).`, `Drop the folder pg_dump -Fd wrote, or a file: ${ACCEPTED}.`);
     // Every file pg_restore would open is checked first; pg_restore then gets the folder's real path.
     const checked = await checkDirectoryDump(file);
-    return { path: checked.path, size: info.size, layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, tocDat: checked.toc, identity: null, close: async () => {} };
+    return { path: checked.path, size: Number(info.size), layers: [], inner: 'pg-directory', label: sourceLabel([], 'pg-directory'), stream: null, tocDat: checked.toc, identity: null, close: async () => {} };
   }
-  // Read through one descriptor, whose identity is what an archive's authenticity check vouched for.
-  const handle = await open(file, 'r');
-  const identity = identityOf(await handle.stat({ bigint: true }).catch(async (error: unknown) => {
-    await handle.close();
-    throw error;
-  }));
+  // Read through this one descriptor, whose identity is what an archive's authenticity check vouched for.
+  const identity = identityOf(info);
   const raw = createReadStream('', { fd: handle, highWaterMark: 1 << 20, signal: options.signal });
   const cleanups: (() => Promise<void> | void)[] = [() => void raw.destroy()];
   const close = async () => {
@@ -78,7 +75,7 @@ export async function openSource(file: string, keys: AgeKeys, options: { signal?
       const { head, stream } = await peek(current, SNIFF_BYTES);
       const found = sniff(head);
       if ('inner' in found) {
-        return { path: file, size: info.size, layers, inner: found.inner, label: sourceLabel(layers, found.inner), stream, identity, close };
+        return { path: file, size: Number(info.size), layers, inner: found.inner, label: sourceLabel(layers, found.inner), stream, identity, close };
       }
       if ('unknown' in found) {
         const inside = layers.length ? ` inside its ${layers.map((l) => LAYER_WORDS[l]).join(', ')} layer` : '';

@@ -4,7 +4,7 @@
 // every data-file name toc.dat gives, so a crafted toc.dat can make it read ../../etc/passwd into a
 // table. Lifeboat reads the names first. Wherever pg_restore would read the bytes differently (or
 // crash, or fail), this reader refuses instead: it must never accept a file pg_restore reads otherwise.
-import { open } from 'node:fs/promises';
+import { openUserFile } from '../files/user-file.ts';
 import { LifeboatError } from '../errors.ts';
 
 /** toc.dat is read whole: the TOC of a database with a million objects stays well below this. */
@@ -296,7 +296,7 @@ class TocCursor {
  * the data after it may be huge), up to TOC_DAT_MAX_BYTES.
  */
 export async function readCustomToc(file: string): Promise<TocDat> {
-  const handle = await open(file, 'r');
+  const { handle } = await openUserFile(file);
   try {
     const size = (await handle.stat()).size;
     for (let want = 4 << 20; ; want *= 4) {

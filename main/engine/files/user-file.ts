@@ -1,0 +1,55 @@
+// A file the user named (dropped, chosen, typed) opened for reading. Only a plain file or a folder is
+// let through: a named pipe would make open() or read() wait forever for a writer — holding one of the
+// four threads every file operation of the app shares — and a device reads forever or acts on being
+// opened. Opened without blocking, so a FIFO put in the file's place after the check cannot hang either.
+import { constants as fsConstants, type BigIntStats } from 'node:fs';
+import { open, stat, type FileHandle } from 'node:fs/promises';
+import { LifeboatError } from '../errors.ts';
+
+/** What stat() and a directory entry both tell of a file's kind. */
+interface Kind { isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }
+
+/** What a directory entry is, in words: 'file' for a plain file. */
+export function describeKind(info: Kind): string {
+  if (info.isFile()) return 'file';
+  if (info.isSymbolicLink()) return 'a symbolic link';
+  if (info.isDirectory()) return 'a subfolder';
+  if (info.isFIFO()) return 'a named pipe (FIFO)';
+  if (info.isSocket()) return 'a socket';
+  if (info.isBlockDevice() || info.isCharacterDevice()) return 'a device file';
+  return 'something that is not a file';
+}
+
+function notAFile(file: string, info: Kind): LifeboatError {
+  const what = info.isDirectory() ? 'a folder' : describeKind(info);
+  return new LifeboatError('NOT_AN_ARCHIVE', `${file} is ${what}, not a backup file: Lifeboat reads only plain files.`, 'Choose the backup file itself (a file saved on a disk), not a pipe, device or socket.');
+}
+
+function cannotOpen(file: string, error: NodeJS.ErrnoException): LifeboatError {
+  const why = error.code === 'ENOENT' ? 'no such file or folder' : error.code === 'EACCES' || error.code === 'EPERM' ? `no permission to read it (${error.code})` : error.message;
+  return new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${why}.`, 'Check the path.', { cause: error });
+}
+
+/**
+ * Opens `file` (following a symbolic link, as a drop does) when it is a plain file — or a folder, if
+ * `folders` allows one — and returns the handle with its status. Anything else is refused before it
+ * is opened, and checked again on the open descriptor.
+ */
+export async function openUserFile(file: string, options: { folders?: boolean } = {}): Promise<{ handle: FileHandle; info: BigIntStats }> {
+  const allowed = (info: Kind) => info.isFile() || (options.folders === true && info.isDirectory());
+  const before = await stat(file, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+    throw cannotOpen(file, error);
+  });
+  if (!allowed(before)) throw notAFile(file, before);
+  const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0)).catch((error: NodeJS.ErrnoException) => {
+    throw cannotOpen(file, error);
+  });
+  try {
+    const info = await handle.stat({ bigint: true });
+    if (!allowed(info)) throw notAFile(file, info);
+    return { handle, info };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+// A dropped, chosen or typed "backup file" that is a named pipe, a device or a socket is refused at
+// once with a clear error — before this change open() on a FIFO waited forever for a writer, holding
+// one of the thread pool's four threads (`lifeboat inspect FIFO` never returned).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { detectArchiveEncoding, walkArchive } from '../../main/engine/archive/archive-reader.ts';
+import { sha256File } from '../../main/engine/files/sha256-file.ts';
+import { inspectFile } from '../../main/engine/restore/restore-inspect.ts';
+import { readCustomToc } from '../../main/engine/restore/toc-dat.ts';
+import { lifeboat } from '../support/cli-runner.ts';
+
+const run = promisify(execFile);
+const noKeys = { identities: [] };
+const noPgRestore = async (): Promise<never> => {
+  throw new Error('pg_restore is not needed to refuse a file');
+};
+
+let dir: string;
+let fifo: string;
+let device: string;
+let socketFile: string;
+let server: net.Server;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-special-files-'));
+  fifo = path.join(dir, 'shop_20260101T000000Z.lifeboat');
+  await run('mkfifo', [fifo]);
+  device = path.join(dir, 'zero.dump');
+  await symlink('/dev/zero', device); // a drop follows the link, as a file manager's does
+  socketFile = path.join(dir, 'socket.sql');
+  server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(socketFile, resolve));
+});
+
+afterAll(async () => {
+  // Should a reader still wait on the FIFO (the bug this guards against), a writer's open releases it.
+  try {
+    closeSync(openSync(fifo, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK));
+  } catch {
+    // no reader waiting: nothing to release
+  }
+  await new Promise((resolve) => server.close(resolve));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const refusal = (kind: RegExp) => ({ code: 'NOT_AN_ARCHIVE', message: expect.stringMatching(kind) });
+
+describe('files that are not files', () => {
+  it.each([
+    ['a named pipe', () => fifo, /named pipe \(FIFO\), not a backup file/],
+    ['a device (through a symbolic link)', () => device, /a device file, not a backup file/],
+    ['a socket', () => socketFile, /a socket, not a backup file/],
+  ])('%s is refused by every reader of a user\'s file, without waiting', async (_what, file, kind) => {
+    await expect(inspectFile(file(), noKeys, noPgRestore)).rejects.toMatchObject(refusal(kind));
+    await expect(detectArchiveEncoding(file())).rejects.toMatchObject(refusal(kind));
+    await expect(walkArchive(file(), noKeys)).rejects.toMatchObject(refusal(kind));
+    await expect(sha256File(file())).rejects.toMatchObject(refusal(kind));
+    await expect(readCustomToc(file())).rejects.toMatchObject(refusal(kind));
+  });
+
+  it('a plain file and a missing one are what they were', async () => {
+    const plain = path.join(dir, 'plain.bin');
+    await writeFile(plain, 'some bytes');
+    expect(await sha256File(plain)).toBe(createHash('sha256').update('some bytes').digest('hex'));
+    await expect(detectArchiveEncoding(plain)).rejects.toMatchObject({ code: 'NOT_AN_ARCHIVE', message: expect.stringMatching(/neither an age file nor a Lifeboat tar stream/) });
+    await expect(inspectFile(path.join(dir, 'missing.lifeboat'), noKeys, noPgRestore)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringMatching(/no such file or folder/) });
+  });
+
+  it('the CLI says so for inspect and verify, and returns', async () => {
+    const home = path.join(dir, 'home');
+    for (const command of ['inspect', 'verify']) {
+      const result = await lifeboat(home, [command, fifo, '--json']);
+      expect(result.code, result.stderr).not.toBe(0);
+      expect(result.json?.error).toMatchObject({ code: 'NOT_AN_ARCHIVE', message: expect.stringMatching(/named pipe \(FIFO\)/) });
+    }
+  }, 60_000);
+});
