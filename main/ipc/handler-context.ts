@@ -1,12 +1,12 @@
 // What every IPC handler group shares: the engine, the shell, the path grants, the remote copies
 // downloaded for a restore, the job tracker, and the checks that turn a path or a key the page names
 // into one main may use (path-grants.ts, fetched-copies.ts).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AgeKeys } from '../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../engine/crypto/age-keys.ts';
 import { LifeboatError, toErrorInfo, type Engine } from '../engine/index.ts';
 import type { Job } from '../engine/jobs/job.ts';
+import { readKeyFileText } from '../engine/keys/key-file.ts';
 import { parseConnectionUri } from '../engine/profiles/profile-import.ts';
 import type { RestoreRequest } from '../engine/restore/restore-service.ts';
 import type { ProfileFields, SshSettings } from '../engine/types.ts';
@@ -110,7 +110,7 @@ export class HandlerContext {
   /** Keys typed in the UI plus an identity file, if one was chosen. */
   async keysFrom(keys: OpenKeys): Promise<AgeKeys> {
     const identityFile = keys.identityFile ? this.grants.use('open', keys.identityFile, 'The identity file') : null;
-    const identities = identityFile ? parseIdentityFile(await readFile(identityFile, 'utf8'), identityFile) : [];
+    const identities = identityFile ? parseIdentityFile(await readKeyFileText(identityFile), identityFile) : [];
     return { identities, passphrases: keys.passphrase ? [keys.passphrase] : [] };
   }
 

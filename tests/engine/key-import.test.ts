@@ -155,7 +155,7 @@ describe('keys:import-recovery (Settings → Import a recovery key…)', () => {
       [none, /holds no age identity/],
       [other, /contains a line that is not an age identity/],
       [huge, /too big to be an age key file/],
-      [dir, /is not a regular file/],
+      [dir, /is a folder, not a plain file/],
     ];
     for (const [file, message] of cases) {
       await choose(file);

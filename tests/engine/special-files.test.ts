@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
-import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectArchiveEncoding, walkArchive } from '../../main/engine/archive/archive-reader.ts';
 import { sha256File } from '../../main/engine/files/sha256-file.ts';
+import { readKeyFileText } from '../../main/engine/keys/key-file.ts';
 import { inspectFile } from '../../main/engine/restore/restore-inspect.ts';
 import { readCustomToc } from '../../main/engine/restore/toc-dat.ts';
 import { lifeboat } from '../support/cli-runner.ts';
@@ -46,24 +47,25 @@ afterAll(async () => {
   } catch {
     // no reader waiting: nothing to release
   }
-  await new Promise((resolve) => server.close(resolve));
-  await rm(dir, { recursive: true, force: true });
+  await new Promise((resolve) => (server ? server.close(resolve) : resolve(undefined)));
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-const refusal = (kind: RegExp) => ({ code: 'NOT_AN_ARCHIVE', message: expect.stringMatching(kind) });
+const refusal = (kind: RegExp) => ({ code: 'INVALID_INPUT', message: expect.stringMatching(kind) });
 
 describe('files that are not files', () => {
   it.each([
-    ['a named pipe', () => fifo, /named pipe \(FIFO\), not a backup file/],
-    ['a device (through a symbolic link)', () => device, /a device file, not a backup file/],
-    ['a socket', () => socketFile, /a socket, not a backup file/],
+    ['a named pipe', () => fifo, /named pipe \(FIFO\), not a plain file/],
+    ['a device (through a symbolic link)', () => device, /a device file, not a plain file/],
+    ['a socket', () => socketFile, /a socket, not a plain file/],
   ])('%s is refused by every reader of a user\'s file, without waiting', async (_what, file, kind) => {
     await expect(inspectFile(file(), noKeys, noPgRestore)).rejects.toMatchObject(refusal(kind));
     await expect(detectArchiveEncoding(file())).rejects.toMatchObject(refusal(kind));
     await expect(walkArchive(file(), noKeys)).rejects.toMatchObject(refusal(kind));
     await expect(sha256File(file())).rejects.toMatchObject(refusal(kind));
     await expect(readCustomToc(file())).rejects.toMatchObject(refusal(kind));
-  });
+    await expect(readKeyFileText(file())).rejects.toMatchObject(refusal(kind));
+  }, 10_000);
 
   it('a plain file and a missing one are what they were', async () => {
     const plain = path.join(dir, 'plain.bin');
@@ -73,12 +75,17 @@ describe('files that are not files', () => {
     await expect(inspectFile(path.join(dir, 'missing.lifeboat'), noKeys, noPgRestore)).rejects.toMatchObject({ code: 'FILE_NOT_FOUND', message: expect.stringMatching(/no such file or folder/) });
   });
 
-  it('the CLI says so for inspect and verify, and returns', async () => {
+  it('the CLI says so for inspect, verify and a drill (it could not run: exit 2), returns, and leaves the sidecar beside the pipe as it was', async () => {
     const home = path.join(dir, 'home');
-    for (const command of ['inspect', 'verify']) {
+    await writeFile(`${fifo}.json`, '{}');
+    for (const command of ['inspect', 'verify', 'drill']) {
       const result = await lifeboat(home, [command, fifo, '--json']);
-      expect(result.code, result.stderr).not.toBe(0);
-      expect(result.json?.error).toMatchObject({ code: 'NOT_AN_ARCHIVE', message: expect.stringMatching(/named pipe \(FIFO\)/) });
+      expect(result.code, result.stderr).toBe(command === 'drill' ? 2 : 1);
+      expect(result.json?.error ?? result.json).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/named pipe \(FIFO\)/) });
     }
+    expect(await readFile(`${fifo}.json`, 'utf8')).toBe('{}');
+    // The keys to open a file are read the same way.
+    const keyed = await lifeboat(home, ['inspect', path.join(dir, 'plain.bin'), '--identity', fifo, '--json']);
+    expect(keyed.json?.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/named pipe \(FIFO\), not a plain file/) });
   }, 60_000);
 });

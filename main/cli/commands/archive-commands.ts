@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { warmArchiveThread } from '../../engine/archive/archive-thread.ts';
 import type { AgeKeys } from '../../engine/crypto/age-decrypt.ts';
 import { parseIdentityFile } from '../../engine/crypto/age-keys.ts';
-import { LifeboatError } from '../../engine/errors.ts';
+import { readKeyFileText } from '../../engine/keys/key-file.ts';
 import type { EncryptionChoice } from '../../engine/keys/key-service.ts';
 import type { Command, Values } from '../cli-command.ts';
 import { visibleText } from '../../engine/name-text.ts';
@@ -157,10 +156,7 @@ export function encryptionChoice(values: Pick<Values, 'no-encrypt' | 'passphrase
 export async function decryptionKeys(values: Values): Promise<AgeKeys> {
   const identities: string[] = [];
   for (const file of values.identity ?? []) {
-    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the identity file ${file} (${error.code}).`, 'Check the path of your recovery-key file.');
-    });
-    identities.push(...parseIdentityFile(text, file));
+    identities.push(...parseIdentityFile(await readKeyFileText(file), file));
   }
   const passphrases = values['passphrase-env'] ? [passphraseFromEnv(values['passphrase-env'])] : [];
   return { identities, passphrases };

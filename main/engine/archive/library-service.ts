@@ -1,7 +1,7 @@
 import { constants as fsConstants } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { openUserFile } from '../files/user-file.ts';
+import { openUserFile, statUserFile } from '../files/user-file.ts';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -182,9 +182,8 @@ export class LibraryService {
     return startJob('verify', async (ctx) => {
       const checks: string[] = [];
       const sidecarPath = file + SIDECAR_SUFFIX;
-      const { size } = await stat(file).catch(() => {
-        throw new LifeboatError('FILE_NOT_FOUND', `${file} does not exist.`, 'Check the path.');
-      });
+      // A pipe or device is refused before its sidecar could record a failed verification for it.
+      const size = Number((await statUserFile(file, { folders: true })).size); // a folder is refused below, as not an archive
       // Without a sidecar there is nothing to compare with: it is rebuilt only from an archive that
       // decrypts and checks whole (which is then the verification), never from a damaged file.
       const read = await readSidecarFile(sidecarPath);

@@ -22,12 +22,22 @@ export function describeKind(info: Kind): string {
 
 function notAFile(file: string, info: Kind): LifeboatError {
   const what = info.isDirectory() ? 'a folder' : describeKind(info);
-  return new LifeboatError('NOT_AN_ARCHIVE', `${file} is ${what}, not a backup file: Lifeboat reads only plain files.`, 'Choose the backup file itself (a file saved on a disk), not a pipe, device or socket.');
+  // INVALID_INPUT, not NOT_AN_ARCHIVE: no file was read, so a drill given one could not run — it is no verdict on a backup.
+  return new LifeboatError('INVALID_INPUT', `${file} is ${what}, not a plain file: Lifeboat reads backups and keys only from plain files.`, 'Choose the file itself (one saved on a disk), not a pipe, device or socket.');
 }
 
 function cannotOpen(file: string, error: NodeJS.ErrnoException): LifeboatError {
   const why = error.code === 'ENOENT' ? 'no such file or folder' : error.code === 'EACCES' || error.code === 'EPERM' ? `no permission to read it (${error.code})` : error.message;
   return new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${why}.`, 'Check the path.', { cause: error });
+}
+
+/** The status of `file` (following a symbolic link) when it is a plain file — or a folder, if `folders` allows one. */
+export async function statUserFile(file: string, options: { folders?: boolean } = {}): Promise<BigIntStats> {
+  const info = await stat(file, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
+    throw cannotOpen(file, error);
+  });
+  if (!(info.isFile() || (options.folders === true && info.isDirectory()))) throw notAFile(file, info);
+  return info;
 }
 
 /**
@@ -37,10 +47,7 @@ function cannotOpen(file: string, error: NodeJS.ErrnoException): LifeboatError {
  */
 export async function openUserFile(file: string, options: { folders?: boolean } = {}): Promise<{ handle: FileHandle; info: BigIntStats }> {
   const allowed = (info: Kind) => info.isFile() || (options.folders === true && info.isDirectory());
-  const before = await stat(file, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
-    throw cannotOpen(file, error);
-  });
-  if (!allowed(before)) throw notAFile(file, before);
+  await statUserFile(file, options);
   const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0)).catch((error: NodeJS.ErrnoException) => {
     throw cannotOpen(file, error);
   });

@@ -1,10 +1,9 @@
 // Reading a recovery-key file someone chose to import: one X25519 age identity, from a regular file
 // of bounded size (a recovery key is a few hundred bytes; anything far larger is not one, and a FIFO
 // or device must not hang or flood the reader).
-import { constants } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { parseIdentityFile, recipientOf } from '../crypto/age-keys.ts';
 import { LifeboatError } from '../errors.ts';
+import { openUserFile } from '../files/user-file.ts';
 
 /** Far above any age identity file (one key with comments is under 300 bytes). */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -19,7 +18,7 @@ const MAX_IDENTITIES = 21;
  * earlier keys a Lifeboat recovery file carries so older backups still open.
  */
 export async function readRecoveryKey(file: string): Promise<{ identity: string; recipient: string; earlier: string[] }> {
-  const [identity, ...earlier] = parseIdentityFile(await readSmallFile(file), file);
+  const [identity, ...earlier] = parseIdentityFile(await readKeyFileText(file), file);
   if (earlier.length >= MAX_IDENTITIES) throw new LifeboatError('INVALID_INPUT', `${file} holds ${earlier.length + 1} age identities; a recovery key file holds the key and at most ${MAX_IDENTITIES - 1} earlier ones.`, KEY_FILE_FIX);
   try {
     for (const key of earlier) recipientOf(key);
@@ -29,14 +28,10 @@ export async function readRecoveryKey(file: string): Promise<{ identity: string;
   }
 }
 
-async function readSmallFile(file: string): Promise<string> {
-  // O_NONBLOCK: opening a FIFO would otherwise wait for a writer.
-  const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)).catch((error: NodeJS.ErrnoException) => {
-    throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the key file ${file} (${error.code}).`, 'Check that the file is still there and readable by you.');
-  });
+/** A key file's text: a plain file (see user-file.ts: a FIFO or device is refused, never waited on) of at most MAX_KEY_FILE_BYTES. */
+export async function readKeyFileText(file: string): Promise<string> {
+  const { handle } = await openUserFile(file);
   try {
-    const info = await handle.stat();
-    if (!info.isFile()) throw new LifeboatError('INVALID_INPUT', `${file} is not a regular file.`, KEY_FILE_FIX);
     const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
     const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
     if (bytesRead > MAX_KEY_FILE_BYTES) throw new LifeboatError('INVALID_INPUT', `${file} is too big to be an age key file (over ${MAX_KEY_FILE_BYTES / 1024} KiB).`, KEY_FILE_FIX);
