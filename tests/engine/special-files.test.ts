@@ -4,7 +4,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
-import { mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -78,12 +78,16 @@ describe('files that are not files', () => {
   it('the CLI says so for inspect, verify and a drill (it could not run: exit 2), returns, and leaves the sidecar beside the pipe as it was', async () => {
     const home = path.join(dir, 'home');
     await writeFile(`${fifo}.json`, '{}');
+    const report = path.join(dir, 'report.html');
+    await run('mkfifo', [report]);
     for (const command of ['inspect', 'verify', 'drill']) {
-      const result = await lifeboat(home, [command, fifo, '--json']);
+      // The drill's report goes where asked even when it could not run: a pipe there is replaced, not waited on.
+      const result = await lifeboat(home, [command, fifo, ...(command === 'drill' ? ['--report', report] : []), '--json']);
       expect(result.code, result.stderr).toBe(command === 'drill' ? 2 : 1);
       expect(result.json?.error ?? result.json).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/named pipe \(FIFO\)/) });
     }
     expect(await readFile(`${fifo}.json`, 'utf8')).toBe('{}');
+    expect((await lstat(report)).isFile()).toBe(true);
     // The keys to open a file are read the same way.
     const keyed = await lifeboat(home, ['inspect', path.join(dir, 'plain.bin'), '--identity', fifo, '--json']);
     expect(keyed.json?.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/named pipe \(FIFO\), not a plain file/) });

@@ -2,7 +2,8 @@
 // server), prove row counts, object counts and canary values equal the backup's snapshot, and keep
 // the evidence (history, sidecar badge, HTML report).
 import type { JobActivity } from '../activity/activity-log.ts';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import { writeFileDurably } from '../files/durable-files.ts';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
@@ -299,7 +300,8 @@ export class DrillService {
   /** History line, sidecar badge, the stored report (and a copy where asked). */
   async #record(record: DrillRecord, request: DrillRequest): Promise<void> {
     if (request.reportFile) {
-      await writeFile(request.reportFile, renderDrillReport({ ...record, reportFile: request.reportFile }));
+      // Written beside and renamed into place: a pipe or link at that path is replaced, never written through (a FIFO would wait for a reader forever).
+      await writeFileDurably(request.reportFile, renderDrillReport({ ...record, reportFile: request.reportFile }));
       record.reportFile = request.reportFile;
     }
     if (record.couldNotRun) return; // no verdict on the backup
