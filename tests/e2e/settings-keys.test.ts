@@ -48,7 +48,7 @@ describe('Settings → encryption mode', () => {
     await app.screenshot('settings-encryption-confirm');
 
     await bar.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => bar.count()).toBe(0); // the page learns of the change after main has made it
+    await expect.poll(() => bar.count()).toBe(0); // the bar goes on the next render
     expect(await modes().getByRole('radio', { name: /Lifeboat’s key/ }).isChecked()).toBe(true);
     expect(updates()).toBe(before);
   });

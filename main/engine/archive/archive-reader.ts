@@ -19,20 +19,24 @@ export type ArchiveEncoding = 'age' | 'tar';
 
 /** Sniffs the first bytes: an age file, or (for --no-encrypt backups) the tar stream itself. */
 export async function detectArchiveEncoding(file: string): Promise<ArchiveEncoding> {
-  const handle = await openArchiveFile(file);
-  try {
-    return await encodingOf(handle, file);
-  } finally {
-    await handle.close();
-  }
+  const { handle, encoding } = await openArchiveFile(file);
+  await handle.close();
+  return encoding;
 }
 
-/** A Lifeboat archive opened for reading: a plain file (a folder, pipe or device is refused, see user-file.ts). */
-async function openArchiveFile(file: string): Promise<FileHandle> {
+/**
+ * A Lifeboat archive opened for reading, and its encoding from the first bytes: a plain file (a
+ * folder, pipe or device is refused, see user-file.ts). The handle is closed when it throws.
+ */
+async function openArchiveFile(file: string): Promise<{ handle: FileHandle; encoding: ArchiveEncoding }> {
   const { handle, info } = await openUserFile(file, { folders: true });
-  if (!info.isDirectory()) return handle;
-  await handle.close();
-  throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');
+  try {
+    if (info.isDirectory()) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');
+    return { handle, encoding: await encodingOf(handle, file) };
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }
 
 async function encodingOf(handle: FileHandle, file: string): Promise<ArchiveEncoding> {
@@ -47,14 +51,7 @@ async function encodingOf(handle: FileHandle, file: string): Promise<ArchiveEnco
 /** The archive's plaintext tar stream, decrypting when needed. Rejects early on a wrong key. */
 export async function openArchivePlaintext(file: string, keys: AgeKeys, signal?: AbortSignal): Promise<AsyncIterable<Buffer>> {
   // One descriptor for the sniff and the read: the file checked is the file read.
-  const handle = await openArchiveFile(file);
-  let encoding: ArchiveEncoding;
-  try {
-    encoding = await encodingOf(handle, file);
-  } catch (error) {
-    await handle.close();
-    throw error;
-  }
+  const { handle, encoding } = await openArchiveFile(file);
   const source = createReadStream('', { fd: handle, start: 0, highWaterMark: 1 << 20, signal });
   if (encoding === 'tar') return source as AsyncIterable<Buffer>;
   if ((keys.identities?.length ?? 0) === 0 && (keys.passphrases?.length ?? 0) === 0) {

@@ -31,12 +31,19 @@ function cannotOpen(file: string, error: NodeJS.ErrnoException): LifeboatError {
   return new LifeboatError('FILE_NOT_FOUND', `Cannot open ${file}: ${why}.`, 'Check the path.', { cause: error });
 }
 
+interface UserFileOptions { folders?: boolean }
+
+/** Throws unless `info` is a plain file — or a folder, if `folders` allows one. */
+function refuseUnlessAllowed(file: string, info: BigIntStats, options: UserFileOptions): void {
+  if (!(info.isFile() || (options.folders === true && info.isDirectory()))) throw notAFile(file, info);
+}
+
 /** The status of `file` (following a symbolic link) when it is a plain file — or a folder, if `folders` allows one. */
-export async function statUserFile(file: string, options: { folders?: boolean } = {}): Promise<BigIntStats> {
+export async function statUserFile(file: string, options: UserFileOptions = {}): Promise<BigIntStats> {
   const info = await stat(file, { bigint: true }).catch((error: NodeJS.ErrnoException) => {
     throw cannotOpen(file, error);
   });
-  if (!(info.isFile() || (options.folders === true && info.isDirectory()))) throw notAFile(file, info);
+  refuseUnlessAllowed(file, info, options);
   return info;
 }
 
@@ -45,15 +52,14 @@ export async function statUserFile(file: string, options: { folders?: boolean } 
  * `folders` allows one — and returns the handle with its status. Anything else is refused before it
  * is opened, and checked again on the open descriptor.
  */
-export async function openUserFile(file: string, options: { folders?: boolean } = {}): Promise<{ handle: FileHandle; info: BigIntStats }> {
-  const allowed = (info: Kind) => info.isFile() || (options.folders === true && info.isDirectory());
+export async function openUserFile(file: string, options: UserFileOptions = {}): Promise<{ handle: FileHandle; info: BigIntStats }> {
   await statUserFile(file, options);
   const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0)).catch((error: NodeJS.ErrnoException) => {
     throw cannotOpen(file, error);
   });
   try {
     const info = await handle.stat({ bigint: true });
-    if (!allowed(info)) throw notAFile(file, info);
+    refuseUnlessAllowed(file, info, options);
     return { handle, info };
   } catch (error) {
     await handle.close();

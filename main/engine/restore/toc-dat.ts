@@ -296,9 +296,9 @@ class TocCursor {
  * the data after it may be huge), up to TOC_DAT_MAX_BYTES.
  */
 export async function readCustomToc(file: string): Promise<TocDat> {
-  const { handle } = await openUserFile(file);
+  const { handle, info } = await openUserFile(file);
   try {
-    const size = (await handle.stat()).size;
+    const size = Number(info.size);
     for (let want = 4 << 20; ; want *= 4) {
       const length = Math.min(want, size, TOC_DAT_MAX_BYTES);
       const bytes = Buffer.alloc(length);
