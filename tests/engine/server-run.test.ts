@@ -12,6 +12,7 @@ import { createEngine } from '../../main/engine/index.ts';
 import { SessionSecretStore } from '../../main/engine/secrets/secret-store.ts';
 import type { RunDrillResult, ServerRunRecord } from '../../main/engine/model/server-run.ts';
 import { normaliseScope, patternToRegExp, resolveScope } from '../../main/engine/profiles/database-scope.ts';
+import { listRunRecords, writeRunRecord } from '../../main/engine/server-run/run-record.ts';
 import { lifeboat } from '../support/cli-runner.ts';
 import { createIsolatedKeychainEngine, createTestEngine, type EngineFixture } from '../support/engine-fixture.ts';
 import { availableMajors, clusterProfile, startCluster, type Cluster } from '../support/pg-cluster.ts';
@@ -55,6 +56,26 @@ describe('a profile\'s database scope', () => {
     expect(patternToRegExp('a.b').test('axb')).toBe(false); // …but a dot in a pattern is a dot
     const list = resolveScope({ kind: 'list', databases: ['shop', 'gone'] }, server);
     expect(list).toEqual({ databases: [server[2]], missing: ['gone'], excluded: [] });
+  });
+});
+
+describe('run records', () => {
+  it('two runs started in the same second keep both records (the second is not renamed over the first)', async () => {
+    const folder = await mkdtemp(path.join(work, 'records-'));
+    const libraryKey = Buffer.alloc(32, 7);
+    const record = (id: string, outcome: ServerRunRecord['outcome']): ServerRunRecord => ({
+      format: 'lifeboat-run', version: 1, id, profile: 'prod', profileId: 'p1', host: 'localhost', port: 5432, serverVersion: '18.0',
+      startedAt: '2026-12-07T10:00:00.250Z', finishedAt: '2026-12-07T10:00:00.900Z', durationMs: 650, outcome, consistency: 'each database its own snapshot',
+      concurrency: 1, scope: { kind: 'all', exclude: [], includeMaintenance: false, includeTemplates: false },
+      globals: { kind: 'skipped', sha256: '', bytes: 0, note: null }, databases: [], excluded: [], dropped: [],
+    });
+    const first = await writeRunRecord(folder, record('run-1', 'partial'), libraryKey);
+    const second = await writeRunRecord(folder, { ...record('run-2', 'ok'), startedAt: '2026-12-07T10:00:00.750Z' }, libraryKey);
+    expect(path.basename(first.file)).toBe('prod_server_20261207T100000Z.lifeboat-run.json');
+    expect(path.basename(second.file)).toBe('prod_server_20261207T100000Z-2.lifeboat-run.json');
+    const listed = await listRunRecords([folder], libraryKey);
+    expect(listed.map((r) => [r.record.id, r.file])).toEqual([['run-2', second.file], ['run-1', first.file]]);
+    expect((await readdir(folder)).sort()).toEqual([path.basename(first.file), path.basename(second.file)].sort()); // no claim or temporary file left
   });
 });
 

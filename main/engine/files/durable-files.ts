@@ -20,6 +20,29 @@ export async function writeFileDurably(file: string, text: string): Promise<void
   }
 }
 
+/**
+ * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken:
+ * the name is claimed by an exclusive create first, so a second writer in the same second (another
+ * run, another process) never renames its file over this one. Returns the name used.
+ */
+export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
+  for (let n = 1; ; n++) {
+    const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
+    const claimed = await open(file, 'wx', 0o600).then(async (handle) => { await handle.close(); return true; }, (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    });
+    if (!claimed) continue;
+    try {
+      await writeFileDurably(file, text);
+      return file;
+    } catch (error) {
+      await rm(file, { force: true }).catch(() => {});
+      throw error;
+    }
+  }
+}
+
 /** The first of file, file-2, file-3… (before the extension) that does not exist yet. */
 export async function unusedName(file: string): Promise<string> {
   const extension = path.extname(file);

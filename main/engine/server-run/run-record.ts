@@ -7,7 +7,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { safeFilePart, utcStamp } from '../archive/archive-names.ts';
 import { readBoundedFile } from '../archive/sidecar-file.ts';
-import { fsyncDirectory, writeFileDurably } from '../files/durable-files.ts';
+import { fsyncDirectory, writeFileUnderFreeName } from '../files/durable-files.ts';
 import type { ServerRunRecord } from '../model/server-run.ts';
 
 export const RUN_RECORD_EXTENSION = '.lifeboat-run.json';
@@ -15,20 +15,21 @@ const TAG_INFO = 'lifeboat run record tag v1\0';
 /** Records looked at per folder when finding the previous run: a folder of strangers' files is not read without end. */
 const MAX_RECORDS_READ = 500;
 
-export function runRecordFileName(profile: string, startedAt: Date): string {
-  return `${safeFilePart(profile)}_server_${utcStamp(startedAt)}${RUN_RECORD_EXTENSION}`;
+/** The record's name before its extension; a second run started in the same second gets `-2` after it. */
+export function runRecordStem(profile: string, startedAt: Date): string {
+  return `${safeFilePart(profile)}_server_${utcStamp(startedAt)}`;
 }
 
 function mac(key: Buffer, fields: Omit<ServerRunRecord, 'libraryTag'>): string {
   return createHmac('sha256', key).update(TAG_INFO).update(JSON.stringify(fields)).digest('hex');
 }
 
-/** Writes the record (tagged when there is a key) durably; returns what was written. */
+/** Writes the record (tagged when there is a key) durably under the first free name; returns what was written where. */
 export async function writeRunRecord(folder: string, record: ServerRunRecord, key: Buffer | null): Promise<{ file: string; record: ServerRunRecord }> {
   const { libraryTag: _old, ...fields } = record;
   const written: ServerRunRecord = key ? { ...fields, libraryTag: mac(key, fields) } : fields;
-  const file = path.join(folder, runRecordFileName(record.profile, new Date(record.startedAt)));
-  await writeFileDurably(file, `${JSON.stringify(written, null, 2)}\n`);
+  const stem = path.join(folder, runRecordStem(record.profile, new Date(record.startedAt)));
+  const file = await writeFileUnderFreeName(stem, RUN_RECORD_EXTENSION, `${JSON.stringify(written, null, 2)}\n`);
   await fsyncDirectory(folder);
   return { file, record: written };
 }
