@@ -11,11 +11,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectArchiveEncoding, walkArchive } from '../../main/engine/archive/archive-reader.ts';
+import { connectProfile } from '../../main/engine/db/pg-connect.ts';
+import { LifeboatError } from '../../main/engine/errors.ts';
 import { sha256File } from '../../main/engine/files/sha256-file.ts';
+import { readSmallUserFile } from '../../main/engine/files/user-file.ts';
 import { readKeyFileText } from '../../main/engine/keys/key-file.ts';
 import { inspectFile } from '../../main/engine/restore/restore-inspect.ts';
 import { readCustomToc } from '../../main/engine/restore/toc-dat.ts';
 import { lifeboat } from '../support/cli-runner.ts';
+import { createTestEngine } from '../support/engine-fixture.ts';
 
 const run = promisify(execFile);
 const noKeys = { identities: [] };
@@ -92,4 +96,36 @@ describe('files that are not files', () => {
     const keyed = await lifeboat(home, ['inspect', path.join(dir, 'plain.bin'), '--identity', fifo, '--json']);
     expect(keyed.json?.error).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/named pipe \(FIFO\), not a plain file/) });
   }, 60_000);
+});
+
+describe('the files a profile names', () => {
+  const profile = (over: object) => ({ id: 'p', name: 'p', host: '127.0.0.1', port: 1, database: 'postgres', user: 'postgres', sslmode: 'verify-full' as const, color: 'green' as const, createdAt: '2026-12-07T00:00:00Z', updatedAt: '2026-12-07T00:00:00Z', ...over });
+
+  it('an SSL certificate or key that is a pipe, device or socket is refused before connecting (it was read with a blocking read on the main thread)', async () => {
+    await expect(connectProfile(profile({ sslRootCert: fifo }), null)).rejects.toMatchObject(refusal(/named pipe \(FIFO\), not a plain file/));
+    await expect(connectProfile(profile({ sslRootCert: path.join(dir, 'plain.bin'), sslCert: device, sslKey: device }), null)).rejects.toMatchObject(refusal(/a device file, not a plain file/));
+    await expect(connectProfile(profile({ sslRootCert: socketFile }), null)).rejects.toMatchObject(refusal(/a socket, not a plain file/));
+    await expect(connectProfile(profile({ sslRootCert: path.join(dir, 'missing.crt') }), null)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/The CA certificate file .*missing\.crt does not exist/) });
+  }, 10_000);
+
+  it('a .pgpass to import that is a pipe is refused, not waited on', async () => {
+    const fixture = await createTestEngine();
+    try {
+      await expect(fixture.engine.profiles.importCandidates({ kind: 'pgpass', file: fifo })).rejects.toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringMatching(/named pipe \(FIFO\)/) });
+      await expect(fixture.engine.profiles.importCandidates({ kind: 'pgpass', file: path.join(dir, 'missing') })).rejects.toMatchObject({ code: 'IMPORT_FAILED', message: expect.stringMatching(/does not exist/) });
+    } finally {
+      await fixture.dispose();
+    }
+  }, 20_000);
+
+  it('a small file is read whole up to its bound, and refused one byte past it', async () => {
+    const file = path.join(dir, 'bounded.bin');
+    const bytes = Buffer.from(Array.from({ length: 40_000 }, (_, i) => i % 251));
+    await writeFile(file, bytes);
+    const tooBig = () => new LifeboatError('INVALID_INPUT', 'too big');
+    expect((await readSmallUserFile(file, bytes.length, tooBig)).equals(bytes)).toBe(true);
+    await expect(readSmallUserFile(file, bytes.length - 1, tooBig)).rejects.toThrow('too big');
+    await writeFile(file, '');
+    expect((await readSmallUserFile(file, 10, tooBig)).length).toBe(0);
+  });
 });

@@ -167,6 +167,11 @@ describe('pg_dump directory dumps: files stay files', () => {
     const inspection = await fixture.engine.restores.inspect(dir);
     expect(inspection).toMatchObject({ inner: 'pg-directory', problem: null });
     expect(inspection.tables.length).toBeGreaterThan(5);
+    // pg_restore -j reads the folder itself: it is checked again as a whole just before (restore-parallel.ts).
+    await fixture.engine.restores.start({ file: dir, profile: 'pg', mode: 'new', database: 'dir_parallel', jobs: 2 }).result;
+    expect(await dataFingerprint(cluster, 'dir_parallel')).toEqual(shopAtStart);
+    await cluster.query('DROP DATABASE dir_parallel');
+    await expectUntouched(dir);
   });
 
   it.each(cases)('$name: inspect and restore refuse it, naming the file; nothing runs', async ({ change, code, message, cli }) => {

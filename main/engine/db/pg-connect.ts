@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { ConnectionOptions } from 'node:tls';
 import { LifeboatError } from '../errors.ts';
+import { readSmallUserFile } from '../files/user-file.ts';
 import type { Profile } from '../types.ts';
 import { socketAddress, tunnelProblemOr, type ConnectTarget } from '../tunnel/connect-target.ts';
 
@@ -13,7 +13,7 @@ const CONNECT_TIMEOUT_MS = 10_000;
  * still checks the certificate against the profile's host name (the servername below).
  */
 export async function connectProfile(profile: ConnectTarget, password: string | null): Promise<{ client: pg.Client; ssl: boolean }> {
-  const attempts = sslAttempts(profile);
+  const attempts = sslAttempts(profile, await readSslFiles(profile));
   const address = socketAddress(profile);
   const { Client } = await loadPg();
   let lastError: unknown;
@@ -54,11 +54,7 @@ export async function loadPg(): Promise<typeof pg> {
 }
 
 /** libpq's allow/prefer fall back between plain and SSL; node-pg has no such modes, so try in order. */
-function sslAttempts(profile: Profile): SslOption[] {
-  const files: ConnectionOptions = {};
-  if (profile.sslRootCert) files.ca = readFile(profile.sslRootCert, 'CA certificate');
-  if (profile.sslCert) files.cert = readFile(profile.sslCert, 'client certificate');
-  if (profile.sslKey) files.key = readFile(profile.sslKey, 'client key');
+function sslAttempts(profile: Profile, files: ConnectionOptions): SslOption[] {
   const encrypted: ConnectionOptions = { ...files, rejectUnauthorized: false };
   switch (profile.sslmode) {
     case 'disable':
@@ -77,12 +73,31 @@ function sslAttempts(profile: Profile): SslOption[] {
   }
 }
 
-function readFile(file: string, what: string): string {
+/** A CA bundle with every public root is ~200 KiB; a certificate or key file far larger is not one. */
+const MAX_SSL_FILE_BYTES = 4 * 1024 * 1024;
+
+/** The profile's certificate and key files, read before each connection (they may have been renewed since). */
+async function readSslFiles(profile: Profile): Promise<ConnectionOptions> {
+  const files: ConnectionOptions = {};
+  if (profile.sslRootCert) files.ca = await readSslFile(profile.sslRootCert, 'CA certificate');
+  if (profile.sslCert) files.cert = await readSslFile(profile.sslCert, 'client certificate');
+  if (profile.sslKey) files.key = await readSslFile(profile.sslKey, 'client key');
+  return files;
+}
+
+/**
+ * One SSL file, through the user-file opener: the paths come from a file dialog, an imported URI or
+ * PGSSL* variables, and a named pipe there must be refused, not wait forever for a writer.
+ */
+async function readSslFile(file: string, what: string): Promise<string> {
+  const fix = `Choose an existing ${what} file in the profile's SSL settings.`;
+  const tooBig = () => new LifeboatError('INVALID_INPUT', `The ${what} file ${file} is over ${MAX_SSL_FILE_BYTES / 1024 / 1024} MiB: not a certificate or key.`, fix);
   try {
-    return readFileSync(file, 'utf8');
+    return (await readSmallUserFile(file, MAX_SSL_FILE_BYTES, tooBig)).toString('utf8');
   } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be read';
-    throw new LifeboatError('INVALID_INPUT', `The ${what} file ${file} ${reason}.`, `Choose an existing ${what} file in the profile's SSL settings.`);
+    if (!(error instanceof LifeboatError) || error.code === 'INVALID_INPUT') throw error;
+    const reason = (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'does not exist' : 'cannot be read';
+    throw new LifeboatError('INVALID_INPUT', `The ${what} file ${file} ${reason}.`, fix, { cause: error });
   }
 }
 

@@ -23,7 +23,7 @@ export function describeKind(info: Kind): string {
 function notAFile(file: string, info: Kind): LifeboatError {
   const what = info.isDirectory() ? 'a folder' : describeKind(info);
   // INVALID_INPUT, not NOT_AN_ARCHIVE: no file was read, so a drill given one could not run — it is no verdict on a backup.
-  return new LifeboatError('INVALID_INPUT', `${file} is ${what}, not a plain file: Lifeboat reads backups and keys only from plain files.`, 'Choose the file itself (one saved on a disk), not a pipe, device or socket.');
+  return new LifeboatError('INVALID_INPUT', `${file} is ${what}, not a plain file: Lifeboat reads backups, keys and certificates only from plain files.`, 'Choose the file itself (one saved on a disk), not a pipe, device or socket.');
 }
 
 function cannotOpen(file: string, error: NodeJS.ErrnoException): LifeboatError {
@@ -64,5 +64,28 @@ export async function openUserFile(file: string, options: UserFileOptions = {}):
   } catch (error) {
     await handle.close();
     throw error;
+  }
+}
+
+/**
+ * The bytes of a small file the user named (a key, a certificate, a .pgpass), through openUserFile, and
+ * at most `maxBytes` of them: past that, `tooBig` is thrown instead of the file being read without end.
+ */
+export async function readSmallUserFile(file: string, maxBytes: number, tooBig: () => LifeboatError): Promise<Buffer> {
+  const { handle, info } = await openUserFile(file);
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      // Sized by the file's length (it may still grow), never past one byte over the bound.
+      const chunk = Buffer.alloc(Math.min(maxBytes + 1 - total, Math.max(Number(info.size) + 1, 16 * 1024)));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+      if (bytesRead === 0) return Buffer.concat(chunks, total);
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > maxBytes) throw tooBig();
+    }
+  } finally {
+    await handle.close();
   }
 }

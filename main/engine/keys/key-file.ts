@@ -3,7 +3,7 @@
 // or device must not hang or flood the reader).
 import { parseIdentityFile, recipientOf } from '../crypto/age-keys.ts';
 import { LifeboatError } from '../errors.ts';
-import { openUserFile } from '../files/user-file.ts';
+import { readSmallUserFile } from '../files/user-file.ts';
 
 /** Far above any age identity file (one key with comments is under 300 bytes). */
 export const MAX_KEY_FILE_BYTES = 64 * 1024;
@@ -30,13 +30,6 @@ export async function readRecoveryKey(file: string): Promise<{ identity: string;
 
 /** A key file's text: a plain file (see user-file.ts: a FIFO or device is refused, never waited on) of at most MAX_KEY_FILE_BYTES. */
 export async function readKeyFileText(file: string): Promise<string> {
-  const { handle } = await openUserFile(file);
-  try {
-    const buffer = Buffer.alloc(MAX_KEY_FILE_BYTES + 1);
-    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
-    if (bytesRead > MAX_KEY_FILE_BYTES) throw new LifeboatError('INVALID_INPUT', `${file} is too big to be an age key file (over ${MAX_KEY_FILE_BYTES / 1024} KiB).`, KEY_FILE_FIX);
-    return buffer.subarray(0, bytesRead).toString('utf8');
-  } finally {
-    await handle.close();
-  }
+  const tooBig = () => new LifeboatError('INVALID_INPUT', `${file} is too big to be an age key file (over ${MAX_KEY_FILE_BYTES / 1024} KiB).`, KEY_FILE_FIX);
+  return (await readSmallUserFile(file, MAX_KEY_FILE_BYTES, tooBig)).toString('utf8');
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { LifeboatError, toErrorInfo } from '../errors.ts';
+import { readSmallUserFile } from '../files/user-file.ts';
 import type { ToolResolver } from '../pgtools/tool-resolver.ts';
 import { webhookAccount, type SecretStore } from '../secrets/secret-store.ts';
 import type { Clock } from '../ports.ts';
@@ -248,9 +248,10 @@ export class ProfileService {
   async #parse(source: { kind: 'uri'; uri: string } | { kind: 'pgpass'; file?: string } | { kind: 'env' }): Promise<ParsedConnection[]> {
     if (source.kind === 'uri') return [parseConnectionUri(source.uri)];
     const file = source.kind === 'pgpass' && source.file ? source.file : defaultPgpassPath();
-    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (source.kind === 'env' && error.code === 'ENOENT') return '';
-      throw new LifeboatError('IMPORT_FAILED', `Could not read ${file}: ${error.code === 'ENOENT' ? 'the file does not exist' : error.message}.`, 'Choose an existing .pgpass file.');
+    const text = await readPgpass(file).catch((error: LifeboatError) => {
+      const missing = (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+      if (source.kind === 'env' && missing) return '';
+      throw new LifeboatError('IMPORT_FAILED', missing ? `Could not read ${file}: the file does not exist.` : error.message, 'Choose an existing .pgpass file.', { cause: error });
     });
     if (source.kind === 'env') return [connectionFromEnv(process.env, parsePgpass(text))];
     const found = connectionsFromPgpass(text, file);
@@ -290,8 +291,16 @@ export class ProfileService {
   }
 }
 
+/** libpq reads any size; one far past this is not a password file, and a pipe there is refused, not waited on. */
+const MAX_PGPASS_BYTES = 1024 * 1024;
+
+async function readPgpass(file: string): Promise<string> {
+  const tooBig = () => new LifeboatError('IMPORT_FAILED', `${file} is over 1 MiB: not a .pgpass file Lifeboat reads.`, 'Choose the .pgpass file itself.');
+  return (await readSmallUserFile(file, MAX_PGPASS_BYTES, tooBig)).toString('utf8');
+}
+
 async function pgpassPassword(profile: Profile): Promise<string | null> {
-  const text = await readFile(defaultPgpassPath(), 'utf8').catch(() => null);
+  const text = await readPgpass(defaultPgpassPath()).catch(() => null);
   return text ? lookupPgpass(parsePgpass(text), profile) : null;
 }
 

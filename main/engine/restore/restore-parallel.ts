@@ -4,7 +4,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -14,12 +14,13 @@ import { RateMeter } from '../jobs/job.ts';
 import { makePrivateTemp } from '../jobs/private-temp.ts';
 import { dbnameConninfo, libpqEnvironment } from '../pgtools/libpq-env.ts';
 import { startTool, toolErrorSummary } from '../pgtools/tool-process.ts';
+import { checkDirectoryDump } from './directory-dump.ts';
 import { assertSameFile, runsTrusted } from './restore-inspect.ts';
 import { missingRolesCreator, parallelJobs, restrictedHint, runsAs, statementDecider, writeTocList, type RestoreIntoOptions, type RestoreIntoResult } from './restore-into.ts';
 import { PhaseEta } from './restore-eta.ts';
 import { openSource } from './restore-source.ts';
 import { FOREIGN_COLUMN_OPTIONS, guardedSqlStream } from './sql-pipeline.ts';
-import { readCustomToc, readTocDat } from './toc-dat.ts';
+import { readCustomToc } from './toc-dat.ts';
 import { TRUST_FIX } from './trust-phrase.ts';
 import { unsafeTocStatement } from './unsafe-statements.ts';
 
@@ -90,7 +91,8 @@ async function decryptToFile(o: RestoreIntoOptions, workDir: string, fileHash: H
 async function refuseUnsafeToc(o: RestoreIntoOptions, archivePath: string): Promise<void> {
   const { request, inspection } = o;
   if (runsTrusted(inspection, request)) return;
-  const unsafe = unsafeTocStatement(inspection.inner === 'pg-directory' ? readTocDat(await readFile(path.join(archivePath, 'toc.dat'))) : await readCustomToc(archivePath));
+  // A dropped folder is checked again as a whole (no links out, no pipes, no files that are not its own), as at the checklist.
+  const unsafe = unsafeTocStatement(inspection.inner === 'pg-directory' ? (await checkDirectoryDump(archivePath)).toc : await readCustomToc(archivePath));
   if (unsafe) throw new LifeboatError('PREFLIGHT_BLOCKED', `The archive's ${unsafe.entry} ${unsafe.reason}: ${unsafe.statement}`, TRUST_FIX);
 }
 

@@ -9,12 +9,13 @@
 // and never lets compute() look names up in DNS (CanonicalDomains is dropped, canonicalising refused).
 import { createHash } from 'node:crypto';
 import { accessSync, constants } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import SSHConfig, { type Directive, type Line, type Section } from 'ssh-config';
 import { LifeboatError } from '../errors.ts';
+import { readSmallUserFile } from '../files/user-file.ts';
 
 // Structurally identical to the tunnel types of model/profile.ts, to be swapped for imports from there.
 import type { SshHop, SshSettings } from '../model/profile.ts';
@@ -137,8 +138,10 @@ async function readConfigText(file: string, state: LoadState, required: boolean)
     if (!required) return null;
     fail(`There is no SSH config file at ${file}.`, 'Choose the SSH config file that defines the host (ssh reads ~/.ssh/config), or add a Host block for it there.');
   }
-  const text = size <= state.budget ? await readFile(file) : null;
-  if (text === null || text.byteLength > state.budget) fail(`${file} makes the SSH config (with the files it includes) larger than 1 MiB, which Lifeboat does not read.`, 'Choose a smaller config file that defines the host.');
+  const tooBig = () => new LifeboatError('IMPORT_FAILED', `${file} makes the SSH config (with the files it includes) larger than 1 MiB, which Lifeboat does not read.`, 'Choose a smaller config file that defines the host.');
+  if (size > state.budget) throw tooBig();
+  // Read through the user-file opener: a pipe put in the file's place after the stat is refused, not waited on.
+  const text = await readSmallUserFile(file, state.budget, tooBig);
   state.budget -= text.byteLength;
   return text.toString('utf8');
 }

@@ -1,9 +1,10 @@
 // How Lifeboat logs in to one SSH host: the ssh2 connect options for the hop's method (key file,
 // agent, password), checked before any connection so a missing key, a missing passphrase or a
 // missing agent is named as such instead of surfacing as "all authentication methods failed".
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import ssh2, { type ConnectConfig } from 'ssh2'; // CommonJS: its named exports are not visible to Node's ESM loader
 import { LifeboatError } from '../errors.ts';
+import { readSmallUserFile } from '../files/user-file.ts';
 import { formatBytes } from '../format-bytes.ts';
 import type { SshHop } from '../model/profile.ts';
 
@@ -44,7 +45,8 @@ async function keyLogin(hop: SshHop, passphrase: string | null, settings: string
   if (!info.isFile() || info.size > MAX_KEY_FILE_BYTES) {
     throw authError(hop, `${file} is not a private key file (${info.isFile() ? formatBytes(info.size) : 'not a file'})`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), not the .pub file or a folder.');
   }
-  const key = await readFile(file);
+  // Read through the user-file opener (bounded, non-blocking): the file may have changed since the stat.
+  const key = await readSmallUserFile(file, MAX_KEY_FILE_BYTES, () => authError(hop, `${file} is not a private key file (over ${formatBytes(MAX_KEY_FILE_BYTES)})`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), not the .pub file or a folder.'));
   const parsed = ssh2.utils.parseKey(key, passphrase ?? undefined);
   if (parsed instanceof Error) throw keyParseError(hop, file, parsed, passphrase !== null, settings);
   return { privateKey: key, ...(passphrase !== null ? { passphrase } : {}), authHandler: ['publickey'] };
