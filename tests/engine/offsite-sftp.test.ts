@@ -225,7 +225,7 @@ describe.skipIf(!supported.ok)('offsite copies over SFTP', () => {
     const wrong = await engine.destinations.test('wrongpw', { acceptHostKeys: fingerprints });
     expect(wrong).toMatchObject({ ok: false, error: { code: 'SSH_AUTH_FAILED', message: expect.stringMatching(/refused the login with the saved password/), fix: expect.stringMatching(/destination remove wrongpw/) } });
     expect(JSON.stringify(wrong)).not.toContain('not the password');
-    expect((await engine.destinations.test('rightpw', { acceptHostKeys: fingerprints })).ok).toBe(true);
+    expect(await engine.destinations.test('rightpw', { acceptHostKeys: fingerprints })).toMatchObject({ ok: true });
     await engine.destinations.add({ name: 'nofolder', profile: 'small', sftp: throughJump(path.join(lab.dir, 'no-such-folder')), sshSecrets: passphrases() });
     expect((await engine.destinations.test('nofolder')).error).toMatchObject({ code: 'SFTP_FOLDER_MISSING' });
 

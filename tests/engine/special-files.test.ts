@@ -4,13 +4,14 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, constants as fsConstants, openSync } from 'node:fs';
-import { lstat, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { detectArchiveEncoding, walkArchive } from '../../main/engine/archive/archive-reader.ts';
+import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { connectProfile } from '../../main/engine/db/pg-connect.ts';
 import { LifeboatError } from '../../main/engine/errors.ts';
 import { sha256File } from '../../main/engine/files/sha256-file.ts';
@@ -18,8 +19,9 @@ import { readSmallUserFile } from '../../main/engine/files/user-file.ts';
 import { readKeyFileText } from '../../main/engine/keys/key-file.ts';
 import { inspectFile } from '../../main/engine/restore/restore-inspect.ts';
 import { readCustomToc } from '../../main/engine/restore/toc-dat.ts';
-import { lifeboat } from '../support/cli-runner.ts';
-import { createTestEngine } from '../support/engine-fixture.ts';
+import { ageEncrypt } from '../support/archive-craft.ts';
+import { CLI, lifeboat } from '../support/cli-runner.ts';
+import { createTestEngine, NODE_BIN_DIR } from '../support/engine-fixture.ts';
 
 const run = promisify(execFile);
 const noKeys = { identities: [] };
@@ -128,4 +130,47 @@ describe('the files a profile names', () => {
     await writeFile(file, '');
     expect((await readSmallUserFile(file, 10, tooBig)).length).toBe(0);
   });
+});
+
+describe('importing an archive into the library', () => {
+  it('copies it whole from the file it checked, never over a file of that name, and refuses a pipe without leaving a partial copy', async () => {
+    const fixture = await createTestEngine();
+    try {
+      const archive = path.join(dir, 'old_shop_20250101T000000Z.lifeboat');
+      const bytes = await ageEncrypt(Buffer.alloc(300_000, 7), generateAgeKeyPair().recipient); // a key this Lifeboat lacks: imported by name and bytes
+      await writeFile(archive, bytes);
+      const library = path.join(dir, 'library');
+      const entry = await fixture.engine.library.importArchive(archive, library);
+      expect(entry.path).toBe(path.join(library, path.basename(archive)));
+      expect((await readFile(entry.path)).equals(bytes)).toBe(true);
+      expect(entry.sidecar.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+      // A second import of the same name is refused and leaves the first copy as it was.
+      await writeFile(archive, await ageEncrypt(Buffer.alloc(1000, 1), generateAgeKeyPair().recipient));
+      await expect(fixture.engine.library.importArchive(archive, library)).rejects.toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/already exists in the library/) });
+      expect((await readFile(entry.path)).equals(bytes)).toBe(true);
+      await expect(fixture.engine.library.importArchive(fifo, library)).rejects.toMatchObject(refusal(/named pipe \(FIFO\), not a plain file/));
+      expect((await readdir(library)).sort()).toEqual([path.basename(archive), `${path.basename(archive)}.json`]); // no partial file left behind
+    } finally {
+      await fixture.dispose();
+    }
+  }, 30_000);
+});
+
+describe('lifeboat import', () => {
+  it('imports through the CLI; a disk that fills up mid-copy (a real EFBIG under ulimit -f) says so and leaves no partial file', async () => {
+    const home = path.join(dir, 'import-home');
+    const archive = path.join(dir, 'big_shop_20250102T000000Z.lifeboat');
+    await writeFile(archive, await ageEncrypt(Buffer.alloc(2_000_000, 3), generateAgeKeyPair().recipient));
+    const cramped = path.join(dir, 'cramped');
+    // ulimit -f counts 1024-byte blocks in bash: 500 KiB lets Lifeboat's own small files through, not the 2 MB copy.
+    const env = { ...process.env, PATH: `${NODE_BIN_DIR}${path.delimiter}${process.env.PATH}`, LIFEBOAT_HOME: home };
+    const full = await run('bash', ['-c', 'ulimit -f 500; exec "$0" "$@"', CLI, 'import', archive, '--to', cramped, '--json'], { env }).then(() => null, (error: { code: number; stdout: string }) => error);
+    expect(full?.code).toBe(1);
+    expect(JSON.parse(full!.stdout).error).toMatchObject({ code: 'DISK_FULL', message: expect.stringMatching(/has no room for big_shop_20250102T000000Z\.lifeboat \(EFBIG\); the incomplete copy was removed/) });
+    expect(await readdir(cramped)).toEqual([]);
+    const imported = await lifeboat(home, ['import', archive, '--to', cramped]);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/Imported: .*big_shop_20250102T000000Z\.lifeboat\n {2}not opened with the keys given/);
+    expect((await readFile(path.join(cramped, path.basename(archive)))).equals(await readFile(archive))).toBe(true);
+  }, 60_000);
 });

@@ -103,6 +103,20 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       out.result({ files }, () => `${files.map(visibleText).join('\n')}\nRestore with: cat ${path.join(path.resolve(values.to!), 'database.dump.*')} | pg_restore -d DATABASE`);
     },
   },
+  import: {
+    usage: 'import FILE [--to DIR] [--identity KEYFILE]… [--passphrase-env VAR] [--json]',
+    summary: 'copy an archive from elsewhere (a download, a USB drive) into the library folder (or DIR) and write its sidecar',
+    options: ['to', 'identity', 'passphrase-env'],
+    async run({ engine, out, args, values }) {
+      const file = path.resolve(requireFile(args[0]));
+      const folder = values.to ? path.resolve(values.to) : (await engine.library.folders())[0]!;
+      const entry = await engine.library.importArchive(file, folder, await decryptionKeys(values));
+      const known = entry.sidecar.partial ? 'not opened with the keys given: listed by its name and size' : `${visibleText(entry.sidecar.profile)} / ${visibleText(entry.sidecar.database)}, PostgreSQL ${visibleText(entry.sidecar.serverVersion)}`;
+      out.result(entry, () => `Imported: ${visibleText(entry.path)}
+  ${known}, ${formatBytes(entry.sidecar.bytes)}
+Check it with: lifeboat verify --full "${entry.path}"`);
+    },
+  },
   'key show': {
     usage: 'key show [--json]',
     summary: 'how backups are encrypted, and Lifeboat\'s public key (age1…)',

@@ -28,7 +28,7 @@ export async function detectArchiveEncoding(file: string): Promise<ArchiveEncodi
  * A Lifeboat archive opened for reading, and its encoding from the first bytes: a plain file (a
  * folder, pipe or device is refused, see user-file.ts). The handle is closed when it throws.
  */
-async function openArchiveFile(file: string): Promise<{ handle: FileHandle; encoding: ArchiveEncoding }> {
+export async function openArchiveFile(file: string): Promise<{ handle: FileHandle; encoding: ArchiveEncoding }> {
   const { handle, info } = await openUserFile(file, { folders: true });
   try {
     if (info.isDirectory()) throw new LifeboatError('NOT_AN_ARCHIVE', `${file} is a folder, not a Lifeboat archive.`, 'Choose a .lifeboat file made by Lifeboat.');

@@ -92,7 +92,8 @@ export async function writeArchiveFile(options: WriteArchiveOptions): Promise<Wr
  * this host tell a crashed backup's leftovers from a live one — and leave another machine's (a
  * shared folder) alone.
  */
-function partialPathFor(finalPath: string): string {
+/** Where a file being written under `finalPath` grows: swept by removeStalePartials once its writer is dead. */
+export function partialPathFor(finalPath: string): string {
   return `${finalPath}.${partialOwnerTag()}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
 }
 

@@ -1,6 +1,7 @@
-import { constants as fsConstants } from 'node:fs';
-import type { Stats } from 'node:fs';
-import { copyFile, mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { createWriteStream, type Stats } from 'node:fs';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { fsyncDirectory, placeExclusively } from '../files/durable-files.ts';
 import { openUserFile, statUserFile } from '../files/user-file.ts';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
@@ -14,8 +15,9 @@ import type { PgTool } from '../types.ts';
 import type { ProfileService } from '../profiles/profile-service.ts';
 import type { SettingsStore } from '../settings/settings-store.ts';
 import { ARCHIVE_EXTENSION, ARCHIVE_FORMAT_VERSION, SIDECAR_SUFFIX, type ArchiveSidecar, type EncryptionKind, type VerificationRecord } from './archive-format.ts';
-import { detectArchiveEncoding, openArchivePlaintext, readManifest, walkArchive, type ArchiveWalk } from './archive-reader.ts';
+import { detectArchiveEncoding, openArchiveFile, openArchivePlaintext, readManifest, walkArchive, type ArchiveWalk } from './archive-reader.ts';
 import { removeStalePartials } from './partial-files.ts';
+import { partialPathFor } from './archive-writer.ts';
 import { extractArchive } from './archive-extract.ts';
 import { readSidecarFile } from './sidecar-file.ts';
 import { sha256File } from '../files/sha256-file.ts';
@@ -270,16 +272,37 @@ export class LibraryService {
 
   /** Copies an outside archive into a library folder and writes its sidecar. */
   async importArchive(file: string, folder: string, extraKeys: AgeKeys = {}): Promise<ArchiveEntry> {
-    await detectArchiveEncoding(file);
     await mkdir(folder, { recursive: true, mode: 0o700 });
     const target = path.join(folder, path.basename(file).endsWith(ARCHIVE_EXTENSION) ? path.basename(file) : `${path.basename(file)}${ARCHIVE_EXTENSION}`);
-    await copyFile(file, target, fsConstants.COPYFILE_EXCL).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${target} already exists in the library.`, 'It is already imported.');
-      throw error;
-    });
+    await copyIntoLibrary(file, target);
     const sidecar = await this.rebuildSidecar(target, extraKeys);
     const { size } = await stat(target);
     return { path: target, folder, sidecar, recognised: isRecognised(sidecar, { name: path.basename(target), size }, await this.#deps.libraryKey.get()) };
+  }
+}
+
+/**
+ * Copies an archive from the descriptor its check opened (a file swapped in after the check is not
+ * what gets copied) into a partial file beside `target`, and puts it there only whole and only if
+ * nothing has that name: a full disk or a kill leaves no half archive in the library.
+ */
+async function copyIntoLibrary(file: string, target: string): Promise<void> {
+  const { handle } = await openArchiveFile(file);
+  const partial = partialPathFor(target);
+  try {
+    await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true })).catch((error: NodeJS.ErrnoException) => {
+      throw ['ENOSPC', 'EDQUOT', 'EFBIG'].includes(error.code ?? '')
+        ? new LifeboatError('DISK_FULL', `The disk holding ${path.dirname(target)} has no room for ${path.basename(target)} (${error.code}); the incomplete copy was removed.`, 'Free space on that disk or choose another backup folder, then import again.', { cause: error })
+        : error;
+    });
+    await placeExclusively(partial, target).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${target} already exists in the library.`, 'It is already imported.');
+      throw error;
+    });
+    await fsyncDirectory(path.dirname(target));
+  } finally {
+    await handle.close();
+    await rm(partial, { force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 // Putting finished files in place so that a crash or a second writer never leaves half a file, or
 // replaces someone else's, under the name a reader looks for.
 import { randomBytes } from 'node:crypto';
-import { access, open, rename, rm, writeFile } from 'node:fs/promises';
+import { access, link, open, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -20,26 +20,44 @@ export async function writeFileDurably(file: string, text: string): Promise<void
   }
 }
 
+/** What link() says on a filesystem without hard links (FAT and exFAT drives, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
 /**
- * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken:
- * the name is claimed by an exclusive create first, so a second writer in the same second (another
- * run, another process) never renames its file over this one. Returns the name used.
+ * Moves the finished `temp` to `file` unless something is there already (EEXIST, and `temp` stays):
+ * link() is atomic and never replaces, so a second writer choosing the same name in the same moment
+ * cannot rename over the first. Without hard links, the name is claimed by an exclusive create first.
+ */
+export async function placeExclusively(temp: string, file: string): Promise<void> {
+  try {
+    await link(temp, file);
+  } catch (error) {
+    if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    await (await open(file, 'wx', 0o600)).close();
+    await rename(temp, file);
+    return;
+  }
+  await rm(temp, { force: true });
+}
+
+/**
+ * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken
+ * (two whole-server runs in one second); returns the name used.
  */
 export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
-  for (let n = 1; ; n++) {
-    const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
-    const claimed = await open(file, 'wx', 0o600).then(async (handle) => { await handle.close(); return true; }, (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') return false;
-      throw error;
-    });
-    if (!claimed) continue;
-    try {
-      await writeFileDurably(file, text);
-      return file;
-    } catch (error) {
-      await rm(file, { force: true }).catch(() => {});
-      throw error;
+  const temp = `${stem}${extension}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+  try {
+    await writeFile(temp, text, { mode: 0o600, flag: 'wx', flush: true });
+    for (let n = 1; ; n++) {
+      const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
+      const placed = await placeExclusively(temp, file).then(() => true, (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EEXIST') return false;
+        throw error;
+      });
+      if (placed) return file;
     }
+  } finally {
+    await rm(temp, { force: true }).catch(() => {});
   }
 }
 

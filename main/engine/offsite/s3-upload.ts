@@ -6,7 +6,8 @@
 // whole file's SHA-256 is computed over exactly the bytes read for the parts and must equal the
 // sidecar's before the upload is completed — a local file that changed is never published.
 import { createHash } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openUserFile } from '../files/user-file.ts';
 import { AbortMultipartUploadCommand, CompleteMultipartUploadCommand, CreateMultipartUploadCommand, ListPartsCommand, UploadPartCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LifeboatError } from '../errors.ts';
 import type { S3Location } from '../model/offsite.ts';
@@ -47,7 +48,7 @@ export async function uploadResumable(request: UploadRequest): Promise<UploadOut
   const journal = resumed?.journal ?? (await startUpload(request));
   // The record saved after every part must hold this journal (a resumed one is a filtered copy).
   request.record.upload = journal;
-  const handle = await open(request.file, 'r');
+  const { handle } = await openUserFile(request.file); // a pipe swapped in for the archive is refused, not waited on
   try {
     const outcome = await sendParts(request, journal, resumed?.listed ?? new Map(), handle);
     await complete(request, journal);

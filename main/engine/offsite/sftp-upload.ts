@@ -8,7 +8,8 @@
 // computed over exactly the bytes read and must equal the sidecar's before the temporary file is
 // renamed to its name, with SFTP's own rename, which fails rather than replace an existing file.
 import { createHash, randomBytes } from 'node:crypto';
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { openUserFile } from '../files/user-file.ts';
 import { LifeboatError } from '../errors.ts';
 import type { SftpLocation } from '../model/offsite.ts';
 import type { SftpJournal } from './copy-records.ts';
@@ -46,7 +47,7 @@ export async function uploadToSftp(request: SftpUploadRequest): Promise<UploadOu
   record.upload = journal;
   record.bytesDone = Math.min(record.bytes, journal.chunks.length * journal.chunkSize);
   await request.save(record);
-  const local = await open(request.file, 'r');
+  const { handle: local } = await openUserFile(request.file); // a pipe swapped in for the archive is refused, not waited on
   try {
     const outcome = await writeTemporary(request, journal, local, exists);
     await publish(request, journal);
