@@ -706,7 +706,11 @@ export async function startSshLab(options: StartSshLabOptions): Promise<SshLab> 
   let holder: Proc | null = null;
   let cluster: Cluster | null = null;
   let stopping: Promise<void> | null = null;
-  const stop = () => (stopping ??= stopLab(ctx, holder, cluster));
+  // The login user is one system account for every lab: a chosen password (the secrets suite's) is put
+  // back to the shared one when the lab stops, so labs started after it (another test run) can log in.
+  const stop = () => (stopping ??= stopLab(ctx, holder, cluster).finally(async () => {
+    if (options.password !== undefined) await ensureSshUser();
+  }));
   try {
     // The login user reads authorized_keys here: it may traverse, not list.
     await fs.chmod(dir, 0o711);
