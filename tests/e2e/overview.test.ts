@@ -65,6 +65,20 @@ describe('Overview: the first five minutes', () => {
     await app.screenshot('overview-health');
   }, 240_000);
 
+  test('with a daily schedule the row is "On time" and says which run it is judged by', async () => {
+    const [profile] = (await e2e.engine.profiles.list()).filter((p) => p.name === DEMO);
+    await e2e.engine.schedules.set(profile!.id, { backup: { preset: 'daily', time: '01:00', enabled: true } });
+    try {
+      // The Overview reads health when it opens: leave it and come back.
+      await navButton(page, 'Backups').click();
+      await navButton(page, 'Overview').click();
+      await expectVisible(healthRow().getByText('On time'), 30_000);
+      expect(await healthRow().textContent()).toMatch(/On time with a backup since .+, the scheduled run before the last/);
+    } finally {
+      await e2e.engine.schedules.set(profile!.id, { backup: { preset: 'daily', time: '01:00', enabled: false } });
+    }
+  }, 120_000);
+
   test('its backups open in the library, and "Restore…" on the row opens Restore with the file and its checklist', async () => {
     await healthRow().getByRole('button', { name: `Its backups of ${DEMO}` }).click();
     await expectVisible(page.getByRole('heading', { level: 1, name: 'Backups' }));

@@ -1,5 +1,5 @@
 // The health overview against a real PostgreSQL 18 server and real backups and drills: the newest
-// good backup and its age against the limit (the stale alert's, else twice the schedule's interval),
+// good backup and its age against the limit (the stale alert's, else the schedule's own past runs),
 // a failed attempt after it, the last verification and drill (recovery time without the scratch
 // server's start), and a stranger's file in the backup folder that must not count as a backup.
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -51,7 +51,7 @@ describe('health overview', () => {
     expect(overview.attention).toBe(1);
   });
 
-  it('the newest backup is judged by the stale alert, else by twice the schedule interval', async () => {
+  it('the newest backup is judged by the stale alert, else by the schedule\'s past runs', async () => {
     const result = await backUp('shop');
     const profile = await fixture.engine.profiles.get('shop');
     let { row } = await rowOf('shop');
@@ -60,7 +60,9 @@ describe('health overview', () => {
 
     await fixture.engine.schedules.set(profile.id, { backup: { preset: 'hourly', enabled: true } });
     ({ row } = await rowOf('shop'));
-    expect(row.limit).toEqual({ hours: 2, from: 'schedule' });
+    expect(row.limit).toMatchObject({ from: 'schedule', since: expect.any(String) });
+    expect(row.limit!.hours).toBeGreaterThanOrEqual(1);
+    expect(row.limit!.hours).toBeLessThanOrEqual(2);
     expect(row.nextBackup).not.toBeNull();
     expect(row.freshness).toBe('ok');
 
@@ -132,19 +134,42 @@ describe('health overview', () => {
 });
 
 describe('freshness rules', () => {
-  const view = (next: string[], staleHours: number | null = null) => ({ backup: { preset: 'daily', time: '01:00', enabled: true }, next: { backup: next, drill: [] }, notify: { staleHours } }) as unknown as ScheduleView;
-  it('takes twice the interval between the next two runs, or the stale alert when set', () => {
-    expect(freshnessLimit(view(['2026-12-06T01:00:00Z', '2026-12-07T01:00:00Z']))).toEqual({ hours: 48, from: 'schedule' });
-    expect(freshnessLimit(view(['2026-12-06T01:00:00Z', '2026-12-07T01:00:00Z'], 30))).toEqual({ hours: 30, from: 'stale-alert' });
-    expect(freshnessLimit(view(['2026-12-06T01:00:00Z']))).toBeNull();
-    expect(freshnessLimit(undefined)).toBeNull();
+  const view = (backup: object | null, staleHours: number | null = null, timeZone = 'UTC') => ({ backup, timeZone, next: { backup: [], drill: [] }, notify: { staleHours } }) as unknown as ScheduleView;
+  const daily = { preset: 'daily', time: '01:00', enabled: true };
+  const at = Date.parse('2026-12-06T12:00:00Z');
+
+  it('takes the stale alert when set, else the schedule\'s own past runs', () => {
+    expect(freshnessLimit(view(daily), at)).toEqual({ hours: 35, from: 'schedule', since: '2026-12-05T01:00:00.000Z', staleBefore: '2026-12-03T01:00:00.000Z' });
+    expect(freshnessLimit(view(daily, 30), at)).toEqual({ hours: 30, from: 'stale-alert' });
+    expect(freshnessLimit(view({ ...daily, enabled: false }), at)).toBeNull();
+    expect(freshnessLimit(view({ preset: 'cron', cron: '0 1 30 2 *', enabled: true }), at)).toBeNull(); // 30 February never comes
+    expect(freshnessLimit(undefined, at)).toBeNull();
   });
-  it('is ok within the limit, amber past it, red past twice it or with no backup', () => {
-    const at = Date.parse('2026-12-06T12:00:00Z');
-    expect(freshness('2026-12-06T02:00:00Z', 24, at)).toBe('ok');
-    expect(freshness('2026-12-05T02:00:00Z', 24, at)).toBe('amber');
-    expect(freshness('2026-12-04T02:00:00Z', 24, at)).toBe('red');
-    expect(freshness(null, 24, at)).toBe('red');
+
+  it('a daily schedule: on time with one run missed (or still running), late with up to three, stale past that', () => {
+    const limit = freshnessLimit(view(daily), at);
+    expect(freshness('2026-12-06T01:20:00Z', limit, at)).toBe('ok');
+    expect(freshness('2026-12-05T01:20:00Z', limit, at)).toBe('ok'); // today's run missed, or still running
+    expect(freshness('2026-12-04T01:20:00Z', limit, at)).toBe('amber');
+    expect(freshness('2026-12-02T23:00:00Z', limit, at)).toBe('red');
+    expect(freshness(null, limit, at)).toBe('red');
+  });
+
+  it('a Monday-to-Friday schedule is not late over the weekend, and is when Monday\'s and Tuesday\'s runs are missed', () => {
+    const weekdays = view({ preset: 'cron', cron: '0 22 * * 1-5', enabled: true }, null, 'Europe/Berlin');
+    const fridayNight = '2026-12-04T21:10:00Z'; // Friday 22:10 in Berlin
+    for (const when of ['2026-12-06T12:00:00Z', '2026-12-07T09:00:00Z', '2026-12-07T21:30:00Z']) expect(freshness(fridayNight, freshnessLimit(weekdays, Date.parse(when)), Date.parse(when)), when).toBe('ok');
+    const wednesday = Date.parse('2026-12-09T09:00:00Z');
+    expect(freshness(fridayNight, freshnessLimit(weekdays, wednesday), wednesday)).toBe('amber');
+    const friday = Date.parse('2026-12-11T09:00:00Z');
+    expect(freshness(fridayNight, freshnessLimit(weekdays, friday), friday)).toBe('red');
+  });
+
+  it('the stale alert: ok within its hours, amber past them, red past twice them', () => {
+    const limit = { hours: 24, from: 'stale-alert' as const };
+    expect(freshness('2026-12-06T02:00:00Z', limit, at)).toBe('ok');
+    expect(freshness('2026-12-05T02:00:00Z', limit, at)).toBe('amber');
+    expect(freshness('2026-12-04T02:00:00Z', limit, at)).toBe('red');
     expect(freshness('2026-12-04T02:00:00Z', null, at)).toBe('unknown');
   });
 });

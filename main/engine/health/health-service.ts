@@ -8,12 +8,13 @@
 import type { ActivityEntry } from '../model/activity.ts';
 import type { ArchiveEntry } from '../model/archive.ts';
 import type { DrillRecord } from '../model/drill.ts';
-import type { BackupFreshness, HealthDrill, HealthOffsite, HealthOverview, HealthVerify, ProfileHealth } from '../model/health.ts';
+import type { BackupFreshness, FreshnessLimit, HealthDrill, HealthOffsite, HealthOverview, HealthVerify, ProfileHealth } from '../model/health.ts';
 import type { CopyState } from '../model/offsite.ts';
 import type { ProfileSummary } from '../model/profile.ts';
 import type { ScheduleView } from '../model/schedule.ts';
 import type { ServerRunRecord } from '../model/server-run.ts';
 import type { Clock } from '../ports.ts';
+import { previousRuns } from '../schedule/schedule-spec.ts';
 
 export interface HealthDeps {
   profiles: { list(): Promise<ProfileSummary[]> };
@@ -79,7 +80,7 @@ function profileHealth(profile: ProfileSummary, facts: Facts, verified: { destin
   // An archive whose last verification failed (bit rot, a truncated copy) is not a good backup.
   const newest = own.find((a) => a.sidecar.verification?.ok !== false) ?? null;
   const schedule = facts.schedules.get(profile.id);
-  const limit = freshnessLimit(schedule);
+  const limit = freshnessLimit(schedule, facts.now);
   const lastBackup = newest ? { archive: newest.path, finishedAt: newest.sidecar.finishedAt, bytes: newest.sidecar.bytes, durationMs: newest.sidecar.durationMs } : null;
   return {
     profileId: profile.id,
@@ -88,7 +89,7 @@ function profileHealth(profile: ProfileSummary, facts: Facts, verified: { destin
     wholeServer: Boolean(profile.scope),
     lastRun: lastRun(profile, facts.runs),
     lastBackup,
-    freshness: freshness(lastBackup?.finishedAt ?? null, limit?.hours ?? null, facts.now),
+    freshness: freshness(lastBackup?.finishedAt ?? null, limit, facts.now),
     limit,
     lastFailure: lastFailure(profile, facts.backupAttempts, lastBackup?.finishedAt ?? null),
     nextBackup: schedule?.backup?.enabled ? (schedule.next.backup[0] ?? null) : null,
@@ -109,23 +110,27 @@ function sameName(a: string | null | undefined, b: string): boolean {
 }
 
 /**
- * The age past which the newest backup is late: the stale alert's hours when set, else (with a
- * backup schedule) twice the interval between its next two runs — one missed run is late, not lost.
+ * What the newest backup's age is judged by: the stale alert's hours when set, else (with a backup
+ * schedule) the schedule's own past runs — see FreshnessLimit: one missed run is late, not lost, and
+ * the hours no run was due in (a weekend, a night) never count against it.
  */
-export function freshnessLimit(schedule: ScheduleView | undefined): ProfileHealth['limit'] {
+export function freshnessLimit(schedule: ScheduleView | undefined, now: number): FreshnessLimit | null {
   if (schedule?.notify.staleHours) return { hours: schedule.notify.staleHours, from: 'stale-alert' };
-  const [first, second] = schedule?.backup?.enabled ? schedule.next.backup : [];
-  if (!first || !second) return null;
-  const hours = (2 * (Date.parse(second) - Date.parse(first))) / 3_600_000;
-  return hours > 0 ? { hours: Math.round(hours * 100) / 100, from: 'schedule' } : null;
+  if (!schedule?.backup?.enabled) return null;
+  const past = previousRuns(schedule.backup, schedule.timeZone, new Date(now), 4);
+  if (past.length < 4) return null;
+  const since = past[1]!;
+  return { hours: Math.round(((now - since.getTime()) / 3_600_000) * 100) / 100, from: 'schedule', since: since.toISOString(), staleBefore: past[3]!.toISOString() };
 }
 
-export function freshness(finishedAt: string | null, limitHours: number | null, now: number): BackupFreshness {
+export function freshness(finishedAt: string | null, limit: FreshnessLimit | null, now: number): BackupFreshness {
   if (!finishedAt) return 'red';
-  if (limitHours === null) return 'unknown';
-  const ageHours = (now - Date.parse(finishedAt)) / 3_600_000;
-  if (ageHours <= limitHours) return 'ok';
-  return ageHours <= 2 * limitHours ? 'amber' : 'red';
+  if (limit === null) return 'unknown';
+  const finished = Date.parse(finishedAt);
+  if (limit.from === 'schedule') return finished >= Date.parse(limit.since) ? 'ok' : finished >= Date.parse(limit.staleBefore) ? 'amber' : 'red';
+  const ageHours = (now - finished) / 3_600_000;
+  if (ageHours <= limit.hours) return 'ok';
+  return ageHours <= 2 * limit.hours ? 'amber' : 'red';
 }
 
 /** The newest backup attempt of the profile, when it failed after the newest good backup (a cancel is not a failure). */

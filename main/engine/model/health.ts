@@ -62,7 +62,7 @@ export interface ProfileHealth {
   lastBackup: HealthBackup | null;
   freshness: BackupFreshness;
   /** The limit freshness was judged by, and where it comes from. */
-  limit: { hours: number; from: 'stale-alert' | 'schedule' } | null;
+  limit: FreshnessLimit | null;
   /** The newest backup attempt failed after the last good one. */
   lastFailure: { at: string; error: ErrorInfo | null } | null;
   nextBackup: string | null;
@@ -71,6 +71,16 @@ export interface ProfileHealth {
   lastDrill: HealthDrill | null;
   offsite: HealthOffsite[];
 }
+
+/**
+ * What a backup's age is judged by. The stale alert: a fixed number of hours. A schedule: its own past
+ * runs — on time while the newest backup is from after the run before the last scheduled one (that
+ * one may still be running), stale once it is older than the fourth one back; `hours` is that first
+ * limit as an age now. (Twice the interval flagged a Monday-to-Friday schedule late every Monday.)
+ */
+export type FreshnessLimit =
+  | { hours: number; from: 'stale-alert' }
+  | { hours: number; from: 'schedule'; since: string; staleBefore: string };
 
 export interface HealthOverview {
   at: string;

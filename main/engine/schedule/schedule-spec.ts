@@ -43,6 +43,12 @@ export function nextRuns(spec: ScheduleSpec, timeZone: string, from: Date, count
   return cronFor(spec, timeZone).nextRuns(count, from);
 }
 
+/** The `count` scheduled times before `before`, newest first (fewer for a pattern that rarely or never matches). */
+export function previousRuns(spec: ScheduleSpec, timeZone: string, before: Date, count: number): Date[] {
+  if (!spec.enabled) return [];
+  return cronFor(spec, timeZone).previousRuns(count, before);
+}
+
 /** The latest scheduled time after `since` and not after `now` — one catch-up run however many were missed. */
 export function dueSlot(spec: ScheduleSpec, timeZone: string, since: Date, now: Date): Date | null {
   if (!spec.enabled) return null;
