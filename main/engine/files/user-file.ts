@@ -54,7 +54,8 @@ export async function statUserFile(file: string, options: UserFileOptions = {}):
  */
 export async function openUserFile(file: string, options: UserFileOptions = {}): Promise<{ handle: FileHandle; info: BigIntStats }> {
   await statUserFile(file, options);
-  const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0)).catch((error: NodeJS.ErrnoException) => {
+  // O_NOCTTY: a terminal swapped in after the check must not become this process's controlling terminal.
+  const handle = await open(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOCTTY ?? 0)).catch((error: NodeJS.ErrnoException) => {
     throw cannotOpen(file, error);
   });
   try {
