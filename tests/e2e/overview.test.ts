@@ -2,6 +2,9 @@
 // screen, then only the next-step prompts — back it up, drill it, open its backups, restore one from
 // its library row — without touching the sidebar. Real demo PostgreSQL, real engine and keychain
 // (Lifeboat's own key), real embedded scratch server, the built renderer in Chromium.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../support/e2e-app.ts';
@@ -76,6 +79,23 @@ describe('Overview: the first five minutes', () => {
       expect(await healthRow().textContent()).toMatch(/On time with a backup since .+, the scheduled run before the last/);
     } finally {
       await e2e.engine.schedules.set(profile!.id, { backup: { preset: 'daily', time: '01:00', enabled: false } });
+    }
+  }, 120_000);
+
+  test('a backup folder that cannot be read is said above the rows, which still show the other folders\' backups', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-folder-'));
+    const notAFolder = path.join(dir, 'not-a-folder');
+    await writeFile(notAFolder, 'x');
+    e2e.engine.settings.update({ libraryFolders: [notAFolder] });
+    try {
+      await navButton(page, 'Backups').click();
+      await navButton(page, 'Overview').click();
+      const alert = page.getByRole('alert').filter({ hasText: `Cannot read the backup folder ${notAFolder} (ENOTDIR)` });
+      await expectVisible(alert, 30_000);
+      expect(await healthRow().textContent()).toContain('Passed');
+    } finally {
+      e2e.engine.settings.update({ libraryFolders: [] });
+      await rm(dir, { recursive: true, force: true });
     }
   }, 120_000);
 

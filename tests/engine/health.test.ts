@@ -131,6 +131,28 @@ describe('health overview', () => {
     expect(text.stdout).toMatch(/! shop .*last attempt FAILED/);
     expect(text.stdout).toMatch(/1 connection needs attention/);
   });
+
+  it('a backup folder that cannot be read is said, and the other folders\' backups still count', async () => {
+    // A file where a library folder should be: readdir fails (ENOTDIR), as it would for a folder without permission.
+    const notAFolder = path.join(folder, 'not-a-folder');
+    await writeFile(notAFolder, 'x');
+    fixture.engine.settings.update({ libraryFolders: [notAFolder] });
+    try {
+      const { row, overview } = await rowOf('shop');
+      expect(row.lastBackup).not.toBeNull();
+      expect(overview.unreadableFolders).toEqual([{ folder: notAFolder, message: `Cannot read the backup folder ${notAFolder} (ENOTDIR): its backups are not listed or counted.`, fix: expect.stringMatching(/disk is attached/) }]);
+      expect((await fixture.engine.library.list()).length).toBeGreaterThan(0);
+      // Named explicitly, the folder is still an error.
+      await expect(fixture.engine.library.list({ folders: [notAFolder] })).rejects.toMatchObject({ code: 'FILE_NOT_FOUND' });
+      const status = await lifeboat(fixture.dataDir, ['status']);
+      expect(status.stdout).toContain(`! Cannot read the backup folder ${notAFolder} (ENOTDIR)`);
+      const list = await lifeboat(fixture.dataDir, ['list', '--json']);
+      expect(list.json.unreadableFolders).toEqual([expect.objectContaining({ folder: notAFolder })]);
+      expect(list.json.archives.length).toBeGreaterThan(0);
+    } finally {
+      fixture.engine.settings.update({ libraryFolders: [] });
+    }
+  });
 });
 
 describe('freshness rules', () => {

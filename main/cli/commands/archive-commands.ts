@@ -58,14 +58,17 @@ export const ARCHIVE_COMMANDS: Record<string, Command> = {
       if (values.destination) return listDestination(engine, out, values.destination);
       const states = await engine.copies.states();
       const copiesOf = (file: string) => states.filter((s) => s.archive === file);
-      const listed = await engine.library.list({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
-      const archives = listed.map((archive) => ({ ...archive, copies: copiesOf(archive.path) }));
-      // An archive with a problem (a bad sidecar…) is listed with it, after the table: the others list as usual.
-      const problems = archives.filter((a) => a.problem).map((a) => `! ${visibleText(a.path)}: ${visibleText(a.problem!.message)} Fix: ${visibleText(a.problem!.fix)}`);
-      out.result({ archives }, () =>
-        archives.length === 0
+      const listed = await engine.library.listing({ folders: args.map((a) => path.resolve(a)), ...(values.profile ? { profile: values.profile } : {}), ...(values.database ? { database: values.database } : {}) });
+      const archives = listed.archives.map((archive) => ({ ...archive, copies: copiesOf(archive.path) }));
+      // An archive with a problem (a bad sidecar…) or a folder that cannot be read is said after the table: the others list as usual.
+      const problems = [
+        ...listed.unreadable.map((f) => `! ${visibleText(f.message)} Fix: ${visibleText(f.fix)}`),
+        ...archives.filter((a) => a.problem).map((a) => `! ${visibleText(a.path)}: ${visibleText(a.problem!.message)} Fix: ${visibleText(a.problem!.fix)}`),
+      ];
+      out.result({ archives, unreadableFolders: listed.unreadable }, () =>
+        [archives.length === 0
           ? 'No archives found.'
-          : [table([
+          : table([
               ['CREATED (UTC)', 'PROFILE', 'DATABASE', 'SERVER', 'SIZE', 'ENCRYPTION', 'STATUS', 'COPIES', 'FILE'],
               ...archives.map(({ path: file, sidecar: s, problem, copies }) => problem
                 ? [s.createdAt.replace('T', ' ').slice(0, 19), s.profile, s.database, '?', formatBytes(s.bytes), '?', 'PROBLEM (below)', describeCopies(copies), file]

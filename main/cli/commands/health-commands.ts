@@ -35,6 +35,7 @@ function summaryLine(overview: HealthOverview): string {
   const lines: string[] = [];
   if (overview.attention) lines.push(`${overview.attention} connection${overview.attention === 1 ? ' needs' : 's need'} attention (!).`);
   if (overview.noLimit) lines.push(`${overview.noLimit} connection${overview.noLimit === 1 ? ' has' : 's have'} no limit to judge its backups by (?): set a schedule or --stale-hours.`);
+  for (const problem of overview.unreadableFolders) lines.push(`! ${printable(problem.message)} Fix: ${printable(problem.fix)}`);
   if (lines.length === 0) lines.push('Everything is backed up within its limit.');
   return lines.join('\n');
 }

@@ -24,7 +24,7 @@ import { sha256File } from '../files/sha256-file.ts';
 import { sidecarFor } from './sidecar-build.ts';
 import { isRecognised, writeSidecarFile, type LibraryKey } from './sidecar-tag.ts';
 import type { ArchiveAuthenticity } from './archive-authenticity.ts';
-import type { ArchiveDetails, ArchiveEntry, TocReport, VerifyResult } from '../model/archive.ts';
+import type { ArchiveDetails, ArchiveEntry, FolderProblem, TocReport, VerifyResult } from '../model/archive.ts';
 export type { ArchiveDetails, ArchiveEntry, TocReport, VerifyResult } from '../model/archive.ts';
 
 export interface ListFilter {
@@ -75,16 +75,28 @@ export class LibraryService {
   }
 
   async list(filter: ListFilter = {}): Promise<ArchiveEntry[]> {
-    const folders = filter.folders?.length ? filter.folders.map((f) => path.resolve(f)) : await this.folders();
+    return (await this.listing(filter)).archives;
+  }
+
+  /**
+   * The archives, newest first, and the library folders that could not be read: one such folder (no
+   * permission, an I/O error) does not hide the other folders' archives. A folder that does not exist
+   * (a drive not attached) is skipped; a folder named in `filter.folders` that cannot be read is an error.
+   */
+  async listing(filter: ListFilter = {}): Promise<{ archives: ArchiveEntry[]; unreadable: FolderProblem[] }> {
+    const named = Boolean(filter.folders?.length);
+    const folders = named ? filter.folders!.map((f) => path.resolve(f)) : await this.folders();
     const key = await this.#deps.libraryKey.get();
     const entries: ArchiveEntry[] = [];
+    const unreadable: FolderProblem[] = [];
     for (const folder of folders) {
-      let names: string[];
-      try {
-        names = await readdir(folder);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !filter.folders?.length) continue;
-        throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the folder ${folder}: ${(error as NodeJS.ErrnoException).code}.`, 'Check the folder path.');
+      const names = await readdir(folder).catch((error: NodeJS.ErrnoException) => error);
+      if (names instanceof Error) {
+        const code = (names as NodeJS.ErrnoException).code ?? names.message;
+        if (code === 'ENOENT' && !named) continue;
+        if (named) throw new LifeboatError('FILE_NOT_FOUND', `Cannot read the folder ${folder}: ${code}.`, 'Check the folder path.');
+        unreadable.push({ folder, message: `Cannot read the backup folder ${folder} (${code}): its backups are not listed or counted.`, fix: 'Check that its disk is attached and that you may read the folder (its owner and permissions), or choose another backup folder.' });
+        continue;
       }
       // Listing a folder (the app's library, `lifeboat list`) is when dead writers' leftovers go.
       await removeStalePartials(folder, names);
@@ -93,10 +105,11 @@ export class LibraryService {
       const found = await mapLimit(archives, 32, (name) => this.#entry(folder, name, present.has(name + SIDECAR_SUFFIX), key));
       entries.push(...found);
     }
-    return entries
+    const archives = entries
       .filter((e) => !filter.profile || e.sidecar.profile.toLowerCase() === filter.profile.toLowerCase())
       .filter((e) => !filter.database || e.sidecar.database === filter.database)
       .sort((a, b) => b.sidecar.createdAt.localeCompare(a.sidecar.createdAt) || b.path.localeCompare(a.path));
+    return { archives, unreadable };
   }
 
   /** One archive of a listing; whatever is wrong with it or its sidecar is its own problem, not the folder's. */

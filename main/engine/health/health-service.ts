@@ -6,7 +6,7 @@
 // anyone who can write to a backup folder can drop a sidecar claiming a fresh backup, and an overview
 // that believed it would hide exactly the failure it exists to show.
 import type { ActivityEntry } from '../model/activity.ts';
-import type { ArchiveEntry } from '../model/archive.ts';
+import type { ArchiveEntry, FolderProblem } from '../model/archive.ts';
 import type { DrillRecord } from '../model/drill.ts';
 import type { BackupFreshness, FreshnessLimit, HealthDrill, HealthOffsite, HealthOverview, HealthVerify, ProfileHealth } from '../model/health.ts';
 import type { CopyState } from '../model/offsite.ts';
@@ -18,7 +18,7 @@ import { previousRuns } from '../schedule/schedule-spec.ts';
 
 export interface HealthDeps {
   profiles: { list(): Promise<ProfileSummary[]> };
-  library: { list(): Promise<ArchiveEntry[]> };
+  library: { listing(): Promise<{ archives: ArchiveEntry[]; unreadable: FolderProblem[] }> };
   schedules: { list(): Promise<ScheduleView[]> };
   drills: { history(): Promise<DrillRecord[]> };
   copies: {
@@ -53,9 +53,9 @@ export class HealthService {
 
   async overview(): Promise<HealthOverview> {
     const d = this.#deps;
-    const [profiles, archives, schedules, drills, copies, backupAttempts, runs] = await Promise.all([
+    const [profiles, { archives, unreadable }, schedules, drills, copies, backupAttempts, runs] = await Promise.all([
       d.profiles.list(),
-      d.library.list(),
+      d.library.listing(),
       d.schedules.list(),
       d.drills.history(),
       d.copies.states(),
@@ -67,7 +67,7 @@ export class HealthService {
     const facts: Facts = { now: now.getTime(), archives, schedules: new Map(schedules.map((s) => [s.profileId, s])), drills, copies, backupAttempts, runs, recoveryTargetMs: target ? target * 1000 : null };
     const rows = await Promise.all(profiles.map(async (p) => profileHealth(p, facts, await d.copies.lastVerified(p.id))));
     const attention = rows.filter(needsAttention);
-    return { at: now.toISOString(), recoveryTargetSeconds: target, profiles: rows, attention: attention.length, noLimit: rows.filter((r) => r.freshness === 'unknown' && !attention.includes(r)).length };
+    return { at: now.toISOString(), recoveryTargetSeconds: target, profiles: rows, attention: attention.length, noLimit: rows.filter((r) => r.freshness === 'unknown' && !attention.includes(r)).length, unreadableFolders: unreadable };
   }
 }
 

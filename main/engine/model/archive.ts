@@ -146,6 +146,13 @@ export interface TocReport {
   tableData: string[];
 }
 
+/** A library folder that could not be read (no permission, an I/O error): its archives are not listed, the others' are. */
+export interface FolderProblem {
+  folder: string;
+  message: string;
+  fix: string;
+}
+
 export interface ArchiveEntry {
   path: string;
   folder: string;

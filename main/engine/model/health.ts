@@ -2,6 +2,7 @@
 // The model layer imports nothing but other model types.
 import type { ErrorInfo } from './error.ts';
 import type { ProfileColor } from './profile.ts';
+import type { FolderProblem } from './archive.ts';
 
 /**
  * How fresh the newest good backup is against the connection's limit:
@@ -91,4 +92,6 @@ export interface HealthOverview {
   noLimit: number;
   /** Connections whose backups are missing, stale or failing, or whose newest drill failed or overran the recovery target. */
   attention: number;
+  /** Backup folders that could not be read: their archives count for nothing above, so each is said. */
+  unreadableFolders: FolderProblem[];
 }

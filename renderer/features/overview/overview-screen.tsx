@@ -71,6 +71,7 @@ export function OverviewScreen() {
       ) : null}
       {overview && overview.profiles.length > 0 ? (
         <>
+          <UnreadableFolders problems={overview.unreadableFolders} />
           <Summary attention={overview.attention} noLimit={overview.noLimit} total={overview.profiles.length} />
           <HealthTable overview={overview} now={now} />
         </>
@@ -104,6 +105,23 @@ function HealthTable({ overview, now }: { overview: HealthOverview; now: number 
           ))}
         </tbody>
       </table>
+    </div>
+  );
+}
+
+/** A backup folder Lifeboat cannot read: the rows below cannot count its backups, so it is said first. */
+function UnreadableFolders({ problems }: { problems: HealthOverview['unreadableFolders'] }) {
+  if (problems.length === 0) return null;
+  return (
+    <div className="callout callout-warn" role="alert">
+      <Icon name="alert" className="callout-icon" />
+      <div className="callout-body">
+        {problems.map((p) => (
+          <p key={p.folder}>
+            <span className="callout-title">{p.message}</span> {p.fix}
+          </p>
+        ))}
+      </div>
     </div>
   );
 }
