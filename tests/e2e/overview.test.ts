@@ -75,8 +75,8 @@ describe('Overview: the first five minutes', () => {
       // The Overview reads health when it opens: leave it and come back.
       await navButton(page, 'Backups').click();
       await navButton(page, 'Overview').click();
-      await expectVisible(healthRow().getByText('On time'), 30_000);
-      expect(await healthRow().textContent()).toMatch(/On time with a backup since .+, the scheduled run before the last/);
+      await expectVisible(healthRow().getByText('On time', { exact: true }), 30_000);
+      expect(await healthRow().textContent()).toMatch(/Limit: a backup since .+, the scheduled run before the last/);
     } finally {
       await e2e.engine.schedules.set(profile!.id, { backup: { preset: 'daily', time: '01:00', enabled: false } });
     }

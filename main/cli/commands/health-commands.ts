@@ -44,7 +44,7 @@ function backupCell(p: ProfileHealth, now: number): string {
   const failed = p.lastFailure ? `; last attempt FAILED ${age(now - Date.parse(p.lastFailure.at))} ago` : '';
   if (!p.lastBackup) return `none${failed}`;
   const late = p.freshness === 'amber' ? ' (LATE)' : p.freshness === 'red' ? ' (STALE)' : '';
-  const limit = p.limit ? `, limit ${p.limit.hours} h` : '';
+  const limit = !p.limit ? '' : p.limit.from === 'schedule' ? `, limit: a backup since ${p.limit.since.replace('T', ' ').slice(0, 16)} UTC (the scheduled run before the last)` : `, limit ${p.limit.hours} h (stale alert)`;
   return `${age(now - Date.parse(p.lastBackup.finishedAt))} ago${late}${limit}${failed}`;
 }
 

@@ -1,5 +1,5 @@
 import { createWriteStream, type Stats } from 'node:fs';
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDirectory, placeExclusively } from '../files/durable-files.ts';
 import { openUserFile, statUserFile } from '../files/user-file.ts';
@@ -301,6 +301,11 @@ export class LibraryService {
  */
 async function copyIntoLibrary(file: string, target: string): Promise<void> {
   const { handle } = await openArchiveFile(file);
+  // Said before copying gigabytes; the exclusive placing below is still what decides.
+  if (await access(target).then(() => true, () => false)) {
+    await handle.close();
+    throw alreadyImported(target);
+  }
   const partial = partialPathFor(target);
   try {
     await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true })).catch((error: NodeJS.ErrnoException) => {
@@ -309,14 +314,18 @@ async function copyIntoLibrary(file: string, target: string): Promise<void> {
         : error;
     });
     await placeExclusively(partial, target).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'EEXIST') throw new LifeboatError('INVALID_INPUT', `${target} already exists in the library.`, 'It is already imported.');
+      if (error.code === 'EEXIST') throw alreadyImported(target);
       throw error;
     });
     await fsyncDirectory(path.dirname(target));
   } finally {
     await handle.close();
-    await rm(partial, { force: true });
+    await rm(partial, { force: true }).catch(() => {});
   }
+}
+
+function alreadyImported(target: string): LifeboatError {
+  return new LifeboatError('INVALID_INPUT', `${target} already exists in the library.`, 'It is already imported.');
 }
 
 /** Made with the keys Lifeboat itself keeps (see archive-authenticity.ts): its manifest's facts are this Lifeboat's. */

@@ -20,24 +20,28 @@ export async function writeFileDurably(file: string, text: string): Promise<void
   }
 }
 
-/** What link() says on a filesystem without hard links (FAT and exFAT drives, some network shares). */
-const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
-
 /**
  * Moves the finished `temp` to `file` unless something is there already (EEXIST, and `temp` stays):
  * link() is atomic and never replaces, so a second writer choosing the same name in the same moment
- * cannot rename over the first. Without hard links, the name is claimed by an exclusive create first.
+ * cannot rename over the first. Where link() fails otherwise — a filesystem without hard links (FAT
+ * and exFAT drives, some network shares; Windows reports those in more than one way) — the name is
+ * claimed by an exclusive create, and the claim is taken back if the rename over it fails.
  */
 export async function placeExclusively(temp: string, file: string): Promise<void> {
   try {
     await link(temp, file);
   } catch (error) {
-    if (!NO_HARD_LINKS.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOENT') throw error;
     await (await open(file, 'wx', 0o600)).close();
-    await rename(temp, file);
+    await rename(temp, file).catch(async (renameError: unknown) => {
+      await rm(file, { force: true }).catch(() => {});
+      throw renameError;
+    });
     return;
   }
-  await rm(temp, { force: true });
+  // The file is in place: a temporary name that cannot be removed (a scanner holding it) is only litter.
+  await rm(temp, { force: true }).catch(() => {});
 }
 
 /**

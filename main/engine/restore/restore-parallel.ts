@@ -90,9 +90,10 @@ async function decryptToFile(o: RestoreIntoOptions, workDir: string, fileHash: H
 /** pg_restore -j runs the archive's SQL itself: what the stream check does for psql is done on its TOC here. */
 async function refuseUnsafeToc(o: RestoreIntoOptions, archivePath: string): Promise<void> {
   const { request, inspection } = o;
+  // A dropped folder is checked again as a whole (no links out, no pipes, no files that are not its own), as at the checklist — trusted or not.
+  const folderToc = inspection.inner === 'pg-directory' ? (await checkDirectoryDump(archivePath)).toc : null;
   if (runsTrusted(inspection, request)) return;
-  // A dropped folder is checked again as a whole (no links out, no pipes, no files that are not its own), as at the checklist.
-  const unsafe = unsafeTocStatement(inspection.inner === 'pg-directory' ? (await checkDirectoryDump(archivePath)).toc : await readCustomToc(archivePath));
+  const unsafe = unsafeTocStatement(folderToc ?? (await readCustomToc(archivePath)));
   if (unsafe) throw new LifeboatError('PREFLIGHT_BLOCKED', `The archive's ${unsafe.entry} ${unsafe.reason}: ${unsafe.statement}`, TRUST_FIX);
 }
 

@@ -15,7 +15,7 @@ const FRESHNESS: Record<ProfileHealth['freshness'], { label: string; tone: strin
 
 function limitText(row: ProfileHealth): string {
   if (!row.limit) return 'No limit: set a backup schedule or a stale alert.';
-  return row.limit.from === 'stale-alert' ? `Limit ${row.limit.hours} h (the stale alert)` : `On time with a backup since ${formatDateTime(row.limit.since)}, the scheduled run before the last`;
+  return row.limit.from === 'stale-alert' ? `Limit ${row.limit.hours} h (the stale alert)` : `Limit: a backup since ${formatDateTime(row.limit.since)}, the scheduled run before the last`;
 }
 
 export function BackupCell({ row, now }: { row: ProfileHealth; now: number }) {
