@@ -27,6 +27,7 @@ export const API_CHANNELS = {
   library: {
     folders: 'library:folders',
     list: 'library:list',
+    listing: 'library:listing',
     details: 'library:details',
     verify: 'library:verify',
     remove: 'library:delete',

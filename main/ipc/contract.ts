@@ -2,7 +2,7 @@
 // engine's model layer (main/engine/model/: plain data, no behaviour), and from nowhere else in the
 // engine (tests/engine/import-graph.test.ts). Channel names carry a namespace prefix.
 import type { ActivityEntry, ActivityKind } from '../engine/model/activity.ts';
-import type { ArchiveDetails, ArchiveEntry, VerifyResult } from '../engine/model/archive.ts';
+import type { ArchiveDetails, ArchiveEntry, FolderProblem, VerifyResult } from '../engine/model/archive.ts';
 import type { BackupResult } from '../engine/model/backup.ts';
 import type { DemoStatus } from '../engine/model/demo.ts';
 import type { DrillRecord } from '../engine/model/drill.ts';
@@ -32,7 +32,7 @@ export type { DatabaseScope, RunDatabase, RunDatabaseDrill, RunDatabaseOutcome, 
 export type { BackupFreshness, HealthDrill, HealthOffsite, HealthVerify, ProfileHealth } from '../engine/model/health.ts';
 export type { HealthOverview };
 export type { ActivityEntry, ActivityKind, DueRun, OsJobStatus, ProfileSchedule, RetentionPlan, RetentionPolicy, SchedulePatch, ScheduleView };
-export type { ArchiveDetails, ArchiveEntry, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyImportResult, KeyStatus, Preflight, RestoreResult, VerifyResult };
+export type { ArchiveDetails, ArchiveEntry, FolderProblem, BackupResult, DemoStatus, DrillRecord, CheckItem, Inspection, JobProgress, KeyImportResult, KeyStatus, Preflight, RestoreResult, VerifyResult };
 export type { CopyResult, CopyState, CopyStateKind, DestinationKind, DestinationSummary, DestinationTestResult, RemoteArchive, RemoteVerifyResult, S3Location, SftpLocation } from '../engine/model/offsite.ts';
 
 /** Keys the user gives for one file: a passphrase typed in the Restore screen, or an identity file. */
@@ -222,6 +222,8 @@ export interface Invoke {
   'jobs:active': () => JobProgressEvent[];
   'library:folders': () => string[];
   'library:list': (filter: { profile?: string; database?: string }) => ArchiveEntry[];
+  /** The library as the Backups screen shows it: the archives, and the folders that could not be read. */
+  'library:listing': (filter: { profile?: string; database?: string }) => { archives: ArchiveEntry[]; unreadable: FolderProblem[] };
   'library:details': (file: string) => ArchiveDetails;
   'library:verify': (file: string, level: 'quick' | 'full') => { jobId: string };
   'library:delete': (file: string) => void;

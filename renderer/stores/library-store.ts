@@ -1,5 +1,5 @@
 import { create } from 'zustand';
-import type { ArchiveDetails, ArchiveEntry, ErrorInfo } from '../../main/ipc/contract.ts';
+import type { ArchiveDetails, ArchiveEntry, ErrorInfo, FolderProblem } from '../../main/ipc/contract.ts';
 import { api, toErrorInfo, unwrap } from './unwrap.ts';
 
 export interface LibraryFilter {
@@ -18,6 +18,8 @@ interface LibraryState {
   filter: LibraryFilter;
   /** The library's folders; the first is where backups go by default. */
   folders: string[];
+  /** Library folders that could not be read: their archives are missing from `all`. */
+  unreadable: FolderProblem[];
   loaded: boolean;
   loading: boolean;
   error: ErrorInfo | null;
@@ -50,6 +52,7 @@ export const useLibraryStore = create<LibraryState>()((set, get) => {
     choices: { profiles: [], databases: [] },
     filter: { profile: '', database: '' },
     folders: [],
+    unreadable: [],
     loaded: false,
     loading: false,
     error: null,
@@ -60,10 +63,11 @@ export const useLibraryStore = create<LibraryState>()((set, get) => {
       const mine = ++seq;
       set({ loading: true });
       try {
-        const [all, folders] = await Promise.all([api().library.list({}), api().library.folders()]);
+        const [listing, folders] = await Promise.all([api().library.listing({}), api().library.folders()]);
         if (mine !== seq) return; // a newer load won
-        const every = unwrap(all);
+        const { archives: every, unreadable } = unwrap(listing);
         set({
+          unreadable,
           all: every,
           entries: applyFilter(every, get().filter),
           choices: { profiles: distinct(every.map((e) => e.sidecar.profile)), databases: distinct(every.map((e) => e.sidecar.database)) },

@@ -90,6 +90,7 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'jobs:active': [],
   'library:folders': [],
   'library:list': [{ profile: 'prod' }],
+  'library:listing': [{ profile: 'prod' }],
   'library:details': ['/backups/prod_app_20261122T010000Z.lifeboat'],
   'library:verify': ['/backups/prod_app_20261122T010000Z.lifeboat', 'full'],
   'library:delete': ['/backups/prod_app_20261122T010000Z.lifeboat'],

@@ -2,6 +2,7 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import type { ArchiveEntry, ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
+import { UnreadableFolders } from '../../components/unreadable-folders.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useLibraryStore } from '../../stores/library-store.ts';
 import { useOffsiteStore } from '../../stores/offsite-store.ts';
@@ -24,6 +25,7 @@ export function ArchiveLibrary() {
   const filter = useLibraryStore((s) => s.filter);
   const loaded = useLibraryStore((s) => s.loaded);
   const loadError = useLibraryStore((s) => s.error);
+  const unreadable = useLibraryStore((s) => s.unreadable);
   const loadDestinations = useOffsiteStore((s) => s.load);
   const loadCopyStates = useOffsiteStore((s) => s.loadStates);
   const [details, setDetails] = useState<ArchiveEntry | null>(null);
@@ -46,6 +48,7 @@ export function ArchiveLibrary() {
       <LibraryHeading titleId={`${uid}-title`} />
       {all.length > 0 ? <LibraryFilters view={view} onView={setView} shown={rows.length} of={all.length} bytes={bytes} /> : null}
       {loadError ? <ErrorMessage error={loadError} title="Could not read the library" /> : null}
+      <UnreadableFolders problems={unreadable} />
 
       <ServerRuns profile={filter.profile} />
 

@@ -6,6 +6,7 @@ import type { HealthOverview } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
+import { UnreadableFolders } from '../../components/unreadable-folders.tsx';
 import { useNow } from '../../components/use-now.ts';
 import { useAppStore } from '../../stores/app-store.ts';
 import { useHealthStore } from '../../stores/health-store.ts';
@@ -105,23 +106,6 @@ function HealthTable({ overview, now }: { overview: HealthOverview; now: number 
           ))}
         </tbody>
       </table>
-    </div>
-  );
-}
-
-/** A backup folder Lifeboat cannot read: the rows below cannot count its backups, so it is said first. */
-function UnreadableFolders({ problems }: { problems: HealthOverview['unreadableFolders'] }) {
-  if (problems.length === 0) return null;
-  return (
-    <div className="callout callout-warn" role="alert">
-      <Icon name="alert" className="callout-icon" />
-      <div className="callout-body">
-        {problems.map((p) => (
-          <p key={p.folder}>
-            <span className="callout-title">{p.message}</span> {p.fix}
-          </p>
-        ))}
-      </div>
     </div>
   );
 }
