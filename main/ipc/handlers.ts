@@ -377,15 +377,17 @@ async function confirmSecuritySettings(current: AppSettings, patch: Partial<AppS
 }
 
 /** The main-process question before a key is imported: what changes for new backups, and what happens to the current key. */
-function keyImportQuestion({ file, incoming, current }: KeyImportQuestion): { title: string; message: string; detail: string; action: string } {
+function keyImportQuestion({ file, incoming, current, forgets }: KeyImportQuestion): { title: string; message: string; detail: string; action: string } {
   const from = `the file ${path.basename(file)}`;
+  // Lifeboat keeps 20 earlier keys: say which would go, while the user can still say no.
+  const forgetting = forgets.length ? ` Lifeboat keeps only the 20 most recent earlier keys: ${forgets.join(', ')} would no longer be kept, and backups made with ${forgets.length === 1 ? 'it' : 'them'} would open only with a recovery file that holds ${forgets.length === 1 ? 'it' : 'them'}.` : '';
   if (!current) {
-    return { title: 'Lifeboat', message: 'Use this key as Lifeboat’s key?', detail: `New backups will be encrypted to ${incoming} from ${from}: whoever has that file can read them. Backups made with it open on this computer.`, action: 'Use this key' };
+    return { title: 'Lifeboat', message: 'Use this key as Lifeboat’s key?', detail: `New backups will be encrypted to ${incoming} from ${from}: whoever has that file can read them. Backups made with it open on this computer.${forgetting}`, action: 'Use this key' };
   }
   return {
     title: 'Lifeboat',
     message: 'Replace Lifeboat’s key?',
-    detail: `New backups will be encrypted to ${incoming} from ${from} instead of ${current}: whoever has that file can read them. The current key stays in the keychain, so the backups it made still open here; export its recovery key first if you have no copy.`,
+    detail: `New backups will be encrypted to ${incoming} from ${from} instead of ${current}: whoever has that file can read them. The current key stays in the keychain, so the backups it made still open here; export its recovery key first if you have no copy.${forgetting}`,
     action: 'Replace key',
   };
 }

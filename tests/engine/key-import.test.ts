@@ -180,6 +180,25 @@ describe('KeyService.importIdentity (the CLI\'s lifeboat key import)', () => {
     expect(await keys.importIdentity(file, { confirm: async () => true })).toMatchObject({ recipient: second.recipient, replaced: first.recipient });
   });
 
+  it('past the 20 earlier keys Lifeboat keeps, the question names the key that would go, and the result names the one that went', async () => {
+    const pairs = Array.from({ length: 22 }, () => generateAgeKeyPair());
+    const questions: string[][] = [];
+    for (const [i, pair] of pairs.entries()) {
+      const result = await fixture.engine.keys.importIdentity(await keyFile(`k${i}.txt`, pair), { confirm: async ({ forgets }) => (questions.push(forgets), true) });
+      expect(result.forgotten, `import ${i + 1}`).toEqual(i === 21 ? [pairs[0]!.recipient] : []);
+    }
+    expect(questions.at(-1)).toEqual([pairs[0]!.recipient]);
+    expect(questions.slice(0, -1).every((q) => q.length === 0)).toBe(true);
+    expect((await fixture.engine.keys.status()).previousRecipients).toHaveLength(20);
+    // Through the app the question in main says it before anything changes.
+    const next = generateAgeKeyPair();
+    const file = await keyFile('k22.txt', next);
+    await choose(file);
+    t.answer(false);
+    await dispatch('keys:import-recovery', [file]);
+    expect(t.asked.at(-1)).toContain(`${pairs[1]!.recipient} would no longer be kept`);
+  });
+
   it('a key created while the user was being asked (a first backup) is not dropped: the import is refused, to be decided again', async () => {
     const { keys } = fixture.engine;
     const mine = generateAgeKeyPair();

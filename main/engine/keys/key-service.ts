@@ -18,6 +18,12 @@ const PREVIOUS_ACCOUNT = 'age-identity-previous';
 /** At most this many earlier keys are kept (the oldest goes first). */
 const MAX_PREVIOUS_KEYS = 20;
 
+/** The earlier keys kept after `replaced` join them (newest first, at most MAX_PREVIOUS_KEYS), and those that no longer fit. */
+function keptPrevious(replaced: string[], before: string[], current: string): { kept: string[]; forgotten: string[] } {
+  const all = [...new Set([...replaced, ...before])].filter((k) => k !== current);
+  return { kept: all.slice(0, MAX_PREVIOUS_KEYS), forgotten: all.slice(MAX_PREVIOUS_KEYS) };
+}
+
 /** How one backup is encrypted, as chosen by the caller (CLI flags, UI) or by the settings. */
 export type EncryptionChoice = { kind: 'settings' } | { kind: 'recipients'; recipients: string[] } | { kind: 'passphrase'; passphrase: string } | { kind: 'none' };
 
@@ -106,22 +112,24 @@ export class KeyService {
   async importIdentity(file: string, options: { confirm?: (question: KeyImportQuestion) => Promise<boolean> } = {}): Promise<KeyImportResult> {
     const { identity, recipient, earlier } = await readRecoveryKey(file);
     const current = await this.#currentRecipient();
-    if (current === recipient) return { recipient, replaced: null, unchanged: true, status: await this.status() };
+    if (current === recipient) return { recipient, replaced: null, unchanged: true, forgotten: [], status: await this.status() };
     if (this.#secrets.storage !== 'keychain') {
       throw new LifeboatError('NO_KEY', 'Lifeboat cannot import the key: no OS keychain is available to keep it, and a key kept only for this session would be gone at the next start.', 'Unlock the OS keychain, then import again; until then restore with the key file itself (Restore → "Choose identity file…", or --identity FILE).');
     }
     if (!options.confirm && current) {
       throw new LifeboatError('INVALID_INPUT', `Lifeboat already has a different key (${current}); importing ${recipient} would replace it for new backups.`, 'Run again with --yes to replace it (the current key is kept to open the backups it made); export it first if you have no copy (lifeboat key export --out FILE).');
     }
+    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
+    const forgets = keptPrevious([...(existing ? [existing] : []), ...earlier], await this.#previousIdentities(), identity).forgotten.map(recipientOf);
     // Asked outside the key turn: backups wait for it only while the key is written, not while the user thinks.
-    if (options.confirm && !(await options.confirm({ file, incoming: recipient, current }))) {
+    if (options.confirm && !(await options.confirm({ file, incoming: recipient, current, forgets }))) {
       throw new LifeboatError('CANCELLED', 'The key was not imported.', 'Nothing to do: you declined it. Lifeboat keeps its current key.');
     }
     // In the same turn as key creation: a first backup starting meanwhile must not create a key the import then drops.
     const turn = this.#identityTurn.then(() => this.#replaceIdentity(identity, current, earlier));
     this.#identityTurn = turn.catch(() => {});
-    await turn;
-    return { recipient, replaced: current, unchanged: false, status: await this.status() };
+    const forgotten = await turn;
+    return { recipient, replaced: current, unchanged: false, forgotten: forgotten.map(recipientOf), status: await this.status() };
   }
 
   async #currentRecipient(): Promise<string | null> {
@@ -129,14 +137,15 @@ export class KeyService {
     return existing ? recipientOf(existing) : null;
   }
 
-  /** Makes `identity` the key, keeping the one it replaces; refused when the key changed since the user was asked. */
-  async #replaceIdentity(identity: string, asked: string | null, earlier: string[]): Promise<void> {
+  /** Makes `identity` the key, keeping the one it replaces; refused when the key changed since the user was asked. Returns the earlier keys no longer kept. */
+  async #replaceIdentity(identity: string, asked: string | null, earlier: string[]): Promise<string[]> {
     const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
     if ((existing ? recipientOf(existing) : null) !== asked) {
       throw new LifeboatError('INVALID_INPUT', "Lifeboat's key changed while you were asked (a backup created one meanwhile), so the key was not imported.", 'Import it again and decide about the key Lifeboat has now.');
     }
-    await this.#keepPrevious([...(existing ? [existing] : []), ...earlier], identity);
+    const forgotten = await this.#keepPrevious([...(existing ? [existing] : []), ...earlier], identity);
     await this.#secrets.set(IDENTITY_ACCOUNT, identity);
+    return forgotten;
   }
 
   /** Keys earlier imports replaced (newest first). */
@@ -146,12 +155,13 @@ export class KeyService {
   }
 
   /** Keeps the keys being replaced (the current one, and earlier ones the imported file carries) first; the key taking over is current again, not earlier. */
-  async #keepPrevious(replaced: string[], current: string): Promise<void> {
+  async #keepPrevious(replaced: string[], current: string): Promise<string[]> {
     const before = await this.#previousIdentities();
-    const kept = [...new Set([...replaced, ...before])].filter((k) => k !== current).slice(0, MAX_PREVIOUS_KEYS);
-    if (kept.join('\n') === before.join('\n')) return;
+    const { kept, forgotten } = keptPrevious(replaced, before, current);
+    if (kept.join('\n') === before.join('\n')) return forgotten;
     if (kept.length) await this.#secrets.set(PREVIOUS_ACCOUNT, kept.join('\n'));
     else await this.#secrets.delete(PREVIOUS_ACCOUNT);
+    return forgotten;
   }
 
   async setPassphrase(passphrase: string | null): Promise<void> {

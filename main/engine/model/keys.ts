@@ -20,6 +20,11 @@ export interface KeyImportResult {
   replaced: string | null;
   /** The file holds the key Lifeboat already uses: nothing changed. */
   unchanged: boolean;
+  /**
+   * age1… of earlier keys no longer kept: Lifeboat keeps the 20 most recent (a keychain entry holds
+   * only so much), so backups made with these open only with a recovery file that holds them.
+   */
+  forgotten: string[];
   status: KeyStatus;
 }
 
@@ -28,4 +33,6 @@ export interface KeyImportQuestion {
   file: string;
   incoming: string;
   current: string | null;
+  /** age1… of the earlier keys the import would push out of the 20 Lifeboat keeps (see KeyImportResult.forgotten). */
+  forgets: string[];
 }
