@@ -89,6 +89,24 @@ describe('dump parts', () => {
   });
 });
 
+describe('final names', () => {
+  it('backups finishing together under one name each get their own (-2, -3…), with their own sidecar; a sidecar left without its archive is not written over', async () => {
+    const data = crypto.randomBytes(200_000);
+    const written = await Promise.all([1, 2, 3, 4].map((seed) => write(data, seed, 'same-second')));
+    const names = written.map((w) => path.basename(w.path)).sort();
+    expect(names).toEqual(['same-second-2.lifeboat', 'same-second-3.lifeboat', 'same-second-4.lifeboat', 'same-second.lifeboat']);
+    for (const w of written) {
+      const sidecar = JSON.parse(await readFile(w.sidecarPath, 'utf8'));
+      expect(sidecar).toEqual({ archive: path.basename(w.path), bytes: w.bytes, sha256: crypto.createHash('sha256').update(await readFile(w.path)).digest('hex') });
+    }
+    await writeFile(path.join(dir, 'orphan.lifeboat.json'), '{"left":"behind"}');
+    const next = await write(data, 5, 'orphan');
+    expect(path.basename(next.path)).toBe('orphan-2.lifeboat');
+    expect(await readFile(path.join(dir, 'orphan.lifeboat.json'), 'utf8')).toBe('{"left":"behind"}');
+    expect((await readdir(dir)).filter((n) => n.startsWith('same-second') || n.startsWith('orphan')).filter((n) => !/\.lifeboat(\.json)?$/.test(n))).toEqual([]); // no partial or temporary file left
+  });
+});
+
 describe('cancelling', () => {
   it('a cancel that comes while the partial file is still being opened is not lost: nothing is kept', async () => {
     const controller = new AbortController();

@@ -1,6 +1,6 @@
 import { formatBytes } from '../format-bytes.ts';
 import { createHash, randomBytes } from 'node:crypto';
-import { rename, rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
@@ -9,7 +9,7 @@ import { checksumsMember, type ArchiveSigner } from './archive-authenticity.ts';
 import { PARTIAL_SUFFIX, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar } from './archive-format.ts';
 import type { DumpSummary } from './archive-stream.ts';
 import { startArchiveThread, type ArchiveThread, type DumpInput } from './archive-thread.ts';
-import { fsyncDirectory, unusedName, writeFileDurably } from '../files/durable-files.ts';
+import { fsyncDirectory, placeExclusively, writeFileExclusively } from '../files/durable-files.ts';
 
 export type { DumpSummary } from './archive-stream.ts';
 
@@ -88,11 +88,10 @@ export async function writeArchiveFile(options: WriteArchiveOptions): Promise<Wr
 }
 
 /**
- * `<file>.<host>-<pid>.<random>.partial`. The writer's host and pid in the name let a later run on
- * this host tell a crashed backup's leftovers from a live one — and leave another machine's (a
- * shared folder) alone.
+ * Where a file being written under `finalPath` grows: `<file>.<host>-<pid>.<random>.partial`. The
+ * writer's host and pid in the name let a later run on this host tell a crashed backup's (or
+ * import's) leftovers from a live one — and leave another machine's (a shared folder) alone.
  */
-/** Where a file being written under `finalPath` grows: swept by removeStalePartials once its writer is dead. */
 export function partialPathFor(finalPath: string): string {
   return `${finalPath}.${partialOwnerTag()}.${randomBytes(3).toString('hex')}${PARTIAL_SUFFIX}`;
 }
@@ -128,8 +127,10 @@ async function writeArchiveStream(options: WriteArchiveOptions, thread: ArchiveT
 }
 
 /**
- * Gives the finished file its final name, the first one free (two backups in the same second must
- * not replace each other), its sidecar written durably before the rename.
+ * Gives the finished file its final name, the first one free: two backups in the same second (two
+ * processes, two machines on a shared folder) must not replace each other. The sidecar claims the
+ * name first — written whole and placed only where no file has its name — so it is there before the
+ * archive is, and the archive is then placed only where no file has that name either.
  */
 async function publishArchive(
   partialPath: string,
@@ -137,13 +138,22 @@ async function publishArchive(
   options: Pick<WriteArchiveOptions, 'folder' | 'sidecar'>,
   written: { bytes: number; sha256: string; checksums: ArchiveChecksums },
 ): Promise<WrittenArchive> {
-  const finalPath = await unusedName(wantedPath);
-  const sidecarPath = finalPath + SIDECAR_SUFFIX;
-  const sidecar = await options.sidecar({ bytes: written.bytes, sha256: written.sha256, checksums: written.checksums, fileName: path.basename(finalPath) });
-  await writeFileDurably(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`);
-  await rename(partialPath, finalPath);
-  await fsyncDirectory(options.folder);
-  return { path: finalPath, sidecarPath, bytes: written.bytes, sha256: written.sha256, sidecar };
+  const extension = path.extname(wantedPath);
+  for (let n = 1; ; n++) {
+    const finalPath = n === 1 ? wantedPath : `${wantedPath.slice(0, -extension.length)}-${n}${extension}`;
+    if (await access(finalPath).then(() => true, () => false)) continue;
+    const sidecarPath = finalPath + SIDECAR_SUFFIX;
+    const sidecar = await options.sidecar({ bytes: written.bytes, sha256: written.sha256, checksums: written.checksums, fileName: path.basename(finalPath) });
+    if (!(await writeFileExclusively(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`))) continue;
+    const placed = await placeExclusively(partialPath, finalPath).then(() => true, async (error: NodeJS.ErrnoException) => {
+      await rm(sidecarPath, { force: true }); // ours: it was placed exclusively a moment ago
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    });
+    if (!placed) continue;
+    await fsyncDirectory(options.folder);
+    return { path: finalPath, sidecarPath, bytes: written.bytes, sha256: written.sha256, sidecar };
+  }
 }
 
 /** What a failed write is reported as: cancelled, a full disk, a clash, no permission — or the error as it is. */

@@ -1,8 +1,7 @@
 // Putting finished files in place so that a crash or a second writer never leaves half a file, or
 // replaces someone else's, under the name a reader looks for.
 import { randomBytes } from 'node:crypto';
-import { access, link, open, rename, rm, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { link, open, rename, rm, writeFile } from 'node:fs/promises';
 
 /**
  * Writes next to the target and renames, so a crash leaves the old file or the new, never half. The
@@ -45,34 +44,30 @@ export async function placeExclusively(temp: string, file: string): Promise<void
 }
 
 /**
- * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken
- * (two whole-server runs in one second); returns the name used.
+ * Writes `text` durably as `file` unless something has that name (false then): written beside it, then
+ * placed exclusively, so neither a crash nor a second writer leaves half a file or replaces another's.
  */
-export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
-  const temp = `${stem}${extension}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
+export async function writeFileExclusively(file: string, text: string): Promise<boolean> {
+  const temp = `${file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
   try {
     await writeFile(temp, text, { mode: 0o600, flag: 'wx', flush: true });
-    for (let n = 1; ; n++) {
-      const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
-      const placed = await placeExclusively(temp, file).then(() => true, (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EEXIST') return false;
-        throw error;
-      });
-      if (placed) return file;
-    }
+    return await placeExclusively(temp, file).then(() => true, (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EEXIST') return false;
+      throw error;
+    });
   } finally {
     await rm(temp, { force: true }).catch(() => {});
   }
 }
 
-/** The first of file, file-2, file-3… (before the extension) that does not exist yet. */
-export async function unusedName(file: string): Promise<string> {
-  const extension = path.extname(file);
-  const base = file.slice(0, -extension.length);
+/**
+ * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken
+ * (two whole-server runs in one second); returns the name used.
+ */
+export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
   for (let n = 1; ; n++) {
-    const candidate = n === 1 ? file : `${base}-${n}${extension}`;
-    const taken = await access(candidate).then(() => true, () => false);
-    if (!taken) return candidate;
+    const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
+    if (await writeFileExclusively(file, text)) return file;
   }
 }
 

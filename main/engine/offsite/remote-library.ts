@@ -4,12 +4,12 @@
 // the store is hostile: listings are capped, sidecars size-bounded and checked field by field like
 // local ones, downloads cut off at the size the sidecar names, names never become paths.
 import { createHash } from 'node:crypto';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ARCHIVE_EXTENSION, PARTIAL_SUFFIX, SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { MAX_SIDECAR_BYTES, parseSidecar } from '../archive/sidecar-file.ts';
 import { LifeboatError } from '../errors.ts';
-import { writeFileDurably } from '../files/durable-files.ts';
+import { placeExclusively, writeFileDurably } from '../files/durable-files.ts';
 import { RateMeter, type JobContext } from '../jobs/job.ts';
 import type { ArchiveSidecar } from '../model/archive.ts';
 import type { RemoteArchive, RemoteVerifyResult } from '../model/offsite.ts';
@@ -123,7 +123,7 @@ export async function downloadRemoteArchive(connected: ConnectedDestination, nam
   const sidecar = await fetchSidecar(store, name, ctx.signal);
   if (sidecar.archive !== name) throw new LifeboatError('VERIFY_FAILED', `The sidecar of ${name} in ${destination.name} describes another archive (${sidecar.archive}).`, 'Use another copy of this backup.');
   const file = path.join(folder, name);
-  if (await stat(file).then(() => true, () => false)) throw new LifeboatError('INVALID_INPUT', `${file} already exists; Lifeboat never overwrites a file.`, 'Choose another folder, or move that file away first.');
+  if (await stat(file).then(() => true, () => false)) throw alreadyThere(file);
   const partial = `${file}${PARTIAL_SUFFIX}`;
   const handle = await open(partial, 'wx', 0o600);
   try {
@@ -133,7 +133,10 @@ export async function downloadRemoteArchive(connected: ConnectedDestination, nam
       throw new LifeboatError('VERIFY_FAILED', `The copy of ${name} in ${destination.name} is ${got.bytes} bytes with SHA-256 ${got.sha256}; its sidecar says ${sidecar.bytes} bytes with ${sidecar.sha256}. It was not kept.`, 'This copy is damaged: use another copy of this backup, or copy the archive there again.');
     }
     await handle.close();
-    await rename(partial, file);
+    // Never over a file that appeared meanwhile: the check above only says it early.
+    await placeExclusively(partial, file).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST' ? alreadyThere(file) : error;
+    });
     await writeFileDurably(`${file}${SIDECAR_SUFFIX}`, `${JSON.stringify(sidecar, undefined, 2)}\n`);
     return { file, ...got };
   } catch (error) {
@@ -141,4 +144,8 @@ export async function downloadRemoteArchive(connected: ConnectedDestination, nam
     await rm(partial, { force: true });
     throw error;
   }
+}
+
+function alreadyThere(file: string): LifeboatError {
+  return new LifeboatError('INVALID_INPUT', `${file} already exists; Lifeboat never overwrites a file.`, 'Choose another folder, or move that file away first.');
 }
