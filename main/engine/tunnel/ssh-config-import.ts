@@ -141,7 +141,10 @@ async function readConfigText(file: string, state: LoadState, required: boolean)
   const tooBig = () => new LifeboatError('IMPORT_FAILED', `${file} makes the SSH config (with the files it includes) larger than 1 MiB, which Lifeboat does not read.`, 'Choose a smaller config file that defines the host.');
   if (size > state.budget) throw tooBig();
   // Read through the user-file opener: a pipe put in the file's place after the stat is refused, not waited on.
-  const text = await readSmallUserFile(file, state.budget, tooBig);
+  const text = await readSmallUserFile(file, state.budget, tooBig).catch((error: unknown) => {
+    if (error instanceof LifeboatError && error.code !== 'IMPORT_FAILED') fail(error.message, 'Check the file and its permissions, or choose another file.');
+    throw error;
+  });
   state.budget -= text.byteLength;
   return text.toString('utf8');
 }

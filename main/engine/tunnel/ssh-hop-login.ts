@@ -46,7 +46,12 @@ async function keyLogin(hop: SshHop, passphrase: string | null, settings: string
     throw authError(hop, `${file} is not a private key file (${info.isFile() ? formatBytes(info.size) : 'not a file'})`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), not the .pub file or a folder.');
   }
   // Read through the user-file opener (bounded, non-blocking): the file may have changed since the stat.
-  const key = await readSmallUserFile(file, MAX_KEY_FILE_BYTES, () => authError(hop, `${file} is not a private key file (over ${formatBytes(MAX_KEY_FILE_BYTES)})`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), not the .pub file or a folder.'));
+  const tooBig = () => authError(hop, `${file} is not a private key file (over ${formatBytes(MAX_KEY_FILE_BYTES)})`, 'Choose the private key file (e.g. ~/.ssh/id_ed25519), not the .pub file or a folder.');
+  const key = await readSmallUserFile(file, MAX_KEY_FILE_BYTES, tooBig).catch((error: unknown) => {
+    // Still a login problem (no permission, a pipe put in its place), said as one.
+    if (error instanceof LifeboatError && error.code !== 'SSH_AUTH_FAILED') throw authError(hop, error.message.replace(/\.$/, ''), `Choose a private key file you may read in ${settings}.`);
+    throw error;
+  });
   const parsed = ssh2.utils.parseKey(key, passphrase ?? undefined);
   if (parsed instanceof Error) throw keyParseError(hop, file, parsed, passphrase !== null, settings);
   return { privateKey: key, ...(passphrase !== null ? { passphrase } : {}), authHandler: ['publickey'] };
