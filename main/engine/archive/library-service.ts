@@ -2,7 +2,7 @@ import { createWriteStream, type Stats } from 'node:fs';
 import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { fsyncDirectory, placeExclusively } from '../files/durable-files.ts';
-import { openUserFile, statUserFile } from '../files/user-file.ts';
+import { statUserFile } from '../files/user-file.ts';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
 import type { AgeKeys } from '../crypto/age-decrypt.ts';
@@ -356,10 +356,10 @@ function stampToIso(stamp: string): string {
 }
 
 async function encryptionOf(file: string): Promise<EncryptionKind> {
-  if ((await detectArchiveEncoding(file)) === 'tar') return 'none';
-  // The age header's stanzas are in the first few kB: read only those, not the whole archive.
-  const { handle } = await openUserFile(file);
+  // One descriptor for the sniff and the age header's stanzas (in the first few kB, not the whole archive).
+  const { handle, encoding } = await openArchiveFile(file);
   try {
+    if (encoding === 'tar') return 'none';
     const head = Buffer.alloc(4096);
     const { bytesRead } = await handle.read(head, 0, head.length, 0);
     return /\n-> scrypt /.test(head.toString('latin1', 0, bytesRead)) ? 'passphrase' : 'x25519';
@@ -367,8 +367,6 @@ async function encryptionOf(file: string): Promise<EncryptionKind> {
     await handle.close();
   }
 }
-
-
 
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
