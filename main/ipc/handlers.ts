@@ -380,7 +380,7 @@ async function confirmSecuritySettings(current: AppSettings, patch: Partial<AppS
 function keyImportQuestion({ file, incoming, current, forgets }: KeyImportQuestion): { title: string; message: string; detail: string; action: string } {
   const from = `the file ${path.basename(file)}`;
   // Lifeboat keeps 20 earlier keys: say which would go, while the user can still say no.
-  const forgetting = forgets.length ? ` Lifeboat keeps only the 20 most recent earlier keys: ${forgets.join(', ')} would no longer be kept, and backups made with ${forgets.length === 1 ? 'it' : 'them'} would open only with a recovery file that holds ${forgets.length === 1 ? 'it' : 'them'}.` : '';
+  const forgetting = forgets.length ? ` Lifeboat keeps 20 earlier keys at most: ${forgets.join(', ')} would not be kept, and backups made with ${forgets.length === 1 ? 'it' : 'them'} would open only with a recovery file that holds ${forgets.length === 1 ? 'it' : 'them'}.` : '';
   if (!current) {
     return { title: 'Lifeboat', message: 'Use this key as Lifeboat’s key?', detail: `New backups will be encrypted to ${incoming} from ${from}: whoever has that file can read them. Backups made with it open on this computer.${forgetting}`, action: 'Use this key' };
   }

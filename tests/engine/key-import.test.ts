@@ -196,7 +196,7 @@ describe('KeyService.importIdentity (the CLI\'s lifeboat key import)', () => {
     await choose(file);
     t.answer(false);
     await dispatch('keys:import-recovery', [file]);
-    expect(t.asked.at(-1)).toContain(`${pairs[1]!.recipient} would no longer be kept`);
+    expect(t.asked.at(-1)).toContain(`${pairs[1]!.recipient} would not be kept`);
   });
 
   it('a key created while the user was being asked (a first backup) is not dropped: the import is refused, to be decided again', async () => {

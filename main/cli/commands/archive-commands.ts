@@ -151,7 +151,7 @@ Check it with: lifeboat verify --full "${entry.path}"`);
     async run({ engine, out, args, values }) {
       // Replacing a different key changes who can read new backups: only with --yes.
       const result = await engine.keys.importIdentity(path.resolve(requireFile(args[0])), values.yes ? { confirm: async () => true } : {});
-      const forgotten = result.forgotten.length ? `\nNo longer kept (Lifeboat keeps the 20 most recent earlier keys): ${result.forgotten.join(', ')} — backups made with these open only with a recovery file that holds them.` : '';
+      const forgotten = result.forgotten.length ? `\nNot kept (Lifeboat keeps 20 earlier keys at most): ${result.forgotten.join(', ')} — backups made with these open only with a recovery file that holds them.` : '';
       out.result(result, () => (result.unchanged ? `Lifeboat already uses the key ${result.recipient}: nothing changed.` : `Lifeboat now uses the key ${result.recipient}.${result.replaced ? ` The previous key ${result.replaced} stays in the keychain to open the backups it made.` : ''}${forgotten}`));
     },
   },

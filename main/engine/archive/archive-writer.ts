@@ -126,6 +126,9 @@ async function writeArchiveStream(options: WriteArchiveOptions, thread: ArchiveT
   return { ...file, checksums };
 }
 
+/** Names tried (`X`, `X-2`, … ) before a folder this full of one name is reported instead of searched on. */
+const MAX_NAME_TRIES = 10_000;
+
 /**
  * Gives the finished file its final name, the first one free: two backups in the same second (two
  * processes, two machines on a shared folder) must not replace each other. The sidecar claims the
@@ -139,14 +142,14 @@ async function publishArchive(
   written: { bytes: number; sha256: string; checksums: ArchiveChecksums },
 ): Promise<WrittenArchive> {
   const extension = path.extname(wantedPath);
-  for (let n = 1; ; n++) {
+  for (let n = 1; n <= MAX_NAME_TRIES; n++) {
     const finalPath = n === 1 ? wantedPath : `${wantedPath.slice(0, -extension.length)}-${n}${extension}`;
     if (await access(finalPath).then(() => true, () => false)) continue;
     const sidecarPath = finalPath + SIDECAR_SUFFIX;
     const sidecar = await options.sidecar({ bytes: written.bytes, sha256: written.sha256, checksums: written.checksums, fileName: path.basename(finalPath) });
     if (!(await writeFileExclusively(sidecarPath, `${JSON.stringify(sidecar, null, 2)}\n`))) continue;
     const placed = await placeExclusively(partialPath, finalPath).then(() => true, async (error: NodeJS.ErrnoException) => {
-      await rm(sidecarPath, { force: true }); // ours: it was placed exclusively a moment ago
+      await rm(sidecarPath, { force: true }).catch(() => {}); // ours: it was placed exclusively a moment ago
       if (error.code === 'EEXIST') return false;
       throw error;
     });
@@ -154,6 +157,7 @@ async function publishArchive(
     await fsyncDirectory(options.folder);
     return { path: finalPath, sidecarPath, bytes: written.bytes, sha256: written.sha256, sidecar };
   }
+  throw new LifeboatError('BACKUP_FAILED', `${wantedPath} and ${MAX_NAME_TRIES - 1} numbered names after it are all taken in ${options.folder}.`, 'Move old files out of the backup folder, or choose another one.');
 }
 
 /** What a failed write is reported as: cancelled, a full disk, a clash, no permission — or the error as it is. */

@@ -65,10 +65,11 @@ export async function writeFileExclusively(file: string, text: string): Promise<
  * (two whole-server runs in one second); returns the name used.
  */
 export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
-  for (let n = 1; ; n++) {
+  for (let n = 1; n <= 10_000; n++) {
     const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
     if (await writeFileExclusively(file, text)) return file;
   }
+  throw new Error(`${stem}${extension} and 9999 numbered names after it are all taken.`);
 }
 
 /** Makes a rename in `dir` survive a crash (its entry is on disk), where the platform allows it. */

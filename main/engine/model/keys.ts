@@ -21,8 +21,9 @@ export interface KeyImportResult {
   /** The file holds the key Lifeboat already uses: nothing changed. */
   unchanged: boolean;
   /**
-   * age1… of earlier keys no longer kept: Lifeboat keeps the 20 most recent (a keychain entry holds
-   * only so much), so backups made with these open only with a recovery file that holds them.
+   * age1… of earlier keys not kept: Lifeboat keeps 20 earlier keys at most (a keychain entry holds
+   * only so much) — the replaced key and those the file carries first — so backups made with these
+   * open only with a recovery file that holds them.
    */
   forgotten: string[];
   status: KeyStatus;

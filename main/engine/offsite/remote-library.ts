@@ -9,7 +9,7 @@ import path from 'node:path';
 import { ARCHIVE_EXTENSION, PARTIAL_SUFFIX, SIDECAR_SUFFIX } from '../archive/archive-format.ts';
 import { MAX_SIDECAR_BYTES, parseSidecar } from '../archive/sidecar-file.ts';
 import { LifeboatError } from '../errors.ts';
-import { placeExclusively, writeFileDurably } from '../files/durable-files.ts';
+import { placeExclusively, writeFileExclusively } from '../files/durable-files.ts';
 import { RateMeter, type JobContext } from '../jobs/job.ts';
 import type { ArchiveSidecar } from '../model/archive.ts';
 import type { RemoteArchive, RemoteVerifyResult } from '../model/offsite.ts';
@@ -133,11 +133,14 @@ export async function downloadRemoteArchive(connected: ConnectedDestination, nam
       throw new LifeboatError('VERIFY_FAILED', `The copy of ${name} in ${destination.name} is ${got.bytes} bytes with SHA-256 ${got.sha256}; its sidecar says ${sidecar.bytes} bytes with ${sidecar.sha256}. It was not kept.`, 'This copy is damaged: use another copy of this backup, or copy the archive there again.');
     }
     await handle.close();
-    // Never over a file that appeared meanwhile: the check above only says it early.
-    await placeExclusively(partial, file).catch((error: NodeJS.ErrnoException) => {
+    // As a backup publishes: the sidecar claims the name, then the archive is placed — neither over a
+    // file that appeared meanwhile (the check above only says it early).
+    const sidecarFile = `${file}${SIDECAR_SUFFIX}`;
+    if (!(await writeFileExclusively(sidecarFile, `${JSON.stringify(sidecar, undefined, 2)}\n`))) throw alreadyThere(sidecarFile);
+    await placeExclusively(partial, file).catch(async (error: NodeJS.ErrnoException) => {
+      await rm(sidecarFile, { force: true }).catch(() => {});
       throw error.code === 'EEXIST' ? alreadyThere(file) : error;
     });
-    await writeFileDurably(`${file}${SIDECAR_SUFFIX}`, `${JSON.stringify(sidecar, undefined, 2)}\n`);
     return { file, ...got };
   } catch (error) {
     await handle.close().catch(() => {});

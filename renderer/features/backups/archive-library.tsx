@@ -52,7 +52,7 @@ export function ArchiveLibrary() {
 
       <ServerRuns profile={filter.profile} />
 
-      {loaded && entries.length === 0 && !loadError ? <LibraryEmpty filtered={filter.profile !== '' || filter.database !== ''} /> : null}
+      {loaded && entries.length === 0 && !loadError && unreadable.length === 0 ? <LibraryEmpty filtered={filter.profile !== '' || filter.database !== ''} /> : null}
       {loaded && entries.length > 0 && rows.length === 0 ? (
         <p className="library-none" role="status">
           No archive matches these filters.

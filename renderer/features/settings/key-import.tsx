@@ -13,7 +13,7 @@ import { useKeysStore } from '../../stores/keys-store.ts';
 function importedText(result: KeyImportResult): string {
   if (result.unchanged) return `That file holds the key Lifeboat already uses (${result.recipient}): nothing changed.`;
   const previous = result.replaced ? ` The previous key ${result.replaced} stays in the keychain, so the backups it made still open here.` : '';
-  const forgotten = result.forgotten.length ? ` No longer kept (only the 20 most recent earlier keys are): ${result.forgotten.join(', ')}; backups made with these open only with a recovery file that holds them.` : '';
+  const forgotten = result.forgotten.length ? ` Not kept (Lifeboat keeps 20 earlier keys at most): ${result.forgotten.join(', ')}; backups made with these open only with a recovery file that holds them.` : '';
   return `Lifeboat now uses the key ${result.recipient}: new backups are encrypted to it, and backups made with it open here.${previous}${forgotten}`;
 }
 
