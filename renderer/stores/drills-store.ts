@@ -1,7 +1,7 @@
 // The Drills screen's state: where drills restore to (scratch), the library's newest archive per
 // connection, drill history, and which result is shown. Running drills live in the jobs store.
 import { create } from 'zustand';
-import type { ArchiveEntry, DrillRecord, DrillUiRequest, ErrorInfo, RemoteSubject } from '../../main/ipc/contract.ts';
+import type { ArchiveEntry, DrillRecord, DrillUiRequest, ErrorInfo, FolderProblem, RemoteSubject } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { isRunning, useJobsStore } from './jobs-store.ts';
@@ -18,6 +18,8 @@ interface DrillsState {
   keep: boolean;
   /** Every archive in the library (unfiltered), newest first. */
   archives: ArchiveEntry[];
+  /** Library folders that could not be read: their archives are missing from `archives`. */
+  unreadable: FolderProblem[];
   archivesLoaded: boolean;
   history: DrillRecord[];
   historyLoaded: boolean;
@@ -69,6 +71,7 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
     scratchProfileId: '',
     keep: false,
     archives: [],
+    unreadable: [],
     archivesLoaded: false,
     history: [],
     historyLoaded: false,
@@ -81,7 +84,8 @@ export const useDrillsStore = create<DrillsState>()((set, get) => {
 
     loadArchives: async () => {
       try {
-        set({ archives: unwrap(await api().library.list({})), archivesLoaded: true, error: null });
+        const { archives, unreadable } = unwrap(await api().library.listing({}));
+        set({ archives, unreadable, archivesLoaded: true, error: null });
       } catch (error) {
         set({ archivesLoaded: true, error: toErrorInfo(error) });
       }

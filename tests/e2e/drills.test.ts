@@ -3,7 +3,7 @@
 // server and on the connection's server, the evidence report, the history and its recovery-time chart
 // (uPlot) with the recovery target, and the backup size and duration chart.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
@@ -79,6 +79,24 @@ describe('Drills', () => {
     await expect.poll(() => latest.count()).toBe(1);
     expect(await latest.first().textContent()).toContain(path.basename(archive));
     await expectVisible(history().getByText('No drills yet'));
+  });
+
+  test('a backup folder that cannot be read is said above the latest backups, which still list the others', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-drill-folder-'));
+    const notAFolder = path.join(dir, 'not-a-folder');
+    await writeFile(notAFolder, 'x');
+    e2e.engine.settings.update({ libraryFolders: [notAFolder] });
+    try {
+      // The Drills screen reads the library when it opens: leave it and come back.
+      await nav('Backups').click();
+      await nav('Drills').click();
+      await expectVisible(launcher().getByRole('alert').filter({ hasText: `Cannot read the backup folder ${notAFolder} (ENOTDIR)` }), 30_000);
+      const latest = launcher().getByRole('list', { name: 'Latest backup of each connection' }).getByRole('listitem');
+      expect(await latest.first().textContent()).toContain(path.basename(archive));
+    } finally {
+      e2e.engine.settings.update({ libraryFolders: [] });
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('Drill latest backup: live phases, then the verdict with expected vs actual, timings and the report', async () => {

@@ -5,6 +5,7 @@ import type { ErrorInfo } from '../../../main/ipc/contract.ts';
 import { ErrorMessage } from '../../components/error-message.tsx';
 import { baseName, formatBytes, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
+import { UnreadableFolders } from '../../components/unreadable-folders.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { latestByProfile, useDrillsStore } from '../../stores/drills-store.ts';
 import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
@@ -16,6 +17,7 @@ export function DrillLauncher() {
   const profiles = useProfilesStore((s) => s.profiles);
   const archives = useDrillsStore((s) => s.archives);
   const archivesLoaded = useDrillsStore((s) => s.archivesLoaded);
+  const unreadable = useDrillsStore((s) => s.unreadable);
   const scratchKind = useDrillsStore((s) => s.scratchKind);
   const scratchProfileId = useDrillsStore((s) => s.scratchProfileId);
   const keep = useDrillsStore((s) => s.keep);
@@ -106,6 +108,7 @@ export function DrillLauncher() {
       <h3 className="tools-heading" id={`${uid}-latest`}>
         Latest backup of each connection
       </h3>
+      <UnreadableFolders problems={unreadable} />
       {archivesLoaded && rows.length === 0 ? (
         <div className="empty-state library-empty">
           <Icon name="archive" className="empty-icon" />
