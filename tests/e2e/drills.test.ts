@@ -3,13 +3,14 @@
 // server and on the connection's server, the evidence report, the history and its recovery-time chart
 // (uPlot) with the recovery target, and the backup size and duration chart.
 import { existsSync } from 'node:fs';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
+import { withUnreadableLibraryFolder } from '../support/e2e-library.ts';
 import { databases } from '../support/restore-fixtures.ts';
 import { TRUST_PHRASE } from '../../main/engine/restore/trust-phrase.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -82,21 +83,14 @@ describe('Drills', () => {
   });
 
   test('a backup folder that cannot be read is said above the latest backups, which still list the others', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-drill-folder-'));
-    const notAFolder = path.join(dir, 'not-a-folder');
-    await writeFile(notAFolder, 'x');
-    e2e.engine.settings.update({ libraryFolders: [notAFolder] });
-    try {
+    await withUnreadableLibraryFolder(e2e.engine, async (problem) => {
       // The Drills screen reads the library when it opens: leave it and come back.
       await nav('Backups').click();
       await nav('Drills').click();
-      await expectVisible(launcher().getByRole('alert').filter({ hasText: `Cannot read the backup folder ${notAFolder} (ENOTDIR)` }), 30_000);
+      await expectVisible(launcher().getByRole('alert').filter({ hasText: problem }), 30_000);
       const latest = launcher().getByRole('list', { name: 'Latest backup of each connection' }).getByRole('listitem');
       expect(await latest.first().textContent()).toContain(path.basename(archive));
-    } finally {
-      e2e.engine.settings.update({ libraryFolders: [] });
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   });
 
   test('Drill latest backup: live phases, then the verdict with expected vs actual, timings and the report', async () => {

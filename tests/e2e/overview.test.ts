@@ -2,13 +2,11 @@
 // screen, then only the next-step prompts — back it up, drill it, open its backups, restore one from
 // its library row — without touching the sidebar. Real demo PostgreSQL, real engine and keychain
 // (Lifeboat's own key), real embedded scratch server, the built renderer in Chromium.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { expectVisible, IDENTITY_ACCOUNT, navButton, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
+import { withUnreadableLibraryFolder } from '../support/e2e-library.ts';
 
 const DEMO = 'Demo shop (local)';
 
@@ -83,12 +81,8 @@ describe('Overview: the first five minutes', () => {
   }, 120_000);
 
   test('a backup folder that cannot be read is said in the library and the Overview, which still show the other folders\' backups', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'lifeboat-e2e-folder-'));
-    const notAFolder = path.join(dir, 'not-a-folder');
-    await writeFile(notAFolder, 'x');
-    e2e.engine.settings.update({ libraryFolders: [notAFolder] });
-    try {
-      const alert = page.getByRole('alert').filter({ hasText: `Cannot read the backup folder ${notAFolder} (ENOTDIR)` });
+    await withUnreadableLibraryFolder(e2e.engine, async (problem) => {
+      const alert = page.getByRole('alert').filter({ hasText: problem });
       // The library says it above its archives, which still list…
       await navButton(page, 'Backups').click();
       await expectVisible(alert, 30_000);
@@ -97,10 +91,7 @@ describe('Overview: the first five minutes', () => {
       await navButton(page, 'Overview').click();
       await expectVisible(alert, 30_000);
       expect(await healthRow().textContent()).toContain('Passed');
-    } finally {
-      e2e.engine.settings.update({ libraryFolders: [] });
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }, 120_000);
 
   test('its backups open in the library, and "Restore…" on the row opens Restore with the file and its checklist', async () => {
