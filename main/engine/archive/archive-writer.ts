@@ -9,7 +9,7 @@ import { checksumsMember, type ArchiveSigner } from './archive-authenticity.ts';
 import { PARTIAL_SUFFIX, SIDECAR_SUFFIX, type ArchiveChecksums, type ArchiveManifest, type ArchiveSidecar } from './archive-format.ts';
 import type { DumpSummary } from './archive-stream.ts';
 import { startArchiveThread, type ArchiveThread, type DumpInput } from './archive-thread.ts';
-import { fsyncDirectory, placeExclusively, writeFileExclusively } from '../files/durable-files.ts';
+import { fsyncDirectory, isDiskFull, MAX_NAME_TRIES, numberedName, placeExclusively, writeFileExclusively } from '../files/durable-files.ts';
 
 export type { DumpSummary } from './archive-stream.ts';
 
@@ -126,9 +126,6 @@ async function writeArchiveStream(options: WriteArchiveOptions, thread: ArchiveT
   return { ...file, checksums };
 }
 
-/** Names tried (`X`, `X-2`, … ) before a folder this full of one name is reported instead of searched on. */
-const MAX_NAME_TRIES = 10_000;
-
 /**
  * Gives the finished file its final name, the first one free: two backups in the same second (two
  * processes, two machines on a shared folder) must not replace each other. The sidecar claims the
@@ -142,8 +139,9 @@ async function publishArchive(
   written: { bytes: number; sha256: string; checksums: ArchiveChecksums },
 ): Promise<WrittenArchive> {
   const extension = path.extname(wantedPath);
+  const stem = wantedPath.slice(0, wantedPath.length - extension.length);
   for (let n = 1; n <= MAX_NAME_TRIES; n++) {
-    const finalPath = n === 1 ? wantedPath : `${wantedPath.slice(0, -extension.length)}-${n}${extension}`;
+    const finalPath = numberedName(stem, extension, n);
     if (await access(finalPath).then(() => true, () => false)) continue;
     const sidecarPath = finalPath + SIDECAR_SUFFIX;
     const sidecar = await options.sidecar({ bytes: written.bytes, sha256: written.sha256, checksums: written.checksums, fileName: path.basename(finalPath) });
@@ -164,7 +162,7 @@ async function publishArchive(
 function explainWriteFailure(error: unknown, at: { signal: AbortSignal; folder: string; partialPath: string; written: number }): unknown {
   if (at.signal.aborted) return new LifeboatError('CANCELLED', 'The backup was cancelled; nothing was kept.', undefined, { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
+  if (isDiskFull(code)) {
     const why = code === 'EFBIG' ? ' (EFBIG: the file reached the largest size allowed there)' : code === 'EDQUOT' ? ' (EDQUOT: your disk quota is used up)' : ` (${code})`;
     return new LifeboatError(
       'DISK_FULL',

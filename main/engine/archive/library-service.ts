@@ -1,7 +1,7 @@
 import { createWriteStream, type Stats } from 'node:fs';
 import { access, mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
-import { fsyncDirectory, placeExclusively } from '../files/durable-files.ts';
+import { fsyncDirectory, isDiskFull, placeExclusively } from '../files/durable-files.ts';
 import { statUserFile } from '../files/user-file.ts';
 import path from 'node:path';
 import { LifeboatError } from '../errors.ts';
@@ -309,7 +309,7 @@ async function copyIntoLibrary(file: string, target: string): Promise<void> {
   const partial = partialPathFor(target);
   try {
     await pipeline(handle.createReadStream({ start: 0, autoClose: false }), createWriteStream(partial, { flags: 'wx', mode: 0o600, flush: true })).catch((error: NodeJS.ErrnoException) => {
-      throw ['ENOSPC', 'EDQUOT', 'EFBIG'].includes(error.code ?? '')
+      throw isDiskFull(error.code)
         ? new LifeboatError('DISK_FULL', `The disk holding ${path.dirname(target)} has no room for ${path.basename(target)} (${error.code}); the incomplete copy was removed.`, 'Free space on that disk or choose another backup folder, then import again.', { cause: error })
         : error;
     });

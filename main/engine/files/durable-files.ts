@@ -60,16 +60,29 @@ export async function writeFileExclusively(file: string, text: string): Promise<
   }
 }
 
+/** Names tried (`X`, `X-2`, …) before a folder this full of one name is reported instead of searched on. */
+export const MAX_NAME_TRIES = 10_000;
+
+/** The n-th candidate for a file name: `<stem><extension>`, then `<stem>-2<extension>`, `<stem>-3<extension>`… */
+export function numberedName(stem: string, extension: string, n: number): string {
+  return n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
+}
+
+/** The codes a write fails with when the disk (or the user's quota, or the file size limit) has no room left. */
+export function isDiskFull(code: string | undefined): boolean {
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG';
+}
+
 /**
  * Writes `text` durably under `<stem><extension>`, or `<stem>-2<extension>`… when that name is taken
  * (two whole-server runs in one second); returns the name used.
  */
 export async function writeFileUnderFreeName(stem: string, extension: string, text: string): Promise<string> {
-  for (let n = 1; n <= 10_000; n++) {
-    const file = n === 1 ? `${stem}${extension}` : `${stem}-${n}${extension}`;
+  for (let n = 1; n <= MAX_NAME_TRIES; n++) {
+    const file = numberedName(stem, extension, n);
     if (await writeFileExclusively(file, text)) return file;
   }
-  throw new Error(`${stem}${extension} and 9999 numbered names after it are all taken.`);
+  throw new Error(`${stem}${extension} and ${MAX_NAME_TRIES - 1} numbered names after it are all taken.`);
 }
 
 /** Makes a rename in `dir` survive a crash (its entry is on disk), where the platform allows it. */

@@ -111,7 +111,8 @@ export class KeyService {
    */
   async importIdentity(file: string, options: { confirm?: (question: KeyImportQuestion) => Promise<boolean> } = {}): Promise<KeyImportResult> {
     const { identity, recipient, earlier } = await readRecoveryKey(file);
-    const current = await this.#currentRecipient();
+    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
+    const current = existing ? recipientOf(existing) : null;
     if (current === recipient) return { recipient, replaced: null, unchanged: true, forgotten: [], status: await this.status() };
     if (this.#secrets.storage !== 'keychain') {
       throw new LifeboatError('NO_KEY', 'Lifeboat cannot import the key: no OS keychain is available to keep it, and a key kept only for this session would be gone at the next start.', 'Unlock the OS keychain, then import again; until then restore with the key file itself (Restore → "Choose identity file…", or --identity FILE).');
@@ -119,7 +120,6 @@ export class KeyService {
     if (!options.confirm && current) {
       throw new LifeboatError('INVALID_INPUT', `Lifeboat already has a different key (${current}); importing ${recipient} would replace it for new backups.`, 'Run again with --yes to replace it (the current key is kept to open the backups it made); export it first if you have no copy (lifeboat key export --out FILE).');
     }
-    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
     const forgets = keptPrevious([...(existing ? [existing] : []), ...earlier], await this.#previousIdentities(), identity).forgotten.map(recipientOf);
     // Asked outside the key turn: backups wait for it only while the key is written, not while the user thinks.
     if (options.confirm && !(await options.confirm({ file, incoming: recipient, current, forgets }))) {
@@ -130,11 +130,6 @@ export class KeyService {
     this.#identityTurn = turn.catch(() => {});
     const forgotten = await turn;
     return { recipient, replaced: current, unchanged: false, forgotten: forgotten.map(recipientOf), status: await this.status() };
-  }
-
-  async #currentRecipient(): Promise<string | null> {
-    const existing = await this.#secrets.get(IDENTITY_ACCOUNT);
-    return existing ? recipientOf(existing) : null;
   }
 
   /** Makes `identity` the key, keeping the one it replaces; refused when the key changed since the user was asked. Returns the earlier keys no longer kept. */
