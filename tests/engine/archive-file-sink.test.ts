@@ -1,6 +1,6 @@
 // The archive file's disk side (main/engine/archive/archive-file-sink.ts) on a real file: what is
 // written goes to the disk in the background every SYNC_EVERY bytes, never more than one sync at a
-// time, never after the file may be closed, and a failed sync fails the archive.
+// time, never after the file may be closed, and a failed sync or write fails the archive.
 import { createHash } from 'node:crypto';
 import { closeSync, fdatasync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -21,15 +21,15 @@ describe('FileSink syncs in the background', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Pushes `total` bytes as the dump reader does: pausing while the disk is behind. */
+  /** Pushes `total` bytes in pieces as the dump's encoder does, letting the event loop run between them (as reads do). */
   async function fill(sink: FileSink, total: number): Promise<Buffer> {
     const hash = createHash('sha256');
-    const piece = Buffer.alloc(1 << 20);
+    const piece = Buffer.alloc(64 << 10);
     for (let sent = 0; sent < total; sent += piece.length) {
       piece.fill(sent / piece.length);
       hash.update(piece);
       sink.push(Buffer.from(piece));
-      if (sink.pending > 8 * piece.length) await new Promise<void>((resolve) => sink.whenPendingBelow(piece.length, resolve));
+      if (sent % (1 << 20) === 0) await new Promise((resolve) => setImmediate(resolve));
     }
     return hash.digest();
   }
@@ -76,7 +76,6 @@ describe('FileSink syncs in the background', () => {
     let finish: (() => void) | null = null;
     const sink = new FileSink(fd, () => {}, (_fd, done) => (finish = () => done(null)));
     await fill(sink, SYNC_EVERY + (2 << 20));
-    await new Promise<void>((resolve) => sink.whenPendingBelow(1, resolve));
     expect(finish).not.toBeNull();
     let settled = false;
     const waiting = sink.settled().then(() => (settled = true));
@@ -85,5 +84,24 @@ describe('FileSink syncs in the background', () => {
     finish!();
     await waiting;
     expect(settled).toBe(true);
+  });
+
+  it('a failed write fails the archive at once: push() throws it, onError hears it, flush() rejects with it', async () => {
+    const readOnly = openSync(path.join(dir, 'archive'), 'r'); // writing to it fails with EBADF
+    try {
+      const errors: Error[] = [];
+      const sink = new FileSink(readOnly, () => {});
+      sink.onError = (error) => errors.push(error);
+      const pushes = () => {
+        for (let i = 0; i < 32; i++) sink.push(Buffer.alloc(64 << 10));
+      };
+      expect(pushes).toThrow(expect.objectContaining({ code: 'EBADF' }));
+      expect(errors).toHaveLength(1);
+      expect(sink.written).toBe(0);
+      expect(() => sink.push(Buffer.alloc(1))).toThrow(errors[0]);
+      await expect(sink.flush()).rejects.toBe(errors[0]);
+    } finally {
+      closeSync(readOnly);
+    }
   });
 });

@@ -57,14 +57,14 @@ export interface DumpSummary {
 }
 
 /** pg_dump's output, as it arrives, into dump parts; hashed and counted for checksums.json. */
-export async function streamDump(reader: DumpReader, tar: TarStream, out: FileSink, count: { dumpBytes: number }): Promise<DumpSummary> {
+export async function streamDump(reader: DumpReader, tar: TarStream, count: { dumpBytes: number }): Promise<DumpSummary> {
   const dumpHash = createHash('sha256');
   const parts = new DumpParts(tar.plain, tar.mtime);
   await reader.consume((chunk) => {
     dumpHash.update(chunk);
     count.dumpBytes += chunk.length;
     parts.add(chunk);
-  }, out);
+  });
   const partCount = parts.end(tar.entry);
   return { sha256: dumpHash.digest('hex'), bytes: count.dumpBytes, parts: partCount };
 }

@@ -83,7 +83,7 @@ class ArchiveJob {
       const tar = tarStream(this.#encoder, sink, new Date(entries.mtimeMs));
       tar.entry(MANIFEST_ENTRY, Buffer.from(entries.manifest));
       tar.entry(GLOBALS_ENTRY, Buffer.from(entries.globals));
-      this.#post({ type: 'dump-ended', ...(await race(streamDump(this.#reader, tar, sink, this.#count))) });
+      this.#post({ type: 'dump-ended', ...(await race(streamDump(this.#reader, tar, this.#count))) });
       tar.entry(CHECKSUMS_ENTRY, await race(this.#waitForChecksums()));
       tar.end();
       await race(sink.flush());

@@ -1,12 +1,9 @@
 // The dump's input side, in the archive's worker thread (see archive-worker.ts): pg_dump's output,
-// read from its first byte and paused whenever the disk falls behind, so memory stays bounded and
-// pg_dump waits in its socket.
+// read from its first byte. Each chunk is hashed, encrypted and written (synchronously: see
+// archive-file-sink.ts) before the next is read, so memory stays bounded and a slow disk makes
+// pg_dump wait in its socket.
 import net from 'node:net';
-import type { FileSink } from './archive-file-sink.ts';
 
-/** Reading pg_dump pauses while this much output waits for the disk, and resumes below the low mark. */
-const PENDING_HIGH = 16 * 1024 * 1024;
-const PENDING_LOW = 4 * 1024 * 1024;
 /** Reading pauses while this much of pg_dump's output waits for the archive's first entries. */
 const EARLY_LIMIT = 16 * 1024 * 1024;
 /** One reused buffer for reads from the socket: no allocation per chunk, so no garbage to collect. */
@@ -74,13 +71,12 @@ export function socketDumpSource(socketPath: string): DumpSource {
 
 /**
  * Reads the dump from the start. consume() hands over what was read meanwhile, then each chunk as it
- * comes, pausing the source while the disk is behind; it resolves at the end.
+ * comes; it resolves at the end.
  */
 export function readDump(source: DumpSource) {
   const early: Buffer[] = [];
   let earlyBytes = 0;
   let handle: ((chunk: Buffer) => void) | null = null;
-  let sink: FileSink | null = null;
   let paused = false;
   let failure: Error | null = null;
   let done = false;
@@ -108,19 +104,11 @@ export function readDump(source: DumpSource) {
       handle(chunk);
     } catch (error) {
       finish(error as Error);
-      return;
-    }
-    if (!paused && sink!.pending > PENDING_HIGH) {
-      pause();
-      sink!.whenPendingBelow(PENDING_LOW, () => {
-        paused = false;
-        if (!done) source.resume();
-      });
     }
   };
   source.start(onChunk, finish);
   return {
-    consume(each: (chunk: Buffer) => void, out: FileSink): Promise<void> {
+    consume(each: (chunk: Buffer) => void): Promise<void> {
       return new Promise<void>((resolve, reject) => {
         try {
           for (const chunk of early.splice(0)) each(chunk);
@@ -134,7 +122,6 @@ export function readDump(source: DumpSource) {
         }
         settle = { resolve, reject };
         handle = each;
-        sink = out;
         if (paused) {
           paused = false;
           source.resume();
