@@ -38,6 +38,9 @@ export type ToArchiveWorker =
   | { type: 'finish'; checksums: Uint8Array }
   | { type: 'abort' };
 
+/** The worker says how far it got with 'chunk' input every this many bytes. */
+export const CONSUMED_EVERY = 1024 * 1024;
+
 /** An error that crosses threads: the message and the errno code (ENOSPC, EEXIST…) that explains it. */
 export interface ThreadError {
   message: string;
@@ -47,9 +50,11 @@ export interface ThreadError {
 /** Worker → main. */
 export type FromArchiveWorker =
   | { type: 'progress'; fileBytes: number; dumpBytes: number }
-  /** For 'chunk' input: stop / go on sending (the disk is behind, or the first entries are not there yet). */
+  /** For 'chunk' input: stop / go on sending (the first entries are not there yet). */
   | { type: 'pause' }
   | { type: 'resume' }
+  /** For 'chunk' input: the bytes of all chunks taken so far (hashed, encrypted, written), every CONSUMED_EVERY. */
+  | { type: 'consumed'; bytes: number }
   | { type: 'dump-ended'; sha256: string; bytes: number; parts: number }
   | { type: 'written'; bytes: number; sha256: string }
   /** Sent once the worker has stopped writing and closed the file. */

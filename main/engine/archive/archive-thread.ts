@@ -259,15 +259,36 @@ function answers(port: MessagePort, worker: Worker) {
   };
 }
 
-/** A stream's chunks to the worker, copied (the stream may reuse or share its buffers); paused when the worker asks. */
-function pumpStream(dump: Readable, port: MessagePort, over: Promise<boolean>): void {
+/** Chunks sent and not yet taken by the worker: sending pauses above the high mark and resumes below the low one. */
+const UNTAKEN_HIGH = 16 * 1024 * 1024;
+const UNTAKEN_LOW = 4 * 1024 * 1024;
+
+/**
+ * A stream's chunks to the worker, copied (the stream may reuse or share its buffers); paused when the
+ * worker asks (its first entries are not there yet) and while it is behind by more than UNTAKEN_HIGH.
+ */
+export function pumpStream(dump: Readable, port: MessagePort, over: Promise<boolean>): void {
+  let sent = 0;
+  let taken = 0;
+  let askedToPause = false;
+  let behind = false;
+  const steer = () => (askedToPause || behind ? dump.pause() : dump.resume());
   port.on('message', (message: FromArchiveWorker) => {
-    if (message.type === 'pause') dump.pause();
-    else if (message.type === 'resume') dump.resume();
+    if (message.type === 'pause' || message.type === 'resume') askedToPause = message.type === 'pause';
+    else if (message.type === 'consumed') {
+      taken = message.bytes;
+      behind &&= sent - taken > UNTAKEN_LOW;
+    } else return;
+    steer();
   });
   dump.on('data', (chunk: Buffer) => {
     const data = new Uint8Array(chunk);
     port.postMessage({ type: 'chunk', data } satisfies ToArchiveWorker, [data.buffer]);
+    sent += chunk.length; // not data's: transferred, it is empty now
+    if (!behind && sent - taken > UNTAKEN_HIGH) {
+      behind = true;
+      steer();
+    }
   });
   dump.once('end', () => port.postMessage({ type: 'chunks-end' } satisfies ToArchiveWorker));
   dump.once('error', (error) => port.postMessage({ type: 'chunks-error', message: error.message } satisfies ToArchiveWorker));

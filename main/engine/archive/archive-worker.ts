@@ -8,7 +8,7 @@ import { parentPort, type MessagePort } from 'node:worker_threads';
 import { FileSink } from './archive-file-sink.ts';
 import { CHECKSUMS_ENTRY, GLOBALS_ENTRY, MANIFEST_ENTRY } from './archive-format.ts';
 import { payloadWriter, streamDump, tarStream } from './archive-stream.ts';
-import { toThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
+import { CONSUMED_EVERY, toThreadError, type ConnectDump, type FromArchiveWorker, type StartArchive, type ToArchiveWorker } from './archive-thread-messages.ts';
 import { fdDumpSource, readDump, socketDumpSource, type DumpSource } from './dump-reader.ts';
 
 const openAsync = promisify(open);
@@ -19,10 +19,16 @@ const PROGRESS_EVERY_MS = 100;
 
 type Entries = Extract<ToArchiveWorker, { type: 'entries' }>;
 
-/** The dump as 'chunk' messages from the main thread (where the output cannot be handed over as a file descriptor). */
+/**
+ * The dump as 'chunk' messages from the main thread (where the output cannot be handed over as a file
+ * descriptor). How far it got is said back, so the main thread stops sending while this thread is
+ * behind (a slow disk): messages not yet taken would otherwise pile up in memory.
+ */
 function messageDumpSource(post: (message: FromArchiveWorker) => void) {
   let deliver: ((chunk: Buffer) => void) | null = null;
   let end: ((error: Error | null) => void) | null = null;
+  let consumed = 0;
+  let said = 0;
   const source: DumpSource & { take(message: ToArchiveWorker): void } = {
     start(onChunk, onEnd) {
       deliver = onChunk;
@@ -32,8 +38,11 @@ function messageDumpSource(post: (message: FromArchiveWorker) => void) {
     resume: () => post({ type: 'resume' }),
     stop: () => post({ type: 'pause' }),
     take(message) {
-      if (message.type === 'chunk') deliver?.(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
-      else if (message.type === 'chunks-end') end?.(null);
+      if (message.type === 'chunk') {
+        deliver?.(Buffer.from(message.data.buffer, message.data.byteOffset, message.data.byteLength));
+        consumed += message.data.byteLength;
+        if (consumed - said >= CONSUMED_EVERY) post({ type: 'consumed', bytes: (said = consumed) });
+      } else if (message.type === 'chunks-end') end?.(null);
       else if (message.type === 'chunks-error') end?.(new Error(message.message));
     },
   };
