@@ -21,15 +21,18 @@ describe('FileSink syncs in the background', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Pushes `total` bytes in pieces as the dump's encoder does, letting the event loop run between them (as reads do). */
-  async function fill(sink: FileSink, total: number): Promise<Buffer> {
+  /**
+   * Pushes `total` bytes in pieces as the dump's encoder does, letting the event loop run between them
+   * (as reads do); `pace` is awaited after each MiB (a dump slower than the disk).
+   */
+  async function fill(sink: FileSink, total: number, pace: () => Promise<unknown> = () => new Promise((resolve) => setImmediate(resolve))): Promise<Buffer> {
     const hash = createHash('sha256');
     const piece = Buffer.alloc(64 << 10);
     for (let sent = 0; sent < total; sent += piece.length) {
       piece.fill(sent / piece.length);
       hash.update(piece);
       sink.push(Buffer.from(piece));
-      if (sent % (1 << 20) === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (sent % (1 << 20) === 0) await pace();
     }
     return hash.digest();
   }
@@ -38,17 +41,23 @@ describe('FileSink syncs in the background', () => {
     const syncs: number[] = [];
     let inFlight = 0;
     let overlapped = false;
+    let synced: Promise<void> = Promise.resolve();
     const sync = (target: number, done: (error: NodeJS.ErrnoException | null) => void) => {
       syncs.push(sink.written);
       overlapped ||= inFlight > 0;
       inFlight++;
-      fdatasync(target, (error) => {
-        inFlight--;
-        done(error);
-      });
+      synced = new Promise((resolve) =>
+        fdatasync(target, (error) => {
+          inFlight--;
+          done(error);
+          resolve();
+        }),
+      );
     };
-    const sink = new FileSink(fd, () => {}, sync); // sync runs only once writes have completed
-    const digest = await fill(sink, 3 * SYNC_EVERY + (5 << 20));
+    const sink = new FileSink(fd, () => {}, sync);
+    // The dump waits for a sync under way (a disk under load may take a second for 64 MiB; how many
+    // syncs run while writing would otherwise depend on the disk, not on FileSink).
+    const digest = await fill(sink, 3 * SYNC_EVERY + (5 << 20), () => synced);
     await sink.flush();
     expect(inFlight).toBe(0);
     expect(overlapped).toBe(false);
@@ -103,5 +112,15 @@ describe('FileSink syncs in the background', () => {
     } finally {
       closeSync(readOnly);
     }
+  });
+
+  it('takes nothing once settled(): a write still under way when the archive is closed throws instead of reaching the file', async () => {
+    const sink = new FileSink(fd, () => {});
+    sink.push(Buffer.alloc(1000, 7)); // queued, below a batch
+    await sink.settled();
+    expect(() => sink.push(Buffer.alloc(2 << 20))).toThrow(/being closed/);
+    await expect(sink.flush()).rejects.toThrow(/being closed/);
+    expect(sink.written).toBe(0);
+    expect(readFileSync(path.join(dir, 'archive')).length).toBe(0);
   });
 });

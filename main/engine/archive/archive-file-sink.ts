@@ -18,7 +18,8 @@ type Sync = (fd: number, done: (error: NodeJS.ErrnoException | null) => void) =>
  * synchronous: this runs on the archive's worker thread, which has nothing else to do meanwhile, and
  * a write handed to the thread pool cost a wake-up of another thread per batch and copied bytes that
  * were no longer in this core's cache (Node CPU of a wide backup ~0.1 s less, measured in pairs). A
- * slow disk makes pg_dump wait in its socket, as the reading pauses while the write runs.
+ * slow disk makes pg_dump wait (in its socket or FIFO, or paused by the main thread for chunk
+ * messages: see archive-thread.ts), as nothing more is read while a write runs.
  */
 export class FileSink {
   readonly hash: Hash = createHash('sha256');
@@ -63,8 +64,13 @@ export class FileSink {
     if (this.#error) throw this.#error;
   }
 
-  /** Drops what is queued; resolves once no sync is in flight (so the file can be closed and removed). */
+  /**
+   * Drops what is queued and takes nothing more (a push now throws: a write still under way — waiting
+   * for a passphrase's key, say — must not reach the file's number once it is closed and reused);
+   * resolves once no sync is in flight, so the file can be closed and removed.
+   */
   async settled(): Promise<void> {
+    this.#error ??= new Error('the archive file is being closed');
     this.#queue = [];
     this.#queued = 0;
     await this.#syncing;

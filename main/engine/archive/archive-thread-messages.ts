@@ -53,7 +53,7 @@ export type FromArchiveWorker =
   /** For 'chunk' input: stop / go on sending (the first entries are not there yet). */
   | { type: 'pause' }
   | { type: 'resume' }
-  /** For 'chunk' input: the bytes of all chunks taken so far (hashed, encrypted, written), every CONSUMED_EVERY. */
+  /** For 'chunk' input: the bytes of all chunks taken so far (handed to the hash, the parts and the encoder), every CONSUMED_EVERY. */
   | { type: 'consumed'; bytes: number }
   | { type: 'dump-ended'; sha256: string; bytes: number; parts: number }
   | { type: 'written'; bytes: number; sha256: string }

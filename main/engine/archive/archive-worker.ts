@@ -115,6 +115,8 @@ class ArchiveJob {
 
   async #fail(error: unknown): Promise<void> {
     await this.#stop();
+    // How far the file got (a full disk is said with it), not the last throttled progress.
+    if (!this.#aborted && !this.#ended) this.#progress(true);
     this.#end(this.#aborted ? { type: 'closed' } : { type: 'failed', error: toThreadError(error) });
   }
 

@@ -1,7 +1,7 @@
 // The dump's input side, in the archive's worker thread (see archive-worker.ts): pg_dump's output,
 // read from its first byte. Each chunk is hashed, encrypted and written (synchronously: see
 // archive-file-sink.ts) before the next is read, so memory stays bounded and a slow disk makes
-// pg_dump wait in its socket.
+// pg_dump wait.
 import net from 'node:net';
 
 /** Reading pauses while this much of pg_dump's output waits for the archive's first entries. */
@@ -130,6 +130,9 @@ export function readDump(source: DumpSource) {
     },
     stop(): void {
       finish(new Error('stopped'));
+      // What came before the first entries is dropped too: a consume() after stop() hands nothing over.
+      early.length = 0;
+      earlyBytes = 0;
       source.stop();
     },
   };
