@@ -20,21 +20,7 @@ export interface DumpSource {
 
 /** The read end of pg_dump's FIFO (files/dump-pipe.ts), read straight into one reused buffer. */
 export function fdDumpSource(fd: number): DumpSource {
-  let socket: net.Socket | null = null;
-  return {
-    start(onChunk, onEnd) {
-      const buffer = Buffer.allocUnsafe(READ_BUFFER);
-      const callback = (n: number): boolean => {
-        onChunk(buffer.subarray(0, n));
-        return true; // pausing goes through pause(), like any stream
-      };
-      socket = new net.Socket({ fd, readable: true, writable: false, onread: { buffer, callback } });
-      socket.once('end', () => onEnd(null)).once('error', (error) => onEnd(error));
-    },
-    pause: () => socket?.pause(),
-    resume: () => socket?.resume(),
-    stop: () => socket?.destroy(),
-  };
+  return reusedBufferSource((onread) => new net.Socket({ fd, readable: true, writable: false, onread }));
 }
 
 /**
@@ -43,16 +29,24 @@ export function fdDumpSource(fd: number): DumpSource {
  * A connection that fails is the main thread's to notice (it waits for it, bounded); start() then says it.
  */
 export function socketDumpSource(socketPath: string): DumpSource {
+  return reusedBufferSource((onread) => new net.Socket({ readable: true, onread }).connect(socketPath));
+}
+
+/**
+ * A socket (made by `open` with the given read options) paused at once and read into one reused
+ * buffer from start() on: no allocation per read, so no garbage to collect. A failure before start()
+ * is said by start().
+ */
+function reusedBufferSource(open: (onread: net.OnReadOpts) => net.Socket): DumpSource {
   const buffer = Buffer.allocUnsafe(READ_BUFFER);
   let deliver: (chunk: Buffer) => void = () => {};
-  const socket = new net.Socket({ readable: true, onread: { buffer, callback: (n: number) => {
+  const socket = open({ buffer, callback: (n: number) => {
     deliver(buffer.subarray(0, n));
     return true; // pausing goes through pause(), like any stream
-  } } });
-  socket.pause(); // nothing is read before start()
+  } });
+  socket.pause(); // nothing is read before start(): a paused socket with its own buffer stops reading at once
   let failure: Error | null = null;
   socket.once('error', (error) => (failure = error));
-  socket.connect(socketPath);
   return {
     start(onChunk, onEnd) {
       if (failure || socket.destroyed) {
