@@ -26,7 +26,6 @@ export const API_CHANNELS = {
   jobs: { cancel: 'jobs:cancel', active: 'jobs:active' },
   library: {
     folders: 'library:folders',
-    list: 'library:list',
     listing: 'library:listing',
     details: 'library:details',
     verify: 'library:verify',

@@ -221,8 +221,7 @@ export interface Invoke {
   'jobs:cancel': (jobId: string) => void;
   'jobs:active': () => JobProgressEvent[];
   'library:folders': () => string[];
-  'library:list': (filter: { profile?: string; database?: string }) => ArchiveEntry[];
-  /** The library as the Backups screen shows it: the archives, and the folders that could not be read. */
+  /** The library as the screens show it (Backups, Drills, Restore's newest): the archives, and the folders that could not be read. */
   'library:listing': (filter: { profile?: string; database?: string }) => { archives: ArchiveEntry[]; unreadable: FolderProblem[] };
   'library:details': (file: string) => ArchiveDetails;
   'library:verify': (file: string, level: 'quick' | 'full') => { jobId: string };

@@ -168,7 +168,6 @@ function libraryHandlers(ctx: HandlerContext): HandlerGroup {
   const { engine, shell, grants } = ctx;
   return {
     'library:folders': () => engine.library.folders(),
-    'library:list': (filter) => engine.library.list(filter),
     'library:listing': (filter) => engine.library.listing(filter),
     'library:details': async (file) => engine.library.details(await ctx.readableBackup(file)),
     'library:verify': async (file, level) => ctx.track(engine.library.verify(await ctx.readableBackup(file), level), (value) => ({ kind: 'verify', ok: true, value })),

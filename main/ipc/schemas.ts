@@ -271,7 +271,6 @@ export const invokeSchemas = {
   'jobs:cancel': z.tuple([id]),
   'jobs:active': z.tuple([]),
   'library:folders': z.tuple([]),
-  'library:list': z.tuple([z.object({ profile: text(200).optional(), database: text(200).optional() }).strict()]),
   'library:listing': z.tuple([z.object({ profile: text(200).optional(), database: text(200).optional() }).strict()]),
   'library:details': z.tuple([archivePath]),
   'library:verify': z.tuple([archivePath, z.enum(['quick', 'full'])]),

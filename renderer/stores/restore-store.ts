@@ -4,7 +4,7 @@
 // The checklist is re-run (debounced) whenever an input changes; Restore is offered only when the
 // checklist of exactly the current inputs has no blocker.
 import { create } from 'zustand';
-import type { ArchiveEntry, ErrorInfo, Inspection, Preflight, ProfileSummary, RemoteSubject, RestoreUiRequest } from '../../main/ipc/contract.ts';
+import type { ArchiveEntry, ErrorInfo, FolderProblem, Inspection, Preflight, ProfileSummary, RemoteSubject, RestoreUiRequest } from '../../main/ipc/contract.ts';
 import { baseName } from '../components/format.ts';
 import { useAppStore } from './app-store.ts';
 import { isRunning, useJobsStore } from './jobs-store.ts';
@@ -68,6 +68,8 @@ interface RestoreState {
   rejected: ErrorInfo | null;
   /** The library's newest archives, offered while no file is open. */
   recent: ArchiveEntry[];
+  /** Backup folders that could not be read for `recent`: their archives are not among them. */
+  recentUnreadable: FolderProblem[];
   /** The target connection's databases, for "replace" and "rows of chosen tables" to pick from. */
   targetDatabases: TargetDatabases;
   /** Opens a file (from a drop, the OS, the chooser, or a remote archive's temporary copy) and shows the Restore screen. */
@@ -293,6 +295,7 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
     notice: null,
     rejected: null,
     recent: [],
+    recentUnreadable: [],
     targetDatabases: NO_DATABASES,
 
     open: (file, notice = null, remote = null) => {
@@ -412,7 +415,8 @@ export const useRestoreStore = create<RestoreState>()((set, get) => {
 
     loadRecent: async () => {
       try {
-        set({ recent: unwrap(await api().library.list({})).slice(0, 4) });
+        const { archives, unreadable } = unwrap(await api().library.listing({}));
+        set({ recent: archives.slice(0, 4), recentUnreadable: unreadable });
       } catch {
         // Only a shortcut: the drop zone and "Choose a file…" still work.
       }

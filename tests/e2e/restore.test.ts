@@ -12,6 +12,7 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { generateAgeKeyPair } from '../../main/engine/crypto/age-keys.ts';
 import { expectVisible, IDENTITY_ACCOUNT, useE2EApp } from '../support/e2e-app.ts';
 import type { E2EApp } from '../support/e2e-bridge.ts';
+import { withUnreadableLibraryFolder } from '../support/e2e-library.ts';
 import { dataFingerprint } from '../support/pg-tools.ts';
 import { databases } from '../support/restore-fixtures.ts';
 import { SAMPLE_SCHEMA_SQL } from '../support/sample-schema.ts';
@@ -378,5 +379,25 @@ describe('Restore', () => {
     await expectVisible(identity().getByText('innocent-looking.sql'));
     expect(await page.getByRole('alert').filter({ hasText: 'That was not opened' }).count()).toBe(0);
     expect(app.problems()).toEqual([]);
+  });
+
+  test('with no file open, the library\'s newest backups are one click away; a backup folder that cannot be read is said there', async () => {
+    const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name, exact: true });
+    const newest = page.getByRole('region', { name: 'Newest backups in your library' });
+    const openArchive = newest.getByRole('button', { name: `Open ${path.basename(archive)}` });
+    await nav('Restore').click();
+    const close = identity().getByRole('button', { name: 'Close this file' });
+    if (await close.count()) await close.click(); // a file left open by the tests before
+    await expectVisible(openArchive);
+    expect(await newest.getByRole('alert').count()).toBe(0);
+    await withUnreadableLibraryFolder(e2e.engine, async (problem) => {
+      // The drop zone reads the library when it appears: leave the screen and come back.
+      await nav('Backups').click();
+      await nav('Restore').click();
+      await expectVisible(newest.getByRole('alert').filter({ hasText: problem }), 30_000);
+      await expectVisible(openArchive);
+    });
+    await openArchive.click();
+    await expectVisible(identity().getByText(path.basename(archive)));
   });
 });

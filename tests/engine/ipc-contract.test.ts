@@ -89,7 +89,6 @@ const VALID: Record<InvokeChannel, unknown[]> = {
   'jobs:cancel': ['job-1'],
   'jobs:active': [],
   'library:folders': [],
-  'library:list': [{ profile: 'prod' }],
   'library:listing': [{ profile: 'prod' }],
   'library:details': ['/backups/prod_app_20261122T010000Z.lifeboat'],
   'library:verify': ['/backups/prod_app_20261122T010000Z.lifeboat', 'full'],

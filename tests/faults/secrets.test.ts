@@ -470,7 +470,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
     archives.ipc = backup.ok && backup.kind === 'backup' ? (backup.value?.archive ?? '') : '';
     expect(backup.ok && backup.kind === 'backup' && backup.value?.sidecar.encryption).toMatchObject({ kind: 'passphrase' });
     await call('library:folders');
-    await call('library:list', {});
+    await call('library:listing', {});
     await call('library:details', archives.ipc);
     if (FULL_TIER) expect((await finished((await call('library:verify', archives.ipc, 'full')).value.jobId)).ok).toBe(true);
     // The renderer types the passphrase to open a file; main gives nothing of it back.
@@ -789,7 +789,7 @@ describe('no secret leaks out of backup, restore and drill', () => {
       await call('copies:states', { file: ipcArchive });
       await call('copies:states', {});
       await call('jobs:active');
-      await call('library:list', {});
+      await call('library:listing', {});
       await call('library:details', ipcArchive);
       await call('library:details', engineArchive);
       await call('activity:list', {});

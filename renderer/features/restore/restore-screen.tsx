@@ -8,6 +8,7 @@ import { BACKUP_FILE_FILTERS } from '../../components/file-filters.ts';
 import { baseName, formatBytes, formatDateTime } from '../../components/format.ts';
 import { Icon } from '../../components/icons.tsx';
 import { ScreenHeader } from '../../components/screen-header.tsx';
+import { UnreadableFolders } from '../../components/unreadable-folders.tsx';
 import { useAppStore } from '../../stores/app-store.ts';
 import { isRunning, useJobsStore } from '../../stores/jobs-store.ts';
 import { useProfilesStore } from '../../stores/profiles-store.ts';
@@ -98,6 +99,7 @@ export function RestoreScreen() {
 function DropZone({ onChoose }: { onChoose: () => void }) {
   const open = useRestoreStore((s) => s.open);
   const recent = useRestoreStore((s) => s.recent);
+  const unreadable = useRestoreStore((s) => s.recentUnreadable);
   const loadRecent = useRestoreStore((s) => s.loadRecent);
   const uid = useId();
 
@@ -125,29 +127,32 @@ function DropZone({ onChoose }: { onChoose: () => void }) {
           <li>gpg --symmetric files</li>
         </ul>
       </section>
-      {recent.length ? (
+      {recent.length || unreadable.length ? (
         <section className="card" aria-labelledby={`${uid}-recent`}>
           <h2 id={`${uid}-recent`} className="card-title">
             Newest backups in your library
           </h2>
-          <ul className="recent-list">
-            {recent.map((entry) => (
-              <li key={entry.path}>
-                <Icon name="archive" />
-                <span className="recent-text">
-                  <strong>
-                    {entry.sidecar.profile} · {entry.sidecar.database}
-                  </strong>
-                  <span className="muted">
-                    {formatDateTime(entry.sidecar.createdAt)} · {formatBytes(entry.sidecar.bytes)} · <code>{baseName(entry.path)}</code>
+          <UnreadableFolders problems={unreadable} />
+          {recent.length ? (
+            <ul className="recent-list" aria-labelledby={`${uid}-recent`}>
+              {recent.map((entry) => (
+                <li key={entry.path}>
+                  <Icon name="archive" />
+                  <span className="recent-text">
+                    <strong>
+                      {entry.sidecar.profile} · {entry.sidecar.database}
+                    </strong>
+                    <span className="muted">
+                      {formatDateTime(entry.sidecar.createdAt)} · {formatBytes(entry.sidecar.bytes)} · <code>{baseName(entry.path)}</code>
+                    </span>
                   </span>
-                </span>
-                <button type="button" className="btn btn-sm" onClick={() => open(entry.path)} aria-label={`Open ${baseName(entry.path)}`}>
-                  Open
-                </button>
-              </li>
-            ))}
-          </ul>
+                  <button type="button" className="btn btn-sm" onClick={() => open(entry.path)} aria-label={`Open ${baseName(entry.path)}`}>
+                    Open
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : null}
         </section>
       ) : null}
     </>
